@@ -1,0 +1,28 @@
+#pragma once
+
+// conv_transpose2d forward: one signature for every backend. The caller
+// (dispatch) has validated the arguments and allocated `out` (N, Cout, Hout,
+// Wout) in the memory format the result should have; a backend writes every
+// element of `out` exactly once.
+
+#include <ATen/ATen.h>
+
+#include "problem.h"
+
+namespace gemm_convt {
+
+at::Tensor conv_transpose2d_forward(const at::Tensor& input, const at::Tensor& weight,
+                                    const c10::optional<at::Tensor>& bias,
+                                    const ConvTranspose2dOptions& options);
+
+void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
+                          const c10::optional<at::Tensor>& bias, at::Tensor& out,
+                          const ConvTranspose2dOptions& options);
+
+#ifdef GEMM_CONVT_WITH_CUDA
+void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight,
+                           const c10::optional<at::Tensor>& bias, at::Tensor& out,
+                           const ConvTranspose2dOptions& options);
+#endif
+
+}  // namespace gemm_convt

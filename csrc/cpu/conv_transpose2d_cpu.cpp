@@ -1,0 +1,79 @@
+// CPU backend: torch's BLAS (at::mm) computes the columns chunk by chunk,
+// then our col2im gathers them into the output with the bias added.
+
+#include <ATen/AccumulateType.h>
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+
+#include "../conv_transpose2d.h"
+
+namespace gemm_convt {
+namespace {
+
+// columns[n][g][c*kh*kw + tap][h*w] = weight[g]ᵀ[rows of channels c0..] · input[n][g]
+void columns_gemm_cpu(const Problem& p, const Chunk& c, const at::Tensor& input,
+                      const at::Tensor& weight, at::Tensor& columns) {
+  const int64_t taps = p.kernel_taps();
+  const auto col_dtype = columns.scalar_type();
+  for (int64_t g = 0; g < c.groups; ++g) {
+    const int64_t grp = c.g0 + g;
+    const at::Tensor w_rows = weight.narrow(0, grp * p.in_per_group, p.in_per_group)
+                                  .reshape({p.in_per_group, p.out_per_group * taps})
+                                  .narrow(1, c.c0 * taps, c.channels * taps)
+                                  .to(col_dtype);
+    for (int64_t n = 0; n < c.samples; ++n) {
+      const at::Tensor x = input.select(0, c.n0 + n)
+                               .narrow(0, grp * p.in_per_group, p.in_per_group)
+                               .reshape({p.in_per_group, p.in_pixels()})
+                               .to(col_dtype);
+      at::Tensor dst = columns.select(0, n).select(0, g);
+      at::mm_out(dst, w_rows.t(), x);
+    }
+  }
+}
+
+template <typename scalar_t, typename col_t>
+void col2im_cpu(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& c,
+                const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
+  using acc_t = at::acc_type<scalar_t, /*is_cuda=*/false>;
+  const Col2imChunk<int64_t> chunk = make_col2im_chunk<int64_t>(p, o, c, out);
+  const col_t* cols = columns.data_ptr<col_t>();
+  scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
+  const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
+  at::parallel_for(0, chunk.numel(), at::internal::GRAIN_SIZE / 16,
+                   [&](int64_t begin, int64_t end) {
+                     for (int64_t i = begin; i < end; ++i)
+                       col2im_element<acc_t>(chunk, cols, chunk_bias, dst, i);
+                   });
+}
+
+}  // namespace
+
+void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
+                          const c10::optional<at::Tensor>& bias, at::Tensor& out,
+                          const ConvTranspose2dOptions& options) {
+  const Problem p(input, weight, options);
+  const auto col_dtype = column_dtype(input.scalar_type());
+  const ChunkShape shape =
+      p.chunk_shape(options.workspace_bytes, c10::elementSize(col_dtype));
+  at::Tensor workspace = at::empty(
+      {shape.samples * shape.groups * shape.channels * p.plane_elems()},
+      input.options().dtype(col_dtype));
+  const at::Tensor bias_c =
+      (bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor();
+
+  AT_DISPATCH_FLOATING_TYPES_AND2(
+      at::kHalf, at::kBFloat16, input.scalar_type(), "gemm_convt_cpu", [&] {
+        using col_t = std::conditional_t<std::is_same<scalar_t, double>::value, double, float>;
+        const scalar_t* bias_ptr = bias_c.defined() ? bias_c.data_ptr<scalar_t>() : nullptr;
+        for_each_chunk(shape, p.batch, p.groups, p.out_per_group, [&](const Chunk& c) {
+          at::Tensor columns =
+              workspace.narrow(0, 0, c.samples * c.groups * c.channels * p.plane_elems())
+                  .view({c.samples, c.groups, c.channels * p.kernel_taps(), p.in_pixels()});
+          columns_gemm_cpu(p, c, input, weight, columns);
+          col2im_cpu<scalar_t, col_t>(p, options, c, columns, bias_ptr, out);
+        });
+      });
+}
+
+}  // namespace gemm_convt

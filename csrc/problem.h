@@ -1,0 +1,100 @@
+#pragma once
+
+// Sizes and options of one conv_transpose2d call, and the translation of a
+// chunk of work into the col2im step's description. Host code shared by the
+// CPU and CUDA backends.
+
+#include <ATen/ATen.h>
+
+#include <array>
+#include <cstdint>
+#include <limits>
+
+#include "gemm_convt/chunking.h"
+#include "gemm_convt/col2im.h"
+
+namespace gemm_convt {
+
+struct ConvTranspose2dOptions {
+  std::array<int64_t, 2> stride, padding, output_padding, dilation;
+  int64_t groups;
+  int64_t workspace_bytes;  // cap on the columns buffer
+  bool allow_tf32;          // CUDA float32 GEMM may use TF32 tensor cores
+};
+
+struct Problem {
+  int64_t batch, in_channels, in_h, in_w;
+  int64_t groups, in_per_group, out_per_group;
+  int64_t kernel_h, kernel_w, out_h, out_w;
+
+  Problem(const at::Tensor& input, const at::Tensor& weight, const ConvTranspose2dOptions& o)
+      : batch(input.size(0)), in_channels(input.size(1)), in_h(input.size(2)),
+        in_w(input.size(3)), groups(o.groups), in_per_group(in_channels / o.groups),
+        out_per_group(weight.size(1)), kernel_h(weight.size(2)), kernel_w(weight.size(3)),
+        out_h(transposed_output_size(in_h, kernel_h, o.stride[0], o.padding[0],
+                                     o.dilation[0], o.output_padding[0])),
+        out_w(transposed_output_size(in_w, kernel_w, o.stride[1], o.padding[1],
+                                     o.dilation[1], o.output_padding[1])) {}
+
+  int64_t out_channels() const { return groups * out_per_group; }
+  int64_t kernel_taps() const { return kernel_h * kernel_w; }
+  int64_t in_pixels() const { return in_h * in_w; }
+  // Column values of one output channel of one sample: kh*kw rows of H*W.
+  int64_t plane_elems() const { return kernel_taps() * in_pixels(); }
+
+  ChunkShape chunk_shape(int64_t workspace_bytes, int64_t column_elem_bytes) const {
+    return plan_chunks(batch, groups, out_per_group, plane_elems(),
+                       workspace_bytes / column_elem_bytes);
+  }
+};
+
+// Columns are stored in float for half/bfloat16 inputs (one rounding, at the
+// output), in the input dtype otherwise.
+inline at::ScalarType column_dtype(at::ScalarType t) {
+  return (t == at::kHalf || t == at::kBFloat16) ? at::kFloat : t;
+}
+
+// Whether every offset the col2im step forms for this chunk fits index_t with
+// `headroom` to spare (the CUDA grid-stride loop adds up to its grid size).
+template <typename index_t>
+bool chunk_fits(const Problem& p, const Chunk& c, const at::Tensor& out, int64_t headroom) {
+  const int64_t columns = c.samples * c.groups * c.channels * p.plane_elems();
+  int64_t out_span = 1;  // one past the largest output offset in the chunk
+  const int64_t extents[4] = {c.samples, (c.groups - 1) * p.out_per_group + c.channels,
+                              p.out_h, p.out_w};
+  for (int d = 0; d < 4; ++d) out_span += (extents[d] - 1) * out.stride(d);
+  const int64_t elements = c.samples * c.groups * c.channels * p.out_h * p.out_w;
+  const int64_t limit = std::numeric_limits<index_t>::max() - headroom;
+  return columns <= limit && out_span <= limit && elements <= limit;
+}
+
+template <typename index_t>
+Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o,
+                                       const Chunk& c, const at::Tensor& out) {
+  Col2imChunk<index_t> k;
+  k.geo = SpatialGeometry<index_t>{
+      index_t(p.in_h),         index_t(p.in_w),         index_t(p.out_h),
+      index_t(p.out_w),        index_t(p.kernel_h),     index_t(p.kernel_w),
+      index_t(o.stride[0]),    index_t(o.stride[1]),    index_t(o.padding[0]),
+      index_t(o.padding[1]),   index_t(o.dilation[0]),  index_t(o.dilation[1])};
+  k.batch = index_t(c.samples);
+  k.groups = index_t(c.groups);
+  k.channels = index_t(c.channels);
+  k.channels_per_group = index_t(p.out_per_group);
+  k.out_stride_n = index_t(out.stride(0));
+  k.out_stride_c = index_t(out.stride(1));
+  k.out_stride_h = index_t(out.stride(2));
+  k.out_stride_w = index_t(out.stride(3));
+  return k;
+}
+
+// Offset of the chunk's first output element (sample n0, channel of g0/c0).
+inline int64_t chunk_out_offset(const Problem& p, const Chunk& c, const at::Tensor& out) {
+  return c.n0 * out.stride(0) + (c.g0 * p.out_per_group + c.c0) * out.stride(1);
+}
+
+inline int64_t chunk_first_channel(const Problem& p, const Chunk& c) {
+  return c.g0 * p.out_per_group + c.c0;
+}
+
+}  // namespace gemm_convt

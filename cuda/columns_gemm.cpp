@@ -1,0 +1,145 @@
+#include "columns_gemm.h"
+
+#include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/Exceptions.h>
+
+#include <limits>
+
+namespace gemm_convt {
+namespace {
+
+cudaDataType_t cuda_dtype(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return CUDA_R_32F;
+    case at::kDouble: return CUDA_R_64F;
+    case at::kHalf: return CUDA_R_16F;
+    case at::kBFloat16: return CUDA_R_16BF;
+    default: TORCH_CHECK(false, "gemm_convt: expected float32, float64, float16 or bfloat16, but got ", t);
+  }
+}
+
+int as_int(int64_t v, const char* what) {
+  TORCH_CHECK(v >= 0 && v <= std::numeric_limits<int>::max(), "gemm_convt: ", what, " = ", v,
+              " exceeds the 32-bit range cuBLAS accepts");
+  return static_cast<int>(v);
+}
+
+// Restores the handle's math mode: torch sets it from its matmul TF32 flag,
+// and our convolution follows the cuDNN flag instead.
+struct MathModeGuard {
+  cublasHandle_t handle;
+  cublasMath_t saved;
+  MathModeGuard(cublasHandle_t h, cublasMath_t mode) : handle(h) {
+    TORCH_CUDABLAS_CHECK(cublasGetMathMode(handle, &saved));
+    TORCH_CUDABLAS_CHECK(cublasSetMathMode(handle, mode));
+  }
+  ~MathModeGuard() { cublasSetMathMode(handle, saved); }
+};
+
+}  // namespace
+
+void gemm_strided_batched(at::ScalarType in_dtype, at::ScalarType out_dtype, int64_t m,
+                          int64_t n, int64_t k, const MatrixRef& a, const MatrixRef& b,
+                          void* c, int64_t ldc, int64_t c_batch_stride, double beta,
+                          int64_t batch, bool allow_tf32) {
+  cublasHandle_t handle = at::cuda::getCurrentCUDABlasHandle();
+  const bool is_double = in_dtype == at::kDouble;
+  const bool tf32 = allow_tf32 && in_dtype == at::kFloat;
+  MathModeGuard math(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
+  const cublasComputeType_t compute =
+      is_double ? CUBLAS_COMPUTE_64F : (tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F);
+  const double alpha_d = 1.0, beta_d = beta;
+  const float alpha_f = 1.0f, beta_f = static_cast<float>(beta);
+  const void* alpha = is_double ? static_cast<const void*>(&alpha_d) : &alpha_f;
+  const void* beta_p = is_double ? static_cast<const void*>(&beta_d) : &beta_f;
+  TORCH_CUDABLAS_CHECK(cublasGemmStridedBatchedEx(
+      handle, a.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, b.transposed ? CUBLAS_OP_T : CUBLAS_OP_N,
+      as_int(m, "m"), as_int(n, "n"), as_int(k, "k"), alpha, a.ptr, cuda_dtype(in_dtype),
+      as_int(a.ld, "lda"), a.batch_stride, b.ptr, cuda_dtype(in_dtype), as_int(b.ld, "ldb"),
+      b.batch_stride, beta_p, c, cuda_dtype(out_dtype), as_int(ldc, "ldc"), c_batch_stride,
+      as_int(batch, "batch"), compute, CUBLAS_GEMM_DEFAULT));
+}
+
+InputOperand input_operand(const at::Tensor& input, int64_t in_per_group) {
+  const int64_t pixels = input.size(2) * input.size(3);
+  at::Tensor x = input.reshape({input.size(0), input.size(1), pixels});
+  const int64_t s_c = x.stride(1), s_p = x.stride(2);
+  InputOperand op;
+  if ((s_p == 1 || pixels == 1) && (s_c >= pixels || in_per_group == 1)) {
+    op.channel_major = false;
+    op.ld = std::max(s_c, pixels);
+  } else if ((s_c == 1 || in_per_group == 1) && (s_p >= in_per_group || pixels == 1)) {
+    op.channel_major = true;
+    op.ld = std::max(s_p, in_per_group);
+  } else {
+    x = x.contiguous();
+    op.channel_major = false;
+    op.ld = pixels;
+  }
+  op.storage = x;
+  op.base = static_cast<const char*>(x.data_ptr());
+  op.sample_stride = x.stride(0);
+  op.channel_stride = x.stride(1);
+  return op;
+}
+
+void columns_gemm_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
+                       const at::Tensor& weight, at::Tensor& columns, bool allow_tf32) {
+  const at::ScalarType dtype = weight.scalar_type();
+  const int64_t esize = weight.element_size(), col_esize = columns.element_size();
+  const int64_t taps = p.kernel_taps(), pixels = p.in_pixels();
+  const int64_t w_row = p.out_per_group * taps;        // weight row per input channel
+  const int64_t w_group = p.in_per_group * w_row;      // weight elements per group
+  const int64_t c_group = c.channels * taps * pixels;  // columns per (sample, group)
+  const char* w = static_cast<const char*>(weight.data_ptr());
+  char* cols = static_cast<char*>(columns.data_ptr());
+
+  // One strided-batched call over the larger of samples and groups.
+  const bool batch_samples = c.samples >= c.groups;
+  const int64_t loops = batch_samples ? c.groups : c.samples;
+  for (int64_t l = 0; l < loops; ++l) {
+    const int64_t n = batch_samples ? 0 : l, g = batch_samples ? l : 0;
+    const int64_t grp = c.g0 + g;
+    const char* a_ptr = x.base + ((c.n0 + n) * x.sample_stride +
+                                  grp * p.in_per_group * x.channel_stride) * esize;
+    const MatrixRef a{a_ptr, x.ld, x.channel_major,
+                      batch_samples ? x.sample_stride : p.in_per_group * x.channel_stride};
+    const MatrixRef b{w + (grp * w_group + c.c0 * taps) * esize, w_row, true,
+                      batch_samples ? 0 : w_group};
+    char* c_ptr = cols + (n * c.groups + g) * c_group * col_esize;
+    gemm_strided_batched(dtype, columns.scalar_type(), pixels, c.channels * taps,
+                         p.in_per_group, a, b, c_ptr, pixels,
+                         batch_samples ? c.groups * c_group : c_group, 0.0,
+                         batch_samples ? c.samples : c.groups, allow_tf32);
+  }
+}
+
+void direct_gemm_cuda(const Problem& p, const InputOperand& x, const at::Tensor& weight,
+                      at::Tensor& out, bool has_bias, bool allow_tf32) {
+  const at::ScalarType dtype = weight.scalar_type();
+  const int64_t esize = weight.element_size(), pixels = p.in_pixels();
+  const char* w = static_cast<const char*>(weight.data_ptr());
+  char* o = static_cast<char*>(out.data_ptr());
+  const bool out_channel_major = out.suggest_memory_format() == at::MemoryFormat::ChannelsLast;
+  const double beta = has_bias ? 1.0 : 0.0;
+  for (int64_t g = 0; g < p.groups; ++g) {
+    const char* x_ptr = x.base + g * p.in_per_group * x.channel_stride * esize;
+    const char* w_ptr = w + g * p.in_per_group * p.out_per_group * esize;
+    char* o_ptr = o + g * p.out_per_group * out.stride(1) * esize;
+    if (!out_channel_major) {
+      // out[n] (pixels x Cout_g, column-major) = x[n] · wᵀ
+      const MatrixRef a{x_ptr, x.ld, x.channel_major, x.sample_stride};
+      const MatrixRef b{w_ptr, p.out_per_group, true, 0};
+      gemm_strided_batched(dtype, dtype, pixels, p.out_per_group, p.in_per_group, a, b, o_ptr,
+                           out.stride(1), out.stride(0), beta, p.batch, allow_tf32);
+    } else {
+      // out[n] (Cout_g x pixels, column-major) = w · x[n]ᵀ
+      const MatrixRef a{w_ptr, p.out_per_group, false, 0};
+      const MatrixRef b{x_ptr, x.ld, !x.channel_major, x.sample_stride};
+      gemm_strided_batched(dtype, dtype, p.out_per_group, pixels, p.in_per_group, a, b, o_ptr,
+                           out.stride(3), out.stride(0), beta, p.batch, allow_tf32);
+    }
+  }
+}
+
+}  // namespace gemm_convt

@@ -1,0 +1,49 @@
+#pragma once
+
+// cuBLAS GEMMs of the CUDA path (host code). cuBLAS is column-major: a
+// row-major [rows x cols] block is a column-major [cols x rows] matrix.
+
+#include <ATen/ATen.h>
+
+#include "problem.h"
+
+namespace gemm_convt {
+
+// A column-major operand of a strided-batched GEMM.
+struct MatrixRef {
+  const void* ptr;
+  int64_t ld;
+  bool transposed;
+  int64_t batch_stride;  // elements between consecutive batch entries
+};
+
+// c[b] = op(a[b]) · op(b[b]) + beta · c[b] for b < batch, on torch's current
+// stream and cuBLAS handle. `in_dtype` is the dtype of a and b, `out_dtype`
+// that of c; accumulation is float (double for double). allow_tf32 lets a
+// float32 product use TF32 tensor cores; otherwise it runs in IEEE fp32.
+void gemm_strided_batched(at::ScalarType in_dtype, at::ScalarType out_dtype, int64_t m,
+                          int64_t n, int64_t k, const MatrixRef& a, const MatrixRef& b,
+                          void* c, int64_t ldc, int64_t c_batch_stride, double beta,
+                          int64_t batch, bool allow_tf32);
+
+// The input as cuBLAS sees it: pixels x channels per sample, either
+// pixel-major (NCHW-like, transposed=false, ld = channel stride) or
+// channel-major (NHWC-like, transposed=true, ld = pixel stride).
+struct InputOperand {
+  at::Tensor storage;  // keeps a contiguous copy alive when one was needed
+  const char* base;
+  int64_t ld, sample_stride, channel_stride;
+  bool channel_major;
+};
+InputOperand input_operand(const at::Tensor& input, int64_t in_per_group);
+
+// columns[n][g][c*kh*kw + tap][pixel] for the chunk (see chunking.h).
+void columns_gemm_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
+                       const at::Tensor& weight, at::Tensor& columns, bool allow_tf32);
+
+// 1x1 kernel, stride 1, no padding: the GEMM result is the output itself.
+// `out` must hold the bias (or anything, when has_bias is false).
+void direct_gemm_cuda(const Problem& p, const InputOperand& x, const at::Tensor& weight,
+                      at::Tensor& out, bool has_bias, bool allow_tf32);
+
+}  // namespace gemm_convt

@@ -1,0 +1,29 @@
+"""gemm_convt: nn.ConvTranspose2d as a GEMM plus a custom col2im kernel.
+
+    import gemm_convt
+    y = gemm_convt.conv_transpose2d(x, w, b, stride=2, padding=1)
+    model = gemm_convt.convert(model)   # swap every nn.ConvTranspose2d
+"""
+
+__version__ = "0.1.0"
+
+from ._settings import (
+    get_allow_tf32,
+    get_workspace_limit,
+    set_allow_tf32,
+    set_workspace_limit,
+)
+from .convert import convert
+from .functional import build_info, conv_transpose2d
+from .modules import ConvTranspose2d
+
+__all__ = [
+    "ConvTranspose2d",
+    "build_info",
+    "conv_transpose2d",
+    "convert",
+    "get_allow_tf32",
+    "get_workspace_limit",
+    "set_allow_tf32",
+    "set_workspace_limit",
+]

@@ -1,0 +1,48 @@
+"""Process-wide knobs: TF32 policy and the columns workspace cap."""
+import torch
+
+_DEFAULT_WORKSPACE_BYTES = 256 * 1024 * 1024
+
+_allow_tf32 = None  # None: follow torch.backends.cudnn.allow_tf32
+_workspace_bytes = _DEFAULT_WORKSPACE_BYTES
+
+
+def set_allow_tf32(allow):
+    """Whether float32 GEMMs on CUDA may use TF32 tensor cores.
+
+    None (the default) follows ``torch.backends.cudnn.allow_tf32``, the flag that
+    governs the cuDNN convolution this op replaces. True allows TF32; False
+    forces IEEE float32.
+    """
+    global _allow_tf32
+    if allow is not None and not isinstance(allow, bool):
+        raise TypeError("set_allow_tf32: expected allow to be None or bool, but got %r" % (allow,))
+    _allow_tf32 = allow
+
+
+def get_allow_tf32():
+    """The TF32 decision the next float32 CUDA call will use."""
+    if _allow_tf32 is not None:
+        return _allow_tf32
+    return bool(torch.backends.cudnn.allow_tf32)
+
+
+def set_workspace_limit(num_bytes=None):
+    """Caps the columns buffer (bytes); None restores the default (256 MiB).
+
+    The columns are produced and consumed chunk by chunk within this cap (one
+    output channel of one sample is the smallest chunk, even if larger).
+    """
+    global _workspace_bytes
+    if num_bytes is None:
+        _workspace_bytes = _DEFAULT_WORKSPACE_BYTES
+        return
+    if isinstance(num_bytes, bool) or not isinstance(num_bytes, int):
+        raise TypeError("set_workspace_limit: expected num_bytes to be an int, but got %r" % (num_bytes,))
+    if num_bytes <= 0:
+        raise ValueError("set_workspace_limit: expected num_bytes > 0, but got %d" % num_bytes)
+    _workspace_bytes = num_bytes
+
+
+def get_workspace_limit():
+    return _workspace_bytes

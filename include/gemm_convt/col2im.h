@@ -1,0 +1,51 @@
+#pragma once
+
+// The per-element col2im step, shared by the CPU loop and the CUDA kernel.
+
+#include "gemm_convt/geometry.h"
+
+namespace gemm_convt {
+
+// One chunk of work: the columns of `batch` samples x `groups` groups x
+// `channels` output channels per group, laid out as
+//   columns[batch][groups][channels][kernel_h*kernel_w][in_h*in_w].
+// `out` and `bias` are already offset to the chunk's first sample and channel,
+// so in-chunk offsets stay small enough for 32-bit indexing in most problems.
+template <typename index_t>
+struct Col2imChunk {
+  SpatialGeometry<index_t> geo;
+  index_t batch, groups, channels;
+  index_t channels_per_group;  // output-channel distance between two groups
+  index_t out_stride_n, out_stride_c, out_stride_h, out_stride_w;
+
+  GEMM_CONVT_HD index_t numel() const {
+    return batch * groups * channels * geo.out_h * geo.out_w;
+  }
+};
+
+// Computes output element `linear` of the chunk (ordered n, group, channel,
+// oh, ow) from its columns, adds the bias, and writes it once.
+template <typename acc_t, typename index_t, typename col_t, typename out_t>
+GEMM_CONVT_HD void col2im_element(const Col2imChunk<index_t>& chunk, const col_t* columns,
+                                  const out_t* bias, out_t* out, index_t linear) {
+  const SpatialGeometry<index_t>& g = chunk.geo;
+  const index_t ow = linear % g.out_w;
+  index_t rest = linear / g.out_w;
+  const index_t oh = rest % g.out_h;
+  rest /= g.out_h;
+  const index_t c = rest % chunk.channels;
+  rest /= chunk.channels;
+  const index_t grp = rest % chunk.groups;
+  const index_t n = rest / chunk.groups;
+
+  const index_t plane = (n * chunk.groups + grp) * chunk.channels + c;
+  const index_t plane_size = g.kernel_h * g.kernel_w * g.in_h * g.in_w;
+  const index_t out_c = grp * chunk.channels_per_group + c;
+
+  acc_t sum = bias ? static_cast<acc_t>(bias[out_c]) : acc_t(0);
+  sum += gather_pixel<acc_t>(columns + plane * plane_size, oh, ow, g);
+  out[n * chunk.out_stride_n + out_c * chunk.out_stride_c + oh * chunk.out_stride_h +
+      ow * chunk.out_stride_w] = static_cast<out_t>(sum);
+}
+
+}  // namespace gemm_convt
