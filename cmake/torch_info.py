@@ -6,7 +6,9 @@ that differs between 1.13 and 2.x, while these few facts are all we need.
 """
 import glob
 import os
+import re
 import shutil
+import subprocess
 import sys
 
 import torch
@@ -39,6 +41,15 @@ def find_nvcc():
             return os.path.realpath(path)
     found = shutil.which("nvcc")
     return os.path.realpath(found) if found else ""
+
+
+def nvcc_version(nvcc):
+    try:
+        text = subprocess.run([nvcc, "--version"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    match = re.search(r"release (\d+\.\d+)", text)
+    return match.group(1) if match else ""
 
 
 def cuda_architectures():
@@ -74,7 +85,8 @@ def main(out_path):
             defines.append('PYBIND11_%s="%s"' % (name, value))
     cuda_includes = nvidia_wheel_dirs("include")
     cuda_lib_dirs = nvidia_wheel_dirs("lib")
-    toolkit_lib = os.path.join(os.path.dirname(os.path.dirname(find_nvcc() or "/x/x")), "lib64")
+    nvcc = find_nvcc()
+    toolkit_lib = os.path.join(os.path.dirname(os.path.dirname(nvcc or "/x/x")), "lib64")
     values = {
         "TORCH_VERSION": torch.__version__,
         "TORCH_INCLUDE_DIRS": cmake_list(cpp_ext.include_paths()),
@@ -82,7 +94,9 @@ def main(out_path):
         "TORCH_DEFINES": cmake_list(defines),
         "TORCH_CXX_STANDARD": "17" if major < 2 else "20",
         "TORCH_CUDA_VERSION": torch.version.cuda or "",
-        "TORCH_NVCC": find_nvcc(),
+        "TORCH_NVCC": nvcc,
+        # CUDA code must be compiled by a toolkit of torch's CUDA major version.
+        "TORCH_NVCC_VERSION": nvcc_version(nvcc) if nvcc else "",
         "TORCH_CUDA_ARCHS": cmake_list(cuda_architectures()),
         "TORCH_CUDA_WHEEL_INCLUDES": cmake_list(cuda_includes),
         "TORCH_CUBLAS_LIBRARY": find_library("libcublas.so", cuda_lib_dirs + [toolkit_lib]),

@@ -72,11 +72,9 @@ template <typename index_t>
 Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o,
                                        const Chunk& c, const at::Tensor& out) {
   Col2imChunk<index_t> k;
-  k.geo = SpatialGeometry<index_t>{
-      index_t(p.in_h),         index_t(p.in_w),         index_t(p.out_h),
-      index_t(p.out_w),        index_t(p.kernel_h),     index_t(p.kernel_w),
-      index_t(o.stride[0]),    index_t(o.stride[1]),    index_t(o.padding[0]),
-      index_t(o.padding[1]),   index_t(o.dilation[0]),  index_t(o.dilation[1])};
+  k.geo = make_spatial_geometry<index_t>(p.in_h, p.in_w, p.out_h, p.out_w, p.kernel_h,
+                                         p.kernel_w, o.stride[0], o.stride[1], o.padding[0],
+                                         o.padding[1], o.dilation[0], o.dilation[1]);
   k.batch = index_t(c.samples);
   k.groups = index_t(c.groups);
   k.channels = index_t(c.channels);

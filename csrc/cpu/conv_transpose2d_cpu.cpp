@@ -5,6 +5,8 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+
 #include "../conv_transpose2d.h"
 
 namespace gemm_convt {
@@ -40,11 +42,20 @@ void col2im_cpu(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& 
   const col_t* cols = columns.data_ptr<col_t>();
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
-  at::parallel_for(0, chunk.numel(), at::internal::GRAIN_SIZE / 16,
-                   [&](int64_t begin, int64_t end) {
-                     for (int64_t i = begin; i < end; ++i)
-                       col2im_element<acc_t>(chunk, cols, chunk_bias, dst, i);
-                   });
+  // Parallel over output rows; within a row only ow changes.
+  const int64_t rows = chunk.batch * chunk.groups * chunk.channels * chunk.geo.out_h;
+  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (16 * chunk.geo.out_w));
+  at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t oh = row % chunk.geo.out_h;
+      int64_t rest = row / chunk.geo.out_h;
+      const int64_t c = rest % chunk.channels;
+      rest /= chunk.channels;
+      const int64_t grp = rest % chunk.groups, n = rest / chunk.groups;
+      for (int64_t ow = 0; ow < chunk.geo.out_w; ++ow)
+        col2im_pixel<acc_t>(chunk, cols, chunk_bias, dst, n, grp, c, oh, ow);
+    }
+  });
 }
 
 }  // namespace

@@ -23,21 +23,13 @@ struct Col2imChunk {
   }
 };
 
-// Computes output element `linear` of the chunk (ordered n, group, channel,
-// oh, ow) from its columns, adds the bias, and writes it once.
+// Computes output pixel (oh, ow) of channel c of group grp of sample n of the
+// chunk from its columns, adds the bias, and writes it once.
 template <typename acc_t, typename index_t, typename col_t, typename out_t>
-GEMM_CONVT_HD void col2im_element(const Col2imChunk<index_t>& chunk, const col_t* columns,
-                                  const out_t* bias, out_t* out, index_t linear) {
+GEMM_CONVT_HD void col2im_pixel(const Col2imChunk<index_t>& chunk, const col_t* columns,
+                                const out_t* bias, out_t* out, index_t n, index_t grp,
+                                index_t c, index_t oh, index_t ow) {
   const SpatialGeometry<index_t>& g = chunk.geo;
-  const index_t ow = linear % g.out_w;
-  index_t rest = linear / g.out_w;
-  const index_t oh = rest % g.out_h;
-  rest /= g.out_h;
-  const index_t c = rest % chunk.channels;
-  rest /= chunk.channels;
-  const index_t grp = rest % chunk.groups;
-  const index_t n = rest / chunk.groups;
-
   const index_t plane = (n * chunk.groups + grp) * chunk.channels + c;
   const index_t plane_size = g.kernel_h * g.kernel_w * g.in_h * g.in_w;
   const index_t out_c = grp * chunk.channels_per_group + c;
@@ -46,6 +38,20 @@ GEMM_CONVT_HD void col2im_element(const Col2imChunk<index_t>& chunk, const col_t
   sum += gather_pixel<acc_t>(columns + plane * plane_size, oh, ow, g);
   out[n * chunk.out_stride_n + out_c * chunk.out_stride_c + oh * chunk.out_stride_h +
       ow * chunk.out_stride_w] = static_cast<out_t>(sum);
+}
+
+// Output element `linear` of the chunk, in (n, group, channel, oh, ow) order.
+template <typename acc_t, typename index_t, typename col_t, typename out_t>
+GEMM_CONVT_HD void col2im_element(const Col2imChunk<index_t>& chunk, const col_t* columns,
+                                  const out_t* bias, out_t* out, index_t linear) {
+  const index_t ow = linear % chunk.geo.out_w;
+  index_t rest = linear / chunk.geo.out_w;
+  const index_t oh = rest % chunk.geo.out_h;
+  rest /= chunk.geo.out_h;
+  const index_t c = rest % chunk.channels;
+  rest /= chunk.channels;
+  const index_t grp = rest % chunk.groups;
+  col2im_pixel<acc_t>(chunk, columns, bias, out, rest / chunk.groups, grp, c, oh, ow);
 }
 
 }  // namespace gemm_convt

@@ -32,7 +32,23 @@ struct SpatialGeometry {
   index_t stride_h, stride_w;
   index_t pad_h, pad_w;
   index_t dil_h, dil_w;
+  // dilation = div * stride + mod, per axis: lets the tap walk below step
+  // from one kernel tap to the next without dividing.
+  index_t dil_div_h, dil_mod_h, dil_div_w, dil_mod_w;
 };
+
+template <typename index_t>
+GEMM_CONVT_HD SpatialGeometry<index_t> make_spatial_geometry(
+    int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, int64_t kernel_h,
+    int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w,
+    int64_t dil_h, int64_t dil_w) {
+  return SpatialGeometry<index_t>{
+      index_t(in_h),   index_t(in_w),   index_t(out_h),   index_t(out_w),
+      index_t(kernel_h), index_t(kernel_w), index_t(stride_h), index_t(stride_w),
+      index_t(pad_h),  index_t(pad_w),  index_t(dil_h),   index_t(dil_w),
+      index_t(dil_h / stride_h), index_t(dil_h % stride_h),
+      index_t(dil_w / stride_w), index_t(dil_w % stride_w)};
+}
 
 // Row of the columns matrix that holds channel c's kernel tap (i, j).
 template <typename index_t>
@@ -48,18 +64,29 @@ GEMM_CONVT_HD index_t column_offset(index_t row, index_t h, index_t w, index_t i
   return (row * in_h + h) * in_w + w;
 }
 
-// Input position read by kernel tap k for output position o along one axis:
-// o = in*stride - pad + k*dil. Returns false when no input position maps there.
+// Along one axis, kernel tap k of output position o reads input position
+// in = (o + pad - k*dil) / stride when that division is exact and in < size.
+// TapWalk keeps t = o + pad - k*dil as quotient q and remainder r by stride and
+// steps k -> k+1 with no division; t only falls, so q < 0 ends the walk.
 template <typename index_t>
-GEMM_CONVT_HD bool tap_source(index_t o, index_t k, index_t stride, index_t pad,
-                              index_t dil, index_t in_size, index_t* in) {
-  const index_t t = o + pad - k * dil;
-  if (t < 0) return false;
-  const index_t q = t / stride;
-  if (q * stride != t || q >= in_size) return false;
-  *in = q;
-  return true;
-}
+struct TapWalk {
+  index_t q, r;
+  GEMM_CONVT_HD TapWalk(index_t o, index_t pad, index_t stride) {
+    const index_t t = o + pad;
+    q = stride == 1 ? t : t / stride;
+    r = t - q * stride;
+  }
+  GEMM_CONVT_HD bool done() const { return q < 0; }
+  GEMM_CONVT_HD bool hits(index_t size) const { return r == 0 && q < size; }
+  GEMM_CONVT_HD void next(index_t dil_div, index_t dil_mod, index_t stride) {
+    q -= dil_div;
+    r -= dil_mod;
+    if (r < 0) {
+      r += stride;
+      --q;
+    }
+  }
+};
 
 // Sum of the column values of one channel that land on output pixel (oh, ow).
 // channel_columns points at that channel's kernel_h*kernel_w rows.
@@ -67,15 +94,20 @@ template <typename acc_t, typename index_t, typename col_t>
 GEMM_CONVT_HD acc_t gather_pixel(const col_t* channel_columns, index_t oh, index_t ow,
                                  const SpatialGeometry<index_t>& g) {
   acc_t sum = acc_t(0);
-  for (index_t i = 0; i < g.kernel_h; ++i) {
-    index_t h;
-    if (!tap_source(oh, i, g.stride_h, g.pad_h, g.dil_h, g.in_h, &h)) continue;
-    for (index_t j = 0; j < g.kernel_w; ++j) {
-      index_t w;
-      if (!tap_source(ow, j, g.stride_w, g.pad_w, g.dil_w, g.in_w, &w)) continue;
-      const index_t row = column_row(index_t(0), i, j, g.kernel_h, g.kernel_w);
-      sum += static_cast<acc_t>(channel_columns[column_offset(row, h, w, g.in_h, g.in_w)]);
+  const TapWalk<index_t> w_start(ow, g.pad_w, g.stride_w);
+  TapWalk<index_t> h(oh, g.pad_h, g.stride_h);
+  for (index_t i = 0; i < g.kernel_h && !h.done(); ++i) {
+    if (h.hits(g.in_h)) {
+      TapWalk<index_t> w = w_start;
+      for (index_t j = 0; j < g.kernel_w && !w.done(); ++j) {
+        if (w.hits(g.in_w)) {
+          const index_t row = column_row(index_t(0), i, j, g.kernel_h, g.kernel_w);
+          sum += static_cast<acc_t>(channel_columns[column_offset(row, h.q, w.q, g.in_h, g.in_w)]);
+        }
+        w.next(g.dil_div_w, g.dil_mod_w, g.stride_w);
+      }
     }
+    h.next(g.dil_div_h, g.dil_mod_h, g.stride_h);
   }
   return sum;
 }
