@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# One command for a GPU machine without network access: build the extension
+# from this working tree with what is installed there, run the GPU tests,
+# compute-sanitizer memcheck on a representative subset, and the benchmarks.
+#   usage: bash scripts/gpu_check.sh LOGDIR [bench args...]
+# Every step's log lands in LOGDIR; a summary is printed last. Exit status is
+# non-zero if the build, the tests or memcheck failed.
+set -uo pipefail
+logs=${1:?usage: scripts/gpu_check.sh LOGDIR [bench args...]}
+shift || true
+mkdir -p "$logs"
+cd "$(dirname "$0")/.."
+export PYTHONUNBUFFERED=1
+py=${PYTHON:-python3}
+status=0
+summary=()
+step() {  # name, command...: runs it, logs to LOGDIR/name.log, records the outcome
+  local name=$1; shift
+  local t0=$SECONDS
+  "$@" >"$logs/$name.log" 2>&1
+  local rc=$?
+  summary+=("$(printf '%-10s rc=%-3s %4ss  %s' "$name" "$rc" "$((SECONDS - t0))" "$(tail -n 1 "$logs/$name.log")")")
+  return $rc
+}
+
+{
+  date -u
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv
+  $py -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.get_device_name())"
+  nvcc --version | tail -n 2
+} >"$logs/env.log" 2>&1
+
+# Build only for the GPU present (faster), CUDA required.
+arch=$($py -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
+step build env GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" \
+  $py -m pip install --no-build-isolation --no-deps --no-index -v . || status=1
+
+if [ $status -eq 0 ]; then
+  # Run from outside the tree so the installed package (with _C) is imported.
+  step tests bash -c "cd /tmp && $py -m pytest -p no:cacheprovider -c '$PWD/pyproject.toml' --rootdir '$PWD' '$PWD/tests' -q -rs" || status=1
+  step memcheck compute-sanitizer --tool memcheck --error-exitcode 99 $py scripts/memcheck_cases.py || status=1
+  step bench $py -m gemm_convt.bench --suite --json "$logs/bench_float32.json" "$@"
+  step bench_fp16 $py -m gemm_convt.bench --suite --dtype float16 --json "$logs/bench_float16.json" "$@"
+fi
+
+printf '%s\n' "${summary[@]}"
+for f in bench bench_fp16; do [ -f "$logs/$f.log" ] && cat "$logs/$f.log"; done
+exit $status

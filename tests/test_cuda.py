@@ -1,0 +1,244 @@
+"""The CUDA path against the float64 reference. Skips cleanly without a GPU
+(a skip here is not a pass: scripts/gpu_check.sh runs these on a GPU)."""
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import gemm_convt
+
+pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
+
+# Relative-error bounds ||out - ref|| / ||ref|| (ref: float64 on the same, rounded, inputs),
+# and an elementwise bound scaled by max|ref|.
+TOLERANCE = {
+    "float64": (1e-12, 1e-11),
+    "float32": (1e-5, 1e-5),      # IEEE fp32 GEMM (TF32 off)
+    "tf32": (5e-3, 2e-2),         # 10-bit mantissa operands
+    "float16": (2e-3, 4e-3),      # fp32 columns, one rounding to fp16
+    "bfloat16": (1e-2, 2e-2),     # fp32 columns, one rounding to bf16
+}
+DTYPES = {"float64": torch.float64, "float32": torch.float32, "tf32": torch.float32,
+          "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+@pytest.fixture(autouse=True)
+def _restore_settings():
+    yield
+    gemm_convt.set_allow_tf32(None)
+    gemm_convt.set_workspace_limit(None)
+
+
+def make_case(seed, n, cin, cout_g, k, hw, groups, bias, dtype, device="cuda"):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, cin, *hw, generator=g).to(dtype)
+    w = (torch.randn(cin, cout_g, *k, generator=g) / (cin * k[0] * k[1] / groups) ** 0.5).to(dtype)
+    b = torch.randn(cout_g * groups, generator=g).to(dtype) if bias else None
+    return x.to(device), w.to(device), (b.to(device) if bias else None)
+
+
+def reference(x, w, b, **kw):
+    """float64 on the CPU from the same (already rounded) inputs."""
+    return F.conv_transpose2d(x.double().cpu(), w.double().cpu(), None if b is None else b.double().cpu(), **kw)
+
+
+def assert_matches(out, ref, key):
+    rel_tol, elem_tol = TOLERANCE[key]
+    assert out.is_cuda
+    assert out.shape == ref.shape
+    out64 = out.double().cpu()
+    assert torch.isfinite(out64).all(), "non-finite output"
+    scale = ref.abs().max().clamp_min(1e-30)
+    rel = ((out64 - ref).norm() / ref.norm().clamp_min(1e-30)).item()
+    worst = ((out64 - ref).abs().max() / scale).item()
+    assert rel <= rel_tol and worst <= elem_tol, "%s: rel %.3g (tol %g), worst %.3g (tol %g)" % (
+        key, rel, rel_tol, worst, elem_tol)
+
+
+def run(x, w, b, key, **kw):
+    gemm_convt.set_allow_tf32(key == "tf32")
+    with torch.no_grad():
+        return gemm_convt.conv_transpose2d(x, w, b, **kw)
+
+
+# (N, Cin, Cout/groups, kernel, input HxW, stride, padding, output_padding, dilation, groups, bias)
+GRID = [
+    (2, 4, 3, (3, 3), (7, 9), (1, 1), (0, 0), (0, 0), (1, 1), 1, True),
+    (2, 6, 2, (3, 5), (5, 6), (2, 3), (1, 2), (1, 2), (1, 1), 2, True),
+    (1, 4, 4, (2, 2), (8, 8), (2, 2), (0, 0), (0, 0), (1, 1), 1, False),
+    (3, 8, 1, (3, 3), (6, 5), (1, 2), (1, 0), (0, 1), (2, 1), 8, True),   # depthwise
+    (2, 3, 5, (1, 1), (4, 7), (1, 1), (0, 0), (0, 0), (1, 1), 1, True),   # direct GEMM
+    (2, 4, 4, (1, 1), (4, 7), (2, 1), (0, 0), (1, 0), (1, 1), 2, False),  # 1x1, strided
+    (2, 2, 3, (2, 3), (1, 9), (4, 5), (0, 1), (3, 0), (1, 1), 1, True),   # stride > kernel, H=1
+    (2, 4, 2, (3, 2), (6, 1), (1, 1), (2, 0), (1, 0), (3, 2), 2, True),   # W=1, dilation
+    (4, 16, 8, (4, 4), (8, 8), (2, 2), (1, 1), (0, 0), (1, 1), 1, True),  # DCGAN-like
+    (2, 8, 3, (3, 7), (9, 11), (1, 1), (1, 3), (0, 0), (1, 1), 4, False),
+]
+
+
+@pytest.mark.parametrize("key", list(TOLERANCE))
+@pytest.mark.parametrize("case", range(len(GRID)))
+def test_grid(case, key):
+    n, cin, cout_g, k, hw, s, p, op, d, groups, bias = GRID[case]
+    x, w, b = make_case(case, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
+    kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
+    out = run(x, w, b, key, **kw)
+    assert out.dtype == x.dtype
+    assert_matches(out, reference(x, w, b, **kw), key)
+
+
+@pytest.mark.parametrize("key", ["float32", "float16"])
+@pytest.mark.parametrize("limit", [1, 3000, 20000])
+def test_chunked_workspace(limit, key):
+    x, w, b = make_case(7, 5, 6, 4, (3, 3), (9, 10), 2, True, DTYPES[key])
+    kw = dict(stride=2, padding=1, output_padding=1, groups=2)
+    gemm_convt.set_workspace_limit(limit)
+    assert_matches(run(x, w, b, key, **kw), reference(x, w, b, **kw), key)
+
+
+def test_cpu_and_cuda_agree():
+    x, w, b = make_case(3, 3, 6, 4, (3, 5), (11, 7), 3, True, torch.float64)
+    kw = dict(stride=(2, 1), padding=(1, 2), output_padding=(1, 0), dilation=(1, 2), groups=3)
+    with torch.no_grad():
+        gpu = gemm_convt.conv_transpose2d(x, w, b, **kw).cpu()
+        cpu = gemm_convt.conv_transpose2d(x.cpu(), w.cpu(), b.cpu(), **kw)
+    assert torch.allclose(gpu, cpu, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("layout", ["channels_last", "sliced", "transposed", "channels_last_weight"])
+@pytest.mark.parametrize("k", [(3, 3), (1, 1)])
+def test_layouts(layout, k):
+    x, w, b = make_case(11, 3, 8, 4, k, (10, 12), 2, True, torch.float32)
+    if layout == "channels_last":
+        x = x.contiguous(memory_format=torch.channels_last)
+    elif layout == "sliced":
+        x = torch.cat([x, x], dim=1)[:, ::2]  # channel stride 2*H*W
+        x = x[:, :, 1:, :-1]                  # and cropped spatially
+    elif layout == "transposed":
+        x = x.transpose(2, 3).contiguous().transpose(2, 3)
+    else:
+        w = w.contiguous(memory_format=torch.channels_last)
+    kw = dict(stride=1 if k == (1, 1) else 2, padding=0 if k == (1, 1) else 1, groups=2)
+    out = run(x, w, b, "float32", **kw)
+    assert_matches(out, reference(x, w, b, **kw), "float32")
+    expect_cl = layout in ("channels_last", "channels_last_weight")
+    assert out.is_contiguous(memory_format=torch.channels_last) == expect_cl
+    if expect_cl:
+        with torch.no_grad():
+            torch_out = F.conv_transpose2d(x, w, b, **kw)
+        assert out.is_contiguous(memory_format=torch.channels_last) == torch_out.is_contiguous(
+            memory_format=torch.channels_last)
+
+
+def test_unbatched_and_empty():
+    x, w, b = make_case(5, 1, 4, 3, (3, 3), (6, 6), 1, True, torch.float32)
+    kw = dict(stride=2, padding=1)
+    assert_matches(run(x[0], w, b, "float32", **kw).unsqueeze(0), reference(x, w, b, **kw), "float32")
+    empty = run(x[:0], w, b, "float32", **kw)
+    assert empty.shape == (0, 3, 11, 11) and empty.is_cuda
+
+
+def test_bitwise_deterministic():
+    x, w, b = make_case(13, 4, 32, 16, (3, 3), (33, 47), 1, True, torch.float32)
+    first = run(x, w, b, "float32", stride=2, padding=1)
+    for _ in range(3):
+        assert torch.equal(run(x, w, b, "float32", stride=2, padding=1), first)
+
+
+def test_side_stream_and_graph_capture():
+    x, w, b = make_case(17, 2, 8, 4, (3, 3), (16, 16), 1, True, torch.float32)
+    kw = dict(stride=2, padding=1)
+    ref = reference(x, w, b, **kw)
+    gemm_convt.set_allow_tf32(False)
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.no_grad(), torch.cuda.stream(stream):
+        out = gemm_convt.conv_transpose2d(x, w, b, **kw)
+    torch.cuda.current_stream().wait_stream(stream)
+    assert_matches(out, ref, "float32")
+
+    static_x = x.clone()
+    with torch.no_grad():
+        gemm_convt.conv_transpose2d(static_x, w, b, **kw)  # warm-up outside capture
+        torch.cuda.synchronize()
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            static_out = gemm_convt.conv_transpose2d(static_x, w, b, **kw)
+    x2, _, _ = make_case(18, 2, 8, 4, (3, 3), (16, 16), 1, True, torch.float32)
+    static_x.copy_(x2)
+    graph.replay()
+    torch.cuda.synchronize()
+    assert_matches(static_out, reference(x2, w, b, **kw), "float32")
+
+
+def test_tf32_policy_follows_cudnn_flag():
+    saved = torch.backends.cudnn.allow_tf32
+    try:
+        gemm_convt.set_allow_tf32(None)
+        torch.backends.cudnn.allow_tf32 = False
+        assert gemm_convt.get_allow_tf32() is False
+        torch.backends.cudnn.allow_tf32 = True
+        assert gemm_convt.get_allow_tf32() is True
+        gemm_convt.set_allow_tf32(False)
+        assert gemm_convt.get_allow_tf32() is False
+    finally:
+        torch.backends.cudnn.allow_tf32 = saved
+
+
+def test_tf32_is_really_used_and_strict_is_not():
+    # Large K makes the TF32 error visible: strict must be ~1e-6, TF32 ~1e-4..1e-3.
+    x, w, b = make_case(19, 2, 512, 8, (3, 3), (16, 16), 1, False, torch.float32)
+    ref = reference(x, w, b)
+    err = {}
+    for key in ("float32", "tf32"):
+        out = run(x, w, b, key).double().cpu()
+        err[key] = ((out - ref).norm() / ref.norm()).item()
+    assert err["float32"] < 1e-5
+    assert err["tf32"] > 10 * err["float32"]
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two GPUs")
+def test_second_device():
+    x, w, b = make_case(23, 2, 4, 3, (3, 3), (8, 8), 1, True, torch.float32, device="cuda:1")
+    out = run(x, w, b, "float32", stride=2)
+    assert out.device == x.device
+    assert_matches(out, reference(x, w, b, stride=2), "float32")
+
+
+def test_device_mismatch_raises():
+    x, w, b = make_case(29, 1, 4, 3, (3, 3), (8, 8), 1, True, torch.float32)
+    with pytest.raises(ValueError, match="weight on device"):
+        run(x, w.cpu(), b, "float32")
+    with pytest.raises(ValueError, match="bias on device"):
+        run(x, w, b.cpu(), "float32")
+
+
+def _check_rows(out, x, w, b, rows, kw):
+    """Reference for output rows [2*r0, 2*r1) of the last sample (kernel 2, stride 2: no overlap)."""
+    r0, r1 = rows
+    ref = F.conv_transpose2d(x[-1:, :, r0:r1].double(), w.double(), b.double(), **kw)
+    got = out[-1:, :, 2 * r0:2 * r1].double()
+    rel = ((got - ref).norm() / ref.norm()).item()
+    assert torch.isfinite(got).all() and rel < TOLERANCE["float16"][0], rel
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("memory_format", [torch.contiguous_format, torch.channels_last])
+def test_output_over_2_to_31_elements(memory_format):
+    # 1 x 4 -> 64 channels, 2900x2900 -> 5800x5800: 2.15e9 output elements (4.3 GB fp16).
+    # channels_last makes a single chunk's offsets exceed 2^31 (the int64 kernel);
+    # NCHW keeps chunks int32 but their absolute offsets pass 2^31.
+    free, _ = torch.cuda.mem_get_info()
+    if free < 12 * 2 ** 30:
+        pytest.skip("needs 12 GiB of free GPU memory")
+    x, w, b = make_case(31, 1, 4, 64, (2, 2), (2900, 2900), 1, True, torch.float16)
+    x = x.contiguous(memory_format=memory_format)
+    kw = dict(stride=2)
+    out = run(x, w, b, "float16", **kw)
+    assert out.numel() > 2 ** 31
+    for rows in [(0, 3), (1450, 1453), (2897, 2900)]:
+        _check_rows(out, x, w, b, rows, kw)
+    # the very last channel plane too
+    ref_last = F.conv_transpose2d(x[:, :, -2:].double(), w.double(), b.double(), **kw)[:, -1]
+    assert torch.allclose(out[:, -1, -4:].double(), ref_last, rtol=4e-3, atol=4e-3)
