@@ -8,7 +8,7 @@
 set -uo pipefail
 logs=${1:?usage: scripts/gpu_check.sh LOGDIR [bench args...]}
 shift || true
-mkdir -p "$logs"
+mkdir -p "$logs" && logs=$(cd "$logs" && pwd)
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
 py=${PYTHON:-python3}
@@ -39,8 +39,10 @@ if [ $status -eq 0 ]; then
   # Run from outside the tree so the installed package (with _C) is imported.
   step tests bash -c "cd /tmp && $py -m pytest -p no:cacheprovider -c '$PWD/pyproject.toml' --rootdir '$PWD' '$PWD/tests' -q -rs" || status=1
   step memcheck compute-sanitizer --tool memcheck --error-exitcode 99 $py scripts/memcheck_cases.py || status=1
-  step bench $py -m gemm_convt.bench --suite --json "$logs/bench_float32.json" "$@"
-  step bench_fp16 $py -m gemm_convt.bench --suite --dtype float16 --json "$logs/bench_float16.json" "$@"
+  step bench bash -c 'cd /tmp && "$0" -m gemm_convt.bench --suite --json "$1/bench_float32.json" "${@:2}"' \
+    "$py" "$logs" "$@"
+  step bench_fp16 bash -c 'cd /tmp && "$0" -m gemm_convt.bench --suite --dtype float16 --json "$1/bench_float16.json" "${@:2}"' \
+    "$py" "$logs" "$@"
 fi
 
 printf '%s\n' "${summary[@]}"
