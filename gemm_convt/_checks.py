@@ -74,6 +74,15 @@ def check_tensors(input, weight, bias, groups):
             )
     if input.device.type not in ("cpu", "cuda"):
         raise ValueError("conv_transpose2d: expected a CPU or CUDA tensor, but got device %s" % input.device)
+    if min(input.shape[-2:]) <= 0:
+        raise ValueError(
+            "conv_transpose2d: expected input with non-zero height and width, but got input of size %s"
+            % (tuple(input.shape),)
+        )
+    if min(weight.shape[2:]) <= 0:
+        raise ValueError(
+            "conv_transpose2d: expected a non-empty kernel, but got weight of size %s" % (tuple(weight.shape),)
+        )
     channels = input.shape[-3]
     if weight.shape[0] % groups != 0:
         raise ValueError(
@@ -133,13 +142,12 @@ def output_padding_for_size(input, output_size, stride, padding, kernel_size, di
         sizes = [int(s) for s in output_size]
     else:
         raise TypeError("ConvTranspose2d: expected output_size to be a list or tuple of ints, but got %r" % (output_size,))
-    if len(sizes) in (input.dim(), 4) and len(sizes) > 2:
-        sizes = sizes[-2:]
-    if len(sizes) != 2:
+    if len(sizes) not in (2, input.dim()):
         raise ValueError(
-            "ConvTranspose2d: expected output_size of 2 values (or %d with batch/channel dims), but got %d (%r)"
+            "ConvTranspose2d: expected output_size of 2 values (or %d, the input's dims), but got %d (%r)"
             % (input.dim(), len(sizes), output_size)
         )
+    sizes = sizes[-2:]
     smallest = [output_extent(input.shape[-2 + d], kernel_size[d], stride[d], padding[d], 0, dilation[d])
                 for d in range(2)]
     largest = [smallest[d] + stride[d] - 1 for d in range(2)]
