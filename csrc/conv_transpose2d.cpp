@@ -17,8 +17,8 @@ void check_arguments(const at::Tensor& input, const at::Tensor& weight,
               weight.dim());
   TORCH_CHECK(input.size(2) > 0 && input.size(3) > 0,
               "gemm_convt: expected input with non-zero height and width, but got ", input.sizes());
-  TORCH_CHECK(weight.size(2) > 0 && weight.size(3) > 0,
-              "gemm_convt: expected a non-empty kernel, but got weight of size ", weight.sizes());
+  TORCH_CHECK(weight.numel() > 0,
+              "gemm_convt: expected a non-empty weight, but got weight of size ", weight.sizes());
   TORCH_CHECK(o.groups > 0, "gemm_convt: expected groups > 0, but got ", o.groups);
   TORCH_CHECK(input.size(1) == weight.size(0) && input.size(1) % o.groups == 0,
               "gemm_convt: expected input channels ", weight.size(0),

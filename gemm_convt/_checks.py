@@ -79,9 +79,10 @@ def check_tensors(input, weight, bias, groups):
             "conv_transpose2d: expected input with non-zero height and width, but got input of size %s"
             % (tuple(input.shape),)
         )
-    if min(weight.shape[2:]) <= 0:
+    if min(weight.shape) <= 0:
         raise ValueError(
-            "conv_transpose2d: expected a non-empty kernel, but got weight of size %s" % (tuple(weight.shape),)
+            "conv_transpose2d: expected a non-empty weight (every dimension >= 1), but got weight of size %s"
+            % (tuple(weight.shape),)
         )
     channels = input.shape[-3]
     if weight.shape[0] % groups != 0:
@@ -139,6 +140,8 @@ def output_padding_for_size(input, output_size, stride, padding, kernel_size, di
     (torch's own module gets this wrong: pytorch#75889).
     """
     if isinstance(output_size, torch.Size) or isinstance(output_size, (list, tuple)):
+        if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in output_size):
+            raise TypeError("ConvTranspose2d: expected output_size to contain ints, but got %r" % (output_size,))
         sizes = [int(s) for s in output_size]
     else:
         raise TypeError("ConvTranspose2d: expected output_size to be a list or tuple of ints, but got %r" % (output_size,))

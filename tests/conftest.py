@@ -1,0 +1,173 @@
+"""Shared helpers for the gemm_convt CPU test suite.
+
+Every correctness check compares against torch.nn.functional.conv_transpose2d
+computed in float64 on the very same input values (for float16/bfloat16 the
+already-rounded low-precision values, upcast exactly to float64).
+
+The suite runs under ``--import-mode=importlib``, so test modules cannot
+import this file: the helpers are handed out through the ``helpers`` fixture
+(a namespace of plain functions) and the ``dtype`` fixture.
+"""
+import types
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import gemm_convt
+from gemm_convt import _settings
+
+# Tolerance per dtype, used twice by assert_close_to_reference:
+#   ||out - ref|| / ||ref||              <= TOL[dtype]
+#   |out - ref| <= TOL[dtype] * (|ref| + max|ref|)      (elementwise)
+# float64 / float32: accumulation error only.  bfloat16 (unit roundoff 2**-8)
+# and float16 (2**-11): one rounding of the float32 result at the output.
+TOL_FLOAT64 = 1e-12
+TOL_FLOAT32 = 1e-5
+TOL_BFLOAT16 = 1e-2
+TOL_FLOAT16 = 2e-3
+TOL = {
+    torch.float64: TOL_FLOAT64,
+    torch.float32: TOL_FLOAT32,
+    torch.bfloat16: TOL_BFLOAT16,
+    torch.float16: TOL_FLOAT16,
+}
+DTYPES = (torch.float64, torch.float32, torch.bfloat16, torch.float16)
+
+# torch >= 2 keeps channels_last for CPU conv_transpose2d; torch 1.13's CPU
+# kernel always returns NCHW-contiguous output, so layout comparisons against
+# torch itself are only meaningful from 2.0 on (the documented rule -- the
+# output is channels_last when the input or the weight is -- is checked on
+# every version where the test says so).
+TORCH_MAJOR = int(torch.__version__.split(".")[0])
+TORCH_KEEPS_CHANNELS_LAST_ON_CPU = TORCH_MAJOR >= 2
+
+GEOMETRY_KEYS = ("stride", "padding", "output_padding", "groups", "dilation")
+
+
+def dtype_id(dtype):
+    return str(dtype).replace("torch.", "")
+
+
+@pytest.fixture(params=DTYPES, ids=dtype_id)
+def dtype(request):
+    """Every supported dtype; a test may override it with its own parametrize."""
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _restore_gemm_convt_settings():
+    """No test may leak a workspace limit or TF32 policy into another."""
+    workspace = gemm_convt.get_workspace_limit()
+    allow_tf32 = _settings._allow_tf32  # None means "follow torch"; the getter resolves it
+    cudnn_tf32 = torch.backends.cudnn.allow_tf32
+    try:
+        yield
+    finally:
+        gemm_convt.set_workspace_limit(workspace)
+        gemm_convt.set_allow_tf32(allow_tf32)
+        torch.backends.cudnn.allow_tf32 = cudnn_tf32
+
+
+def _pair(v):
+    if isinstance(v, int):
+        return (v, v)
+    v = tuple(v)
+    return v * (2 // len(v))
+
+
+def make_generator(seed):
+    gen = torch.Generator()
+    gen.manual_seed(seed)
+    return gen
+
+
+def randn(shape, seed, dtype=torch.float32):
+    """Fresh standard-normal values (never zeros), rounded to `dtype`."""
+    return torch.randn(*shape, generator=make_generator(seed), dtype=torch.float64).to(dtype)
+
+
+def make_inputs(seed, n=2, cin=4, cout=3, kernel=3, size=(5, 6), groups=1, bias=True,
+                dtype=torch.float32, unbatched=False):
+    """input (n, cin, H, W) or (cin, H, W), weight (cin, cout, kh, kw) where
+    cout is the number of output channels per group, bias (groups*cout,)."""
+    kh, kw = _pair(kernel)
+    h, w = _pair(size)
+    x_shape = (cin, h, w) if unbatched else (n, cin, h, w)
+    x = randn(x_shape, seed, dtype)
+    weight = randn((cin, cout, kh, kw), seed + 1, dtype)
+    b = randn((groups * cout,), seed + 2, dtype) if bias else None
+    return x, weight, b
+
+
+def reference(x, weight, bias=None, **geometry):
+    """torch's conv_transpose2d in float64 on the same values (contiguous copies:
+    torch 1.13's CPU kernel mishandles some channels_last weights)."""
+    return F.conv_transpose2d(
+        x.detach().to(torch.float64).contiguous(),
+        weight.detach().to(torch.float64).contiguous(),
+        None if bias is None else bias.detach().to(torch.float64).contiguous(),
+        **geometry
+    )
+
+
+def assert_close_to_reference(out, ref, dtype, device="cpu"):
+    assert isinstance(out, torch.Tensor)
+    assert out.dtype == dtype, (out.dtype, dtype)
+    assert out.device == torch.device(device), out.device
+    assert tuple(out.shape) == tuple(ref.shape), (tuple(out.shape), tuple(ref.shape))
+    assert not out.requires_grad
+    if ref.numel() == 0:
+        return
+    assert torch.isfinite(ref).all(), "reference not finite: the test inputs are broken"
+    assert torch.isfinite(out).all(), "output has NaN/Inf (uninitialised or miscomputed elements)"
+    tol = TOL[dtype]
+    out64 = out.detach().to(device="cpu", dtype=torch.float64)
+    ref64 = ref.detach().to(device="cpu", dtype=torch.float64)
+    ref_norm = ref64.norm().item()
+    assert ref_norm > 0, "reference is all zeros: the test inputs are broken"
+    diff = (out64 - ref64).abs()
+    rel = (out64 - ref64).norm().item() / ref_norm
+    assert rel <= tol, "relative error %.3e > %.1e for %s" % (rel, tol, dtype)
+    bound = tol * (ref64.abs() + ref64.abs().max())
+    bad = diff > bound
+    if bad.any():
+        idx = tuple(int(i) for i in bad.nonzero()[0])
+        raise AssertionError(
+            "%d of %d elements outside tolerance %.1e for %s; first at %s: got %r, expected %r"
+            % (int(bad.sum()), bad.numel(), tol, dtype, idx, out64[idx].item(), ref64[idx].item())
+        )
+
+
+def is_channels_last(t):
+    """channels_last-contiguity of a 4-D result, or of a 3-D (unbatched) result
+    seen as a batch of one."""
+    if t.dim() == 3:
+        t = t.unsqueeze(0)
+    return t.is_contiguous(memory_format=torch.channels_last)
+
+
+def assert_layout_like_torch(out, x, weight, bias, **geometry):
+    """Memory layout equal to torch's own float32 CPU result on the same
+    tensors (same strides), where torch keeps channels_last (torch >= 2)."""
+    if not TORCH_KEEPS_CHANNELS_LAST_ON_CPU or out.numel() == 0:
+        return
+    f32 = lambda t: None if t is None else t.detach().to(torch.float32)  # noqa: E731
+    expected = F.conv_transpose2d(f32(x), f32(weight), f32(bias), **geometry)
+    assert is_channels_last(out) == is_channels_last(expected), (out.stride(), expected.stride())
+    assert out.is_contiguous() == expected.is_contiguous(), (out.stride(), expected.stride())
+
+
+@pytest.fixture(scope="session")
+def helpers():
+    return types.SimpleNamespace(
+        TOL=TOL,
+        DTYPES=DTYPES,
+        TORCH_KEEPS_CHANNELS_LAST_ON_CPU=TORCH_KEEPS_CHANNELS_LAST_ON_CPU,
+        randn=randn,
+        make_inputs=make_inputs,
+        reference=reference,
+        assert_close_to_reference=assert_close_to_reference,
+        is_channels_last=is_channels_last,
+        assert_layout_like_torch=assert_layout_like_torch,
+    )

@@ -1,0 +1,395 @@
+"""gemm_convt.conv_transpose2d against torch.nn.functional.conv_transpose2d (float64)."""
+import itertools
+
+import pytest
+import torch
+
+import gemm_convt
+
+CL = torch.channels_last
+
+
+def case(case_id, n=2, cin=4, cout=3, groups=1, kernel=3, size=(5, 6), stride=1, padding=0,
+         output_padding=0, dilation=1, bias=True):
+    shape = dict(n=n, cin=cin, cout=cout, groups=groups, kernel=kernel, size=size, bias=bias)
+    geometry = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups,
+                    dilation=dilation)
+    return pytest.param(shape, geometry, id=case_id)
+
+
+# Each parameter on its own (cout is output channels per group).
+SINGLE = [
+    case("base"),
+    case("k1x1", kernel=1),
+    case("k3x5", kernel=(3, 5)),
+    case("k1x3", kernel=(1, 3)),
+    case("k5x1", kernel=(5, 1)),
+    case("k2x2", kernel=2),
+    case("k4x4", kernel=4),
+    case("s2", stride=2),
+    case("s2x3", stride=(2, 3)),
+    case("s3x1", stride=(3, 1)),
+    case("s4_gt_k2", stride=4, kernel=2),
+    case("s4x5_gt_k2x1", stride=(4, 5), kernel=(2, 1)),
+    case("s3_k1", stride=3, kernel=1),
+    case("p1", padding=1),
+    case("p2x0", padding=(2, 0)),
+    case("p0x2", padding=(0, 2)),
+    case("p3_gt_k", padding=3, stride=2),
+    case("op1_s2", stride=2, output_padding=1),
+    case("op1x2_s2x3", stride=(2, 3), output_padding=(1, 2)),
+    case("op2_ge_s1_lt_d3", stride=1, dilation=3, output_padding=2),
+    case("op2x1_s1x2_d3x1", stride=(1, 2), dilation=(3, 1), output_padding=(2, 1)),
+    case("op2x1_s3_d2", stride=3, dilation=2, output_padding=(2, 1)),
+    case("d2", dilation=2),
+    case("d2x3", dilation=(2, 3)),
+    case("d1x4_k2", dilation=(1, 4), kernel=2),
+    case("g2", groups=2),
+    case("g2_cout1", groups=2, cout=1),
+    case("depthwise", groups=4, cout=1),
+    case("depthwise_mult2", groups=4, cout=2),
+    case("g3_cin6", groups=3, cin=6, cout=2),
+    case("nobias", bias=False),
+    case("nobias_g2", bias=False, groups=2),
+    case("h1", size=(1, 6)),
+    case("w1", size=(5, 1)),
+    case("h1w1", size=(1, 1)),
+    case("h1w1_k1", size=(1, 1), kernel=1),
+    case("n1", n=1),
+    case("n3", n=3),
+    case("cin1", cin=1),
+    case("cout1", cout=1),
+    # More than one parallel_for grain of output elements.
+    case("medium", cin=8, cout=6, size=(12, 10), stride=2, padding=1, output_padding=1),
+]
+
+
+def _fmt(v):
+    return "x".join(str(i) for i in v) if isinstance(v, tuple) else str(v)
+
+
+def _combinations():
+    """stride x dilation x padding x groups x kernel, alternating output_padding
+    (none / the largest allowed) and bias."""
+    params = []
+    grid = itertools.product(
+        [1, 2, (2, 3)],  # stride
+        [1, (2, 1)],  # dilation
+        [0, (1, 2)],  # padding
+        [1, 2],  # groups
+        [(3, 2), (1, 3)],  # kernel
+    )
+    for i, (stride, dilation, padding, groups, kernel) in enumerate(grid):
+        s = (stride, stride) if isinstance(stride, int) else stride
+        d = (dilation, dilation) if isinstance(dilation, int) else dilation
+        output_padding = (0, 0) if i % 2 == 0 else (max(s[0], d[0]) - 1, max(s[1], d[1]) - 1)
+        bias = bool(i % 3)
+        case_id = "s%s-d%s-p%s-g%d-k%s-op%s-%s" % (_fmt(stride), _fmt(dilation), _fmt(padding), groups, _fmt(kernel),
+                                                 _fmt(output_padding), "bias" if bias else "nobias")
+        params.append(case(case_id, groups=groups, kernel=kernel, stride=stride, padding=padding,
+                           output_padding=output_padding, dilation=dilation, bias=bias))
+    return params
+
+
+COMBOS = _combinations()
+
+
+@pytest.mark.parametrize("shape, geometry", SINGLE + COMBOS)
+def test_matches_torch(shape, geometry, dtype, helpers):
+    x, w, b = helpers.make_inputs(11, dtype=dtype, **shape)
+    with torch.no_grad():
+        out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    ref = helpers.reference(x, w, b, **geometry)
+    helpers.assert_close_to_reference(out, ref, dtype)
+    assert out.is_contiguous()
+    if dtype == torch.float32:
+        helpers.assert_layout_like_torch(out, x, w, b, **geometry)
+
+
+def test_positional_arguments_match_keywords(helpers):
+    x, w, b = helpers.make_inputs(12, groups=2)
+    by_position = gemm_convt.conv_transpose2d(x, w, b, 2, 1, 1, 2, 1)
+    by_keyword = gemm_convt.conv_transpose2d(input=x, weight=w, bias=b, stride=2, padding=1, output_padding=1,
+                                             groups=2, dilation=1)
+    assert torch.equal(by_position, by_keyword)
+    helpers.assert_close_to_reference(by_position, helpers.reference(x, w, b, stride=2, padding=1, output_padding=1,
+                                                                      groups=2), torch.float32)
+
+
+def test_uncovered_positions_are_exactly_the_bias():
+    # stride 4 > kernel 2: rows/columns 2 and 3 of every 4 receive no tap.
+    x = torch.randn(2, 3, 4, 5, generator=torch.Generator().manual_seed(13))
+    w = torch.randn(3, 2, 2, 2, generator=torch.Generator().manual_seed(14))
+    b = torch.randn(2, generator=torch.Generator().manual_seed(15))
+    out = gemm_convt.conv_transpose2d(x, w, b, stride=4)
+    assert out.shape == (2, 2, 14, 18)
+    expected = b.view(1, 2, 1, 1).expand(2, 2, 14, 18)
+    gap_rows = (torch.arange(14) % 4) >= 2
+    gap_cols = (torch.arange(18) % 4) >= 2
+    assert torch.equal(out[:, :, gap_rows, :], expected[:, :, gap_rows, :])
+    assert torch.equal(out[:, :, :, gap_cols], expected[:, :, :, gap_cols])
+    # ... and without bias they are exact zeros, while covered positions are not.
+    out = gemm_convt.conv_transpose2d(x, w, None, stride=4)
+    assert torch.count_nonzero(out[:, :, gap_rows, :]) == 0
+    assert torch.count_nonzero(out[:, :, :, gap_cols]) == 0
+    covered = out[:, :, ~gap_rows][:, :, :, ~gap_cols]
+    assert torch.count_nonzero(covered) == covered.numel()
+
+
+UNBATCHED = [
+    pytest.param(dict(), id="base"),
+    pytest.param(dict(stride=2, padding=1, output_padding=1), id="s2p1op1"),
+    pytest.param(dict(stride=(1, 2), dilation=(3, 1), output_padding=(2, 1), groups=2), id="g2-d3x1-op2x1"),
+    pytest.param(dict(groups=4), id="depthwise"),
+]
+
+
+@pytest.mark.parametrize("geometry", UNBATCHED)
+def test_unbatched_input(geometry, dtype, helpers):
+    groups = geometry.get("groups", 1)
+    x, w, b = helpers.make_inputs(21, cout=2, groups=groups, kernel=(3, 2), size=(4, 7), dtype=dtype,
+                                  unbatched=True)
+    out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    ref = helpers.reference(x, w, b, **geometry)
+    assert ref.dim() == 3
+    helpers.assert_close_to_reference(out, ref, dtype)
+    # Same values as the batch of one.
+    batched = gemm_convt.conv_transpose2d(x.unsqueeze(0), w, b, **geometry)
+    assert torch.equal(out, batched.squeeze(0))
+    if dtype == torch.float32:
+        helpers.assert_layout_like_torch(out, x, w, b, **geometry)
+
+
+@pytest.mark.parametrize("geometry", [
+    pytest.param(dict(), id="base"),
+    pytest.param(dict(stride=(2, 3), padding=1, output_padding=(1, 2), dilation=(1, 2)), id="mixed"),
+    pytest.param(dict(groups=2), id="g2"),
+])
+def test_empty_batch(geometry, dtype, helpers):
+    groups = geometry.get("groups", 1)
+    x, w, b = helpers.make_inputs(22, n=0, groups=groups, dtype=dtype)
+    assert x.shape[0] == 0
+    out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    ref = helpers.reference(x, w, b, **geometry)
+    assert ref.shape[0] == 0 and ref.shape[1:] == (3 * groups,) + ref.shape[2:]
+    helpers.assert_close_to_reference(out, ref, dtype)
+
+
+def _strided_variants(dtype, seed):
+    """(id, input, weight, bias) with non-contiguous / offset / expanded tensors."""
+    r = lambda shape, k: torch.randn(*shape, generator=torch.Generator().manual_seed(seed + k),  # noqa: E731
+                                     dtype=torch.float64).to(dtype)
+    x, w, b = r((2, 4, 5, 6), 0), r((4, 3, 3, 2), 1), r((3,), 2)
+    return dict((v[0], v[1:]) for v in [
+        ("x_transposed_hw", r((2, 4, 6, 5), 3).transpose(2, 3), w, b),
+        ("x_sliced", r((3, 8, 6, 12), 4)[1:, ::2, 1:, ::2], w, b),
+        ("x_storage_offset", r((3, 4, 5, 6), 5)[1:], w, b),
+        ("x_expanded_batch", r((1, 4, 5, 6), 6).expand(2, 4, 5, 6), w, b),
+        ("x_permuted_nhwc", r((2, 5, 6, 4), 7).permute(0, 3, 1, 2), w, b),
+        ("x_channels_sliced_nhwc", r((2, 5, 6, 8), 8).permute(0, 3, 1, 2)[:, 1::2], w, b),
+        ("w_transposed_khkw", x, r((4, 3, 2, 3), 9).transpose(2, 3), b),
+        ("w_sliced", x, r((4, 6, 3, 2), 10)[:, ::2], b),
+        ("w_transposed_io", x, r((3, 4, 3, 2), 11).transpose(0, 1), b),
+        ("b_strided", x, w, r((6,), 12)[1::2]),
+        ("all", r((2, 4, 6, 5), 13).transpose(2, 3), r((3, 4, 3, 2), 14).transpose(0, 1), r((6,), 15)[::2]),
+    ])
+
+
+STRIDED_VARIANTS = list(_strided_variants(torch.float32, 0))
+
+
+@pytest.mark.parametrize("variant", STRIDED_VARIANTS)
+@pytest.mark.parametrize("geometry", [
+    pytest.param(dict(stride=2, padding=(1, 0), output_padding=1), id="s2"),
+    pytest.param(dict(dilation=(2, 1), padding=1), id="d2x1"),
+])
+def test_noncontiguous_inputs(variant, geometry, dtype, helpers):
+    x, w, b = _strided_variants(dtype, 31)[variant]
+    assert any(not t.is_contiguous() or t.storage_offset() != 0 for t in (x, w, b))
+    before = [t.clone() for t in (x, w, b)]
+    out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype)
+    for t, saved in zip((x, w, b), before):
+        assert torch.equal(t, saved), "inputs must not be modified"
+    if dtype == torch.float32:
+        helpers.assert_layout_like_torch(out, x, w, b, **geometry)
+
+
+@pytest.mark.parametrize("x_cl, w_cl", [(True, False), (False, True), (True, True)],
+                         ids=["input_cl", "weight_cl", "both_cl"])
+@pytest.mark.parametrize("geometry", [
+    pytest.param(dict(stride=2, padding=1, output_padding=1), id="s2"),
+    pytest.param(dict(stride=(1, 2), dilation=(2, 1), padding=(1, 0), groups=2), id="g2-d2x1"),
+])
+def test_channels_last(x_cl, w_cl, geometry, dtype, helpers):
+    groups = geometry.get("groups", 1)
+    x, w, b = helpers.make_inputs(41, cin=4, cout=3, groups=groups, kernel=(3, 2), size=(5, 6), dtype=dtype)
+    if x_cl:
+        x = x.to(memory_format=CL)
+    if w_cl:
+        w = w.to(memory_format=CL)
+    out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype)
+    # Documented rule (torch >= 2's behaviour): channels_last in -> channels_last out.
+    assert out.is_contiguous(memory_format=CL)
+    if dtype == torch.float32:
+        helpers.assert_layout_like_torch(out, x, w, b, **geometry)
+
+
+def test_channels_last_unbatched_views(dtype, helpers):
+    # An HWC image seen as CHW, and a channels_last weight, without a batch dim.
+    x = helpers.randn((5, 6, 4), 42, dtype).permute(2, 0, 1)
+    w = helpers.randn((4, 3, 3, 2), 43, dtype).to(memory_format=CL)
+    b = helpers.randn((3,), 44, dtype)
+    out = gemm_convt.conv_transpose2d(x, w, b, stride=2)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, stride=2), dtype)
+    assert helpers.is_channels_last(out)
+    if dtype == torch.float32:
+        helpers.assert_layout_like_torch(out, x, w, b, stride=2)
+
+
+ARGUMENT_FORMS = [
+    pytest.param(dict(stride=2, padding=1, output_padding=1, dilation=1), id="ints"),
+    pytest.param(dict(stride=(2,), padding=(1,), output_padding=(1,), dilation=(1,)), id="1-tuples"),
+    pytest.param(dict(stride=[2], padding=[1], output_padding=[1], dilation=[1]), id="1-lists"),
+    pytest.param(dict(stride=(2, 2), padding=(1, 1), output_padding=(1, 1), dilation=(1, 1)), id="2-tuples"),
+    pytest.param(dict(stride=[2, 2], padding=[1, 1], output_padding=[1, 1], dilation=[1, 1]), id="2-lists"),
+    pytest.param(dict(stride=torch.Size([2, 2]), padding=torch.Size([1]), output_padding=[1, 1], dilation=(1,)),
+                 id="mixed-with-size"),
+]
+
+
+@pytest.mark.parametrize("forms", ARGUMENT_FORMS)
+def test_argument_forms(forms, helpers):
+    x, w, b = helpers.make_inputs(51, dtype=torch.float64)
+    canonical = dict(stride=(2, 2), padding=(1, 1), output_padding=(1, 1), dilation=(1, 1))
+    out = gemm_convt.conv_transpose2d(x, w, b, groups=1, **forms)
+    assert torch.equal(out, gemm_convt.conv_transpose2d(x, w, b, **canonical))
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **canonical), torch.float64)
+
+
+@pytest.mark.parametrize("forms, canonical", [
+    pytest.param(dict(stride=(2, 3), padding=[0, 1], output_padding=(1, 2), dilation=[2, 1]),
+                 dict(stride=(2, 3), padding=(0, 1), output_padding=(1, 2), dilation=(2, 1)), id="2-values"),
+    pytest.param(dict(stride=[3], padding=(2,), output_padding=2, dilation=(2,)),
+                 dict(stride=(3, 3), padding=(2, 2), output_padding=(2, 2), dilation=(2, 2)), id="1-value"),
+])
+def test_asymmetric_argument_forms(forms, canonical, helpers):
+    x, w, b = helpers.make_inputs(52, dtype=torch.float64, kernel=(3, 2))
+    out = gemm_convt.conv_transpose2d(x, w, b, **forms)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **canonical), torch.float64)
+
+
+# --- chunking: the columns workspace is processed piece by piece ---------------
+
+CHUNK_N, CHUNK_GROUPS, CHUNK_COUT, CHUNK_K, CHUNK_SIZE = 3, 2, 3, (3, 2), (4, 5)
+
+
+def _column_bytes(dtype, unit):
+    """Bytes of the columns for one output channel / group / sample / batch."""
+    elem = 8 if dtype == torch.float64 else 4  # half types use float32 columns
+    plane = CHUNK_K[0] * CHUNK_K[1] * CHUNK_SIZE[0] * CHUNK_SIZE[1] * elem
+    return {"channel": plane, "group": CHUNK_COUT * plane, "sample": CHUNK_GROUPS * CHUNK_COUT * plane,
+            "batch": CHUNK_N * CHUNK_GROUPS * CHUNK_COUT * plane}[unit]
+
+
+WORKSPACE_LIMITS = [
+    pytest.param(lambda dt: 1, id="1-byte"),
+    pytest.param(lambda dt: 300, id="300-bytes"),
+    pytest.param(lambda dt: _column_bytes(dt, "channel") * 2 - 1, id="1-channel"),
+    pytest.param(lambda dt: _column_bytes(dt, "channel") * 2, id="2-channels"),
+    pytest.param(lambda dt: _column_bytes(dt, "group") + 1, id="1-group"),
+    pytest.param(lambda dt: _column_bytes(dt, "sample") * 3 // 2, id="1-sample"),
+    pytest.param(lambda dt: _column_bytes(dt, "sample") * 2, id="2-samples"),
+    pytest.param(lambda dt: _column_bytes(dt, "batch"), id="whole-batch"),
+    pytest.param(lambda dt: None, id="default"),
+]
+
+
+@pytest.mark.parametrize("limit", WORKSPACE_LIMITS)
+@pytest.mark.parametrize("geometry", [
+    pytest.param(dict(stride=2, padding=1, output_padding=1, groups=CHUNK_GROUPS), id="s2"),
+    pytest.param(dict(stride=(1, 3), dilation=(2, 1), output_padding=(1, 2), groups=CHUNK_GROUPS), id="d2x1"),
+])
+@pytest.mark.parametrize("channels_last", [False, True], ids=["nchw", "cl"])
+def test_workspace_chunking(limit, geometry, channels_last, dtype, helpers):
+    x, w, b = helpers.make_inputs(61, n=CHUNK_N, cin=4, cout=CHUNK_COUT, groups=CHUNK_GROUPS, kernel=CHUNK_K,
+                                  size=CHUNK_SIZE, dtype=dtype)
+    if channels_last:
+        x = x.to(memory_format=CL)
+    gemm_convt.set_workspace_limit(limit(dtype))
+    if limit(dtype) is not None:
+        assert gemm_convt.get_workspace_limit() == limit(dtype)
+    out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype)
+    assert out.is_contiguous(memory_format=CL) == channels_last
+    # The same limit gives the same bits again (workspace reuse is not order-dependent).
+    assert torch.equal(out, gemm_convt.conv_transpose2d(x, w, b, **geometry))
+
+
+# --- results never depend on uninitialised memory ----------------------------
+
+POISON_CASES = [
+    pytest.param(dict(kernel=2), dict(stride=4), None, id="gaps-s4-k2"),
+    pytest.param(dict(groups=2, kernel=(3, 2)), dict(stride=(2, 3), padding=1, output_padding=(1, 2), groups=2),
+                 None, id="g2"),
+    pytest.param(dict(groups=2, kernel=(3, 2)), dict(stride=2, dilation=(1, 2), groups=2), 1, id="g2-chunked"),
+    pytest.param(dict(cin=8, cout=6, size=(12, 10)), dict(stride=2, padding=1, output_padding=1), None,
+                 id="medium"),
+]
+
+
+def _dirty_heap(numel):
+    """Free NaN-filled blocks of about the output's size so that the allocator
+    is likely to hand the same (dirty) memory to the next allocation."""
+    for k in (numel, numel + 1, 2 * numel, numel // 2 + 1):
+        junk = torch.full((k,), float("nan"), dtype=torch.float64)
+        del junk
+
+
+@pytest.mark.parametrize("shape, geometry, limit", POISON_CASES)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16], ids=["float64", "float32",
+                                                                                         "bfloat16"])
+def test_rerun_is_bitwise_identical(shape, geometry, limit, dtype, helpers):
+    x, w, b = helpers.make_inputs(71, dtype=dtype, **shape)
+    gemm_convt.set_workspace_limit(limit)
+    first = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    results = []
+    for channels_last in (False, True):
+        _dirty_heap(first.numel())
+        xi = x.to(memory_format=CL) if channels_last else x
+        results.append(gemm_convt.conv_transpose2d(xi, w, b, **geometry))
+    helpers.assert_close_to_reference(first, helpers.reference(x, w, b, **geometry), dtype)
+    assert torch.equal(first, results[0])
+    helpers.assert_close_to_reference(results[1], helpers.reference(x, w, b, **geometry), dtype)
+    assert torch.equal(results[1], gemm_convt.conv_transpose2d(x.to(memory_format=CL), w, b, **geometry))
+
+
+deterministic_fill = getattr(getattr(torch.utils, "deterministic", None), "fill_uninitialized_memory", None)
+
+
+@pytest.mark.skipif(deterministic_fill is None,
+                    reason="torch.utils.deterministic.fill_uninitialized_memory needs torch >= 2.1")
+@pytest.mark.parametrize("shape, geometry, limit", POISON_CASES)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16], ids=["float64", "float32",
+                                                                                        "float16"])
+def test_poisoned_allocations(shape, geometry, limit, dtype, helpers):
+    """With deterministic algorithms on, torch fills every new (output and
+    workspace) allocation with NaN: an element the kernel forgets to write, or
+    a stale column it reads, shows up as NaN."""
+    x, w, b = helpers.make_inputs(72, dtype=dtype, **shape)
+    gemm_convt.set_workspace_limit(limit)
+    was_deterministic = torch.are_deterministic_algorithms_enabled()
+    was_filling = torch.utils.deterministic.fill_uninitialized_memory
+    try:
+        torch.use_deterministic_algorithms(True)
+        torch.utils.deterministic.fill_uninitialized_memory = True
+        assert torch.isnan(torch.empty(16, dtype=dtype)).all(), "poisoning is not active"
+        out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+        out_cl = gemm_convt.conv_transpose2d(x.to(memory_format=CL), w, b, **geometry)
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
+        torch.utils.deterministic.fill_uninitialized_memory = was_filling
+    ref = helpers.reference(x, w, b, **geometry)
+    helpers.assert_close_to_reference(out, ref, dtype)
+    helpers.assert_close_to_reference(out_cl, ref, dtype)
