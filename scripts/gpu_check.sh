@@ -37,7 +37,9 @@ step build env GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" \
 
 if [ $status -eq 0 ]; then
   # Run from outside the tree so the installed package (with _C) is imported.
-  step tests bash -c "cd /tmp && $py -m pytest -p no:cacheprovider -c '$PWD/pyproject.toml' --rootdir '$PWD' '$PWD/tests' -q -rs" || status=1
+  # CUDA tests first (their count is the GPU result), then the rest of the suite.
+  pytest_cmd="cd /tmp && $py -m pytest -p no:cacheprovider -c '$PWD/pyproject.toml' --rootdir '$PWD' '$PWD/tests' -q -rs"
+  step tests bash -c "$pytest_cmd -m cuda --durations=8 && $pytest_cmd -m 'not cuda'" || status=1
   step memcheck compute-sanitizer --tool memcheck --error-exitcode 99 $py scripts/memcheck_cases.py || status=1
   step bench bash -c 'cd /tmp && "$0" -m gemm_convt.bench --suite --json "$1/bench_float32.json" "${@:2}"' \
     "$py" "$logs" "$@"

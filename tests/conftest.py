@@ -55,6 +55,16 @@ def dtype(request):
     return request.param
 
 
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=[
+    pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")])])
+def device(request):
+    """The grid runs on every device; on CUDA float32 runs in strict IEEE fp32
+    (TF32 off) so the float32 tolerance holds (TF32 is tested in test_cuda.py)."""
+    if request.param == "cuda":
+        gemm_convt.set_allow_tf32(False)
+    return request.param
+
+
 @pytest.fixture(autouse=True)
 def _restore_gemm_convt_settings():
     """No test may leak a workspace limit or TF32 policy into another."""
@@ -88,7 +98,7 @@ def randn(shape, seed, dtype=torch.float32):
 
 
 def make_inputs(seed, n=2, cin=4, cout=3, kernel=3, size=(5, 6), groups=1, bias=True,
-                dtype=torch.float32, unbatched=False):
+                dtype=torch.float32, unbatched=False, device="cpu"):
     """input (n, cin, H, W) or (cin, H, W), weight (cin, cout, kh, kw) where
     cout is the number of output channels per group, bias (groups*cout,)."""
     kh, kw = _pair(kernel)
@@ -97,16 +107,17 @@ def make_inputs(seed, n=2, cin=4, cout=3, kernel=3, size=(5, 6), groups=1, bias=
     x = randn(x_shape, seed, dtype)
     weight = randn((cin, cout, kh, kw), seed + 1, dtype)
     b = randn((groups * cout,), seed + 2, dtype) if bias else None
-    return x, weight, b
+    return x.to(device), weight.to(device), (None if b is None else b.to(device))
 
 
 def reference(x, weight, bias=None, **geometry):
     """torch's conv_transpose2d in float64 on the same values (contiguous copies:
     torch 1.13's CPU kernel mishandles some channels_last weights)."""
+    cpu64 = lambda t: t.detach().to(device="cpu", dtype=torch.float64).contiguous()  # noqa: E731
     return F.conv_transpose2d(
-        x.detach().to(torch.float64).contiguous(),
-        weight.detach().to(torch.float64).contiguous(),
-        None if bias is None else bias.detach().to(torch.float64).contiguous(),
+        cpu64(x),
+        cpu64(weight),
+        None if bias is None else cpu64(bias),
         **geometry
     )
 

@@ -95,12 +95,12 @@ COMBOS = _combinations()
 
 
 @pytest.mark.parametrize("shape, geometry", SINGLE + COMBOS)
-def test_matches_torch(shape, geometry, dtype, helpers):
-    x, w, b = helpers.make_inputs(11, dtype=dtype, **shape)
+def test_matches_torch(shape, geometry, dtype, device, helpers):
+    x, w, b = helpers.make_inputs(11, dtype=dtype, device=device, **shape)
     with torch.no_grad():
         out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
     ref = helpers.reference(x, w, b, **geometry)
-    helpers.assert_close_to_reference(out, ref, dtype)
+    helpers.assert_close_to_reference(out, ref, dtype, device)
     assert out.is_contiguous()
     if dtype == torch.float32:
         helpers.assert_layout_like_torch(out, x, w, b, **geometry)
@@ -145,14 +145,14 @@ UNBATCHED = [
 
 
 @pytest.mark.parametrize("geometry", UNBATCHED)
-def test_unbatched_input(geometry, dtype, helpers):
+def test_unbatched_input(geometry, dtype, device, helpers):
     groups = geometry.get("groups", 1)
     x, w, b = helpers.make_inputs(21, cout=2, groups=groups, kernel=(3, 2), size=(4, 7), dtype=dtype,
-                                  unbatched=True)
+                                  unbatched=True, device=device)
     out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
     ref = helpers.reference(x, w, b, **geometry)
     assert ref.dim() == 3
-    helpers.assert_close_to_reference(out, ref, dtype)
+    helpers.assert_close_to_reference(out, ref, dtype, device)
     # Same values as the batch of one.
     batched = gemm_convt.conv_transpose2d(x.unsqueeze(0), w, b, **geometry)
     assert torch.equal(out, batched.squeeze(0))
@@ -165,20 +165,20 @@ def test_unbatched_input(geometry, dtype, helpers):
     pytest.param(dict(stride=(2, 3), padding=1, output_padding=(1, 2), dilation=(1, 2)), id="mixed"),
     pytest.param(dict(groups=2), id="g2"),
 ])
-def test_empty_batch(geometry, dtype, helpers):
+def test_empty_batch(geometry, dtype, device, helpers):
     groups = geometry.get("groups", 1)
-    x, w, b = helpers.make_inputs(22, n=0, groups=groups, dtype=dtype)
+    x, w, b = helpers.make_inputs(22, n=0, groups=groups, dtype=dtype, device=device)
     assert x.shape[0] == 0
     out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
     ref = helpers.reference(x, w, b, **geometry)
     assert ref.shape[0] == 0 and ref.shape[1:] == (3 * groups,) + ref.shape[2:]
-    helpers.assert_close_to_reference(out, ref, dtype)
+    helpers.assert_close_to_reference(out, ref, dtype, device)
 
 
-def _strided_variants(dtype, seed):
+def _strided_variants(dtype, seed, device="cpu"):
     """(id, input, weight, bias) with non-contiguous / offset / expanded tensors."""
     r = lambda shape, k: torch.randn(*shape, generator=torch.Generator().manual_seed(seed + k),  # noqa: E731
-                                     dtype=torch.float64).to(dtype)
+                                     dtype=torch.float64).to(device=device, dtype=dtype)
     x, w, b = r((2, 4, 5, 6), 0), r((4, 3, 3, 2), 1), r((3,), 2)
     return dict((v[0], v[1:]) for v in [
         ("x_transposed_hw", r((2, 4, 6, 5), 3).transpose(2, 3), w, b),
@@ -203,12 +203,12 @@ STRIDED_VARIANTS = list(_strided_variants(torch.float32, 0))
     pytest.param(dict(stride=2, padding=(1, 0), output_padding=1), id="s2"),
     pytest.param(dict(dilation=(2, 1), padding=1), id="d2x1"),
 ])
-def test_noncontiguous_inputs(variant, geometry, dtype, helpers):
-    x, w, b = _strided_variants(dtype, 31)[variant]
+def test_noncontiguous_inputs(variant, geometry, dtype, device, helpers):
+    x, w, b = _strided_variants(dtype, 31, device)[variant]
     assert any(not t.is_contiguous() or t.storage_offset() != 0 for t in (x, w, b))
     before = [t.clone() for t in (x, w, b)]
     out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
-    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
     for t, saved in zip((x, w, b), before):
         assert torch.equal(t, saved), "inputs must not be modified"
     if dtype == torch.float32:
@@ -221,15 +221,16 @@ def test_noncontiguous_inputs(variant, geometry, dtype, helpers):
     pytest.param(dict(stride=2, padding=1, output_padding=1), id="s2"),
     pytest.param(dict(stride=(1, 2), dilation=(2, 1), padding=(1, 0), groups=2), id="g2-d2x1"),
 ])
-def test_channels_last(x_cl, w_cl, geometry, dtype, helpers):
+def test_channels_last(x_cl, w_cl, geometry, dtype, device, helpers):
     groups = geometry.get("groups", 1)
-    x, w, b = helpers.make_inputs(41, cin=4, cout=3, groups=groups, kernel=(3, 2), size=(5, 6), dtype=dtype)
+    x, w, b = helpers.make_inputs(41, cin=4, cout=3, groups=groups, kernel=(3, 2), size=(5, 6), dtype=dtype,
+                                  device=device)
     if x_cl:
         x = x.to(memory_format=CL)
     if w_cl:
         w = w.to(memory_format=CL)
     out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
-    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
     # Documented rule (torch >= 2's behaviour): channels_last in -> channels_last out.
     assert out.is_contiguous(memory_format=CL)
     if dtype == torch.float32:
@@ -312,16 +313,16 @@ WORKSPACE_LIMITS = [
     pytest.param(dict(stride=(1, 3), dilation=(2, 1), output_padding=(1, 2), groups=CHUNK_GROUPS), id="d2x1"),
 ])
 @pytest.mark.parametrize("channels_last", [False, True], ids=["nchw", "cl"])
-def test_workspace_chunking(limit, geometry, channels_last, dtype, helpers):
+def test_workspace_chunking(limit, geometry, channels_last, dtype, device, helpers):
     x, w, b = helpers.make_inputs(61, n=CHUNK_N, cin=4, cout=CHUNK_COUT, groups=CHUNK_GROUPS, kernel=CHUNK_K,
-                                  size=CHUNK_SIZE, dtype=dtype)
+                                  size=CHUNK_SIZE, dtype=dtype, device=device)
     if channels_last:
         x = x.to(memory_format=CL)
     gemm_convt.set_workspace_limit(limit(dtype))
     if limit(dtype) is not None:
         assert gemm_convt.get_workspace_limit() == limit(dtype)
     out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
-    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
     assert out.is_contiguous(memory_format=CL) == channels_last
     # The same limit gives the same bits again (workspace reuse is not order-dependent).
     assert torch.equal(out, gemm_convt.conv_transpose2d(x, w, b, **geometry))
@@ -339,29 +340,29 @@ POISON_CASES = [
 ]
 
 
-def _dirty_heap(numel):
+def _dirty_heap(numel, device):
     """Free NaN-filled blocks of about the output's size so that the allocator
     is likely to hand the same (dirty) memory to the next allocation."""
     for k in (numel, numel + 1, 2 * numel, numel // 2 + 1):
-        junk = torch.full((k,), float("nan"), dtype=torch.float64)
+        junk = torch.full((k,), float("nan"), dtype=torch.float64, device=device)
         del junk
 
 
 @pytest.mark.parametrize("shape, geometry, limit", POISON_CASES)
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16], ids=["float64", "float32",
                                                                                          "bfloat16"])
-def test_rerun_is_bitwise_identical(shape, geometry, limit, dtype, helpers):
-    x, w, b = helpers.make_inputs(71, dtype=dtype, **shape)
+def test_rerun_is_bitwise_identical(shape, geometry, limit, dtype, device, helpers):
+    x, w, b = helpers.make_inputs(71, dtype=dtype, device=device, **shape)
     gemm_convt.set_workspace_limit(limit)
     first = gemm_convt.conv_transpose2d(x, w, b, **geometry)
     results = []
     for channels_last in (False, True):
-        _dirty_heap(first.numel())
+        _dirty_heap(first.numel(), device)
         xi = x.to(memory_format=CL) if channels_last else x
         results.append(gemm_convt.conv_transpose2d(xi, w, b, **geometry))
-    helpers.assert_close_to_reference(first, helpers.reference(x, w, b, **geometry), dtype)
+    helpers.assert_close_to_reference(first, helpers.reference(x, w, b, **geometry), dtype, device)
     assert torch.equal(first, results[0])
-    helpers.assert_close_to_reference(results[1], helpers.reference(x, w, b, **geometry), dtype)
+    helpers.assert_close_to_reference(results[1], helpers.reference(x, w, b, **geometry), dtype, device)
     assert torch.equal(results[1], gemm_convt.conv_transpose2d(x.to(memory_format=CL), w, b, **geometry))
 
 
@@ -373,23 +374,23 @@ deterministic_fill = getattr(getattr(torch.utils, "deterministic", None), "fill_
 @pytest.mark.parametrize("shape, geometry, limit", POISON_CASES)
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16], ids=["float64", "float32",
                                                                                         "float16"])
-def test_poisoned_allocations(shape, geometry, limit, dtype, helpers):
+def test_poisoned_allocations(shape, geometry, limit, dtype, device, helpers):
     """With deterministic algorithms on, torch fills every new (output and
     workspace) allocation with NaN: an element the kernel forgets to write, or
     a stale column it reads, shows up as NaN."""
-    x, w, b = helpers.make_inputs(72, dtype=dtype, **shape)
+    x, w, b = helpers.make_inputs(72, dtype=dtype, device=device, **shape)
     gemm_convt.set_workspace_limit(limit)
     was_deterministic = torch.are_deterministic_algorithms_enabled()
     was_filling = torch.utils.deterministic.fill_uninitialized_memory
     try:
         torch.use_deterministic_algorithms(True)
         torch.utils.deterministic.fill_uninitialized_memory = True
-        assert torch.isnan(torch.empty(16, dtype=dtype)).all(), "poisoning is not active"
+        assert torch.isnan(torch.empty(16, dtype=dtype, device=device)).all(), "poisoning is not active"
         out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
         out_cl = gemm_convt.conv_transpose2d(x.to(memory_format=CL), w, b, **geometry)
     finally:
         torch.use_deterministic_algorithms(was_deterministic)
         torch.utils.deterministic.fill_uninitialized_memory = was_filling
     ref = helpers.reference(x, w, b, **geometry)
-    helpers.assert_close_to_reference(out, ref, dtype)
-    helpers.assert_close_to_reference(out_cl, ref, dtype)
+    helpers.assert_close_to_reference(out, ref, dtype, device)
+    helpers.assert_close_to_reference(out_cl, ref, dtype, device)
