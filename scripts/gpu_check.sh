@@ -41,6 +41,9 @@ if [ $status -eq 0 ]; then
   pytest_cmd="cd /tmp && $py -m pytest -p no:cacheprovider -c '$PWD/pyproject.toml' --rootdir '$PWD' '$PWD/tests' -q -rs"
   step tests bash -c "$pytest_cmd -m cuda --durations=8 && $pytest_cmd -m 'not cuda'" || status=1
   step memcheck compute-sanitizer --tool memcheck --error-exitcode 99 $py scripts/memcheck_cases.py || status=1
+fi
+# Benchmarks run whenever the build worked (GPU_CHECK_SKIP_BENCH=1 skips them).
+if [ -f "$logs/tests.log" ] && [ -z "${GPU_CHECK_SKIP_BENCH:-}" ]; then
   step bench bash -c 'cd /tmp && "$0" -m gemm_convt.bench --suite --json "$1/bench_float32.json" "${@:2}"' \
     "$py" "$logs" "$@"
   step bench_fp16 bash -c 'cd /tmp && "$0" -m gemm_convt.bench --suite --dtype float16 --json "$1/bench_float16.json" "${@:2}"' \
@@ -49,4 +52,5 @@ fi
 
 printf '%s\n' "${summary[@]}"
 for f in bench bench_fp16; do [ -f "$logs/$f.log" ] && cat "$logs/$f.log"; done
+grep -h -E "passed|failed" "$logs/tests.log" 2>/dev/null
 exit $status
