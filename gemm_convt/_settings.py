@@ -10,8 +10,9 @@ _workspace_bytes = _DEFAULT_WORKSPACE_BYTES
 def set_allow_tf32(allow):
     """Whether float32 GEMMs on CUDA may use TF32 tensor cores.
 
-    None (the default) follows ``torch.backends.cudnn.allow_tf32``, the flag that
-    governs the cuDNN convolution this op replaces. True allows TF32; False
+    None (the default) follows torch's TF32 policy for the cuDNN convolution this
+    op replaces: ``torch.backends.cudnn.conv.fp32_precision`` where it exists
+    (torch >= 2.9), else ``torch.backends.cudnn.allow_tf32``. True allows TF32; False
     forces IEEE float32.
     """
     global _allow_tf32
@@ -24,6 +25,16 @@ def get_allow_tf32():
     """The TF32 decision the next float32 CUDA call will use."""
     if _allow_tf32 is not None:
         return _allow_tf32
+    return _cudnn_conv_allows_tf32()
+
+
+def _cudnn_conv_allows_tf32():
+    """torch's TF32 decision for cuDNN convolutions. torch >= 2.9 has a
+    per-operator flag (cudnn.conv.fp32_precision, inheritance resolved by its
+    getter) and raises on reading the legacy flag once the two APIs are mixed."""
+    precision = getattr(getattr(torch.backends.cudnn, "conv", None), "fp32_precision", None)
+    if precision is not None:
+        return precision == "tf32"
     return bool(torch.backends.cudnn.allow_tf32)
 
 

@@ -172,20 +172,6 @@ def test_side_stream_and_graph_capture():
     assert_matches(static_out, reference(x2, w, b, **kw), "float32")
 
 
-def test_tf32_policy_follows_cudnn_flag():
-    saved = torch.backends.cudnn.allow_tf32
-    try:
-        gemm_convt.set_allow_tf32(None)
-        torch.backends.cudnn.allow_tf32 = False
-        assert gemm_convt.get_allow_tf32() is False
-        torch.backends.cudnn.allow_tf32 = True
-        assert gemm_convt.get_allow_tf32() is True
-        gemm_convt.set_allow_tf32(False)
-        assert gemm_convt.get_allow_tf32() is False
-    finally:
-        torch.backends.cudnn.allow_tf32 = saved
-
-
 def test_tf32_is_really_used_and_strict_is_not():
     # Large K makes the TF32 error visible: strict must be ~1e-6, TF32 ~1e-4..1e-3.
     x, w, b = make_case(19, 2, 512, 8, (3, 3), (16, 16), 1, False, torch.float32)
