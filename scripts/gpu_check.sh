@@ -34,12 +34,14 @@ step() {  # name, command...: runs it, logs to LOGDIR/name.log, records the outc
 arch=$($py -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
 step build env GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" \
   $py -m pip install --no-build-isolation --no-deps --no-index -v . || status=1
+cat "$logs/build.log" >>"$logs/env.log" && mv "$logs/env.log" "$logs/build.log"  # env first, one file
 
 if [ $status -eq 0 ]; then
   # Run from outside the tree so the installed package (with _C) is imported.
   # CUDA tests first (their count is the GPU result), then the rest of the suite.
   pytest_cmd="cd /tmp && $py -m pytest -p no:cacheprovider -c '$PWD/pyproject.toml' --rootdir '$PWD' '$PWD/tests' -q -rs"
   step tests bash -c "$pytest_cmd -m cuda --durations=8 && $pytest_cmd -m 'not cuda'" || status=1
+  step kernels bash -c "cd /tmp && $py '$PWD/scripts/kernel_names.py'" || status=1
   step memcheck compute-sanitizer --tool memcheck --error-exitcode 99 $py scripts/memcheck_cases.py || status=1
 fi
 # Benchmarks run whenever the build worked (GPU_CHECK_SKIP_BENCH=1 skips them).
@@ -51,6 +53,6 @@ if [ -f "$logs/tests.log" ] && [ -z "${GPU_CHECK_SKIP_BENCH:-}" ]; then
 fi
 
 printf '%s\n' "${summary[@]}"
-for f in bench bench_fp16; do [ -f "$logs/$f.log" ] && cat "$logs/$f.log"; done
+for f in kernels bench bench_fp16; do [ -f "$logs/$f.log" ] && cat "$logs/$f.log"; done
 grep -h -E "passed|failed" "$logs/tests.log" 2>/dev/null
 exit $status
