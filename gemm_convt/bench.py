@@ -117,18 +117,35 @@ def _matmul_tf32(enabled):
         torch.backends.cuda.matmul.allow_tf32 = saved
 
 
+def _cudnn_conv_tf32_flag():
+    """(getter, setter) of torch's TF32 switch for cuDNN convolutions: the
+    per-operator API where it exists (torch >= 2.9; reading the legacy flag
+    raises once a user has mixed the two), else cudnn.allow_tf32."""
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if getattr(conv, "fp32_precision", None) is not None:
+        def set_flag(value):
+            conv.fp32_precision = value if isinstance(value, str) else ("tf32" if value else "ieee")
+        return (lambda: conv.fp32_precision), set_flag
+
+    def set_legacy(value):
+        torch.backends.cudnn.allow_tf32 = value
+    return (lambda: torch.backends.cudnn.allow_tf32), set_legacy
+
+
 @contextlib.contextmanager
 def _settings(cudnn_enabled=True, cudnn_tf32=True, ours_tf32=None, mkldnn=True):
-    saved = (torch.backends.cudnn.enabled, torch.backends.cudnn.allow_tf32, torch.backends.mkldnn.enabled,
-             gemm_convt._settings._allow_tf32)
+    get_tf32, set_tf32 = _cudnn_conv_tf32_flag()
+    saved = (torch.backends.cudnn.enabled, get_tf32(), torch.backends.mkldnn.enabled, gemm_convt._settings._allow_tf32)
     torch.backends.cudnn.enabled = cudnn_enabled
-    torch.backends.cudnn.allow_tf32 = cudnn_tf32
+    set_tf32(cudnn_tf32)
     torch.backends.mkldnn.enabled = mkldnn
     gemm_convt.set_allow_tf32(ours_tf32)
     try:
         yield
     finally:
-        torch.backends.cudnn.enabled, torch.backends.cudnn.allow_tf32, torch.backends.mkldnn.enabled = saved[:3]
+        torch.backends.cudnn.enabled = saved[0]
+        set_tf32(saved[1])
+        torch.backends.mkldnn.enabled = saved[2]
         gemm_convt.set_allow_tf32(saved[3])
 
 
