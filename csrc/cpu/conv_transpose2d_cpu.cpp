@@ -47,13 +47,9 @@ void col2im_cpu(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& 
   const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (16 * chunk.geo.out_w));
   at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
-      const int64_t oh = row % chunk.geo.out_h;
-      int64_t rest = row / chunk.geo.out_h;
-      const int64_t c = rest % chunk.channels;
-      rest /= chunk.channels;
-      const int64_t grp = rest % chunk.groups, n = rest / chunk.groups;
+      const ChunkRow<int64_t> r = chunk_row(chunk, row);
       for (int64_t ow = 0; ow < chunk.geo.out_w; ++ow)
-        col2im_pixel<acc_t>(chunk, cols, chunk_bias, dst, n, grp, c, oh, ow);
+        col2im_pixel<acc_t>(chunk, cols, chunk_bias, dst, r.n, r.grp, r.c, r.oh, ow);
     }
   });
 }

@@ -40,18 +40,32 @@ GEMM_CONVT_HD void col2im_pixel(const Col2imChunk<index_t>& chunk, const col_t* 
       ow * chunk.out_stride_w] = static_cast<out_t>(sum);
 }
 
+// (sample, group, channel, oh) of output row `row` of the chunk, rows ordered
+// (n, group, channel, oh): the CPU loops over rows, the GPU over elements.
+template <typename index_t>
+struct ChunkRow {
+  index_t n, grp, c, oh;
+};
+
+template <typename index_t>
+GEMM_CONVT_HD ChunkRow<index_t> chunk_row(const Col2imChunk<index_t>& chunk, index_t row) {
+  ChunkRow<index_t> r;
+  r.oh = row % chunk.geo.out_h;
+  row /= chunk.geo.out_h;
+  r.c = row % chunk.channels;
+  row /= chunk.channels;
+  r.grp = row % chunk.groups;
+  r.n = row / chunk.groups;
+  return r;
+}
+
 // Output element `linear` of the chunk, in (n, group, channel, oh, ow) order.
 template <typename acc_t, typename index_t, typename col_t, typename out_t>
 GEMM_CONVT_HD void col2im_element(const Col2imChunk<index_t>& chunk, const col_t* columns,
                                   const out_t* bias, out_t* out, index_t linear) {
-  const index_t ow = linear % chunk.geo.out_w;
-  index_t rest = linear / chunk.geo.out_w;
-  const index_t oh = rest % chunk.geo.out_h;
-  rest /= chunk.geo.out_h;
-  const index_t c = rest % chunk.channels;
-  rest /= chunk.channels;
-  const index_t grp = rest % chunk.groups;
-  col2im_pixel<acc_t>(chunk, columns, bias, out, rest / chunk.groups, grp, c, oh, ow);
+  const ChunkRow<index_t> r = chunk_row(chunk, index_t(linear / chunk.geo.out_w));
+  col2im_pixel<acc_t>(chunk, columns, bias, out, r.n, r.grp, r.c, r.oh,
+                      index_t(linear % chunk.geo.out_w));
 }
 
 }  // namespace gemm_convt

@@ -31,9 +31,8 @@ struct SpatialGeometry {
   index_t kernel_h, kernel_w;
   index_t stride_h, stride_w;
   index_t pad_h, pad_w;
-  index_t dil_h, dil_w;
-  // dilation = div * stride + mod, per axis: lets the tap walk below step
-  // from one kernel tap to the next without dividing.
+  // dilation = div * stride + mod, per axis (the tap walk below needs only
+  // these): it steps from one kernel tap to the next without dividing.
   index_t dil_div_h, dil_mod_h, dil_div_w, dil_mod_w;
 };
 
@@ -45,7 +44,7 @@ GEMM_CONVT_HD SpatialGeometry<index_t> make_spatial_geometry(
   return SpatialGeometry<index_t>{
       index_t(in_h),   index_t(in_w),   index_t(out_h),   index_t(out_w),
       index_t(kernel_h), index_t(kernel_w), index_t(stride_h), index_t(stride_w),
-      index_t(pad_h),  index_t(pad_w),  index_t(dil_h),   index_t(dil_w),
+      index_t(pad_h),  index_t(pad_w),
       index_t(dil_h / stride_h), index_t(dil_h % stride_h),
       index_t(dil_w / stride_w), index_t(dil_w % stride_w)};
 }
