@@ -29,13 +29,25 @@ def get_allow_tf32():
 
 
 def _cudnn_conv_allows_tf32():
-    """torch's TF32 decision for cuDNN convolutions. torch >= 2.9 has a
-    per-operator flag (cudnn.conv.fp32_precision, inheritance resolved by its
-    getter) and raises on reading the legacy flag once the two APIs are mixed."""
-    precision = getattr(getattr(torch.backends.cudnn, "conv", None), "fp32_precision", None)
-    if precision is not None:
-        return precision == "tf32"
-    return bool(torch.backends.cudnn.allow_tf32)
+    value = cudnn_conv_tf32_flag()[0]()
+    return value == "tf32" if isinstance(value, str) else bool(value)
+
+
+def cudnn_conv_tf32_flag():
+    """(getter, setter) of torch's TF32 switch for cuDNN convolutions. torch >= 2.9
+    has a per-operator flag (cudnn.conv.fp32_precision, inheritance resolved by its
+    getter) and raises on reading the legacy cudnn.allow_tf32 once the two APIs are
+    mixed; older torch has only the legacy flag. The setter takes a bool or a value
+    the getter returned."""
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if getattr(conv, "fp32_precision", None) is not None:
+        def set_precision(value):
+            conv.fp32_precision = value if isinstance(value, str) else ("tf32" if value else "ieee")
+        return (lambda: conv.fp32_precision), set_precision
+
+    def set_legacy(value):
+        torch.backends.cudnn.allow_tf32 = value
+    return (lambda: torch.backends.cudnn.allow_tf32), set_legacy
 
 
 def set_workspace_limit(num_bytes=None):

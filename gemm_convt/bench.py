@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 import gemm_convt
+from gemm_convt._checks import output_extent, pair
 
 # name: (N, Cin, Cout, kernel, input HxW, stride, padding, dilation, groups, bias)
 PROBLEMS = {
@@ -38,24 +39,21 @@ SUITE = ["kb57", "kb65", "kb69", "kb71", "kb75", "kb78", "kb81", "unet_up", "dcg
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "float64": torch.float64}
 
 
-def _pair(v):
-    return tuple(v) if isinstance(v, tuple) else (v, v)
-
-
 def problem_tensors(name, dtype, device, copies=1):
     n, cin, cout, k, hw, stride, pad, dil, groups, bias = PROBLEMS[name]
     g = torch.Generator(device="cpu").manual_seed(0)
     xs = [torch.randn(n, cin, *hw, generator=g).to(device, dtype) for _ in range(copies)]
     w = (torch.randn(cin, cout // groups, *k, generator=g) / (cin * k[0] * k[1]) ** 0.5).to(device, dtype)
     b = torch.randn(cout, generator=g).to(device, dtype) if bias else None
-    kwargs = dict(stride=_pair(stride), padding=_pair(pad), dilation=_pair(dil), groups=groups)
+    kwargs = dict(stride=pair(stride, "stride"), padding=pair(pad, "padding"), dilation=pair(dil, "dilation"),
+                  groups=groups)
     return xs, w, b, kwargs
 
 
 def flops_and_bytes(name, dtype):
     n, cin, cout, k, hw, stride, pad, dil, groups, bias = PROBLEMS[name]
-    s, p, d = _pair(stride), _pair(pad), _pair(dil)
-    out_hw = [(hw[i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + 1 for i in range(2)]
+    s, p, d = pair(stride, "stride"), pair(pad, "padding"), pair(dil, "dilation")
+    out_hw = [output_extent(hw[i], k[i], s[i], p[i], 0, d[i]) for i in range(2)]
     e = torch.tensor([], dtype=dtype).element_size()
     flops = 2.0 * n * hw[0] * hw[1] * cin * (cout // groups) * k[0] * k[1]
     nbytes = e * (n * cin * hw[0] * hw[1] + cin * (cout // groups) * k[0] * k[1]
@@ -117,24 +115,9 @@ def _matmul_tf32(enabled):
         torch.backends.cuda.matmul.allow_tf32 = saved
 
 
-def _cudnn_conv_tf32_flag():
-    """(getter, setter) of torch's TF32 switch for cuDNN convolutions: the
-    per-operator API where it exists (torch >= 2.9; reading the legacy flag
-    raises once a user has mixed the two), else cudnn.allow_tf32."""
-    conv = getattr(torch.backends.cudnn, "conv", None)
-    if getattr(conv, "fp32_precision", None) is not None:
-        def set_flag(value):
-            conv.fp32_precision = value if isinstance(value, str) else ("tf32" if value else "ieee")
-        return (lambda: conv.fp32_precision), set_flag
-
-    def set_legacy(value):
-        torch.backends.cudnn.allow_tf32 = value
-    return (lambda: torch.backends.cudnn.allow_tf32), set_legacy
-
-
 @contextlib.contextmanager
 def _settings(cudnn_enabled=True, cudnn_tf32=True, ours_tf32=None, mkldnn=True):
-    get_tf32, set_tf32 = _cudnn_conv_tf32_flag()
+    get_tf32, set_tf32 = gemm_convt._settings.cudnn_conv_tf32_flag()
     saved = (torch.backends.cudnn.enabled, get_tf32(), torch.backends.mkldnn.enabled, gemm_convt._settings._allow_tf32)
     torch.backends.cudnn.enabled = cudnn_enabled
     set_tf32(cudnn_tf32)
