@@ -19,6 +19,7 @@ struct ConvTranspose2dOptions {
   std::array<int64_t, 2> stride, padding, output_padding, dilation;
   int64_t groups;
   int64_t workspace_bytes;  // cap on the columns buffer
+  bool float_columns;       // half/bfloat16 inputs: keep the columns in float32
   bool allow_tf32;          // CUDA float32 GEMM may use TF32 tensor cores
 };
 
@@ -42,43 +43,55 @@ struct Problem {
   // Column values of one output channel of one sample: kh*kw rows of H*W.
   int64_t plane_elems() const { return kernel_taps() * in_pixels(); }
 
-  ChunkShape chunk_shape(int64_t workspace_bytes, int64_t column_elem_bytes) const {
-    return plan_chunks(batch, groups, out_per_group, plane_elems(),
-                       workspace_bytes / column_elem_bytes);
+  ChunkProblem chunk_problem(const ConvTranspose2dOptions& o) const {
+    return ChunkProblem{batch, groups, out_per_group, kernel_taps(), in_h, in_w, out_h,
+                        o.stride[0], o.padding[0], o.dilation[0] * (kernel_h - 1)};
   }
 };
 
-// Columns are stored in float for half/bfloat16 inputs (one rounding, at the
-// output), in the input dtype otherwise.
-inline at::ScalarType column_dtype(at::ScalarType t) {
-  return (t == at::kHalf || t == at::kBFloat16) ? at::kFloat : t;
+// Columns are stored in the input dtype, or in float for half/bfloat16 inputs
+// when options.float_columns asks for it (one rounding, at the output, at twice
+// the columns traffic).
+inline at::ScalarType column_dtype(at::ScalarType t, bool float_columns) {
+  return (float_columns && (t == at::kHalf || t == at::kBFloat16)) ? at::kFloat : t;
 }
 
 // Whether every offset the col2im step forms for this chunk fits index_t with
 // `headroom` to spare (the CUDA grid-stride loop adds up to its grid size).
 template <typename index_t>
-bool chunk_fits(const Problem& p, const Chunk& c, const at::Tensor& out, int64_t headroom) {
-  const int64_t columns = c.samples * c.groups * c.channels * p.plane_elems();
+bool chunk_fits(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& c,
+                const at::Tensor& out, int64_t headroom) {
+  const int64_t columns = c.samples * c.groups * c.channels * p.kernel_taps() * c.rows * p.in_w;
   int64_t out_span = 1;  // one past the largest output offset in the chunk
   const int64_t extents[4] = {c.samples, (c.groups - 1) * p.out_per_group + c.channels,
                               p.out_h, p.out_w};
   for (int d = 0; d < 4; ++d) out_span += (extents[d] - 1) * out.stride(d);
-  const int64_t elements = c.samples * c.groups * c.channels * p.out_h * p.out_w;
+  const int64_t items = c.samples * c.groups * c.channels * o.stride[0] *
+                        (p.out_h / o.stride[0] + 2 + kTileRows) * p.out_w;
   const int64_t limit = std::numeric_limits<index_t>::max() - headroom;
-  return columns <= limit && out_span <= limit && elements <= limit;
+  return columns <= limit && out_span <= limit && items <= limit;
 }
 
 template <typename index_t>
 Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o,
                                        const Chunk& c, const at::Tensor& out) {
   Col2imChunk<index_t> k;
-  k.geo = make_spatial_geometry<index_t>(p.in_h, p.in_w, p.out_h, p.out_w, p.kernel_h,
-                                         p.kernel_w, o.stride[0], o.stride[1], o.padding[0],
-                                         o.padding[1], o.dilation[0], o.dilation[1]);
+  k.h = make_axis<index_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0],
+                           o.dilation[0]);
+  k.w = make_axis<index_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1],
+                           o.dilation[1]);
   k.batch = index_t(c.samples);
   k.groups = index_t(c.groups);
   k.channels = index_t(c.channels);
   k.channels_per_group = index_t(p.out_per_group);
+  k.row_begin = index_t(c.row_begin);
+  k.rows = index_t(c.rows);
+  k.out_row_begin = index_t(c.out_row_begin);
+  k.out_row_end = index_t(c.out_row_end);
+  // Cells t_h / stride_h (t_h = oh + pad_h) spanning the owned rows.
+  const int64_t cell_begin = (c.out_row_begin + o.padding[0]) / o.stride[0];
+  k.cell_begin = index_t(cell_begin);
+  k.cells = index_t((c.out_row_end - 1 + o.padding[0]) / o.stride[0] + 1 - cell_begin);
   k.out_stride_n = index_t(out.stride(0));
   k.out_stride_c = index_t(out.stride(1));
   k.out_stride_h = index_t(out.stride(2));

@@ -87,10 +87,13 @@ void columns_gemm_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
                        const at::Tensor& weight, at::Tensor& columns, bool allow_tf32) {
   const at::ScalarType dtype = weight.scalar_type();
   const int64_t esize = weight.element_size(), col_esize = columns.element_size();
-  const int64_t taps = p.kernel_taps(), pixels = p.in_pixels();
+  const int64_t taps = p.kernel_taps(), pixels = c.rows * p.in_w;
   const int64_t w_row = p.out_per_group * taps;        // weight row per input channel
   const int64_t w_group = p.in_per_group * w_row;      // weight elements per group
   const int64_t c_group = c.channels * taps * pixels;  // columns per (sample, group)
+  // The chunk's first input row: pixels are consecutive (stride 1) in NCHW,
+  // ld apart in channels_last.
+  const int64_t row_offset = c.row_begin * p.in_w * (x.channel_major ? x.ld : 1);
   const char* w = static_cast<const char*>(weight.data_ptr());
   char* cols = static_cast<char*>(columns.data_ptr());
 
@@ -101,7 +104,7 @@ void columns_gemm_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
     const int64_t n = batch_samples ? 0 : l, g = batch_samples ? l : 0;
     const int64_t grp = c.g0 + g;
     const char* a_ptr = x.base + ((c.n0 + n) * x.sample_stride +
-                                  grp * p.in_per_group * x.channel_stride) * esize;
+                                  grp * p.in_per_group * x.channel_stride + row_offset) * esize;
     const MatrixRef a{a_ptr, x.ld, x.channel_major,
                       batch_samples ? x.sample_stride : p.in_per_group * x.channel_stride};
     const MatrixRef b{w + (grp * w_group + c.c0 * taps) * esize, w_row, true,

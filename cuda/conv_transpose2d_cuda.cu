@@ -4,6 +4,11 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAEvent.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include <cstdlib>
+#include <vector>
 
 #include "../csrc/conv_transpose2d.h"
 #include "col2im_kernel.cuh"
@@ -17,25 +22,39 @@ bool is_direct_gemm(const Problem& p, const ConvTranspose2dOptions& o) {
          o.padding[0] == 0 && o.padding[1] == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
 }
 
-int64_t col2im_blocks(int64_t elements) {
+int64_t col2im_blocks(int64_t items) {
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t needed = (elements + kCol2imThreads - 1) / kCol2imThreads;
+  const int64_t needed = (items + kCol2imThreads - 1) / kCol2imThreads;
   return std::max<int64_t>(1, std::min(needed, sms * 16));
 }
 
 template <typename scalar_t, typename col_t>
 void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& c,
                   const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
-  const int64_t elements = c.samples * c.groups * c.channels * p.out_h * p.out_w;
-  const int64_t blocks = col2im_blocks(elements);
-  const col_t* cols = columns.data_ptr<col_t>();
+  const col_t* cols = static_cast<const col_t*>(columns.data_ptr());
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
+  const auto chunk32 = make_col2im_chunk<int32_t>(p, o, c, out);
+  const int64_t blocks = col2im_blocks(make_col2im_chunk<int64_t>(p, o, c, out).items());
   // 32-bit index arithmetic whenever every offset of the chunk fits.
-  if (chunk_fits<int32_t>(p, c, out, blocks * kCol2imThreads))
-    launch_col2im(make_col2im_chunk<int32_t>(p, o, c, out), cols, chunk_bias, dst, blocks);
+  if (chunk_fits<int32_t>(p, o, c, out, blocks * kCol2imThreads))
+    launch_col2im(chunk32, cols, chunk_bias, dst, blocks);
   else
     launch_col2im(make_col2im_chunk<int64_t>(p, o, c, out), cols, chunk_bias, dst, blocks);
+}
+
+// Bytes of columns per chunk: small enough that two chunks in flight stay in
+// L2 between the GEMM that writes them and the col2im that reads them, and
+// within the workspace cap. GEMM_CONVT_CHUNK_BYTES overrides the L2 rule (for
+// tuning probes).
+int64_t chunk_budget_bytes(int64_t workspace_bytes) {
+  static const int64_t override_bytes = [] {
+    const char* v = std::getenv("GEMM_CONVT_CHUNK_BYTES");
+    return v ? std::max<int64_t>(1, std::atoll(v)) : int64_t(0);
+  }();
+  const int64_t l2 = at::cuda::getCurrentDeviceProperties()->l2CacheSize;
+  const int64_t target = override_bytes ? override_bytes : std::max<int64_t>(l2 * 3 / 8, 1 << 20);
+  return std::max<int64_t>(1, std::min(target, workspace_bytes / 2));
 }
 
 }  // namespace
@@ -55,21 +74,55 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     return;
   }
 
-  const auto col_dtype = column_dtype(input.scalar_type());
-  const ChunkShape shape = p.chunk_shape(options.workspace_bytes, c10::elementSize(col_dtype));
-  at::Tensor workspace = at::empty(
-      {shape.samples * shape.groups * shape.channels * p.plane_elems()},
-      input.options().dtype(col_dtype));
+  const auto col_dtype = column_dtype(input.scalar_type(), options.float_columns);
+  const ChunkProblem cp = p.chunk_problem(options);
+  const ChunkShape shape =
+      plan_chunks(cp, chunk_budget_bytes(options.workspace_bytes) / c10::elementSize(col_dtype));
+  std::vector<Chunk> chunks;
+  for_each_chunk(cp, shape, [&](const Chunk& c) { chunks.push_back(c); });
+
+  // Two chunks in flight, each with its own half of the workspace and its own
+  // stream: the GEMM of one overlaps the col2im of the other. Each stream's
+  // order keeps a buffer's GEMM after the col2im that last read it.
+  const int64_t buffers = chunks.size() > 1 ? 2 : 1;
+  const int64_t buffer_elems = shape.elems(cp);
+  at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options().dtype(col_dtype));
+  const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
+  std::vector<c10::cuda::CUDAStream> streams;
+  if (buffers > 1) {
+    at::cuda::CUDAEvent start;
+    start.record(origin);
+    for (int64_t b = 0; b < buffers; ++b) {
+      streams.push_back(c10::cuda::getStreamFromPool());
+      start.block(streams.back());
+    }
+  }
 
   AT_DISPATCH_FLOATING_TYPES_AND2(
       at::kHalf, at::kBFloat16, input.scalar_type(), "gemm_convt_cuda", [&] {
-        using col_t = std::conditional_t<std::is_same<scalar_t, double>::value, double, float>;
+        using col_t = std::conditional_t<std::is_same<scalar_t, double>::value, double,
+                                         std::conditional_t<std::is_same<scalar_t, float>::value,
+                                                            float, scalar_t>>;
         const scalar_t* bias_ptr = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
-        for_each_chunk(shape, p.batch, p.groups, p.out_per_group, [&](const Chunk& c) {
-          columns_gemm_cuda(p, c, x, weight, workspace, options.allow_tf32);
-          col2im_chunk<scalar_t, col_t>(p, options, c, workspace, bias_ptr, out);
-        });
+        for (size_t i = 0; i < chunks.size(); ++i) {
+          const int64_t b = int64_t(i) % buffers;
+          c10::optional<c10::cuda::CUDAStreamGuard> on_stream;
+          if (buffers > 1) on_stream.emplace(streams[b]);
+          at::Tensor columns = workspace.narrow(0, b * buffer_elems, buffer_elems);
+          if (chunks[i].rows > 0)
+            columns_gemm_cuda(p, chunks[i], x, weight, columns, options.allow_tf32);
+          if (col_dtype == at::kFloat && input.scalar_type() != at::kFloat)
+            col2im_chunk<scalar_t, float>(p, options, chunks[i], columns, bias_ptr, out);
+          else
+            col2im_chunk<scalar_t, col_t>(p, options, chunks[i], columns, bias_ptr, out);
+        }
       });
+
+  for (const auto& s : streams) {  // the caller's stream waits for both
+    at::cuda::CUDAEvent done;
+    done.record(s);
+    done.block(origin);
+  }
 }
 
 }  // namespace gemm_convt

@@ -9,8 +9,10 @@ __version__ = "0.1.0"
 
 from ._settings import (
     get_allow_tf32,
+    get_float_columns,
     get_workspace_limit,
     set_allow_tf32,
+    set_float_columns,
     set_workspace_limit,
 )
 from .convert import convert
@@ -23,7 +25,9 @@ __all__ = [
     "conv_transpose2d",
     "convert",
     "get_allow_tf32",
+    "get_float_columns",
     "get_workspace_limit",
     "set_allow_tf32",
+    "set_float_columns",
     "set_workspace_limit",
 ]

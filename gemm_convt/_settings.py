@@ -1,10 +1,11 @@
-"""Process-wide knobs: TF32 policy and the columns workspace cap."""
+"""Process-wide knobs: TF32 policy, the columns workspace cap and the columns dtype."""
 import torch
 
-_DEFAULT_WORKSPACE_BYTES = 256 * 1024 * 1024
+_DEFAULT_WORKSPACE_BYTES = 64 * 1024 * 1024
 
 _allow_tf32 = None  # None: follow torch.backends.cudnn.allow_tf32
 _workspace_bytes = _DEFAULT_WORKSPACE_BYTES
+_float_columns = False
 
 
 def set_allow_tf32(allow):
@@ -51,7 +52,7 @@ def cudnn_conv_tf32_flag():
 
 
 def set_workspace_limit(num_bytes=None):
-    """Caps the columns buffer (bytes); None restores the default (256 MiB).
+    """Caps the columns buffer (bytes); None restores the default (64 MiB).
 
     The columns are produced and consumed chunk by chunk within this cap (one
     output channel of one sample is the smallest chunk, even if larger).
@@ -69,3 +70,21 @@ def set_workspace_limit(num_bytes=None):
 
 def get_workspace_limit():
     return _workspace_bytes
+
+
+def set_float_columns(enabled):
+    """Whether float16/bfloat16 inputs keep their columns in float32 on CUDA.
+
+    False (the default) stores the columns in the input's dtype: half the
+    columns traffic, one more rounding per column value (the GEMM still
+    accumulates in float32, and so does col2im). True stores them in float32:
+    the output is then rounded once, at twice the traffic.
+    """
+    global _float_columns
+    if not isinstance(enabled, bool):
+        raise TypeError("set_float_columns: expected enabled to be a bool, but got %r" % (enabled,))
+    _float_columns = enabled
+
+
+def get_float_columns():
+    return _float_columns

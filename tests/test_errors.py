@@ -228,7 +228,7 @@ def test_set_workspace_limit_valid():
     gemm_convt.set_workspace_limit(1)
     assert gemm_convt.get_workspace_limit() == 1
     gemm_convt.set_workspace_limit(None)
-    assert gemm_convt.get_workspace_limit() == 256 * 1024 * 1024
+    assert gemm_convt.get_workspace_limit() == 64 * 1024 * 1024
 
 
 @pytest.mark.parametrize("value", ["yes", 1, 0, 1.0], ids=["str", "int-1", "int-0", "float"])

@@ -42,4 +42,4 @@ def test_workspace_limit_round_trip():
     gemm_convt.set_workspace_limit(12345)
     assert gemm_convt.get_workspace_limit() == 12345
     gemm_convt.set_workspace_limit(None)
-    assert gemm_convt.get_workspace_limit() == 256 * 1024 * 1024
+    assert gemm_convt.get_workspace_limit() == 64 * 1024 * 1024

@@ -12,7 +12,8 @@
 namespace gemm_convt {
 namespace {
 
-// columns[n][g][c*kh*kw + tap][h*w] = weight[g]ᵀ[rows of channels c0..] · input[n][g]
+// columns[n][g][c*kh*kw + tap][row*in_w + w] = weight[g]ᵀ[rows of channels c0..] ·
+// input[n][g][input rows of the chunk]
 void columns_gemm_cpu(const Problem& p, const Chunk& c, const at::Tensor& input,
                       const at::Tensor& weight, at::Tensor& columns) {
   const int64_t taps = p.kernel_taps();
@@ -26,7 +27,8 @@ void columns_gemm_cpu(const Problem& p, const Chunk& c, const at::Tensor& input,
     for (int64_t n = 0; n < c.samples; ++n) {
       const at::Tensor x = input.select(0, c.n0 + n)
                                .narrow(0, grp * p.in_per_group, p.in_per_group)
-                               .reshape({p.in_per_group, p.in_pixels()})
+                               .narrow(1, c.row_begin, c.rows)
+                               .reshape({p.in_per_group, c.rows * p.in_w})
                                .to(col_dtype);
       at::Tensor dst = columns.select(0, n).select(0, g);
       at::mm_out(dst, w_rows.t(), x);
@@ -42,15 +44,10 @@ void col2im_cpu(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& 
   const col_t* cols = columns.data_ptr<col_t>();
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
-  // Parallel over output rows; within a row only ow changes.
-  const int64_t rows = chunk.batch * chunk.groups * chunk.channels * chunk.geo.out_h;
-  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (16 * chunk.geo.out_w));
-  at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; ++row) {
-      const ChunkRow<int64_t> r = chunk_row(chunk, row);
-      for (int64_t ow = 0; ow < chunk.geo.out_w; ++ow)
-        col2im_pixel<acc_t>(chunk, cols, chunk_bias, dst, r.n, r.grp, r.c, r.oh, ow);
-    }
+  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / 64);
+  at::parallel_for(0, chunk.items(), grain, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item)
+      col2im_tile<acc_t>(chunk, cols, chunk_bias, dst, col2im_item(chunk, item));
   });
 }
 
@@ -60,12 +57,12 @@ void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
                           const c10::optional<at::Tensor>& bias, at::Tensor& out,
                           const ConvTranspose2dOptions& options) {
   const Problem p(input, weight, options);
-  const auto col_dtype = column_dtype(input.scalar_type());
-  const ChunkShape shape =
-      p.chunk_shape(options.workspace_bytes, c10::elementSize(col_dtype));
-  at::Tensor workspace = at::empty(
-      {shape.samples * shape.groups * shape.channels * p.plane_elems()},
-      input.options().dtype(col_dtype));
+  // Float columns for half inputs on the CPU: at::mm runs in float there anyway.
+  const auto col_dtype = column_dtype(input.scalar_type(), /*float_columns=*/true);
+  const ChunkProblem cp = p.chunk_problem(options);
+  const ChunkShape shape = plan_chunks(cp, options.workspace_bytes / c10::elementSize(col_dtype));
+  at::Tensor workspace = at::empty({shape.elems(cp)},
+                                   input.options().dtype(col_dtype));
   const at::Tensor bias_c =
       (bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor();
 
@@ -73,11 +70,11 @@ void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
       at::kHalf, at::kBFloat16, input.scalar_type(), "gemm_convt_cpu", [&] {
         using col_t = std::conditional_t<std::is_same<scalar_t, double>::value, double, float>;
         const scalar_t* bias_ptr = bias_c.defined() ? bias_c.data_ptr<scalar_t>() : nullptr;
-        for_each_chunk(shape, p.batch, p.groups, p.out_per_group, [&](const Chunk& c) {
+        for_each_chunk(cp, shape, [&](const Chunk& c) {
           at::Tensor columns =
-              workspace.narrow(0, 0, c.samples * c.groups * c.channels * p.plane_elems())
-                  .view({c.samples, c.groups, c.channels * p.kernel_taps(), p.in_pixels()});
-          columns_gemm_cpu(p, c, input, weight, columns);
+              workspace.narrow(0, 0, c.samples * c.groups * c.channels * p.kernel_taps() * c.rows * p.in_w)
+                  .view({c.samples, c.groups, c.channels * p.kernel_taps(), c.rows * p.in_w});
+          if (c.rows > 0) columns_gemm_cpu(p, c, input, weight, columns);
           col2im_cpu<scalar_t, col_t>(p, options, c, columns, bias_ptr, out);
         });
       });
