@@ -66,8 +66,7 @@ bool chunk_fits(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& 
   const int64_t extents[4] = {c.samples, (c.groups - 1) * p.out_per_group + c.channels,
                               p.out_h, p.out_w};
   for (int d = 0; d < 4; ++d) out_span += (extents[d] - 1) * out.stride(d);
-  const int64_t items = c.samples * c.groups * c.channels * o.stride[0] *
-                        (p.out_h / o.stride[0] + 2 + kTileRows) * p.out_w;
+  const int64_t items = c.samples * c.groups * c.channels * o.stride[0] * p.out_w;
   const int64_t limit = std::numeric_limits<index_t>::max() - headroom;
   return columns <= limit && out_span <= limit && items <= limit;
 }

@@ -1,7 +1,7 @@
 #pragma once
 
 // col2im on the GPU: one thread per work item (grid-stride), each gathering
-// kTileRows output pixels of one column through the shared col2im_tile.
+// one output column of one stride phase through the shared col2im_column.
 // Consecutive threads take consecutive output columns, so loads of one tap
 // and the stores are coalesced. Deterministic: no atomics, every output
 // element is written by exactly one thread.
@@ -24,7 +24,7 @@ __global__ void __launch_bounds__(kCol2imThreads)
   const index_t total = chunk.items();
   const index_t step = index_t(blockDim.x) * index_t(gridDim.x);
   for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
-    col2im_tile<acc_t>(chunk, columns, bias, out, col2im_item(chunk, i));
+    col2im_column<acc_t>(chunk, columns, bias, out, col2im_item(chunk, i));
 }
 
 template <typename scalar_t, typename col_t, typename index_t>

@@ -43,18 +43,19 @@ void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Chunk
     launch_col2im(make_col2im_chunk<int64_t>(p, o, c, out), cols, chunk_bias, dst, blocks);
 }
 
-// Bytes of columns per chunk: small enough that two chunks in flight stay in
-// L2 between the GEMM that writes them and the col2im that reads them, and
-// within the workspace cap. GEMM_CONVT_CHUNK_BYTES overrides the L2 rule (for
-// tuning probes).
-int64_t chunk_budget_bytes(int64_t workspace_bytes) {
+// Bytes of columns per chunk. Columns that fit the cap are made in one go;
+// otherwise two chunks are in flight, each in half the cap. Chunks are as large
+// as that allows: the halo rows of small bands cost GEMM work, and cuBLAS runs
+// small GEMMs far below its rate (L2-sized 8 MiB chunks ran #71 at 2.2x the
+// time of 32 MiB ones: NOTES.md). GEMM_CONVT_CHUNK_BYTES lowers it (probes).
+int64_t chunk_budget_bytes(int64_t workspace_bytes, int64_t total_bytes) {
   static const int64_t override_bytes = [] {
     const char* v = std::getenv("GEMM_CONVT_CHUNK_BYTES");
     return v ? std::max<int64_t>(1, std::atoll(v)) : int64_t(0);
   }();
-  const int64_t l2 = at::cuda::getCurrentDeviceProperties()->l2CacheSize;
-  const int64_t target = override_bytes ? override_bytes : std::max<int64_t>(l2 * 3 / 8, 1 << 20);
-  return std::max<int64_t>(1, std::min(target, workspace_bytes / 2));
+  int64_t budget = total_bytes <= workspace_bytes ? workspace_bytes : workspace_bytes / 2;
+  if (override_bytes) budget = std::min(budget, override_bytes);
+  return std::max<int64_t>(1, budget);
 }
 
 }  // namespace
@@ -76,8 +77,10 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
 
   const auto col_dtype = column_dtype(input.scalar_type(), options.float_columns);
   const ChunkProblem cp = p.chunk_problem(options);
+  const int64_t col_esize = c10::elementSize(col_dtype);
+  const int64_t total_bytes = p.batch * p.out_channels() * p.kernel_taps() * p.in_h * p.in_w * col_esize;
   const ChunkShape shape =
-      plan_chunks(cp, chunk_budget_bytes(options.workspace_bytes) / c10::elementSize(col_dtype));
+      plan_chunks(cp, chunk_budget_bytes(options.workspace_bytes, total_bytes) / col_esize);
   std::vector<Chunk> chunks;
   for_each_chunk(cp, shape, [&](const Chunk& c) { chunks.push_back(c); });
 

@@ -63,7 +63,8 @@ def main():
                 torch.cuda.reset_peak_memory_stats()
                 base = torch.cuda.memory_allocated()
                 ours = median_ms(lambda: gemm_convt.conv_transpose2d(xs[0], w, b, **kw))
-                extra = (torch.cuda.max_memory_allocated() - base) / 2**20
+                out_bytes = gemm_convt.conv_transpose2d(xs[0], w, b, **kw).numel() * xs[0].element_size()
+                extra = (torch.cuda.max_memory_allocated() - base - out_bytes) / 2**20
                 line = "%-8s %-8s chunk=%-9s ours %8.3f ms (+%.0f MiB)" % (name, key, tag, ours, extra)
                 if args.cudnn:
                     cud = median_ms(lambda: F.conv_transpose2d(xs[0], w, b, **kw))

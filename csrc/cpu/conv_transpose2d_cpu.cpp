@@ -44,10 +44,10 @@ void col2im_cpu(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& 
   const col_t* cols = columns.data_ptr<col_t>();
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
-  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / 64);
+  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * chunk.cells));
   at::parallel_for(0, chunk.items(), grain, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item)
-      col2im_tile<acc_t>(chunk, cols, chunk_bias, dst, col2im_item(chunk, item));
+      col2im_column<acc_t>(chunk, cols, chunk_bias, dst, col2im_item(chunk, item));
   });
 }
 

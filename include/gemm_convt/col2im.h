@@ -29,18 +29,15 @@ struct Col2imChunk {
   index_t cell_begin, cells;   // t_h / stride_h over the owned rows, rounded out
   index_t out_stride_n, out_stride_c, out_stride_h, out_stride_w;
 
-  // Work items: (sample, group, channel, h phase, tile of cells, output column).
-  GEMM_CONVT_HD index_t tiles() const { return (cells + kTileRows - 1) / kTileRows; }
-  GEMM_CONVT_HD index_t items() const {
-    return batch * groups * channels * h.stride * tiles() * w.out_size;
-  }
+  // Work items: one output column of one h phase of one channel of one sample.
+  GEMM_CONVT_HD index_t items() const { return batch * groups * channels * h.stride * w.out_size; }
 };
 
-// Work item `item`, decomposed with output column fastest (coalesced stores
-// along a row), then the tile, the h phase, channel, group and sample.
+// Work item `item`, decomposed with output column fastest (coalesced loads and
+// stores along a row), then the h phase, channel, group and sample.
 template <typename index_t>
 struct Col2imItem {
-  index_t n, grp, c, phase, tile, ow;
+  index_t n, grp, c, phase, ow;
 };
 
 template <typename index_t>
@@ -48,9 +45,6 @@ GEMM_CONVT_HD Col2imItem<index_t> col2im_item(const Col2imChunk<index_t>& k, ind
   Col2imItem<index_t> it;
   it.ow = item % k.w.out_size;
   item /= k.w.out_size;
-  const index_t tiles = k.tiles();
-  it.tile = item % tiles;
-  item /= tiles;
   it.phase = item % k.h.stride;
   item /= k.h.stride;
   it.c = item % k.channels;
@@ -60,28 +54,20 @@ GEMM_CONVT_HD Col2imItem<index_t> col2im_item(const Col2imChunk<index_t>& k, ind
   return it;
 }
 
-// Computes kTileRows output pixels (rows oh_k = (cell0 + k) * stride_h + phase
-// - pad_h, column ow) of one channel from its columns, adds the bias and writes
-// each pixel of the chunk's rows once. Every tap visited is a hit: the loops
-// step from hit to hit with no division.
+// Computes kTileRows output pixels (rows oh0 + r*stride_h, column ow) of one
+// channel from its columns, adds the bias and writes each pixel of the chunk's
+// rows once. hh is the first tap hitting row oh0 (rows one stride apart share
+// their taps, row r reading input row q + r); hw that of column ow. Every tap
+// visited is a hit: the loops step from hit to hit with no division.
 template <typename acc_t, typename index_t, typename col_t, typename out_t>
-GEMM_CONVT_HD void col2im_tile(const Col2imChunk<index_t>& k, const col_t* columns,
-                               const out_t* bias, out_t* out, const Col2imItem<index_t>& it) {
+GEMM_CONVT_HD void col2im_tile(const Col2imChunk<index_t>& k, const col_t* channel,
+                               acc_t bias, out_t* dst, index_t oh0, AxisHit<index_t> hh,
+                               AxisHit<index_t> hw) {
   const Axis<index_t>& ah = k.h;
   const Axis<index_t>& aw = k.w;
-  const index_t cell0 = k.cell_begin + it.tile * kTileRows;
-  const index_t oh0 = cell0 * ah.stride + it.phase - ah.pad;  // may be < 0: masked below
-  const index_t out_c = it.grp * k.channels_per_group + it.c;
-  const acc_t b = bias ? static_cast<acc_t>(bias[out_c]) : acc_t(0);
   acc_t acc[kTileRows];
 #pragma unroll
-  for (int r = 0; r < kTileRows; ++r) acc[r] = b;
-
-  // Row oh0 + r*stride_h reads input row q + r for a tap that reads q on row oh0.
-  const AxisHit<index_t> hh = first_hit(ah, index_t(cell0 * ah.stride + it.phase - ah.pad));
-  const AxisHit<index_t> hw = first_hit(aw, it.ow);
-  const index_t plane = ah.kernel * aw.kernel * k.rows * aw.in_size;
-  const col_t* channel = columns + ((it.n * k.groups + it.grp) * k.channels + it.c) * plane;
+  for (int r = 0; r < kTileRows; ++r) acc[r] = bias;
   const index_t row_end = k.row_begin + k.rows;
   for (index_t i = hh.k, q = hh.q; i < ah.kernel && q + kTileRows > k.row_begin;
        i += ah.hit_step, q -= ah.hit_q_step) {
@@ -100,12 +86,32 @@ GEMM_CONVT_HD void col2im_tile(const Col2imChunk<index_t>& k, const col_t* colum
     }
   }
 
-  out_t* dst = out + it.n * k.out_stride_n + out_c * k.out_stride_c + it.ow * k.out_stride_w;
 #pragma unroll
   for (int r = 0; r < kTileRows; ++r) {
     const index_t oh = oh0 + r * ah.stride;
     if (oh >= k.out_row_begin && oh < k.out_row_end)
       dst[oh * k.out_stride_h] = static_cast<out_t>(acc[r]);
+  }
+}
+
+// Computes output column (phase, ow) of one channel: its rows oh = cell *
+// stride_h + phase - pad_h for the chunk's cells, kTileRows at a time. The taps
+// are found once; from one tile to the next they read kTileRows rows further.
+template <typename acc_t, typename index_t, typename col_t, typename out_t>
+GEMM_CONVT_HD void col2im_column(const Col2imChunk<index_t>& k, const col_t* columns,
+                                 const out_t* bias, out_t* out, const Col2imItem<index_t>& it) {
+  const index_t out_c = it.grp * k.channels_per_group + it.c;
+  const acc_t b = bias ? static_cast<acc_t>(bias[out_c]) : acc_t(0);
+  const index_t plane = k.h.kernel * k.w.kernel * k.rows * k.w.in_size;
+  const col_t* channel = columns + ((it.n * k.groups + it.grp) * k.channels + it.c) * plane;
+  out_t* dst = out + it.n * k.out_stride_n + out_c * k.out_stride_c + it.ow * k.out_stride_w;
+  const AxisHit<index_t> hw = first_hit(k.w, it.ow);
+  index_t oh0 = k.cell_begin * k.h.stride + it.phase - k.h.pad;  // may be < 0: masked
+  AxisHit<index_t> hh = first_hit(k.h, oh0);
+  for (index_t t = 0; t < k.cells; t += kTileRows) {
+    col2im_tile<acc_t>(k, channel, b, dst, oh0, hh, hw);
+    oh0 += kTileRows * k.h.stride;
+    hh.q += kTileRows;
   }
 }
 
