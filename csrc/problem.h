@@ -21,6 +21,8 @@ struct ConvTranspose2dOptions {
   int64_t workspace_bytes;  // cap on the columns buffer
   bool float_columns;       // half/bfloat16 inputs: keep the columns in float32
   bool allow_tf32;          // CUDA float32 GEMM may use TF32 tensor cores
+  bool split_tf32;          // CUDA float32 without TF32: three TF32 products (split_tf32.cuh)
+                            // instead of the IEEE SIMT GEMM
 };
 
 struct Problem {
@@ -66,14 +68,18 @@ bool chunk_fits(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& 
   const int64_t extents[4] = {c.samples, (c.groups - 1) * p.out_per_group + c.channels,
                               p.out_h, p.out_w};
   for (int d = 0; d < 4; ++d) out_span += (extents[d] - 1) * out.stride(d);
-  const int64_t items = c.samples * c.groups * c.channels * o.stride[0] * p.out_w;
+  const int64_t items = c.samples * c.groups * c.channels * o.stride[0] * p.out_w *
+                        (p.out_h / o.stride[0] + 2);
   const int64_t limit = std::numeric_limits<index_t>::max() - headroom;
   return columns <= limit && out_span <= limit && items <= limit;
 }
 
+// target_items: how many work items the caller wants (the GPU: enough threads
+// to fill it); each walks as many cells as that leaves (a multiple of kTileRows).
 template <typename index_t>
 Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o,
-                                       const Chunk& c, const at::Tensor& out) {
+                                       const Chunk& c, const at::Tensor& out,
+                                       int64_t target_items) {
   Col2imChunk<index_t> k;
   k.h = make_axis<index_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0],
                            o.dilation[0]);
@@ -90,7 +96,12 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   // Cells t_h / stride_h (t_h = oh + pad_h) spanning the owned rows.
   const int64_t cell_begin = (c.out_row_begin + o.padding[0]) / o.stride[0];
   k.cell_begin = index_t(cell_begin);
-  k.cells = index_t((c.out_row_end - 1 + o.padding[0]) / o.stride[0] + 1 - cell_begin);
+  const int64_t cells = (c.out_row_end - 1 + o.padding[0]) / o.stride[0] + 1 - cell_begin;
+  k.cells = index_t(cells);
+  const int64_t columns = c.samples * c.groups * c.channels * o.stride[0] * p.out_w;
+  const int64_t tiles = (cells + kTileRows - 1) / kTileRows;
+  const int64_t segments = std::max<int64_t>(1, std::min(tiles, target_items / std::max<int64_t>(columns, 1)));
+  k.cells_per_item = index_t((tiles + segments - 1) / segments * kTileRows);
   k.out_stride_n = index_t(out.stride(0));
   k.out_stride_c = index_t(out.stride(1));
   k.out_stride_h = index_t(out.stride(2));

@@ -41,6 +41,13 @@ InputOperand input_operand(const at::Tensor& input, int64_t in_per_group);
 void columns_gemm_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
                        const at::Tensor& weight, at::Tensor& columns, bool allow_tf32);
 
+// The same columns from float32 operands split for three TF32 products
+// (split_tf32.cuh): split_input is the chunk's input as dense
+// [samples][groups][3*in_per_group][rows*in_w], split_weight the weight as
+// [groups][3*in_per_group][out_per_group*kh*kw].
+void columns_gemm_split_cuda(const Problem& p, const Chunk& c, const float* split_input,
+                             const float* split_weight, at::Tensor& columns);
+
 // 1x1 kernel, stride 1, no padding: the GEMM result is the output itself.
 // `out` must hold the bias (or anything, when has_bias is false).
 void direct_gemm_cuda(const Problem& p, const InputOperand& x, const at::Tensor& weight,

@@ -13,6 +13,7 @@
 #include "../csrc/conv_transpose2d.h"
 #include "col2im_kernel.cuh"
 #include "columns_gemm.h"
+#include "split_tf32.cuh"
 
 namespace gemm_convt {
 namespace {
@@ -25,7 +26,7 @@ bool is_direct_gemm(const Problem& p, const ConvTranspose2dOptions& o) {
 int64_t col2im_blocks(int64_t items) {
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   const int64_t needed = (items + kCol2imThreads - 1) / kCol2imThreads;
-  return std::max<int64_t>(1, std::min(needed, sms * 16));
+  return std::max<int64_t>(1, std::min(needed, sms * 64));
 }
 
 template <typename scalar_t, typename col_t>
@@ -34,13 +35,19 @@ void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Chunk
   const col_t* cols = static_cast<const col_t*>(columns.data_ptr());
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
-  const auto chunk32 = make_col2im_chunk<int32_t>(p, o, c, out);
-  const int64_t blocks = col2im_blocks(make_col2im_chunk<int64_t>(p, o, c, out).items());
+  // Enough work items for four waves of full occupancy, each walking the
+  // cells that leaves (its taps found once).
+  const auto* props = at::cuda::getCurrentDeviceProperties();
+  const int64_t target_items = int64_t(props->multiProcessorCount) *
+                               props->maxThreadsPerMultiProcessor * 4;
+  const auto chunk64 = make_col2im_chunk<int64_t>(p, o, c, out, target_items);
+  const int64_t blocks = col2im_blocks(chunk64.items());
   // 32-bit index arithmetic whenever every offset of the chunk fits.
   if (chunk_fits<int32_t>(p, o, c, out, blocks * kCol2imThreads))
-    launch_col2im(chunk32, cols, chunk_bias, dst, blocks);
+    launch_col2im(make_col2im_chunk<int32_t>(p, o, c, out, target_items), cols, chunk_bias, dst,
+                  blocks);
   else
-    launch_col2im(make_col2im_chunk<int64_t>(p, o, c, out), cols, chunk_bias, dst, blocks);
+    launch_col2im(chunk64, cols, chunk_bias, dst, blocks);
 }
 
 // Bytes of columns per chunk. Columns that fit the cap are made in one go;
@@ -76,20 +83,35 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   }
 
   const auto col_dtype = column_dtype(input.scalar_type(), options.float_columns);
-  const ChunkProblem cp = p.chunk_problem(options);
   const int64_t col_esize = c10::elementSize(col_dtype);
   const int64_t total_bytes = p.batch * p.out_channels() * p.kernel_taps() * p.in_h * p.in_w * col_esize;
-  const ChunkShape shape =
-      plan_chunks(cp, chunk_budget_bytes(options.workspace_bytes, total_bytes) / col_esize);
+  // Split-TF32 float32: the split input of a chunk takes 3*in_per_group values
+  // per out_per_group*taps columns values; the budget covers both.
+  const bool split = input.scalar_type() == at::kFloat && options.split_tf32 && !options.allow_tf32;
+  const int64_t col_rows = p.out_per_group * p.kernel_taps(), split_rows = 3 * p.in_per_group;
+  int64_t budget = chunk_budget_bytes(options.workspace_bytes, total_bytes) / col_esize;
+  if (split) budget = std::max<int64_t>(1, budget * col_rows / (col_rows + split_rows));
+  const ChunkProblem cp = p.chunk_problem(options);
+  const ChunkShape shape = plan_chunks(cp, budget);
   std::vector<Chunk> chunks;
   for_each_chunk(cp, shape, [&](const Chunk& c) { chunks.push_back(c); });
 
-  // Two chunks in flight, each with its own half of the workspace and its own
+  // Two chunks in flight, each with its own part of the workspace and its own
   // stream: the GEMM of one overlaps the col2im of the other. Each stream's
   // order keeps a buffer's GEMM after the col2im that last read it.
   const int64_t buffers = chunks.size() > 1 ? 2 : 1;
   const int64_t buffer_elems = shape.elems(cp);
+  const int64_t split_elems =
+      split ? shape.samples * p.groups * split_rows * shape.max_rows * p.in_w : 0;
   at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options().dtype(col_dtype));
+  at::Tensor split_workspace, split_weight;
+  if (split) {
+    split_workspace = at::empty({buffers * split_elems}, input.options());
+    split_weight = at::empty({p.groups * split_rows * col_rows}, input.options());
+    split_tf32_cuda(SplitSource{weight.data_ptr<float>(), 1, p.groups, p.in_per_group, col_rows,
+                                0, p.in_per_group * col_rows, col_rows, 1},
+                    SplitOrder::weight, split_weight.data_ptr<float>());
+  }
   const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
   std::vector<c10::cuda::CUDAStream> streams;
   if (buffers > 1) {
@@ -108,16 +130,28 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
                                                             float, scalar_t>>;
         const scalar_t* bias_ptr = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
         for (size_t i = 0; i < chunks.size(); ++i) {
+          const Chunk& c = chunks[i];
           const int64_t b = int64_t(i) % buffers;
           c10::optional<c10::cuda::CUDAStreamGuard> on_stream;
           if (buffers > 1) on_stream.emplace(streams[b]);
           at::Tensor columns = workspace.narrow(0, b * buffer_elems, buffer_elems);
-          if (chunks[i].rows > 0)
-            columns_gemm_cuda(p, chunks[i], x, weight, columns, options.allow_tf32);
+          if (c.rows > 0 && split) {
+            const int64_t pixel_stride = x.channel_major ? x.ld : 1;
+            float* split_input = split_workspace.data_ptr<float>() + b * split_elems;
+            const float* x0 = reinterpret_cast<const float*>(x.base) + c.n0 * x.sample_stride +
+                              c.row_begin * p.in_w * pixel_stride;
+            split_tf32_cuda(SplitSource{x0, c.samples, p.groups, p.in_per_group, c.rows * p.in_w,
+                                        x.sample_stride, p.in_per_group * x.channel_stride,
+                                        x.channel_stride, pixel_stride},
+                            SplitOrder::input, split_input);
+            columns_gemm_split_cuda(p, c, split_input, split_weight.data_ptr<float>(), columns);
+          } else if (c.rows > 0) {
+            columns_gemm_cuda(p, c, x, weight, columns, options.allow_tf32);
+          }
           if (col_dtype == at::kFloat && input.scalar_type() != at::kFloat)
-            col2im_chunk<scalar_t, float>(p, options, chunks[i], columns, bias_ptr, out);
+            col2im_chunk<scalar_t, float>(p, options, c, columns, bias_ptr, out);
           else
-            col2im_chunk<scalar_t, col_t>(p, options, chunks[i], columns, bias_ptr, out);
+            col2im_chunk<scalar_t, col_t>(p, options, c, columns, bias_ptr, out);
         }
       });
 

@@ -10,9 +10,11 @@ __version__ = "0.1.0"
 from ._settings import (
     get_allow_tf32,
     get_float_columns,
+    get_fp32_split,
     get_workspace_limit,
     set_allow_tf32,
     set_float_columns,
+    set_fp32_split,
     set_workspace_limit,
 )
 from .convert import convert
@@ -26,8 +28,10 @@ __all__ = [
     "convert",
     "get_allow_tf32",
     "get_float_columns",
+    "get_fp32_split",
     "get_workspace_limit",
     "set_allow_tf32",
     "set_float_columns",
+    "set_fp32_split",
     "set_workspace_limit",
 ]

@@ -40,11 +40,11 @@ template <typename scalar_t, typename col_t>
 void col2im_cpu(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& c,
                 const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/false>;
-  const Col2imChunk<int64_t> chunk = make_col2im_chunk<int64_t>(p, o, c, out);
+  const Col2imChunk<int64_t> chunk = make_col2im_chunk<int64_t>(p, o, c, out, /*target_items=*/1);
   const col_t* cols = columns.data_ptr<col_t>();
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
-  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * chunk.cells));
+  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * chunk.cells_per_item));
   at::parallel_for(0, chunk.items(), grain, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item)
       col2im_column<acc_t>(chunk, cols, chunk_bias, dst, col2im_item(chunk, item));

@@ -27,17 +27,23 @@ struct Col2imChunk {
   index_t row_begin, rows;     // input rows held by the columns
   index_t out_row_begin, out_row_end;
   index_t cell_begin, cells;   // t_h / stride_h over the owned rows, rounded out
+  index_t cells_per_item;      // a multiple of kTileRows: how far one work item walks
   index_t out_stride_n, out_stride_c, out_stride_h, out_stride_w;
 
-  // Work items: one output column of one h phase of one channel of one sample.
-  GEMM_CONVT_HD index_t items() const { return batch * groups * channels * h.stride * w.out_size; }
+  // Work items: cells_per_item cells of one output column of one h phase of
+  // one channel of one sample.
+  GEMM_CONVT_HD index_t segments() const { return (cells + cells_per_item - 1) / cells_per_item; }
+  GEMM_CONVT_HD index_t items() const {
+    return batch * groups * channels * h.stride * segments() * w.out_size;
+  }
 };
 
 // Work item `item`, decomposed with output column fastest (coalesced loads and
-// stores along a row), then the h phase, channel, group and sample.
+// stores along a row), then the segment of cells, h phase, channel, group and
+// sample.
 template <typename index_t>
 struct Col2imItem {
-  index_t n, grp, c, phase, ow;
+  index_t n, grp, c, phase, segment, ow;
 };
 
 template <typename index_t>
@@ -45,6 +51,9 @@ GEMM_CONVT_HD Col2imItem<index_t> col2im_item(const Col2imChunk<index_t>& k, ind
   Col2imItem<index_t> it;
   it.ow = item % k.w.out_size;
   item /= k.w.out_size;
+  const index_t segments = k.segments();
+  it.segment = item % segments;
+  item /= segments;
   it.phase = item % k.h.stride;
   item /= k.h.stride;
   it.c = item % k.channels;
@@ -94,9 +103,10 @@ GEMM_CONVT_HD void col2im_tile(const Col2imChunk<index_t>& k, const col_t* chann
   }
 }
 
-// Computes output column (phase, ow) of one channel: its rows oh = cell *
-// stride_h + phase - pad_h for the chunk's cells, kTileRows at a time. The taps
-// are found once; from one tile to the next they read kTileRows rows further.
+// Computes one segment of output column (phase, ow) of one channel: its rows
+// oh = cell * stride_h + phase - pad_h for the segment's cells, kTileRows at a
+// time. The taps are found once; from one tile to the next they read
+// kTileRows rows further.
 template <typename acc_t, typename index_t, typename col_t, typename out_t>
 GEMM_CONVT_HD void col2im_column(const Col2imChunk<index_t>& k, const col_t* columns,
                                  const out_t* bias, out_t* out, const Col2imItem<index_t>& it) {
@@ -106,9 +116,11 @@ GEMM_CONVT_HD void col2im_column(const Col2imChunk<index_t>& k, const col_t* col
   const col_t* channel = columns + ((it.n * k.groups + it.grp) * k.channels + it.c) * plane;
   out_t* dst = out + it.n * k.out_stride_n + out_c * k.out_stride_c + it.ow * k.out_stride_w;
   const AxisHit<index_t> hw = first_hit(k.w, it.ow);
-  index_t oh0 = k.cell_begin * k.h.stride + it.phase - k.h.pad;  // may be < 0: masked
+  const index_t cell0 = it.segment * k.cells_per_item;
+  const index_t cell_end = cell0 + k.cells_per_item < k.cells ? cell0 + k.cells_per_item : k.cells;
+  index_t oh0 = (k.cell_begin + cell0) * k.h.stride + it.phase - k.h.pad;  // may be < 0: masked
   AxisHit<index_t> hh = first_hit(k.h, oh0);
-  for (index_t t = 0; t < k.cells; t += kTileRows) {
+  for (index_t t = cell0; t < cell_end; t += kTileRows) {
     col2im_tile<acc_t>(k, channel, b, dst, oh0, hh, hw);
     oh0 += kTileRows * k.h.stride;
     hh.q += kTileRows;
