@@ -51,8 +51,12 @@ def main():
     ap.add_argument("--dtypes", default="tf32,ieee,float16")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--cudnn", action="store_true", help="also time cuDNN")
+    ap.add_argument("--workspace", type=int, default=None, help="workspace cap in MiB")
     args = ap.parse_args()
-    tag = os.environ.get("GEMM_CONVT_CHUNK_BYTES", "auto")
+    tag = os.environ.get("GEMM_CONVT_CHUNK_BYTES", "auto") + ("/1buf" if os.environ.get("GEMM_CONVT_SINGLE_BUFFER") else "")
+    if args.workspace:
+        gemm_convt.set_workspace_limit(args.workspace << 20)
+        tag += "/cap%d" % args.workspace
     for name in args.problems.split(","):
         for key in args.dtypes.split(","):
             dtype = torch.float16 if key == "float16" else (torch.bfloat16 if key == "bfloat16" else torch.float32)

@@ -9,7 +9,7 @@ namespace gemm_convt {
 // Output rows one col2im work item computes (compile-time: they live in
 // registers). The rows are kTileRows consecutive rows of one stride phase, so
 // they share their kernel taps and read consecutive input rows.
-constexpr int kTileRows = 8;
+constexpr int kTileRows = 4;
 
 // One chunk of work: the columns of `batch` samples x `groups` groups x
 // `channels` output channels per group for the input rows
