@@ -17,7 +17,8 @@ at::Tensor forward(const at::Tensor& input, const at::Tensor& weight,
                    const std::vector<int64_t>& padding,
                    const std::vector<int64_t>& output_padding,
                    const std::vector<int64_t>& dilation, int64_t groups,
-                   int64_t workspace_bytes, bool float_columns, bool allow_tf32, bool split_tf32) {
+                   int64_t workspace_bytes, bool float_columns, bool allow_tf32, bool split_tf32,
+                   int64_t fold_w) {
   gemm_convt::ConvTranspose2dOptions o{pair(stride, "stride"),
                                        pair(padding, "padding"),
                                        pair(output_padding, "output_padding"),
@@ -26,7 +27,8 @@ at::Tensor forward(const at::Tensor& input, const at::Tensor& weight,
                                        workspace_bytes,
                                        float_columns,
                                        allow_tf32,
-                                       split_tf32};
+                                       split_tf32,
+                                       static_cast<int>(fold_w)};
   return gemm_convt::conv_transpose2d_forward(input, weight, bias, o);
 }
 
@@ -53,6 +55,6 @@ PYBIND11_MODULE(_C, m) {
   m.def("forward", &forward, "conv_transpose2d forward as GEMM + col2im", py::arg("input"),
         py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
         py::arg("output_padding"), py::arg("dilation"), py::arg("groups"),
-        py::arg("workspace_bytes"), py::arg("float_columns"), py::arg("allow_tf32"), py::arg("split_tf32"));
+        py::arg("workspace_bytes"), py::arg("float_columns"), py::arg("allow_tf32"), py::arg("split_tf32"), py::arg("fold_w"));
   m.def("build_info", &build_info, "How this extension was built");
 }

@@ -23,6 +23,7 @@ struct ConvTranspose2dOptions {
   bool allow_tf32;          // CUDA float32 GEMM may use TF32 tensor cores
   bool split_tf32;          // CUDA float32 without TF32: three TF32 products (split_tf32.cuh)
                             // instead of the IEEE SIMT GEMM
+  int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 no, -1 cost model
 };
 
 struct Problem {
@@ -42,12 +43,33 @@ struct Problem {
   int64_t out_channels() const { return groups * out_per_group; }
   int64_t kernel_taps() const { return kernel_h * kernel_w; }
   int64_t in_pixels() const { return in_h * in_w; }
-  // Column values of one output channel of one sample: kh*kw rows of H*W.
-  int64_t plane_elems() const { return kernel_taps() * in_pixels(); }
+};
 
-  ChunkProblem chunk_problem(const ConvTranspose2dOptions& o) const {
-    return ChunkProblem{batch, groups, out_per_group, kernel_taps(), in_h, in_w, out_h,
-                        o.stride[0], o.padding[0], o.dilation[0] * (kernel_h - 1)};
+// The columns as the GEMM writes them. Plain: out_per_group*kh*kw rows per
+// input pixel. Width folded: the kernel width moves into the GEMM's
+// contraction (the input unfolded along w, K = in_per_group*kw), leaving
+// out_per_group*kh rows per (input row, output column): about kw times fewer
+// column values where stride_w is 1, for an unfolded input made per chunk.
+struct ColumnsShape {
+  bool fold_w;
+  int64_t taps;         // column rows per output channel: kh*kw, or kh folded
+  int64_t width;        // column values per input row: in_w, or out_w folded
+  int64_t k_per_group;  // the GEMM's contraction: in_per_group, times kw folded
+
+  ColumnsShape(const Problem& p, const ConvTranspose2dOptions& o) {
+    // Bytes each way per input row: the unfolded input and the folded columns
+    // against the plain columns (each is written once and read once).
+    const int64_t folded = (p.out_per_group * p.kernel_h + p.in_per_group * p.kernel_w) * p.out_w;
+    const int64_t plain = p.out_per_group * p.kernel_taps() * p.in_w;
+    fold_w = p.kernel_w > 1 && (o.fold_w < 0 ? folded < plain : o.fold_w > 0);
+    taps = fold_w ? p.kernel_h : p.kernel_taps();
+    width = fold_w ? p.out_w : p.in_w;
+    k_per_group = fold_w ? p.in_per_group * p.kernel_w : p.in_per_group;
+  }
+
+  ChunkProblem chunk_problem(const Problem& p, const ConvTranspose2dOptions& o) const {
+    return ChunkProblem{p.batch, p.groups, p.out_per_group, taps, p.in_h, width, p.out_h,
+                        o.stride[0], o.padding[0], o.dilation[0] * (p.kernel_h - 1)};
   }
 };
 
@@ -61,9 +83,9 @@ inline at::ScalarType column_dtype(at::ScalarType t, bool float_columns) {
 // Whether every offset the col2im step forms for this chunk fits index_t with
 // `headroom` to spare (the CUDA grid-stride loop adds up to its grid size).
 template <typename index_t>
-bool chunk_fits(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& c,
-                const at::Tensor& out, int64_t headroom) {
-  const int64_t columns = c.samples * c.groups * c.channels * p.kernel_taps() * c.rows * p.in_w;
+bool chunk_fits(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
+                const Chunk& c, const at::Tensor& out, int64_t headroom) {
+  const int64_t columns = c.samples * c.groups * c.channels * cs.taps * c.rows * cs.width;
   int64_t out_span = 1;  // one past the largest output offset in the chunk
   const int64_t extents[4] = {c.samples, (c.groups - 1) * p.out_per_group + c.channels,
                               p.out_h, p.out_w};
@@ -78,13 +100,12 @@ bool chunk_fits(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& 
 // to fill it); each walks as many cells as that leaves (a multiple of kTileRows).
 template <typename index_t>
 Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o,
-                                       const Chunk& c, const at::Tensor& out,
-                                       int64_t target_items) {
+                                       const ColumnsShape& cs, const Chunk& c,
+                                       const at::Tensor& out, int64_t target_items) {
   Col2imChunk<index_t> k;
   k.h = make_axis<index_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0],
                            o.dilation[0]);
-  k.w = make_axis<index_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1],
-                           o.dilation[1]);
+  k.w = cs.fold_w ? folded_axis<index_t>(p.out_w) : width_axis<index_t>(p, o);
   k.batch = index_t(c.samples);
   k.groups = index_t(c.groups);
   k.channels = index_t(c.channels);
@@ -107,6 +128,12 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   k.out_stride_h = index_t(out.stride(2));
   k.out_stride_w = index_t(out.stride(3));
   return k;
+}
+
+template <typename index_t>
+Axis<index_t> width_axis(const Problem& p, const ConvTranspose2dOptions& o) {
+  return make_axis<index_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1],
+                            o.dilation[1]);
 }
 
 // Offset of the chunk's first output element (sample n0, channel of g0/c0).

@@ -96,10 +96,11 @@ struct ChunkOperands {
   int64_t k;  // contraction length per group
 };
 
-void columns_gemm(const Problem& p, const Chunk& c, const ChunkOperands& op,
-                  at::ScalarType dtype, int64_t esize, at::Tensor& columns, bool allow_tf32) {
+void columns_gemm(const Problem& p, const ColumnsShape& cs, const Chunk& c,
+                  const ChunkOperands& op, at::ScalarType dtype, int64_t esize,
+                  at::Tensor& columns, bool allow_tf32) {
   const int64_t col_esize = columns.element_size();
-  const int64_t taps = p.kernel_taps(), pixels = c.rows * p.in_w;
+  const int64_t taps = cs.taps, pixels = c.rows * cs.width;
   const int64_t w_row = p.out_per_group * taps;        // weight row per contraction index
   const int64_t w_group = op.k * w_row;                // weight elements per group
   const int64_t c_group = c.channels * taps * pixels;  // columns per (sample, group)
@@ -124,8 +125,9 @@ void columns_gemm(const Problem& p, const Chunk& c, const ChunkOperands& op,
 
 }  // namespace
 
-void columns_gemm_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
-                       const at::Tensor& weight, at::Tensor& columns, bool allow_tf32) {
+void columns_gemm_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
+                       const InputOperand& x, const at::Tensor& weight, at::Tensor& columns,
+                       bool allow_tf32) {
   const int64_t esize = weight.element_size();
   // The chunk's first input row: pixels are consecutive (stride 1) in NCHW,
   // ld apart in channels_last.
@@ -137,20 +139,21 @@ void columns_gemm_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
                          x.channel_major,
                          static_cast<const char*>(weight.data_ptr()),
                          p.in_per_group};
-  columns_gemm(p, c, op, weight.scalar_type(), esize, columns, allow_tf32);
+  columns_gemm(p, cs, c, op, weight.scalar_type(), esize, columns, allow_tf32);
 }
 
-void columns_gemm_split_cuda(const Problem& p, const Chunk& c, const float* split_input,
-                             const float* split_weight, at::Tensor& columns) {
-  const int64_t pixels = c.rows * p.in_w, k = 3 * p.in_per_group;
-  const ChunkOperands op{reinterpret_cast<const char*>(split_input),
+void columns_gemm_made_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
+                            const void* a, const void* b, int64_t k_per_group,
+                            at::ScalarType dtype, at::Tensor& columns, bool allow_tf32) {
+  const int64_t pixels = c.rows * cs.width;
+  const ChunkOperands op{static_cast<const char*>(a),
                          pixels,
-                         p.groups * k * pixels,
-                         k * pixels,
+                         p.groups * k_per_group * pixels,
+                         k_per_group * pixels,
                          false,
-                         reinterpret_cast<const char*>(split_weight),
-                         k};
-  columns_gemm(p, c, op, at::kFloat, sizeof(float), columns, /*allow_tf32=*/true);
+                         static_cast<const char*>(b),
+                         k_per_group};
+  columns_gemm(p, cs, c, op, dtype, c10::elementSize(dtype), columns, allow_tf32);
 }
 
 void direct_gemm_cuda(const Problem& p, const InputOperand& x, const at::Tensor& weight,

@@ -13,7 +13,7 @@
 #include "../csrc/conv_transpose2d.h"
 #include "col2im_kernel.cuh"
 #include "columns_gemm.h"
-#include "split_tf32.cuh"
+#include "operand.cuh"
 
 namespace gemm_convt {
 namespace {
@@ -30,8 +30,8 @@ int64_t col2im_blocks(int64_t items) {
 }
 
 template <typename scalar_t, typename col_t>
-void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& c,
-                  const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
+void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
+                  const Chunk& c, const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
   const col_t* cols = static_cast<const col_t*>(columns.data_ptr());
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
@@ -40,12 +40,12 @@ void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Chunk
   const auto* props = at::cuda::getCurrentDeviceProperties();
   const int64_t target_items = int64_t(props->multiProcessorCount) *
                                props->maxThreadsPerMultiProcessor * 4;
-  const auto chunk64 = make_col2im_chunk<int64_t>(p, o, c, out, target_items);
+  const auto chunk64 = make_col2im_chunk<int64_t>(p, o, cs, c, out, target_items);
   const int64_t blocks = col2im_blocks(chunk64.items());
   // 32-bit index arithmetic whenever every offset of the chunk fits.
-  if (chunk_fits<int32_t>(p, o, c, out, blocks * kCol2imThreads))
-    launch_col2im(make_col2im_chunk<int32_t>(p, o, c, out, target_items), cols, chunk_bias, dst,
-                  blocks);
+  if (chunk_fits<int32_t>(p, o, cs, c, out, blocks * kCol2imThreads))
+    launch_col2im(make_col2im_chunk<int32_t>(p, o, cs, c, out, target_items), cols, chunk_bias,
+                  dst, blocks);
   else
     launch_col2im(chunk64, cols, chunk_bias, dst, blocks);
 }
@@ -83,17 +83,22 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     return;
   }
 
-  const auto col_dtype = column_dtype(input.scalar_type(), options.float_columns);
-  const int64_t col_esize = c10::elementSize(col_dtype);
-  const int64_t total_bytes = p.batch * p.out_channels() * p.kernel_taps() * p.in_h * p.in_w * col_esize;
-  // Split-TF32 float32: the split input of a chunk takes 3*in_per_group values
-  // per out_per_group*taps columns values; the budget covers both.
-  const bool split = input.scalar_type() == at::kFloat && options.split_tf32 && !options.allow_tf32;
-  const int64_t col_rows = p.out_per_group * p.kernel_taps(), split_rows = 3 * p.in_per_group;
-  int64_t budget = chunk_budget_bytes(options.workspace_bytes, total_bytes) / col_esize;
-  if (split) budget = std::max<int64_t>(1, budget * col_rows / (col_rows + split_rows));
-  const ChunkProblem cp = p.chunk_problem(options);
-  const ChunkShape shape = plan_chunks(cp, budget);
+  const at::ScalarType dtype = input.scalar_type();
+  const auto col_dtype = column_dtype(dtype, options.float_columns);
+  const int64_t col_esize = c10::elementSize(col_dtype), esize = input.element_size();
+  const ColumnsShape cs(p, options);
+  const int64_t total_bytes =
+      p.batch * p.out_channels() * cs.taps * p.in_h * cs.width * col_esize;
+  // The A operand is made per chunk when the width is folded or the float32
+  // operands are split (operand.cuh); the budget covers it and the columns.
+  const bool split = dtype == at::kFloat && options.split_tf32 && !options.allow_tf32;
+  const bool made = split || cs.fold_w;
+  const int64_t a_k = cs.k_per_group * (split ? 3 : 1);  // contraction per group
+  const int64_t col_rows = p.out_per_group * cs.taps;
+  int64_t budget = chunk_budget_bytes(options.workspace_bytes, total_bytes);
+  if (made) budget = budget * col_rows * col_esize / (col_rows * col_esize + a_k * esize);
+  const ChunkProblem cp = cs.chunk_problem(p, options);
+  const ChunkShape shape = plan_chunks(cp, std::max<int64_t>(1, budget / col_esize));
   std::vector<Chunk> chunks;
   for_each_chunk(cp, shape, [&](const Chunk& c) { chunks.push_back(c); });
 
@@ -103,17 +108,25 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   static const bool single_buffer = std::getenv("GEMM_CONVT_SINGLE_BUFFER") != nullptr;
   const int64_t buffers = chunks.size() > 1 && !single_buffer ? 2 : 1;
   const int64_t buffer_elems = shape.elems(cp);
-  const int64_t split_elems =
-      split ? shape.samples * p.groups * split_rows * shape.max_rows * p.in_w : 0;
+  const int64_t a_elems = made ? shape.samples * p.groups * a_k * shape.max_rows * cs.width : 0;
   at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options().dtype(col_dtype));
-  at::Tensor split_workspace, split_weight;
+  at::Tensor a_workspace = made ? at::empty({buffers * a_elems}, input.options()) : at::Tensor();
+  // B to pair with a made A: the weight with (ci, j) rows when folded, split when split.
+  at::Tensor b_operand = weight;
+  if (cs.fold_w)  // [g][ci][co][i][j] -> [g][ci][j][co][i]
+    b_operand = weight.view({p.groups, p.in_per_group, p.out_per_group, p.kernel_h, p.kernel_w})
+                    .permute({0, 1, 4, 2, 3})
+                    .contiguous();
   if (split) {
-    split_workspace = at::empty({buffers * split_elems}, input.options());
-    split_weight = at::empty({p.groups * split_rows * col_rows}, input.options());
-    split_tf32_cuda(SplitSource{weight.data_ptr<float>(), 1, p.groups, p.in_per_group, col_rows,
-                                0, p.in_per_group * col_rows, col_rows, 1},
-                    SplitOrder::weight, split_weight.data_ptr<float>());
+    at::Tensor stacked = at::empty({p.groups * a_k * col_rows}, input.options());
+    make_operand_cuda(dtype,
+                      OperandSource{b_operand.data_ptr(), 1, p.groups, cs.k_per_group, 1, 0,
+                                    cs.k_per_group * col_rows, col_rows, 0, 1},
+                      folded_axis<int64_t>(col_rows), SplitOrder::weight, stacked.data_ptr());
+    b_operand = stacked;
   }
+  const Axis<int64_t> a_axis =
+      cs.fold_w ? width_axis<int64_t>(p, options) : folded_axis<int64_t>(p.in_w);
   const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
   std::vector<c10::cuda::CUDAStream> streams;
   if (buffers > 1) {
@@ -126,7 +139,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   }
 
   AT_DISPATCH_FLOATING_TYPES_AND2(
-      at::kHalf, at::kBFloat16, input.scalar_type(), "gemm_convt_cuda", [&] {
+      at::kHalf, at::kBFloat16, dtype, "gemm_convt_cuda", [&] {
         using col_t = std::conditional_t<std::is_same<scalar_t, double>::value, double,
                                          std::conditional_t<std::is_same<scalar_t, float>::value,
                                                             float, scalar_t>>;
@@ -137,23 +150,24 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
           c10::optional<c10::cuda::CUDAStreamGuard> on_stream;
           if (buffers > 1) on_stream.emplace(streams[b]);
           at::Tensor columns = workspace.narrow(0, b * buffer_elems, buffer_elems);
-          if (c.rows > 0 && split) {
+          if (c.rows > 0 && made) {
             const int64_t pixel_stride = x.channel_major ? x.ld : 1;
-            float* split_input = split_workspace.data_ptr<float>() + b * split_elems;
-            const float* x0 = reinterpret_cast<const float*>(x.base) + c.n0 * x.sample_stride +
-                              c.row_begin * p.in_w * pixel_stride;
-            split_tf32_cuda(SplitSource{x0, c.samples, p.groups, p.in_per_group, c.rows * p.in_w,
-                                        x.sample_stride, p.in_per_group * x.channel_stride,
-                                        x.channel_stride, pixel_stride},
-                            SplitOrder::input, split_input);
-            columns_gemm_split_cuda(p, c, split_input, split_weight.data_ptr<float>(), columns);
+            char* a = static_cast<char*>(a_workspace.data_ptr()) + b * a_elems * esize;
+            const char* x0 = x.base + (c.n0 * x.sample_stride + c.row_begin * p.in_w * pixel_stride) * esize;
+            make_operand_cuda(dtype,
+                              OperandSource{x0, c.samples, p.groups, p.in_per_group, c.rows,
+                                            x.sample_stride, p.in_per_group * x.channel_stride,
+                                            x.channel_stride, p.in_w * pixel_stride, pixel_stride},
+                              a_axis, split ? SplitOrder::input : SplitOrder::none, a);
+            columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns,
+                                   split || options.allow_tf32);
           } else if (c.rows > 0) {
-            columns_gemm_cuda(p, c, x, weight, columns, options.allow_tf32);
+            columns_gemm_cuda(p, cs, c, x, weight, columns, options.allow_tf32);
           }
-          if (col_dtype == at::kFloat && input.scalar_type() != at::kFloat)
-            col2im_chunk<scalar_t, float>(p, options, c, columns, bias_ptr, out);
+          if (col_dtype == at::kFloat && dtype != at::kFloat)
+            col2im_chunk<scalar_t, float>(p, options, cs, c, columns, bias_ptr, out);
           else
-            col2im_chunk<scalar_t, col_t>(p, options, c, columns, bias_ptr, out);
+            col2im_chunk<scalar_t, col_t>(p, options, cs, c, columns, bias_ptr, out);
         }
       });
 

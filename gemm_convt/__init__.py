@@ -11,10 +11,12 @@ from ._settings import (
     get_allow_tf32,
     get_float_columns,
     get_fp32_split,
+    get_width_folding,
     get_workspace_limit,
     set_allow_tf32,
     set_float_columns,
     set_fp32_split,
+    set_width_folding,
     set_workspace_limit,
 )
 from .convert import convert
@@ -29,9 +31,11 @@ __all__ = [
     "get_allow_tf32",
     "get_float_columns",
     "get_fp32_split",
+    "get_width_folding",
     "get_workspace_limit",
     "set_allow_tf32",
     "set_float_columns",
     "set_fp32_split",
+    "set_width_folding",
     "set_workspace_limit",
 ]

@@ -7,6 +7,7 @@ _allow_tf32 = None  # None: float32-accurate (see set_allow_tf32)
 _fp32_split = True
 _workspace_bytes = _DEFAULT_WORKSPACE_BYTES
 _float_columns = False
+_width_folding = None
 
 
 def set_allow_tf32(allow):
@@ -106,3 +107,21 @@ def set_float_columns(enabled):
 
 def get_float_columns():
     return _float_columns
+
+
+def set_width_folding(mode):
+    """Whether the kernel width is folded into the GEMM (the input unfolded along
+    w per chunk, kw times fewer column values on stride-1 widths). None (the
+    default) decides per problem from the bytes each way; True / False force it."""
+    global _width_folding
+    if mode is not None and not isinstance(mode, bool):
+        raise TypeError("set_width_folding: expected mode to be None or bool, but got %r" % (mode,))
+    _width_folding = mode
+
+
+def get_width_folding():
+    return _width_folding
+
+
+def width_folding_code():
+    return -1 if _width_folding is None else int(_width_folding)

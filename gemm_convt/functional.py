@@ -26,7 +26,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     out = _C.forward(
         batched, weight, bias, list(stride), list(padding), list(output_padding), list(dilation),
         int(groups), _settings.get_workspace_limit(), _settings.get_float_columns(), _settings.get_allow_tf32(),
-        _settings.get_fp32_split(),
+        _settings.get_fp32_split(), _settings.width_folding_code(),
     )
     return out.squeeze(0) if unbatched else out
 

@@ -354,6 +354,35 @@ def test_band_chunking(rows, shape, geometry, device, helpers):
     helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
 
 
+# Width folding (kernel width in the GEMM's contraction) against plain columns,
+# forced either way, on geometries where the cost model would pick each.
+FOLD_GEOMETRIES = [
+    pytest.param(dict(kernel=(3, 5)), dict(padding=(1, 2)), id="k3x5-s1"),
+    pytest.param(dict(kernel=(2, 3), groups=2), dict(stride=(2, 3), padding=(0, 1), output_padding=(1, 2),
+                                                     dilation=(1, 2), groups=2), id="g2-s3-d2"),
+    pytest.param(dict(kernel=(3, 4)), dict(stride=(1, 2), padding=(2, 3), dilation=(1, 3)), id="pad-d3"),
+    pytest.param(dict(kernel=(1, 3), size=(5, 1)), dict(padding=(0, 1)), id="w1"),
+]
+
+
+@pytest.mark.parametrize("fold", [True, False], ids=["folded", "plain"])
+@pytest.mark.parametrize("limit", [None, 700], ids=["whole", "banded"])
+@pytest.mark.parametrize("channels_last", [False, True], ids=["nchw", "cl"])
+@pytest.mark.parametrize("shape, geometry", FOLD_GEOMETRIES)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16], ids=["float64", "float32",
+                                                                                        "float16"])
+def test_width_folding(fold, limit, channels_last, shape, geometry, dtype, device, helpers):
+    x, w, b = helpers.make_inputs(63, n=2, cin=4, cout=3, dtype=dtype, device=device,
+                                  **dict(dict(size=(6, 7)), **shape))
+    if channels_last:
+        x = x.to(memory_format=CL)
+    gemm_convt.set_width_folding(fold)
+    gemm_convt.set_workspace_limit(limit)
+    out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
+    assert torch.equal(out, gemm_convt.conv_transpose2d(x, w, b, **geometry))
+
+
 # --- results never depend on uninitialised memory ----------------------------
 
 POISON_CASES = [

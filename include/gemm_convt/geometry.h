@@ -84,6 +84,24 @@ GEMM_CONVT_HD AxisHit<index_t> first_hit(const Axis<index_t>& a, index_t o) {
   return AxisHit<index_t>{a.kernel, index_t(0)};
 }
 
+// Input position read by kernel tap k of output position o, or -1 where the
+// division is not exact or falls outside the input. Width folding builds the
+// unfolded input from it: unfolded[(ci, j)][h][ow] = input[ci][h][source(ow, j)].
+template <typename index_t>
+GEMM_CONVT_HD index_t tap_source(const Axis<index_t>& a, index_t o, index_t k) {
+  const index_t t = o + a.pad - k * (a.dil_div * a.stride + a.dil_mod);
+  if (t < 0) return index_t(-1);
+  const index_t q = a.stride == 1 ? t : t / a.stride;
+  return (q * a.stride == t && q < a.in_size) ? q : index_t(-1);
+}
+
+// The w axis of columns whose kernel width is folded into the GEMM: one tap,
+// output columns read one to one.
+template <typename index_t>
+GEMM_CONVT_HD Axis<index_t> folded_axis(int64_t out_size) {
+  return make_axis<index_t>(out_size, out_size, 1, 1, 0, 1);
+}
+
 // Row of the columns matrix that holds channel c's kernel tap (i, j).
 template <typename index_t>
 GEMM_CONVT_HD index_t column_row(index_t c, index_t i, index_t j, index_t kernel_h,
