@@ -23,7 +23,7 @@ struct ConvTranspose2dOptions {
   bool allow_tf32;          // CUDA float32 GEMM may use TF32 tensor cores
   bool split_tf32;          // CUDA float32 without TF32: three TF32 products (split_tf32.cuh)
                             // instead of the IEEE SIMT GEMM
-  int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 no, -1 cost model
+  int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 or -1 (default) no
 };
 
 struct Problem {
@@ -57,11 +57,11 @@ struct ColumnsShape {
   int64_t k_per_group;  // the GEMM's contraction: in_per_group, times kw folded
 
   ColumnsShape(const Problem& p, const ConvTranspose2dOptions& o) {
-    // Bytes each way per input row: the unfolded input and the folded columns
-    // against the plain columns (each is written once and read once).
-    const int64_t folded = (p.out_per_group * p.kernel_h + p.in_per_group * p.kernel_w) * p.out_w;
-    const int64_t plain = p.out_per_group * p.kernel_taps() * p.in_w;
-    fold_w = p.kernel_w > 1 && (o.fold_w < 0 ? folded < plain : o.fold_w > 0);
+    // Only when asked (set_width_folding(True)): by bytes each way folding
+    // should win on stride-1 widths (#71: 1.5x fewer), but on the H100 it
+    // measured slower (#71 TF32 8.4 ms folded vs 5.3 plain, NOTES.md), so the
+    // default stays plain until the per-chunk unfold costs less.
+    fold_w = p.kernel_w > 1 && o.fold_w > 0;
     taps = fold_w ? p.kernel_h : p.kernel_taps();
     width = fold_w ? p.out_w : p.in_w;
     k_per_group = fold_w ? p.in_per_group * p.kernel_w : p.in_per_group;
