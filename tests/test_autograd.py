@@ -376,3 +376,27 @@ def test_converted_model_trains_like_original(make_case, dtype):
         assert torch.isfinite(ours).all()
         rel = (ours - ref).double().norm().item() / ref.double().norm().item()
         assert rel <= tol, rel
+
+
+# --- CUDA only: the TF32 policy of the backward --------------------------------
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_backward_follows_tf32_policy(helpers):
+    """Strict fp32 meets the float32 tolerance; TF32 (10-bit mantissa operands)
+    is looser (5e-3 relative) and measurably different, so it really ran."""
+    x, w, b = helpers.make_inputs(511, n=4, cin=64, cout=32, kernel=3, size=(16, 16), dtype=torch.float32,
+                                  device="cuda")
+    geometry = dict(stride=2, padding=1, output_padding=1)
+    gy = helpers.randn((4, 32, 32, 32), 512, torch.float32).cuda()
+    results = {}
+    for allow in (False, True):
+        gemm_convt.set_allow_tf32(allow)
+        _, results[allow] = _ours_and_reference(x, w, b, gy, geometry)
+    for (_, strict, ref), (_, tf32, _) in zip(results[False], results[True]):
+        helpers.assert_close_to_reference(strict, ref, torch.float32, "cuda")
+        rel = (tf32.double().cpu() - ref).norm().item() / ref.norm().item()
+        assert rel <= 5e-3, rel
+    # grad_input and grad_weight go through the GEMMs (grad_bias does not).
+    assert not torch.equal(results[False][0][1], results[True][0][1])
+    assert not torch.equal(results[False][1][1], results[True][1][1])
