@@ -211,6 +211,7 @@ def _functorch():
     return pytest.importorskip("functorch")
 
 
+@ignore_torch_future_warnings
 @pytest.mark.parametrize("transform", ["grad", "jvp", "vjp", "jacrev-jacrev"])
 def test_torch_func_transforms_raise_our_error(transform, helpers):
     """Refused with our message, never a wrong answer (torch 1.13's functorch
