@@ -43,6 +43,17 @@ struct Problem {
   int64_t out_channels() const { return groups * out_per_group; }
   int64_t kernel_taps() const { return kernel_h * kernel_w; }
   int64_t in_pixels() const { return in_h * in_w; }
+  // Plain column values of one output channel of one sample: kh*kw rows of H*W.
+  int64_t plane_elems() const { return kernel_taps() * in_pixels(); }
+
+  // Chunks of whole samples, groups or channels (no bands) within the budget:
+  // the backward pass's columns.
+  ChunkProblem unbanded_chunk_problem() const {
+    return ChunkProblem{batch, groups, out_per_group, kernel_taps(), in_h, in_w, out_h, 1, 0, 0};
+  }
+  ChunkShape unbanded_chunk_shape(int64_t workspace_bytes, int64_t column_elem_bytes) const {
+    return plan_chunks(unbanded_chunk_problem(), workspace_bytes / column_elem_bytes, false);
+  }
 };
 
 // The columns as the GEMM writes them. Plain: out_per_group*kh*kw rows per

@@ -1,13 +1,16 @@
-"""Process-wide knobs: TF32 policy, the columns workspace cap and the columns dtype."""
+"""Process-wide knobs: float32 policy (TF32, split), the columns workspace cap,
+the columns dtype of half inputs and width folding.
+
+The operator reads them in C++ (csrc/settings.cpp) at every call, so its
+schema stays free of them; the setters here validate and forward them.
+"""
 import torch
+
+from ._native import _C
 
 _DEFAULT_WORKSPACE_BYTES = 64 * 1024 * 1024
 
-_allow_tf32 = None  # None: float32-accurate (see set_allow_tf32)
-_fp32_split = True
-_workspace_bytes = _DEFAULT_WORKSPACE_BYTES
-_float_columns = False
-_width_folding = None
+_allow_tf32 = None  # the value last set (None: the default policy); C++ holds the live value
 
 
 def set_allow_tf32(allow):
@@ -25,30 +28,66 @@ def set_allow_tf32(allow):
     global _allow_tf32
     if allow is not None and not isinstance(allow, bool):
         raise TypeError("set_allow_tf32: expected allow to be None or bool, but got %r" % (allow,))
+    _C.set_allow_tf32(allow)
     _allow_tf32 = allow
 
 
 def get_allow_tf32():
-    """The TF32 decision the next float32 CUDA call will use (True only when asked)."""
-    return _allow_tf32 is True
+    """The TF32 decision the next float32 CUDA call will use (True only when
+    set so; resolved in C++, where the operator reads it)."""
+    return bool(_C.get_allow_tf32())
 
 
 def set_fp32_split(enabled):
     """How float32 is computed on CUDA when TF32 is not allowed: True (the
     default) splits each operand into a TF32 part and a remainder and runs one
     TF32 GEMM over the three cross products (float32-class accuracy at tensor-
-    core speed); False runs cuBLAS's IEEE float32 (SIMT) GEMM."""
-    global _fp32_split
+    core speed); False runs cuBLAS's IEEE float32 (SIMT) GEMM. The backward
+    pass uses the IEEE GEMM either way."""
     if not isinstance(enabled, bool):
         raise TypeError("set_fp32_split: expected enabled to be a bool, but got %r" % (enabled,))
-    _fp32_split = enabled
+    _C.set_fp32_split(enabled)
 
 
 def get_fp32_split():
-    return _fp32_split
+    return bool(_C.get_fp32_split())
+
+
+def set_float_columns(enabled):
+    """Whether float16/bfloat16 inputs keep their columns in float32 on CUDA.
+
+    False (the default) stores the columns in the input's dtype: half the
+    columns traffic, one more rounding per column value (the GEMM still
+    accumulates in float32, and so does col2im). True stores them in float32:
+    the output is then rounded once, at twice the traffic.
+    """
+    if not isinstance(enabled, bool):
+        raise TypeError("set_float_columns: expected enabled to be a bool, but got %r" % (enabled,))
+    _C.set_float_columns(enabled)
+
+
+def get_float_columns():
+    return bool(_C.get_float_columns())
+
+
+def set_width_folding(mode):
+    """Whether the kernel width is folded into the GEMM's contraction (the input
+    unfolded along w per chunk: kw times fewer column values where stride_w is
+    1). None (the default) and False: plain columns (folding measured slower on
+    the H100: BENCHMARKS.md); True forces it where kw > 1."""
+    if mode is not None and not isinstance(mode, bool):
+        raise TypeError("set_width_folding: expected mode to be None or bool, but got %r" % (mode,))
+    _C.set_width_folding(-1 if mode is None else int(mode))
+
+
+def get_width_folding():
+    mode = _C.get_width_folding()
+    return None if mode < 0 else bool(mode)
 
 
 def _cudnn_conv_allows_tf32():
+    """torch's cuDNN-convolution TF32 policy as Python reads it (the C++ side's
+    reading, _C.torch_conv_allows_tf32, must agree; tests check it)."""
     value = cudnn_conv_tf32_flag()[0]()
     return value == "tf32" if isinstance(value, str) else bool(value)
 
@@ -74,54 +113,19 @@ def set_workspace_limit(num_bytes=None):
     """Caps the columns buffer (bytes); None restores the default (64 MiB).
 
     The columns are produced and consumed chunk by chunk within this cap (one
-    output channel of one sample is the smallest chunk, even if larger).
+    output channel of one sample is the smallest chunk, even if larger). The
+    backward pass caps its columns at min(this, 64 MiB).
     """
-    global _workspace_bytes
     if num_bytes is None:
-        _workspace_bytes = _DEFAULT_WORKSPACE_BYTES
-        return
+        num_bytes = _DEFAULT_WORKSPACE_BYTES
     if isinstance(num_bytes, bool) or not isinstance(num_bytes, int):
         raise TypeError("set_workspace_limit: expected num_bytes to be an int, but got %r" % (num_bytes,))
     if num_bytes <= 0:
         raise ValueError("set_workspace_limit: expected num_bytes > 0, but got %d" % num_bytes)
-    _workspace_bytes = num_bytes
+    if num_bytes >= 2 ** 63:
+        raise ValueError("set_workspace_limit: expected num_bytes < 2**63, but got %d" % num_bytes)
+    _C.set_workspace_limit(num_bytes)
 
 
 def get_workspace_limit():
-    return _workspace_bytes
-
-
-def set_float_columns(enabled):
-    """Whether float16/bfloat16 inputs keep their columns in float32 on CUDA.
-
-    False (the default) stores the columns in the input's dtype: half the
-    columns traffic, one more rounding per column value (the GEMM still
-    accumulates in float32, and so does col2im). True stores them in float32:
-    the output is then rounded once, at twice the traffic.
-    """
-    global _float_columns
-    if not isinstance(enabled, bool):
-        raise TypeError("set_float_columns: expected enabled to be a bool, but got %r" % (enabled,))
-    _float_columns = enabled
-
-
-def get_float_columns():
-    return _float_columns
-
-
-def set_width_folding(mode):
-    """Whether the kernel width is folded into the GEMM (the input unfolded along
-    w per chunk, kw times fewer column values on stride-1 widths). None (the
-    default) decides per problem from the bytes each way; True / False force it."""
-    global _width_folding
-    if mode is not None and not isinstance(mode, bool):
-        raise TypeError("set_width_folding: expected mode to be None or bool, but got %r" % (mode,))
-    _width_folding = mode
-
-
-def get_width_folding():
-    return _width_folding
-
-
-def width_folding_code():
-    return -1 if _width_folding is None else int(_width_folding)
+    return int(_C.get_workspace_limit())

@@ -51,3 +51,65 @@ def test_workspace_limit_round_trip():
     assert gemm_convt.get_workspace_limit() == 12345
     gemm_convt.set_workspace_limit(None)
     assert gemm_convt.get_workspace_limit() == 64 * 1024 * 1024
+
+
+# --- the operator reads the settings in C++: both sides must agree -----------
+
+from gemm_convt import _settings  # noqa: E402
+from gemm_convt._native import _C  # noqa: E402
+
+
+def _assert_cpp_agrees_with_python():
+    assert _C.torch_conv_allows_tf32() is _settings._cudnn_conv_allows_tf32()
+    expected = _settings._allow_tf32 is True  # plain TF32 only when set so
+    assert _C.get_allow_tf32() is expected
+    assert gemm_convt.get_allow_tf32() is expected
+
+
+@pytest.mark.parametrize("override", [None, True, False], ids=["default", "true", "false"])
+@pytest.mark.parametrize("torch_flag", [True, False], ids=["torch-tf32", "torch-ieee"])
+def test_cpp_and_python_agree_legacy_flag(override, torch_flag):
+    torch.backends.cudnn.allow_tf32 = torch_flag
+    gemm_convt.set_allow_tf32(override)
+    _assert_cpp_agrees_with_python()
+    assert gemm_convt.get_allow_tf32() is (override is True)
+
+
+@pytest.mark.skipif(not HAS_PRECISION_API, reason="torch.backends.cudnn.conv.fp32_precision needs torch >= 2.9")
+@pytest.mark.parametrize("override", [None, True, False], ids=["default", "true", "false"])
+def test_cpp_and_python_agree_per_operator_api(override):
+    saved_conv, saved_cudnn = conv_flags.fp32_precision, torch.backends.cudnn.fp32_precision
+    try:
+        gemm_convt.set_allow_tf32(override)
+        # The conv flag set directly, and inherited from the cuDNN-wide one ("none").
+        for cudnn_value, conv_value, expected in [("ieee", "tf32", True), ("tf32", "ieee", False),
+                                                  ("tf32", "none", True), ("ieee", "none", False)]:
+            torch.backends.cudnn.fp32_precision = cudnn_value
+            conv_flags.fp32_precision = conv_value
+            assert _C.torch_conv_allows_tf32() is expected, (cudnn_value, conv_value)
+            _assert_cpp_agrees_with_python()
+    finally:
+        conv_flags.fp32_precision = saved_conv
+        torch.backends.cudnn.fp32_precision = saved_cudnn
+
+
+def test_cpp_workspace_limit_is_the_python_one():
+    gemm_convt.set_workspace_limit(4321)
+    assert _C.get_workspace_limit() == 4321 == gemm_convt.get_workspace_limit()
+    gemm_convt.set_workspace_limit(None)
+    assert _C.get_workspace_limit() == 64 * 1024 * 1024
+
+
+def test_operator_schema_has_no_settings():
+    schema = str(torch.ops.gemm_convt.conv_transpose2d.default._schema)
+    assert "workspace" not in schema and "tf32" not in schema
+    assert schema.startswith("gemm_convt::conv_transpose2d(Tensor input, Tensor weight, Tensor? bias")
+
+
+def test_cpp_holds_the_other_knobs():
+    gemm_convt.set_fp32_split(False)
+    gemm_convt.set_float_columns(True)
+    gemm_convt.set_width_folding(True)
+    assert (_C.get_fp32_split(), _C.get_float_columns(), _C.get_width_folding()) == (False, True, 1)
+    gemm_convt.set_width_folding(None)
+    assert _C.get_width_folding() == -1 and gemm_convt.get_width_folding() is None

@@ -53,7 +53,9 @@ inline int64_t rows_for_band(const ChunkProblem& p, int64_t band) {
   return std::min(p.in_h, (band - 1 + p.reach_h) / p.stride_h + 1);
 }
 
-inline ChunkShape plan_chunks(const ChunkProblem& p, int64_t budget_elems) {
+// bands = false: whole rows only (chunks of samples, groups, channels), for
+// steps that are not band-aware (the backward pass).
+inline ChunkShape plan_chunks(const ChunkProblem& p, int64_t budget_elems, bool bands = true) {
   budget_elems = std::max<int64_t>(budget_elems, 1);
   const int64_t row_elems = p.taps * p.in_w;  // one input row of one channel
   const int64_t sample_elems = p.groups * p.channels_per_group * row_elems * p.in_h;
@@ -62,7 +64,7 @@ inline ChunkShape plan_chunks(const ChunkProblem& p, int64_t budget_elems) {
     return {samples, p.groups, p.channels_per_group, p.out_h, p.in_h};
   }
   // One output row needs at most min_rows input rows; fit that, then widen the band.
-  const int64_t min_rows = rows_for_band(p, 1);
+  const int64_t min_rows = bands ? rows_for_band(p, 1) : p.in_h;
   int64_t groups = p.groups, channels = p.channels_per_group;
   if (groups * channels * row_elems * min_rows > budget_elems) {
     const int64_t group_min = channels * row_elems * min_rows;
@@ -75,7 +77,7 @@ inline ChunkShape plan_chunks(const ChunkProblem& p, int64_t budget_elems) {
   }
   const int64_t row_budget = std::max<int64_t>(1, budget_elems / (groups * channels * row_elems));
   int64_t band = p.out_h;
-  if (row_budget < p.in_h)  // rows_for_band(band) <= row_budget
+  if (bands && row_budget < p.in_h)  // rows_for_band(band) <= row_budget
     band = std::min(p.out_h, std::max<int64_t>(1, (row_budget - 1) * p.stride_h - p.reach_h + 1));
   return {1, groups, channels, band, rows_for_band(p, band)};
 }

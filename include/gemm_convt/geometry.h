@@ -95,6 +95,13 @@ GEMM_CONVT_HD index_t tap_source(const Axis<index_t>& a, index_t o, index_t k) {
   return (q * a.stride == t && q < a.in_size) ? q : index_t(-1);
 }
 
+// Output position that kernel tap k of input position q lands on (the
+// forward direction of tap_source; may fall outside the output).
+template <typename index_t>
+GEMM_CONVT_HD index_t tap_target(const Axis<index_t>& a, index_t q, index_t k) {
+  return q * a.stride - a.pad + k * (a.dil_div * a.stride + a.dil_mod);
+}
+
 // The w axis of columns whose kernel width is folded into the GEMM: one tap,
 // output columns read one to one.
 template <typename index_t>
