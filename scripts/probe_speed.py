@@ -52,8 +52,12 @@ def main():
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--cudnn", action="store_true", help="also time cuDNN")
     ap.add_argument("--workspace", type=int, default=None, help="workspace cap in MiB")
+    ap.add_argument("--fold", action="store_true", help="force width folding")
     args = ap.parse_args()
     tag = os.environ.get("GEMM_CONVT_CHUNK_BYTES", "auto") + ("/1buf" if os.environ.get("GEMM_CONVT_SINGLE_BUFFER") else "")
+    if args.fold:
+        gemm_convt.set_width_folding(True)
+        tag += "/fold"
     if args.workspace:
         gemm_convt.set_workspace_limit(args.workspace << 20)
         tag += "/cap%d" % args.workspace
