@@ -14,10 +14,14 @@ from ._settings import (
     set_workspace_limit,
 )
 from .convert import convert
+from .errors import ArgumentError, ArgumentTypeError, ArgumentValueError
 from .functional import build_info, conv_transpose2d
 from .modules import ConvTranspose2d
 
 __all__ = [
+    "ArgumentError",
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "ConvTranspose2d",
     "build_info",
     "conv_transpose2d",

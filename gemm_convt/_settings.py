@@ -1,6 +1,8 @@
 """Process-wide knobs: TF32 policy and the columns workspace cap."""
 import torch
 
+from .errors import ArgumentTypeError, ArgumentValueError
+
 _DEFAULT_WORKSPACE_BYTES = 256 * 1024 * 1024
 
 _allow_tf32 = None  # None: follow torch.backends.cudnn.allow_tf32
@@ -17,7 +19,7 @@ def set_allow_tf32(allow):
     """
     global _allow_tf32
     if allow is not None and not isinstance(allow, bool):
-        raise TypeError("set_allow_tf32: expected allow to be None or bool, but got %r" % (allow,))
+        raise ArgumentTypeError("set_allow_tf32: expected allow to be None or bool, but got %r" % (allow,))
     _allow_tf32 = allow
 
 
@@ -61,9 +63,9 @@ def set_workspace_limit(num_bytes=None):
         _workspace_bytes = _DEFAULT_WORKSPACE_BYTES
         return
     if isinstance(num_bytes, bool) or not isinstance(num_bytes, int):
-        raise TypeError("set_workspace_limit: expected num_bytes to be an int, but got %r" % (num_bytes,))
+        raise ArgumentTypeError("set_workspace_limit: expected num_bytes to be an int, but got %r" % (num_bytes,))
     if num_bytes <= 0:
-        raise ValueError("set_workspace_limit: expected num_bytes > 0, but got %d" % num_bytes)
+        raise ArgumentValueError("set_workspace_limit: expected num_bytes > 0, but got %d" % num_bytes)
     _workspace_bytes = num_bytes
 
 

@@ -2,6 +2,7 @@
 import torch
 
 from . import _checks
+from .errors import ArgumentValueError
 from .functional import conv_transpose2d
 
 
@@ -15,7 +16,7 @@ class ConvTranspose2d(torch.nn.ConvTranspose2d):
 
     def forward(self, input, output_size=None):
         if self.padding_mode != "zeros":
-            raise ValueError(
+            raise ArgumentValueError(
                 "gemm_convt.ConvTranspose2d: expected padding_mode 'zeros', but got %r" % (self.padding_mode,)
             )
         output_padding = self.output_padding
