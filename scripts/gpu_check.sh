@@ -45,14 +45,23 @@ if [ $status -eq 0 ]; then
   step memcheck compute-sanitizer --tool memcheck --error-exitcode 99 $py scripts/memcheck_cases.py || status=1
 fi
 # Benchmarks run whenever the build worked (GPU_CHECK_SKIP_BENCH=1 skips them).
+# Progress goes to stderr (kept in each log); a plot is drawn where matplotlib is installed.
 if [ -f "$logs/tests.log" ] && [ -z "${GPU_CHECK_SKIP_BENCH:-}" ]; then
-  step bench bash -c 'cd /tmp && "$0" -m gemm_convt.bench --suite --json "$1/bench_float32.json" "${@:2}"' \
-    "$py" "$logs" "$@"
-  step bench_fp16 bash -c 'cd /tmp && "$0" -m gemm_convt.bench --suite --dtype float16 --json "$1/bench_float16.json" "${@:2}"' \
-    "$py" "$logs" "$@"
+  bench() {  # step name, json name, bench args...
+    local name=$1 json=$2; shift 2
+    local plot=()
+    $py -c "import matplotlib" 2>/dev/null && plot=(--plot "$logs/$json.png")
+    step "$name" bash -c 'cd /tmp && "$0" -m gemm_convt.bench "${@:1}"' "$py" --json "$logs/$json.json" \
+      "${plot[@]}" "$@"
+  }
+  bench bench bench_float32 --suite "$@"
+  bench bench_fp16 bench_float16 --suite --dtype float16 "$@"
+  bench bench_bf16 bench_bfloat16 --suite --dtype bfloat16 "$@"
+  bench bench_train bench_train_float32 --suite --mode train "$@"
+  bench bench_models bench_models --model dcgan --model unet --mode train --dtype float32,bfloat16 "$@"
 fi
 
 printf '%s\n' "${summary[@]}"
-for f in kernels bench bench_fp16; do [ -f "$logs/$f.log" ] && cat "$logs/$f.log"; done
+for f in kernels bench bench_fp16 bench_bf16 bench_train bench_models; do [ -f "$logs/$f.log" ] && cat "$logs/$f.log"; done
 grep -h -E "passed|failed" "$logs/tests.log" 2>/dev/null
 exit $status
