@@ -1,32 +1,12 @@
-// The private module gemm_convt._C. The Python wrapper normalises and checks
-// arguments; these functions take them ready-made.
+// The private module gemm_convt._C: build information and the process-wide
+// settings. Importing it also registers the operators (register.cpp); the
+// Python wrapper calls them as torch.ops.gemm_convt.*.
 
 #include <torch/extension.h>
 
-#include "conv_transpose2d.h"
+#include "settings.h"
 
 namespace {
-
-std::array<int64_t, 2> pair(const std::vector<int64_t>& v, const char* name) {
-  TORCH_CHECK(v.size() == 2, "gemm_convt: expected ", name, " of 2 values, but got ", v.size());
-  return {v[0], v[1]};
-}
-
-at::Tensor forward(const at::Tensor& input, const at::Tensor& weight,
-                   const c10::optional<at::Tensor>& bias, const std::vector<int64_t>& stride,
-                   const std::vector<int64_t>& padding,
-                   const std::vector<int64_t>& output_padding,
-                   const std::vector<int64_t>& dilation, int64_t groups,
-                   int64_t workspace_bytes, bool allow_tf32) {
-  gemm_convt::ConvTranspose2dOptions o{pair(stride, "stride"),
-                                       pair(padding, "padding"),
-                                       pair(output_padding, "output_padding"),
-                                       pair(dilation, "dilation"),
-                                       groups,
-                                       workspace_bytes,
-                                       allow_tf32};
-  return gemm_convt::conv_transpose2d_forward(input, weight, bias, o);
-}
 
 py::dict build_info() {
   py::dict info;
@@ -48,9 +28,12 @@ py::dict build_info() {
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "gemm_convt native kernels (private; use the gemm_convt package)";
-  m.def("forward", &forward, "conv_transpose2d forward as GEMM + col2im", py::arg("input"),
-        py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
-        py::arg("output_padding"), py::arg("dilation"), py::arg("groups"),
-        py::arg("workspace_bytes"), py::arg("allow_tf32"));
+  m.def("set_workspace_limit", &gemm_convt::set_workspace_limit, py::arg("num_bytes"));
+  m.def("get_workspace_limit", &gemm_convt::workspace_limit);
+  m.def("set_allow_tf32", &gemm_convt::set_allow_tf32, py::arg("allow"));
+  m.def("get_allow_tf32", &gemm_convt::allow_tf32,
+        "The TF32 decision the next float32 CUDA call uses (override, else torch's policy)");
+  m.def("torch_conv_allows_tf32", &gemm_convt::torch_conv_allows_tf32,
+        "torch's TF32 policy for cuDNN convolutions, as read by the operator");
   m.def("build_info", &build_info, "How this extension was built");
 }

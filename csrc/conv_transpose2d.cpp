@@ -7,7 +7,6 @@
 #include "conv_transpose2d.h"
 
 namespace gemm_convt {
-namespace {
 
 void check_arguments(const at::Tensor& input, const at::Tensor& weight,
                      const c10::optional<at::Tensor>& bias, const ConvTranspose2dOptions& o) {
@@ -43,6 +42,8 @@ void check_arguments(const at::Tensor& input, const at::Tensor& weight,
   TORCH_CHECK(o.workspace_bytes > 0, "gemm_convt: expected workspace_bytes > 0, but got ",
               o.workspace_bytes);
 }
+
+namespace {
 
 // torch returns channels_last when the input or the weight is channels_last.
 at::MemoryFormat output_memory_format(const at::Tensor& input, const at::Tensor& weight) {

@@ -11,6 +11,12 @@
 
 namespace gemm_convt {
 
+// Raises a RuntimeError on arguments a backend could not handle safely (the
+// Python wrapper gives the user precise errors first; direct callers of the
+// registered operator get these).
+void check_arguments(const at::Tensor& input, const at::Tensor& weight,
+                     const c10::optional<at::Tensor>& bias, const ConvTranspose2dOptions& options);
+
 at::Tensor conv_transpose2d_forward(const at::Tensor& input, const at::Tensor& weight,
                                     const c10::optional<at::Tensor>& bias,
                                     const ConvTranspose2dOptions& options);

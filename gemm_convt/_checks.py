@@ -132,19 +132,6 @@ def check_output_size(input, weight, stride, padding, output_padding, dilation):
         )
 
 
-def check_autograd(input, weight, bias):
-    if not torch.is_grad_enabled():
-        return
-    needs_grad = [name for name, t in (("input", input), ("weight", weight), ("bias", bias))
-                  if t is not None and t.requires_grad]
-    if needs_grad:
-        raise RuntimeError(
-            "gemm_convt.conv_transpose2d: autograd is not supported yet, but %s require grad with grad mode "
-            "on. Run it under torch.no_grad() / torch.inference_mode(), or use "
-            "torch.nn.functional.conv_transpose2d for training." % ", ".join(needs_grad)
-        )
-
-
 def output_padding_for_size(input, output_size, stride, padding, kernel_size, dilation):
     """output_padding that yields output_size, as nn.ConvTranspose2d documents.
 

@@ -1,12 +1,16 @@
-"""Process-wide knobs: TF32 policy and the columns workspace cap."""
+"""Process-wide knobs: TF32 policy and the columns workspace cap.
+
+The operator reads them in C++ (csrc/settings.cpp) at every call, so its
+schema stays free of them; the setters here validate and forward them.
+"""
 import torch
 
+from ._native import _C
 from .errors import ArgumentTypeError, ArgumentValueError
 
 _DEFAULT_WORKSPACE_BYTES = 256 * 1024 * 1024
 
-_allow_tf32 = None  # None: follow torch.backends.cudnn.allow_tf32
-_workspace_bytes = _DEFAULT_WORKSPACE_BYTES
+_allow_tf32 = None  # the override last set (None: follow torch); C++ holds the live value
 
 
 def set_allow_tf32(allow):
@@ -20,17 +24,19 @@ def set_allow_tf32(allow):
     global _allow_tf32
     if allow is not None and not isinstance(allow, bool):
         raise ArgumentTypeError("set_allow_tf32: expected allow to be None or bool, but got %r" % (allow,))
+    _C.set_allow_tf32(allow)
     _allow_tf32 = allow
 
 
 def get_allow_tf32():
-    """The TF32 decision the next float32 CUDA call will use."""
-    if _allow_tf32 is not None:
-        return _allow_tf32
-    return _cudnn_conv_allows_tf32()
+    """The TF32 decision the next float32 CUDA call will use (resolved in C++,
+    where the operator reads it)."""
+    return bool(_C.get_allow_tf32())
 
 
 def _cudnn_conv_allows_tf32():
+    """torch's cuDNN-convolution TF32 policy as Python reads it (the C++ side's
+    reading, _C.torch_conv_allows_tf32, must agree; tests check it)."""
     value = cudnn_conv_tf32_flag()[0]()
     return value == "tf32" if isinstance(value, str) else bool(value)
 
@@ -58,16 +64,16 @@ def set_workspace_limit(num_bytes=None):
     The columns are produced and consumed chunk by chunk within this cap (one
     output channel of one sample is the smallest chunk, even if larger).
     """
-    global _workspace_bytes
     if num_bytes is None:
-        _workspace_bytes = _DEFAULT_WORKSPACE_BYTES
-        return
+        num_bytes = _DEFAULT_WORKSPACE_BYTES
     if isinstance(num_bytes, bool) or not isinstance(num_bytes, int):
         raise ArgumentTypeError("set_workspace_limit: expected num_bytes to be an int, but got %r" % (num_bytes,))
     if num_bytes <= 0:
         raise ArgumentValueError("set_workspace_limit: expected num_bytes > 0, but got %d" % num_bytes)
-    _workspace_bytes = num_bytes
+    if num_bytes >= 2 ** 63:
+        raise ArgumentValueError("set_workspace_limit: expected num_bytes < 2**63, but got %d" % num_bytes)
+    _C.set_workspace_limit(num_bytes)
 
 
 def get_workspace_limit():
-    return _workspace_bytes
+    return int(_C.get_workspace_limit())

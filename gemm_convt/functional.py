@@ -1,6 +1,12 @@
 """conv_transpose2d with the signature and results of torch.nn.functional's."""
-from . import _checks, _settings
+import torch
+
+from . import _checks
 from ._native import _C
+
+# The registered operator (importing _C registered it); a module attribute so
+# tests can check that invalid arguments never reach it.
+_ops = torch.ops.gemm_convt
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -9,8 +15,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     Same arguments and result as ``torch.nn.functional.conv_transpose2d``:
     input (N, C_in, H, W) or unbatched (C_in, H, W); weight
     (C_in, C_out / groups, kH, kW); int or pair stride, padding,
-    output_padding and dilation. Autograd is not supported yet: calling this on
-    tensors that require grad while grad mode is on raises RuntimeError.
+    output_padding and dilation. Differentiable (input, weight and bias; every
+    order, forward mode too) through the operator's own backward.
     """
     stride = _checks.pair(stride, "stride")
     padding = _checks.pair(padding, "padding")
@@ -19,15 +25,9 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     _checks.check_geometry(stride, padding, output_padding, dilation, groups)
     _checks.check_tensors(input, weight, bias, groups)
     _checks.check_output_size(input, weight, stride, padding, output_padding, dilation)
-    _checks.check_autograd(input, weight, bias)
-
-    unbatched = input.dim() == 3
-    batched = input.unsqueeze(0) if unbatched else input
-    out = _C.forward(
-        batched, weight, bias, list(stride), list(padding), list(output_padding), list(dilation),
-        int(groups), _settings.get_workspace_limit(), _settings.get_allow_tf32(),
+    return _ops.conv_transpose2d(
+        input, weight, bias, list(stride), list(padding), list(output_padding), list(dilation), int(groups)
     )
-    return out.squeeze(0) if unbatched else out
 
 
 def build_info():

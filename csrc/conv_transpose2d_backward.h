@@ -1,0 +1,81 @@
+#pragma once
+
+// conv_transpose2d backward: one signature for every backend, and the host
+// helpers that describe a chunk of grad_output to the shared im2col step.
+//
+// With columns = im2col(grad_output) (Cout/groups * kh * kw rows of H_in*W_in
+// per sample and group, the forward's column layout):
+//   grad_input[n][g]  = weight[g] · columns[n][g]
+//   grad_weight[g]    = sum over n, in order, of input[n][g] · columns[n][g]ᵀ
+//   grad_bias         = sum of grad_output over N, H, W
+// The dispatch layer has validated the arguments and allocated the requested
+// gradients (undefined = not requested); a backend fills them.
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <array>
+#include <tuple>
+
+#include "gemm_convt/im2col.h"
+#include "problem.h"
+
+namespace gemm_convt {
+
+// Backward columns never take more than this, whatever the forward's cap:
+// the extra memory of a backward call stays bounded.
+constexpr int64_t kBackwardWorkspaceCap = int64_t(64) << 20;
+
+inline int64_t backward_workspace_bytes(const ConvTranspose2dOptions& o) {
+  return std::min(o.workspace_bytes, kBackwardWorkspaceCap);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> conv_transpose2d_backward(
+    const at::Tensor& grad_output, const at::Tensor& input, const at::Tensor& weight,
+    const ConvTranspose2dOptions& options, std::array<bool, 3> output_mask);
+
+void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tensor& input,
+                                   const at::Tensor& weight, const ConvTranspose2dOptions& options,
+                                   at::Tensor& grad_input, at::Tensor& grad_weight);
+
+#ifdef GEMM_CONVT_WITH_CUDA
+void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Tensor& input,
+                                    const at::Tensor& weight, const ConvTranspose2dOptions& options,
+                                    at::Tensor& grad_input, at::Tensor& grad_weight);
+#endif
+
+// Whether every offset the im2col step forms for this chunk fits index_t with
+// `headroom` to spare (the CUDA grid-stride loop adds up to its grid size).
+template <typename index_t>
+bool im2col_chunk_fits(const Problem& p, const Chunk& c, const at::Tensor& grad_output,
+                       int64_t headroom) {
+  const int64_t columns = c.samples * c.groups * c.channels * p.plane_elems();
+  int64_t src_span = 1;  // one past the largest grad_output offset in the chunk
+  const int64_t extents[4] = {c.samples, (c.groups - 1) * p.out_per_group + c.channels,
+                              p.out_h, p.out_w};
+  for (int d = 0; d < 4; ++d) src_span += (extents[d] - 1) * grad_output.stride(d);
+  const int64_t limit = std::numeric_limits<index_t>::max() - headroom;
+  return columns <= limit && src_span <= limit;
+}
+
+template <typename index_t>
+Im2colChunk<index_t> make_im2col_chunk(const Problem& p, const ConvTranspose2dOptions& o,
+                                       const Chunk& c, const at::Tensor& grad_output) {
+  Im2colChunk<index_t> k;
+  k.geo = make_spatial_geometry<index_t>(p.in_h, p.in_w, p.out_h, p.out_w, p.kernel_h,
+                                         p.kernel_w, o.stride[0], o.stride[1], o.padding[0],
+                                         o.padding[1], o.dilation[0], o.dilation[1]);
+  k.dil_h = index_t(o.dilation[0]);
+  k.dil_w = index_t(o.dilation[1]);
+  k.batch = index_t(c.samples);
+  k.groups = index_t(c.groups);
+  k.channels = index_t(c.channels);
+  k.channels_per_group = index_t(p.out_per_group);
+  k.src_stride_n = index_t(grad_output.stride(0));
+  k.src_stride_c = index_t(grad_output.stride(1));
+  k.src_stride_h = index_t(grad_output.stride(2));
+  k.src_stride_w = index_t(grad_output.stride(3));
+  return k;
+}
+
+}  // namespace gemm_convt

@@ -1,0 +1,53 @@
+#include "settings.h"
+
+#include <ATen/Context.h>
+#include <c10/util/Exception.h>
+#include <torch/version.h>
+
+#include <atomic>
+
+namespace gemm_convt {
+namespace {
+
+std::atomic<int64_t> g_workspace_bytes{kDefaultWorkspaceBytes};
+// -1: follow torch; 0: IEEE float32; 1: TF32 allowed.
+std::atomic<int> g_allow_tf32{-1};
+
+}  // namespace
+
+void set_workspace_limit(int64_t bytes) {
+  TORCH_CHECK(bytes > 0, "gemm_convt: expected workspace_bytes > 0, but got ", bytes);
+  g_workspace_bytes = bytes;
+}
+
+int64_t workspace_limit() { return g_workspace_bytes; }
+
+void set_allow_tf32(c10::optional<bool> allow) {
+  g_allow_tf32 = allow.has_value() ? int(*allow) : -1;
+}
+
+c10::optional<bool> allow_tf32_override() {
+  const int v = g_allow_tf32;
+  return v < 0 ? c10::nullopt : c10::optional<bool>(v == 1);
+}
+
+// torch 2.9 added per-operator precision flags (cudnn.conv.fp32_precision);
+// once they are used, reading the legacy whole-cuDNN flag raises, so ask for
+// the convolution's own flag, as cuDNN's convolution does. 2.9 names the
+// operator by string, 2.10 on by enum.
+bool torch_conv_allows_tf32() {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 10)
+  return at::globalContext().allowTF32CuDNN(at::Float32Op::CONV);
+#elif TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR == 9
+  return at::globalContext().allowTF32CuDNN("conv");
+#else
+  return at::globalContext().allowTF32CuDNN();
+#endif
+}
+
+bool allow_tf32() {
+  const c10::optional<bool> o = allow_tf32_override();
+  return o.has_value() ? *o : torch_conv_allows_tf32();
+}
+
+}  // namespace gemm_convt
