@@ -77,7 +77,7 @@ def run_model(name, dtype, device, mode, warmup, iters, batch=None, size=None, w
         try:
             with applied(**variant.settings):
                 if mode == "train":
-                    err = relative_error(_grads(model, xd, td), reference)
+                    err = relative_error(_grads(model, xd, td), reference, combined=True)
                     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
                     call = lambda: _loss_and_step(model, xd, td, optimizer)  # noqa: E731
                 else:
