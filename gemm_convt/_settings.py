@@ -62,7 +62,8 @@ def set_workspace_limit(num_bytes=None):
     """Caps the columns buffer (bytes); None restores the default (256 MiB).
 
     The columns are produced and consumed chunk by chunk within this cap (one
-    output channel of one sample is the smallest chunk, even if larger).
+    output channel of one sample is the smallest chunk, even if larger). The
+    backward pass caps its columns at min(this, 64 MiB).
     """
     if num_bytes is None:
         num_bytes = _DEFAULT_WORKSPACE_BYTES

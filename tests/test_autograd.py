@@ -1,0 +1,402 @@
+"""Gradients of gemm_convt.conv_transpose2d against torch's float64 autograd of
+torch.nn.functional.conv_transpose2d, gradcheck, higher orders, determinism,
+and converted models that train like the originals."""
+import copy
+import itertools
+import warnings
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import gemm_convt
+from gemm_convt import models
+
+CL = torch.channels_last
+TORCH_VERSION = tuple(int(v) for v in torch.__version__.split("+")[0].split(".")[:2])
+
+# gradcheck's forward-mode path makes torch script its jvp decompositions,
+# which newer torch announces with a FutureWarning of its own.
+ignore_torch_future_warnings = pytest.mark.filterwarnings("ignore::FutureWarning")
+
+
+def case(case_id, n=2, cin=4, cout=3, groups=1, kernel=3, size=(5, 6), stride=1, padding=0,
+         output_padding=0, dilation=1, bias=True):
+    shape = dict(n=n, cin=cin, cout=cout, groups=groups, kernel=kernel, size=size, bias=bias)
+    geometry = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups,
+                    dilation=dilation)
+    return pytest.param(shape, geometry, id=case_id)
+
+
+# Each parameter on its own, then a product grid (cout is per group).
+SINGLE = [
+    case("base"),
+    case("k1x1", kernel=1),
+    case("k3x5", kernel=(3, 5)),
+    case("k4", kernel=4),
+    case("s2", stride=2),
+    case("s2x3", stride=(2, 3)),
+    case("s4_gt_k2", stride=4, kernel=2),
+    case("p1", padding=1),
+    case("p2x0", padding=(2, 0)),
+    case("p3_gt_k", padding=3, stride=2),
+    case("op1_s2", stride=2, output_padding=1),
+    case("op2_s1_d3", stride=1, dilation=3, output_padding=2),
+    case("d2x3", dilation=(2, 3)),
+    case("g2", groups=2),
+    case("depthwise", groups=4, cout=1),
+    case("g3_cin6", groups=3, cin=6, cout=2),
+    case("nobias", bias=False),
+    case("h1w1", size=(1, 1)),
+    case("n1", n=1),
+    case("cin1", cin=1),
+    case("medium", cin=8, cout=6, size=(12, 10), stride=2, padding=1, output_padding=1),
+]
+
+
+def _combinations():
+    params = []
+    grid = itertools.product([1, 2, (2, 3)], [1, (2, 1)], [0, (1, 2)], [1, 2])
+    for i, (stride, dilation, padding, groups) in enumerate(grid):
+        s = (stride, stride) if isinstance(stride, int) else stride
+        d = (dilation, dilation) if isinstance(dilation, int) else dilation
+        output_padding = (0, 0) if i % 2 == 0 else (max(s[0], d[0]) - 1, max(s[1], d[1]) - 1)
+        params.append(case("s%s-d%s-p%s-g%d-op%s" % (s, d, padding, groups, output_padding),
+                           groups=groups, kernel=(3, 2), stride=stride, padding=padding,
+                           output_padding=output_padding, dilation=dilation, bias=bool(i % 3)))
+    return params
+
+
+GRID = SINGLE + _combinations()
+
+
+def _leaf(t):
+    return None if t is None else t.detach().requires_grad_(True)
+
+
+def _ours_and_reference(x, w, b, gy, geometry, wrt=None):
+    """Gradients of ours (on the given tensors) and of torch in float64 on CPU
+    (on the same values), for the tensors in `wrt` (default: all given)."""
+    leaves = [_leaf(t) for t in (x, w, b)]
+    names = [i for i, t in enumerate((x, w, b)) if t is not None and (wrt is None or i in wrt)]
+    for i, t in enumerate(leaves):
+        if t is not None and i not in names:
+            t.requires_grad_(False)
+    out = gemm_convt.conv_transpose2d(*leaves, **geometry)
+    ours = torch.autograd.grad(out, [leaves[i] for i in names], gy)
+    ref_leaves = [None if t is None else t.detach().to("cpu", torch.float64).contiguous().requires_grad_(i in names)
+                  for i, t in enumerate((x, w, b))]
+    ref_out = F.conv_transpose2d(*ref_leaves, **geometry)
+    refs = torch.autograd.grad(ref_out, [ref_leaves[i] for i in names], gy.detach().to("cpu", torch.float64))
+    return out, list(zip(names, ours, refs))
+
+
+def _grad_output(out, seed, dtype, helpers):
+    return helpers.randn(tuple(out.shape), seed, dtype).to(out.device)
+
+
+@pytest.mark.parametrize("shape, geometry", GRID)
+def test_gradients_match_torch(shape, geometry, dtype, device, helpers):
+    x, w, b = helpers.make_inputs(401, dtype=dtype, device=device, **shape)
+    with torch.no_grad():
+        probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    gy = _grad_output(probe, 402, dtype, helpers)
+    out, grads = _ours_and_reference(x, w, b, gy, geometry)
+    assert out.requires_grad and out.grad_fn is not None
+    assert len(grads) == (3 if b is not None else 2)
+    for _, ours, ref in grads:
+        helpers.assert_close_to_reference(ours, ref, dtype, device)
+
+
+# needs_input_grad: only the requested gradients are computed and returned.
+@pytest.mark.parametrize("wrt", [(0,), (1,), (2,), (0, 1), (1, 2), (0, 2)],
+                         ids=["input", "weight", "bias", "input+weight", "weight+bias", "input+bias"])
+def test_gradient_subsets(wrt, device, helpers):
+    geometry = dict(stride=2, padding=1, output_padding=1, groups=2, dilation=1)
+    x, w, b = helpers.make_inputs(411, groups=2, dtype=torch.float64, device=device)
+    gy = torch.randn(2, 6, 10, 12, dtype=torch.float64, generator=torch.Generator().manual_seed(412)).to(device)
+    _, grads = _ours_and_reference(x, w, b, gy, geometry, wrt=wrt)
+    assert [i for i, _, _ in grads] == list(wrt)
+    for _, ours, ref in grads:
+        helpers.assert_close_to_reference(ours, ref, torch.float64, device)
+
+
+@pytest.mark.parametrize("mask", list(itertools.product([False, True], repeat=3)),
+                         ids=lambda m: "".join("1" if v else "0" for v in m))
+def test_backward_operator_output_mask(mask, helpers):
+    """The registered backward returns exactly the gradients its mask asks for."""
+    x, w, b = helpers.make_inputs(413, dtype=torch.float64)
+    gy = helpers.randn((2, 3, 7, 8), 414, torch.float64)
+    gi, gw, gb = torch.ops.gemm_convt.conv_transpose2d_backward(gy, x, w, [1, 1], [0, 0], [0, 0], [1, 1], 1,
+                                                                 list(mask))
+    _, refs = _ours_and_reference(x, w, b, gy, dict(stride=1))
+    for requested, got, (_, _, ref) in zip(mask, (gi, gw, gb), refs):
+        if requested:
+            helpers.assert_close_to_reference(got, ref, torch.float64)
+        else:
+            assert got is None
+
+
+# --- gradcheck in float64, every order ------------------------------------------
+
+GRADCHECK_CASES = [
+    pytest.param(dict(), dict(stride=2, padding=1, output_padding=1), id="s2p1op1"),
+    pytest.param(dict(groups=2, kernel=(3, 2)), dict(stride=(2, 3), padding=(0, 1), dilation=(1, 2), groups=2),
+                 id="g2-d1x2"),
+    pytest.param(dict(bias=False, kernel=1), dict(stride=3), id="k1-s3-nobias"),
+    pytest.param(dict(unbatched=True), dict(stride=2, dilation=2, output_padding=1), id="unbatched"),
+]
+
+
+def _gradcheck_inputs(shape, device):
+    shape = dict(dict(n=2, cin=4, cout=2, kernel=3, size=(3, 4)), **shape)
+    unbatched = shape.pop("unbatched", False)
+    gen = torch.Generator().manual_seed(421)
+    kh, kw = (shape["kernel"],) * 2 if isinstance(shape["kernel"], int) else shape["kernel"]
+    groups = shape.get("groups", 1)
+    x = torch.randn(*((shape["cin"],) if unbatched else (shape["n"], shape["cin"])), *shape["size"],
+                    dtype=torch.float64, generator=gen)
+    w = torch.randn(shape["cin"], shape["cout"], kh, kw, dtype=torch.float64, generator=gen)
+    b = torch.randn(groups * shape["cout"], dtype=torch.float64, generator=gen) if shape.get("bias", True) else None
+    return [t if t is None else t.to(device).requires_grad_(True) for t in (x, w, b)]
+
+
+@ignore_torch_future_warnings
+@pytest.mark.parametrize("shape, geometry", GRADCHECK_CASES)
+def test_gradcheck(shape, geometry, device):
+    inputs = [t for t in _gradcheck_inputs(shape, device) if t is not None]
+    fn = lambda *args: gemm_convt.conv_transpose2d(*args, **geometry)  # noqa: E731
+    assert torch.autograd.gradcheck(fn, inputs, check_forward_ad=True, check_backward_ad=True)
+
+
+@ignore_torch_future_warnings
+@pytest.mark.parametrize("shape, geometry", GRADCHECK_CASES)
+def test_gradgradcheck(shape, geometry, device):
+    inputs = [t for t in _gradcheck_inputs(shape, device) if t is not None]
+    fn = lambda *args: gemm_convt.conv_transpose2d(*args, **geometry)  # noqa: E731
+    assert torch.autograd.gradgradcheck(fn, inputs, check_fwd_over_rev=True, check_rev_over_rev=True)
+
+
+def test_double_backward_matches_torch(helpers):
+    """A gradient penalty (WGAN-GP style): gradient of |d loss/d x|^2."""
+    x, w, b = helpers.make_inputs(431, dtype=torch.float64)
+    results = []
+    for fn in (gemm_convt.conv_transpose2d, F.conv_transpose2d):
+        xs, ws, bs = (t.detach().clone().requires_grad_(True) for t in (x, w, b))
+        out = fn(xs, ws, bs, stride=2, padding=1)
+        (gx,) = torch.autograd.grad(out.pow(2).sum(), xs, create_graph=True)
+        results.append(torch.autograd.grad(gx.pow(2).sum(), (xs, ws, bs)))
+    for ours, ref in zip(*results):
+        helpers.assert_close_to_reference(ours, ref, torch.float64)
+
+
+@ignore_torch_future_warnings
+def test_forward_ad_matches_torch(helpers):
+    import torch.autograd.forward_ad as fwAD
+
+    x, w, b = helpers.make_inputs(441, dtype=torch.float64, groups=2)
+    tx, tw, tb = (helpers.randn(tuple(t.shape), 442 + i, torch.float64) for i, t in enumerate((x, w, b)))
+    geometry = dict(stride=(2, 1), padding=1, groups=2)
+    tangents = []
+    for fn in (gemm_convt.conv_transpose2d, F.conv_transpose2d):
+        with fwAD.dual_level():
+            out = fn(fwAD.make_dual(x, tx), fwAD.make_dual(w, tw), fwAD.make_dual(b, tb), **geometry)
+            tangents.append(fwAD.unpack_dual(out).tangent)
+    helpers.assert_close_to_reference(tangents[0], tangents[1], torch.float64)
+
+
+@pytest.mark.skipif(not hasattr(torch, "func"), reason="torch.func needs torch >= 2.0")
+@pytest.mark.skipif(TORCH_VERSION < (2, 1), reason="the functorch check is compiled for torch >= 2.1")
+@pytest.mark.parametrize("transform", ["grad", "jvp", "vjp"])
+def test_torch_func_transforms_raise_our_error(transform, helpers):
+    x, w, b = helpers.make_inputs(451, dtype=torch.float64)
+    fn = lambda w: gemm_convt.conv_transpose2d(x, w, b).sum()  # noqa: E731
+    with pytest.raises(RuntimeError, match=r"gemm_convt.conv_transpose2d: torch.func transforms .* not supported"):
+        if transform == "grad":
+            torch.func.grad(fn)(w)
+        elif transform == "jvp":
+            torch.func.jvp(fn, (w,), (torch.ones_like(w),))
+        else:
+            torch.func.vjp(fn, w)
+
+
+# --- layouts, chunking, empty batch, determinism ---------------------------------
+
+LAYOUTS = ["nchw", "cl_input", "cl_all", "noncontig_grad"]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16], ids=["float64", "float32",
+                                                                                         "bfloat16"])
+def test_layouts(layout, dtype, device, helpers):
+    geometry = dict(stride=2, padding=1, output_padding=1, groups=2, dilation=(1, 2))
+    x, w, b = helpers.make_inputs(461, groups=2, kernel=(3, 2), dtype=dtype, device=device)
+    if layout in ("cl_input", "cl_all"):
+        x = x.to(memory_format=CL)
+    if layout == "cl_all":
+        w = w.to(memory_format=CL)
+    with torch.no_grad():
+        probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    gy = _grad_output(probe, 462, dtype, helpers)
+    if layout == "cl_all":
+        gy = gy.to(memory_format=CL)
+    if layout == "noncontig_grad":  # every other element of a wider tensor
+        wide = helpers.randn(tuple(gy.shape[:-1]) + (2 * gy.shape[-1],), 463, dtype).to(device)
+        gy = wide[..., ::2]
+        assert not gy.is_contiguous()
+    _, grads = _ours_and_reference(x, w, b, gy, geometry)
+    for _, ours, ref in grads:
+        helpers.assert_close_to_reference(ours, ref, dtype, device)
+
+
+def test_empty_batch(helpers):
+    x, w, b = helpers.make_inputs(471, n=0, dtype=torch.float64)
+    gy = torch.empty(0, 3, 7, 8, dtype=torch.float64)
+    _, grads = _ours_and_reference(x, w, b, gy, dict())
+    for _, ours, ref in grads:
+        assert ours.shape == ref.shape
+        assert torch.equal(ours, ref)  # empty, or exact zeros
+    assert grads[1][1].numel() > 0 and torch.count_nonzero(grads[1][1]) == 0
+
+
+def _column_plane_bytes(dtype):  # one output channel's backward columns, below
+    return 3 * 2 * 4 * 5 * (8 if dtype == torch.float64 else 4)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5, 13, 37, None], ids=lambda v: "x%s-planes" % v if v else "default")
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16], ids=["float64", "float32",
+                                                                                        "float16"])
+def test_workspace_chunking_and_bitwise_reruns(limit, dtype, device, helpers):
+    """Chunks of one channel up to whole batches; each limit twice, same bits."""
+    geometry = dict(stride=(1, 3), dilation=(2, 1), output_padding=(1, 2), groups=2)
+    x, w, b = helpers.make_inputs(481, n=3, cin=4, cout=3, groups=2, kernel=(3, 2), size=(4, 5), dtype=dtype,
+                                  device=device)
+    if limit is not None:
+        gemm_convt.set_workspace_limit(limit * _column_plane_bytes(dtype))
+    with torch.no_grad():
+        probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    gy = _grad_output(probe, 482, dtype, helpers)
+    _, first = _ours_and_reference(x, w, b, gy, geometry)
+    for _, ours, ref in first:
+        helpers.assert_close_to_reference(ours, ref, dtype, device)
+    _, again = _ours_and_reference(x, w, b, gy, geometry)
+    for (_, a, _), (_, c, _) in zip(first, again):
+        assert torch.equal(a, c)
+    # channels_last input: another GEMM layout (other bits), reruns equal again.
+    x_cl = x.to(memory_format=CL)
+    _, cl_first = _ours_and_reference(x_cl, w, b, gy, geometry)
+    _, cl_again = _ours_and_reference(x_cl, w, b, gy, geometry)
+    for (_, a, ref), (_, c, _) in zip(cl_first, cl_again):
+        helpers.assert_close_to_reference(a, ref, dtype, device)
+        assert torch.equal(a, c)
+
+
+def test_deterministic_algorithms_raise_no_warning(device, helpers):
+    x, w, b = helpers.make_inputs(491, dtype=torch.float32, device=device)
+    was = torch.are_deterministic_algorithms_enabled()
+    try:
+        torch.use_deterministic_algorithms(True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            leaves = [_leaf(t) for t in (x, w, b)]
+            out = gemm_convt.conv_transpose2d(*leaves, stride=2, padding=1)
+            out.square().sum().backward()
+    finally:
+        torch.use_deterministic_algorithms(was)
+    assert all(t.grad is not None and torch.isfinite(t.grad).all() for t in leaves)
+
+
+def test_registered_operator_is_differentiable_unbatched(helpers):
+    """torch.ops.gemm_convt.conv_transpose2d directly (as TorchScript and
+    torch.compile call it), unbatched input."""
+    x, w, b = helpers.make_inputs(495, unbatched=True, dtype=torch.float64)
+    leaves = [_leaf(t) for t in (x, w, b)]
+    out = torch.ops.gemm_convt.conv_transpose2d(*leaves, [2, 2], [1, 1], [1, 1], [1, 1], 1)
+    gy = helpers.randn(tuple(out.shape), 496, torch.float64)
+    ours = torch.autograd.grad(out, leaves, gy)
+    _, grads = _ours_and_reference(x, w, b, gy, dict(stride=2, padding=1, output_padding=1))
+    for got, (_, _, ref) in zip(ours, grads):
+        helpers.assert_close_to_reference(got, ref, torch.float64)
+
+
+# --- converted models train like the originals -------------------------------
+
+STEPS = 5  # optimizer steps on one fixed batch
+
+
+def _dcgan_case(dtype):
+    model = models.dcgan_generator(latent=16, width=8, channels=3, image_size=32).to(dtype)
+    gen = torch.Generator().manual_seed(501)
+    batch = (torch.randn(4, 16, 1, 1, generator=gen, dtype=dtype),
+             torch.rand(4, 3, 32, 32, generator=gen, dtype=dtype) * 2 - 1)
+    return model, [batch] * STEPS
+
+
+def _unet_case(dtype):
+    model = models.unet(in_channels=3, out_channels=2, width=4, depth=2).to(dtype)
+    gen = torch.Generator().manual_seed(502)
+    batch = (torch.randn(2, 3, 16, 12, generator=gen, dtype=dtype),
+             torch.randn(2, 2, 16, 12, generator=gen, dtype=dtype))
+    return model, [batch] * STEPS
+
+
+def _train(model, batches):
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    losses = []
+    for inputs, target in batches:
+        opt.zero_grad()
+        loss = F.mse_loss(model(inputs), target)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [p.detach().clone() for p in model.parameters()]
+
+
+# float64: both paths exact up to accumulation order; float32: strict IEEE on
+# the CPU (no TF32 there), STEPS optimizer steps of rounding differences.
+MODEL_TOL = {torch.float64: 1e-9, torch.float32: 2e-4}
+
+
+@pytest.mark.parametrize("make_case", [_dcgan_case, _unet_case], ids=["dcgan", "unet"])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+def test_converted_model_trains_like_original(make_case, dtype):
+    torch.manual_seed(503)
+    original, batches = make_case(dtype)
+    converted = gemm_convt.convert(copy.deepcopy(original))
+    assert any(isinstance(m, gemm_convt.ConvTranspose2d) for m in converted.modules())
+    assert not any(type(m) is torch.nn.ConvTranspose2d for m in converted.modules())
+    losses_ref, params_ref = _train(original, batches)
+    losses, params = _train(converted, batches)
+    tol = MODEL_TOL[dtype]
+    assert all(l == l for l in losses), losses  # no NaN
+    for ours, ref in zip(losses, losses_ref):
+        assert abs(ours - ref) <= tol * abs(ref), (losses, losses_ref)
+    assert losses[-1] < losses[0], "training did not reduce the loss: the test premise is wrong"
+    for ours, ref in zip(params, params_ref):
+        assert torch.isfinite(ours).all()
+        rel = (ours - ref).double().norm().item() / ref.double().norm().item()
+        assert rel <= tol, rel
+
+
+# --- CUDA only: the TF32 policy of the backward --------------------------------
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_backward_follows_tf32_policy(helpers):
+    """Strict fp32 meets the float32 tolerance; TF32 (10-bit mantissa operands)
+    is looser (5e-3 relative) and measurably different, so it really ran."""
+    x, w, b = helpers.make_inputs(511, n=4, cin=64, cout=32, kernel=3, size=(16, 16), dtype=torch.float32,
+                                  device="cuda")
+    geometry = dict(stride=2, padding=1, output_padding=1)
+    gy = helpers.randn((4, 32, 32, 32), 512, torch.float32).cuda()
+    results = {}
+    for allow in (False, True):
+        gemm_convt.set_allow_tf32(allow)
+        _, results[allow] = _ours_and_reference(x, w, b, gy, geometry)
+    for (_, strict, ref), (_, tf32, _) in zip(results[False], results[True]):
+        helpers.assert_close_to_reference(strict, ref, torch.float32, "cuda")
+        rel = (tf32.double().cpu() - ref).norm().item() / ref.norm().item()
+        assert rel <= 5e-3, rel
+    # grad_input and grad_weight go through the GEMMs (grad_bias does not).
+    assert not torch.equal(results[False][0][1], results[True][0][1])
+    assert not torch.equal(results[False][1][1], results[True][1][1])
