@@ -13,6 +13,7 @@ from ._settings import (
     set_allow_tf32,
     set_workspace_limit,
 )
+from . import _fake  # noqa: F401  (fake kernels for torch.compile / torch.export)
 from .convert import convert
 from .errors import ArgumentError, ArgumentTypeError, ArgumentValueError
 from .functional import build_info, conv_transpose2d

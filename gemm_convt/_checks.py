@@ -70,13 +70,17 @@ def check_tensors(input, weight, bias, groups):
             "conv_transpose2d: expected weight to be 4-D (in_channels, out_channels/groups, kH, kW), "
             "but got weight of size %s" % (tuple(weight.shape),)
         )
-    if input.dtype not in SUPPORTED_DTYPES:
+    cast = autocast_dtype(input.device.type)
+
+    def dtype_of(t):  # the dtype the operator will see (after autocast's cast)
+        return cast if cast is not None and is_autocast_eligible(t, input.device.type) else t.dtype
+    if dtype_of(input) not in SUPPORTED_DTYPES:
         raise ArgumentTypeError(
             "conv_transpose2d: expected input dtype float32, float64, float16 or bfloat16, but got %s" % input.dtype
         )
     others = (("weight", weight),) + ((("bias", bias),) if bias is not None else ())
     for name, t in others:
-        if t.dtype != input.dtype:
+        if dtype_of(t) != dtype_of(input):
             raise ArgumentTypeError(
                 "conv_transpose2d: expected %s dtype %s (the input's), but got %s" % (name, input.dtype, t.dtype)
             )
@@ -84,7 +88,7 @@ def check_tensors(input, weight, bias, groups):
             raise ArgumentValueError(
                 "conv_transpose2d: expected %s on device %s (the input's), but got %s" % (name, input.device, t.device)
             )
-    if input.device.type not in ("cpu", "cuda"):
+    if input.device.type not in ("cpu", "cuda", "meta"):  # meta: shapes only (fake / meta kernels)
         raise ArgumentValueError("conv_transpose2d: expected a CPU or CUDA tensor, but got device %s" % input.device)
     if min(input.shape[-2:]) <= 0:
         raise ArgumentValueError(
@@ -113,6 +117,30 @@ def check_tensors(input, weight, bias, groups):
                 "conv_transpose2d: expected bias of size (%d,) (out_channels), but got %s"
                 % (out_channels, tuple(bias.shape))
             )
+
+
+def autocast_dtype(device_type):
+    """The dtype torch.autocast casts F.conv_transpose2d's arguments to on this
+    device type, or None where autocast is off (or leaves the op alone). The
+    operator's autocast kernels (csrc/autocast.cpp) cast the same way; this
+    lets the dtype check above see the dtypes the operator will get."""
+    if device_type not in ("cpu", "cuda"):
+        return None
+    if hasattr(torch, "get_autocast_dtype"):  # torch >= 2.4: per-device API
+        if not torch.is_autocast_enabled(device_type):
+            return None
+        return torch.get_autocast_dtype(device_type)
+    if device_type == "cuda":
+        return torch.get_autocast_gpu_dtype() if torch.is_autocast_enabled() else None
+    if not torch.is_autocast_cpu_enabled():
+        return None
+    # torch 1.x runs conv_transpose2d in float32 under CPU autocast; 2.x in the autocast dtype.
+    return torch.get_autocast_cpu_dtype() if int(torch.__version__.split(".")[0]) >= 2 else torch.float32
+
+
+def is_autocast_eligible(t, device_type):
+    """Tensors autocast casts: floating point, not float64, on its device."""
+    return t.is_floating_point() and t.dtype != torch.float64 and t.device.type == device_type
 
 
 def output_extent(in_size, kernel, stride, padding, output_padding, dilation):

@@ -18,7 +18,7 @@ default; the per-step losses are printed beside each other. Exit status 0 on
 pass, 1 on a mismatch.
 """
 import argparse
-import copy
+import datetime
 import os
 import socket
 import sys
@@ -79,7 +79,11 @@ def train(model, xs, ts, device, args, reduce_loss=None):
 def worker(rank, args, port, out_path):
     strict_fp32()
     backend = "nccl" if args.device == "cuda" else "gloo"
-    dist.init_process_group(backend, init_method="tcp://127.0.0.1:%d" % port, rank=rank, world_size=args.nprocs)
+    if backend == "gloo":
+        os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")  # all processes are on this host
+    # A bounded timeout: a stuck rendezvous or collective fails instead of hanging.
+    dist.init_process_group(backend, init_method="tcp://127.0.0.1:%d" % port, rank=rank, world_size=args.nprocs,
+                            timeout=datetime.timedelta(seconds=args.timeout))
     try:
         device = torch.device("cuda", rank) if args.device == "cuda" else torch.device("cpu")
         if device.type == "cuda":
@@ -139,6 +143,7 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tol", type=float, default=1e-4)
+    parser.add_argument("--timeout", type=int, default=120, help="seconds for the rendezvous and each collective")
     parser.add_argument("--bn", choices=["sync", "frozen"], help="batch norm: sync (CUDA default) or frozen")
     parser.add_argument("--original", action="store_true", help="don't convert (checks this harness itself)")
     args = parser.parse_args(argv)

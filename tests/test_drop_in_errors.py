@@ -109,6 +109,8 @@ def test_no_plain_value_or_type_errors_in_the_library():
     for path in sorted(package.glob("*.py")):
         if path.name.startswith("bench"):  # the CLI reports through argparse
             continue
+        if path.name == "_script.py":  # TorchScript raises only builtins (surfacing as torch.jit.Error)
+            continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if re.search(r"\braise (ValueError|TypeError)\b", line):
                 offenders.append("%s:%d: %s" % (path.name, number, line.strip()))
