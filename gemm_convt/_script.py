@@ -7,6 +7,11 @@ from typing import List, Optional
 import torch
 
 
+def check_padding_mode(padding_mode: str):
+    if padding_mode != "zeros":
+        raise ValueError("gemm_convt.ConvTranspose2d: expected padding_mode 'zeros', but got {}".format(padding_mode))
+
+
 def output_padding(input: torch.Tensor, output_size: Optional[List[int]], stride: List[int], padding: List[int],
                    kernel_size: List[int], dilation: List[int], default: List[int]) -> List[int]:
     """output_padding that yields output_size (its last two values are the

@@ -20,9 +20,7 @@ class ConvTranspose2d(torch.nn.ConvTranspose2d):
 
     def forward(self, input: torch.Tensor, output_size: Optional[List[int]] = None) -> torch.Tensor:
         if torch.jit.is_scripting():
-            if self.padding_mode != "zeros":
-                raise ValueError("gemm_convt.ConvTranspose2d: expected padding_mode 'zeros', but got {}"
-                                 .format(self.padding_mode))
+            _script.check_padding_mode(self.padding_mode)
             stride = [self.stride[0], self.stride[1]]
             padding = [self.padding[0], self.padding[1]]
             dilation = [self.dilation[0], self.dilation[1]]
