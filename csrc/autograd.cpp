@@ -149,13 +149,18 @@ class ConvTranspose2dBackwardFunction
 // torch.func transforms cannot run C++ autograd Functions; torch would say so
 // in its own words, deep inside the transform. Say it in ours, with the way
 // out (torch.autograd covers every order and forward mode).
+// (torch 1.13's functorch does not refuse them, and nested transforms then
+// give wrong second derivatives: refused there too.)
 void check_no_functorch_transform() {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
   const auto& tls = at::functorch::functorchTLSAccessor();
   if (!tls) return;
   bool supported = true;
   try {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
     tls->checkSupportsCppAutogradFunction();
+#else
+    tls->checkSupportsAutogradFunction();
+#endif
   } catch (const c10::Error&) {
     supported = false;
   }
@@ -164,7 +169,6 @@ void check_no_functorch_transform() {
               "jacfwd, hessian, vmap) are not supported, but one is active. Use "
               "torch.autograd.grad (any order, create_graph=True) or "
               "torch.autograd.forward_ad (jvp), which gemm_convt supports.");
-#endif
 }
 
 // Forward-mode AD: the primal goes through the Function above (with the

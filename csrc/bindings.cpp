@@ -32,8 +32,14 @@ PYBIND11_MODULE(_C, m) {
   m.def("get_workspace_limit", &gemm_convt::workspace_limit);
   m.def("set_allow_tf32", &gemm_convt::set_allow_tf32, py::arg("allow"));
   m.def("get_allow_tf32", &gemm_convt::allow_tf32,
-        "The TF32 decision the next float32 CUDA call uses (override, else torch's policy)");
+        "The TF32 decision the next float32 CUDA call uses (True only when set so)");
   m.def("torch_conv_allows_tf32", &gemm_convt::torch_conv_allows_tf32,
         "torch's TF32 policy for cuDNN convolutions, as read by the operator");
+  m.def("set_fp32_split", &gemm_convt::set_fp32_split, py::arg("enabled"));
+  m.def("get_fp32_split", &gemm_convt::fp32_split);
+  m.def("set_float_columns", &gemm_convt::set_float_columns, py::arg("enabled"));
+  m.def("get_float_columns", &gemm_convt::float_columns);
+  m.def("set_width_folding", &gemm_convt::set_width_folding, py::arg("mode"));
+  m.def("get_width_folding", &gemm_convt::width_folding);
   m.def("build_info", &build_info, "How this extension was built");
 }

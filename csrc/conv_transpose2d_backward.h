@@ -62,11 +62,9 @@ template <typename index_t>
 Im2colChunk<index_t> make_im2col_chunk(const Problem& p, const ConvTranspose2dOptions& o,
                                        const Chunk& c, const at::Tensor& grad_output) {
   Im2colChunk<index_t> k;
-  k.geo = make_spatial_geometry<index_t>(p.in_h, p.in_w, p.out_h, p.out_w, p.kernel_h,
-                                         p.kernel_w, o.stride[0], o.stride[1], o.padding[0],
-                                         o.padding[1], o.dilation[0], o.dilation[1]);
-  k.dil_h = index_t(o.dilation[0]);
-  k.dil_w = index_t(o.dilation[1]);
+  k.h_axis = make_axis<index_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0],
+                                o.dilation[0]);
+  k.w_axis = width_axis<index_t>(p, o);
   k.batch = index_t(c.samples);
   k.groups = index_t(c.groups);
   k.channels = index_t(c.channels);

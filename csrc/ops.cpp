@@ -27,7 +27,10 @@ ConvTranspose2dOptions make_options(at::IntArrayRef stride, at::IntArrayRef padd
                                 pair(dilation, "dilation"),
                                 groups,
                                 workspace_limit(),
-                                allow_tf32()};
+                                float_columns(),
+                                allow_tf32(),
+                                fp32_split(),
+                                width_folding()};
 }
 
 bool is_unbatched(const at::Tensor& input) {

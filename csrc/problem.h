@@ -19,7 +19,11 @@ struct ConvTranspose2dOptions {
   std::array<int64_t, 2> stride, padding, output_padding, dilation;
   int64_t groups;
   int64_t workspace_bytes;  // cap on the columns buffer
+  bool float_columns;       // half/bfloat16 inputs: keep the columns in float32
   bool allow_tf32;          // CUDA float32 GEMM may use TF32 tensor cores
+  bool split_tf32;          // CUDA float32 without TF32: three TF32 products (split_tf32.cuh)
+                            // instead of the IEEE SIMT GEMM
+  int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 or -1 (default) no
 };
 
 struct Problem {
@@ -39,51 +43,108 @@ struct Problem {
   int64_t out_channels() const { return groups * out_per_group; }
   int64_t kernel_taps() const { return kernel_h * kernel_w; }
   int64_t in_pixels() const { return in_h * in_w; }
-  // Column values of one output channel of one sample: kh*kw rows of H*W.
+  // Plain column values of one output channel of one sample: kh*kw rows of H*W.
   int64_t plane_elems() const { return kernel_taps() * in_pixels(); }
 
-  ChunkShape chunk_shape(int64_t workspace_bytes, int64_t column_elem_bytes) const {
-    return plan_chunks(batch, groups, out_per_group, plane_elems(),
-                       workspace_bytes / column_elem_bytes);
+  // Chunks of whole samples, groups or channels (no bands) within the budget:
+  // the backward pass's columns.
+  ChunkProblem unbanded_chunk_problem() const {
+    return ChunkProblem{batch, groups, out_per_group, kernel_taps(), in_h, in_w, out_h, 1, 0, 0};
+  }
+  ChunkShape unbanded_chunk_shape(int64_t workspace_bytes, int64_t column_elem_bytes) const {
+    return plan_chunks(unbanded_chunk_problem(), workspace_bytes / column_elem_bytes, false);
   }
 };
 
-// Columns are stored in float for half/bfloat16 inputs (one rounding, at the
-// output), in the input dtype otherwise.
-inline at::ScalarType column_dtype(at::ScalarType t) {
-  return (t == at::kHalf || t == at::kBFloat16) ? at::kFloat : t;
+// The columns as the GEMM writes them. Plain: out_per_group*kh*kw rows per
+// input pixel. Width folded: the kernel width moves into the GEMM's
+// contraction (the input unfolded along w, K = in_per_group*kw), leaving
+// out_per_group*kh rows per (input row, output column): about kw times fewer
+// column values where stride_w is 1, for an unfolded input made per chunk.
+struct ColumnsShape {
+  bool fold_w;
+  int64_t taps;         // column rows per output channel: kh*kw, or kh folded
+  int64_t width;        // column values per input row: in_w, or out_w folded
+  int64_t k_per_group;  // the GEMM's contraction: in_per_group, times kw folded
+
+  ColumnsShape(const Problem& p, const ConvTranspose2dOptions& o) {
+    // Only when asked (set_width_folding(True)): by bytes each way folding
+    // should win on stride-1 widths (#71: 1.5x fewer), but on the H100 it
+    // measured slower (#71 TF32 8.4 ms folded vs 5.3 plain, NOTES.md), so the
+    // default stays plain until the per-chunk unfold costs less.
+    fold_w = p.kernel_w > 1 && o.fold_w > 0;
+    taps = fold_w ? p.kernel_h : p.kernel_taps();
+    width = fold_w ? p.out_w : p.in_w;
+    k_per_group = fold_w ? p.in_per_group * p.kernel_w : p.in_per_group;
+  }
+
+  ChunkProblem chunk_problem(const Problem& p, const ConvTranspose2dOptions& o) const {
+    return ChunkProblem{p.batch, p.groups, p.out_per_group, taps, p.in_h, width, p.out_h,
+                        o.stride[0], o.padding[0], o.dilation[0] * (p.kernel_h - 1)};
+  }
+};
+
+// Columns are stored in the input dtype, or in float for half/bfloat16 inputs
+// when options.float_columns asks for it (one rounding, at the output, at twice
+// the columns traffic).
+inline at::ScalarType column_dtype(at::ScalarType t, bool float_columns) {
+  return (float_columns && (t == at::kHalf || t == at::kBFloat16)) ? at::kFloat : t;
 }
 
 // Whether every offset the col2im step forms for this chunk fits index_t with
 // `headroom` to spare (the CUDA grid-stride loop adds up to its grid size).
 template <typename index_t>
-bool chunk_fits(const Problem& p, const Chunk& c, const at::Tensor& out, int64_t headroom) {
-  const int64_t columns = c.samples * c.groups * c.channels * p.plane_elems();
+bool chunk_fits(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
+                const Chunk& c, const at::Tensor& out, int64_t headroom) {
+  const int64_t columns = c.samples * c.groups * c.channels * cs.taps * c.rows * cs.width;
   int64_t out_span = 1;  // one past the largest output offset in the chunk
   const int64_t extents[4] = {c.samples, (c.groups - 1) * p.out_per_group + c.channels,
                               p.out_h, p.out_w};
   for (int d = 0; d < 4; ++d) out_span += (extents[d] - 1) * out.stride(d);
-  const int64_t elements = c.samples * c.groups * c.channels * p.out_h * p.out_w;
+  const int64_t items = c.samples * c.groups * c.channels * o.stride[0] * p.out_w *
+                        (p.out_h / o.stride[0] + 2);
   const int64_t limit = std::numeric_limits<index_t>::max() - headroom;
-  return columns <= limit && out_span <= limit && elements <= limit;
+  return columns <= limit && out_span <= limit && items <= limit;
 }
 
+// target_items: how many work items the caller wants (the GPU: enough threads
+// to fill it); each walks as many cells as that leaves (a multiple of kTileRows).
 template <typename index_t>
 Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o,
-                                       const Chunk& c, const at::Tensor& out) {
+                                       const ColumnsShape& cs, const Chunk& c,
+                                       const at::Tensor& out, int64_t target_items) {
   Col2imChunk<index_t> k;
-  k.geo = make_spatial_geometry<index_t>(p.in_h, p.in_w, p.out_h, p.out_w, p.kernel_h,
-                                         p.kernel_w, o.stride[0], o.stride[1], o.padding[0],
-                                         o.padding[1], o.dilation[0], o.dilation[1]);
+  k.h = make_axis<index_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0],
+                           o.dilation[0]);
+  k.w = cs.fold_w ? folded_axis<index_t>(p.out_w) : width_axis<index_t>(p, o);
   k.batch = index_t(c.samples);
   k.groups = index_t(c.groups);
   k.channels = index_t(c.channels);
   k.channels_per_group = index_t(p.out_per_group);
+  k.row_begin = index_t(c.row_begin);
+  k.rows = index_t(c.rows);
+  k.out_row_begin = index_t(c.out_row_begin);
+  k.out_row_end = index_t(c.out_row_end);
+  // Cells t_h / stride_h (t_h = oh + pad_h) spanning the owned rows.
+  const int64_t cell_begin = (c.out_row_begin + o.padding[0]) / o.stride[0];
+  k.cell_begin = index_t(cell_begin);
+  const int64_t cells = (c.out_row_end - 1 + o.padding[0]) / o.stride[0] + 1 - cell_begin;
+  k.cells = index_t(cells);
+  const int64_t columns = c.samples * c.groups * c.channels * o.stride[0] * p.out_w;
+  const int64_t tiles = (cells + kTileRows - 1) / kTileRows;
+  const int64_t segments = std::max<int64_t>(1, std::min(tiles, target_items / std::max<int64_t>(columns, 1)));
+  k.cells_per_item = index_t((tiles + segments - 1) / segments * kTileRows);
   k.out_stride_n = index_t(out.stride(0));
   k.out_stride_c = index_t(out.stride(1));
   k.out_stride_h = index_t(out.stride(2));
   k.out_stride_w = index_t(out.stride(3));
   return k;
+}
+
+template <typename index_t>
+Axis<index_t> width_axis(const Problem& p, const ConvTranspose2dOptions& o) {
+  return make_axis<index_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1],
+                            o.dilation[1]);
 }
 
 // Offset of the chunk's first output element (sample n0, channel of g0/c0).

@@ -10,8 +10,11 @@ namespace gemm_convt {
 namespace {
 
 std::atomic<int64_t> g_workspace_bytes{kDefaultWorkspaceBytes};
-// -1: follow torch; 0: IEEE float32; 1: TF32 allowed.
+// -1: default (float32-accurate); 0: float32-accurate; 1: TF32.
 std::atomic<int> g_allow_tf32{-1};
+std::atomic<bool> g_fp32_split{true};
+std::atomic<bool> g_float_columns{false};
+std::atomic<int> g_width_folding{-1};
 
 }  // namespace
 
@@ -45,9 +48,13 @@ bool torch_conv_allows_tf32() {
 #endif
 }
 
-bool allow_tf32() {
-  const c10::optional<bool> o = allow_tf32_override();
-  return o.has_value() ? *o : torch_conv_allows_tf32();
-}
+bool allow_tf32() { return g_allow_tf32 == 1; }
+
+void set_fp32_split(bool enabled) { g_fp32_split = enabled; }
+bool fp32_split() { return g_fp32_split; }
+void set_float_columns(bool enabled) { g_float_columns = enabled; }
+bool float_columns() { return g_float_columns; }
+void set_width_folding(int mode) { g_width_folding = mode; }
+int width_folding() { return g_width_folding; }
 
 }  // namespace gemm_convt

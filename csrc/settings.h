@@ -11,17 +11,31 @@
 
 namespace gemm_convt {
 
-constexpr int64_t kDefaultWorkspaceBytes = int64_t(256) << 20;
+constexpr int64_t kDefaultWorkspaceBytes = int64_t(64) << 20;
 
 // Cap on the columns buffer of one call (bytes, > 0).
 void set_workspace_limit(int64_t bytes);
 int64_t workspace_limit();
 
-// TF32 for float32 GEMMs on CUDA: true/false override, nullopt follows torch's
-// policy for the cuDNN convolution this op replaces.
+// TF32 for float32 GEMMs on CUDA: plain TF32 only when set to true; false and
+// nullopt (the default) give float32-accurate results (gemm_convt/_settings.py
+// says why the default does not follow torch's cuDNN flag).
 void set_allow_tf32(c10::optional<bool> allow);
 c10::optional<bool> allow_tf32_override();
 bool allow_tf32();                 // the decision the next call uses
-bool torch_conv_allows_tf32();     // torch's cuDNN-convolution TF32 policy
+bool torch_conv_allows_tf32();     // torch's cuDNN-convolution TF32 policy (for reference)
+
+// float32 without TF32: split operands on TF32 tensor cores (true, default)
+// or cuBLAS's IEEE SIMT GEMM (false).
+void set_fp32_split(bool enabled);
+bool fp32_split();
+
+// float16/bfloat16 columns kept in float32 (true) or in the input dtype (false, default).
+void set_float_columns(bool enabled);
+bool float_columns();
+
+// Kernel width folded into the GEMM: 1 yes, 0 no, -1 default (no).
+void set_width_folding(int mode);
+int width_folding();
 
 }  // namespace gemm_convt

@@ -83,15 +83,27 @@ InputOperand input_operand(const at::Tensor& input, int64_t in_per_group) {
   return op;
 }
 
-void columns_gemm_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
-                       const at::Tensor& weight, at::Tensor& columns, bool allow_tf32) {
-  const at::ScalarType dtype = weight.scalar_type();
-  const int64_t esize = weight.element_size(), col_esize = columns.element_size();
-  const int64_t taps = p.kernel_taps(), pixels = p.in_pixels();
-  const int64_t w_row = p.out_per_group * taps;        // weight row per input channel
-  const int64_t w_group = p.in_per_group * w_row;      // weight elements per group
+namespace {
+
+// The GEMM operands of one chunk: A positioned at the chunk's first sample,
+// group 0 and first input row; B at group 0 of a weight-like matrix of
+// k rows of out_per_group*taps values per group.
+struct ChunkOperands {
+  const char* a;
+  int64_t lda, a_sample_stride, a_group_stride;
+  bool a_transposed;
+  const char* b;
+  int64_t k;  // contraction length per group
+};
+
+void columns_gemm(const Problem& p, const ColumnsShape& cs, const Chunk& c,
+                  const ChunkOperands& op, at::ScalarType dtype, int64_t esize,
+                  at::Tensor& columns, bool allow_tf32) {
+  const int64_t col_esize = columns.element_size();
+  const int64_t taps = cs.taps, pixels = c.rows * cs.width;
+  const int64_t w_row = p.out_per_group * taps;        // weight row per contraction index
+  const int64_t w_group = op.k * w_row;                // weight elements per group
   const int64_t c_group = c.channels * taps * pixels;  // columns per (sample, group)
-  const char* w = static_cast<const char*>(weight.data_ptr());
   char* cols = static_cast<char*>(columns.data_ptr());
 
   // One strided-batched call over the larger of samples and groups.
@@ -100,18 +112,48 @@ void columns_gemm_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
   for (int64_t l = 0; l < loops; ++l) {
     const int64_t n = batch_samples ? 0 : l, g = batch_samples ? l : 0;
     const int64_t grp = c.g0 + g;
-    const char* a_ptr = x.base + ((c.n0 + n) * x.sample_stride +
-                                  grp * p.in_per_group * x.channel_stride) * esize;
-    const MatrixRef a{a_ptr, x.ld, x.channel_major,
-                      batch_samples ? x.sample_stride : p.in_per_group * x.channel_stride};
-    const MatrixRef b{w + (grp * w_group + c.c0 * taps) * esize, w_row, true,
+    const MatrixRef a{op.a + (n * op.a_sample_stride + grp * op.a_group_stride) * esize, op.lda,
+                      op.a_transposed, batch_samples ? op.a_sample_stride : op.a_group_stride};
+    const MatrixRef b{op.b + (grp * w_group + c.c0 * taps) * esize, w_row, true,
                       batch_samples ? 0 : w_group};
     char* c_ptr = cols + (n * c.groups + g) * c_group * col_esize;
-    gemm_strided_batched(dtype, columns.scalar_type(), pixels, c.channels * taps,
-                         p.in_per_group, a, b, c_ptr, pixels,
-                         batch_samples ? c.groups * c_group : c_group, 0.0,
+    gemm_strided_batched(dtype, columns.scalar_type(), pixels, c.channels * taps, op.k, a, b,
+                         c_ptr, pixels, batch_samples ? c.groups * c_group : c_group, 0.0,
                          batch_samples ? c.samples : c.groups, allow_tf32);
   }
+}
+
+}  // namespace
+
+void columns_gemm_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
+                       const InputOperand& x, const at::Tensor& weight, at::Tensor& columns,
+                       bool allow_tf32) {
+  const int64_t esize = weight.element_size();
+  // The chunk's first input row: pixels are consecutive (stride 1) in NCHW,
+  // ld apart in channels_last.
+  const int64_t row_offset = c.row_begin * p.in_w * (x.channel_major ? x.ld : 1);
+  const ChunkOperands op{x.base + (c.n0 * x.sample_stride + row_offset) * esize,
+                         x.ld,
+                         x.sample_stride,
+                         p.in_per_group * x.channel_stride,
+                         x.channel_major,
+                         static_cast<const char*>(weight.data_ptr()),
+                         p.in_per_group};
+  columns_gemm(p, cs, c, op, weight.scalar_type(), esize, columns, allow_tf32);
+}
+
+void columns_gemm_made_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
+                            const void* a, const void* b, int64_t k_per_group,
+                            at::ScalarType dtype, at::Tensor& columns, bool allow_tf32) {
+  const int64_t pixels = c.rows * cs.width;
+  const ChunkOperands op{static_cast<const char*>(a),
+                         pixels,
+                         p.groups * k_per_group * pixels,
+                         k_per_group * pixels,
+                         false,
+                         static_cast<const char*>(b),
+                         k_per_group};
+  columns_gemm(p, cs, c, op, dtype, c10::elementSize(dtype), columns, allow_tf32);
 }
 
 void direct_gemm_cuda(const Problem& p, const InputOperand& x, const at::Tensor& weight,

@@ -37,9 +37,18 @@ struct InputOperand {
 };
 InputOperand input_operand(const at::Tensor& input, int64_t in_per_group);
 
-// columns[n][g][c*kh*kw + tap][pixel] for the chunk (see chunking.h).
-void columns_gemm_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
-                       const at::Tensor& weight, at::Tensor& columns, bool allow_tf32);
+// columns[n][g][c*taps + tap][row*width + w] for the chunk (see problem.h's
+// ColumnsShape), from the input read in place (plain columns).
+void columns_gemm_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
+                       const InputOperand& x, const at::Tensor& weight, at::Tensor& columns,
+                       bool allow_tf32);
+
+// The same from operands made per chunk (operand.cuh): a is dense
+// [samples][groups][k_per_group][rows*width] for the chunk's samples and rows,
+// b is [groups][k_per_group][out_per_group*taps].
+void columns_gemm_made_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
+                            const void* a, const void* b, int64_t k_per_group,
+                            at::ScalarType dtype, at::Tensor& columns, bool allow_tf32);
 
 // 1x1 kernel, stride 1, no padding: the GEMM result is the output itself.
 // `out` must hold the bias (or anything, when has_bias is false).

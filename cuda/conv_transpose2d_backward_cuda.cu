@@ -46,7 +46,7 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
   const auto dtype = input.scalar_type();
   const bool half = dtype == at::kHalf || dtype == at::kBFloat16;
   const ChunkShape shape =
-      p.chunk_shape(backward_workspace_bytes(options), c10::elementSize(dtype));
+      p.unbanded_chunk_shape(backward_workspace_bytes(options), c10::elementSize(dtype));
   at::Tensor workspace = at::empty(
       {shape.samples * shape.groups * shape.channels * p.plane_elems()}, input.options());
 
@@ -65,7 +65,7 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
 
   AT_DISPATCH_FLOATING_TYPES_AND2(
       at::kHalf, at::kBFloat16, dtype, "gemm_convt_backward_cuda", [&] {
-        for_each_chunk(shape, p.batch, p.groups, p.out_per_group, [&](const Chunk& c) {
+        for_each_chunk(p.unbanded_chunk_problem(), shape, [&](const Chunk& c) {
           im2col_chunk<scalar_t>(p, options, c, grad_output, workspace);
           if (gi_acc.defined()) {
             const int64_t dst_n0 = gi_acc.is_same(grad_input) ? 0 : c.n0;

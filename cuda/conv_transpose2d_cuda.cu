@@ -4,10 +4,16 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAEvent.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include <cstdlib>
+#include <vector>
 
 #include "../csrc/conv_transpose2d.h"
 #include "col2im_kernel.cuh"
 #include "columns_gemm.h"
+#include "operand.cuh"
 
 namespace gemm_convt {
 namespace {
@@ -17,25 +23,47 @@ bool is_direct_gemm(const Problem& p, const ConvTranspose2dOptions& o) {
          o.padding[0] == 0 && o.padding[1] == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
 }
 
-int64_t col2im_blocks(int64_t elements) {
+int64_t col2im_blocks(int64_t items) {
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t needed = (elements + kCol2imThreads - 1) / kCol2imThreads;
-  return std::max<int64_t>(1, std::min(needed, sms * 16));
+  const int64_t needed = (items + kCol2imThreads - 1) / kCol2imThreads;
+  return std::max<int64_t>(1, std::min(needed, sms * 64));
 }
 
 template <typename scalar_t, typename col_t>
-void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& c,
-                  const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
-  const int64_t elements = c.samples * c.groups * c.channels * p.out_h * p.out_w;
-  const int64_t blocks = col2im_blocks(elements);
-  const col_t* cols = columns.data_ptr<col_t>();
+void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
+                  const Chunk& c, const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
+  const col_t* cols = static_cast<const col_t*>(columns.data_ptr());
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
+  // Enough work items for four waves of full occupancy, each walking the
+  // cells that leaves (its taps found once).
+  const auto* props = at::cuda::getCurrentDeviceProperties();
+  const int64_t target_items = int64_t(props->multiProcessorCount) *
+                               props->maxThreadsPerMultiProcessor * 4;
+  const auto chunk64 = make_col2im_chunk<int64_t>(p, o, cs, c, out, target_items);
+  const int64_t blocks = col2im_blocks(chunk64.items());
   // 32-bit index arithmetic whenever every offset of the chunk fits.
-  if (chunk_fits<int32_t>(p, c, out, blocks * kCol2imThreads))
-    launch_col2im(make_col2im_chunk<int32_t>(p, o, c, out), cols, chunk_bias, dst, blocks);
+  if (chunk_fits<int32_t>(p, o, cs, c, out, blocks * kCol2imThreads))
+    launch_col2im(make_col2im_chunk<int32_t>(p, o, cs, c, out, target_items), cols, chunk_bias,
+                  dst, blocks);
   else
-    launch_col2im(make_col2im_chunk<int64_t>(p, o, c, out), cols, chunk_bias, dst, blocks);
+    launch_col2im(chunk64, cols, chunk_bias, dst, blocks);
+}
+
+// Bytes of columns per chunk. Columns that fit the cap are made in one go;
+// otherwise two chunks are in flight, each in half the cap. Chunks are as large
+// as that allows: the halo rows of small bands cost GEMM work, and cuBLAS runs
+// small GEMMs far below its rate (L2-sized 8 MiB chunks ran #71 at 2.2x the
+// time of 32 MiB ones: NOTES.md). GEMM_CONVT_CHUNK_BYTES lowers it (probes).
+int64_t chunk_budget_bytes(int64_t workspace_bytes, int64_t total_bytes) {
+  static const int64_t override_bytes = [] {
+    const char* v = std::getenv("GEMM_CONVT_CHUNK_BYTES");
+    return v ? std::max<int64_t>(1, std::atoll(v)) : int64_t(0);
+  }();
+  static const bool single_buffer = std::getenv("GEMM_CONVT_SINGLE_BUFFER") != nullptr;
+  int64_t budget = total_bytes <= workspace_bytes || single_buffer ? workspace_bytes : workspace_bytes / 2;
+  if (override_bytes) budget = std::min(budget, override_bytes);
+  return std::max<int64_t>(1, budget);
 }
 
 }  // namespace
@@ -55,21 +83,99 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     return;
   }
 
-  const auto col_dtype = column_dtype(input.scalar_type());
-  const ChunkShape shape = p.chunk_shape(options.workspace_bytes, c10::elementSize(col_dtype));
-  at::Tensor workspace = at::empty(
-      {shape.samples * shape.groups * shape.channels * p.plane_elems()},
-      input.options().dtype(col_dtype));
+  const at::ScalarType dtype = input.scalar_type();
+  const auto col_dtype = column_dtype(dtype, options.float_columns);
+  const int64_t col_esize = c10::elementSize(col_dtype), esize = input.element_size();
+  const ColumnsShape cs(p, options);
+  const int64_t total_bytes =
+      p.batch * p.out_channels() * cs.taps * p.in_h * cs.width * col_esize;
+  // The A operand is made per chunk when the width is folded or the float32
+  // operands are split (operand.cuh); the budget covers it and the columns.
+  const bool split = dtype == at::kFloat && options.split_tf32 && !options.allow_tf32;
+  const bool made = split || cs.fold_w;
+  const int64_t a_k = cs.k_per_group * (split ? 3 : 1);  // contraction per group
+  const int64_t col_rows = p.out_per_group * cs.taps;
+  int64_t budget = chunk_budget_bytes(options.workspace_bytes, total_bytes);
+  if (made) budget = budget * col_rows * col_esize / (col_rows * col_esize + a_k * esize);
+  const ChunkProblem cp = cs.chunk_problem(p, options);
+  const ChunkShape shape = plan_chunks(cp, std::max<int64_t>(1, budget / col_esize));
+  std::vector<Chunk> chunks;
+  for_each_chunk(cp, shape, [&](const Chunk& c) { chunks.push_back(c); });
+
+  // Two chunks in flight, each with its own part of the workspace and its own
+  // stream: the GEMM of one overlaps the col2im of the other. Each stream's
+  // order keeps a buffer's GEMM after the col2im that last read it.
+  static const bool single_buffer = std::getenv("GEMM_CONVT_SINGLE_BUFFER") != nullptr;
+  const int64_t buffers = chunks.size() > 1 && !single_buffer ? 2 : 1;
+  const int64_t buffer_elems = shape.elems(cp);
+  const int64_t a_elems = made ? shape.samples * p.groups * a_k * shape.max_rows * cs.width : 0;
+  at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options().dtype(col_dtype));
+  at::Tensor a_workspace = made ? at::empty({buffers * a_elems}, input.options()) : at::Tensor();
+  // B to pair with a made A: the weight with (ci, j) rows when folded, split when split.
+  at::Tensor b_operand = weight;
+  if (cs.fold_w)  // [g][ci][co][i][j] -> [g][ci][j][co][i]
+    b_operand = weight.view({p.groups, p.in_per_group, p.out_per_group, p.kernel_h, p.kernel_w})
+                    .permute({0, 1, 4, 2, 3})
+                    .contiguous();
+  if (split) {
+    at::Tensor stacked = at::empty({p.groups * a_k * col_rows}, input.options());
+    make_operand_cuda(dtype,
+                      OperandSource{b_operand.data_ptr(), 1, p.groups, cs.k_per_group, 1, 0,
+                                    cs.k_per_group * col_rows, col_rows, 0, 1},
+                      folded_axis<int64_t>(col_rows), SplitOrder::weight, stacked.data_ptr());
+    b_operand = stacked;
+  }
+  const Axis<int64_t> a_axis =
+      cs.fold_w ? width_axis<int64_t>(p, options) : folded_axis<int64_t>(p.in_w);
+  const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
+  std::vector<c10::cuda::CUDAStream> streams;
+  if (buffers > 1) {
+    at::cuda::CUDAEvent start;
+    start.record(origin);
+    for (int64_t b = 0; b < buffers; ++b) {
+      streams.push_back(c10::cuda::getStreamFromPool());
+      start.block(streams.back());
+    }
+  }
 
   AT_DISPATCH_FLOATING_TYPES_AND2(
-      at::kHalf, at::kBFloat16, input.scalar_type(), "gemm_convt_cuda", [&] {
-        using col_t = std::conditional_t<std::is_same<scalar_t, double>::value, double, float>;
+      at::kHalf, at::kBFloat16, dtype, "gemm_convt_cuda", [&] {
+        using col_t = std::conditional_t<std::is_same<scalar_t, double>::value, double,
+                                         std::conditional_t<std::is_same<scalar_t, float>::value,
+                                                            float, scalar_t>>;
         const scalar_t* bias_ptr = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
-        for_each_chunk(shape, p.batch, p.groups, p.out_per_group, [&](const Chunk& c) {
-          columns_gemm_cuda(p, c, x, weight, workspace, options.allow_tf32);
-          col2im_chunk<scalar_t, col_t>(p, options, c, workspace, bias_ptr, out);
-        });
+        for (size_t i = 0; i < chunks.size(); ++i) {
+          const Chunk& c = chunks[i];
+          const int64_t b = int64_t(i) % buffers;
+          c10::optional<c10::cuda::CUDAStreamGuard> on_stream;
+          if (buffers > 1) on_stream.emplace(streams[b]);
+          at::Tensor columns = workspace.narrow(0, b * buffer_elems, buffer_elems);
+          if (c.rows > 0 && made) {
+            const int64_t pixel_stride = x.channel_major ? x.ld : 1;
+            char* a = static_cast<char*>(a_workspace.data_ptr()) + b * a_elems * esize;
+            const char* x0 = x.base + (c.n0 * x.sample_stride + c.row_begin * p.in_w * pixel_stride) * esize;
+            make_operand_cuda(dtype,
+                              OperandSource{x0, c.samples, p.groups, p.in_per_group, c.rows,
+                                            x.sample_stride, p.in_per_group * x.channel_stride,
+                                            x.channel_stride, p.in_w * pixel_stride, pixel_stride},
+                              a_axis, split ? SplitOrder::input : SplitOrder::none, a);
+            columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns,
+                                   split || options.allow_tf32);
+          } else if (c.rows > 0) {
+            columns_gemm_cuda(p, cs, c, x, weight, columns, options.allow_tf32);
+          }
+          if (col_dtype == at::kFloat && dtype != at::kFloat)
+            col2im_chunk<scalar_t, float>(p, options, cs, c, columns, bias_ptr, out);
+          else
+            col2im_chunk<scalar_t, col_t>(p, options, cs, c, columns, bias_ptr, out);
+        }
       });
+
+  for (const auto& s : streams) {  // the caller's stream waits for both
+    at::cuda::CUDAEvent done;
+    done.record(s);
+    done.block(origin);
+  }
 }
 
 }  // namespace gemm_convt

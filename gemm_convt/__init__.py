@@ -9,8 +9,14 @@ __version__ = "0.1.0"
 
 from ._settings import (
     get_allow_tf32,
+    get_float_columns,
+    get_fp32_split,
+    get_width_folding,
     get_workspace_limit,
     set_allow_tf32,
+    set_float_columns,
+    set_fp32_split,
+    set_width_folding,
     set_workspace_limit,
 )
 from . import _fake  # noqa: F401  (fake kernels for torch.compile / torch.export)
@@ -28,7 +34,13 @@ __all__ = [
     "conv_transpose2d",
     "convert",
     "get_allow_tf32",
+    "get_float_columns",
+    "get_fp32_split",
+    "get_width_folding",
     "get_workspace_limit",
     "set_allow_tf32",
+    "set_float_columns",
+    "set_fp32_split",
+    "set_width_folding",
     "set_workspace_limit",
 ]

@@ -1,4 +1,5 @@
-"""Process-wide knobs: TF32 policy and the columns workspace cap.
+"""Process-wide knobs: float32 policy (TF32, split), the columns workspace cap,
+the columns dtype of half inputs and width folding.
 
 The operator reads them in C++ (csrc/settings.cpp) at every call, so its
 schema stays free of them; the setters here validate and forward them.
@@ -8,18 +9,22 @@ import torch
 from ._native import _C
 from .errors import ArgumentTypeError, ArgumentValueError
 
-_DEFAULT_WORKSPACE_BYTES = 256 * 1024 * 1024
+_DEFAULT_WORKSPACE_BYTES = 64 * 1024 * 1024
 
-_allow_tf32 = None  # the override last set (None: follow torch); C++ holds the live value
+_allow_tf32 = None  # the value last set (None: the default policy); C++ holds the live value
 
 
 def set_allow_tf32(allow):
-    """Whether float32 GEMMs on CUDA may use TF32 tensor cores.
+    """Whether float32 GEMMs on CUDA may round their operands to TF32.
 
-    None (the default) follows torch's TF32 policy for the cuDNN convolution this
-    op replaces: ``torch.backends.cudnn.conv.fp32_precision`` where it exists
-    (torch >= 2.9), else ``torch.backends.cudnn.allow_tf32``. True allows TF32; False
-    forces IEEE float32.
+    True: plain TF32 tensor cores (10-bit mantissas, relative error ~3e-4).
+    False or None (the default): float32-accurate results (~1e-6), by three TF32
+    products of split operands on the tensor cores (see set_fp32_split).
+
+    None does not follow torch's cuDNN TF32 flag: cuDNN, although allowed TF32
+    by default, returns float32-accurate results on many problems (KernelBench
+    #75, the small problems of PyTorch's OpInfo tests), and a drop-in must be no
+    less accurate there. Ask for TF32 explicitly to trade accuracy for speed.
     """
     global _allow_tf32
     if allow is not None and not isinstance(allow, bool):
@@ -29,9 +34,56 @@ def set_allow_tf32(allow):
 
 
 def get_allow_tf32():
-    """The TF32 decision the next float32 CUDA call will use (resolved in C++,
-    where the operator reads it)."""
+    """The TF32 decision the next float32 CUDA call will use (True only when
+    set so; resolved in C++, where the operator reads it)."""
     return bool(_C.get_allow_tf32())
+
+
+def set_fp32_split(enabled):
+    """How float32 is computed on CUDA when TF32 is not allowed: True (the
+    default) splits each operand into a TF32 part and a remainder and runs one
+    TF32 GEMM over the three cross products (float32-class accuracy at tensor-
+    core speed); False runs cuBLAS's IEEE float32 (SIMT) GEMM. The backward
+    pass uses the IEEE GEMM either way."""
+    if not isinstance(enabled, bool):
+        raise ArgumentTypeError("set_fp32_split: expected enabled to be a bool, but got %r" % (enabled,))
+    _C.set_fp32_split(enabled)
+
+
+def get_fp32_split():
+    return bool(_C.get_fp32_split())
+
+
+def set_float_columns(enabled):
+    """Whether float16/bfloat16 inputs keep their columns in float32 on CUDA.
+
+    False (the default) stores the columns in the input's dtype: half the
+    columns traffic, one more rounding per column value (the GEMM still
+    accumulates in float32, and so does col2im). True stores them in float32:
+    the output is then rounded once, at twice the traffic.
+    """
+    if not isinstance(enabled, bool):
+        raise ArgumentTypeError("set_float_columns: expected enabled to be a bool, but got %r" % (enabled,))
+    _C.set_float_columns(enabled)
+
+
+def get_float_columns():
+    return bool(_C.get_float_columns())
+
+
+def set_width_folding(mode):
+    """Whether the kernel width is folded into the GEMM's contraction (the input
+    unfolded along w per chunk: kw times fewer column values where stride_w is
+    1). None (the default) and False: plain columns (folding measured slower on
+    the H100: BENCHMARKS.md); True forces it where kw > 1."""
+    if mode is not None and not isinstance(mode, bool):
+        raise ArgumentTypeError("set_width_folding: expected mode to be None or bool, but got %r" % (mode,))
+    _C.set_width_folding(-1 if mode is None else int(mode))
+
+
+def get_width_folding():
+    mode = _C.get_width_folding()
+    return None if mode < 0 else bool(mode)
 
 
 def _cudnn_conv_allows_tf32():
@@ -59,7 +111,7 @@ def cudnn_conv_tf32_flag():
 
 
 def set_workspace_limit(num_bytes=None):
-    """Caps the columns buffer (bytes); None restores the default (256 MiB).
+    """Caps the columns buffer (bytes); None restores the default (64 MiB).
 
     The columns are produced and consumed chunk by chunk within this cap (one
     output channel of one sample is the smallest chunk, even if larger). The

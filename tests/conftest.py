@@ -58,8 +58,9 @@ def dtype(request):
 @pytest.fixture(params=["cpu", pytest.param("cuda", marks=[
     pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")])])
 def device(request):
-    """The grid runs on every device; on CUDA float32 runs in strict IEEE fp32
-    (TF32 off) so the float32 tolerance holds (TF32 is tested in test_cuda.py)."""
+    """The grid runs on every device; on CUDA float32 runs float32-accurate
+    (TF32 off: split-TF32 products, the default) so the float32 tolerance holds
+    (TF32 and the IEEE SIMT GEMM are tested in test_cuda.py)."""
     if request.param == "cuda":
         gemm_convt.set_allow_tf32(False)
     return request.param
@@ -69,13 +70,18 @@ def device(request):
 def _restore_gemm_convt_settings():
     """No test may leak a workspace limit or TF32 policy into another."""
     workspace = gemm_convt.get_workspace_limit()
-    allow_tf32 = _settings._allow_tf32  # None means "follow torch"; the getter resolves it
+    allow_tf32 = _settings._allow_tf32  # None means the default policy; the getter resolves it
+    fp32_split, float_columns = gemm_convt.get_fp32_split(), gemm_convt.get_float_columns()
+    width_folding = gemm_convt.get_width_folding()
     cudnn_tf32 = torch.backends.cudnn.allow_tf32
     try:
         yield
     finally:
         gemm_convt.set_workspace_limit(workspace)
         gemm_convt.set_allow_tf32(allow_tf32)
+        gemm_convt.set_fp32_split(fp32_split)
+        gemm_convt.set_float_columns(float_columns)
+        gemm_convt.set_width_folding(width_folding)
         torch.backends.cudnn.allow_tf32 = cudnn_tf32
 
 

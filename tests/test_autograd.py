@@ -13,7 +13,6 @@ import gemm_convt
 from gemm_convt import models
 
 CL = torch.channels_last
-TORCH_VERSION = tuple(int(v) for v in torch.__version__.split("+")[0].split(".")[:2])
 
 # gradcheck's forward-mode path makes torch script its jvp decompositions,
 # which newer torch announces with a FutureWarning of its own.
@@ -205,19 +204,37 @@ def test_forward_ad_matches_torch(helpers):
     helpers.assert_close_to_reference(tangents[0], tangents[1], torch.float64)
 
 
-@pytest.mark.skipif(not hasattr(torch, "func"), reason="torch.func needs torch >= 2.0")
-@pytest.mark.skipif(TORCH_VERSION < (2, 1), reason="the functorch check is compiled for torch >= 2.1")
-@pytest.mark.parametrize("transform", ["grad", "jvp", "vjp"])
+def _functorch():
+    """torch.func (torch >= 2.0), else the functorch that ships with torch 1.13."""
+    if hasattr(torch, "func"):
+        return torch.func
+    return pytest.importorskip("functorch")
+
+
+@ignore_torch_future_warnings
+@pytest.mark.parametrize("transform", ["grad", "jvp", "vjp", "jacrev-jacrev"])
 def test_torch_func_transforms_raise_our_error(transform, helpers):
+    """Refused with our message, never a wrong answer (torch 1.13's functorch
+    would give a wrong nested jacrev)."""
+    func = _functorch()
     x, w, b = helpers.make_inputs(451, dtype=torch.float64)
-    fn = lambda w: gemm_convt.conv_transpose2d(x, w, b).sum()  # noqa: E731
+    fn = lambda w: gemm_convt.conv_transpose2d(x, w, b).pow(2).sum()  # noqa: E731
     with pytest.raises(RuntimeError, match=r"gemm_convt.conv_transpose2d: torch.func transforms .* not supported"):
         if transform == "grad":
-            torch.func.grad(fn)(w)
+            func.grad(fn)(w)
         elif transform == "jvp":
-            torch.func.jvp(fn, (w,), (torch.ones_like(w),))
+            func.jvp(fn, (w,), (torch.ones_like(w),))
+        elif transform == "vjp":
+            func.vjp(fn, w)
         else:
-            torch.func.vjp(fn, w)
+            func.jacrev(func.jacrev(fn))(w)
+    # torch.autograd gives that second derivative (checked against torch's own).
+    ws = w.detach().clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(fn(ws), ws, create_graph=True)
+    row = torch.autograd.grad(g.flatten()[3], ws)[0]
+    wr = w.detach().clone().requires_grad_(True)
+    (gr,) = torch.autograd.grad(F.conv_transpose2d(x, wr, b).pow(2).sum(), wr, create_graph=True)
+    helpers.assert_close_to_reference(row, torch.autograd.grad(gr.flatten()[3], wr)[0], torch.float64)
 
 
 # --- layouts, chunking, empty batch, determinism ---------------------------------

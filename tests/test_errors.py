@@ -216,7 +216,7 @@ def test_set_workspace_limit_valid():
     gemm_convt.set_workspace_limit(1)
     assert gemm_convt.get_workspace_limit() == 1
     gemm_convt.set_workspace_limit(None)
-    assert gemm_convt.get_workspace_limit() == 256 * 1024 * 1024
+    assert gemm_convt.get_workspace_limit() == 64 * 1024 * 1024
 
 
 @pytest.mark.parametrize("value", ["yes", 1, 0, 1.0], ids=["str", "int-1", "int-0", "float"])
@@ -234,7 +234,7 @@ def test_set_allow_tf32_valid():
     assert gemm_convt.get_allow_tf32() is True
     gemm_convt.set_allow_tf32(False)
     assert gemm_convt.get_allow_tf32() is False
-    gemm_convt.set_allow_tf32(None)  # follow torch.backends.cudnn.allow_tf32 (restored by the fixture)
+    gemm_convt.set_allow_tf32(None)  # float32-accurate whatever cudnn allows (restored by the fixture)
     for flag in (True, False):
         torch.backends.cudnn.allow_tf32 = flag
-        assert gemm_convt.get_allow_tf32() is flag
+        assert gemm_convt.get_allow_tf32() is False

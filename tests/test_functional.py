@@ -286,9 +286,10 @@ def test_asymmetric_argument_forms(forms, canonical, helpers):
 CHUNK_N, CHUNK_GROUPS, CHUNK_COUT, CHUNK_K, CHUNK_SIZE = 3, 2, 3, (3, 2), (4, 5)
 
 
-def _column_bytes(dtype, unit):
+def _column_bytes(dtype, unit, device="cpu"):
     """Bytes of the columns for one output channel / group / sample / batch."""
-    elem = 8 if dtype == torch.float64 else 4  # half types use float32 columns
+    # half types: float32 columns on the CPU, their own dtype on CUDA (the default)
+    elem = dtype.itemsize if device == "cuda" else (8 if dtype == torch.float64 else 4)
     plane = CHUNK_K[0] * CHUNK_K[1] * CHUNK_SIZE[0] * CHUNK_SIZE[1] * elem
     return {"channel": plane, "group": CHUNK_COUT * plane, "sample": CHUNK_GROUPS * CHUNK_COUT * plane,
             "batch": CHUNK_N * CHUNK_GROUPS * CHUNK_COUT * plane}[unit]
@@ -325,6 +326,60 @@ def test_workspace_chunking(limit, geometry, channels_last, dtype, device, helpe
     helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
     assert out.is_contiguous(memory_format=CL) == channels_last
     # The same limit gives the same bits again (workspace reuse is not order-dependent).
+    assert torch.equal(out, gemm_convt.conv_transpose2d(x, w, b, **geometry))
+
+
+# One sample over budget: bands of output rows, each with the input rows its
+# outputs need (rows feeding two bands are computed for both).
+BAND_GEOMETRIES = [
+    pytest.param(dict(kernel=3), dict(padding=1), id="k3-p1"),
+    pytest.param(dict(kernel=4), dict(stride=2, padding=1, output_padding=1), id="k4-s2"),
+    pytest.param(dict(kernel=(2, 3)), dict(stride=(3, 2), dilation=2), id="k2-s3-d2-gaps"),
+    pytest.param(dict(kernel=(5, 3)), dict(stride=(1, 2), padding=(5, 1), dilation=(2, 1)), id="pad-over-reach"),
+    pytest.param(dict(kernel=(3, 1)), dict(stride=(2, 1), padding=(0, 0), dilation=(3, 1), output_padding=(2, 0)),
+                 id="d3-s2-op2"),
+    pytest.param(dict(kernel=1), dict(stride=3), id="k1-s3"),
+]
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 5], ids=lambda r: "%d-rows" % r)
+@pytest.mark.parametrize("shape, geometry", BAND_GEOMETRIES)
+def test_band_chunking(rows, shape, geometry, device, helpers):
+    """Workspace caps of a few input rows of all channels of one sample."""
+    dtype = torch.float64
+    x, w, b = helpers.make_inputs(62, n=2, cin=3, cout=4, size=(11, 7), dtype=dtype, device=device, **shape)
+    kh, kw = w.shape[2:]
+    gemm_convt.set_workspace_limit(rows * 4 * kh * kw * 7 * 8)  # rows x (Cout*kh*kw*W) float64 columns
+    out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
+
+
+# Width folding (kernel width in the GEMM's contraction) against plain columns,
+# forced either way, on geometries where the cost model would pick each.
+FOLD_GEOMETRIES = [
+    pytest.param(dict(kernel=(3, 5)), dict(padding=(1, 2)), id="k3x5-s1"),
+    pytest.param(dict(kernel=(2, 3), groups=2), dict(stride=(2, 3), padding=(0, 1), output_padding=(1, 2),
+                                                     dilation=(1, 2), groups=2), id="g2-s3-d2"),
+    pytest.param(dict(kernel=(3, 4)), dict(stride=(1, 2), padding=(2, 3), dilation=(1, 3)), id="pad-d3"),
+    pytest.param(dict(kernel=(1, 3), size=(5, 1)), dict(padding=(0, 1)), id="w1"),
+]
+
+
+@pytest.mark.parametrize("fold", [True, False], ids=["folded", "plain"])
+@pytest.mark.parametrize("limit", [None, 700], ids=["whole", "banded"])
+@pytest.mark.parametrize("channels_last", [False, True], ids=["nchw", "cl"])
+@pytest.mark.parametrize("shape, geometry", FOLD_GEOMETRIES)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16], ids=["float64", "float32",
+                                                                                        "float16"])
+def test_width_folding(fold, limit, channels_last, shape, geometry, dtype, device, helpers):
+    x, w, b = helpers.make_inputs(63, n=2, cin=4, cout=3, dtype=dtype, device=device,
+                                  **dict(dict(size=(6, 7)), **shape))
+    if channels_last:
+        x = x.to(memory_format=CL)
+    gemm_convt.set_width_folding(fold)
+    gemm_convt.set_workspace_limit(limit)
+    out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
     assert torch.equal(out, gemm_convt.conv_transpose2d(x, w, b, **geometry))
 
 

@@ -8,23 +8,22 @@ conv_flags = getattr(torch.backends.cudnn, "conv", None)
 HAS_PRECISION_API = getattr(conv_flags, "fp32_precision", None) is not None
 
 
-def test_follows_legacy_cudnn_flag():
+@pytest.mark.parametrize("cudnn_tf32", [True, False])
+def test_default_is_fp32_accurate_whatever_cudnn_allows(cudnn_tf32):
+    """None: float32-accurate results; plain TF32 only when asked for."""
     gemm_convt.set_allow_tf32(None)
-    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = cudnn_tf32
     assert gemm_convt.get_allow_tf32() is False
-    torch.backends.cudnn.allow_tf32 = True
-    assert gemm_convt.get_allow_tf32() is True
 
 
 @pytest.mark.skipif(not HAS_PRECISION_API, reason="torch.backends.cudnn.conv.fp32_precision needs torch >= 2.9")
-def test_follows_per_operator_precision_api():
+def test_default_ignores_per_operator_precision_api():
     saved = conv_flags.fp32_precision
     try:
         gemm_convt.set_allow_tf32(None)
-        conv_flags.fp32_precision = "ieee"  # reading cudnn.allow_tf32 now raises in torch
-        assert gemm_convt.get_allow_tf32() is False
-        conv_flags.fp32_precision = "tf32"
-        assert gemm_convt.get_allow_tf32() is True
+        for value in ("ieee", "tf32"):
+            conv_flags.fp32_precision = value
+            assert gemm_convt.get_allow_tf32() is False
     finally:
         conv_flags.fp32_precision = saved
 
@@ -35,14 +34,23 @@ def test_explicit_override_wins(override):
     gemm_convt.set_allow_tf32(override)
     assert gemm_convt.get_allow_tf32() is override
     gemm_convt.set_allow_tf32(None)
-    assert gemm_convt.get_allow_tf32() is (not override)
+    assert gemm_convt.get_allow_tf32() is False
+
+
+def test_fp32_split_round_trip():
+    assert gemm_convt.get_fp32_split() is True
+    gemm_convt.set_fp32_split(False)
+    assert gemm_convt.get_fp32_split() is False
+    gemm_convt.set_fp32_split(True)
+    with pytest.raises(TypeError, match="set_fp32_split: expected enabled to be a bool"):
+        gemm_convt.set_fp32_split(1)
 
 
 def test_workspace_limit_round_trip():
     gemm_convt.set_workspace_limit(12345)
     assert gemm_convt.get_workspace_limit() == 12345
     gemm_convt.set_workspace_limit(None)
-    assert gemm_convt.get_workspace_limit() == 256 * 1024 * 1024
+    assert gemm_convt.get_workspace_limit() == 64 * 1024 * 1024
 
 
 # --- the operator reads the settings in C++: both sides must agree -----------
@@ -53,23 +61,22 @@ from gemm_convt._native import _C  # noqa: E402
 
 def _assert_cpp_agrees_with_python():
     assert _C.torch_conv_allows_tf32() is _settings._cudnn_conv_allows_tf32()
-    override = _settings._allow_tf32
-    expected = _settings._cudnn_conv_allows_tf32() if override is None else override
+    expected = _settings._allow_tf32 is True  # plain TF32 only when set so
     assert _C.get_allow_tf32() is expected
     assert gemm_convt.get_allow_tf32() is expected
 
 
-@pytest.mark.parametrize("override", [None, True, False], ids=["follow", "true", "false"])
+@pytest.mark.parametrize("override", [None, True, False], ids=["default", "true", "false"])
 @pytest.mark.parametrize("torch_flag", [True, False], ids=["torch-tf32", "torch-ieee"])
 def test_cpp_and_python_agree_legacy_flag(override, torch_flag):
     torch.backends.cudnn.allow_tf32 = torch_flag
     gemm_convt.set_allow_tf32(override)
     _assert_cpp_agrees_with_python()
-    assert gemm_convt.get_allow_tf32() is (torch_flag if override is None else override)
+    assert gemm_convt.get_allow_tf32() is (override is True)
 
 
 @pytest.mark.skipif(not HAS_PRECISION_API, reason="torch.backends.cudnn.conv.fp32_precision needs torch >= 2.9")
-@pytest.mark.parametrize("override", [None, True, False], ids=["follow", "true", "false"])
+@pytest.mark.parametrize("override", [None, True, False], ids=["default", "true", "false"])
 def test_cpp_and_python_agree_per_operator_api(override):
     saved_conv, saved_cudnn = conv_flags.fp32_precision, torch.backends.cudnn.fp32_precision
     try:
@@ -90,10 +97,19 @@ def test_cpp_workspace_limit_is_the_python_one():
     gemm_convt.set_workspace_limit(4321)
     assert _C.get_workspace_limit() == 4321 == gemm_convt.get_workspace_limit()
     gemm_convt.set_workspace_limit(None)
-    assert _C.get_workspace_limit() == 256 * 1024 * 1024
+    assert _C.get_workspace_limit() == 64 * 1024 * 1024
 
 
 def test_operator_schema_has_no_settings():
     schema = str(torch.ops.gemm_convt.conv_transpose2d.default._schema)
     assert "workspace" not in schema and "tf32" not in schema
     assert schema.startswith("gemm_convt::conv_transpose2d(Tensor input, Tensor weight, Tensor? bias")
+
+
+def test_cpp_holds_the_other_knobs():
+    gemm_convt.set_fp32_split(False)
+    gemm_convt.set_float_columns(True)
+    gemm_convt.set_width_folding(True)
+    assert (_C.get_fp32_split(), _C.get_float_columns(), _C.get_width_folding()) == (False, True, 1)
+    gemm_convt.set_width_folding(None)
+    assert _C.get_width_folding() == -1 and gemm_convt.get_width_folding() is None

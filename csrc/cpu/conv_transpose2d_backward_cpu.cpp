@@ -49,10 +49,10 @@ void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tens
                                    at::Tensor& grad_input, at::Tensor& grad_weight) {
   const Problem p(input, weight, options);
   const auto dtype = input.scalar_type();
-  const auto col_dtype = column_dtype(dtype);
+  const auto col_dtype = column_dtype(dtype, /*float_columns=*/true);
   const int64_t taps = p.kernel_taps(), pixels = p.in_pixels();
   const ChunkShape shape =
-      p.chunk_shape(backward_workspace_bytes(options), c10::elementSize(col_dtype));
+      p.unbanded_chunk_shape(backward_workspace_bytes(options), c10::elementSize(col_dtype));
   at::Tensor workspace = at::empty(
       {shape.samples * shape.groups * shape.channels * p.plane_elems()},
       input.options().dtype(col_dtype));
@@ -72,7 +72,7 @@ void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tens
   AT_DISPATCH_FLOATING_TYPES_AND2(
       at::kHalf, at::kBFloat16, dtype, "gemm_convt_backward_cpu", [&] {
         using col_t = std::conditional_t<std::is_same<scalar_t, double>::value, double, float>;
-        for_each_chunk(shape, p.batch, p.groups, p.out_per_group, [&](const Chunk& c) {
+        for_each_chunk(p.unbanded_chunk_problem(), shape, [&](const Chunk& c) {
           const int64_t rows = c.channels * taps;
           at::Tensor columns =
               workspace.narrow(0, 0, c.samples * c.groups * rows * pixels)

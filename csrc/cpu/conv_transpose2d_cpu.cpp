@@ -6,27 +6,53 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "../conv_transpose2d.h"
 
 namespace gemm_convt {
 namespace {
 
-// columns[n][g][c*kh*kw + tap][h*w] = weight[g]ᵀ[rows of channels c0..] · input[n][g]
-void columns_gemm_cpu(const Problem& p, const Chunk& c, const at::Tensor& input,
-                      const at::Tensor& weight, at::Tensor& columns) {
-  const int64_t taps = p.kernel_taps();
+// The input rows of a chunk unfolded along w (width folding): row (ci, j) of
+// the result holds input[ci][h][tap_source(ow, j)], 0 where the tap reads
+// nothing, for the chunk's rows h and every output column ow.
+at::Tensor unfold_width_cpu(const at::Tensor& x /* (k, rows, in_w) */, const Axis<int64_t>& w) {
+  std::vector<int64_t> source(w.kernel * w.out_size);
+  for (int64_t j = 0; j < w.kernel; ++j)
+    for (int64_t o = 0; o < w.out_size; ++o) {
+      const int64_t q = tap_source(w, o, j);
+      source[j * w.out_size + o] = q < 0 ? w.in_size : q;  // the zero column appended below
+    }
+  const at::Tensor index = at::tensor(source, x.options().dtype(at::kLong));
+  const at::Tensor padded = at::constant_pad_nd(x, {0, 1});
+  return padded.index_select(2, index)
+      .view({x.size(0), x.size(1), w.kernel, w.out_size})
+      .permute({0, 2, 1, 3})
+      .reshape({x.size(0) * w.kernel, x.size(1) * w.out_size});
+}
+
+// columns[n][g][c*taps + tap][row*width + w] = B[g]ᵀ[rows of channels c0..] ·
+// A[n][g], with A the chunk's input rows (unfolded along w when folded) and B
+// the weight (its rows ordered (ci, j) when folded).
+void columns_gemm_cpu(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
+                      const Chunk& c, const at::Tensor& input, const at::Tensor& weight,
+                      at::Tensor& columns) {
   const auto col_dtype = columns.scalar_type();
+  at::Tensor b = weight;
+  if (cs.fold_w)  // [Cin][co][i][j] -> [Cin][j][co][i]
+    b = weight.permute({0, 3, 1, 2});
+  b = b.reshape({p.in_channels * (cs.fold_w ? p.kernel_w : 1), p.out_per_group * cs.taps});
   for (int64_t g = 0; g < c.groups; ++g) {
     const int64_t grp = c.g0 + g;
-    const at::Tensor w_rows = weight.narrow(0, grp * p.in_per_group, p.in_per_group)
-                                  .reshape({p.in_per_group, p.out_per_group * taps})
-                                  .narrow(1, c.c0 * taps, c.channels * taps)
+    const at::Tensor w_rows = b.narrow(0, grp * cs.k_per_group, cs.k_per_group)
+                                  .narrow(1, c.c0 * cs.taps, c.channels * cs.taps)
                                   .to(col_dtype);
     for (int64_t n = 0; n < c.samples; ++n) {
-      const at::Tensor x = input.select(0, c.n0 + n)
-                               .narrow(0, grp * p.in_per_group, p.in_per_group)
-                               .reshape({p.in_per_group, p.in_pixels()})
+      const at::Tensor rows = input.select(0, c.n0 + n)
+                                  .narrow(0, grp * p.in_per_group, p.in_per_group)
+                                  .narrow(1, c.row_begin, c.rows);
+      const at::Tensor x = (cs.fold_w ? unfold_width_cpu(rows, width_axis<int64_t>(p, o))
+                                      : rows.reshape({p.in_per_group, c.rows * p.in_w}))
                                .to(col_dtype);
       at::Tensor dst = columns.select(0, n).select(0, g);
       at::mm_out(dst, w_rows.t(), x);
@@ -35,22 +61,17 @@ void columns_gemm_cpu(const Problem& p, const Chunk& c, const at::Tensor& input,
 }
 
 template <typename scalar_t, typename col_t>
-void col2im_cpu(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& c,
-                const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
+void col2im_cpu(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
+                const Chunk& c, const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/false>;
-  const Col2imChunk<int64_t> chunk = make_col2im_chunk<int64_t>(p, o, c, out);
+  const Col2imChunk<int64_t> chunk = make_col2im_chunk<int64_t>(p, o, cs, c, out, /*target_items=*/1);
   const col_t* cols = columns.data_ptr<col_t>();
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
-  // Parallel over output rows; within a row only ow changes.
-  const int64_t rows = chunk.batch * chunk.groups * chunk.channels * chunk.geo.out_h;
-  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (16 * chunk.geo.out_w));
-  at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t row = begin; row < end; ++row) {
-      const ChunkRow<int64_t> r = chunk_row(chunk, row);
-      for (int64_t ow = 0; ow < chunk.geo.out_w; ++ow)
-        col2im_pixel<acc_t>(chunk, cols, chunk_bias, dst, r.n, r.grp, r.c, r.oh, ow);
-    }
+  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * chunk.cells_per_item));
+  at::parallel_for(0, chunk.items(), grain, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item)
+      col2im_column<acc_t>(chunk, cols, chunk_bias, dst, col2im_item(chunk, item));
   });
 }
 
@@ -60,12 +81,13 @@ void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
                           const c10::optional<at::Tensor>& bias, at::Tensor& out,
                           const ConvTranspose2dOptions& options) {
   const Problem p(input, weight, options);
-  const auto col_dtype = column_dtype(input.scalar_type());
-  const ChunkShape shape =
-      p.chunk_shape(options.workspace_bytes, c10::elementSize(col_dtype));
-  at::Tensor workspace = at::empty(
-      {shape.samples * shape.groups * shape.channels * p.plane_elems()},
-      input.options().dtype(col_dtype));
+  // Float columns for half inputs on the CPU: at::mm runs in float there anyway.
+  const auto col_dtype = column_dtype(input.scalar_type(), /*float_columns=*/true);
+  const ColumnsShape cs(p, options);
+  const ChunkProblem cp = cs.chunk_problem(p, options);
+  const ChunkShape shape = plan_chunks(cp, options.workspace_bytes / c10::elementSize(col_dtype));
+  at::Tensor workspace = at::empty({shape.elems(cp)},
+                                   input.options().dtype(col_dtype));
   const at::Tensor bias_c =
       (bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor();
 
@@ -73,12 +95,12 @@ void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
       at::kHalf, at::kBFloat16, input.scalar_type(), "gemm_convt_cpu", [&] {
         using col_t = std::conditional_t<std::is_same<scalar_t, double>::value, double, float>;
         const scalar_t* bias_ptr = bias_c.defined() ? bias_c.data_ptr<scalar_t>() : nullptr;
-        for_each_chunk(shape, p.batch, p.groups, p.out_per_group, [&](const Chunk& c) {
+        for_each_chunk(cp, shape, [&](const Chunk& c) {
           at::Tensor columns =
-              workspace.narrow(0, 0, c.samples * c.groups * c.channels * p.plane_elems())
-                  .view({c.samples, c.groups, c.channels * p.kernel_taps(), p.in_pixels()});
-          columns_gemm_cpu(p, c, input, weight, columns);
-          col2im_cpu<scalar_t, col_t>(p, options, c, columns, bias_ptr, out);
+              workspace.narrow(0, 0, c.samples * c.groups * c.channels * cs.taps * c.rows * cs.width)
+                  .view({c.samples, c.groups, c.channels * cs.taps, c.rows * cs.width});
+          if (c.rows > 0) columns_gemm_cpu(p, options, cs, c, input, weight, columns);
+          col2im_cpu<scalar_t, col_t>(p, options, cs, c, columns, bias_ptr, out);
         });
       });
 }

@@ -50,9 +50,9 @@ def row_line(r):
 
 
 def legend():
-    return ("floor: max(tensor bytes / copy bandwidth, flops / GEMM rate at the path's precision); decomp: the same "
-            "with the columns buffer\nwritten and read once (training: 5 passes); x: median / floor. extra MiB: peak "
-            "device memory beyond inputs and results.")
+    return ("floor: max(tensor bytes / copy bandwidth, flops / GEMM rate at the path's precision; split fp32 = 3 TF32\n"
+            "products); decomp: the same with the columns buffer written and read once (training: 5 passes);\n"
+            "x: median / floor. extra MiB: peak device memory beyond inputs and results.")
 
 
 def write_json(path_or_file, meta, ceilings, problems, rows):

@@ -31,9 +31,10 @@ def relative_error(outs, refs, combined=False):
 def floors(info, ceilings, precision):
     """(problem floor ms, decomposition floor ms): max(bytes ÷ copy bandwidth,
     flops ÷ GEMM rate at the path's precision); None without ceilings."""
-    if not ceilings or precision not in ceilings["gemm_rates"] or info.get("flops") is None:
+    base, products = ("tf32", 3) if precision == "tf32x3" else (precision, 1)  # split: 3 TF32 products
+    if not ceilings or base not in ceilings["gemm_rates"] or info.get("flops") is None:
         return None, None
-    bandwidth, rate = ceilings["copy_bandwidth"], ceilings["gemm_rates"][precision]
+    bandwidth, rate = ceilings["copy_bandwidth"], ceilings["gemm_rates"][base] / products
     compute = info["flops"] / rate
     return (1e3 * max(info["problem_bytes"] / bandwidth, compute),
             1e3 * max(info["decomposition_bytes"] / bandwidth, compute))

@@ -1,45 +1,101 @@
 #pragma once
 
 // How the columns workspace is cut into chunks (host code, CPU and CUDA).
-// The columns of a whole batch never exist at once: a chunk is as many whole
-// samples as fit the budget, else as many groups of one sample, else as many
-// output channels of one group (at least one channel, even over budget).
+// The columns of a whole batch never exist at once. A chunk is as many whole
+// samples as fit the budget; else one sample cut into bands of output rows
+// (each band's GEMM covers the input rows its outputs need, so the few rows
+// shared by two bands are computed twice and every output is still gathered
+// exactly once); where even one output row of all channels is over budget, a
+// band also holds fewer groups, then fewer channels (at least one channel and
+// one output row, even over budget).
 
 #include <algorithm>
 #include <cstdint>
 
 namespace gemm_convt {
 
+// What the planner needs of the problem (one sample, the h axis).
+struct ChunkProblem {
+  int64_t batch, groups, channels_per_group;
+  int64_t taps, in_h, in_w, out_h;
+  int64_t stride_h, pad_h, reach_h;  // reach_h = dilation_h * (kernel_h - 1)
+};
+
 struct ChunkShape {
   int64_t samples, groups, channels;
+  int64_t band;      // output rows per chunk (out_h: no banding)
+  int64_t max_rows;  // input rows any chunk holds
+  // Columns elements of the largest chunk: the workspace it needs.
+  int64_t elems(const ChunkProblem& p) const {
+    return samples * groups * channels * p.taps * max_rows * p.in_w;
+  }
 };
 
 struct Chunk {
   int64_t n0, samples, g0, groups, c0, channels;
+  int64_t out_row_begin, out_row_end;  // output rows this chunk owns
+  int64_t row_begin, rows;             // input rows its columns hold
 };
 
-inline ChunkShape plan_chunks(int64_t batch, int64_t groups, int64_t channels_per_group,
-                              int64_t plane_elems, int64_t budget_elems) {
-  budget_elems = std::max<int64_t>(budget_elems, 1);
-  const int64_t group_elems = channels_per_group * plane_elems;
-  const int64_t sample_elems = groups * group_elems;
-  if (sample_elems <= budget_elems)
-    return {std::min(batch, budget_elems / sample_elems), groups, channels_per_group};
-  if (group_elems <= budget_elems)
-    return {1, budget_elems / group_elems, channels_per_group};
-  return {1, 1, std::max<int64_t>(1, budget_elems / plane_elems)};
+inline int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+// Input rows whose column values land in output rows [begin, end).
+inline void input_rows_of(const ChunkProblem& p, int64_t begin, int64_t end,
+                          int64_t* row_begin, int64_t* rows) {
+  const int64_t lo = std::max<int64_t>(0, -floor_div(-(begin + p.pad_h - p.reach_h), p.stride_h));
+  const int64_t hi = std::min(p.in_h, floor_div(end - 1 + p.pad_h, p.stride_h) + 1);
+  *row_begin = lo;
+  *rows = std::max<int64_t>(0, hi - lo);
 }
 
-// Calls fn(Chunk) for every chunk covering batch x groups x channels_per_group.
+// At most this many input rows feed a band of `band` output rows.
+inline int64_t rows_for_band(const ChunkProblem& p, int64_t band) {
+  return std::min(p.in_h, (band - 1 + p.reach_h) / p.stride_h + 1);
+}
+
+// bands = false: whole rows only (chunks of samples, groups, channels), for
+// steps that are not band-aware (the backward pass).
+inline ChunkShape plan_chunks(const ChunkProblem& p, int64_t budget_elems, bool bands = true) {
+  budget_elems = std::max<int64_t>(budget_elems, 1);
+  const int64_t row_elems = p.taps * p.in_w;  // one input row of one channel
+  const int64_t sample_elems = p.groups * p.channels_per_group * row_elems * p.in_h;
+  if (sample_elems <= budget_elems) {
+    const int64_t samples = std::min(p.batch, budget_elems / sample_elems);
+    return {samples, p.groups, p.channels_per_group, p.out_h, p.in_h};
+  }
+  // One output row needs at most min_rows input rows; fit that, then widen the band.
+  const int64_t min_rows = bands ? rows_for_band(p, 1) : p.in_h;
+  int64_t groups = p.groups, channels = p.channels_per_group;
+  if (groups * channels * row_elems * min_rows > budget_elems) {
+    const int64_t group_min = channels * row_elems * min_rows;
+    if (group_min <= budget_elems) {
+      groups = budget_elems / group_min;
+    } else {
+      groups = 1;
+      channels = std::max<int64_t>(1, budget_elems / (row_elems * min_rows));
+    }
+  }
+  const int64_t row_budget = std::max<int64_t>(1, budget_elems / (groups * channels * row_elems));
+  int64_t band = p.out_h;
+  if (bands && row_budget < p.in_h)  // rows_for_band(band) <= row_budget
+    band = std::min(p.out_h, std::max<int64_t>(1, (row_budget - 1) * p.stride_h - p.reach_h + 1));
+  return {1, groups, channels, band, rows_for_band(p, band)};
+}
+
+// Calls fn(Chunk) for every chunk covering batch x groups x channels x output rows.
 template <typename Fn>
-void for_each_chunk(const ChunkShape& shape, int64_t batch, int64_t groups,
-                    int64_t channels_per_group, Fn&& fn) {
-  for (int64_t n0 = 0; n0 < batch; n0 += shape.samples)
-    for (int64_t g0 = 0; g0 < groups; g0 += shape.groups)
-      for (int64_t c0 = 0; c0 < channels_per_group; c0 += shape.channels)
-        fn(Chunk{n0, std::min(shape.samples, batch - n0), g0,
-                 std::min(shape.groups, groups - g0), c0,
-                 std::min(shape.channels, channels_per_group - c0)});
+void for_each_chunk(const ChunkProblem& p, const ChunkShape& shape, Fn&& fn) {
+  for (int64_t n0 = 0; n0 < p.batch; n0 += shape.samples)
+    for (int64_t g0 = 0; g0 < p.groups; g0 += shape.groups)
+      for (int64_t c0 = 0; c0 < p.channels_per_group; c0 += shape.channels)
+        for (int64_t r0 = 0; r0 < p.out_h; r0 += shape.band) {
+          Chunk c{n0, std::min(shape.samples, p.batch - n0),
+                  g0, std::min(shape.groups, p.groups - g0),
+                  c0, std::min(shape.channels, p.channels_per_group - c0),
+                  r0, std::min(p.out_h, r0 + shape.band), 0, 0};
+          input_rows_of(p, c.out_row_begin, c.out_row_end, &c.row_begin, &c.rows);
+          fn(c);
+        }
 }
 
 }  // namespace gemm_convt

@@ -1,71 +1,130 @@
 #pragma once
 
-// The per-element col2im step, shared by the CPU loop and the CUDA kernel.
+// The col2im step, shared by the CPU loop and the CUDA kernel.
 
 #include "gemm_convt/geometry.h"
 
 namespace gemm_convt {
 
+// Output rows one col2im work item computes (compile-time: they live in
+// registers). The rows are kTileRows consecutive rows of one stride phase, so
+// they share their kernel taps and read consecutive input rows.
+constexpr int kTileRows = 4;
+
 // One chunk of work: the columns of `batch` samples x `groups` groups x
-// `channels` output channels per group, laid out as
-//   columns[batch][groups][channels][kernel_h*kernel_w][in_h*in_w].
+// `channels` output channels per group for the input rows
+// [row_begin, row_begin + rows), laid out as
+//   columns[batch][groups][channels][kernel_h][kernel_w][rows][in_w].
+// It owns the output rows [out_row_begin, out_row_end), all of whose column
+// values lie in those input rows (the band planner guarantees it).
 // `out` and `bias` are already offset to the chunk's first sample and channel,
 // so in-chunk offsets stay small enough for 32-bit indexing in most problems.
 template <typename index_t>
 struct Col2imChunk {
-  SpatialGeometry<index_t> geo;
+  Axis<index_t> h, w;
   index_t batch, groups, channels;
   index_t channels_per_group;  // output-channel distance between two groups
+  index_t row_begin, rows;     // input rows held by the columns
+  index_t out_row_begin, out_row_end;
+  index_t cell_begin, cells;   // t_h / stride_h over the owned rows, rounded out
+  index_t cells_per_item;      // a multiple of kTileRows: how far one work item walks
   index_t out_stride_n, out_stride_c, out_stride_h, out_stride_w;
 
-  GEMM_CONVT_HD index_t numel() const {
-    return batch * groups * channels * geo.out_h * geo.out_w;
+  // Work items: cells_per_item cells of one output column of one h phase of
+  // one channel of one sample.
+  GEMM_CONVT_HD index_t segments() const { return (cells + cells_per_item - 1) / cells_per_item; }
+  GEMM_CONVT_HD index_t items() const {
+    return batch * groups * channels * h.stride * segments() * w.out_size;
   }
 };
 
-// Computes output pixel (oh, ow) of channel c of group grp of sample n of the
-// chunk from its columns, adds the bias, and writes it once.
-template <typename acc_t, typename index_t, typename col_t, typename out_t>
-GEMM_CONVT_HD void col2im_pixel(const Col2imChunk<index_t>& chunk, const col_t* columns,
-                                const out_t* bias, out_t* out, index_t n, index_t grp,
-                                index_t c, index_t oh, index_t ow) {
-  const SpatialGeometry<index_t>& g = chunk.geo;
-  const index_t plane = (n * chunk.groups + grp) * chunk.channels + c;
-  const index_t plane_size = g.kernel_h * g.kernel_w * g.in_h * g.in_w;
-  const index_t out_c = grp * chunk.channels_per_group + c;
-
-  acc_t sum = bias ? static_cast<acc_t>(bias[out_c]) : acc_t(0);
-  sum += gather_pixel<acc_t>(columns + plane * plane_size, oh, ow, g);
-  out[n * chunk.out_stride_n + out_c * chunk.out_stride_c + oh * chunk.out_stride_h +
-      ow * chunk.out_stride_w] = static_cast<out_t>(sum);
-}
-
-// (sample, group, channel, oh) of output row `row` of the chunk, rows ordered
-// (n, group, channel, oh): the CPU loops over rows, the GPU over elements.
+// Work item `item`, decomposed with output column fastest (coalesced loads and
+// stores along a row), then the segment of cells, h phase, channel, group and
+// sample.
 template <typename index_t>
-struct ChunkRow {
-  index_t n, grp, c, oh;
+struct Col2imItem {
+  index_t n, grp, c, phase, segment, ow;
 };
 
 template <typename index_t>
-GEMM_CONVT_HD ChunkRow<index_t> chunk_row(const Col2imChunk<index_t>& chunk, index_t row) {
-  ChunkRow<index_t> r;
-  r.oh = row % chunk.geo.out_h;
-  row /= chunk.geo.out_h;
-  r.c = row % chunk.channels;
-  row /= chunk.channels;
-  r.grp = row % chunk.groups;
-  r.n = row / chunk.groups;
-  return r;
+GEMM_CONVT_HD Col2imItem<index_t> col2im_item(const Col2imChunk<index_t>& k, index_t item) {
+  Col2imItem<index_t> it;
+  it.ow = item % k.w.out_size;
+  item /= k.w.out_size;
+  const index_t segments = k.segments();
+  it.segment = item % segments;
+  item /= segments;
+  it.phase = item % k.h.stride;
+  item /= k.h.stride;
+  it.c = item % k.channels;
+  item /= k.channels;
+  it.grp = item % k.groups;
+  it.n = item / k.groups;
+  return it;
 }
 
-// Output element `linear` of the chunk, in (n, group, channel, oh, ow) order.
+// Computes kTileRows output pixels (rows oh0 + r*stride_h, column ow) of one
+// channel from its columns, adds the bias and writes each pixel of the chunk's
+// rows once. hh is the first tap hitting row oh0 (rows one stride apart share
+// their taps, row r reading input row q + r); hw that of column ow. Every tap
+// visited is a hit: the loops step from hit to hit with no division.
 template <typename acc_t, typename index_t, typename col_t, typename out_t>
-GEMM_CONVT_HD void col2im_element(const Col2imChunk<index_t>& chunk, const col_t* columns,
-                                  const out_t* bias, out_t* out, index_t linear) {
-  const ChunkRow<index_t> r = chunk_row(chunk, index_t(linear / chunk.geo.out_w));
-  col2im_pixel<acc_t>(chunk, columns, bias, out, r.n, r.grp, r.c, r.oh,
-                      index_t(linear % chunk.geo.out_w));
+GEMM_CONVT_HD void col2im_tile(const Col2imChunk<index_t>& k, const col_t* channel,
+                               acc_t bias, out_t* dst, index_t oh0, AxisHit<index_t> hh,
+                               AxisHit<index_t> hw) {
+  const Axis<index_t>& ah = k.h;
+  const Axis<index_t>& aw = k.w;
+  acc_t acc[kTileRows];
+#pragma unroll
+  for (int r = 0; r < kTileRows; ++r) acc[r] = bias;
+  const index_t row_end = k.row_begin + k.rows;
+  for (index_t i = hh.k, q = hh.q; i < ah.kernel && q + kTileRows > k.row_begin;
+       i += ah.hit_step, q -= ah.hit_q_step) {
+    if (q >= row_end) continue;
+    for (index_t j = hw.k, x = hw.q; j < aw.kernel && x >= 0;
+         j += aw.hit_step, x -= aw.hit_q_step) {
+      if (x >= aw.in_size) continue;
+      const index_t row = column_row(index_t(0), i, j, ah.kernel, aw.kernel);
+      const col_t* src = channel + column_offset(row, index_t(q - k.row_begin), x, k.rows,
+                                                 aw.in_size);
+#pragma unroll
+      for (int r = 0; r < kTileRows; ++r) {
+        const index_t qr = q + r;
+        if (qr >= k.row_begin && qr < row_end) acc[r] += static_cast<acc_t>(src[r * aw.in_size]);
+      }
+    }
+  }
+
+#pragma unroll
+  for (int r = 0; r < kTileRows; ++r) {
+    const index_t oh = oh0 + r * ah.stride;
+    if (oh >= k.out_row_begin && oh < k.out_row_end)
+      dst[oh * k.out_stride_h] = static_cast<out_t>(acc[r]);
+  }
+}
+
+// Computes one segment of output column (phase, ow) of one channel: its rows
+// oh = cell * stride_h + phase - pad_h for the segment's cells, kTileRows at a
+// time. The taps are found once; from one tile to the next they read
+// kTileRows rows further.
+template <typename acc_t, typename index_t, typename col_t, typename out_t>
+GEMM_CONVT_HD void col2im_column(const Col2imChunk<index_t>& k, const col_t* columns,
+                                 const out_t* bias, out_t* out, const Col2imItem<index_t>& it) {
+  const index_t out_c = it.grp * k.channels_per_group + it.c;
+  const acc_t b = bias ? static_cast<acc_t>(bias[out_c]) : acc_t(0);
+  const index_t plane = k.h.kernel * k.w.kernel * k.rows * k.w.in_size;
+  const col_t* channel = columns + ((it.n * k.groups + it.grp) * k.channels + it.c) * plane;
+  out_t* dst = out + it.n * k.out_stride_n + out_c * k.out_stride_c + it.ow * k.out_stride_w;
+  const AxisHit<index_t> hw = first_hit(k.w, it.ow);
+  const index_t cell0 = it.segment * k.cells_per_item;
+  const index_t cell_end = cell0 + k.cells_per_item < k.cells ? cell0 + k.cells_per_item : k.cells;
+  index_t oh0 = (k.cell_begin + cell0) * k.h.stride + it.phase - k.h.pad;  // may be < 0: masked
+  AxisHit<index_t> hh = first_hit(k.h, oh0);
+  for (index_t t = cell0; t < cell_end; t += kTileRows) {
+    col2im_tile<acc_t>(k, channel, b, dst, oh0, hh, hw);
+    oh0 += kTileRows * k.h.stride;
+    hh.q += kTileRows;
+  }
 }
 
 }  // namespace gemm_convt

@@ -22,31 +22,91 @@ GEMM_CONVT_HD int64_t transposed_output_size(int64_t in, int64_t kernel, int64_t
   return (in - 1) * stride - 2 * pad + dilation * (kernel - 1) + output_padding + 1;
 }
 
-// Spatial geometry of the columns and the output, in the index type the
-// caller chose (int32 where every offset fits, int64 otherwise).
+GEMM_CONVT_HD int64_t gcd(int64_t a, int64_t b) {
+  while (b != 0) {
+    const int64_t t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+// One spatial axis. Kernel tap k of output position o reads input position
+// (o + pad - k*dil) / stride when that division is exact. Write t = o + pad =
+// q*stride + r: the taps that divide exactly are k0, k0 + hit_step, ... (k0 the
+// first, found by the walk below), and each hit reads hit_q_step input
+// positions lower than the one before. Only hits are ever visited.
 template <typename index_t>
-struct SpatialGeometry {
-  index_t in_h, in_w;
-  index_t out_h, out_w;
-  index_t kernel_h, kernel_w;
-  index_t stride_h, stride_w;
-  index_t pad_h, pad_w;
-  // dilation = div * stride + mod, per axis (the tap walk below needs only
-  // these): it steps from one kernel tap to the next without dividing.
-  index_t dil_div_h, dil_mod_h, dil_div_w, dil_mod_w;
+struct Axis {
+  index_t in_size, out_size, kernel, stride, pad;
+  index_t dil_div, dil_mod;  // dilation = dil_div * stride + dil_mod
+  index_t hit_step;          // stride / gcd(stride, dilation)
+  index_t hit_q_step;        // dilation * hit_step / stride
 };
 
 template <typename index_t>
-GEMM_CONVT_HD SpatialGeometry<index_t> make_spatial_geometry(
-    int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, int64_t kernel_h,
-    int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w,
-    int64_t dil_h, int64_t dil_w) {
-  return SpatialGeometry<index_t>{
-      index_t(in_h),   index_t(in_w),   index_t(out_h),   index_t(out_w),
-      index_t(kernel_h), index_t(kernel_w), index_t(stride_h), index_t(stride_w),
-      index_t(pad_h),  index_t(pad_w),
-      index_t(dil_h / stride_h), index_t(dil_h % stride_h),
-      index_t(dil_w / stride_w), index_t(dil_w % stride_w)};
+GEMM_CONVT_HD Axis<index_t> make_axis(int64_t in_size, int64_t out_size, int64_t kernel,
+                                      int64_t stride, int64_t pad, int64_t dilation) {
+  const int64_t step = stride / gcd(stride, dilation);
+  return Axis<index_t>{index_t(in_size),          index_t(out_size),
+                       index_t(kernel),           index_t(stride),
+                       index_t(pad),              index_t(dilation / stride),
+                       index_t(dilation % stride), index_t(step),
+                       index_t(dilation * step / stride)};
+}
+
+// The first tap k whose division is exact for output position o, and the input
+// position q it reads (q may lie outside the input: the caller bounds it; a
+// tile of rows one stride apart shares the taps, row r reading q + r).
+// k == kernel: no tap divides exactly. The walk steps
+// t - k*dil as quotient and remainder by stride (no division after the first),
+// and stops after hit_step taps: the residues repeat from there.
+template <typename index_t>
+struct AxisHit {
+  index_t k, q;
+};
+
+template <typename index_t>
+GEMM_CONVT_HD AxisHit<index_t> first_hit(const Axis<index_t>& a, index_t o) {
+  const index_t t = o + a.pad;
+  index_t q = a.stride == 1 ? t : t / a.stride;
+  index_t r = t - q * a.stride;
+  const index_t last = a.kernel < a.hit_step ? a.kernel : a.hit_step;
+  for (index_t k = 0; k < last; ++k) {
+    if (r == 0) return AxisHit<index_t>{k, q};
+    q -= a.dil_div;
+    r -= a.dil_mod;
+    if (r < 0) {
+      r += a.stride;
+      --q;
+    }
+  }
+  return AxisHit<index_t>{a.kernel, index_t(0)};
+}
+
+// Input position read by kernel tap k of output position o, or -1 where the
+// division is not exact or falls outside the input. Width folding builds the
+// unfolded input from it: unfolded[(ci, j)][h][ow] = input[ci][h][source(ow, j)].
+template <typename index_t>
+GEMM_CONVT_HD index_t tap_source(const Axis<index_t>& a, index_t o, index_t k) {
+  const index_t t = o + a.pad - k * (a.dil_div * a.stride + a.dil_mod);
+  if (t < 0) return index_t(-1);
+  const index_t q = a.stride == 1 ? t : t / a.stride;
+  return (q * a.stride == t && q < a.in_size) ? q : index_t(-1);
+}
+
+// Output position that kernel tap k of input position q lands on (the
+// forward direction of tap_source; may fall outside the output).
+template <typename index_t>
+GEMM_CONVT_HD index_t tap_target(const Axis<index_t>& a, index_t q, index_t k) {
+  return q * a.stride - a.pad + k * (a.dil_div * a.stride + a.dil_mod);
+}
+
+// The w axis of columns whose kernel width is folded into the GEMM: one tap,
+// output columns read one to one.
+template <typename index_t>
+GEMM_CONVT_HD Axis<index_t> folded_axis(int64_t out_size) {
+  return make_axis<index_t>(out_size, out_size, 1, 1, 0, 1);
 }
 
 // Row of the columns matrix that holds channel c's kernel tap (i, j).
@@ -61,54 +121,6 @@ template <typename index_t>
 GEMM_CONVT_HD index_t column_offset(index_t row, index_t h, index_t w, index_t in_h,
                                     index_t in_w) {
   return (row * in_h + h) * in_w + w;
-}
-
-// Along one axis, kernel tap k of output position o reads input position
-// in = (o + pad - k*dil) / stride when that division is exact and in < size.
-// TapWalk keeps t = o + pad - k*dil as quotient q and remainder r by stride and
-// steps k -> k+1 with no division; t only falls, so q < 0 ends the walk.
-template <typename index_t>
-struct TapWalk {
-  index_t q, r;
-  GEMM_CONVT_HD TapWalk(index_t o, index_t pad, index_t stride) {
-    const index_t t = o + pad;
-    q = stride == 1 ? t : t / stride;
-    r = t - q * stride;
-  }
-  GEMM_CONVT_HD bool done() const { return q < 0; }
-  GEMM_CONVT_HD bool hits(index_t size) const { return r == 0 && q < size; }
-  GEMM_CONVT_HD void next(index_t dil_div, index_t dil_mod, index_t stride) {
-    q -= dil_div;
-    r -= dil_mod;
-    if (r < 0) {
-      r += stride;
-      --q;
-    }
-  }
-};
-
-// Sum of the column values of one channel that land on output pixel (oh, ow).
-// channel_columns points at that channel's kernel_h*kernel_w rows.
-template <typename acc_t, typename index_t, typename col_t>
-GEMM_CONVT_HD acc_t gather_pixel(const col_t* channel_columns, index_t oh, index_t ow,
-                                 const SpatialGeometry<index_t>& g) {
-  acc_t sum = acc_t(0);
-  const TapWalk<index_t> w_start(ow, g.pad_w, g.stride_w);
-  TapWalk<index_t> h(oh, g.pad_h, g.stride_h);
-  for (index_t i = 0; i < g.kernel_h && !h.done(); ++i) {
-    if (h.hits(g.in_h)) {
-      TapWalk<index_t> w = w_start;
-      for (index_t j = 0; j < g.kernel_w && !w.done(); ++j) {
-        if (w.hits(g.in_w)) {
-          const index_t row = column_row(index_t(0), i, j, g.kernel_h, g.kernel_w);
-          sum += static_cast<acc_t>(channel_columns[column_offset(row, h.q, w.q, g.in_h, g.in_w)]);
-        }
-        w.next(g.dil_div_w, g.dil_mod_w, g.stride_w);
-      }
-    }
-    h.next(g.dil_div_h, g.dil_mod_h, g.stride_h);
-  }
-  return sum;
 }
 
 }  // namespace gemm_convt

@@ -1,0 +1,15 @@
+"""One gemm_convt call on a suite problem, for ncu (profile its col2im launch)."""
+import sys
+
+import torch
+
+import gemm_convt
+from gemm_convt.bench import problem_tensors
+
+name, dtype = sys.argv[1], {"float32": torch.float32, "float16": torch.float16}[sys.argv[2]]
+xs, w, b, kw = problem_tensors(name, dtype, "cuda")
+gemm_convt.set_allow_tf32(True)
+with torch.no_grad():
+    for _ in range(2):
+        gemm_convt.conv_transpose2d(xs[0], w, b, **kw)
+torch.cuda.synchronize()

@@ -1,0 +1,89 @@
+"""Focused timing probe for kernel work (one process per chunk size, since the
+GEMM_CONVT_CHUNK_BYTES override is read once): ours vs cuDNN on the suite's
+problems, plus per-kernel device time of one call from the profiler.
+
+    python scripts/probe_speed.py [--problems kb71,kb81] [--dtypes tf32,ieee,float16] [--profile]
+"""
+import argparse
+import os
+import statistics
+
+import torch
+import torch.nn.functional as F
+from torch.profiler import ProfilerActivity, profile
+
+import gemm_convt
+from gemm_convt.bench import PROBLEMS, problem_tensors
+
+
+def median_ms(fn, iters=15, warmup=3):
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(iters):
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        s.record()
+        fn()
+        e.record()
+        e.synchronize()
+        times.append(s.elapsed_time(e))
+    return statistics.median(times)
+
+
+def kernel_times(fn):
+    fn()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        fn()
+        torch.cuda.synchronize()
+    acc = {}
+    for e in prof.events():
+        if e.device_type == torch.autograd.DeviceType.CUDA:
+            key = e.name[:60]
+            acc[key] = acc.get(key, 0.0) + e.device_time_total if hasattr(e, "device_time_total") else e.cuda_time_total
+    return sorted(acc.items(), key=lambda kv: -kv[1])[:4]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--problems", default="kb57,kb65,kb69,kb71,kb75,kb78,kb81,unet_up,dcgan,fcn_up")
+    ap.add_argument("--dtypes", default="tf32,ieee,float16")
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--cudnn", action="store_true", help="also time cuDNN")
+    ap.add_argument("--workspace", type=int, default=None, help="workspace cap in MiB")
+    args = ap.parse_args()
+    tag = os.environ.get("GEMM_CONVT_CHUNK_BYTES", "auto") + ("/1buf" if os.environ.get("GEMM_CONVT_SINGLE_BUFFER") else "")
+    if args.workspace:
+        gemm_convt.set_workspace_limit(args.workspace << 20)
+        tag += "/cap%d" % args.workspace
+    for name in args.problems.split(","):
+        for key in args.dtypes.split(","):
+            dtype = torch.float16 if key == "float16" else (torch.bfloat16 if key == "bfloat16" else torch.float32)
+            xs, w, b, kw = problem_tensors(name, dtype, "cuda", 2)
+            gemm_convt.set_allow_tf32(key == "tf32")
+            torch.backends.cudnn.allow_tf32 = key == "tf32"
+            with torch.no_grad():
+                torch.cuda.reset_peak_memory_stats()
+                base = torch.cuda.memory_allocated()
+                ours = median_ms(lambda: gemm_convt.conv_transpose2d(xs[0], w, b, **kw))
+                out_bytes = gemm_convt.conv_transpose2d(xs[0], w, b, **kw).numel() * xs[0].element_size()
+                extra = (torch.cuda.max_memory_allocated() - base - out_bytes) / 2**20
+                line = "%-8s %-8s chunk=%-9s ours %8.3f ms (+%.0f MiB)" % (name, key, tag, ours, extra)
+                if args.cudnn:
+                    cud = median_ms(lambda: F.conv_transpose2d(xs[0], w, b, **kw))
+                    line += "  cuDNN %8.3f ms  ratio %.2f" % (cud, cud / ours)
+                if name not in ("kb57",):
+                    y = gemm_convt.conv_transpose2d(xs[1], w, b, **kw).double()
+                    ref = F.conv_transpose2d(xs[1].double(), w.double(), None if b is None else b.double(), **kw)
+                    line += "  rel %.1e" % ((y - ref).norm() / ref.norm()).item()
+                print(line, flush=True)
+                if args.profile:
+                    for k, t in kernel_times(lambda: gemm_convt.conv_transpose2d(xs[0], w, b, **kw)):
+                        print("      %9.1f us  %s" % (t, k))
+            del xs, w, b
+            torch.cuda.empty_cache()
+
+
+if __name__ == "__main__":
+    main()
