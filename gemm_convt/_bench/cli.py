@@ -120,6 +120,7 @@ def parse(argv, description=""):
     args.models = list(dict.fromkeys(args.model or []))
     if args.models and isinstance(args.input_size, tuple) and len(set(args.input_size)) != 1:
         parser.error("--model takes one --input-size (square images), but got %s" % (args.input_size,))
+    args.model_size = args.input_size[0] if isinstance(args.input_size, tuple) else args.input_size
     if not args.problems and not args.models:
         args.problems = [PROBLEMS["kb71" if args.device.type == "cuda" else "cpu_small"]]
     args.problems = list(dict.fromkeys(args.problems))
@@ -138,7 +139,8 @@ def main(argv=None, description=""):
     emit = (lambda line: print(line, file=table, flush=True)) if table else (lambda line: None)
     steps = sum(len(variants(device, d)) for d in args.dtypes) * (len(args.problems) + len(args.models))
     progress = Progress(steps, enabled=not args.quiet)
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU (%d threads)" % torch.get_num_threads()
+    where = (torch.cuda.get_device_name(device) if device.type == "cuda"
+             else "CPU (%d threads)" % torch.get_num_threads())
     meta = dict(gemm_convt=gemm_convt.__version__, torch=torch.__version__, cuda=torch.version.cuda, device=where,
                 mode=args.mode, warmup=args.warmup, iters=args.iters)
     emit("gemm_convt %s | torch %s | %s | mode %s | median of %d after %d warm-up" % (
@@ -159,7 +161,7 @@ def main(argv=None, description=""):
             rows += new
         for name in args.models:
             label, info, new = run_model(name, dtype, device, args.mode, args.warmup, args.iters,
-                                         args.batch, args.input_size, args.width, progress)
+                                         args.batch, args.model_size, args.width, progress)
             problems["%s/%s" % (label, dname)] = info
             _emit_block(emit, label, dname, info, new, progress)
             rows += new
