@@ -55,13 +55,14 @@ def _sizes(device):
 
 def measure(device, precisions, progress=None):
     """dict(copy_bandwidth=bytes/s (read + written), gemm_rates={precision:
-    flop/s}, columns_write_rates={precision: output bytes/s}); a precision the
-    device cannot run is left out."""
+    flop/s}, columns_write_rates={precision: output bytes/s}), each from the
+    best of several runs (a ceiling); a precision the device cannot run is
+    left out."""
     copy_bytes, m, (cm, ck, cn) = _sizes(device)
     iters = 20 if device.type == "cuda" else 5
     src = torch.empty(copy_bytes, dtype=torch.uint8, device=device).random_()
     dst = torch.empty_like(src)
-    ms = median_ms(lambda: dst.copy_(src), device, 3, iters, [()])
+    ms = median_ms(lambda: dst.copy_(src), device, 3, iters, [()], min)
     result = dict(copy_bandwidth=2 * copy_bytes / (ms * 1e-3), gemm_rates={}, columns_write_rates={})
     del src, dst
     for precision in precisions:
@@ -71,13 +72,13 @@ def measure(device, precisions, progress=None):
         try:
             with matmul_tf32(tf32):
                 a, b = (torch.randn(m, m, device=device).to(dtype) for _ in range(2))
-                ms = median_ms(lambda: torch.mm(a, b), device, 2, iters // 2, [()])
+                ms = median_ms(lambda: torch.mm(a, b), device, 2, max(3, iters // 2), [()], min)
                 result["gemm_rates"][precision] = 2.0 * m ** 3 / (ms * 1e-3)
                 del a, b
                 # Columns: a (M x K) weight times a (K x N) input, M·N outputs written once.
                 wt, x = torch.randn(cm, ck, device=device).to(dtype), torch.randn(ck, cn, device=device).to(dtype)
                 out = torch.empty(cm, cn, device=device, dtype=dtype)
-                ms = median_ms(lambda: torch.mm(wt, x, out=out), device, 2, iters // 2, [()])
+                ms = median_ms(lambda: torch.mm(wt, x, out=out), device, 2, max(3, iters // 2), [()], min)
                 result["columns_write_rates"][precision] = out.numel() * out.element_size() / (ms * 1e-3)
                 del wt, x, out
         except RuntimeError:  # e.g. no half-precision GEMM on this CPU build of torch

@@ -5,10 +5,11 @@ import time
 import torch
 
 
-def median_ms(fn, device, warmup, iters, args_cycle):
+def median_ms(fn, device, warmup, iters, args_cycle, statistic=statistics.median):
     """Median milliseconds of fn(*args) over `iters` runs after `warmup` runs,
     cycling through args_cycle (so repeated runs don't just hit the cache).
-    CUDA: one pair of events around each run; CPU: wall clock."""
+    CUDA: one pair of events around each run; CPU: wall clock. `statistic`
+    = min gives the best run (for ceilings)."""
     for i in range(warmup):
         fn(*args_cycle[i % len(args_cycle)])
     times = []
@@ -26,7 +27,7 @@ def median_ms(fn, device, warmup, iters, args_cycle):
             t0 = time.perf_counter()
             fn(*args_cycle[i % len(args_cycle)])
             times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
+    return statistic(times)
 
 
 def _tensor_bytes(result):
