@@ -40,6 +40,19 @@ Grads conv_transpose2d_backward_autograd(const at::Tensor& grad_output, const at
                                          at::IntArrayRef dilation, int64_t groups,
                                          std::array<bool, 3> output_mask);
 
+// Autocast kernels (autocast.cpp): cast as torch.autocast casts F.conv_transpose2d's
+// arguments, then call the operator below the autocast key.
+at::Tensor conv_transpose2d_autocast_cuda(const at::Tensor& input, const at::Tensor& weight,
+                                          const c10::optional<at::Tensor>& bias,
+                                          at::IntArrayRef stride, at::IntArrayRef padding,
+                                          at::IntArrayRef output_padding, at::IntArrayRef dilation,
+                                          int64_t groups);
+at::Tensor conv_transpose2d_autocast_cpu(const at::Tensor& input, const at::Tensor& weight,
+                                         const c10::optional<at::Tensor>& bias,
+                                         at::IntArrayRef stride, at::IntArrayRef padding,
+                                         at::IntArrayRef output_padding, at::IntArrayRef dilation,
+                                         int64_t groups);
+
 // The operators, called through the dispatcher.
 at::Tensor call_conv_transpose2d(const at::Tensor& input, const at::Tensor& weight,
                                  const c10::optional<at::Tensor>& bias, at::IntArrayRef stride,

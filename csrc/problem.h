@@ -107,6 +107,9 @@ bool chunk_fits(const Problem& p, const ConvTranspose2dOptions& o, const Columns
   return columns <= limit && out_span <= limit && items <= limit;
 }
 
+template <typename index_t>
+Axis<index_t> width_axis(const Problem& p, const ConvTranspose2dOptions& o);  // below
+
 // target_items: how many work items the caller wants (the GPU: enough threads
 // to fill it); each walks as many cells as that leaves (a multiple of kTileRows).
 template <typename index_t>

@@ -1,7 +1,8 @@
 // Every registration of the gemm_convt operators with torch's dispatcher, in
 // the way torchvision registers its ops. Importing gemm_convt._C runs them.
-// Kernels for further dispatch keys (Meta / fake tensors, Autocast) belong
-// here too.
+// Autocast kernels are registered here too (defined in autocast.cpp). The
+// fake (meta) kernels that torch.compile / torch.export need are Python
+// functions registered by gemm_convt/_fake.py (they handle symbolic sizes).
 
 #include <torch/library.h>
 
@@ -32,4 +33,12 @@ TORCH_LIBRARY_IMPL(gemm_convt, CUDA, m) {
 TORCH_LIBRARY_IMPL(gemm_convt, Autograd, m) {
   m.impl("conv_transpose2d", TORCH_FN(gemm_convt::conv_transpose2d_autograd));
   m.impl("conv_transpose2d_backward", TORCH_FN(gemm_convt::conv_transpose2d_backward_autograd));
+}
+
+TORCH_LIBRARY_IMPL(gemm_convt, AutocastCUDA, m) {
+  m.impl("conv_transpose2d", TORCH_FN(gemm_convt::conv_transpose2d_autocast_cuda));
+}
+
+TORCH_LIBRARY_IMPL(gemm_convt, AutocastCPU, m) {
+  m.impl("conv_transpose2d", TORCH_FN(gemm_convt::conv_transpose2d_autocast_cpu));
 }

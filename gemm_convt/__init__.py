@@ -19,11 +19,16 @@ from ._settings import (
     set_width_folding,
     set_workspace_limit,
 )
+from . import _fake  # noqa: F401  (fake kernels for torch.compile / torch.export)
 from .convert import convert
+from .errors import ArgumentError, ArgumentTypeError, ArgumentValueError
 from .functional import build_info, conv_transpose2d
 from .modules import ConvTranspose2d
 
 __all__ = [
+    "ArgumentError",
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "ConvTranspose2d",
     "build_info",
     "conv_transpose2d",

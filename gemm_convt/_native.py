@@ -1,43 +1,36 @@
-"""Loads the compiled module gemm_convt._C.
+"""Imports the compiled module gemm_convt._C, the standard way only.
 
-Run from a source checkout (``python -m gemm_convt.bench`` in the repository
-root), Python imports this package from the source tree, which has no _C; the
-installed copy's _C is then loaded from site-packages instead.
+`pip install --no-build-isolation .` puts _C inside the installed package;
+`pip install --no-build-isolation -e .` (what the README uses, so commands work
+from the repository root) keeps the Python files in this source tree and lets
+scikit-build-core's import hook serve _C beside them. There is no search for
+another copy: a failure says which of the two routes was missed.
 """
 import glob
-import importlib.machinery
-import importlib.util
 import os
-import sys
 
 import torch  # noqa: F401  (loads libtorch before our extension links to it)
 
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
-def _installed_extension():
-    here = os.path.dirname(os.path.abspath(__file__))
-    for entry in sys.path:
-        pkg = os.path.join(os.path.abspath(entry or os.getcwd()), "gemm_convt")
-        if pkg == here:
-            continue
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            hits = glob.glob(os.path.join(pkg, "_C" + suffix))
-            if hits:
-                return hits[0]
-    return None
+
+def _explain(exc):
+    checkout = os.path.dirname(_HERE)
+    if glob.glob(os.path.join(_HERE, "_C.*")):
+        return ("gemm_convt's native module _C in %s failed to load (%s). It was probably built against "
+                "another torch than the one running (%s): rebuild it with `pip install --no-build-isolation .`"
+                % (_HERE, exc, torch.__version__))
+    if os.path.exists(os.path.join(checkout, "pyproject.toml")):
+        return ("gemm_convt was imported from the source checkout %s, which has no compiled _C (%s). Install "
+                "it in editable mode from there (`pip install --no-build-isolation -e .`), or run from "
+                "outside the checkout so that Python imports the installed package." % (checkout, exc))
+    return ("gemm_convt's native module _C is missing (%s). Install the package with "
+            "`pip install --no-build-isolation .` against the torch you run (%s)." % (exc, torch.__version__))
 
 
 try:
     from . import _C
 except ImportError as exc:
-    path = _installed_extension()
-    if path is None:
-        raise ImportError(
-            "gemm_convt's native module _C is missing or failed to load (%s). Install the package with "
-            "`pip install --no-build-isolation .` against the torch you run." % exc
-        ) from exc
-    spec = importlib.util.spec_from_file_location(__package__ + "._C", path)
-    _C = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(_C)
-    sys.modules[spec.name] = _C
+    raise ImportError(_explain(exc)) from exc
 
 __all__ = ["_C"]

@@ -7,6 +7,7 @@ schema stays free of them; the setters here validate and forward them.
 import torch
 
 from ._native import _C
+from .errors import ArgumentTypeError, ArgumentValueError
 
 _DEFAULT_WORKSPACE_BYTES = 64 * 1024 * 1024
 
@@ -27,7 +28,7 @@ def set_allow_tf32(allow):
     """
     global _allow_tf32
     if allow is not None and not isinstance(allow, bool):
-        raise TypeError("set_allow_tf32: expected allow to be None or bool, but got %r" % (allow,))
+        raise ArgumentTypeError("set_allow_tf32: expected allow to be None or bool, but got %r" % (allow,))
     _C.set_allow_tf32(allow)
     _allow_tf32 = allow
 
@@ -45,7 +46,7 @@ def set_fp32_split(enabled):
     core speed); False runs cuBLAS's IEEE float32 (SIMT) GEMM. The backward
     pass uses the IEEE GEMM either way."""
     if not isinstance(enabled, bool):
-        raise TypeError("set_fp32_split: expected enabled to be a bool, but got %r" % (enabled,))
+        raise ArgumentTypeError("set_fp32_split: expected enabled to be a bool, but got %r" % (enabled,))
     _C.set_fp32_split(enabled)
 
 
@@ -62,7 +63,7 @@ def set_float_columns(enabled):
     the output is then rounded once, at twice the traffic.
     """
     if not isinstance(enabled, bool):
-        raise TypeError("set_float_columns: expected enabled to be a bool, but got %r" % (enabled,))
+        raise ArgumentTypeError("set_float_columns: expected enabled to be a bool, but got %r" % (enabled,))
     _C.set_float_columns(enabled)
 
 
@@ -76,7 +77,7 @@ def set_width_folding(mode):
     1). None (the default) and False: plain columns (folding measured slower on
     the H100: BENCHMARKS.md); True forces it where kw > 1."""
     if mode is not None and not isinstance(mode, bool):
-        raise TypeError("set_width_folding: expected mode to be None or bool, but got %r" % (mode,))
+        raise ArgumentTypeError("set_width_folding: expected mode to be None or bool, but got %r" % (mode,))
     _C.set_width_folding(-1 if mode is None else int(mode))
 
 
@@ -119,11 +120,11 @@ def set_workspace_limit(num_bytes=None):
     if num_bytes is None:
         num_bytes = _DEFAULT_WORKSPACE_BYTES
     if isinstance(num_bytes, bool) or not isinstance(num_bytes, int):
-        raise TypeError("set_workspace_limit: expected num_bytes to be an int, but got %r" % (num_bytes,))
+        raise ArgumentTypeError("set_workspace_limit: expected num_bytes to be an int, but got %r" % (num_bytes,))
     if num_bytes <= 0:
-        raise ValueError("set_workspace_limit: expected num_bytes > 0, but got %d" % num_bytes)
+        raise ArgumentValueError("set_workspace_limit: expected num_bytes > 0, but got %d" % num_bytes)
     if num_bytes >= 2 ** 63:
-        raise ValueError("set_workspace_limit: expected num_bytes < 2**63, but got %d" % num_bytes)
+        raise ArgumentValueError("set_workspace_limit: expected num_bytes < 2**63, but got %d" % num_bytes)
     _C.set_workspace_limit(num_bytes)
 
 

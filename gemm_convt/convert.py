@@ -3,6 +3,7 @@ import warnings
 
 import torch
 
+from .errors import ArgumentTypeError
 from .modules import ConvTranspose2d
 
 
@@ -25,7 +26,7 @@ def convert(model):
     a ConvTranspose2d).
     """
     if not isinstance(model, torch.nn.Module):
-        raise TypeError("convert: expected a torch.nn.Module, but got %s" % type(model).__name__)
+        raise ArgumentTypeError("convert: expected a torch.nn.Module, but got %s" % type(model).__name__)
     swapped = {}  # id(old) -> new, so a layer shared by several parents stays shared
 
     def replacement(module):

@@ -23,8 +23,11 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     output_padding = _checks.pair(output_padding, "output_padding")
     dilation = _checks.pair(dilation, "dilation")
     _checks.check_geometry(stride, padding, output_padding, dilation, groups)
-    _checks.check_tensors(input, weight, bias, groups)
-    _checks.check_output_size(input, weight, stride, padding, output_padding, dilation)
+    if not torch.jit.is_tracing():
+        # Under torch.jit.trace, checks on sizes would bake this input's shape into the
+        # trace (with TracerWarnings); the operator's own C++ checks apply there.
+        _checks.check_tensors(input, weight, bias, groups)
+        _checks.check_output_size(input, weight, stride, padding, output_padding, dilation)
     return _ops.conv_transpose2d(
         input, weight, bias, list(stride), list(padding), list(output_padding), list(dilation), int(groups)
     )

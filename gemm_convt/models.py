@@ -8,6 +8,8 @@ use gemm_convt.
 import torch
 from torch import nn
 
+from .errors import ArgumentValueError
+
 
 def dcgan_generator(latent=100, width=64, channels=3, image_size=64):
     """DCGAN generator (Radford et al.): a (N, latent, 1, 1) noise tensor to a
@@ -24,7 +26,9 @@ def dcgan_generator(latent=100, width=64, channels=3, image_size=64):
         size //= 2
         ups += 1
     if size != 4 or ups < 1:
-        raise ValueError("dcgan_generator: expected image_size = 4 * 2**k with k >= 1, but got %r" % (image_size,))
+        raise ArgumentValueError(
+            "dcgan_generator: expected image_size = 4 * 2**k with k >= 1, but got %r" % (image_size,)
+        )
     mult = 2 ** (ups - 1)
     layers = [nn.ConvTranspose2d(latent, width * mult, 4, 1, 0, bias=False),
               nn.BatchNorm2d(width * mult), nn.ReLU(True)]
@@ -52,7 +56,7 @@ class UNet(nn.Module):
     def __init__(self, in_channels=3, out_channels=2, width=16, depth=3):
         super().__init__()
         if depth < 1:
-            raise ValueError("UNet: expected depth >= 1, but got %r" % (depth,))
+            raise ArgumentValueError("UNet: expected depth >= 1, but got %r" % (depth,))
         self.depth = depth
         widths = [width * 2 ** i for i in range(depth + 1)]
         self.down = nn.ModuleList([_double_conv(in_channels, widths[0])] +

@@ -1,4 +1,4 @@
-"""Turns `python -m gemm_convt.bench --json` files into a Markdown table for BENCHMARKS.md.
+"""Turns `python -m gemm_convt.bench --json` files into Markdown tables for BENCHMARKS.md.
 
     python scripts/bench_table.py bench_float32.json [bench_float16.json ...]
 """
@@ -6,18 +6,35 @@ import json
 import sys
 
 
+def _num(value, spec):
+    return "–" if value is None or value != value else spec % value
+
+
 def table(path):
     data = json.load(open(path))
     rows = data["rows"]
-    lines = ["**%s**, torch %s, CUDA %s, dtype %s: copy %.0f GB/s, GEMM %s (measured in the same process)" % (
-        data["device"], data["torch"], data["cuda"], rows[0]["dtype"], data["copy_bandwidth"] / 1e9,
-        ", ".join("%s %.0f TFLOP/s" % (k, v / 1e12) for k, v in data["gemm_rates"].items())), "",
-        "| problem | path | median ms | floor ms | × floor | TFLOP/s | rel err vs fp64 |",
-        "|---|---|---:|---:|---:|---:|---:|"]
+    ceilings = "ceilings not measured"
+    if data.get("copy_bandwidth"):
+        ceilings = "copy %.0f GB/s, GEMM %s, GEMM writing columns %s" % (
+            data["copy_bandwidth"] / 1e9,
+            ", ".join("%s %.0f TFLOP/s" % (k, v / 1e12) for k, v in data["gemm_rates"].items()),
+            ", ".join("%s %.0f GB/s" % (k, v / 1e9) for k, v in (data.get("columns_write_rates") or {}).items()))
+    lines = ["**%s**, torch %s, CUDA %s, mode %s: %s (measured in the same process)" % (
+        data["device"], data["torch"], data["cuda"], data.get("mode", "forward"), ceilings), "",
+        "| problem | dtype | path | median ms | extra MiB | floor ms | × floor | decomp. floor ms | × decomp. "
+        "| TFLOP/s | rel err vs fp64 |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        floor = "%.3f | %.2f" % (r["floor_ms"], r["ms"] / r["floor_ms"]) if r["floor_ms"] else "– | –"
-        err = "%.1e" % r["rel_err"] if r["rel_err"] == r["rel_err"] else "(too large to check)"
-        lines.append("| %s | %s | %.3f | %s | %.1f | %s |" % (r["problem"], r["variant"], r["ms"], floor, r["tflops"], err))
+        if r.get("error"):
+            lines.append("| %s | %s | %s | error: %s | | | | | | | |" % (
+                r["problem"], r["dtype"], r["variant"], r["error"][:80].replace("|", "/")))
+            continue
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["problem"], r["dtype"], r["variant"], _num(r["ms"], "%.3f"), _num(r["extra_mib"], "%.0f"),
+            _num(r["problem_floor_ms"], "%.3f"), _num(r["x_problem_floor"], "%.2f"),
+            _num(r["decomposition_floor_ms"], "%.3f"), _num(r["x_decomposition_floor"], "%.2f"),
+            _num(r["tflops"], "%.1f"), _num(r["rel_err"], "%.1e") if r["rel_err"] is not None
+            else "(too large to check)"))
     return "\n".join(lines)
 
 

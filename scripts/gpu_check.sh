@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for a GPU machine without network access: build the extension
 # from this working tree with what is installed there, run the GPU tests,
-# compute-sanitizer memcheck on a representative subset, and the benchmarks.
+# compute-sanitizer memcheck on a representative subset, the DDP check where
+# there are two GPUs, and the benchmarks.
 #   usage: bash scripts/gpu_check.sh LOGDIR [bench args...]
 # Every step's log lands in LOGDIR; a summary is printed last. Exit status is
 # non-zero if the build, the tests or memcheck failed.
@@ -43,16 +44,29 @@ if [ $status -eq 0 ]; then
   step tests bash -c "$pytest_cmd -m cuda --durations=8 && $pytest_cmd -m 'not cuda'" || status=1
   step kernels bash -c "cd /tmp && $py '$PWD/scripts/kernel_names.py'" || status=1
   step memcheck compute-sanitizer --tool memcheck --error-exitcode 99 $py scripts/memcheck_cases.py || status=1
+  # Two or more GPUs: DDP training of a converted U-Net vs one GPU (NCCL, NVLink multicast off).
+  if [ "$(nvidia-smi -L 2>/dev/null | wc -l)" -ge 2 ]; then
+    step ddp env NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 $py scripts/ddp_check.py || status=1
+  fi
 fi
 # Benchmarks run whenever the build worked (GPU_CHECK_SKIP_BENCH=1 skips them).
+# Progress goes to stderr (kept in each log); a plot is drawn where matplotlib is installed.
 if [ -f "$logs/tests.log" ] && [ -z "${GPU_CHECK_SKIP_BENCH:-}" ]; then
-  step bench bash -c 'cd /tmp && "$0" -m gemm_convt.bench --suite --json "$1/bench_float32.json" "${@:2}"' \
-    "$py" "$logs" "$@"
-  step bench_fp16 bash -c 'cd /tmp && "$0" -m gemm_convt.bench --suite --dtype float16 --json "$1/bench_float16.json" "${@:2}"' \
-    "$py" "$logs" "$@"
+  bench() {  # step name, json name, bench args...
+    local name=$1 json=$2; shift 2
+    local plot=()
+    $py -c "import matplotlib" 2>/dev/null && plot=(--plot "$logs/$json.png")
+    step "$name" bash -c 'cd /tmp && "$0" -m gemm_convt.bench "${@:1}"' "$py" --json "$logs/$json.json" \
+      "${plot[@]}" "$@"
+  }
+  bench bench bench_float32 --suite "$@"
+  bench bench_fp16 bench_float16 --suite --dtype float16 "$@"
+  bench bench_bf16 bench_bfloat16 --suite --dtype bfloat16 "$@"
+  bench bench_train bench_train_float32 --suite --mode train "$@"
+  bench bench_models bench_models --model dcgan --model unet --mode train --dtype float32,bfloat16 "$@"
 fi
 
 printf '%s\n' "${summary[@]}"
-for f in kernels bench bench_fp16; do [ -f "$logs/$f.log" ] && cat "$logs/$f.log"; done
+for f in kernels ddp bench bench_fp16 bench_bf16 bench_train bench_models; do [ -f "$logs/$f.log" ] && cat "$logs/$f.log"; done
 grep -h -E "passed|failed" "$logs/tests.log" 2>/dev/null
 exit $status

@@ -121,8 +121,10 @@ class _NativeMustNotRun:
 def test_invalid_arguments(overrides, exc, match, torch_rejects, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(gemm_convt_functional, "_ops", _NativeMustNotRun())
-        with torch.no_grad(), pytest.raises(exc, match=r"conv_transpose2d: " + match):
+        with torch.no_grad(), pytest.raises(exc, match=r"conv_transpose2d: " + match) as raised:
             _call(gemm_convt.conv_transpose2d, overrides)
+    # Catchable the way torch's own argument errors are caught, too.
+    assert isinstance(raised.value, RuntimeError) and isinstance(raised.value, gemm_convt.ArgumentError)
     if torch_rejects:
         with torch.no_grad(), pytest.raises((RuntimeError, TypeError, ValueError)):
             _call(F.conv_transpose2d, overrides)
@@ -203,6 +205,8 @@ def test_set_workspace_limit_invalid(value, exc):
     before = gemm_convt.get_workspace_limit()
     with pytest.raises(exc, match="set_workspace_limit: expected num_bytes"):
         gemm_convt.set_workspace_limit(value)
+    with pytest.raises(RuntimeError, match="set_workspace_limit: expected num_bytes"):
+        gemm_convt.set_workspace_limit(value)
     assert gemm_convt.get_workspace_limit() == before
 
 
@@ -219,6 +223,8 @@ def test_set_workspace_limit_valid():
 def test_set_allow_tf32_invalid(value):
     before = gemm_convt.get_allow_tf32()
     with pytest.raises(TypeError, match="set_allow_tf32: expected allow to be None or bool"):
+        gemm_convt.set_allow_tf32(value)
+    with pytest.raises(RuntimeError, match="set_allow_tf32: expected allow to be None or bool"):
         gemm_convt.set_allow_tf32(value)
     assert gemm_convt.get_allow_tf32() == before
 
