@@ -6,15 +6,18 @@ from torch.profiler import ProfilerActivity, profile
 
 import gemm_convt
 
-CASES = [("float32 ieee", torch.float32, False), ("float32 tf32", torch.float32, True),
-         ("float16", torch.float16, None), ("bfloat16", torch.bfloat16, None), ("float64", torch.float64, None)]
+# (label, dtype, set_allow_tf32, set_fp32_split)
+CASES = [("float32 split", torch.float32, None, True), ("float32 ieee", torch.float32, False, False),
+         ("float32 tf32", torch.float32, True, True), ("float16", torch.float16, None, True),
+         ("bfloat16", torch.bfloat16, None, True), ("float64", torch.float64, None, True)]
 
 
 def main():
     x = torch.randn(8, 64, 64, 64, device="cuda")
     w = torch.randn(64, 32, 3, 3, device="cuda")
-    for label, dtype, tf32 in CASES:
+    for label, dtype, tf32, split in CASES:
         gemm_convt.set_allow_tf32(tf32)
+        gemm_convt.set_fp32_split(split)
         xd, wd = x.to(dtype), w.to(dtype)
         with torch.no_grad():
             gemm_convt.conv_transpose2d(xd, wd, stride=2)
@@ -25,6 +28,7 @@ def main():
         names = sorted({e.name for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA})
         print("%-13s %s" % (label, " | ".join(n[:110] for n in names)))
     gemm_convt.set_allow_tf32(None)
+    gemm_convt.set_fp32_split(True)
 
 
 if __name__ == "__main__":
