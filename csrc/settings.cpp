@@ -12,7 +12,7 @@ namespace {
 std::atomic<int64_t> g_workspace_bytes{kDefaultWorkspaceBytes};
 // -1: default (float32-accurate); 0: float32-accurate; 1: TF32.
 std::atomic<int> g_allow_tf32{-1};
-std::atomic<bool> g_fp32_split{true};
+std::atomic<bool> g_fp32_split{false};
 std::atomic<bool> g_float_columns{false};
 std::atomic<int> g_width_folding{-1};
 

@@ -25,8 +25,9 @@ c10::optional<bool> allow_tf32_override();
 bool allow_tf32();                 // the decision the next call uses
 bool torch_conv_allows_tf32();     // torch's cuDNN-convolution TF32 policy (for reference)
 
-// float32 without TF32: split operands on TF32 tensor cores (true, default)
-// or cuBLAS's IEEE SIMT GEMM (false).
+// float32 without TF32: split operands on TF32 tensor cores (true) or
+// cuBLAS's IEEE SIMT GEMM (false, default: faster on every suite problem but
+// one, BENCHMARKS.md).
 void set_fp32_split(bool enabled);
 bool fp32_split();
 

@@ -18,8 +18,8 @@ def set_allow_tf32(allow):
     """Whether float32 GEMMs on CUDA may round their operands to TF32.
 
     True: plain TF32 tensor cores (10-bit mantissas, relative error ~3e-4).
-    False or None (the default): float32-accurate results (~1e-6), by three TF32
-    products of split operands on the tensor cores (see set_fp32_split).
+    False or None (the default): float32-accurate results (~1e-7), by cuBLAS's
+    IEEE float32 GEMM (or split TF32 products: see set_fp32_split).
 
     None does not follow torch's cuDNN TF32 flag: cuDNN, although allowed TF32
     by default, returns float32-accurate results on many problems (KernelBench
@@ -40,11 +40,14 @@ def get_allow_tf32():
 
 
 def set_fp32_split(enabled):
-    """How float32 is computed on CUDA when TF32 is not allowed: True (the
-    default) splits each operand into a TF32 part and a remainder and runs one
-    TF32 GEMM over the three cross products (float32-class accuracy at tensor-
-    core speed); False runs cuBLAS's IEEE float32 (SIMT) GEMM. The backward
-    pass uses the IEEE GEMM either way."""
+    """How float32 is computed on CUDA when TF32 is not allowed. False (the
+    default): cuBLAS's IEEE float32 (SIMT) GEMM. True: each operand split into
+    its TF32 rounding and the float32 remainder, one TF32 GEMM over the three
+    cross products (hi·hi + hi·lo + lo·hi), float32-class accuracy (~1e-6) on
+    the tensor cores. Split measured slower than IEEE on 9 of the 10 suite
+    problems on an H100 (the columns GEMM is bound by writing its output, and
+    the split costs a pass over the input; BENCHMARKS.md). The backward pass
+    uses the IEEE GEMM either way."""
     if not isinstance(enabled, bool):
         raise ArgumentTypeError("set_fp32_split: expected enabled to be a bool, but got %r" % (enabled,))
     _C.set_fp32_split(enabled)

@@ -59,7 +59,7 @@ def dtype(request):
     pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")])])
 def device(request):
     """The grid runs on every device; on CUDA float32 runs float32-accurate
-    (TF32 off: split-TF32 products, the default) so the float32 tolerance holds
+    (TF32 off: the IEEE GEMM, the default) so the float32 tolerance holds
     (TF32 and the IEEE SIMT GEMM are tested in test_cuda.py)."""
     if request.param == "cuda":
         gemm_convt.set_allow_tf32(False)

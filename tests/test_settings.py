@@ -38,10 +38,10 @@ def test_explicit_override_wins(override):
 
 
 def test_fp32_split_round_trip():
+    assert gemm_convt.get_fp32_split() is False  # the default: IEEE float32
+    gemm_convt.set_fp32_split(True)
     assert gemm_convt.get_fp32_split() is True
     gemm_convt.set_fp32_split(False)
-    assert gemm_convt.get_fp32_split() is False
-    gemm_convt.set_fp32_split(True)
     with pytest.raises(TypeError, match="set_fp32_split: expected enabled to be a bool"):
         gemm_convt.set_fp32_split(1)
 

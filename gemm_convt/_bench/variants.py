@@ -15,7 +15,7 @@ _NATIVE = {torch.float16: "fp16", torch.bfloat16: "bf16", torch.float64: "fp64",
 def variants(device, dtype):
     """cuDNN at torch's default TF32 policy and strict, torch's own GEMM+col2im
     (cuDNN off; mkldnn off on the CPU), ours with TF32, float32 by split TF32
-    (our default) and IEEE float32. Ours in float32 also makes cuDNN strict, so
+    and IEEE float32 (our default). Ours in float32 also makes cuDNN strict, so
     a whole model (its Conv2d layers too) runs in float32 beside "cuDNN fp32
     strict"."""
     native = _NATIVE[dtype]
@@ -27,7 +27,7 @@ def variants(device, dtype):
         rows = [Variant("gemm_convt tf32", True, "tf32", dict(ours_tf32=True, cudnn_tf32=True)),
                 Variant("cuDNN tf32 (default)", False, "tf32", dict(cudnn_tf32=True))]
         if hasattr(gemm_convt_settings, "set_fp32_split"):
-            # Our default float32: split TF32 (three TF32 products, float32-class accuracy).
+            # float32 by split TF32 (three TF32 products, float32-class accuracy; opt-in).
             rows.append(Variant("gemm_convt fp32 (split)", True, "tf32x3",
                                 dict(ours_tf32=None, ours_split=True, cudnn_tf32=False)))
         rows += [Variant("gemm_convt fp32 IEEE", True, "ieee", dict(ours_tf32=False, ours_split=False,
