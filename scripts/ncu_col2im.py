@@ -4,10 +4,11 @@ import sys
 import torch
 
 import gemm_convt
-from gemm_convt.bench import problem_tensors
+from gemm_convt._bench.problems import PROBLEMS, call_kwargs, make_tensors
 
 name, dtype = sys.argv[1], {"float32": torch.float32, "float16": torch.float16}[sys.argv[2]]
-xs, w, b, kw = problem_tensors(name, dtype, "cuda")
+xs, w, b = make_tensors(PROBLEMS[name], dtype, "cuda")
+kw = call_kwargs(PROBLEMS[name])
 gemm_convt.set_allow_tf32(True)
 with torch.no_grad():
     for _ in range(2):

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
 import gemm_convt
-from gemm_convt.bench import PROBLEMS, problem_tensors
+from gemm_convt._bench.problems import PROBLEMS, call_kwargs, make_tensors
 
 
 def median_ms(fn, iters=15, warmup=3):
@@ -64,7 +64,8 @@ def main():
     for name in args.problems.split(","):
         for key in args.dtypes.split(","):
             dtype = torch.float16 if key == "float16" else (torch.bfloat16 if key == "bfloat16" else torch.float32)
-            xs, w, b, kw = problem_tensors(name, dtype, "cuda", 2)
+            xs, w, b = make_tensors(PROBLEMS[name], dtype, "cuda", 2)
+            kw = call_kwargs(PROBLEMS[name])
             gemm_convt.set_allow_tf32(key == "tf32")
             torch.backends.cudnn.allow_tf32 = key == "tf32"
             with torch.no_grad():
