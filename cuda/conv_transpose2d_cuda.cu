@@ -60,8 +60,7 @@ int64_t chunk_budget_bytes(int64_t workspace_bytes, int64_t total_bytes) {
     const char* v = std::getenv("GEMM_CONVT_CHUNK_BYTES");
     return v ? std::max<int64_t>(1, std::atoll(v)) : int64_t(0);
   }();
-  static const bool single_buffer = std::getenv("GEMM_CONVT_SINGLE_BUFFER") != nullptr;
-  int64_t budget = total_bytes <= workspace_bytes || single_buffer ? workspace_bytes : workspace_bytes / 2;
+  int64_t budget = total_bytes <= workspace_bytes ? workspace_bytes : workspace_bytes / 2;
   if (override_bytes) budget = std::min(budget, override_bytes);
   return std::max<int64_t>(1, budget);
 }
@@ -105,8 +104,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // Two chunks in flight, each with its own part of the workspace and its own
   // stream: the GEMM of one overlaps the col2im of the other. Each stream's
   // order keeps a buffer's GEMM after the col2im that last read it.
-  static const bool single_buffer = std::getenv("GEMM_CONVT_SINGLE_BUFFER") != nullptr;
-  const int64_t buffers = chunks.size() > 1 && !single_buffer ? 2 : 1;
+  const int64_t buffers = chunks.size() > 1 ? 2 : 1;
   const int64_t buffer_elems = shape.elems(cp);
   const int64_t a_elems = made ? shape.samples * p.groups * a_k * shape.max_rows * cs.width : 0;
   at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options().dtype(col_dtype));

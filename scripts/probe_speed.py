@@ -54,7 +54,7 @@ def main():
     ap.add_argument("--workspace", type=int, default=None, help="workspace cap in MiB")
     ap.add_argument("--fold", action="store_true", help="force width folding")
     args = ap.parse_args()
-    tag = os.environ.get("GEMM_CONVT_CHUNK_BYTES", "auto") + ("/1buf" if os.environ.get("GEMM_CONVT_SINGLE_BUFFER") else "")
+    tag = os.environ.get("GEMM_CONVT_CHUNK_BYTES", "auto")
     if args.fold:
         gemm_convt.set_width_folding(True)
         tag += "/fold"
