@@ -62,8 +62,7 @@ template <typename index_t>
 Im2colChunk<index_t> make_im2col_chunk(const Problem& p, const ConvTranspose2dOptions& o,
                                        const Chunk& c, const at::Tensor& grad_output) {
   Im2colChunk<index_t> k;
-  k.h_axis = make_axis<index_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0],
-                                o.dilation[0]);
+  k.h_axis = height_axis<index_t>(p, o);
   k.w_axis = width_axis<index_t>(p, o);
   k.batch = index_t(c.samples);
   k.groups = index_t(c.groups);

@@ -21,7 +21,7 @@ struct ConvTranspose2dOptions {
   int64_t workspace_bytes;  // cap on the columns buffer
   bool float_columns;       // half/bfloat16 inputs: keep the columns in float32
   bool allow_tf32;          // CUDA float32 GEMM may use TF32 tensor cores
-  bool split_tf32;          // CUDA float32 without TF32: three TF32 products (split_tf32.cuh)
+  bool split_tf32;          // CUDA float32 without TF32: three TF32 products (operand.cuh)
                             // instead of the IEEE SIMT GEMM
   int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 or -1 (default) no
 };
@@ -69,9 +69,9 @@ struct ColumnsShape {
 
   ColumnsShape(const Problem& p, const ConvTranspose2dOptions& o) {
     // Only when asked (set_width_folding(True)): by bytes each way folding
-    // should win on stride-1 widths (#71: 1.5x fewer), but on the H100 it
-    // measured slower (#71 TF32 8.4 ms folded vs 5.3 plain, NOTES.md), so the
-    // default stays plain until the per-chunk unfold costs less.
+    // should win on stride-1 widths (#71: 1.5x fewer), but on the H100 the
+    // per-chunk unfold ate the gain (#71 TF32 4.66 vs 5.12 ms plain, fp16 3.16
+    // vs 2.87, NOTES.md), so the default stays plain.
     fold_w = p.kernel_w > 1 && o.fold_w > 0;
     taps = fold_w ? p.kernel_h : p.kernel_taps();
     width = fold_w ? p.out_w : p.in_w;
@@ -108,7 +108,16 @@ bool chunk_fits(const Problem& p, const ConvTranspose2dOptions& o, const Columns
 }
 
 template <typename index_t>
-Axis<index_t> width_axis(const Problem& p, const ConvTranspose2dOptions& o);  // below
+Axis<index_t> height_axis(const Problem& p, const ConvTranspose2dOptions& o) {
+  return make_axis<index_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0],
+                            o.dilation[0]);
+}
+
+template <typename index_t>
+Axis<index_t> width_axis(const Problem& p, const ConvTranspose2dOptions& o) {
+  return make_axis<index_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1],
+                            o.dilation[1]);
+}
 
 // target_items: how many work items the caller wants (the GPU: enough threads
 // to fill it); each walks as many cells as that leaves (a multiple of kTileRows).
@@ -117,8 +126,7 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
                                        const ColumnsShape& cs, const Chunk& c,
                                        const at::Tensor& out, int64_t target_items) {
   Col2imChunk<index_t> k;
-  k.h = make_axis<index_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0],
-                           o.dilation[0]);
+  k.h = height_axis<index_t>(p, o);
   k.w = cs.fold_w ? folded_axis<index_t>(p.out_w) : width_axis<index_t>(p, o);
   k.batch = index_t(c.samples);
   k.groups = index_t(c.groups);
@@ -142,12 +150,6 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   k.out_stride_h = index_t(out.stride(2));
   k.out_stride_w = index_t(out.stride(3));
   return k;
-}
-
-template <typename index_t>
-Axis<index_t> width_axis(const Problem& p, const ConvTranspose2dOptions& o) {
-  return make_axis<index_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1],
-                            o.dilation[1]);
 }
 
 // Offset of the chunk's first output element (sample n0, channel of g0/c0).

@@ -129,10 +129,7 @@ void columns_gemm_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
                        const InputOperand& x, const at::Tensor& weight, at::Tensor& columns,
                        bool allow_tf32) {
   const int64_t esize = weight.element_size();
-  // The chunk's first input row: pixels are consecutive (stride 1) in NCHW,
-  // ld apart in channels_last.
-  const int64_t row_offset = c.row_begin * p.in_w * (x.channel_major ? x.ld : 1);
-  const ChunkOperands op{x.base + (c.n0 * x.sample_stride + row_offset) * esize,
+  const ChunkOperands op{x.chunk_base(c, p.in_w, esize),
                          x.ld,
                          x.sample_stride,
                          p.in_per_group * x.channel_stride,

@@ -34,6 +34,13 @@ struct InputOperand {
   const char* base;
   int64_t ld, sample_stride, channel_stride;
   bool channel_major;
+
+  // Distance between consecutive pixels: 1 in NCHW, ld in channels_last.
+  int64_t pixel_stride() const { return channel_major ? ld : 1; }
+  // The chunk's first sample, channel 0, first input row.
+  const char* chunk_base(const Chunk& c, int64_t in_w, int64_t esize) const {
+    return base + (c.n0 * sample_stride + c.row_begin * in_w * pixel_stride()) * esize;
+  }
 };
 InputOperand input_operand(const at::Tensor& input, int64_t in_per_group);
 

@@ -138,9 +138,6 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
 
   AT_DISPATCH_FLOATING_TYPES_AND2(
       at::kHalf, at::kBFloat16, dtype, "gemm_convt_cuda", [&] {
-        using col_t = std::conditional_t<std::is_same<scalar_t, double>::value, double,
-                                         std::conditional_t<std::is_same<scalar_t, float>::value,
-                                                            float, scalar_t>>;
         const scalar_t* bias_ptr = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
         for (size_t i = 0; i < chunks.size(); ++i) {
           const Chunk& c = chunks[i];
@@ -149,11 +146,10 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
           if (buffers > 1) on_stream.emplace(streams[b]);
           at::Tensor columns = workspace.narrow(0, b * buffer_elems, buffer_elems);
           if (c.rows > 0 && made) {
-            const int64_t pixel_stride = x.channel_major ? x.ld : 1;
+            const int64_t pixel_stride = x.pixel_stride();
             char* a = static_cast<char*>(a_workspace.data_ptr()) + b * a_elems * esize;
-            const char* x0 = x.base + (c.n0 * x.sample_stride + c.row_begin * p.in_w * pixel_stride) * esize;
             make_operand_cuda(dtype,
-                              OperandSource{x0, c.samples, p.groups, p.in_per_group, c.rows,
+                              OperandSource{x.chunk_base(c, p.in_w, esize), c.samples, p.groups, p.in_per_group, c.rows,
                                             x.sample_stride, p.in_per_group * x.channel_stride,
                                             x.channel_stride, p.in_w * pixel_stride, pixel_stride},
                               a_axis, split ? SplitOrder::input : SplitOrder::none, a);
@@ -165,7 +161,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
           if (col_dtype == at::kFloat && dtype != at::kFloat)
             col2im_chunk<scalar_t, float>(p, options, cs, c, columns, bias_ptr, out);
           else
-            col2im_chunk<scalar_t, col_t>(p, options, cs, c, columns, bias_ptr, out);
+            col2im_chunk<scalar_t, scalar_t>(p, options, cs, c, columns, bias_ptr, out);
         }
       });
 

@@ -77,8 +77,9 @@ def get_float_columns():
 def set_width_folding(mode):
     """Whether the kernel width is folded into the GEMM's contraction (the input
     unfolded along w per chunk: kw times fewer column values where stride_w is
-    1). None (the default) and False: plain columns (folding measured slower on
-    the H100: BENCHMARKS.md); True forces it where kw > 1."""
+    1). None (the default) and False: plain columns (on the H100 folding was
+    faster only in TF32, slower in fp16 and with split TF32: BENCHMARKS.md);
+    True forces it where kw > 1."""
     if mode is not None and not isinstance(mode, bool):
         raise ArgumentTypeError("set_width_folding: expected mode to be None or bool, but got %r" % (mode,))
     _C.set_width_folding(-1 if mode is None else int(mode))
