@@ -3,10 +3,11 @@
 // conv_transpose2d backward: one signature for every backend, and the host
 // helpers that describe a chunk of grad_output to the shared im2col step.
 //
-// With columns = im2col(grad_output) (Cout/groups * kh * kw rows of H_in*W_in
-// per sample and group, the forward's column layout):
-//   grad_input[n][g]  = weight[g] · columns[n][g]
-//   grad_weight[g]    = sum over n, in order, of input[n][g] · columns[n][g]ᵀ
+// With columns = im2col(grad_output) of a chunk (Cout/groups * kh * kw rows
+// per group, each holding the chunk's samples side by side: im2col.h):
+//   grad_input[n][g]  = weight[g] · columns[g][:, sample n's block]
+//   grad_weight[g]    = sum over chunks, in order, of input[g] · columns[g]ᵀ
+//                       (one GEMM contracts all the chunk's samples and pixels)
 //   grad_bias         = sum of grad_output over N, H, W
 // The dispatch layer has validated the arguments and allocated the requested
 // gradients (undefined = not requested); a backend fills them.
@@ -45,11 +46,11 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
 #endif
 
 // Whether every offset the im2col step forms for this chunk fits index_t with
-// `headroom` to spare (the CUDA grid-stride loop adds up to its grid size).
+// `headroom` to spare (the CUDA kernel's indices run up to that past the end).
 template <typename index_t>
 bool im2col_chunk_fits(const Problem& p, const Chunk& c, const at::Tensor& grad_output,
                        int64_t headroom) {
-  const int64_t columns = c.samples * c.groups * c.channels * p.plane_elems();
+  const int64_t columns = c.groups * c.channels * p.kernel_taps() * c.samples * c.rows * p.in_w;
   int64_t src_span = 1;  // one past the largest grad_output offset in the chunk
   const int64_t extents[4] = {c.samples, (c.groups - 1) * p.out_per_group + c.channels,
                               p.out_h, p.out_w};
@@ -64,10 +65,12 @@ Im2colChunk<index_t> make_im2col_chunk(const Problem& p, const ConvTranspose2dOp
   Im2colChunk<index_t> k;
   k.h_axis = height_axis<index_t>(p, o);
   k.w_axis = width_axis<index_t>(p, o);
-  k.batch = index_t(c.samples);
+  k.samples = index_t(c.samples);
   k.groups = index_t(c.groups);
   k.channels = index_t(c.channels);
   k.channels_per_group = index_t(p.out_per_group);
+  k.row_begin = index_t(c.row_begin);
+  k.rows = index_t(c.rows);
   k.src_stride_n = index_t(grad_output.stride(0));
   k.src_stride_c = index_t(grad_output.stride(1));
   k.src_stride_h = index_t(grad_output.stride(2));

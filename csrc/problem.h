@@ -46,13 +46,15 @@ struct Problem {
   // Plain column values of one output channel of one sample: kh*kw rows of H*W.
   int64_t plane_elems() const { return kernel_taps() * in_pixels(); }
 
-  // Chunks of whole samples, groups or channels (no bands) within the budget:
-  // the backward pass's columns.
-  ChunkProblem unbanded_chunk_problem() const {
+  // The backward pass's chunks within the budget (chunking.h), each sample
+  // costing extra_per_pixel more elements per input pixel.
+  ChunkProblem backward_chunk_problem() const {
     return ChunkProblem{batch, groups, out_per_group, kernel_taps(), in_h, in_w, out_h, 1, 0, 0};
   }
-  ChunkShape unbanded_chunk_shape(int64_t workspace_bytes, int64_t column_elem_bytes) const {
-    return plan_chunks(unbanded_chunk_problem(), workspace_bytes / column_elem_bytes, false);
+  ChunkShape backward_chunk_shape(int64_t workspace_bytes, int64_t elem_bytes,
+                                  int64_t extra_per_pixel) const {
+    return plan_backward_chunks(backward_chunk_problem(), workspace_bytes / elem_bytes,
+                                extra_per_pixel);
   }
 };
 

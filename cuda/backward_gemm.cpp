@@ -9,15 +9,17 @@ void grad_input_gemm_cuda(const Problem& p, const Chunk& c, const at::Tensor& we
                           bool allow_tf32) {
   const at::ScalarType dtype = weight.scalar_type();
   const int64_t esize = weight.element_size(), dst_esize = dst.element_size();
-  const int64_t taps = p.kernel_taps(), pixels = p.in_pixels();
+  const int64_t taps = p.kernel_taps();
   const int64_t rows = c.channels * taps;               // contraction: this chunk's rows
+  const int64_t band = c.rows * p.in_w;                 // pixels of the band
+  const int64_t length = c.samples * band;              // values per column row
   const int64_t w_row = p.out_per_group * taps;         // weight row per input channel
   const int64_t w_group = p.in_per_group * w_row;
-  const int64_t c_group = rows * pixels;                // columns per (sample, group)
+  const int64_t c_group = rows * length;                // columns per group
   // dst is NCHW- or channels_last-contiguous; where both hold (size-1 dims)
   // the NCHW form is used, with a leading dimension cuBLAS accepts.
   const bool channels_last = !dst.is_contiguous();
-  const int64_t ld_nchw = p.in_per_group == 1 ? std::max(dst.stride(1), pixels) : dst.stride(1);
+  const int64_t ld_nchw = p.in_per_group == 1 ? std::max(dst.stride(1), band) : dst.stride(1);
   const double beta = c.c0 > 0 ? 1.0 : 0.0;
   const char* w = static_cast<const char*>(weight.data_ptr());
   const char* cols = static_cast<const char*>(columns.data_ptr());
@@ -26,47 +28,60 @@ void grad_input_gemm_cuda(const Problem& p, const Chunk& c, const at::Tensor& we
     const int64_t grp = c.g0 + g;
     const char* w_ptr = w + (grp * w_group + c.c0 * taps) * esize;
     const char* c_ptr = cols + g * c_group * esize;
-    char* o_ptr = out + ((c.n0 - dst_n0) * dst.stride(0) +
-                         grp * p.in_per_group * dst.stride(1)) * dst_esize;
-    const int64_t col_sample_stride = c.groups * c_group;
+    char* o_ptr = out + ((c.n0 - dst_n0) * dst.stride(0) + grp * p.in_per_group * dst.stride(1) +
+                         c.row_begin * dst.stride(2)) * dst_esize;
     if (!channels_last) {
-      // dst[n][g] (pixels x Cin_g, column-major, ld = channel stride) = colsᵀ · wᵀ
-      const MatrixRef a{c_ptr, pixels, false, col_sample_stride};
+      // dst[n][g] (band x Cin_g, column-major, ld = channel stride) = colsᵀ · wᵀ
+      const MatrixRef a{c_ptr, length, false, band};
       const MatrixRef b{w_ptr, w_row, false, 0};
-      gemm_strided_batched(dtype, dst.scalar_type(), pixels, p.in_per_group, rows, a, b, o_ptr,
+      gemm_strided_batched(dtype, dst.scalar_type(), band, p.in_per_group, rows, a, b, o_ptr,
                            ld_nchw, dst.stride(0), beta, c.samples, allow_tf32);
     } else {
-      // dst[n][g] (Cin_g x pixels, column-major, ld = pixel stride) = w · cols
+      // dst[n][g] (Cin_g x band, column-major, ld = pixel stride) = w · cols
       const MatrixRef a{w_ptr, w_row, true, 0};
-      const MatrixRef b{c_ptr, pixels, true, col_sample_stride};
-      gemm_strided_batched(dtype, dst.scalar_type(), p.in_per_group, pixels, rows, a, b, o_ptr,
+      const MatrixRef b{c_ptr, length, true, band};
+      gemm_strided_batched(dtype, dst.scalar_type(), p.in_per_group, band, rows, a, b, o_ptr,
                            dst.stride(3), dst.stride(0), beta, c.samples, allow_tf32);
     }
   }
 }
 
-void grad_weight_gemm_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
+bool input_needs_pack(const Problem& p, const InputOperand& x) {
+  return !(x.channel_major && x.sample_stride == p.in_pixels() * x.ld);
+}
+
+MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOperand& x,
+                              at::Tensor& pack) {
+  const int64_t esize = x.storage.element_size();
+  if (c.samples == 1 || !input_needs_pack(p, x))
+    return MatrixRef{x.chunk_base(c, p.in_w, esize), x.ld, x.channel_major,
+                     p.in_per_group * x.channel_stride};
+  // Several whole samples of an NCHW-like input: channels x (sample, pixel).
+  const int64_t length = c.samples * p.in_pixels();
+  at::Tensor packed =
+      pack.narrow(0, 0, p.in_channels * length).view({p.in_channels, c.samples, p.in_pixels()});
+  packed.copy_(x.storage.narrow(0, c.n0, c.samples).transpose(0, 1));
+  return MatrixRef{packed.data_ptr(), length, false, p.in_per_group * length};
+}
+
+void grad_weight_gemm_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
                            const at::Tensor& columns, at::Tensor& dst, bool allow_tf32) {
   const at::ScalarType dtype = columns.scalar_type();
   const int64_t esize = columns.element_size(), dst_esize = dst.element_size();
-  const int64_t taps = p.kernel_taps(), pixels = p.in_pixels();
+  const int64_t taps = p.kernel_taps();
   const int64_t rows = c.channels * taps;
+  const int64_t length = c.samples * c.rows * p.in_w;
   const int64_t w_row = p.out_per_group * taps;
   const int64_t w_group = p.in_per_group * w_row;
-  const int64_t c_group = rows * pixels;
-  const char* cols = static_cast<const char*>(columns.data_ptr());
   char* out = static_cast<char*>(dst.data_ptr()) + (c.g0 * w_group + c.c0 * taps) * dst_esize;
-  for (int64_t n = 0; n < c.samples; ++n) {
-    const int64_t sample = c.n0 + n;
-    // dst[g] slice (rows x Cin_g, column-major, ld = w_row) = colsᵀᵀ · x, i.e.
-    // op(cols) = rows x pixels, op(x) = pixels x Cin_g.
-    const MatrixRef a{cols + n * c.groups * c_group * esize, pixels, true, c_group};
-    const char* x_ptr = x.base + (sample * x.sample_stride +
-                                  c.g0 * p.in_per_group * x.channel_stride) * esize;
-    const MatrixRef b{x_ptr, x.ld, x.channel_major, p.in_per_group * x.channel_stride};
-    gemm_strided_batched(dtype, dst.scalar_type(), rows, p.in_per_group, pixels, a, b, out, w_row,
-                         w_group, sample == 0 ? 0.0 : 1.0, c.groups, allow_tf32);
-  }
+  // dst[g] slice (rows x Cin_g, column-major, ld = w_row) = op(cols) · op(x),
+  // op(cols) = rows x length, op(x) = length x Cin_g; batched over groups.
+  const MatrixRef a{columns.data_ptr(), length, true, rows * length};
+  MatrixRef b = x;
+  b.ptr = static_cast<const char*>(x.ptr) + c.g0 * x.batch_stride * esize;
+  const bool first = c.n0 == 0 && c.row_begin == 0;
+  gemm_strided_batched(dtype, dst.scalar_type(), rows, p.in_per_group, length, a, b, out, w_row,
+                       w_group, first ? 0.0 : 1.0, c.groups, allow_tf32);
 }
 
 }  // namespace gemm_convt

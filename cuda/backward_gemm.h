@@ -1,8 +1,9 @@
 #pragma once
 
 // cuBLAS GEMMs of the CUDA backward (host code), on gemm_strided_batched.
-// `columns` holds im2col(grad_output) of one chunk in the forward's layout
-// (columns.h / chunking.h), in the tensors' own dtype.
+// `columns` holds im2col(grad_output) of one chunk (im2col.h): per group,
+// channels*taps rows of row_length = samples * band pixels values, in the
+// tensors' own dtype.
 
 #include <ATen/ATen.h>
 
@@ -10,20 +11,31 @@
 
 namespace gemm_convt {
 
-// grad_input[n][g] (+)= weight[g][:, chunk's rows] · columns[n][g] for every
-// sample and group of the chunk; beta 0 on a (sample, group)'s first channel
-// chunk, 1 after. `dst` is NCHW- or channels_last-contiguous, of dtype
-// `dst_dtype` (the input's, or float to accumulate half types); `dst_n0`
-// is the sample index of the chunk's first sample in dst.
+// grad_input[n][g][:, band] (+)= weight[g][:, chunk's rows] · (sample n's
+// block of columns[g]) for every sample and group of the chunk; beta 0 on a
+// (sample, band, group)'s first channel chunk, 1 after. `dst` is NCHW- or
+// channels_last-contiguous, of dtype `dst_dtype` (the input's, or float to
+// accumulate half types); `dst_n0` is the sample index of dst's first sample.
 void grad_input_gemm_cuda(const Problem& p, const Chunk& c, const at::Tensor& weight,
                           const at::Tensor& columns, at::Tensor& dst, int64_t dst_n0,
                           bool allow_tf32);
 
-// grad_weight[g][:, chunk's rows] (+)= input[n][g] · columns[n][g]ᵀ, one sample
-// after another (a fixed order: bitwise-deterministic), batched over groups;
-// beta 0 for sample 0, 1 after. `dst` is weight-shaped and contiguous (float
-// for half types).
-void grad_weight_gemm_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
+// The chunk's input as grad_weight's operand: (sample, band pixel) x channel
+// of group 0 (batch_stride: to the next group). Read in place where the input
+// is uniform along (sample, pixel) -- one sample, or channels_last -- else
+// repacked into `pack` (channels x samples x pixels, in_channels*samples*pixels
+// elements at least).
+MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOperand& x,
+                              at::Tensor& pack);
+
+// Whether chunk_input_operand needs `pack` for chunks of several samples.
+bool input_needs_pack(const Problem& p, const InputOperand& x);
+
+// grad_weight[g][:, chunk's rows] (+)= columns[g] · x[g] for the chunk's groups,
+// contracting all its samples and pixels in one GEMM; beta 0 for the first
+// chunk (sample 0, band 0), 1 after: a fixed order, bitwise-deterministic.
+// `dst` is weight-shaped and contiguous (float for half types).
+void grad_weight_gemm_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
                            const at::Tensor& columns, at::Tensor& dst, bool allow_tf32);
 
 }  // namespace gemm_convt

@@ -1,10 +1,12 @@
-// CUDA backward: our im2col kernel turns each chunk of grad_output into
-// columns (in grad_output's own dtype: a copy, no rounding) inside a bounded
-// workspace, and cuBLAS multiplies them with the weight (grad_input) and with
-// the input (grad_weight, accumulated sample after sample: deterministic).
-// Half/bfloat16 products accumulate in float: grad_weight in a float buffer,
-// grad_input directly into the half output unless its sum is split across
-// channel chunks (then a float buffer of one sample).
+// CUDA backward: our im2col kernel turns each chunk of grad_output (whole
+// samples, or a band of input rows of one) into columns (in grad_output's own
+// dtype: a copy, no rounding) inside a bounded workspace, and cuBLAS
+// multiplies them with the weight (grad_input) and with the input
+// (grad_weight: one GEMM over all the chunk's samples and pixels, chunks in a
+// fixed order: deterministic). Half/bfloat16 products accumulate in float:
+// grad_weight in a float buffer, grad_input directly into the half output
+// unless its sum is split across channel chunks (then a float buffer of one
+// sample).
 
 #include <ATen/Dispatch.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -16,24 +18,16 @@
 namespace gemm_convt {
 namespace {
 
-int64_t im2col_blocks(int64_t elements) {
-  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t needed = (elements + kIm2colThreads - 1) / kIm2colThreads;
-  return std::max<int64_t>(1, std::min(needed, sms * 16));
-}
-
 template <typename scalar_t>
 void im2col_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& c,
                   const at::Tensor& grad_output, at::Tensor& columns) {
-  const int64_t elements = c.samples * c.groups * c.channels * p.plane_elems();
-  const int64_t blocks = im2col_blocks(elements);
   const scalar_t* src = grad_output.data_ptr<scalar_t>() + chunk_out_offset(p, c, grad_output);
   scalar_t* cols = columns.data_ptr<scalar_t>();
   // 32-bit index arithmetic whenever every offset of the chunk fits.
-  if (im2col_chunk_fits<int32_t>(p, c, grad_output, blocks * kIm2colThreads))
-    launch_im2col(make_im2col_chunk<int32_t>(p, o, c, grad_output), src, cols, blocks);
+  if (im2col_chunk_fits<int32_t>(p, c, grad_output, kIm2colHeadroom))
+    launch_im2col(make_im2col_chunk<int32_t>(p, o, c, grad_output), src, cols);
   else
-    launch_im2col(make_im2col_chunk<int64_t>(p, o, c, grad_output), src, cols, blocks);
+    launch_im2col(make_im2col_chunk<int64_t>(p, o, c, grad_output), src, cols);
 }
 
 }  // namespace
@@ -45,10 +39,19 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
   const at::Tensor weight = weight_in.contiguous();
   const auto dtype = input.scalar_type();
   const bool half = dtype == at::kHalf || dtype == at::kBFloat16;
-  const ChunkShape shape =
-      p.unbanded_chunk_shape(backward_workspace_bytes(options), c10::elementSize(dtype));
+  const InputOperand x =
+      grad_weight.defined() ? input_operand(input, p.in_per_group) : InputOperand{};
+  // An NCHW-like input is repacked per chunk of several samples for grad_weight:
+  // that copy shares the workspace budget with the columns.
+  const bool pack = grad_weight.defined() && input_needs_pack(p, x);
+  const ChunkShape shape = p.backward_chunk_shape(
+      backward_workspace_bytes(options), c10::elementSize(dtype), pack ? p.in_channels : 0);
   at::Tensor workspace = at::empty(
-      {shape.samples * shape.groups * shape.channels * p.plane_elems()}, input.options());
+      {shape.groups * shape.channels * p.kernel_taps() * shape.samples * shape.max_rows * p.in_w},
+      input.options());
+  at::Tensor packed_input;
+  if (pack && shape.samples > 1)
+    packed_input = at::empty({p.in_channels * shape.samples * p.in_pixels()}, input.options());
 
   // Accumulation targets (see the file comment).
   const bool split_channels = shape.channels < p.out_per_group;
@@ -60,24 +63,23 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
   at::Tensor gw_acc;
   if (grad_weight.defined())
     gw_acc = half ? at::empty(weight.sizes(), weight.options().dtype(at::kFloat)) : grad_weight;
-  const InputOperand x =
-      grad_weight.defined() ? input_operand(input, p.in_per_group) : InputOperand{};
 
   AT_DISPATCH_FLOATING_TYPES_AND2(
       at::kHalf, at::kBFloat16, dtype, "gemm_convt_backward_cuda", [&] {
-        for_each_chunk(p.unbanded_chunk_problem(), shape, [&](const Chunk& c) {
+        for_each_backward_chunk(p.backward_chunk_problem(), shape, [&](const Chunk& c) {
           im2col_chunk<scalar_t>(p, options, c, grad_output, workspace);
           if (gi_acc.defined()) {
             const int64_t dst_n0 = gi_acc.is_same(grad_input) ? 0 : c.n0;
             grad_input_gemm_cuda(p, c, weight, workspace, gi_acc, dst_n0, options.allow_tf32);
             if (!gi_acc.is_same(grad_input) && c.c0 + c.channels == p.out_per_group) {
               const int64_t ch0 = c.g0 * p.in_per_group, chs = c.groups * p.in_per_group;
-              grad_input.select(0, c.n0).narrow(0, ch0, chs).copy_(
-                  gi_acc.select(0, 0).narrow(0, ch0, chs));
+              grad_input.select(0, c.n0).narrow(0, ch0, chs).narrow(1, c.row_begin, c.rows).copy_(
+                  gi_acc.select(0, 0).narrow(0, ch0, chs).narrow(1, c.row_begin, c.rows));
             }
           }
           if (gw_acc.defined())
-            grad_weight_gemm_cuda(p, c, x, workspace, gw_acc, options.allow_tf32);
+            grad_weight_gemm_cuda(p, c, chunk_input_operand(p, c, x, packed_input), workspace,
+                                  gw_acc, options.allow_tf32);
         });
       });
   if (gw_acc.defined() && !gw_acc.is_same(grad_weight)) grad_weight.copy_(gw_acc);

@@ -2,7 +2,9 @@
 GEMM_CONVT_CHUNK_BYTES override is read once): ours vs cuDNN on the suite's
 problems, plus per-kernel device time of one call from the profiler.
 
-    python scripts/probe_speed.py [--problems kb71,kb81] [--dtypes tf32,ieee,float16] [--profile]
+    python scripts/probe_speed.py [--problems kb71,kb81] [--dtypes tf32,ieee,float16] [--profile] [--train]
+
+--train times forward + backward of the layer (grad of input, weight and bias).
 """
 import argparse
 import os
@@ -31,18 +33,27 @@ def median_ms(fn, iters=15, warmup=3):
     return statistics.median(times)
 
 
-def kernel_times(fn):
+def kernel_times(fn, top=4):
     fn()
     torch.cuda.synchronize()
     with profile(activities=[ProfilerActivity.CUDA]) as prof:
         fn()
         torch.cuda.synchronize()
-    acc = {}
+    acc, count = {}, {}
     for e in prof.events():
         if e.device_type == torch.autograd.DeviceType.CUDA:
-            key = e.name[:60]
-            acc[key] = acc.get(key, 0.0) + e.device_time_total if hasattr(e, "device_time_total") else e.cuda_time_total
-    return sorted(acc.items(), key=lambda kv: -kv[1])[:4]
+            key = e.name[:70]
+            t = e.device_time_total if hasattr(e, "device_time_total") else e.cuda_time_total
+            acc[key] = acc.get(key, 0.0) + t
+            count[key] = count.get(key, 0) + 1
+    ranked = sorted(acc.items(), key=lambda kv: -kv[1])[:top]
+    return [(k, t, count[k]) for k, t in ranked]
+
+
+def train_step(conv, x, w, b, kw, grad):
+    """Forward + backward of one call; the gradients land in .grad."""
+    out = conv(x, w, b, **kw)
+    out.backward(grad)
 
 
 def main():
@@ -53,6 +64,7 @@ def main():
     ap.add_argument("--cudnn", action="store_true", help="also time cuDNN")
     ap.add_argument("--workspace", type=int, default=None, help="workspace cap in MiB")
     ap.add_argument("--fold", action="store_true", help="force width folding")
+    ap.add_argument("--train", action="store_true", help="time forward + backward")
     args = ap.parse_args()
     tag = os.environ.get("GEMM_CONVT_CHUNK_BYTES", "auto")
     if args.fold:
@@ -68,26 +80,49 @@ def main():
             kw = call_kwargs(PROBLEMS[name])
             gemm_convt.set_allow_tf32(key == "tf32")
             torch.backends.cudnn.allow_tf32 = key == "tf32"
-            with torch.no_grad():
-                torch.cuda.reset_peak_memory_stats()
-                base = torch.cuda.memory_allocated()
-                ours = median_ms(lambda: gemm_convt.conv_transpose2d(xs[0], w, b, **kw))
-                out_bytes = gemm_convt.conv_transpose2d(xs[0], w, b, **kw).numel() * xs[0].element_size()
-                extra = (torch.cuda.max_memory_allocated() - base - out_bytes) / 2**20
-                line = "%-8s %-8s chunk=%-9s ours %8.3f ms (+%.0f MiB)" % (name, key, tag, ours, extra)
-                if args.cudnn:
-                    cud = median_ms(lambda: F.conv_transpose2d(xs[0], w, b, **kw))
-                    line += "  cuDNN %8.3f ms  ratio %.2f" % (cud, cud / ours)
-                if name not in ("kb57",):
-                    y = gemm_convt.conv_transpose2d(xs[1], w, b, **kw).double()
-                    ref = F.conv_transpose2d(xs[1].double(), w.double(), None if b is None else b.double(), **kw)
-                    line += "  rel %.1e" % ((y - ref).norm() / ref.norm()).item()
-                print(line, flush=True)
-                if args.profile:
-                    for k, t in kernel_times(lambda: gemm_convt.conv_transpose2d(xs[0], w, b, **kw)):
-                        print("      %9.1f us  %s" % (t, k))
+            if args.train:
+                train_probe(name, key, xs, w, b, kw, args)
+            else:
+                forward_probe(name, key, tag, xs, w, b, kw, args)
             del xs, w, b
             torch.cuda.empty_cache()
+
+
+def train_probe(name, key, xs, w, b, kw, args):
+    x = xs[0].detach().requires_grad_()
+    w = w.detach().requires_grad_()
+    b = None if b is None else b.detach().requires_grad_()
+    grad = torch.randn_like(F.conv_transpose2d(x.detach(), w.detach(), None, **kw))
+    ours = median_ms(lambda: train_step(gemm_convt.conv_transpose2d, x, w, b, kw, grad))
+    line = "%-8s %-8s train ours %8.3f ms" % (name, key, ours)
+    if args.cudnn:
+        cud = median_ms(lambda: train_step(F.conv_transpose2d, x, w, b, kw, grad))
+        line += "  cuDNN %8.3f ms  ratio %.2f" % (cud, cud / ours)
+    print(line, flush=True)
+    if args.profile:
+        for k, t, n in kernel_times(lambda: train_step(gemm_convt.conv_transpose2d, x, w, b, kw, grad), 10):
+            print("      %9.1f us %4dx  %s" % (t, n, k))
+
+
+def forward_probe(name, key, tag, xs, w, b, kw, args):
+    with torch.no_grad():
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        ours = median_ms(lambda: gemm_convt.conv_transpose2d(xs[0], w, b, **kw))
+        out_bytes = gemm_convt.conv_transpose2d(xs[0], w, b, **kw).numel() * xs[0].element_size()
+        extra = (torch.cuda.max_memory_allocated() - base - out_bytes) / 2**20
+        line = "%-8s %-8s chunk=%-9s ours %8.3f ms (+%.0f MiB)" % (name, key, tag, ours, extra)
+        if args.cudnn:
+            cud = median_ms(lambda: F.conv_transpose2d(xs[0], w, b, **kw))
+            line += "  cuDNN %8.3f ms  ratio %.2f" % (cud, cud / ours)
+        if name not in ("kb57",):
+            y = gemm_convt.conv_transpose2d(xs[1], w, b, **kw).double()
+            ref = F.conv_transpose2d(xs[1].double(), w.double(), None if b is None else b.double(), **kw)
+            line += "  rel %.1e" % ((y - ref).norm() / ref.norm()).item()
+        print(line, flush=True)
+        if args.profile:
+            for k, t, n in kernel_times(lambda: gemm_convt.conv_transpose2d(xs[0], w, b, **kw)):
+                print("      %9.1f us %4dx  %s" % (t, n, k))
 
 
 if __name__ == "__main__":

@@ -280,16 +280,18 @@ def _column_plane_bytes(dtype):  # one output channel's backward columns, below
     return 3 * 2 * 4 * 5 * (8 if dtype == torch.float64 else 4)
 
 
-@pytest.mark.parametrize("limit", [1, 2, 5, 13, 37, None], ids=lambda v: "x%s-planes" % v if v else "default")
+@pytest.mark.parametrize("limit", [0.25, 0.5, 1, 2, 5, 13, 37, None],
+                         ids=lambda v: "x%s-planes" % v if v else "default")
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16], ids=["float64", "float32",
                                                                                         "float16"])
 def test_workspace_chunking_and_bitwise_reruns(limit, dtype, device, helpers):
-    """Chunks of one channel up to whole batches; each limit twice, same bits."""
+    """Chunks of one input row of one channel, of some groups, bands of rows of all channels, samples,
+    whole batches; each limit twice, same bits."""
     geometry = dict(stride=(1, 3), dilation=(2, 1), output_padding=(1, 2), groups=2)
     x, w, b = helpers.make_inputs(481, n=3, cin=4, cout=3, groups=2, kernel=(3, 2), size=(4, 5), dtype=dtype,
                                   device=device)
     if limit is not None:
-        gemm_convt.set_workspace_limit(limit * _column_plane_bytes(dtype))
+        gemm_convt.set_workspace_limit(int(limit * _column_plane_bytes(dtype)))
     with torch.no_grad():
         probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
     gy = _grad_output(probe, 482, dtype, helpers)

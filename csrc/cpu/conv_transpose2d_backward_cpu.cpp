@@ -1,5 +1,5 @@
-// CPU backward: our im2col turns each chunk of grad_output into columns, and
-// torch's BLAS (at::mm / addmm_) multiplies them with the weight (grad_input)
+// CPU backward: our im2col turns each chunk of grad_output (samples, or a
+// band of input rows) into columns, and torch's BLAS (at::mm / addmm_) multiplies them with the weight (grad_input)
 // and the input (grad_weight). Gradients of half/bfloat16 tensors accumulate in
 // float and are rounded once at the end.
 
@@ -15,20 +15,21 @@ namespace {
 
 template <typename scalar_t, typename col_t>
 void im2col_cpu(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& c,
-                const at::Tensor& grad_output, at::Tensor& columns) {
+                const at::Tensor& grad_output, col_t* columns) {
   const Im2colChunk<int64_t> chunk = make_im2col_chunk<int64_t>(p, o, c, grad_output);
   const scalar_t* src = grad_output.data_ptr<scalar_t>() + chunk_out_offset(p, c, grad_output);
-  col_t* cols = columns.data_ptr<col_t>();
-  // Parallel over column rows (sample, group, channel, tap); a row is one
-  // (i, j) tap over every input pixel.
-  const int64_t rows = chunk.batch * chunk.groups * chunk.channels * p.kernel_taps();
-  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * p.in_pixels()));
-  at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
+  const int64_t length = chunk.row_length();
+  // Parallel over column rows (group, channel, tap); a row is written in
+  // storage order: samples, band rows, input columns.
+  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * length));
+  at::parallel_for(0, chunk.column_rows(), grain, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
-      const Im2colRow<int64_t> r = im2col_row(chunk, row);
-      for (int64_t h = 0; h < p.in_h; ++h)
-        for (int64_t w = 0; w < p.in_w; ++w)
-          im2col_value(chunk, src, cols, r.n, r.grp, r.c, r.i, r.j, h, w);
+      const Im2colRowSource<int64_t> r = im2col_row_source(chunk, row);
+      col_t* dst = columns + row * length;
+      for (int64_t n = 0; n < chunk.samples; ++n)
+        for (int64_t h = 0; h < chunk.rows; ++h)
+          for (int64_t w = 0; w < p.in_w; ++w)
+            *dst++ = static_cast<col_t>(im2col_value(chunk, src, r, n, h, w));
     }
   });
 }
@@ -51,10 +52,13 @@ void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tens
   const auto dtype = input.scalar_type();
   const auto col_dtype = column_dtype(dtype, /*float_columns=*/true);
   const int64_t taps = p.kernel_taps(), pixels = p.in_pixels();
-  const ChunkShape shape =
-      p.unbanded_chunk_shape(backward_workspace_bytes(options), c10::elementSize(col_dtype));
+  // The input of a chunk is repacked (channels x samples x band pixels, in
+  // the column dtype) for grad_weight: counted in the workspace.
+  const ChunkShape shape = p.backward_chunk_shape(backward_workspace_bytes(options),
+                                                  c10::elementSize(col_dtype),
+                                                  grad_weight.defined() ? p.in_channels : 0);
   at::Tensor workspace = at::empty(
-      {shape.samples * shape.groups * shape.channels * p.plane_elems()},
+      {shape.groups * shape.channels * taps * shape.samples * shape.max_rows * p.in_w},
       input.options().dtype(col_dtype));
 
   // Gradients are computed into contiguous column-dtype buffers (the outputs
@@ -72,33 +76,36 @@ void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tens
   AT_DISPATCH_FLOATING_TYPES_AND2(
       at::kHalf, at::kBFloat16, dtype, "gemm_convt_backward_cpu", [&] {
         using col_t = std::conditional_t<std::is_same<scalar_t, double>::value, double, float>;
-        for_each_chunk(p.unbanded_chunk_problem(), shape, [&](const Chunk& c) {
-          const int64_t rows = c.channels * taps;
+        for_each_backward_chunk(p.backward_chunk_problem(), shape, [&](const Chunk& c) {
+          const int64_t rows = c.channels * taps, band = c.rows * p.in_w;
+          const int64_t length = c.samples * band;
           at::Tensor columns =
-              workspace.narrow(0, 0, c.samples * c.groups * rows * pixels)
-                  .view({c.samples, c.groups, rows, pixels});
-          im2col_cpu<scalar_t, col_t>(p, options, c, grad_output, columns);
+              workspace.narrow(0, 0, c.groups * rows * length).view({c.groups, rows, length});
+          im2col_cpu<scalar_t, col_t>(p, options, c, grad_output, columns.data_ptr<col_t>());
           for (int64_t g = 0; g < c.groups; ++g) {
             const int64_t grp = c.g0 + g;
             const at::Tensor w_rows = w.select(0, grp).narrow(1, c.c0 * taps, rows);
-            for (int64_t n = 0; n < c.samples; ++n) {
-              const at::Tensor cols = columns.select(0, n).select(0, g);
-              if (gi.defined()) {
+            const at::Tensor cols = columns.select(0, g);  // rows x (samples, band pixels)
+            if (gi.defined()) {
+              for (int64_t n = 0; n < c.samples; ++n) {
                 at::Tensor dst = gi.select(0, c.n0 + n)
                                      .narrow(0, grp * p.in_per_group, p.in_per_group)
-                                     .view({p.in_per_group, pixels});
-                mm_accumulate(dst, w_rows, cols, c.c0 == 0);
+                                     .view({p.in_per_group, pixels})
+                                     .narrow(1, c.row_begin * p.in_w, band);
+                mm_accumulate(dst, w_rows, cols.narrow(1, n * band, band), c.c0 == 0);
               }
-              if (gw.defined()) {
-                const at::Tensor x = input.select(0, c.n0 + n)
-                                         .narrow(0, grp * p.in_per_group, p.in_per_group)
-                                         .reshape({p.in_per_group, pixels})
-                                         .to(col_dtype);
-                at::Tensor dst = gw.narrow(0, grp * p.in_per_group, p.in_per_group)
-                                     .view({p.in_per_group, p.out_per_group * taps})
-                                     .narrow(1, c.c0 * taps, rows);
-                mm_accumulate(dst, x, cols.t(), c.n0 + n == 0);
-              }
+            }
+            if (gw.defined()) {
+              const at::Tensor x = input.narrow(0, c.n0, c.samples)
+                                       .narrow(1, grp * p.in_per_group, p.in_per_group)
+                                       .narrow(2, c.row_begin, c.rows)
+                                       .transpose(0, 1)
+                                       .reshape({p.in_per_group, length})
+                                       .to(col_dtype);
+              at::Tensor dst = gw.narrow(0, grp * p.in_per_group, p.in_per_group)
+                                   .view({p.in_per_group, p.out_per_group * taps})
+                                   .narrow(1, c.c0 * taps, rows);
+              mm_accumulate(dst, x, cols.t(), c.n0 == 0 && c.row_begin == 0);
             }
           }
         });

@@ -8,6 +8,10 @@
 // exactly once); where even one output row of all channels is over budget, a
 // band also holds fewer groups, then fewer channels (at least one channel and
 // one output row, even over budget).
+//
+// The backward pass cuts bands of input rows instead (plan_backward_chunks):
+// its im2col gathers from grad_output, so any band of input rows is made
+// exactly on its own, with no halo.
 
 #include <algorithm>
 #include <cstdint>
@@ -53,9 +57,7 @@ inline int64_t rows_for_band(const ChunkProblem& p, int64_t band) {
   return std::min(p.in_h, (band - 1 + p.reach_h) / p.stride_h + 1);
 }
 
-// bands = false: whole rows only (chunks of samples, groups, channels), for
-// steps that are not band-aware (the backward pass).
-inline ChunkShape plan_chunks(const ChunkProblem& p, int64_t budget_elems, bool bands = true) {
+inline ChunkShape plan_chunks(const ChunkProblem& p, int64_t budget_elems) {
   budget_elems = std::max<int64_t>(budget_elems, 1);
   const int64_t row_elems = p.taps * p.in_w;  // one input row of one channel
   const int64_t sample_elems = p.groups * p.channels_per_group * row_elems * p.in_h;
@@ -64,7 +66,7 @@ inline ChunkShape plan_chunks(const ChunkProblem& p, int64_t budget_elems, bool 
     return {samples, p.groups, p.channels_per_group, p.out_h, p.in_h};
   }
   // One output row needs at most min_rows input rows; fit that, then widen the band.
-  const int64_t min_rows = bands ? rows_for_band(p, 1) : p.in_h;
+  const int64_t min_rows = rows_for_band(p, 1);
   int64_t groups = p.groups, channels = p.channels_per_group;
   if (groups * channels * row_elems * min_rows > budget_elems) {
     const int64_t group_min = channels * row_elems * min_rows;
@@ -77,7 +79,7 @@ inline ChunkShape plan_chunks(const ChunkProblem& p, int64_t budget_elems, bool 
   }
   const int64_t row_budget = std::max<int64_t>(1, budget_elems / (groups * channels * row_elems));
   int64_t band = p.out_h;
-  if (bands && row_budget < p.in_h)  // rows_for_band(band) <= row_budget
+  if (row_budget < p.in_h)  // rows_for_band(band) <= row_budget
     band = std::min(p.out_h, std::max<int64_t>(1, (row_budget - 1) * p.stride_h - p.reach_h + 1));
   return {1, groups, channels, band, rows_for_band(p, band)};
 }
@@ -96,6 +98,43 @@ void for_each_chunk(const ChunkProblem& p, const ChunkShape& shape, Fn&& fn) {
           input_rows_of(p, c.out_row_begin, c.out_row_end, &c.row_begin, &c.rows);
           fn(c);
         }
+}
+
+// The backward pass: as many whole samples as fit (each sample also costs
+// extra_per_pixel elements per input pixel: the caller's repacked input), else
+// one sample in bands of input rows (ChunkShape::band counts input rows here);
+// where one input row of all channels is over budget, one row of fewer groups,
+// then fewer channels.
+inline ChunkShape plan_backward_chunks(const ChunkProblem& p, int64_t budget_elems,
+                                       int64_t extra_per_pixel) {
+  budget_elems = std::max<int64_t>(budget_elems, 1);
+  const int64_t row_elems = p.taps * p.in_w;  // one input row of one channel
+  const int64_t group_row = p.channels_per_group * row_elems;
+  const int64_t sample_elems = (p.groups * group_row + extra_per_pixel * p.in_w) * p.in_h;
+  if (sample_elems <= budget_elems) {
+    const int64_t samples = std::min(p.batch, budget_elems / sample_elems);
+    return {samples, p.groups, p.channels_per_group, p.in_h, p.in_h};
+  }
+  if (p.groups * group_row <= budget_elems) {
+    const int64_t band = std::min(p.in_h, budget_elems / (p.groups * group_row));
+    return {1, p.groups, p.channels_per_group, band, band};
+  }
+  if (group_row <= budget_elems) return {1, budget_elems / group_row, p.channels_per_group, 1, 1};
+  return {1, 1, std::max<int64_t>(1, budget_elems / row_elems), 1, 1};
+}
+
+// Calls fn(Chunk) for every backward chunk, samples then bands of input rows
+// then groups then channels (out_row_* unused).
+template <typename Fn>
+void for_each_backward_chunk(const ChunkProblem& p, const ChunkShape& shape, Fn&& fn) {
+  for (int64_t n0 = 0; n0 < p.batch; n0 += shape.samples)
+    for (int64_t r0 = 0; r0 < p.in_h; r0 += shape.band)
+      for (int64_t g0 = 0; g0 < p.groups; g0 += shape.groups)
+        for (int64_t c0 = 0; c0 < p.channels_per_group; c0 += shape.channels)
+          fn(Chunk{n0, std::min(shape.samples, p.batch - n0),
+                   g0, std::min(shape.groups, p.groups - g0),
+                   c0, std::min(shape.channels, p.channels_per_group - c0),
+                   0, 0, r0, std::min(shape.band, p.in_h - r0)});
 }
 
 }  // namespace gemm_convt
