@@ -86,6 +86,20 @@ struct ColumnsShape {
   }
 };
 
+// Where a chunk's columns put its samples (col2im.h): one after another, or
+// side by side along each column row, so that one GEMM per group makes the
+// columns of all of them (K x (samples * pixels); worth it where a sample
+// has few pixels).
+struct ColumnsLayout {
+  int64_t sample_stride, row_stride;
+};
+
+inline ColumnsLayout columns_layout(const ColumnsShape& cs, const Chunk& c, bool samples_side_by_side) {
+  const int64_t band = c.rows * cs.width;
+  if (samples_side_by_side) return {band, c.samples * band};
+  return {c.groups * c.channels * cs.taps * band, band};
+}
+
 // Columns are stored in the input dtype, or in float for half/bfloat16 inputs
 // when options.float_columns asks for it (one rounding, at the output, at twice
 // the columns traffic).
@@ -126,7 +140,8 @@ Axis<index_t> width_axis(const Problem& p, const ConvTranspose2dOptions& o) {
 template <typename index_t>
 Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o,
                                        const ColumnsShape& cs, const Chunk& c,
-                                       const at::Tensor& out, int64_t target_items) {
+                                       const ColumnsLayout& layout, const at::Tensor& out,
+                                       int64_t target_items) {
   Col2imChunk<index_t> k;
   k.h = height_axis<index_t>(p, o);
   k.w = cs.fold_w ? folded_axis<index_t>(p.out_w) : width_axis<index_t>(p, o);
@@ -147,6 +162,8 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   const int64_t tiles = (cells + kTileRows - 1) / kTileRows;
   const int64_t segments = std::max<int64_t>(1, std::min(tiles, target_items / std::max<int64_t>(columns, 1)));
   k.cells_per_item = index_t((tiles + segments - 1) / segments * kTileRows);
+  k.col_stride_n = index_t(layout.sample_stride);
+  k.col_stride_row = index_t(layout.row_stride);
   k.out_stride_n = index_t(out.stride(0));
   k.out_stride_c = index_t(out.stride(1));
   k.out_stride_h = index_t(out.stride(2));

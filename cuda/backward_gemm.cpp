@@ -46,24 +46,6 @@ void grad_input_gemm_cuda(const Problem& p, const Chunk& c, const at::Tensor& we
   }
 }
 
-bool input_needs_pack(const Problem& p, const InputOperand& x) {
-  return !(x.channel_major && x.sample_stride == p.in_pixels() * x.ld);
-}
-
-MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOperand& x,
-                              at::Tensor& pack) {
-  const int64_t esize = x.storage.element_size();
-  if (c.samples == 1 || !input_needs_pack(p, x))
-    return MatrixRef{x.chunk_base(c, p.in_w, esize), x.ld, x.channel_major,
-                     p.in_per_group * x.channel_stride};
-  // Several whole samples of an NCHW-like input: channels x (sample, pixel).
-  const int64_t length = c.samples * p.in_pixels();
-  at::Tensor packed =
-      pack.narrow(0, 0, p.in_channels * length).view({p.in_channels, c.samples, p.in_pixels()});
-  packed.copy_(x.storage.narrow(0, c.n0, c.samples).transpose(0, 1));
-  return MatrixRef{packed.data_ptr(), length, false, p.in_per_group * length};
-}
-
 void grad_weight_gemm_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
                            const at::Tensor& columns, at::Tensor& dst, bool allow_tf32) {
   const at::ScalarType dtype = columns.scalar_type();

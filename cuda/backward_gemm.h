@@ -20,17 +20,6 @@ void grad_input_gemm_cuda(const Problem& p, const Chunk& c, const at::Tensor& we
                           const at::Tensor& columns, at::Tensor& dst, int64_t dst_n0,
                           bool allow_tf32);
 
-// The chunk's input as grad_weight's operand: (sample, band pixel) x channel
-// of group 0 (batch_stride: to the next group). Read in place where the input
-// is uniform along (sample, pixel) -- one sample, or channels_last -- else
-// repacked into `pack` (channels x samples x pixels, in_channels*samples*pixels
-// elements at least).
-MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOperand& x,
-                              at::Tensor& pack);
-
-// Whether chunk_input_operand needs `pack` for chunks of several samples.
-bool input_needs_pack(const Problem& p, const InputOperand& x);
-
 // grad_weight[g][:, chunk's rows] (+)= columns[g] · x[g] for the chunk's groups,
 // contracting all its samples and pixels in one GEMM; beta 0 for the first
 // chunk (sample 0, band 0), 1 after: a fixed order, bitwise-deterministic.

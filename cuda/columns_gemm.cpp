@@ -83,6 +83,44 @@ InputOperand input_operand(const at::Tensor& input, int64_t in_per_group) {
   return op;
 }
 
+bool input_needs_pack(const Problem& p, const InputOperand& x, int64_t rows) {
+  return !(x.channel_major && x.sample_stride == p.in_pixels() * x.ld && rows == p.in_h);
+}
+
+MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOperand& x,
+                              at::Tensor& pack) {
+  const int64_t esize = x.storage.element_size();
+  if (c.samples == 1 || !input_needs_pack(p, x, c.rows))
+    return MatrixRef{x.chunk_base(c, p.in_w, esize), x.ld, x.channel_major,
+                     p.in_per_group * x.channel_stride};
+  // Several samples of an NCHW-like input, or of fewer rows than a sample
+  // has (the forward skips rows that reach no output): channels x (sample, pixel).
+  const int64_t length = c.samples * c.rows * p.in_w;
+  at::Tensor packed =
+      pack.narrow(0, 0, p.in_channels * length).view({p.in_channels, c.samples, c.rows, p.in_w});
+  packed.copy_(x.storage.view({p.batch, p.in_channels, p.in_h, p.in_w})
+                   .narrow(0, c.n0, c.samples)
+                   .narrow(2, c.row_begin, c.rows)
+                   .transpose(0, 1));
+  return MatrixRef{packed.data_ptr(), length, false, p.in_per_group * length};
+}
+
+void columns_gemm_side_by_side_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
+                                    const at::Tensor& weight, at::Tensor& columns,
+                                    bool allow_tf32) {
+  const int64_t esize = weight.element_size(), taps = p.kernel_taps();
+  const int64_t col_rows = c.channels * taps, length = c.samples * c.rows * p.in_w;
+  const int64_t w_row = p.out_per_group * taps, w_group = p.in_per_group * w_row;
+  // columns[g] (length x col_rows, column-major) = x[g] · w[g]ᵀ, batched over groups.
+  MatrixRef a = x;
+  a.ptr = static_cast<const char*>(x.ptr) + c.g0 * x.batch_stride * esize;
+  const MatrixRef b{static_cast<const char*>(weight.data_ptr()) + (c.g0 * w_group + c.c0 * taps) * esize,
+                    w_row, true, w_group};
+  gemm_strided_batched(weight.scalar_type(), columns.scalar_type(), length, col_rows,
+                       p.in_per_group, a, b, columns.data_ptr(), length, col_rows * length, 0.0,
+                       c.groups, allow_tf32);
+}
+
 namespace {
 
 // The GEMM operands of one chunk: A positioned at the chunk's first sample,
@@ -124,20 +162,6 @@ void columns_gemm(const Problem& p, const ColumnsShape& cs, const Chunk& c,
 }
 
 }  // namespace
-
-void columns_gemm_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
-                       const InputOperand& x, const at::Tensor& weight, at::Tensor& columns,
-                       bool allow_tf32) {
-  const int64_t esize = weight.element_size();
-  const ChunkOperands op{x.chunk_base(c, p.in_w, esize),
-                         x.ld,
-                         x.sample_stride,
-                         p.in_per_group * x.channel_stride,
-                         x.channel_major,
-                         static_cast<const char*>(weight.data_ptr()),
-                         p.in_per_group};
-  columns_gemm(p, cs, c, op, weight.scalar_type(), esize, columns, allow_tf32);
-}
 
 void columns_gemm_made_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
                             const void* a, const void* b, int64_t k_per_group,

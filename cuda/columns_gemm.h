@@ -44,13 +44,27 @@ struct InputOperand {
 };
 InputOperand input_operand(const at::Tensor& input, int64_t in_per_group);
 
-// columns[n][g][c*taps + tap][row*width + w] for the chunk (see problem.h's
-// ColumnsShape), from the input read in place (plain columns).
-void columns_gemm_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
-                       const InputOperand& x, const at::Tensor& weight, at::Tensor& columns,
-                       bool allow_tf32);
+// A chunk's input with its samples side by side: a (sample, band pixel) x
+// channel matrix of group 0 (batch_stride: to the next group), the forward's
+// A and grad_weight's B. Read in place where the input is uniform along
+// (sample, pixel) -- one sample, or channels_last with every row -- else
+// repacked into `pack` (channels x samples x rows: in_channels*samples*pixels
+// elements at least).
+MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOperand& x,
+                              at::Tensor& pack);
 
-// The same from operands made per chunk (operand.cuh): a is dense
+// Whether chunk_input_operand needs `pack` for chunks of several samples of
+// `rows` input rows.
+bool input_needs_pack(const Problem& p, const InputOperand& x, int64_t rows);
+
+// columns[g][c*taps + tap][(n, row, w)] for the chunk (samples side by side,
+// problem.h's ColumnsLayout), from chunk_input_operand's matrix.
+void columns_gemm_side_by_side_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
+                                    const at::Tensor& weight, at::Tensor& columns,
+                                    bool allow_tf32);
+
+// columns[n][g][c*taps + tap][row*width + w] for the chunk (samples one after
+// another, problem.h's ColumnsShape) from operands made per chunk (operand.cuh): a is dense
 // [samples][groups][k_per_group][rows*width] for the chunk's samples and rows,
 // b is [groups][k_per_group][out_per_group*taps].
 void columns_gemm_made_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,

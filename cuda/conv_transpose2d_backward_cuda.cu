@@ -43,7 +43,7 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
       grad_weight.defined() ? input_operand(input, p.in_per_group) : InputOperand{};
   // An NCHW-like input is repacked per chunk of several samples for grad_weight:
   // that copy shares the workspace budget with the columns.
-  const bool pack = grad_weight.defined() && input_needs_pack(p, x);
+  const bool pack = grad_weight.defined() && input_needs_pack(p, x, p.in_h);
   const ChunkShape shape = p.backward_chunk_shape(
       backward_workspace_bytes(options), c10::elementSize(dtype), pack ? p.in_channels : 0);
   at::Tensor workspace = at::empty(

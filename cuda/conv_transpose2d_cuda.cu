@@ -8,6 +8,8 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include "../csrc/conv_transpose2d.h"
@@ -31,7 +33,8 @@ int64_t col2im_blocks(int64_t items) {
 
 template <typename scalar_t, typename col_t>
 void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
-                  const Chunk& c, const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
+                  const Chunk& c, const ColumnsLayout& layout, const at::Tensor& columns,
+                  const scalar_t* bias, at::Tensor& out) {
   const col_t* cols = static_cast<const col_t*>(columns.data_ptr());
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
@@ -40,12 +43,12 @@ void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Colum
   const auto* props = at::cuda::getCurrentDeviceProperties();
   const int64_t target_items = int64_t(props->multiProcessorCount) *
                                props->maxThreadsPerMultiProcessor * 4;
-  const auto chunk64 = make_col2im_chunk<int64_t>(p, o, cs, c, out, target_items);
+  const auto chunk64 = make_col2im_chunk<int64_t>(p, o, cs, c, layout, out, target_items);
   const int64_t blocks = col2im_blocks(chunk64.items());
   // 32-bit index arithmetic whenever every offset of the chunk fits.
   if (chunk_fits<int32_t>(p, o, cs, c, out, blocks * kCol2imThreads))
-    launch_col2im(make_col2im_chunk<int32_t>(p, o, cs, c, out, target_items), cols, chunk_bias,
-                  dst, blocks);
+    launch_col2im(make_col2im_chunk<int32_t>(p, o, cs, c, layout, out, target_items), cols,
+                  chunk_bias, dst, blocks);
   else
     launch_col2im(chunk64, cols, chunk_bias, dst, blocks);
 }
@@ -63,6 +66,21 @@ int64_t chunk_budget_bytes(int64_t workspace_bytes, int64_t total_bytes) {
   int64_t budget = total_bytes <= workspace_bytes ? workspace_bytes : workspace_bytes / 2;
   if (override_bytes) budget = std::min(budget, override_bytes);
   return std::max<int64_t>(1, budget);
+}
+
+// The current device's side streams, taken from torch's pool once per process
+// and reused: cuBLAS gets a workspace from the caching allocator for each
+// stream it runs on (32 MiB on sm90), so fresh pool streams per call pinned
+// one per pool stream (+1087 MiB after 18 dcgan calls, NOTES.md).
+std::vector<c10::cuda::CUDAStream> side_streams(int64_t count) {
+  static std::mutex mutex;
+  static std::map<c10::DeviceIndex, std::vector<c10::cuda::CUDAStream>> cache;
+  const c10::DeviceIndex device = c10::cuda::current_device();
+  std::lock_guard<std::mutex> lock(mutex);
+  std::vector<c10::cuda::CUDAStream>& streams = cache[device];
+  while (int64_t(streams.size()) < count)
+    streams.push_back(c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device));
+  return std::vector<c10::cuda::CUDAStream>(streams.begin(), streams.begin() + count);
 }
 
 }  // namespace
@@ -97,7 +115,19 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   int64_t budget = chunk_budget_bytes(options.workspace_bytes, total_bytes);
   if (made) budget = budget * col_rows * col_esize / (col_rows * col_esize + a_k * esize);
   const ChunkProblem cp = cs.chunk_problem(p, options);
-  const ChunkShape shape = plan_chunks(cp, std::max<int64_t>(1, budget / col_esize));
+  ChunkShape shape = plan_chunks(cp, std::max<int64_t>(1, budget / col_esize));
+  // Plain operands: a chunk's samples sit side by side in its columns, one
+  // GEMM per group for them all (a dcgan sample has 64 pixels: per-sample
+  // GEMMs are mostly tile edges). An NCHW input is then repacked per chunk,
+  // in the budget too.
+  const bool side_by_side = !made;
+  int64_t first_row = 0, live_rows = 0;  // input rows that reach the output
+  input_rows_of(cp, 0, p.out_h, &first_row, &live_rows);
+  const bool pack = side_by_side && shape.samples > 1 && input_needs_pack(p, x, live_rows);
+  if (pack) {
+    const int64_t col_bytes = p.out_channels() * cs.taps * col_esize, pack_bytes = p.in_channels * esize;
+    shape = plan_chunks(cp, std::max<int64_t>(1, budget * col_bytes / (col_bytes + pack_bytes) / col_esize));
+  }
   std::vector<Chunk> chunks;
   for_each_chunk(cp, shape, [&](const Chunk& c) { chunks.push_back(c); });
 
@@ -109,6 +139,8 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const int64_t a_elems = made ? shape.samples * p.groups * a_k * shape.max_rows * cs.width : 0;
   at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options().dtype(col_dtype));
   at::Tensor a_workspace = made ? at::empty({buffers * a_elems}, input.options()) : at::Tensor();
+  const int64_t pack_elems = pack && shape.samples > 1 ? p.in_channels * shape.samples * p.in_pixels() : 0;
+  at::Tensor pack_workspace = pack_elems ? at::empty({buffers * pack_elems}, input.options()) : at::Tensor();
   // B to pair with a made A: the weight with (ci, j) rows when folded, split when split.
   at::Tensor b_operand = weight;
   if (cs.fold_w)  // [g][ci][co][i][j] -> [g][ci][j][co][i]
@@ -130,10 +162,8 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   if (buffers > 1) {
     at::cuda::CUDAEvent start;
     start.record(origin);
-    for (int64_t b = 0; b < buffers; ++b) {
-      streams.push_back(c10::cuda::getStreamFromPool());
-      start.block(streams.back());
-    }
+    streams = side_streams(buffers);
+    for (const auto& stream : streams) start.block(stream);
   }
 
   AT_DISPATCH_FLOATING_TYPES_AND2(
@@ -156,12 +186,16 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
             columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns,
                                    split || options.allow_tf32);
           } else if (c.rows > 0) {
-            columns_gemm_cuda(p, cs, c, x, weight, columns, options.allow_tf32);
+            at::Tensor pack_part = pack_elems ? pack_workspace.narrow(0, b * pack_elems, pack_elems)
+                                              : at::Tensor();
+            columns_gemm_side_by_side_cuda(p, c, chunk_input_operand(p, c, x, pack_part), weight,
+                                           columns, options.allow_tf32);
           }
+          const ColumnsLayout layout = columns_layout(cs, c, side_by_side);
           if (col_dtype == at::kFloat && dtype != at::kFloat)
-            col2im_chunk<scalar_t, float>(p, options, cs, c, columns, bias_ptr, out);
+            col2im_chunk<scalar_t, float>(p, options, cs, c, layout, columns, bias_ptr, out);
           else
-            col2im_chunk<scalar_t, scalar_t>(p, options, cs, c, columns, bias_ptr, out);
+            col2im_chunk<scalar_t, scalar_t>(p, options, cs, c, layout, columns, bias_ptr, out);
         }
       });
 

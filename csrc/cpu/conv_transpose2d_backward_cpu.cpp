@@ -21,15 +21,17 @@ void im2col_cpu(const Problem& p, const ConvTranspose2dOptions& o, const Chunk& 
   const int64_t length = chunk.row_length();
   // Parallel over column rows (group, channel, tap); a row is written in
   // storage order: samples, band rows, input columns.
+  const int64_t taps = chunk.taps(), kernel_w = chunk.w_axis.kernel;
   const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * length));
   at::parallel_for(0, chunk.column_rows(), grain, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
-      const Im2colRowSource<int64_t> r = im2col_row_source(chunk, row);
+      const int64_t plane_src = im2col_plane_source(chunk, row / taps);
+      const int64_t i = row % taps / kernel_w, j = row % kernel_w;
       col_t* dst = columns + row * length;
       for (int64_t n = 0; n < chunk.samples; ++n)
         for (int64_t h = 0; h < chunk.rows; ++h)
           for (int64_t w = 0; w < p.in_w; ++w)
-            *dst++ = static_cast<col_t>(im2col_value(chunk, src, r, n, h, w));
+            *dst++ = static_cast<col_t>(im2col_value(chunk, src, plane_src, i, j, n, h, w));
     }
   });
 }

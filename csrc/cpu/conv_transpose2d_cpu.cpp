@@ -31,9 +31,11 @@ at::Tensor unfold_width_cpu(const at::Tensor& x /* (k, rows, in_w) */, const Axi
       .reshape({x.size(0) * w.kernel, x.size(1) * w.out_size});
 }
 
-// columns[n][g][c*taps + tap][row*width + w] = B[g]ᵀ[rows of channels c0..] ·
-// A[n][g], with A the chunk's input rows (unfolded along w when folded) and B
-// the weight (its rows ordered (ci, j) when folded).
+// The chunk's columns = B[g]ᵀ[rows of channels c0..] · A[g], with A the chunk's
+// input rows and B the weight. Plain: A holds all the chunk's samples side by
+// side (one product per group; columns [g][c*taps + tap][(n, row, w)]).
+// Width folded: A is unfolded along w per sample, B's rows are ordered
+// (ci, j), and the columns are [n][g][c*taps + tap][(row, ow)].
 void columns_gemm_cpu(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
                       const Chunk& c, const at::Tensor& input, const at::Tensor& weight,
                       at::Tensor& columns) {
@@ -42,19 +44,27 @@ void columns_gemm_cpu(const Problem& p, const ConvTranspose2dOptions& o, const C
   if (cs.fold_w)  // [Cin][co][i][j] -> [Cin][j][co][i]
     b = weight.permute({0, 3, 1, 2});
   b = b.reshape({p.in_channels * (cs.fold_w ? p.kernel_w : 1), p.out_per_group * cs.taps});
+  const int64_t col_rows = c.channels * cs.taps;
   for (int64_t g = 0; g < c.groups; ++g) {
     const int64_t grp = c.g0 + g;
     const at::Tensor w_rows = b.narrow(0, grp * cs.k_per_group, cs.k_per_group)
-                                  .narrow(1, c.c0 * cs.taps, c.channels * cs.taps)
+                                  .narrow(1, c.c0 * cs.taps, col_rows)
                                   .to(col_dtype);
+    const at::Tensor rows = input.narrow(0, c.n0, c.samples)
+                                .narrow(1, grp * p.in_per_group, p.in_per_group)
+                                .narrow(2, c.row_begin, c.rows);
+    if (!cs.fold_w) {
+      const int64_t length = c.samples * c.rows * p.in_w;
+      at::Tensor dst = columns.narrow(0, g * col_rows * length, col_rows * length)
+                           .view({col_rows, length});
+      at::mm_out(dst, w_rows.t(), rows.transpose(0, 1).reshape({p.in_per_group, length}).to(col_dtype));
+      continue;
+    }
+    const int64_t block = col_rows * c.rows * cs.width;
     for (int64_t n = 0; n < c.samples; ++n) {
-      const at::Tensor rows = input.select(0, c.n0 + n)
-                                  .narrow(0, grp * p.in_per_group, p.in_per_group)
-                                  .narrow(1, c.row_begin, c.rows);
-      const at::Tensor x = (cs.fold_w ? unfold_width_cpu(rows, width_axis<int64_t>(p, o))
-                                      : rows.reshape({p.in_per_group, c.rows * p.in_w}))
-                               .to(col_dtype);
-      at::Tensor dst = columns.select(0, n).select(0, g);
+      const at::Tensor x = unfold_width_cpu(rows.select(0, n), width_axis<int64_t>(p, o)).to(col_dtype);
+      at::Tensor dst = columns.narrow(0, (n * c.groups + g) * block, block)
+                           .view({col_rows, c.rows * cs.width});
       at::mm_out(dst, w_rows.t(), x);
     }
   }
@@ -64,7 +74,9 @@ template <typename scalar_t, typename col_t>
 void col2im_cpu(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
                 const Chunk& c, const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/false>;
-  const Col2imChunk<int64_t> chunk = make_col2im_chunk<int64_t>(p, o, cs, c, out, /*target_items=*/1);
+  const Col2imChunk<int64_t> chunk = make_col2im_chunk<int64_t>(
+      p, o, cs, c, columns_layout(cs, c, /*samples_side_by_side=*/!cs.fold_w), out,
+      /*target_items=*/1);
   const col_t* cols = columns.data_ptr<col_t>();
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
@@ -97,8 +109,7 @@ void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
         const scalar_t* bias_ptr = bias_c.defined() ? bias_c.data_ptr<scalar_t>() : nullptr;
         for_each_chunk(cp, shape, [&](const Chunk& c) {
           at::Tensor columns =
-              workspace.narrow(0, 0, c.samples * c.groups * c.channels * cs.taps * c.rows * cs.width)
-                  .view({c.samples, c.groups, c.channels * cs.taps, c.rows * cs.width});
+              workspace.narrow(0, 0, c.samples * c.groups * c.channels * cs.taps * c.rows * cs.width);
           if (c.rows > 0) columns_gemm_cpu(p, options, cs, c, input, weight, columns);
           col2im_cpu<scalar_t, col_t>(p, options, cs, c, columns, bias_ptr, out);
         });

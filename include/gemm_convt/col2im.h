@@ -13,8 +13,12 @@ constexpr int kTileRows = 4;
 
 // One chunk of work: the columns of `batch` samples x `groups` groups x
 // `channels` output channels per group for the input rows
-// [row_begin, row_begin + rows), laid out as
-//   columns[batch][groups][channels][kernel_h][kernel_w][rows][in_w].
+// [row_begin, row_begin + rows): column row (group, channel, tap) of sample n
+// starts at n*col_stride_n + ((group*channels + channel)*taps + tap)*col_stride_row
+// and holds rows*in_w values. Samples one after another:
+//   col_stride_n = groups*channels*taps*rows*in_w, col_stride_row = rows*in_w;
+// samples side by side along each column row (one GEMM for them all):
+//   col_stride_n = rows*in_w, col_stride_row = batch*rows*in_w.
 // It owns the output rows [out_row_begin, out_row_end), all of whose column
 // values lie in those input rows (the band planner guarantees it).
 // `out` and `bias` are already offset to the chunk's first sample and channel,
@@ -28,6 +32,7 @@ struct Col2imChunk {
   index_t out_row_begin, out_row_end;
   index_t cell_begin, cells;   // t_h / stride_h over the owned rows, rounded out
   index_t cells_per_item;      // a multiple of kTileRows: how far one work item walks
+  index_t col_stride_n, col_stride_row;
   index_t out_stride_n, out_stride_c, out_stride_h, out_stride_w;
 
   // Work items: cells_per_item cells of one output column of one h phase of
@@ -85,8 +90,7 @@ GEMM_CONVT_HD void col2im_tile(const Col2imChunk<index_t>& k, const col_t* chann
          j += aw.hit_step, x -= aw.hit_q_step) {
       if (x >= aw.in_size) continue;
       const index_t row = column_row(index_t(0), i, j, ah.kernel, aw.kernel);
-      const col_t* src = channel + column_offset(row, index_t(q - k.row_begin), x, k.rows,
-                                                 aw.in_size);
+      const col_t* src = channel + row * k.col_stride_row + (q - k.row_begin) * aw.in_size + x;
 #pragma unroll
       for (int r = 0; r < kTileRows; ++r) {
         const index_t qr = q + r;
@@ -112,8 +116,9 @@ GEMM_CONVT_HD void col2im_column(const Col2imChunk<index_t>& k, const col_t* col
                                  const out_t* bias, out_t* out, const Col2imItem<index_t>& it) {
   const index_t out_c = it.grp * k.channels_per_group + it.c;
   const acc_t b = bias ? static_cast<acc_t>(bias[out_c]) : acc_t(0);
-  const index_t plane = k.h.kernel * k.w.kernel * k.rows * k.w.in_size;
-  const col_t* channel = columns + ((it.n * k.groups + it.grp) * k.channels + it.c) * plane;
+  const index_t taps = k.h.kernel * k.w.kernel;
+  const col_t* channel = columns + it.n * k.col_stride_n +
+                         (it.grp * k.channels + it.c) * taps * k.col_stride_row;
   out_t* dst = out + it.n * k.out_stride_n + out_c * k.out_stride_c + it.ow * k.out_stride_w;
   const AxisHit<index_t> hw = first_hit(k.w, it.ow);
   const index_t cell0 = it.segment * k.cells_per_item;

@@ -116,11 +116,4 @@ GEMM_CONVT_HD index_t column_row(index_t c, index_t i, index_t j, index_t kernel
   return (c * kernel_h + i) * kernel_w + j;
 }
 
-// Offset of column element (row, h, w) in a block of rows of in_h*in_w values.
-template <typename index_t>
-GEMM_CONVT_HD index_t column_offset(index_t row, index_t h, index_t w, index_t in_h,
-                                    index_t in_w) {
-  return (row * in_h + h) * in_w + w;
-}
-
 }  // namespace gemm_convt

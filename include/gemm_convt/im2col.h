@@ -30,43 +30,31 @@ struct Im2colChunk {
   GEMM_CONVT_HD index_t band_pixels() const { return rows * w_axis.in_size; }
   // Values per column row: the GEMMs' leading dimension.
   GEMM_CONVT_HD index_t row_length() const { return samples * band_pixels(); }
-  GEMM_CONVT_HD index_t column_rows() const { return groups * channels * taps(); }
+  GEMM_CONVT_HD index_t planes() const { return groups * channels; }
+  GEMM_CONVT_HD index_t column_rows() const { return planes() * taps(); }
   GEMM_CONVT_HD index_t numel() const { return column_rows() * row_length(); }
 };
 
-// What column row `row` reads, resolved once per row: its channel's offset in
-// grad_output and its kernel tap.
+// grad_output offset of plane `plane` (group, channel) of the chunk, sample 0.
 template <typename index_t>
-struct Im2colRowSource {
-  index_t src;
-  index_t i, j;
-};
-
-template <typename index_t>
-GEMM_CONVT_HD Im2colRowSource<index_t> im2col_row_source(const Im2colChunk<index_t>& chunk,
-                                                         index_t row) {
-  Im2colRowSource<index_t> r;
-  r.j = row % chunk.w_axis.kernel;
-  row /= chunk.w_axis.kernel;
-  r.i = row % chunk.h_axis.kernel;
-  row /= chunk.h_axis.kernel;
-  const index_t c = row % chunk.channels, grp = row / chunk.channels;
-  r.src = (grp * chunk.channels_per_group + c) * chunk.src_stride_c;
-  return r;
+GEMM_CONVT_HD index_t im2col_plane_source(const Im2colChunk<index_t>& chunk, index_t plane) {
+  const index_t c = plane % chunk.channels, grp = plane / chunk.channels;
+  return (grp * chunk.channels_per_group + c) * chunk.src_stride_c;
 }
 
-// The value at sample n, band row h (0-based in the band), input column w of
-// a column row. The output pixel it reads is the one col2im gathers it into
-// (the tap mapping of geometry.h, written forwards).
+// The value of kernel tap (i, j) at sample n, band row h (0-based in the
+// band), input column w of a plane; it is stored in column row
+// plane*taps + i*kernel_w + j. The output pixel it reads is the one col2im
+// gathers it into (the tap mapping of geometry.h, written forwards).
 template <typename index_t, typename src_t>
 GEMM_CONVT_HD src_t im2col_value(const Im2colChunk<index_t>& chunk, const src_t* src,
-                                 const Im2colRowSource<index_t>& r, index_t n, index_t h,
+                                 index_t plane_src, index_t i, index_t j, index_t n, index_t h,
                                  index_t w) {
-  const index_t oh = tap_target(chunk.h_axis, chunk.row_begin + h, r.i);
-  const index_t ow = tap_target(chunk.w_axis, w, r.j);
+  const index_t oh = tap_target(chunk.h_axis, chunk.row_begin + h, i);
+  const index_t ow = tap_target(chunk.w_axis, w, j);
   if (oh < 0 || oh >= chunk.h_axis.out_size || ow < 0 || ow >= chunk.w_axis.out_size)
     return src_t(0);
-  return src[r.src + n * chunk.src_stride_n + oh * chunk.src_stride_h + ow * chunk.src_stride_w];
+  return src[plane_src + n * chunk.src_stride_n + oh * chunk.src_stride_h + ow * chunk.src_stride_w];
 }
 
 }  // namespace gemm_convt
