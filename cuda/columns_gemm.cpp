@@ -105,18 +105,26 @@ MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOpera
   return MatrixRef{packed.data_ptr(), length, false, p.in_per_group * length};
 }
 
+at::Tensor weight_rows_k_major(const Problem& p, const at::Tensor& weight) {
+  return weight.reshape({p.groups, p.in_per_group, p.out_per_group * p.kernel_taps()})
+      .transpose(1, 2)
+      .contiguous();
+}
+
 void columns_gemm_side_by_side_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
-                                    const at::Tensor& weight, at::Tensor& columns,
+                                    const at::Tensor& weight_t, at::Tensor& columns,
                                     bool allow_tf32) {
-  const int64_t esize = weight.element_size(), taps = p.kernel_taps();
+  const int64_t esize = weight_t.element_size(), taps = p.kernel_taps();
   const int64_t col_rows = c.channels * taps, length = c.samples * c.rows * p.in_w;
-  const int64_t w_row = p.out_per_group * taps, w_group = p.in_per_group * w_row;
-  // columns[g] (length x col_rows, column-major) = x[g] · w[g]ᵀ, batched over groups.
+  const int64_t w_group = p.in_per_group * p.out_per_group * taps;
+  // columns[g] (length x col_rows, column-major) = x[g] · w[g], batched over
+  // groups; w[g] is Cin_g x col_rows column-major (weight_t's rows, K-major).
   MatrixRef a = x;
   a.ptr = static_cast<const char*>(x.ptr) + c.g0 * x.batch_stride * esize;
-  const MatrixRef b{static_cast<const char*>(weight.data_ptr()) + (c.g0 * w_group + c.c0 * taps) * esize,
-                    w_row, true, w_group};
-  gemm_strided_batched(weight.scalar_type(), columns.scalar_type(), length, col_rows,
+  const MatrixRef b{static_cast<const char*>(weight_t.data_ptr()) +
+                        (c.g0 * w_group + c.c0 * taps * p.in_per_group) * esize,
+                    p.in_per_group, false, w_group};
+  gemm_strided_batched(weight_t.scalar_type(), columns.scalar_type(), length, col_rows,
                        p.in_per_group, a, b, columns.data_ptr(), length, col_rows * length, 0.0,
                        c.groups, allow_tf32);
 }

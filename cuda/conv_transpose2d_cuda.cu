@@ -155,6 +155,10 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
                       folded_axis<int64_t>(col_rows), SplitOrder::weight, stacked.data_ptr());
     b_operand = stacked;
   }
+  // Plain: the weight with the contraction contiguous. Its N-major form made
+  // cuBLAS pick sm80 TF32 kernels: #fcn_up's columns GEMM ran at 91 TFLOP/s
+  // where the backward's K-major GEMMs of the same size ran at 200-256 (NOTES.md).
+  const at::Tensor weight_t = made ? at::Tensor() : weight_rows_k_major(p, weight);
   const Axis<int64_t> a_axis =
       cs.fold_w ? width_axis<int64_t>(p, options) : folded_axis<int64_t>(p.in_w);
   const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
@@ -188,8 +192,8 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
           } else if (c.rows > 0) {
             at::Tensor pack_part = pack_elems ? pack_workspace.narrow(0, b * pack_elems, pack_elems)
                                               : at::Tensor();
-            columns_gemm_side_by_side_cuda(p, c, chunk_input_operand(p, c, x, pack_part), weight,
-                                           columns, options.allow_tf32);
+            columns_gemm_side_by_side_cuda(p, c, chunk_input_operand(p, c, x, pack_part),
+                                           weight_t, columns, options.allow_tf32);
           }
           const ColumnsLayout layout = columns_layout(cs, c, side_by_side);
           if (col_dtype == at::kFloat && dtype != at::kFloat)
