@@ -162,6 +162,11 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   const int64_t tiles = (cells + kTileRows - 1) / kTileRows;
   const int64_t segments = std::max<int64_t>(1, std::min(tiles, target_items / std::max<int64_t>(columns, 1)));
   k.cells_per_item = index_t((tiles + segments - 1) / segments * kTileRows);
+  k.by_out_w = Divider<index_t>(k.w.out_size);
+  k.by_segments = Divider<index_t>(k.segments());
+  k.by_stride_h = Divider<index_t>(k.h.stride);
+  k.by_channels = Divider<index_t>(k.channels);
+  k.by_groups = Divider<index_t>(k.groups);
   k.col_stride_n = index_t(layout.sample_stride);
   k.col_stride_row = index_t(layout.row_stride);
   k.out_stride_n = index_t(out.stride(0));

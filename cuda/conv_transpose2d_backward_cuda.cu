@@ -44,8 +44,17 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
   // An NCHW-like input is repacked per chunk of several samples for grad_weight:
   // that copy shares the workspace budget with the columns.
   const bool pack = grad_weight.defined() && input_needs_pack(p, x, p.in_h);
-  const ChunkShape shape = p.backward_chunk_shape(
-      backward_workspace_bytes(options), c10::elementSize(dtype), pack ? p.in_channels : 0);
+  // Half types accumulate in float buffers, which come out of the same budget:
+  // grad_weight's always, grad_input's (one sample) where channels are split.
+  int64_t budget = backward_workspace_bytes(options);
+  if (half && grad_weight.defined()) budget -= weight.numel() * int64_t(sizeof(float));
+  const auto plan = [&](int64_t bytes) {
+    return p.backward_chunk_shape(std::max<int64_t>(bytes, 1), c10::elementSize(dtype),
+                                  pack ? p.in_channels : 0);
+  };
+  ChunkShape shape = plan(budget);
+  if (half && grad_input.defined() && shape.channels < p.out_per_group)
+    shape = plan(budget - p.in_channels * p.in_pixels() * int64_t(sizeof(float)));
   at::Tensor workspace = at::empty(
       {shape.groups * shape.channels * p.kernel_taps() * shape.samples * shape.max_rows * p.in_w},
       input.options());

@@ -112,22 +112,40 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const bool made = split || cs.fold_w;
   const int64_t a_k = cs.k_per_group * (split ? 3 : 1);  // contraction per group
   const int64_t col_rows = p.out_per_group * cs.taps;
-  int64_t budget = chunk_budget_bytes(options.workspace_bytes, total_bytes);
-  if (made) budget = budget * col_rows * col_esize / (col_rows * col_esize + a_k * esize);
-  const ChunkProblem cp = cs.chunk_problem(p, options);
-  ChunkShape shape = plan_chunks(cp, std::max<int64_t>(1, budget / col_esize));
+  // The weight-shaped operand made per call (transposed, permuted or split:
+  // up to 4 copies alive at once) comes out of the cap first.
+  const int64_t cap = std::max<int64_t>(
+      1, options.workspace_bytes - weight.numel() * esize * (split ? 4 : 1));
   // Plain operands: a chunk's samples sit side by side in its columns, one
   // GEMM per group for them all (a dcgan sample has 64 pixels: per-sample
   // GEMMs are mostly tile edges). An NCHW input is then repacked per chunk,
   // in the budget too.
   const bool side_by_side = !made;
+  const ChunkProblem cp = cs.chunk_problem(p, options);
   int64_t first_row = 0, live_rows = 0;  // input rows that reach the output
   input_rows_of(cp, 0, p.out_h, &first_row, &live_rows);
-  const bool pack = side_by_side && shape.samples > 1 && input_needs_pack(p, x, live_rows);
-  if (pack) {
-    const int64_t col_bytes = p.out_channels() * cs.taps * col_esize, pack_bytes = p.in_channels * esize;
-    shape = plan_chunks(cp, std::max<int64_t>(1, budget * col_bytes / (col_bytes + pack_bytes) / col_esize));
-  }
+  const bool needs_pack = side_by_side && input_needs_pack(p, x, live_rows);
+  const auto plan = [&](int64_t budget) {  // columns (+ made A, + packed input) in budget bytes
+    if (made) budget = budget * col_rows * col_esize / (col_rows * col_esize + a_k * esize);
+    ChunkShape planned = plan_chunks(cp, std::max<int64_t>(1, budget / col_esize));
+    if (needs_pack && planned.samples > 1) {
+      const int64_t col_bytes = p.out_channels() * cs.taps * col_esize;
+      const int64_t pack_bytes = p.in_channels * esize;
+      planned = plan_chunks(
+          cp, std::max<int64_t>(1, budget * col_bytes / (col_bytes + pack_bytes) / col_esize));
+    }
+    return planned;
+  };
+  const auto chunk_count = [&](const ChunkShape& sh) {
+    int64_t count = 0;
+    for_each_chunk(cp, sh, [&](const Chunk&) { ++count; });
+    return count;
+  };
+  // One buffer when everything fits the cap in one chunk, else two halves.
+  const int64_t whole = chunk_budget_bytes(cap, total_bytes), half = chunk_budget_bytes(cap, cap + 1);
+  ChunkShape shape = plan(whole);
+  if (whole > half && chunk_count(shape) > 1) shape = plan(half);
+  const bool pack = needs_pack && shape.samples > 1;
   std::vector<Chunk> chunks;
   for_each_chunk(cp, shape, [&](const Chunk& c) { chunks.push_back(c); });
 

@@ -2,6 +2,7 @@
 
 // The col2im step, shared by the CPU loop and the CUDA kernel.
 
+#include "gemm_convt/divider.h"
 #include "gemm_convt/geometry.h"
 
 namespace gemm_convt {
@@ -34,6 +35,9 @@ struct Col2imChunk {
   index_t cells_per_item;      // a multiple of kTileRows: how far one work item walks
   index_t col_stride_n, col_stride_row;
   index_t out_stride_n, out_stride_c, out_stride_h, out_stride_w;
+  // The work-item decomposition's divisors, precomputed (divider.h): on the
+  // GPU the plain integer divisions cost more than the item's loads.
+  Divider<index_t> by_out_w, by_segments, by_stride_h, by_channels, by_groups;
 
   // Work items: cells_per_item cells of one output column of one h phase of
   // one channel of one sample.
@@ -54,17 +58,20 @@ struct Col2imItem {
 template <typename index_t>
 GEMM_CONVT_HD Col2imItem<index_t> col2im_item(const Col2imChunk<index_t>& k, index_t item) {
   Col2imItem<index_t> it;
-  it.ow = item % k.w.out_size;
-  item /= k.w.out_size;
-  const index_t segments = k.segments();
-  it.segment = item % segments;
-  item /= segments;
-  it.phase = item % k.h.stride;
-  item /= k.h.stride;
-  it.c = item % k.channels;
-  item /= k.channels;
-  it.grp = item % k.groups;
-  it.n = item / k.groups;
+  index_t rest = k.by_out_w.div(item);
+  it.ow = item - rest * k.w.out_size;
+  item = rest;
+  rest = k.by_segments.div(item);
+  it.segment = item - rest * k.segments();
+  item = rest;
+  rest = k.by_stride_h.div(item);
+  it.phase = item - rest * k.h.stride;
+  item = rest;
+  rest = k.by_channels.div(item);
+  it.c = item - rest * k.channels;
+  item = rest;
+  it.n = k.by_groups.div(item);
+  it.grp = item - it.n * k.groups;
   return it;
 }
 

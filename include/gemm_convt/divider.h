@@ -16,7 +16,8 @@ namespace gemm_convt {
 template <typename index_t>
 struct Divider {  // 64-bit indices: plain division
   index_t divisor;
-  explicit Divider(index_t d) : divisor(d) {}
+  Divider() = default;
+  explicit Divider(index_t d) : divisor(d < 1 ? 1 : d) {}  // empty extents: never used
   GEMM_CONVT_HD index_t div(index_t n) const { return n / divisor; }
 };
 
@@ -25,7 +26,9 @@ struct Divider<int32_t> {
   int32_t divisor;
   uint32_t multiplier, shift;
 
-  explicit Divider(int32_t d) : divisor(d), shift(0) {
+  Divider() = default;
+  explicit Divider(int32_t d) : divisor(d < 1 ? 1 : d), shift(0) {
+    d = divisor;  // empty extents: never used
     while ((uint64_t(1) << shift) < uint64_t(d)) ++shift;  // ceil(log2 d)
     multiplier = uint32_t(((uint64_t(1) << 32) * ((uint64_t(1) << shift) - uint64_t(d))) /
                               uint64_t(d) + 1);
