@@ -112,19 +112,22 @@ at::Tensor weight_rows_k_major(const Problem& p, const at::Tensor& weight) {
 }
 
 void columns_gemm_side_by_side_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
-                                    const at::Tensor& weight_t, at::Tensor& columns,
+                                    const at::Tensor& weight, bool k_major, at::Tensor& columns,
                                     bool allow_tf32) {
-  const int64_t esize = weight_t.element_size(), taps = p.kernel_taps();
+  const int64_t esize = weight.element_size(), taps = p.kernel_taps();
   const int64_t col_rows = c.channels * taps, length = c.samples * c.rows * p.in_w;
-  const int64_t w_group = p.in_per_group * p.out_per_group * taps;
+  const int64_t w_row = p.out_per_group * taps, w_group = p.in_per_group * w_row;
   // columns[g] (length x col_rows, column-major) = x[g] · w[g], batched over
-  // groups; w[g] is Cin_g x col_rows column-major (weight_t's rows, K-major).
+  // groups, w[g] = Cin_g x col_rows: weight[g]'s rows transposed (N-major), or
+  // weight_rows_k_major's read as they are.
   MatrixRef a = x;
   a.ptr = static_cast<const char*>(x.ptr) + c.g0 * x.batch_stride * esize;
-  const MatrixRef b{static_cast<const char*>(weight_t.data_ptr()) +
-                        (c.g0 * w_group + c.c0 * taps * p.in_per_group) * esize,
-                    p.in_per_group, false, w_group};
-  gemm_strided_batched(weight_t.scalar_type(), columns.scalar_type(), length, col_rows,
+  const char* w = static_cast<const char*>(weight.data_ptr());
+  const MatrixRef b =
+      k_major ? MatrixRef{w + (c.g0 * w_group + c.c0 * taps * p.in_per_group) * esize,
+                          p.in_per_group, false, w_group}
+              : MatrixRef{w + (c.g0 * w_group + c.c0 * taps) * esize, w_row, true, w_group};
+  gemm_strided_batched(weight.scalar_type(), columns.scalar_type(), length, col_rows,
                        p.in_per_group, a, b, columns.data_ptr(), length, col_rows * length, 0.0,
                        c.groups, allow_tf32);
 }

@@ -58,14 +58,14 @@ MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOpera
 bool input_needs_pack(const Problem& p, const InputOperand& x, int64_t rows);
 
 // columns[g][c*taps + tap][(n, row, w)] for the chunk (samples side by side,
-// problem.h's ColumnsLayout), from chunk_input_operand's matrix and the weight
-// transposed per group, weight_t[g][co*taps + tap][ci] (weight_rows_k_major):
-// with the contraction contiguous in B, cuBLAS runs TF32 on sm90 kernels.
+// problem.h's ColumnsLayout), from chunk_input_operand's matrix and the
+// weight: as it is, or (k_major) from weight_rows_k_major. For TF32 the K-major
+// weight gets cuBLAS's sm90 kernels where the plain one got sm80 ones.
 void columns_gemm_side_by_side_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
-                                    const at::Tensor& weight_t, at::Tensor& columns,
+                                    const at::Tensor& weight, bool k_major, at::Tensor& columns,
                                     bool allow_tf32);
 
-// The weight as weight_t above: [groups][out_per_group*taps][in_per_group].
+// The weight transposed per group: [groups][out_per_group*taps][in_per_group].
 at::Tensor weight_rows_k_major(const Problem& p, const at::Tensor& weight);
 
 // columns[n][g][c*taps + tap][row*width + w] for the chunk (samples one after

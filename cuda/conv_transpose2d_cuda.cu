@@ -112,10 +112,15 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const bool made = split || cs.fold_w;
   const int64_t a_k = cs.k_per_group * (split ? 3 : 1);  // contraction per group
   const int64_t col_rows = p.out_per_group * cs.taps;
-  // The weight-shaped operand made per call (transposed, permuted or split:
-  // up to 4 copies alive at once) comes out of the cap first.
-  const int64_t cap = std::max<int64_t>(
-      1, options.workspace_bytes - weight.numel() * esize * (split ? 4 : 1));
+  // TF32 columns GEMMs read the weight K-major (a transposed copy per call):
+  // cuBLAS then runs sm90 kernels, e.g. dcgan's 250 -> 157 us; other dtypes
+  // got the same kernels either way (NOTES.md it11).
+  const bool k_major_weight = !made && dtype == at::kFloat && options.allow_tf32;
+  // Weight-shaped operands made per call (transposed, permuted, split: up to
+  // 4 copies alive at once) come out of the cap first.
+  const int64_t weight_copies = split ? 4 : (cs.fold_w || k_major_weight ? 1 : 0);
+  const int64_t cap =
+      std::max<int64_t>(1, options.workspace_bytes - weight.numel() * esize * weight_copies);
   // Plain operands: a chunk's samples sit side by side in its columns, one
   // GEMM per group for them all (a dcgan sample has 64 pixels: per-sample
   // GEMMs are mostly tile edges). An NCHW input is then repacked per chunk,
@@ -173,10 +178,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
                       folded_axis<int64_t>(col_rows), SplitOrder::weight, stacked.data_ptr());
     b_operand = stacked;
   }
-  // Plain: the weight with the contraction contiguous. Its N-major form made
-  // cuBLAS pick sm80 TF32 kernels: #fcn_up's columns GEMM ran at 91 TFLOP/s
-  // where the backward's K-major GEMMs of the same size ran at 200-256 (NOTES.md).
-  const at::Tensor weight_t = made ? at::Tensor() : weight_rows_k_major(p, weight);
+  const at::Tensor plain_weight = k_major_weight ? weight_rows_k_major(p, weight) : weight;
   const Axis<int64_t> a_axis =
       cs.fold_w ? width_axis<int64_t>(p, options) : folded_axis<int64_t>(p.in_w);
   const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
@@ -211,7 +213,8 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
             at::Tensor pack_part = pack_elems ? pack_workspace.narrow(0, b * pack_elems, pack_elems)
                                               : at::Tensor();
             columns_gemm_side_by_side_cuda(p, c, chunk_input_operand(p, c, x, pack_part),
-                                           weight_t, columns, options.allow_tf32);
+                                           plain_weight, k_major_weight, columns,
+                                           options.allow_tf32);
           }
           const ColumnsLayout layout = columns_layout(cs, c, side_by_side);
           if (col_dtype == at::kFloat && dtype != at::kFloat)
