@@ -1,8 +1,7 @@
 // CUDA backward: our im2col kernel turns each chunk of grad_output (whole
 // samples, or a band of input rows of one) into columns (in grad_output's own
-// dtype: a copy, no rounding) inside a bounded workspace -- with several
-// chunks, the next chunk's im2col on a side stream overlaps this chunk's
-// GEMMs -- and cuBLAS multiplies them with the weight (grad_input) and with the input
+// dtype: a copy, no rounding) inside a bounded workspace, and cuBLAS
+// multiplies them with the weight (grad_input) and with the input
 // (grad_weight: one GEMM over all the chunk's samples and pixels, chunks in a
 // fixed order: deterministic). Half/bfloat16 products accumulate in float:
 // grad_weight in a float buffer, grad_input directly into the half output
@@ -11,13 +10,10 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/cuda/CUDAContext.h>
-#include <ATen/cuda/CUDAEvent.h>
-#include <c10/cuda/CUDAGuard.h>
 
 #include "../csrc/conv_transpose2d_backward.h"
 #include "backward_gemm.h"
 #include "im2col_kernel.cuh"
-#include "side_streams.h"
 
 namespace gemm_convt {
 namespace {
@@ -56,24 +52,12 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
     return p.backward_chunk_shape(std::max<int64_t>(bytes, 1), c10::elementSize(dtype),
                                   pack ? p.in_channels : 0);
   };
-  const auto chunk_count = [&](const ChunkShape& sh) {
-    int64_t count = 0;
-    for_each_backward_chunk(p.backward_chunk_problem(), sh, [&](const Chunk&) { ++count; });
-    return count;
-  };
-  // Several chunks: two column buffers of half the budget each, so that the
-  // im2col of the next chunk (side stream) runs while cuBLAS multiplies this
-  // one (caller's stream, where the GEMMs keep their fixed order).
   ChunkShape shape = plan(budget);
-  const bool pipelined = chunk_count(shape) > 1;
-  if (pipelined) budget /= 2;
-  shape = plan(budget);
   if (half && grad_input.defined() && shape.channels < p.out_per_group)
-    shape = plan(budget - p.in_channels * p.in_pixels() * int64_t(sizeof(float)) / (pipelined ? 2 : 1));
-  const int64_t buffers = pipelined ? 2 : 1;
-  const int64_t buffer_elems =
-      shape.groups * shape.channels * p.kernel_taps() * shape.samples * shape.max_rows * p.in_w;
-  at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options());
+    shape = plan(budget - p.in_channels * p.in_pixels() * int64_t(sizeof(float)));
+  at::Tensor workspace = at::empty(
+      {shape.groups * shape.channels * p.kernel_taps() * shape.samples * shape.max_rows * p.in_w},
+      input.options());
   at::Tensor packed_input;
   if (pack && shape.samples > 1)
     packed_input = at::empty({p.in_channels * shape.samples * p.in_pixels()}, input.options());
@@ -89,34 +73,13 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
   if (grad_weight.defined())
     gw_acc = half ? at::empty(weight.sizes(), weight.options().dtype(at::kFloat)) : grad_weight;
 
-  const c10::cuda::CUDAStream main_stream = c10::cuda::getCurrentCUDAStream();
-  c10::optional<c10::cuda::CUDAStream> im2col_stream;
-  at::cuda::CUDAEvent made[2], used[2];  // buffer b's columns written / last read
-  if (pipelined) {
-    im2col_stream = side_streams(1)[0];
-    at::cuda::CUDAEvent start;  // grad_output, the input and the buffers are ready
-    start.record(main_stream);
-    start.block(*im2col_stream);
-  }
-
   AT_DISPATCH_FLOATING_TYPES_AND2(
       at::kHalf, at::kBFloat16, dtype, "gemm_convt_backward_cuda", [&] {
-        int64_t index = 0;
         for_each_backward_chunk(p.backward_chunk_problem(), shape, [&](const Chunk& c) {
-          const int64_t b = index % buffers;
-          at::Tensor columns = workspace.narrow(0, b * buffer_elems, buffer_elems);
-          if (pipelined) {
-            c10::cuda::CUDAStreamGuard on_side(*im2col_stream);
-            if (index >= buffers) used[b].block(*im2col_stream);
-            im2col_chunk<scalar_t>(p, options, c, grad_output, columns);
-            made[b].record(*im2col_stream);
-          } else {
-            im2col_chunk<scalar_t>(p, options, c, grad_output, columns);
-          }
-          if (pipelined) made[b].block(main_stream);
+          im2col_chunk<scalar_t>(p, options, c, grad_output, workspace);
           if (gi_acc.defined()) {
             const int64_t dst_n0 = gi_acc.is_same(grad_input) ? 0 : c.n0;
-            grad_input_gemm_cuda(p, c, weight, columns, gi_acc, dst_n0, options.allow_tf32);
+            grad_input_gemm_cuda(p, c, weight, workspace, gi_acc, dst_n0, options.allow_tf32);
             if (!gi_acc.is_same(grad_input) && c.c0 + c.channels == p.out_per_group) {
               const int64_t ch0 = c.g0 * p.in_per_group, chs = c.groups * p.in_per_group;
               grad_input.select(0, c.n0).narrow(0, ch0, chs).narrow(1, c.row_begin, c.rows).copy_(
@@ -124,14 +87,10 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
             }
           }
           if (gw_acc.defined())
-            grad_weight_gemm_cuda(p, c, chunk_input_operand(p, c, x, packed_input), columns,
+            grad_weight_gemm_cuda(p, c, chunk_input_operand(p, c, x, packed_input), workspace,
                                   gw_acc, options.allow_tf32);
-          if (pipelined) used[b].record(main_stream);
-          ++index;
         });
       });
-  // The caller's stream has waited for every im2col (made[] before each
-  // chunk's GEMMs), so the buffers may be freed on it.
   if (gw_acc.defined() && !gw_acc.is_same(grad_weight)) grad_weight.copy_(gw_acc);
 }
 
