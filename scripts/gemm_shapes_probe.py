@@ -1,28 +1,13 @@
 """cuBLAS TF32 rate of the forward's columns GEMM layout (A M-major, B K-major,
 K = 256 as on fcn_up) against the chunk's size M x N: how much the workspace cap
 costs the GEMM. Prints the first kernel cuBLAS launches for each shape."""
-import statistics
-
 import torch
 from torch.profiler import ProfilerActivity, profile
 
+from probe_speed import median_ms  # scripts/ is on sys.path when run as a script
+
 torch.backends.cuda.matmul.allow_tf32 = True
 K = 256
-
-
-def median_ms(fn, iters=20):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(iters):
-        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        s.record()
-        fn()
-        e.record()
-        e.synchronize()
-        times.append(s.elapsed_time(e))
-    return statistics.median(times)
 
 
 for m in (1024, 2048, 2816, 4096, 8192, 16384):
