@@ -70,21 +70,33 @@ void columns_gemm_cpu(const Problem& p, const ConvTranspose2dOptions& o, const C
   }
 }
 
-template <typename scalar_t, typename col_t>
-void col2im_cpu(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
-                const Chunk& c, const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
+template <typename scalar_t, typename col_t, typename index_t>
+void col2im_cpu_indexed(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
+                        const Chunk& c, const at::Tensor& columns, const scalar_t* bias,
+                        at::Tensor& out) {
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/false>;
-  const Col2imChunk<int64_t> chunk = make_col2im_chunk<int64_t>(
+  const Col2imChunk<index_t> chunk = make_col2im_chunk<index_t>(
       p, o, cs, c, columns_layout(cs, c, /*samples_side_by_side=*/!cs.fold_w), out,
       /*target_items=*/1);
   const col_t* cols = columns.data_ptr<col_t>();
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
   const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * chunk.cells_per_item));
-  at::parallel_for(0, chunk.items(), grain, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, int64_t(chunk.items()), grain, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item)
-      col2im_column<acc_t>(chunk, cols, chunk_bias, dst, col2im_item(chunk, item));
+      col2im_column<acc_t>(chunk, cols, chunk_bias, dst, col2im_item(chunk, index_t(item)));
   });
+}
+
+// 32-bit indices wherever the chunk's offsets fit, as on the GPU: CI then runs
+// the GPU's index arithmetic, multiply-shift divisions included (divider.h).
+template <typename scalar_t, typename col_t>
+void col2im_cpu(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
+                const Chunk& c, const at::Tensor& columns, const scalar_t* bias, at::Tensor& out) {
+  if (chunk_fits<int32_t>(p, o, cs, c, out, /*headroom=*/0))
+    col2im_cpu_indexed<scalar_t, col_t, int32_t>(p, o, cs, c, columns, bias, out);
+  else
+    col2im_cpu_indexed<scalar_t, col_t, int64_t>(p, o, cs, c, columns, bias, out);
 }
 
 }  // namespace
