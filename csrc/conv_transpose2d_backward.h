@@ -51,10 +51,7 @@ template <typename index_t>
 bool im2col_chunk_fits(const Problem& p, const Chunk& c, const at::Tensor& grad_output,
                        int64_t headroom) {
   const int64_t columns = c.groups * c.channels * p.kernel_taps() * c.samples * c.rows * p.in_w;
-  int64_t src_span = 1;  // one past the largest grad_output offset in the chunk
-  const int64_t extents[4] = {c.samples, (c.groups - 1) * p.out_per_group + c.channels,
-                              p.out_h, p.out_w};
-  for (int d = 0; d < 4; ++d) src_span += (extents[d] - 1) * grad_output.stride(d);
+  const int64_t src_span = chunk_output_span(p, c, grad_output);
   const int64_t limit = std::numeric_limits<index_t>::max() - headroom;
   return columns <= limit && src_span <= limit;
 }

@@ -107,16 +107,23 @@ inline at::ScalarType column_dtype(at::ScalarType t, bool float_columns) {
   return (float_columns && (t == at::kHalf || t == at::kBFloat16)) ? at::kFloat : t;
 }
 
+// One past the largest offset a chunk forms in an output-shaped tensor (the
+// output, or grad_output), counted from the chunk's first sample and channel.
+inline int64_t chunk_output_span(const Problem& p, const Chunk& c, const at::Tensor& t) {
+  int64_t span = 1;
+  const int64_t extents[4] = {c.samples, (c.groups - 1) * p.out_per_group + c.channels,
+                              p.out_h, p.out_w};
+  for (int d = 0; d < 4; ++d) span += (extents[d] - 1) * t.stride(d);
+  return span;
+}
+
 // Whether every offset the col2im step forms for this chunk fits index_t with
 // `headroom` to spare (the CUDA grid-stride loop adds up to its grid size).
 template <typename index_t>
 bool chunk_fits(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
                 const Chunk& c, const at::Tensor& out, int64_t headroom) {
   const int64_t columns = c.samples * c.groups * c.channels * cs.taps * c.rows * cs.width;
-  int64_t out_span = 1;  // one past the largest output offset in the chunk
-  const int64_t extents[4] = {c.samples, (c.groups - 1) * p.out_per_group + c.channels,
-                              p.out_h, p.out_w};
-  for (int d = 0; d < 4; ++d) out_span += (extents[d] - 1) * out.stride(d);
+  const int64_t out_span = chunk_output_span(p, c, out);
   const int64_t items = c.samples * c.groups * c.channels * o.stride[0] * p.out_w *
                         (p.out_h / o.stride[0] + 2);
   const int64_t limit = std::numeric_limits<index_t>::max() - headroom;

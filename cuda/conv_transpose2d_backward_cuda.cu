@@ -55,9 +55,7 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
   ChunkShape shape = plan(budget);
   if (half && grad_input.defined() && shape.channels < p.out_per_group)
     shape = plan(budget - p.in_channels * p.in_pixels() * int64_t(sizeof(float)));
-  at::Tensor workspace = at::empty(
-      {shape.groups * shape.channels * p.kernel_taps() * shape.samples * shape.max_rows * p.in_w},
-      input.options());
+  at::Tensor workspace = at::empty({shape.elems(p.backward_chunk_problem())}, input.options());
   at::Tensor packed_input;
   if (pack && shape.samples > 1)
     packed_input = at::empty({p.in_channels * shape.samples * p.in_pixels()}, input.options());

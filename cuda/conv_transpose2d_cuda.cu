@@ -141,18 +141,18 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     }
     return planned;
   };
-  const auto chunk_count = [&](const ChunkShape& sh) {
-    int64_t count = 0;
-    for_each_chunk(cp, sh, [&](const Chunk&) { ++count; });
-    return count;
+  std::vector<Chunk> chunks;
+  const auto plan_and_list = [&](int64_t budget) {
+    const ChunkShape planned = plan(budget);
+    chunks.clear();
+    for_each_chunk(cp, planned, [&](const Chunk& c) { chunks.push_back(c); });
+    return planned;
   };
   // One buffer when everything fits the cap in one chunk, else two halves.
   const int64_t whole = chunk_budget_bytes(cap, total_bytes), half = chunk_budget_bytes(cap, cap + 1);
-  ChunkShape shape = plan(whole);
-  if (whole > half && chunk_count(shape) > 1) shape = plan(half);
+  ChunkShape shape = plan_and_list(whole);
+  if (whole > half && chunks.size() > 1) shape = plan_and_list(half);
   const bool pack = needs_pack && shape.samples > 1;
-  std::vector<Chunk> chunks;
-  for_each_chunk(cp, shape, [&](const Chunk& c) { chunks.push_back(c); });
 
   // Two chunks in flight, each with its own part of the workspace and its own
   // stream: the GEMM of one overlaps the col2im of the other. Each stream's
@@ -162,7 +162,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const int64_t a_elems = made ? shape.samples * p.groups * a_k * shape.max_rows * cs.width : 0;
   at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options().dtype(col_dtype));
   at::Tensor a_workspace = made ? at::empty({buffers * a_elems}, input.options()) : at::Tensor();
-  const int64_t pack_elems = pack && shape.samples > 1 ? p.in_channels * shape.samples * p.in_pixels() : 0;
+  const int64_t pack_elems = pack ? p.in_channels * shape.samples * p.in_pixels() : 0;
   at::Tensor pack_workspace = pack_elems ? at::empty({buffers * pack_elems}, input.options()) : at::Tensor();
   // B to pair with a made A: the weight with (ci, j) rows when folded, split when split.
   at::Tensor b_operand = weight;

@@ -60,7 +60,7 @@ void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tens
                                                   c10::elementSize(col_dtype),
                                                   grad_weight.defined() ? p.in_channels : 0);
   at::Tensor workspace = at::empty(
-      {shape.groups * shape.channels * taps * shape.samples * shape.max_rows * p.in_w},
+      {shape.elems(p.backward_chunk_problem())},
       input.options().dtype(col_dtype));
 
   // Gradients are computed into contiguous column-dtype buffers (the outputs
