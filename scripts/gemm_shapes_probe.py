@@ -4,7 +4,7 @@ costs the GEMM. Prints the first kernel cuBLAS launches for each shape."""
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from probe_speed import median_ms  # scripts/ is on sys.path when run as a script
+from cuda_timing import median_ms  # scripts/ is on sys.path when run as a script
 
 torch.backends.cuda.matmul.allow_tf32 = True
 K = 256
