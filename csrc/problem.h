@@ -172,6 +172,7 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   k.by_out_w = Divider<index_t>(k.w.out_size);
   k.by_segments = Divider<index_t>(k.segments());
   k.by_stride_h = Divider<index_t>(k.h.stride);
+  k.by_stride_w = Divider<index_t>(k.w.stride);
   k.by_channels = Divider<index_t>(k.channels);
   k.by_groups = Divider<index_t>(k.groups);
   k.col_stride_n = index_t(layout.sample_stride);

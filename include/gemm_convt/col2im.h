@@ -37,7 +37,7 @@ struct Col2imChunk {
   index_t out_stride_n, out_stride_c, out_stride_h, out_stride_w;
   // The work-item decomposition's divisors, precomputed (divider.h): on the
   // GPU the plain integer divisions cost more than the item's loads.
-  Divider<index_t> by_out_w, by_segments, by_stride_h, by_channels, by_groups;
+  Divider<index_t> by_out_w, by_segments, by_stride_h, by_channels, by_groups, by_stride_w;
 
   // Work items: cells_per_item cells of one output column of one h phase of
   // one channel of one sample.
@@ -127,11 +127,11 @@ GEMM_CONVT_HD void col2im_column(const Col2imChunk<index_t>& k, const col_t* col
   const col_t* channel = columns + it.n * k.col_stride_n +
                          (it.grp * k.channels + it.c) * taps * k.col_stride_row;
   out_t* dst = out + it.n * k.out_stride_n + out_c * k.out_stride_c + it.ow * k.out_stride_w;
-  const AxisHit<index_t> hw = first_hit(k.w, it.ow);
+  const AxisHit<index_t> hw = first_hit(k.w, it.ow, k.by_stride_w);
   const index_t cell0 = it.segment * k.cells_per_item;
   const index_t cell_end = cell0 + k.cells_per_item < k.cells ? cell0 + k.cells_per_item : k.cells;
   index_t oh0 = (k.cell_begin + cell0) * k.h.stride + it.phase - k.h.pad;  // may be < 0: masked
-  AxisHit<index_t> hh = first_hit(k.h, oh0);
+  AxisHit<index_t> hh = first_hit(k.h, oh0, k.by_stride_h);
   for (index_t t = cell0; t < cell_end; t += kTileRows) {
     col2im_tile<acc_t>(k, channel, b, dst, oh0, hh, hw);
     oh0 += kTileRows * k.h.stride;

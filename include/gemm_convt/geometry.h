@@ -66,10 +66,11 @@ struct AxisHit {
   index_t k, q;
 };
 
-template <typename index_t>
-GEMM_CONVT_HD AxisHit<index_t> first_hit(const Axis<index_t>& a, index_t o) {
-  const index_t t = o + a.pad;
-  index_t q = a.stride == 1 ? t : t / a.stride;
+template <typename index_t, typename divide_t>
+GEMM_CONVT_HD AxisHit<index_t> first_hit(const Axis<index_t>& a, index_t o,
+                                         const divide_t& by_stride) {
+  const index_t t = o + a.pad;  // >= 0 for every output position
+  index_t q = by_stride.div(t);
   index_t r = t - q * a.stride;
   const index_t last = a.kernel < a.hit_step ? a.kernel : a.hit_step;
   for (index_t k = 0; k < last; ++k) {
