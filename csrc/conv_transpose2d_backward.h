@@ -40,10 +40,16 @@ void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tens
                                    at::Tensor& grad_input, at::Tensor& grad_weight);
 
 #ifdef GEMM_CONVT_WITH_CUDA
+// grad_bias, where defined, is filled too (a side stream under the chunks).
 void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Tensor& input,
                                     const at::Tensor& weight, const ConvTranspose2dOptions& options,
-                                    at::Tensor& grad_input, at::Tensor& grad_weight);
+                                    at::Tensor& grad_input, at::Tensor& grad_weight,
+                                    at::Tensor& grad_bias);
 #endif
+
+// grad_bias: the sum of grad_output over N, H, W, accumulated in float (double
+// for double); torch's reduction, deterministic.
+void sum_for_bias(const at::Tensor& grad_output, at::Tensor& grad_bias);
 
 // Whether every offset the im2col step forms for this chunk fits index_t with
 // `headroom` to spare (the CUDA kernel's indices run up to that past the end).

@@ -8,14 +8,13 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include <cstdlib>
-#include <map>
-#include <mutex>
 #include <vector>
 
 #include "../csrc/conv_transpose2d.h"
 #include "col2im_kernel.cuh"
 #include "columns_gemm.h"
 #include "operand.cuh"
+#include "side_streams.h"
 
 namespace gemm_convt {
 namespace {
@@ -66,21 +65,6 @@ int64_t chunk_budget_bytes(int64_t workspace_bytes, int64_t total_bytes) {
   int64_t budget = total_bytes <= workspace_bytes ? workspace_bytes : workspace_bytes / 2;
   if (override_bytes) budget = std::min(budget, override_bytes);
   return std::max<int64_t>(1, budget);
-}
-
-// The current device's side streams, taken from torch's pool once per process
-// and reused: cuBLAS gets a workspace from the caching allocator for each
-// stream it runs on (32 MiB on sm90), so fresh pool streams per call pinned
-// one per pool stream (+1087 MiB after 18 dcgan calls, NOTES.md).
-std::vector<c10::cuda::CUDAStream> side_streams(int64_t count) {
-  static std::mutex mutex;
-  static std::map<c10::DeviceIndex, std::vector<c10::cuda::CUDAStream>> cache;
-  const c10::DeviceIndex device = c10::cuda::current_device();
-  std::lock_guard<std::mutex> lock(mutex);
-  std::vector<c10::cuda::CUDAStream>& streams = cache[device];
-  while (int64_t(streams.size()) < count)
-    streams.push_back(c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device));
-  return std::vector<c10::cuda::CUDAStream>(streams.begin(), streams.begin() + count);
 }
 
 }  // namespace
