@@ -36,14 +36,14 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> conv_transpose2d_backward(
   c10::OptionalDeviceGuard guard(input.device());
 
   at::Tensor grad_input, grad_weight, grad_bias;
-  if (output_mask[2]) grad_bias = at::empty({p.out_channels()}, input.options());
+  if (output_mask[2]) {
+    grad_bias = at::empty({p.out_channels()}, input.options());
+    sum_for_bias(grad_output, grad_bias);
+  }
   if (output_mask[0])
     grad_input = at::empty(input.sizes(), input.options(), input.suggest_memory_format());
   if (output_mask[1]) grad_weight = at::empty(weight.sizes(), weight.options());
-  if ((!output_mask[0] && !output_mask[1]) || p.batch == 0 || !input.is_cuda()) {
-    if (grad_bias.defined()) sum_for_bias(grad_output, grad_bias);
-    if (!output_mask[0] && !output_mask[1]) return {grad_input, grad_weight, grad_bias};
-  }
+  if (!output_mask[0] && !output_mask[1]) return {grad_input, grad_weight, grad_bias};
   if (p.batch == 0) {
     if (grad_weight.defined()) grad_weight.zero_();
     return {grad_input, grad_weight, grad_bias};
@@ -51,8 +51,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> conv_transpose2d_backward(
 
   if (input.is_cuda()) {
 #ifdef GEMM_CONVT_WITH_CUDA
-    conv_transpose2d_backward_cuda(grad_output, input, weight, options, grad_input, grad_weight,
-                                   grad_bias);
+    conv_transpose2d_backward_cuda(grad_output, input, weight, options, grad_input, grad_weight);
 #else
     TORCH_CHECK(false, "gemm_convt: this build has no CUDA kernels (build_info()['cuda'] is "
                        "False); rebuild against a CUDA-enabled torch with nvcc on PATH");

@@ -40,11 +40,9 @@ void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tens
                                    at::Tensor& grad_input, at::Tensor& grad_weight);
 
 #ifdef GEMM_CONVT_WITH_CUDA
-// grad_bias, where defined, is filled too (a side stream under the chunks).
 void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Tensor& input,
                                     const at::Tensor& weight, const ConvTranspose2dOptions& options,
-                                    at::Tensor& grad_input, at::Tensor& grad_weight,
-                                    at::Tensor& grad_bias);
+                                    at::Tensor& grad_input, at::Tensor& grad_weight);
 #endif
 
 // grad_bias: the sum of grad_output over N, H, W, accumulated in float (double

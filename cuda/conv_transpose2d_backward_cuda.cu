@@ -10,13 +10,10 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/cuda/CUDAContext.h>
-#include <ATen/cuda/CUDAEvent.h>
-#include <c10/cuda/CUDAGuard.h>
 
 #include "../csrc/conv_transpose2d_backward.h"
 #include "backward_gemm.h"
 #include "im2col_kernel.cuh"
-#include "side_streams.h"
 
 namespace gemm_convt {
 namespace {
@@ -37,26 +34,8 @@ void im2col_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Chunk
 
 void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Tensor& input,
                                     const at::Tensor& weight_in, const ConvTranspose2dOptions& options,
-                                    at::Tensor& grad_input, at::Tensor& grad_weight,
-                                    at::Tensor& grad_bias) {
+                                    at::Tensor& grad_input, at::Tensor& grad_weight) {
   const Problem p(input, weight_in, options);
-  // grad_bias reads grad_output once and shares nothing the chunks write: it
-  // runs on a side stream under their im2col and GEMMs (fcn_up: 0.12 ms).
-  const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
-  at::cuda::CUDAEvent bias_done;
-  if (grad_bias.defined()) {
-    const c10::cuda::CUDAStream side = side_streams(1)[0];
-    at::cuda::CUDAEvent ready;
-    ready.record(origin);
-    ready.block(side);
-    c10::cuda::CUDAStreamGuard on_side(side);
-    sum_for_bias(grad_output, grad_bias);
-    // grad_output may be freed on its own stream once we return; the read
-    // above must finish first.
-    grad_output.record_stream(side);
-    bias_done.record(side);
-  }
-
   const at::Tensor weight = weight_in.contiguous();
   const auto dtype = input.scalar_type();
   const bool half = dtype == at::kHalf || dtype == at::kBFloat16;
@@ -111,7 +90,6 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
         });
       });
   if (gw_acc.defined() && !gw_acc.is_same(grad_weight)) grad_weight.copy_(gw_acc);
-  if (grad_bias.defined()) bias_done.block(origin);
 }
 
 }  // namespace gemm_convt

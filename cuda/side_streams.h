@@ -1,7 +1,6 @@
 #pragma once
 
-// Side streams shared by the forward's double buffering and the backward's
-// grad_bias reduction.
+// The forward's side streams (one per columns buffer), cached per device.
 
 #include <c10/cuda/CUDAStream.h>
 
