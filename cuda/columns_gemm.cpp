@@ -5,6 +5,8 @@
 
 #include <limits>
 
+#include "pack.cuh"
+
 namespace gemm_convt {
 namespace {
 
@@ -98,10 +100,15 @@ MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOpera
   const int64_t length = c.samples * c.rows * p.in_w;
   at::Tensor packed =
       pack.narrow(0, 0, p.in_channels * length).view({p.in_channels, c.samples, c.rows, p.in_w});
-  packed.copy_(x.storage.view({p.batch, p.in_channels, p.in_h, p.in_w})
-                   .narrow(0, c.n0, c.samples)
-                   .narrow(2, c.row_begin, c.rows)
-                   .transpose(0, 1));
+  if (!x.channel_major)  // each (channel, sample) band is one contiguous run
+    pack_runs_cuda(x.chunk_base(c, p.in_w, esize), c.samples, p.in_channels,
+                   x.sample_stride * esize, x.channel_stride * esize, c.rows * p.in_w * esize,
+                   packed.data_ptr());
+  else
+    packed.copy_(x.storage.view({p.batch, p.in_channels, p.in_h, p.in_w})
+                     .narrow(0, c.n0, c.samples)
+                     .narrow(2, c.row_begin, c.rows)
+                     .transpose(0, 1));
   return MatrixRef{packed.data_ptr(), length, false, p.in_per_group * length};
 }
 
