@@ -105,6 +105,36 @@ def test_chunked_workspace(limit, key):
     assert_matches(run(x, w, b, key, **kw), reference(x, w, b, **kw), key)
 
 
+# Several samples per chunk: the NCHW input is repacked per chunk in the widest of
+# 16/8/4/2-byte units that its run length (rows x width x element size), strides and
+# addresses allow. "offset" starts the input one sample into its storage.
+@pytest.mark.parametrize("key,hw", [("ieee", (4, 4)), ("ieee", (3, 2)), ("ieee", (3, 3)),
+                                    ("float16", (4, 4)), ("float16", (2, 2)), ("float16", (3, 3))])
+@pytest.mark.parametrize("offset", [False, True])
+def test_several_samples_per_chunk(key, hw, offset):
+    n, cin, cout, k = 9, 5, 6, (3, 3)
+    x, w, b = make_case(17, n + 1, cin, cout, k, hw, 1, True, DTYPES[key])
+    x = x[1:] if offset else x[:n]
+    kw = dict(stride=2, padding=1)
+    esize = x.element_size()
+    columns_per_sample = cout * k[0] * k[1] * hw[0] * hw[1] * esize
+    # Two buffers of half the cap when the columns do not fit: ~3 samples per chunk.
+    gemm_convt.set_workspace_limit(int(7 * columns_per_sample))
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        out = run(x, w, b, key, **kw)
+        torch.cuda.synchronize()
+    assert any("pack_runs_kernel" in e.name for e in prof.events()), "the input was not repacked"
+    assert_matches(out, reference(x, w, b, **kw), key)
+    # grad_weight reads the same packed input.
+    xg, wg = x.detach().requires_grad_(), w.detach().requires_grad_()
+    grad = torch.randn(reference(x, w, b, **kw).shape, generator=torch.Generator().manual_seed(5))
+    gemm_convt.conv_transpose2d(xg, wg, b, **kw).backward(grad.to(x))
+    x64, w64 = x.double().cpu().requires_grad_(), w.double().cpu().requires_grad_()
+    F.conv_transpose2d(x64, w64, b.double().cpu(), **kw).backward(grad.double())
+    assert_matches(wg.grad, w64.grad, key)
+    assert_matches(xg.grad, x64.grad, key)
+
+
 def test_cpu_and_cuda_agree():
     x, w, b = make_case(3, 3, 6, 4, (3, 5), (11, 7), 3, True, torch.float64)
     kw = dict(stride=(2, 1), padding=(1, 2), output_padding=(1, 0), dilation=(1, 2), groups=3)

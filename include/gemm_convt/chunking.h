@@ -58,12 +58,12 @@ inline int64_t rows_for_band(const ChunkProblem& p, int64_t band) {
 }
 
 // The same number of bands as bands of at most `most` rows make of `count`,
-// but of even height: 30, 30 and 4 rows become 22, 21 and 21. A thin last band
-// runs its GEMM far below cuBLAS's rate (fcn_up: 16 GEMMs of a 4-row band took
-// 352 us, 22% of its columns GEMMs' time); even bands took fcn_up's TF32
-// forward from 1.88 to 1.65-1.73 ms. Whole samples are not evened out: dcgan's
-// 24+...+8 samples as 22+...+18 moved cuBLAS to a smaller tile (GEMMs 152 ->
-// 188 us).
+// but of even height: bands of 30, 30 and 4 rows become 22, 22 and 20. A thin
+// last band runs its GEMM far below cuBLAS's rate (fcn_up: 16 GEMMs of a 4-row
+// band took 352 us, 22% of its columns GEMMs' time); even bands took fcn_up's
+// TF32 forward from 1.88 to 1.65-1.69 ms. Whole samples are not evened out:
+// dcgan's 24+...+8 samples as 22+...+18 moved cuBLAS to a smaller tile (GEMMs
+// 152 -> 188 us).
 inline int64_t even_split(int64_t count, int64_t most) {
   if (count <= 0 || most <= 0) return std::max<int64_t>(most, 1);
   const int64_t pieces = (count + most - 1) / most;
@@ -92,9 +92,10 @@ inline ChunkShape plan_chunks(const ChunkProblem& p, int64_t budget_elems) {
   }
   const int64_t row_budget = std::max<int64_t>(1, budget_elems / (groups * channels * row_elems));
   int64_t band = p.out_h;
-  if (row_budget < p.in_h)  // rows_for_band(band) <= row_budget
-    band = even_split(p.out_h, std::min(p.out_h, std::max<int64_t>(
-                                                     1, (row_budget - 1) * p.stride_h - p.reach_h + 1)));
+  if (row_budget < p.in_h) {  // rows_for_band(band) <= row_budget
+    const int64_t most = (row_budget - 1) * p.stride_h - p.reach_h + 1;
+    band = even_split(p.out_h, std::min(p.out_h, std::max<int64_t>(1, most)));
+  }
   return {1, groups, channels, band, rows_for_band(p, band)};
 }
 
