@@ -31,30 +31,31 @@ __global__ void __launch_bounds__(kPackThreads)
 
 template <typename unit_t, typename index_t>
 void launch(const void* src, int64_t samples, int64_t runs, int64_t sample_bytes,
-            int64_t channel_bytes, int64_t run_bytes, void* dst) {
-  const int64_t unit = sizeof(unit_t), run_units = run_bytes / unit, total = runs * run_units;
-  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t blocks = std::min<int64_t>((total + kPackThreads - 1) / kPackThreads, sms * 32);
+            int64_t channel_bytes, int64_t run_bytes, int64_t blocks, void* dst) {
+  const int64_t unit = sizeof(unit_t), run_units = run_bytes / unit;
   pack_runs_kernel<unit_t, index_t>
       <<<static_cast<unsigned>(blocks), kPackThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
           static_cast<const unit_t*>(src), Divider<index_t>(index_t(samples)),
           Divider<index_t>(index_t(run_units)), index_t(sample_bytes / unit),
-          index_t(channel_bytes / unit), index_t(total), static_cast<unit_t*>(dst));
+          index_t(channel_bytes / unit), index_t(runs * run_units), static_cast<unit_t*>(dst));
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
 template <typename unit_t>
 void launch_indexed(const void* src, int64_t samples, int64_t channels, int64_t sample_bytes,
                     int64_t channel_bytes, int64_t run_bytes, void* dst) {
-  const int64_t unit = sizeof(unit_t), runs = samples * channels;
-  // Largest index formed, in units: the last output unit, the last source unit.
-  const int64_t reach = std::max(runs * (run_bytes / unit),
+  const int64_t unit = sizeof(unit_t), runs = samples * channels, total = runs * (run_bytes / unit);
+  const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+  const int64_t blocks = std::min<int64_t>((total + kPackThreads - 1) / kPackThreads, sms * 32);
+  // Largest index formed, in units: the last source unit, or the grid-stride
+  // loop's index one step past the last output unit.
+  const int64_t reach = std::max(total + blocks * kPackThreads,
                                  ((samples - 1) * sample_bytes + (channels - 1) * channel_bytes +
-                                  run_bytes) / unit) + kPackThreads * int64_t(1024);
-  if (reach <= std::numeric_limits<int32_t>::max() && sample_bytes >= 0 && channel_bytes >= 0)
-    launch<unit_t, int32_t>(src, samples, runs, sample_bytes, channel_bytes, run_bytes, dst);
+                                  run_bytes) / unit);
+  if (reach <= std::numeric_limits<int32_t>::max())
+    launch<unit_t, int32_t>(src, samples, runs, sample_bytes, channel_bytes, run_bytes, blocks, dst);
   else
-    launch<unit_t, int64_t>(src, samples, runs, sample_bytes, channel_bytes, run_bytes, dst);
+    launch<unit_t, int64_t>(src, samples, runs, sample_bytes, channel_bytes, run_bytes, blocks, dst);
 }
 
 }  // namespace
