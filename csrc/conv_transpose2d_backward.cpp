@@ -9,13 +9,6 @@
 
 namespace gemm_convt {
 
-void sum_for_bias(const at::Tensor& grad_output, at::Tensor& grad_bias) {
-  if (grad_output.scalar_type() == at::kFloat || grad_output.scalar_type() == at::kDouble)
-    at::sum_out(grad_bias, grad_output, {0, 2, 3}, /*keepdim=*/false);
-  else
-    grad_bias.copy_(at::sum(grad_output, {0, 2, 3}, /*keepdim=*/false, at::kFloat));
-}
-
 std::tuple<at::Tensor, at::Tensor, at::Tensor> conv_transpose2d_backward(
     const at::Tensor& grad_output, const at::Tensor& input, const at::Tensor& weight,
     const ConvTranspose2dOptions& options, std::array<bool, 3> output_mask) {
@@ -37,8 +30,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> conv_transpose2d_backward(
 
   at::Tensor grad_input, grad_weight, grad_bias;
   if (output_mask[2]) {
-    grad_bias = at::empty({p.out_channels()}, input.options());
-    sum_for_bias(grad_output, grad_bias);
+    // Accumulated in float (double for double), deterministic reduction.
+    const auto acc = input.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+    grad_bias = at::sum(grad_output, {0, 2, 3}, /*keepdim=*/false, acc).to(input.scalar_type());
   }
   if (output_mask[0])
     grad_input = at::empty(input.sizes(), input.options(), input.suggest_memory_format());

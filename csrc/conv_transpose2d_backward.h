@@ -45,10 +45,6 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
                                     at::Tensor& grad_input, at::Tensor& grad_weight);
 #endif
 
-// grad_bias: the sum of grad_output over N, H, W, accumulated in float (double
-// for double); torch's reduction, deterministic.
-void sum_for_bias(const at::Tensor& grad_output, at::Tensor& grad_bias);
-
 // Whether every offset the im2col step forms for this chunk fits index_t with
 // `headroom` to spare (the CUDA kernel's indices run up to that past the end).
 template <typename index_t>

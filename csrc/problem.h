@@ -43,8 +43,6 @@ struct Problem {
   int64_t out_channels() const { return groups * out_per_group; }
   int64_t kernel_taps() const { return kernel_h * kernel_w; }
   int64_t in_pixels() const { return in_h * in_w; }
-  // Plain column values of one output channel of one sample: kh*kw rows of H*W.
-  int64_t plane_elems() const { return kernel_taps() * in_pixels(); }
 
   // The backward pass's chunks within the budget (chunking.h), each sample
   // costing extra_per_pixel more elements per input pixel.

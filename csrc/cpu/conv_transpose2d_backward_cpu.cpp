@@ -1,7 +1,8 @@
 // CPU backward: our im2col turns each chunk of grad_output (samples, or a
-// band of input rows) into columns, and torch's BLAS (at::mm / addmm_) multiplies them with the weight (grad_input)
-// and the input (grad_weight). Gradients of half/bfloat16 tensors accumulate in
-// float and are rounded once at the end.
+// band of input rows) into columns, and torch's BLAS (at::mm / addmm_)
+// multiplies them with the weight (grad_input) and the input (grad_weight).
+// Gradients of half/bfloat16 tensors accumulate in float and are rounded once
+// at the end.
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>

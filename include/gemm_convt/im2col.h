@@ -32,7 +32,6 @@ struct Im2colChunk {
   GEMM_CONVT_HD index_t row_length() const { return samples * band_pixels(); }
   GEMM_CONVT_HD index_t planes() const { return groups * channels; }
   GEMM_CONVT_HD index_t column_rows() const { return planes() * taps(); }
-  GEMM_CONVT_HD index_t numel() const { return column_rows() * row_length(); }
 };
 
 // grad_output offset of plane `plane` (group, channel) of the chunk, sample 0.
