@@ -1,6 +1,7 @@
 // CUDA backend: cuBLAS computes the columns chunk by chunk into a workspace
 // from torch's caching allocator, then col2im gathers them into the output
-// with the bias fused. 1x1 / stride 1 / no padding skips col2im entirely.
+// with the bias fused. 1x1 / stride 1 / no padding skips col2im entirely, and
+// so does a problem whose taps never overlap (disjoint_taps.cuh).
 
 #include <ATen/Dispatch.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -13,6 +14,7 @@
 #include "../csrc/conv_transpose2d.h"
 #include "col2im_kernel.cuh"
 #include "columns_gemm.h"
+#include "disjoint_taps.cuh"
 #include "operand.cuh"
 #include "side_streams.h"
 
@@ -81,6 +83,10 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   if (is_direct_gemm(p, options)) {
     if (bias.defined()) out.copy_(bias.view({1, -1, 1, 1}).expand_as(out));
     direct_gemm_cuda(p, x, weight, out, bias.defined(), options.allow_tf32);
+    return;
+  }
+  if (disjoint_taps_applies(p, options, input)) {  // col2im would be a permutation
+    disjoint_taps_cuda(p, options, input, weight, bias, out);
     return;
   }
 

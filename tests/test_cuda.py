@@ -135,6 +135,38 @@ def test_several_samples_per_chunk(key, hw, offset):
     assert_matches(xg.grad, x64.grad, key)
 
 
+# Taps that never overlap (dilated kernel <= stride): one fused kernel writes the output.
+# (N, Cin, Cout/groups, kernel, input HxW, stride, padding, output_padding, dilation, groups, bias)
+DISJOINT = [
+    (2, 20, 40, (2, 2), (13, 11), (2, 2), (0, 0), (0, 0), (1, 1), 1, True),   # 160 products: 2 tiles; K tail
+    (3, 8, 16, (3, 3), (9, 17), (5, 5), (1, 1), (0, 0), (2, 2), 1, False),    # #81-like: gaps between taps
+    (2, 12, 6, (3, 3), (5, 7), (3, 4), (0, 1), (1, 3), (1, 1), 3, True),      # groups; rows and columns no cell reaches
+    (1, 33, 130, (1, 1), (8, 9), (2, 3), (0, 1), (1, 2), (1, 1), 1, True),    # 1x1 strided, 130 channels
+    (2, 64, 12, (4, 4), (6, 6), (4, 4), (2, 1), (0, 3), (1, 1), 2, True),     # padding crops the cells
+]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
+@pytest.mark.parametrize("key", ["tf32", "float16", "bfloat16", "ieee"])
+@pytest.mark.parametrize("case", range(len(DISJOINT)))
+def test_disjoint_taps(case, key, layout):
+    n, cin, cout_g, k, hw, s, p, op, d, groups, bias = DISJOINT[case]
+    x, w, b = make_case(40 + case, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
+    if layout == "channels_last":
+        x = x.contiguous(memory_format=torch.channels_last)
+    elif layout == "sliced":
+        x = torch.cat([x, x], dim=1)[:, ::2][:, :, 1:, :-1]
+    kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        out = run(x, w, b, key, **kw)
+        torch.cuda.synchronize()
+    fused = any("disjoint_taps_kernel" in e.name for e in prof.events())
+    # IEEE float32 has no tensor-core kernel here: it keeps GEMM + col2im.
+    assert fused == (key != "ieee")
+    assert_matches(out, reference(x, w, b, **kw), key)
+    assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+
+
 def test_cpu_and_cuda_agree():
     x, w, b = make_case(3, 3, 6, 4, (3, 5), (11, 7), 3, True, torch.float64)
     kw = dict(stride=(2, 1), padding=(1, 2), output_padding=(1, 0), dilation=(1, 2), groups=3)

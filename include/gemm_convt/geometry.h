@@ -117,4 +117,23 @@ GEMM_CONVT_HD index_t column_row(index_t c, index_t i, index_t j, index_t kernel
   return (c * kernel_h + i) * kernel_w + j;
 }
 
+// Disjoint taps: where the dilated kernel fits in one stride (dil*(k-1) + 1 <=
+// stride), the taps of different input positions never land on the same output
+// position. Input position q then owns the stride-long output "cell" starting
+// at cell_origin(q); offset r of the cell is tap r / dil when r is a multiple
+// of dil below dil*kernel (tap_target of that tap), and no tap otherwise (bias
+// only). col2im is then a permutation, which the GEMM can write directly.
+GEMM_CONVT_HD bool taps_disjoint(int64_t kernel, int64_t stride, int64_t dilation) {
+  return dilation * (kernel - 1) + 1 <= stride;
+}
+
+GEMM_CONVT_HD int64_t cell_origin(int64_t q, int64_t stride, int64_t pad) {
+  return q * stride - pad;
+}
+
+// Tap at offset r (0 <= r < stride) of a cell, or -1 where none lands.
+GEMM_CONVT_HD int cell_tap(int r, int kernel, int dilation) {
+  return (r % dilation == 0 && r / dilation < kernel) ? r / dilation : -1;
+}
+
 }  // namespace gemm_convt

@@ -1,0 +1,304 @@
+#include "disjoint_taps.cuh"
+
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <mma.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+
+#include "gemm_convt/divider.h"
+#include "gemm_convt/geometry.h"
+
+namespace gemm_convt {
+namespace {
+
+// A block computes the products of kTileCells input pixels (GEMM M) with the
+// weight rows of whole output channels, all their taps (GEMM N, up to
+// kTileCols), then writes those channels' output cells: each cell is a
+// stride_h x stride_w block of output (geometry.h, cell_origin / cell_tap),
+// gaps included (bias only), so every output element has one writer.
+constexpr int kTileCells = 64, kTileCellsLog2 = 6;
+constexpr int kTileCols = 128;
+constexpr int kTileK = 16;     // input channels per step
+constexpr int kThreads = 256;  // 8 warps: 2 along cells x 4 along products, 32 x 32 each
+constexpr int kMaxStride = 64;  // the cells' tap tables
+constexpr int kLdA = kTileCells + 8, kLdB = kTileCols + 8, kLdC = kTileCells + 4;
+
+struct DisjointTaps {
+  int64_t x_sn, x_sc, x_sh, x_sw;  // input strides (elements)
+  int64_t o_sn, o_sc, o_sh, o_sw;  // output strides
+  int in_w, out_h, out_w, pixels;
+  int cin_g, cout_g, groups, kh, kw, taps;
+  int s_h, s_w, pad_h, pad_w, dil_h, dil_w;
+  int channels_per_tile, col_tiles, cell_tiles;
+  bool channel_fast;  // input channels adjacent in memory (channels_last): load along them
+  Divider<int32_t> by_s_w, by_s_h;
+};
+
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+// Tensor-core operand per dtype; float32 runs as TF32 (only where allowed).
+template <typename scalar_t>
+struct Mma;
+template <>
+struct Mma<float> {
+  using smem_t = float;
+  using frag_t = nvcuda::wmma::precision::tf32;
+  static constexpr int k = 8;
+  __device__ static smem_t load(const float* p) { return *p; }
+  __device__ static smem_t zero() { return 0.0f; }
+  template <typename F>
+  __device__ static void round(F& f) {
+    for (int t = 0; t < f.num_elements; ++t) f.x[t] = nvcuda::wmma::__float_to_tf32(f.x[t]);
+  }
+};
+template <>
+struct Mma<c10::Half> {
+  using smem_t = __half;
+  using frag_t = __half;
+  static constexpr int k = 16;
+  __device__ static smem_t load(const c10::Half* p) { return *reinterpret_cast<const __half*>(p); }
+  __device__ static smem_t zero() { return __float2half(0.0f); }
+  template <typename F>
+  __device__ static void round(F&) {}
+};
+template <>
+struct Mma<c10::BFloat16> {
+  using smem_t = __nv_bfloat16;
+  using frag_t = __nv_bfloat16;
+  static constexpr int k = 16;
+  __device__ static smem_t load(const c10::BFloat16* p) {
+    return *reinterpret_cast<const __nv_bfloat16*>(p);
+  }
+  __device__ static smem_t zero() { return __float2bfloat16(0.0f); }
+  template <typename F>
+  __device__ static void round(F&) {}
+};
+#endif
+
+template <typename scalar_t>
+__global__ void __launch_bounds__(kThreads)
+    disjoint_taps_kernel(const DisjointTaps d, const scalar_t* __restrict__ x,
+                         const scalar_t* __restrict__ w, const scalar_t* __restrict__ bias,
+                         scalar_t* __restrict__ out) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+  using namespace nvcuda;
+  using M = Mma<scalar_t>;
+  using smem_t = typename M::smem_t;
+  constexpr int ab_bytes = kTileK * (kLdA + kLdB) * int(sizeof(smem_t));
+  constexpr int c_bytes = kTileCols * kLdC * int(sizeof(float));
+  // The operand tiles, then (after the last step) the products, cells fastest.
+  __shared__ __align__(128) unsigned char tiles[ab_bytes > c_bytes ? ab_bytes : c_bytes];
+  __shared__ int64_t cell_x[kTileCells];  // input offset of each cell's pixel, -1 past the end
+  __shared__ int cell_oh[kTileCells], cell_ow[kTileCells];
+  __shared__ signed char tap_h[kMaxStride], tap_w[kMaxStride];
+  smem_t* sa = reinterpret_cast<smem_t*>(tiles);
+  smem_t* sb = sa + kTileK * kLdA;
+  float* sc = reinterpret_cast<float*>(tiles);
+
+  // Column tiles vary fastest: the blocks reading one input tile run together.
+  int block = int(blockIdx.x);
+  const int ct = block % d.col_tiles;
+  block /= d.col_tiles;
+  const int pt = block % d.cell_tiles, ng = block / d.cell_tiles;
+  const int n = ng / d.groups, g = ng - n * d.groups;
+  const int c0 = ct * d.channels_per_tile;
+  const int channels = min(d.channels_per_tile, d.cout_g - c0), cols = channels * d.taps;
+  const int t = int(threadIdx.x);
+
+  if (t < kTileCells) {
+    const int p = pt * kTileCells + t;
+    const int i = p / d.in_w, j = p - i * d.in_w;
+    const bool inside = p < d.pixels;
+    cell_x[t] = inside ? i * d.x_sh + j * d.x_sw : int64_t(-1);
+    cell_oh[t] = inside ? int(cell_origin(i, d.s_h, d.pad_h)) : d.out_h;  // past the end: no row
+    cell_ow[t] = inside ? int(cell_origin(j, d.s_w, d.pad_w)) : 0;
+  }
+  if (t < d.s_h) tap_h[t] = static_cast<signed char>(cell_tap(t, d.kh, d.dil_h));
+  if (t < d.s_w) tap_w[t] = static_cast<signed char>(cell_tap(t, d.kw, d.dil_w));
+  __syncthreads();
+
+  const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
+  const int w_ld = d.cout_g * d.taps;  // weight[ci] holds cout_g x taps values
+  const scalar_t* wg = w + int64_t(g) * d.cin_g * w_ld + int64_t(c0) * d.taps;
+  const int warp = t / 32, wm = warp % 2, wn = warp / 2;
+  const bool warp_busy = wn * 32 < cols;  // narrow tiles: idle warps skip the products
+  wmma::fragment<wmma::accumulator, 16, 16, M::k, float> acc[2][2];
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) wmma::fill_fragment(acc[i][j], 0.0f);
+
+  for (int k0 = 0; k0 < d.cin_g; k0 += kTileK) {
+    for (int e = t; e < kTileK * kTileCells; e += kThreads) {
+      const int kk = d.channel_fast ? e % kTileK : e / kTileCells;
+      const int m = d.channel_fast ? e / kTileK : e % kTileCells;
+      const int ci = k0 + kk;
+      const int64_t off = cell_x[m];
+      sa[kk * kLdA + m] = ci < d.cin_g && off >= 0 ? M::load(xg + ci * d.x_sc + off) : M::zero();
+    }
+    for (int e = t; e < kTileK * kTileCols; e += kThreads) {
+      const int kk = e / kTileCols, col = e % kTileCols, ci = k0 + kk;
+      sb[kk * kLdB + col] =
+          ci < d.cin_g && col < cols ? M::load(wg + int64_t(ci) * w_ld + col) : M::zero();
+    }
+    __syncthreads();
+    if (warp_busy) {
+      for (int ks = 0; ks < kTileK; ks += M::k) {
+        wmma::fragment<wmma::matrix_a, 16, 16, M::k, typename M::frag_t, wmma::col_major> a[2];
+        wmma::fragment<wmma::matrix_b, 16, 16, M::k, typename M::frag_t, wmma::row_major> b[2];
+        for (int i = 0; i < 2; ++i) {
+          wmma::load_matrix_sync(a[i], sa + ks * kLdA + wm * 32 + i * 16, kLdA);
+          M::round(a[i]);
+        }
+        for (int j = 0; j < 2; ++j) {
+          wmma::load_matrix_sync(b[j], sb + ks * kLdB + wn * 32 + j * 16, kLdB);
+          M::round(b[j]);
+        }
+        for (int i = 0; i < 2; ++i)
+          for (int j = 0; j < 2; ++j) wmma::mma_sync(acc[i][j], a[i], b[j], acc[i][j]);
+      }
+    }
+    __syncthreads();
+  }
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j)
+      wmma::store_matrix_sync(sc + (wn * 32 + j * 16) * kLdC + wm * 32 + i * 16, acc[i][j], kLdC,
+                              wmma::mem_col_major);
+  __syncthreads();
+
+  // Output cells: consecutive threads on consecutive output columns of one
+  // row (cells side by side, their offsets within), so stores coalesce (NCHW).
+  const int per_row = kTileCells * d.s_w, total = channels * d.s_h * per_row;
+  scalar_t* out_ng = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc;
+  const scalar_t* bias_g = bias ? bias + g * d.cout_g + c0 : nullptr;
+  for (int e = t; e < total; e += kThreads) {
+    const int q = d.by_s_w.div(e), rw = e - q * d.s_w;
+    const int cell = q & (kTileCells - 1), row = q >> kTileCellsLog2;
+    const int ch = d.by_s_h.div(row), rh = row - ch * d.s_h;
+    const int oh = cell_oh[cell] + rh, ow = cell_ow[cell] + rw;
+    if (oh < 0 || oh >= d.out_h || ow < 0 || ow >= d.out_w) continue;
+    float v = bias_g ? static_cast<float>(bias_g[ch]) : 0.0f;
+    const int th = tap_h[rh], tw = tap_w[rw];
+    if (th >= 0 && tw >= 0) v += sc[(ch * d.taps + th * d.kw + tw) * kLdC + cell];
+    out_ng[ch * d.o_sc + oh * d.o_sh + ow * d.o_sw] = static_cast<scalar_t>(v);
+  }
+#endif
+}
+
+// Output positions no input cell reaches (past s*in - pad on an axis: output
+// padding, or a kernel longer than the stride minus the padding): bias only.
+template <typename scalar_t>
+__global__ void edge_fill_kernel(int64_t channels, int64_t out_h, int64_t out_w, int64_t row0,
+                                 int64_t col0, int64_t o_sn, int64_t o_sc, int64_t o_sh,
+                                 int64_t o_sw, int64_t total, const scalar_t* __restrict__ bias,
+                                 scalar_t* __restrict__ out) {
+  const int64_t bottom = (out_h - row0) * out_w, per_plane = bottom + row0 * (out_w - col0);
+  const int64_t step = int64_t(blockDim.x) * gridDim.x;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step) {
+    const int64_t plane = i / per_plane, r = i - plane * per_plane;
+    const int64_t n = plane / channels, c = plane - n * channels;
+    int64_t oh, ow;
+    if (r < bottom) {
+      oh = row0 + r / out_w;
+      ow = r % out_w;
+    } else {
+      oh = (r - bottom) / (out_w - col0);
+      ow = col0 + (r - bottom) % (out_w - col0);
+    }
+    out[n * o_sn + c * o_sc + oh * o_sh + ow * o_sw] =
+        bias ? bias[c] : static_cast<scalar_t>(0.0f);
+  }
+}
+
+template <typename scalar_t>
+void launch(const DisjointTaps& d, int64_t blocks, const at::Tensor& input,
+            const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out,
+            int64_t row0, int64_t col0) {
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  const scalar_t* bias_ptr = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
+  if (blocks > 0) {
+    disjoint_taps_kernel<scalar_t><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
+        d, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(), bias_ptr,
+        out.data_ptr<scalar_t>());
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
+  const int64_t planes = out.size(0) * out.size(1);
+  const int64_t edge = planes * ((d.out_h - row0) * d.out_w + row0 * (d.out_w - col0));
+  if (edge > 0) {
+    const int64_t edge_blocks = std::min<int64_t>((edge + 255) / 256, 4096);
+    edge_fill_kernel<scalar_t><<<static_cast<unsigned>(edge_blocks), 256, 0, stream>>>(
+        out.size(1), d.out_h, d.out_w, row0, col0, d.o_sn, d.o_sc, d.o_sh, d.o_sw, edge,
+        bias_ptr, out.data_ptr<scalar_t>());
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
+}
+
+int64_t col_tiles_of(const Problem& p) {
+  const int64_t per_tile = kTileCols / p.kernel_taps();
+  return (p.out_per_group + per_tile - 1) / per_tile;
+}
+
+int64_t block_count(const Problem& p) {
+  return p.batch * p.groups * ((p.in_pixels() + kTileCells - 1) / kTileCells) * col_tiles_of(p);
+}
+
+}  // namespace
+
+bool disjoint_taps_applies(const Problem& p, const ConvTranspose2dOptions& o,
+                           const at::Tensor& input) {
+  // GEMM_CONVT_DISJOINT_TAPS=0 sends these problems through GEMM + col2im (probes).
+  static const bool enabled = [] {
+    const char* v = std::getenv("GEMM_CONVT_DISJOINT_TAPS");
+    return !(v && v[0] == '0');
+  }();
+  const at::ScalarType dtype = input.scalar_type();
+  const bool tensor_core_dtype = dtype == at::kHalf || dtype == at::kBFloat16 ||
+                                 (dtype == at::kFloat && o.allow_tf32);
+  constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
+  return enabled && tensor_core_dtype && taps_disjoint(p.kernel_h, o.stride[0], o.dilation[0]) &&
+         taps_disjoint(p.kernel_w, o.stride[1], o.dilation[1]) &&
+         p.kernel_taps() <= kTileCols && o.stride[0] <= kMaxStride &&
+         o.stride[1] <= kMaxStride && at::cuda::getCurrentDeviceProperties()->major >= 8 &&
+         // 32-bit indices within a sample's plane and over blocks
+         p.in_pixels() <= int_max - kTileCells && p.out_h * o.stride[0] <= int_max / 2 &&
+         p.out_w * o.stride[1] <= int_max / 2 && block_count(p) <= int_max &&
+         p.out_per_group * p.kernel_taps() <= int_max;
+}
+
+void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
+                        const at::Tensor& input, const at::Tensor& weight,
+                        const at::Tensor& bias, at::Tensor& out) {
+  DisjointTaps d;
+  d.x_sn = input.stride(0), d.x_sc = input.stride(1), d.x_sh = input.stride(2),
+  d.x_sw = input.stride(3);
+  d.o_sn = out.stride(0), d.o_sc = out.stride(1), d.o_sh = out.stride(2), d.o_sw = out.stride(3);
+  d.in_w = int(p.in_w), d.out_h = int(p.out_h), d.out_w = int(p.out_w);
+  d.pixels = int(p.in_pixels());
+  d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group), d.groups = int(p.groups);
+  d.kh = int(p.kernel_h), d.kw = int(p.kernel_w), d.taps = int(p.kernel_taps());
+  d.s_h = int(o.stride[0]), d.s_w = int(o.stride[1]);
+  d.pad_h = int(o.padding[0]), d.pad_w = int(o.padding[1]);
+  d.dil_h = int(o.dilation[0]), d.dil_w = int(o.dilation[1]);
+  d.channels_per_tile = kTileCols / d.taps;
+  d.col_tiles = int(col_tiles_of(p));
+  d.cell_tiles = int((p.in_pixels() + kTileCells - 1) / kTileCells);
+  d.channel_fast = input.stride(1) == 1 && p.in_per_group > 1;
+  d.by_s_w = Divider<int32_t>(d.s_w);
+  d.by_s_h = Divider<int32_t>(d.s_h);
+  // Output reached by no cell: rows from row0, and columns from col0 above it.
+  const int64_t row0 = std::min(p.out_h, std::max<int64_t>(0, cell_origin(p.in_h, d.s_h, d.pad_h)));
+  const int64_t col0 = std::min(p.out_w, std::max<int64_t>(0, cell_origin(p.in_w, d.s_w, d.pad_w)));
+  const int64_t blocks = block_count(p);
+  switch (input.scalar_type()) {
+    case at::kFloat: launch<float>(d, blocks, input, weight, bias, out, row0, col0); break;
+    case at::kHalf: launch<c10::Half>(d, blocks, input, weight, bias, out, row0, col0); break;
+    case at::kBFloat16:
+      launch<c10::BFloat16>(d, blocks, input, weight, bias, out, row0, col0);
+      break;
+    default: TORCH_CHECK(false, "gemm_convt: disjoint taps: unexpected dtype ", input.scalar_type());
+  }
+}
+
+}  // namespace gemm_convt
