@@ -21,7 +21,7 @@ namespace {
 // kTileCols), then writes those channels' output cells: each cell is a
 // stride_h x stride_w block of output (geometry.h, cell_origin / cell_tap),
 // gaps included (bias only), so every output element has one writer.
-constexpr int kTileCells = 64, kTileCellsLog2 = 6;
+constexpr int kTileCells = 64;
 constexpr int kTileCols = 128;
 constexpr int kTileK = 16;     // input channels per step
 constexpr int kThreads = 256;  // 8 warps: 2 along cells x 4 along products, 32 x 32 each
@@ -36,7 +36,7 @@ struct DisjointTaps {
   int s_h, s_w, pad_h, pad_w, dil_h, dil_w;
   int channels_per_tile, col_tiles, cell_tiles;
   bool channel_fast;  // input channels adjacent in memory (channels_last): load along them
-  Divider<int32_t> by_s_w, by_s_h;
+  Divider<int32_t> by_s_h;
 };
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
@@ -124,26 +124,55 @@ __global__ void __launch_bounds__(kThreads)
   const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
   const int w_ld = d.cout_g * d.taps;  // weight[ci] holds cout_g x taps values
   const scalar_t* wg = w + int64_t(g) * d.cin_g * w_ld + int64_t(c0) * d.taps;
+
+  // Each thread loads the same tile positions at every step: their offsets
+  // are found once. A: kA values (input channel kk, cell m), cells fastest
+  // for NCHW, channels fastest for channels_last. B: kB values (kk, column).
+  constexpr int kA = kTileK * kTileCells / kThreads, kB = kTileK * kTileCols / kThreads;
+  int a_kk[kA], a_smem[kA];
+  int64_t a_off[kA];  // -1: past the last cell
+  #pragma unroll
+  for (int u = 0; u < kA; ++u) {
+    const int e = t + u * kThreads;
+    const int kk = d.channel_fast ? e % kTileK : e / kTileCells;
+    const int m = d.channel_fast ? e / kTileK : e % kTileCells;
+    a_kk[u] = kk;
+    a_smem[u] = kk * kLdA + m;
+    a_off[u] = cell_x[m] < 0 ? int64_t(-1) : cell_x[m] + kk * d.x_sc;
+  }
+  const int b_col = t % kTileCols, b_kk0 = t / kTileCols;  // kk = b_kk0 + u * (kThreads / kTileCols)
+  constexpr int b_kk_step = kThreads / kTileCols;
+  const bool b_inside = b_col < cols;
+  const scalar_t* b_ptr = wg + int64_t(b_kk0) * w_ld + b_col;
+
+  smem_t a_next[kA], b_next[kB];
+  const auto fetch = [&](int k0) {  // the step's operands into registers
+    #pragma unroll
+    for (int u = 0; u < kA; ++u)
+      a_next[u] = k0 + a_kk[u] < d.cin_g && a_off[u] >= 0
+                      ? M::load(xg + a_off[u] + int64_t(k0) * d.x_sc)
+                      : M::zero();
+    #pragma unroll
+    for (int u = 0; u < kB; ++u)
+      b_next[u] = b_inside && k0 + b_kk0 + u * b_kk_step < d.cin_g
+                      ? M::load(b_ptr + int64_t(k0 + u * b_kk_step) * w_ld)
+                      : M::zero();
+  };
+
   const int warp = t / 32, wm = warp % 2, wn = warp / 2;
   const bool warp_busy = wn * 32 < cols;  // narrow tiles: idle warps skip the products
   wmma::fragment<wmma::accumulator, 16, 16, M::k, float> acc[2][2];
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 2; ++j) wmma::fill_fragment(acc[i][j], 0.0f);
 
+  fetch(0);
   for (int k0 = 0; k0 < d.cin_g; k0 += kTileK) {
-    for (int e = t; e < kTileK * kTileCells; e += kThreads) {
-      const int kk = d.channel_fast ? e % kTileK : e / kTileCells;
-      const int m = d.channel_fast ? e / kTileK : e % kTileCells;
-      const int ci = k0 + kk;
-      const int64_t off = cell_x[m];
-      sa[kk * kLdA + m] = ci < d.cin_g && off >= 0 ? M::load(xg + ci * d.x_sc + off) : M::zero();
-    }
-    for (int e = t; e < kTileK * kTileCols; e += kThreads) {
-      const int kk = e / kTileCols, col = e % kTileCols, ci = k0 + kk;
-      sb[kk * kLdB + col] =
-          ci < d.cin_g && col < cols ? M::load(wg + int64_t(ci) * w_ld + col) : M::zero();
-    }
+    #pragma unroll
+    for (int u = 0; u < kA; ++u) sa[a_smem[u]] = a_next[u];
+    #pragma unroll
+    for (int u = 0; u < kB; ++u) sb[(b_kk0 + u * b_kk_step) * kLdB + b_col] = b_next[u];
     __syncthreads();
+    if (k0 + kTileK < d.cin_g) fetch(k0 + kTileK);  // in flight during the products
     if (warp_busy) {
       for (int ks = 0; ks < kTileK; ks += M::k) {
         wmma::fragment<wmma::matrix_a, 16, 16, M::k, typename M::frag_t, wmma::col_major> a[2];
@@ -168,21 +197,36 @@ __global__ void __launch_bounds__(kThreads)
                               wmma::mem_col_major);
   __syncthreads();
 
-  // Output cells: consecutive threads on consecutive output columns of one
-  // row (cells side by side, their offsets within), so stores coalesce (NCHW).
-  const int per_row = kTileCells * d.s_w, total = channels * d.s_h * per_row;
+  // Output cells. A thread keeps one cell and walks its rows of channels and
+  // offsets; a warp's 32 cells write one output row together, the offsets
+  // within a cell filling in the stride's gaps on the next store (NCHW).
+  const int cell = t % kTileCells, phase = t / kTileCells;
+  constexpr int kPhases = kThreads / kTileCells;
+  const int oh0 = cell_oh[cell], ow0 = cell_ow[cell];
+  const int rows = channels * d.s_h;
   scalar_t* out_ng = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc;
   const scalar_t* bias_g = bias ? bias + g * d.cout_g + c0 : nullptr;
-  for (int e = t; e < total; e += kThreads) {
-    const int q = d.by_s_w.div(e), rw = e - q * d.s_w;
-    const int cell = q & (kTileCells - 1), row = q >> kTileCellsLog2;
-    const int ch = d.by_s_h.div(row), rh = row - ch * d.s_h;
-    const int oh = cell_oh[cell] + rh, ow = cell_ow[cell] + rw;
-    if (oh < 0 || oh >= d.out_h || ow < 0 || ow >= d.out_w) continue;
-    float v = bias_g ? static_cast<float>(bias_g[ch]) : 0.0f;
-    const int th = tap_h[rh], tw = tap_w[rw];
-    if (th >= 0 && tw >= 0) v += sc[(ch * d.taps + th * d.kw + tw) * kLdC + cell];
-    out_ng[ch * d.o_sc + oh * d.o_sh + ow * d.o_sw] = static_cast<scalar_t>(v);
+  int ch = d.by_s_h.div(phase), rh = phase - ch * d.s_h;  // row = ch * s_h + rh
+  const int ch_step = d.by_s_h.div(kPhases), rh_step = kPhases - ch_step * d.s_h;
+  for (int row = phase; row < rows; row += kPhases) {
+    const int oh = oh0 + rh, th = tap_h[rh];
+    if (oh >= 0 && oh < d.out_h) {
+      const float b = bias_g ? static_cast<float>(bias_g[ch]) : 0.0f;
+      const float* products = sc + (ch * d.taps + (th < 0 ? 0 : th) * d.kw) * kLdC + cell;
+      scalar_t* out_row = out_ng + ch * d.o_sc + int64_t(oh) * d.o_sh;
+      for (int rw = 0; rw < d.s_w; ++rw) {
+        const int ow = ow0 + rw, tw = tap_w[rw];
+        if (ow < 0 || ow >= d.out_w) continue;
+        const float v = th >= 0 && tw >= 0 ? b + products[tw * kLdC] : b;
+        out_row[int64_t(ow) * d.o_sw] = static_cast<scalar_t>(v);
+      }
+    }
+    ch += ch_step;
+    rh += rh_step;
+    if (rh >= d.s_h) {
+      rh -= d.s_h;
+      ++ch;
+    }
   }
 #endif
 }
@@ -285,7 +329,6 @@ void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.col_tiles = int(col_tiles_of(p));
   d.cell_tiles = int((p.in_pixels() + kTileCells - 1) / kTileCells);
   d.channel_fast = input.stride(1) == 1 && p.in_per_group > 1;
-  d.by_s_w = Divider<int32_t>(d.s_w);
   d.by_s_h = Divider<int32_t>(d.s_h);
   // Output reached by no cell: rows from row0, and columns from col0 above it.
   const int64_t row0 = std::min(p.out_h, std::max<int64_t>(0, cell_origin(p.in_h, d.s_h, d.pad_h)));

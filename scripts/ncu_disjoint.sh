@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# On the GPU machine: build, the disjoint-taps CUDA tests, the timing probe on
+# the disjoint problems (and the GEMM + col2im path beside it), and ncu on one
+# launch of the kernel.   usage: bash scripts/ncu_disjoint.sh   (logs in $OUT)
+R=$(pwd); OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+arch=$(python3 -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
+CMAKE_ARGS="-DCMAKE_CUDA_FLAGS=-Xptxas=-v" GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" \
+  CMAKE_BUILD_PARALLEL_LEVEL=16 python3 -m pip install --no-build-isolation --no-deps --no-index -v . \
+  >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+grep -A2 "disjoint_taps_kernel" "$OUT/build.log" | grep -E "registers|spill" | sort | uniq -c
+cd /tmp
+timeout 300 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests" -q -x \
+  -m "cuda and not slow" -k "${TEST_K:-disjoint or grid or layouts}" 2>&1 | tail -3
+python3 "$R/scripts/probe_speed.py" --problems ${PROBLEMS:-unet_up,kb81} --dtypes tf32,float16 --cudnn 2>&1 | grep ratio
+NCU=$(which ncu || ls /opt/nvidia/nsight-compute/*/ncu | head -1)
+$NCU --kernel-name regex:disjoint_taps --launch-count 1 --section SpeedOfLight --section Occupancy \
+  --section WarpStateStats --section MemoryWorkloadAnalysis --section SchedulerStats \
+  python3 "$R/scripts/ncu_col2im.py" unet_up float32 >"$OUT/ncu_unet.txt" 2>&1
+grep -E "Duration|Throughput|Registers|Achieved Occ|Issued Warp|Eligible Warps" "$OUT/ncu_unet.txt"
