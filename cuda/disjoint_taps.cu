@@ -77,9 +77,22 @@ struct Mma<c10::BFloat16> {
   template <typename F>
   __device__ static void round(F&) {}
 };
+
+// cp.async: 16 bytes global -> shared, or 16 zero bytes where !inside.
+__device__ __forceinline__ void copy_async_16(void* smem, const void* gmem, bool inside) {
+  const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(gmem),
+               "r"(inside ? 16 : 0));
+}
+__device__ __forceinline__ void copy_async_commit() { asm volatile("cp.async.commit_group;\n"); }
+template <int kPending>
+__device__ __forceinline__ void copy_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending));
+}
+
 #endif
 
-template <typename scalar_t>
+template <typename scalar_t, bool kAsync>
 __global__ void __launch_bounds__(kThreads)
     disjoint_taps_kernel(const DisjointTaps d, const scalar_t* __restrict__ x,
                          const scalar_t* __restrict__ w, const scalar_t* __restrict__ bias,
@@ -88,15 +101,13 @@ __global__ void __launch_bounds__(kThreads)
   using namespace nvcuda;
   using M = Mma<scalar_t>;
   using smem_t = typename M::smem_t;
-  constexpr int ab_bytes = kTileK * (kLdA + kLdB) * int(sizeof(smem_t));
+  constexpr int ab_bytes = 2 * kTileK * (kLdA + kLdB) * int(sizeof(smem_t));  // two steps
   constexpr int c_bytes = kTileCols * kLdC * int(sizeof(float));
   // The operand tiles, then (after the last step) the products, cells fastest.
   __shared__ __align__(128) unsigned char tiles[ab_bytes > c_bytes ? ab_bytes : c_bytes];
   __shared__ int64_t cell_x[kTileCells];  // input offset of each cell's pixel, -1 past the end
   __shared__ int cell_oh[kTileCells], cell_ow[kTileCells];
   __shared__ signed char tap_h[kMaxStride], tap_w[kMaxStride];
-  smem_t* sa = reinterpret_cast<smem_t*>(tiles);
-  smem_t* sb = sa + kTileK * kLdA;
   float* sc = reinterpret_cast<float*>(tiles);
 
   // Column tiles vary fastest: the blocks reading one input tile run together.
@@ -125,71 +136,125 @@ __global__ void __launch_bounds__(kThreads)
   const int w_ld = d.cout_g * d.taps;  // weight[ci] holds cout_g x taps values
   const scalar_t* wg = w + int64_t(g) * d.cin_g * w_ld + int64_t(c0) * d.taps;
 
-  // Each thread loads the same tile positions at every step: their offsets
-  // are found once. A: kA values (input channel kk, cell m), cells fastest
-  // for NCHW, channels fastest for channels_last. B: kB values (kk, column).
-  constexpr int kA = kTileK * kTileCells / kThreads, kB = kTileK * kTileCols / kThreads;
-  int a_kk[kA], a_smem[kA];
-  int64_t a_off[kA];  // -1: past the last cell
-  #pragma unroll
-  for (int u = 0; u < kA; ++u) {
-    const int e = t + u * kThreads;
-    const int kk = d.channel_fast ? e % kTileK : e / kTileCells;
-    const int m = d.channel_fast ? e / kTileK : e % kTileCells;
-    a_kk[u] = kk;
-    a_smem[u] = kk * kLdA + m;
-    a_off[u] = cell_x[m] < 0 ? int64_t(-1) : cell_x[m] + kk * d.x_sc;
-  }
-  const int b_col = t % kTileCols, b_kk0 = t / kTileCols;  // kk = b_kk0 + u * (kThreads / kTileCols)
-  constexpr int b_kk_step = kThreads / kTileCols;
-  const bool b_inside = b_col < cols;
-  const scalar_t* b_ptr = wg + int64_t(b_kk0) * w_ld + b_col;
-
-  smem_t a_next[kA], b_next[kB];
-  const auto fetch = [&](int k0) {  // the step's operands into registers
-    #pragma unroll
-    for (int u = 0; u < kA; ++u)
-      a_next[u] = k0 + a_kk[u] < d.cin_g && a_off[u] >= 0
-                      ? M::load(xg + a_off[u] + int64_t(k0) * d.x_sc)
-                      : M::zero();
-    #pragma unroll
-    for (int u = 0; u < kB; ++u)
-      b_next[u] = b_inside && k0 + b_kk0 + u * b_kk_step < d.cin_g
-                      ? M::load(b_ptr + int64_t(k0 + u * b_kk_step) * w_ld)
-                      : M::zero();
-  };
-
   const int warp = t / 32, wm = warp % 2, wn = warp / 2;
   const bool warp_busy = wn * 32 < cols;  // narrow tiles: idle warps skip the products
   wmma::fragment<wmma::accumulator, 16, 16, M::k, float> acc[2][2];
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 2; ++j) wmma::fill_fragment(acc[i][j], 0.0f);
-
-  fetch(0);
-  for (int k0 = 0; k0 < d.cin_g; k0 += kTileK) {
-    #pragma unroll
-    for (int u = 0; u < kA; ++u) sa[a_smem[u]] = a_next[u];
-    #pragma unroll
-    for (int u = 0; u < kB; ++u) sb[(b_kk0 + u * b_kk_step) * kLdB + b_col] = b_next[u];
-    __syncthreads();
-    if (k0 + kTileK < d.cin_g) fetch(k0 + kTileK);  // in flight during the products
-    if (warp_busy) {
-      for (int ks = 0; ks < kTileK; ks += M::k) {
-        wmma::fragment<wmma::matrix_a, 16, 16, M::k, typename M::frag_t, wmma::col_major> a[2];
-        wmma::fragment<wmma::matrix_b, 16, 16, M::k, typename M::frag_t, wmma::row_major> b[2];
-        for (int i = 0; i < 2; ++i) {
-          wmma::load_matrix_sync(a[i], sa + ks * kLdA + wm * 32 + i * 16, kLdA);
-          M::round(a[i]);
-        }
-        for (int j = 0; j < 2; ++j) {
-          wmma::load_matrix_sync(b[j], sb + ks * kLdB + wn * 32 + j * 16, kLdB);
-          M::round(b[j]);
-        }
-        for (int i = 0; i < 2; ++i)
-          for (int j = 0; j < 2; ++j) wmma::mma_sync(acc[i][j], a[i], b[j], acc[i][j]);
+  const auto products = [&](const smem_t* sa, const smem_t* sb) {
+    if (!warp_busy) return;
+    for (int ks = 0; ks < kTileK; ks += M::k) {
+      wmma::fragment<wmma::matrix_a, 16, 16, M::k, typename M::frag_t, wmma::col_major> a[2];
+      wmma::fragment<wmma::matrix_b, 16, 16, M::k, typename M::frag_t, wmma::row_major> b[2];
+      for (int i = 0; i < 2; ++i) {
+        wmma::load_matrix_sync(a[i], sa + ks * kLdA + wm * 32 + i * 16, kLdA);
+        M::round(a[i]);
       }
+      for (int j = 0; j < 2; ++j) {
+        wmma::load_matrix_sync(b[j], sb + ks * kLdB + wn * 32 + j * 16, kLdB);
+        M::round(b[j]);
+      }
+      for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 2; ++j) wmma::mma_sync(acc[i][j], a[i], b[j], acc[i][j]);
     }
-    __syncthreads();
+  };
+  constexpr int kStage = kTileK * (kLdA + kLdB);  // elements of one step's A and B tiles
+  smem_t* stage0 = reinterpret_cast<smem_t*>(tiles);
+
+  if (kAsync) {
+    // 16-byte copies straight into shared memory (the host checked sizes and
+    // alignment), two steps in flight. A vector holds kV cells of one input
+    // channel, or kV weight columns; past the input channels or the weight
+    // row the copy reads nothing and writes zeros.
+    constexpr int kV = 16 / int(sizeof(scalar_t));
+    constexpr int kAVec = kTileK * kTileCells / kV, kBVec = kTileK * kTileCols / kV;
+    constexpr int kBPer = (kBVec + kThreads - 1) / kThreads;
+    const bool a_mine = t < kAVec;
+    const int a_kk = t / (kTileCells / kV), a_m = (t % (kTileCells / kV)) * kV;
+    const bool a_inside = a_mine && cell_x[a_m] >= 0;
+    const scalar_t* a_src = xg + (a_inside ? cell_x[a_m] + a_kk * d.x_sc : 0);
+    int b_kk[kBPer], b_col[kBPer];
+    bool b_inside[kBPer];
+    for (int u = 0; u < kBPer; ++u) {
+      const int v = t + u * kThreads;
+      b_kk[u] = v / (kTileCols / kV);
+      b_col[u] = (v % (kTileCols / kV)) * kV;
+      b_inside[u] = v < kBVec && b_col[u] < w_ld - c0 * d.taps;
+    }
+    const auto issue = [&](int k0, smem_t* stage) {
+      if (a_mine)
+        copy_async_16(stage + a_kk * kLdA + a_m, a_src + int64_t(k0) * d.x_sc,
+                      a_inside && k0 + a_kk < d.cin_g);
+      for (int u = 0; u < kBPer; ++u)
+        if (t + u * kThreads < kBVec)
+          copy_async_16(stage + kTileK * kLdA + b_kk[u] * kLdB + b_col[u],
+                        b_inside[u] && k0 + b_kk[u] < d.cin_g
+                            ? wg + int64_t(k0 + b_kk[u]) * w_ld + b_col[u]
+                            : wg,
+                        b_inside[u] && k0 + b_kk[u] < d.cin_g);
+      copy_async_commit();
+    };
+    issue(0, stage0);
+    int stage = 0;
+    for (int k0 = 0; k0 < d.cin_g; k0 += kTileK) {
+      if (k0 + kTileK < d.cin_g) {
+        issue(k0 + kTileK, stage0 + (stage ^ 1) * kStage);
+        copy_async_wait<1>();
+      } else {
+        copy_async_wait<0>();
+      }
+      __syncthreads();
+      products(stage0 + stage * kStage, stage0 + stage * kStage + kTileK * kLdA);
+      __syncthreads();
+      stage ^= 1;
+    }
+  } else {
+    // Any layout: each thread loads the same tile positions at every step,
+    // their offsets found once, the next step's values fetched into
+    // registers during the products. A: cells fastest for NCHW-like inputs,
+    // channels fastest for channels_last.
+    constexpr int kA = kTileK * kTileCells / kThreads, kB = kTileK * kTileCols / kThreads;
+    int a_kk[kA], a_smem[kA];
+    int64_t a_off[kA];  // -1: past the last cell
+#pragma unroll
+    for (int u = 0; u < kA; ++u) {
+      const int e = t + u * kThreads;
+      const int kk = d.channel_fast ? e % kTileK : e / kTileCells;
+      const int m = d.channel_fast ? e / kTileK : e % kTileCells;
+      a_kk[u] = kk;
+      a_smem[u] = kk * kLdA + m;
+      a_off[u] = cell_x[m] < 0 ? int64_t(-1) : cell_x[m] + kk * d.x_sc;
+    }
+    constexpr int b_kk_step = kThreads / kTileCols;  // kk = b_kk0 + u * b_kk_step
+    const int b_col = t % kTileCols, b_kk0 = t / kTileCols;
+    const bool b_inside = b_col < cols;
+    const scalar_t* b_ptr = wg + int64_t(b_kk0) * w_ld + b_col;
+    smem_t a_next[kA], b_next[kB];
+    const auto fetch = [&](int k0) {
+#pragma unroll
+      for (int u = 0; u < kA; ++u)
+        a_next[u] = k0 + a_kk[u] < d.cin_g && a_off[u] >= 0
+                        ? M::load(xg + a_off[u] + int64_t(k0) * d.x_sc)
+                        : M::zero();
+#pragma unroll
+      for (int u = 0; u < kB; ++u)
+        b_next[u] = b_inside && k0 + b_kk0 + u * b_kk_step < d.cin_g
+                        ? M::load(b_ptr + int64_t(k0 + u * b_kk_step) * w_ld)
+                        : M::zero();
+    };
+    smem_t* sa = stage0;
+    smem_t* sb = stage0 + kTileK * kLdA;
+    fetch(0);
+    for (int k0 = 0; k0 < d.cin_g; k0 += kTileK) {
+#pragma unroll
+      for (int u = 0; u < kA; ++u) sa[a_smem[u]] = a_next[u];
+#pragma unroll
+      for (int u = 0; u < kB; ++u) sb[(b_kk0 + u * b_kk_step) * kLdB + b_col] = b_next[u];
+      __syncthreads();
+      if (k0 + kTileK < d.cin_g) fetch(k0 + kTileK);  // in flight during the products
+      products(sa, sb);
+      __syncthreads();
+    }
   }
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 2; ++j)
@@ -257,13 +322,14 @@ __global__ void edge_fill_kernel(int64_t channels, int64_t out_h, int64_t out_w,
 }
 
 template <typename scalar_t>
-void launch(const DisjointTaps& d, int64_t blocks, const at::Tensor& input,
+void launch(const DisjointTaps& d, bool async, int64_t blocks, const at::Tensor& input,
             const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out,
             int64_t row0, int64_t col0) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   const scalar_t* bias_ptr = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
   if (blocks > 0) {
-    disjoint_taps_kernel<scalar_t><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
+    auto* kernel = async ? disjoint_taps_kernel<scalar_t, true> : disjoint_taps_kernel<scalar_t, false>;
+    kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
         d, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(), bias_ptr,
         out.data_ptr<scalar_t>());
     C10_CUDA_KERNEL_LAUNCH_CHECK();
@@ -279,13 +345,28 @@ void launch(const DisjointTaps& d, int64_t blocks, const at::Tensor& input,
   }
 }
 
-int64_t col_tiles_of(const Problem& p) {
-  const int64_t per_tile = kTileCols / p.kernel_taps();
-  return (p.out_per_group + per_tile - 1) / per_tile;
+bool aligned16(const void* ptr) { return reinterpret_cast<uintptr_t>(ptr) % 16 == 0; }
+
+// Whether the input's tiles can be copied in 16-byte vectors of cells: NCHW
+// rows back to back, every vector inside one plane, addresses aligned.
+bool input_vectorizable(const Problem& p, const at::Tensor& input) {
+  const int64_t v = 16 / input.element_size();
+  return input.stride(3) == 1 && input.stride(2) == p.in_w && p.in_pixels() % v == 0 &&
+         input.stride(1) % v == 0 && input.stride(0) % v == 0 && aligned16(input.data_ptr());
 }
 
-int64_t block_count(const Problem& p) {
-  return p.batch * p.groups * ((p.in_pixels() + kTileCells - 1) / kTileCells) * col_tiles_of(p);
+// Output channels per block: as many as kTileCols products hold; with
+// vector copies, a count whose weight columns start each tile on 16 bytes.
+int64_t channels_per_tile(const Problem& p, int64_t vector) {
+  const int64_t taps = p.kernel_taps();
+  int64_t per_tile = kTileCols / taps;
+  while (vector > 1 && per_tile > 1 && (per_tile * taps) % vector != 0) --per_tile;
+  return per_tile;
+}
+
+int64_t block_count(const Problem& p, int64_t per_tile) {
+  return p.batch * p.groups * ((p.in_pixels() + kTileCells - 1) / kTileCells) *
+         ((p.out_per_group + per_tile - 1) / per_tile);
 }
 
 }  // namespace
@@ -307,7 +388,7 @@ bool disjoint_taps_applies(const Problem& p, const ConvTranspose2dOptions& o,
          o.stride[1] <= kMaxStride && at::cuda::getCurrentDeviceProperties()->major >= 8 &&
          // 32-bit indices within a sample's plane and over blocks
          p.in_pixels() <= int_max - kTileCells && p.out_h * o.stride[0] <= int_max / 2 &&
-         p.out_w * o.stride[1] <= int_max / 2 && block_count(p) <= int_max &&
+         p.out_w * o.stride[1] <= int_max / 2 && block_count(p, 1) <= int_max &&
          p.out_per_group * p.kernel_taps() <= int_max;
 }
 
@@ -325,20 +406,26 @@ void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.s_h = int(o.stride[0]), d.s_w = int(o.stride[1]);
   d.pad_h = int(o.padding[0]), d.pad_w = int(o.padding[1]);
   d.dil_h = int(o.dilation[0]), d.dil_w = int(o.dilation[1]);
-  d.channels_per_tile = kTileCols / d.taps;
-  d.col_tiles = int(col_tiles_of(p));
+  // 16-byte asynchronous copies where the input's layout, the weight's row
+  // length and both addresses allow them; element loads otherwise.
+  const int64_t vector = 16 / input.element_size();
+  const int64_t per_tile = channels_per_tile(p, input_vectorizable(p, input) ? vector : 1);
+  const bool async = input_vectorizable(p, input) && (p.out_per_group * d.taps) % vector == 0 &&
+                     (per_tile * d.taps) % vector == 0 && aligned16(weight.data_ptr());
+  d.channels_per_tile = int(async ? per_tile : channels_per_tile(p, 1));
+  d.col_tiles = int((p.out_per_group + d.channels_per_tile - 1) / d.channels_per_tile);
   d.cell_tiles = int((p.in_pixels() + kTileCells - 1) / kTileCells);
   d.channel_fast = input.stride(1) == 1 && p.in_per_group > 1;
   d.by_s_h = Divider<int32_t>(d.s_h);
   // Output reached by no cell: rows from row0, and columns from col0 above it.
   const int64_t row0 = std::min(p.out_h, std::max<int64_t>(0, cell_origin(p.in_h, d.s_h, d.pad_h)));
   const int64_t col0 = std::min(p.out_w, std::max<int64_t>(0, cell_origin(p.in_w, d.s_w, d.pad_w)));
-  const int64_t blocks = block_count(p);
+  const int64_t blocks = block_count(p, d.channels_per_tile);
   switch (input.scalar_type()) {
-    case at::kFloat: launch<float>(d, blocks, input, weight, bias, out, row0, col0); break;
-    case at::kHalf: launch<c10::Half>(d, blocks, input, weight, bias, out, row0, col0); break;
+    case at::kFloat: launch<float>(d, async, blocks, input, weight, bias, out, row0, col0); break;
+    case at::kHalf: launch<c10::Half>(d, async, blocks, input, weight, bias, out, row0, col0); break;
     case at::kBFloat16:
-      launch<c10::BFloat16>(d, blocks, input, weight, bias, out, row0, col0);
+      launch<c10::BFloat16>(d, async, blocks, input, weight, bias, out, row0, col0);
       break;
     default: TORCH_CHECK(false, "gemm_convt: disjoint taps: unexpected dtype ", input.scalar_type());
   }
