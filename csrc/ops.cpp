@@ -30,7 +30,8 @@ ConvTranspose2dOptions make_options(at::IntArrayRef stride, at::IntArrayRef padd
                                 float_columns(),
                                 allow_tf32(),
                                 fp32_split(),
-                                width_folding()};
+                                width_folding(),
+                                disjoint_taps()};
 }
 
 bool is_unbatched(const at::Tensor& input) {

@@ -24,6 +24,7 @@ struct ConvTranspose2dOptions {
   bool split_tf32;          // CUDA float32 without TF32: three TF32 products (operand.cuh)
                             // instead of the IEEE SIMT GEMM
   int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 or -1 (default) no
+  bool disjoint_taps;       // CUDA: taps that never overlap run the fused kernel
 };
 
 struct Problem {

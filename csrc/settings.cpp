@@ -15,6 +15,7 @@ std::atomic<int> g_allow_tf32{-1};
 std::atomic<bool> g_fp32_split{false};
 std::atomic<bool> g_float_columns{false};
 std::atomic<int> g_width_folding{-1};
+std::atomic<bool> g_disjoint_taps{false};
 
 }  // namespace
 
@@ -56,5 +57,7 @@ void set_float_columns(bool enabled) { g_float_columns = enabled; }
 bool float_columns() { return g_float_columns; }
 void set_width_folding(int mode) { g_width_folding = mode; }
 int width_folding() { return g_width_folding; }
+void set_disjoint_taps(bool enabled) { g_disjoint_taps = enabled; }
+bool disjoint_taps() { return g_disjoint_taps; }
 
 }  // namespace gemm_convt

@@ -39,4 +39,9 @@ bool float_columns();
 void set_width_folding(int mode);
 int width_folding();
 
+// Problems whose taps never overlap run one fused kernel, GEMM writing the
+// output (CUDA; TF32/fp16/bf16): true; false (default) GEMM + col2im.
+void set_disjoint_taps(bool enabled);
+bool disjoint_taps();
+
 }  // namespace gemm_convt

@@ -7,7 +7,6 @@
 #include <mma.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <limits>
 
 #include "gemm_convt/divider.h"
@@ -380,11 +379,9 @@ int64_t block_count(const Problem& p, int64_t per_tile) {
 
 bool disjoint_taps_applies(const Problem& p, const ConvTranspose2dOptions& o,
                            const at::Tensor& input) {
-  // GEMM_CONVT_DISJOINT_TAPS=0 sends these problems through GEMM + col2im (probes).
-  static const bool enabled = [] {
-    const char* v = std::getenv("GEMM_CONVT_DISJOINT_TAPS");
-    return !(v && v[0] == '0');
-  }();
+  // Opt-in (set_disjoint_taps): on the H100 it is not yet faster than GEMM +
+  // col2im (NOTES.md, session 5), though it needs no workspace.
+  const bool enabled = o.disjoint_taps;
   const at::ScalarType dtype = input.scalar_type();
   const bool tensor_core_dtype = dtype == at::kHalf || dtype == at::kBFloat16 ||
                                  (dtype == at::kFloat && o.allow_tf32);

@@ -90,6 +90,21 @@ def get_width_folding():
     return None if mode < 0 else bool(mode)
 
 
+def set_disjoint_taps(enabled):
+    """Whether CUDA problems whose taps never overlap (the dilated kernel fits in one
+    stride: U-Net's 2x2 stride 2, KernelBench #81) run one fused tensor-core kernel that
+    writes the output directly, with no columns and no workspace (float32 under
+    set_allow_tf32(True), float16, bfloat16). False (the default): GEMM + col2im, which
+    measured as fast or faster on the H100 (BENCHMARKS.md)."""
+    if not isinstance(enabled, bool):
+        raise ArgumentTypeError("set_disjoint_taps: expected enabled to be a bool, but got %r" % (enabled,))
+    _C.set_disjoint_taps(enabled)
+
+
+def get_disjoint_taps():
+    return bool(_C.get_disjoint_taps())
+
+
 def _cudnn_conv_allows_tf32():
     """torch's cuDNN-convolution TF32 policy as Python reads it (the C++ side's
     reading, _C.torch_conv_allows_tf32, must agree; tests check it)."""

@@ -34,6 +34,7 @@ def _restore_settings():
     gemm_convt.set_fp32_split(False)
     gemm_convt.set_float_columns(False)
     gemm_convt.set_workspace_limit(None)
+    gemm_convt.set_disjoint_taps(False)
 
 
 def make_case(seed, n, cin, cout_g, k, hw, groups, bias, dtype, device="cuda"):
@@ -164,6 +165,7 @@ def test_disjoint_taps(case, key, layout):
     elif layout == "sliced":
         x = torch.cat([x, x], dim=1)[:, ::2][:, :, 1:, :-1]
     kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
+    gemm_convt.set_disjoint_taps(True)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
         out = run(x, w, b, key, **kw)
         torch.cuda.synchronize()
