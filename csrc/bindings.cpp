@@ -43,5 +43,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("get_width_folding", &gemm_convt::width_folding);
   m.def("set_disjoint_taps", &gemm_convt::set_disjoint_taps, py::arg("enabled"));
   m.def("get_disjoint_taps", &gemm_convt::disjoint_taps);
+  m.def("set_direct_gather", &gemm_convt::set_direct_gather, py::arg("mode"));
+  m.def("get_direct_gather", &gemm_convt::direct_gather);
   m.def("build_info", &build_info, "How this extension was built");
 }

@@ -31,7 +31,8 @@ ConvTranspose2dOptions make_options(at::IntArrayRef stride, at::IntArrayRef padd
                                 allow_tf32(),
                                 fp32_split(),
                                 width_folding(),
-                                disjoint_taps()};
+                                disjoint_taps(),
+                                direct_gather()};
 }
 
 bool is_unbatched(const at::Tensor& input) {

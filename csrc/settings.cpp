@@ -16,6 +16,7 @@ std::atomic<bool> g_fp32_split{false};
 std::atomic<bool> g_float_columns{false};
 std::atomic<int> g_width_folding{-1};
 std::atomic<bool> g_disjoint_taps{false};
+std::atomic<int> g_direct_gather{-1};
 
 }  // namespace
 
@@ -59,5 +60,7 @@ void set_width_folding(int mode) { g_width_folding = mode; }
 int width_folding() { return g_width_folding; }
 void set_disjoint_taps(bool enabled) { g_disjoint_taps = enabled; }
 bool disjoint_taps() { return g_disjoint_taps; }
+void set_direct_gather(int mode) { g_direct_gather = mode; }
+int direct_gather() { return g_direct_gather; }
 
 }  // namespace gemm_convt

@@ -44,4 +44,9 @@ int width_folding();
 void set_disjoint_taps(bool enabled);
 bool disjoint_taps();
 
+// Output values gathered and contracted on the fly where a problem has few
+// multiply-adds per output (CUDA): 1 always, 0 never, -1 default (by the rule).
+void set_direct_gather(int mode);
+int direct_gather();
+
 }  // namespace gemm_convt

@@ -14,6 +14,7 @@
 #include "../csrc/conv_transpose2d.h"
 #include "col2im_kernel.cuh"
 #include "columns_gemm.h"
+#include "direct_gather.cuh"
 #include "disjoint_taps.cuh"
 #include "operand.cuh"
 #include "side_streams.h"
@@ -83,6 +84,10 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   if (is_direct_gemm(p, options)) {
     if (bias.defined()) out.copy_(bias.view({1, -1, 1, 1}).expand_as(out));
     direct_gemm_cuda(p, x, weight, out, bias.defined(), options.allow_tf32);
+    return;
+  }
+  if (direct_gather_applies(p, options)) {  // few multiply-adds per output value
+    direct_gather_cuda(p, options, input, weight, bias, out);
     return;
   }
   if (disjoint_taps_applies(p, options, input)) {  // col2im would be a permutation

@@ -105,6 +105,23 @@ def get_disjoint_taps():
     return bool(_C.get_disjoint_taps())
 
 
+def set_direct_gather(mode):
+    """Whether CUDA outputs are gathered directly: each output value finds the taps that
+    land on it and contracts them with the weight on the fly (accumulation type: float32,
+    float64 for float64), with no columns buffer and no workspace. None (the default):
+    where a problem averages at most 32 multiply-adds per output value (in_channels/groups
+    x kh x kw / (stride_h x stride_w): KernelBench #75 and #81), GEMM + col2im elsewhere.
+    True: always; False: never."""
+    if mode is not None and not isinstance(mode, bool):
+        raise ArgumentTypeError("set_direct_gather: expected mode to be None or bool, but got %r" % (mode,))
+    _C.set_direct_gather(-1 if mode is None else int(mode))
+
+
+def get_direct_gather():
+    mode = _C.get_direct_gather()
+    return None if mode < 0 else bool(mode)
+
+
 def _cudnn_conv_allows_tf32():
     """torch's cuDNN-convolution TF32 policy as Python reads it (the C++ side's
     reading, _C.torch_conv_allows_tf32, must agree; tests check it)."""

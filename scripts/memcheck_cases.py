@@ -21,8 +21,9 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
 def main():
     torch.manual_seed(0)
     worst = 0.0
-    for limit in (None, 500, 4000):
+    for limit, direct in ((None, False), (500, False), (4000, False), (None, True)):
         gemm_convt.set_workspace_limit(limit)
+        gemm_convt.set_direct_gather(direct)
         for dtype in (torch.float32, torch.float16, torch.bfloat16, torch.float64):
             for n, cin, cout_g, k, hw, s, p, op, d, g in CASES:
                 for fmt in (torch.contiguous_format, torch.channels_last):

@@ -35,6 +35,7 @@ def _restore_settings():
     gemm_convt.set_float_columns(False)
     gemm_convt.set_workspace_limit(None)
     gemm_convt.set_disjoint_taps(False)
+    gemm_convt.set_direct_gather(None)
 
 
 def make_case(seed, n, cin, cout_g, k, hw, groups, bias, dtype, device="cuda"):
@@ -86,13 +87,20 @@ GRID = [
 ]
 
 
+@pytest.mark.parametrize("direct", [False, True], ids=["gemm", "gather"])
 @pytest.mark.parametrize("key", list(TOLERANCE))
 @pytest.mark.parametrize("case", range(len(GRID)))
-def test_grid(case, key):
+def test_grid(case, key, direct):
     n, cin, cout_g, k, hw, s, p, op, d, groups, bias = GRID[case]
     x, w, b = make_case(case, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
     kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
-    out = run(x, w, b, key, **kw)
+    gemm_convt.set_direct_gather(direct)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        out = run(x, w, b, key, **kw)
+        torch.cuda.synchronize()
+    if k != (1, 1) or s != (1, 1):  # 1x1 stride 1 is one GEMM either way
+        assert any("direct_gather_kernel" in e.name for e in prof.events()) == direct
+    assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
     assert out.dtype == x.dtype
     assert_matches(out, reference(x, w, b, **kw), key)
 
@@ -121,6 +129,7 @@ def test_several_samples_per_chunk(key, hw, offset):
     columns_per_sample = cout * k[0] * k[1] * hw[0] * hw[1] * esize
     # Two buffers of half the cap when the columns do not fit: ~3 samples per chunk.
     gemm_convt.set_workspace_limit(int(7 * columns_per_sample))
+    gemm_convt.set_direct_gather(False)  # the GEMM path's repack is what this tests
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
         out = run(x, w, b, key, **kw)
         torch.cuda.synchronize()
@@ -166,6 +175,7 @@ def test_disjoint_taps(case, key, layout):
         x = torch.cat([x, x], dim=1)[:, ::2][:, :, 1:, :-1]
     kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
     gemm_convt.set_disjoint_taps(True)
+    gemm_convt.set_direct_gather(False)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
         out = run(x, w, b, key, **kw)
         torch.cuda.synchronize()
