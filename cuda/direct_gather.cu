@@ -32,7 +32,7 @@ struct DirectGather {
 // found by the same walk col2im uses (geometry.h first_hit): only taps that
 // land on this position are visited.
 template <typename scalar_t>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, 3)
     direct_gather_kernel(const DirectGather d, const scalar_t* __restrict__ x,
                          const scalar_t* __restrict__ w, const scalar_t* __restrict__ bias,
                          scalar_t* __restrict__ out) {
@@ -71,6 +71,9 @@ __global__ void __launch_bounds__(kThreads)
         if (p >= d.w.in_size) continue;
         const scalar_t* xs = xg + q * d.x_sh + p * d.x_sw;
         const scalar_t* ws = wg + i * d.w.kernel + j;
+        // Unrolled so that several input channels' loads are in flight at once:
+        // one at a time, each step waited for its load (L2 latency).
+#pragma unroll 8
         for (int ci = 0; ci < d.cin_g; ++ci) {
           const acc_t v = static_cast<acc_t>(xs[ci * d.x_sc]);
           const scalar_t* wc = ws + ci * w_ci;
