@@ -86,7 +86,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     direct_gemm_cuda(p, x, weight, out, bias.defined(), options.allow_tf32);
     return;
   }
-  if (direct_gather_applies(p, options)) {  // few multiply-adds per output value
+  if (direct_gather_applies(p, options, input.scalar_type())) {  // predicted faster
     direct_gather_cuda(p, options, input, weight, bias, out);
     return;
   }

@@ -15,9 +15,14 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kChannels = 8;  // output channels per thread: each input value read serves them all
-// Auto rule: below this many multiply-adds per output value the gather beats
-// GEMM + col2im (kb75: 20, kb81: 11.5; unet_up 128, kb71 288 stay with the GEMM).
+// Auto rule, from the H100 (NOTES.md, session 5): the gather took ~9.2 ps per
+// output value on kb75 and kb81 in float32 and float16 alike (bound per item,
+// not by bytes, at up to ~20 multiply-adds per value); GEMM + col2im moved its
+// bytes (columns twice, input and output once) at ~2 TB/s. The gather runs
+// where it is predicted faster and multiply-adds per value stay that low.
 constexpr double kAutoMaxMacs = 32.0;
+constexpr double kGatherSecondsPerOutput = 9.2e-12;
+constexpr double kColumnsPathBytesPerSecond = 2.0e12;
 
 struct DirectGather {
   Axis<int32_t> h, w;
@@ -101,13 +106,26 @@ double macs_per_output(const Problem& p, const ConvTranspose2dOptions& o) {
   return double(p.in_per_group) * double(p.kernel_taps()) / double(o.stride[0] * o.stride[1]);
 }
 
-bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o) {
+bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
+                           at::ScalarType weight_dtype) {
   if (o.direct_gather == 0) return false;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   // 32-bit item and in-plane indices.
   if (item_count(p) > int_max || p.in_pixels() > int_max || p.out_h * p.out_w > int_max)
     return false;
-  return o.direct_gather > 0 || macs_per_output(p, o) <= kAutoMaxMacs;
+  if (o.direct_gather > 0) return true;
+  const at::ScalarType dtype = weight_dtype;  // the input's
+  const double esize = double(c10::elementSize(dtype));
+  const double col_esize =
+      (dtype == at::kHalf || dtype == at::kBFloat16) && !o.float_columns ? 2.0 : std::max(esize, 4.0);
+  const double outputs = double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
+  const double columns = double(p.batch) * double(p.out_channels()) * double(p.kernel_taps()) *
+                         double(p.in_pixels());
+  const double inputs = double(p.batch) * double(p.in_channels) * double(p.in_pixels());
+  const double columns_path_s =
+      (2.0 * columns * col_esize + (outputs + inputs) * esize) / kColumnsPathBytesPerSecond;
+  return macs_per_output(p, o) <= kAutoMaxMacs &&
+         outputs * kGatherSecondsPerOutput < columns_path_s;
 }
 
 void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
