@@ -1,4 +1,5 @@
-"""One gemm_convt call on a suite problem, for ncu (profile its col2im launch)."""
+"""One gemm_convt call on a suite problem, for ncu (profile one of its kernel launches)."""
+import os
 import sys
 
 import torch
@@ -10,6 +11,8 @@ name, dtype = sys.argv[1], {"float32": torch.float32, "float16": torch.float16}[
 xs, w, b = make_tensors(PROBLEMS[name], dtype, "cuda")
 kw = call_kwargs(PROBLEMS[name])
 gemm_convt.set_allow_tf32(True)
+if os.environ.get("GEMM_CONVT_PROBE_DIRECT"):  # "on" / "off": set_direct_gather
+    gemm_convt.set_direct_gather(os.environ["GEMM_CONVT_PROBE_DIRECT"] == "on")
 with torch.no_grad():
     for _ in range(2):
         gemm_convt.conv_transpose2d(xs[0], w, b, **kw)
