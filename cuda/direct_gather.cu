@@ -24,49 +24,72 @@ constexpr double kAutoMaxMacs = 32.0;
 constexpr double kGatherSecondsPerOutput = 9.2e-12;
 constexpr double kColumnsPathBytesPerSecond = 2.0e12;
 
+constexpr int64_t kMaxWeightBytes = 32 * 1024;  // one plane's weights in shared memory
+
 struct DirectGather {
   Axis<int32_t> h, w;
-  Divider<int32_t> by_stride_h, by_stride_w, by_out_w, by_out_h, by_tiles, by_groups;
-  int cin_g, cout_g, groups, tiles, taps;
+  Divider<int32_t> by_stride_h, by_stride_w, by_out_w;
+  int cin_g, cout_g, groups, tiles, taps, positions;
   int64_t x_sn, x_sc, x_sh, x_sw, o_sn, o_sc, o_sh, o_sw;
-  int items;
 };
 
-// One thread per (sample, group, channel tile, output position), output
-// columns fastest so loads and stores of a warp are neighbours. The hits are
-// found by the same walk col2im uses (geometry.h first_hit): only taps that
-// land on this position are visited.
+// kChannels accumulation-type weights from shared memory, 16 bytes at a time.
+__device__ __forceinline__ void load_channels(const float* src, float (&dst)[kChannels]) {
+#pragma unroll
+  for (int c = 0; c < kChannels; c += 4) {
+    const float4 v = *reinterpret_cast<const float4*>(src + c);
+    dst[c] = v.x, dst[c + 1] = v.y, dst[c + 2] = v.z, dst[c + 3] = v.w;
+  }
+}
+__device__ __forceinline__ void load_channels(const double* src, double (&dst)[kChannels]) {
+#pragma unroll
+  for (int c = 0; c < kChannels; c += 2) {
+    const double2 v = *reinterpret_cast<const double2*>(src + c);
+    dst[c] = v.x, dst[c + 1] = v.y;
+  }
+}
+
+// A block works on one plane (sample, group, tile of kChannels output
+// channels; blockIdx.y) and a grid-stride range of its output positions, one
+// per thread, output columns fastest so loads and stores of a warp are
+// neighbours. The plane's weights sit in shared memory as [ci][tap][channel],
+// so one input value meets its kChannels weights in two 16-byte loads. The
+// hits are found by the walk col2im uses (geometry.h first_hit): only taps
+// that land on the position are visited.
 template <typename scalar_t>
 __global__ void __launch_bounds__(kThreads, 3)
     direct_gather_kernel(const DirectGather d, const scalar_t* __restrict__ x,
                          const scalar_t* __restrict__ w, const scalar_t* __restrict__ bias,
                          scalar_t* __restrict__ out) {
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
-  const int step = int(blockDim.x) * int(gridDim.x);
-  for (int item = int(blockIdx.x) * int(blockDim.x) + int(threadIdx.x); item < d.items;
-       item += step) {
-    int rest = d.by_out_w.div(item);
-    const int ow = item - rest * d.w.out_size;
-    int next = d.by_out_h.div(rest);
-    const int oh = rest - next * d.h.out_size;
-    rest = d.by_tiles.div(next);
-    const int tile = next - rest * d.tiles;
-    const int n = d.by_groups.div(rest), g = rest - n * d.groups;
-    const int c0 = tile * kChannels, count = min(kChannels, d.cout_g - c0);
+  extern __shared__ __align__(16) unsigned char smem[];
+  acc_t* weights = reinterpret_cast<acc_t*>(smem);
+  const int plane = int(blockIdx.y), tile = plane % d.tiles, ng = plane / d.tiles;
+  const int n = ng / d.groups, g = ng - n * d.groups;
+  const int c0 = tile * kChannels, count = min(kChannels, d.cout_g - c0);
+  const int64_t w_ci = int64_t(d.cout_g) * d.taps;  // weight stride per input channel
+  // Channels past the group's last repeat its weights; they are not stored.
+  for (int e = int(threadIdx.x); e < d.cin_g * d.taps * kChannels; e += kThreads) {
+    const int c = e % kChannels, rest = e / kChannels, tap = rest % d.taps, ci = rest / d.taps;
+    const int co = c0 + min(c, count - 1);
+    weights[e] = static_cast<acc_t>(w[(int64_t(g) * d.cin_g + ci) * w_ci + co * d.taps + tap]);
+  }
+  acc_t b[kChannels];
+#pragma unroll
+  for (int c = 0; c < kChannels; ++c)
+    b[c] = bias && c < count ? static_cast<acc_t>(bias[g * d.cout_g + c0 + c]) : acc_t(0);
+  __syncthreads();
 
+  const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
+  scalar_t* out_plane = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc;
+  const int ci_step = d.taps * kChannels;  // weights per input channel in shared memory
+  const int step = int(blockDim.x) * int(gridDim.x);
+  for (int pos = int(blockIdx.x) * int(blockDim.x) + int(threadIdx.x); pos < d.positions;
+       pos += step) {
+    const int oh = d.by_out_w.div(pos), ow = pos - oh * d.w.out_size;
     acc_t acc[kChannels];
 #pragma unroll
-    for (int c = 0; c < kChannels; ++c)
-      acc[c] = bias && c < count ? static_cast<acc_t>(bias[g * d.cout_g + c0 + c]) : acc_t(0);
-    // Channels past the group's last read the last one's weights (in bounds),
-    // and are not stored.
-    int w_off[kChannels];
-#pragma unroll
-    for (int c = 0; c < kChannels; ++c) w_off[c] = min(c, count - 1) * d.taps;
-
-    const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
-    const int64_t w_ci = int64_t(d.cout_g) * d.taps;  // weight stride per input channel
-    const scalar_t* wg = w + int64_t(g) * d.cin_g * w_ci + int64_t(c0) * d.taps;
+    for (int c = 0; c < kChannels; ++c) acc[c] = b[c];
     const AxisHit<int32_t> hh = first_hit(d.h, oh, d.by_stride_h);
     const AxisHit<int32_t> hw = first_hit(d.w, ow, d.by_stride_w);
     for (int i = hh.k, q = hh.q; i < d.h.kernel && q >= 0; i += d.h.hit_step, q -= d.h.hit_q_step) {
@@ -75,29 +98,32 @@ __global__ void __launch_bounds__(kThreads, 3)
            j += d.w.hit_step, p -= d.w.hit_q_step) {
         if (p >= d.w.in_size) continue;
         const scalar_t* xs = xg + q * d.x_sh + p * d.x_sw;
-        const scalar_t* ws = wg + i * d.w.kernel + j;
-        // Unrolled so that several input channels' loads are in flight at once:
-        // one at a time, each step waited for its load (L2 latency).
-#pragma unroll 8
+        const acc_t* ws = weights + (i * d.w.kernel + j) * kChannels;
+        // Unrolled so that several input channels' loads are in flight at once.
+#pragma unroll 4
         for (int ci = 0; ci < d.cin_g; ++ci) {
           const acc_t v = static_cast<acc_t>(xs[ci * d.x_sc]);
-          const scalar_t* wc = ws + ci * w_ci;
+          acc_t wv[kChannels];
+          load_channels(ws + ci * ci_step, wv);
 #pragma unroll
-          for (int c = 0; c < kChannels; ++c) acc[c] += v * static_cast<acc_t>(wc[w_off[c]]);
+          for (int c = 0; c < kChannels; ++c) acc[c] += v * wv[c];
         }
       }
     }
-    scalar_t* dst = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc + oh * d.o_sh +
-                    ow * d.o_sw;
+    scalar_t* dst = out_plane + oh * d.o_sh + ow * d.o_sw;
 #pragma unroll
     for (int c = 0; c < kChannels; ++c)
       if (c < count) dst[c * d.o_sc] = static_cast<scalar_t>(acc[c]);
   }
 }
 
-int64_t item_count(const Problem& p) {
-  const int64_t tiles = (p.out_per_group + kChannels - 1) / kChannels;
-  return p.batch * p.groups * tiles * p.out_h * p.out_w;
+int64_t plane_count(const Problem& p) {
+  return p.batch * p.groups * ((p.out_per_group + kChannels - 1) / kChannels);
+}
+
+int64_t weight_bytes(const Problem& p, at::ScalarType dtype) {
+  const int64_t acc_bytes = dtype == at::kDouble ? 8 : 4;
+  return p.in_per_group * p.kernel_taps() * kChannels * acc_bytes;
 }
 
 }  // namespace
@@ -110,8 +136,9 @@ bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
                            at::ScalarType weight_dtype) {
   if (o.direct_gather == 0) return false;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
-  // 32-bit item and in-plane indices.
-  if (item_count(p) > int_max || p.in_pixels() > int_max || p.out_h * p.out_w > int_max)
+  // 32-bit in-plane indices, planes on the grid's y axis, a plane's weights in shared memory.
+  if (p.in_pixels() > int_max || p.out_h * p.out_w > int_max || plane_count(p) > 65535 ||
+      weight_bytes(p, weight_dtype) > kMaxWeightBytes)
     return false;
   if (o.direct_gather > 0) return true;
   const at::ScalarType dtype = weight_dtype;  // the input's
@@ -137,22 +164,25 @@ void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.by_stride_h = Divider<int32_t>(int32_t(o.stride[0]));
   d.by_stride_w = Divider<int32_t>(int32_t(o.stride[1]));
   d.by_out_w = Divider<int32_t>(int32_t(p.out_w));
-  d.by_out_h = Divider<int32_t>(int32_t(p.out_h));
   d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group), d.groups = int(p.groups);
   d.tiles = int((p.out_per_group + kChannels - 1) / kChannels);
-  d.by_tiles = Divider<int32_t>(d.tiles);
-  d.by_groups = Divider<int32_t>(d.groups);
   d.taps = int(p.kernel_taps());
+  d.positions = int(p.out_h * p.out_w);
   d.x_sn = input.stride(0), d.x_sc = input.stride(1), d.x_sh = input.stride(2),
   d.x_sw = input.stride(3);
   d.o_sn = out.stride(0), d.o_sc = out.stride(1), d.o_sh = out.stride(2), d.o_sw = out.stride(3);
-  d.items = int(item_count(p));
-  if (d.items == 0) return;
+  const int64_t planes = plane_count(p);
+  if (planes == 0 || d.positions == 0) return;
+  // About eight waves of three blocks per SM over all planes; each block
+  // loads its plane's weights once.
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t blocks = std::min<int64_t>((d.items + kThreads - 1) / kThreads, sms * 32);
+  const int64_t per_plane = (d.positions + kThreads - 1) / kThreads;
+  const int64_t blocks_x = std::max<int64_t>(1, std::min(per_plane, (sms * 24 + planes - 1) / planes));
+  const dim3 grid(static_cast<unsigned>(blocks_x), static_cast<unsigned>(planes));
+  const size_t smem = size_t(weight_bytes(p, input.scalar_type()));
   const auto stream = at::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "direct_gather", [&] {
-    direct_gather_kernel<scalar_t><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
+    direct_gather_kernel<scalar_t><<<grid, kThreads, smem, stream>>>(
         d, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
         bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
     C10_CUDA_KERNEL_LAUNCH_CHECK();
