@@ -15,16 +15,29 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kChannels = 8;  // output channels per thread: each input value read serves them all
-// Auto rule, from the H100 (NOTES.md, session 5): the gather took ~9.2 ps per
-// output value on kb75 and kb81 in float32 and float16 alike (bound per item,
-// not by bytes, at up to ~20 multiply-adds per value); GEMM + col2im moved its
-// bytes (columns twice, input and output once) at ~2 TB/s. The gather runs
-// where it is predicted faster and multiply-adds per value stay that low.
-constexpr double kAutoMaxMacs = 32.0;
-constexpr double kGatherSecondsPerOutput = 9.2e-12;
+// Auto rule: a cost model of both paths with rates measured on the H100
+// (NOTES.md, session 5). The gather: ~4.5 ps per output value written, or its
+// multiply-adds at ~10.5e12 per second (float32 FMAs on CUDA cores; about half
+// that in float64), whichever is longer. GEMM + col2im: its bytes (columns
+// written and read, input and output once) at ~2 TB/s plus the GEMM's flops
+// at the rate of its precision. The gather runs where it is predicted at
+// least 20% faster.
+constexpr double kGatherSecondsPerOutput = 4.5e-12;
+constexpr double kGatherMacsPerSecond = 10.5e12;
 constexpr double kColumnsPathBytesPerSecond = 2.0e12;
+constexpr double kGatherMargin = 0.8;
 
-constexpr int64_t kMaxWeightBytes = 32 * 1024;  // one plane's weights in shared memory
+double gemm_flops_per_second(at::ScalarType dtype, const ConvTranspose2dOptions& o) {
+  switch (dtype) {
+    case at::kDouble: return 50e12;
+    case at::kHalf:
+    case at::kBFloat16: return 600e12;
+    default: return o.allow_tf32 ? 300e12 : (o.split_tf32 ? 100e12 : 51e12);
+  }
+}
+
+// One plane's weights in shared memory, under the 48 KiB a launch gets unasked.
+constexpr int64_t kMaxWeightBytes = 46 * 1024;
 
 struct DirectGather {
   Axis<int32_t> h, w;
@@ -50,12 +63,14 @@ __device__ __forceinline__ void load_channels(const double* src, double (&dst)[k
 }
 
 // A block works on one plane (sample, group, tile of kChannels output
-// channels; blockIdx.y) and a grid-stride range of its output positions, one
-// per thread, output columns fastest so loads and stores of a warp are
-// neighbours. The plane's weights sit in shared memory as [ci][tap][channel],
-// so one input value meets its kChannels weights in two 16-byte loads. The
-// hits are found by the walk col2im uses (geometry.h first_hit): only taps
-// that land on the position are visited.
+// channels; blockIdx.y) and a grid-stride range of its positions. A position
+// is an output column of a pair of rows one stride apart (oh, oh + stride_h):
+// they share their taps, the second reading the next input row, so each
+// weight load from shared memory serves both. Output columns vary fastest, so
+// loads and stores of a warp are neighbours. The plane's weights sit in shared
+// memory as [ci][tap][channel]: one input value meets its kChannels weights in
+// two 16-byte loads. The hits are found by the walk col2im uses (geometry.h
+// first_hit): only taps that land on the rows are visited.
 template <typename scalar_t>
 __global__ void __launch_bounds__(kThreads, 3)
     direct_gather_kernel(const DirectGather d, const scalar_t* __restrict__ x,
@@ -64,6 +79,7 @@ __global__ void __launch_bounds__(kThreads, 3)
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
   extern __shared__ __align__(16) unsigned char smem[];
   acc_t* weights = reinterpret_cast<acc_t*>(smem);
+  __shared__ acc_t plane_bias[kChannels];
   const int plane = int(blockIdx.y), tile = plane % d.tiles, ng = plane / d.tiles;
   const int n = ng / d.groups, g = ng - n * d.groups;
   const int c0 = tile * kChannels, count = min(kChannels, d.cout_g - c0);
@@ -74,47 +90,68 @@ __global__ void __launch_bounds__(kThreads, 3)
     const int co = c0 + min(c, count - 1);
     weights[e] = static_cast<acc_t>(w[(int64_t(g) * d.cin_g + ci) * w_ci + co * d.taps + tap]);
   }
-  acc_t b[kChannels];
-#pragma unroll
-  for (int c = 0; c < kChannels; ++c)
-    b[c] = bias && c < count ? static_cast<acc_t>(bias[g * d.cout_g + c0 + c]) : acc_t(0);
+  if (threadIdx.x < kChannels) {
+    const int c = int(threadIdx.x);
+    plane_bias[c] = bias && c < count ? static_cast<acc_t>(bias[g * d.cout_g + c0 + c]) : acc_t(0);
+  }
   __syncthreads();
 
   const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
   scalar_t* out_plane = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc;
   const int ci_step = d.taps * kChannels;  // weights per input channel in shared memory
-  const int step = int(blockDim.x) * int(gridDim.x);
+  const int s_h = d.h.stride, step = int(blockDim.x) * int(gridDim.x);
   for (int pos = int(blockIdx.x) * int(blockDim.x) + int(threadIdx.x); pos < d.positions;
        pos += step) {
-    const int oh = d.by_out_w.div(pos), ow = pos - oh * d.w.out_size;
-    acc_t acc[kChannels];
+    const int pair = d.by_out_w.div(pos), ow = pos - pair * d.w.out_size;
+    const int block = d.by_stride_h.div(pair), phase = pair - block * s_h;
+    const int oh = block * 2 * s_h + phase;  // rows oh and oh + s_h
+    if (oh >= d.h.out_size) continue;
+    const bool second = oh + s_h < d.h.out_size;
+    acc_t acc0[kChannels], acc1[kChannels];
 #pragma unroll
-    for (int c = 0; c < kChannels; ++c) acc[c] = b[c];
+    for (int c = 0; c < kChannels; ++c) acc0[c] = acc1[c] = plane_bias[c];
     const AxisHit<int32_t> hh = first_hit(d.h, oh, d.by_stride_h);
     const AxisHit<int32_t> hw = first_hit(d.w, ow, d.by_stride_w);
-    for (int i = hh.k, q = hh.q; i < d.h.kernel && q >= 0; i += d.h.hit_step, q -= d.h.hit_q_step) {
-      if (q >= d.h.in_size) continue;
+    // Input row q feeds row oh, q + 1 row oh + s_h.
+    for (int i = hh.k, q = hh.q; i < d.h.kernel && q >= -1; i += d.h.hit_step, q -= d.h.hit_q_step) {
+      const bool in0 = q >= 0 && q < d.h.in_size, in1 = second && q + 1 < d.h.in_size;
+      if (!in0 && !in1) continue;
       for (int j = hw.k, p = hw.q; j < d.w.kernel && p >= 0;
            j += d.w.hit_step, p -= d.w.hit_q_step) {
         if (p >= d.w.in_size) continue;
-        const scalar_t* xs = xg + q * d.x_sh + p * d.x_sw;
+        const scalar_t* xs0 = xg + q * d.x_sh + p * d.x_sw;  // row q (read only if in0)
+        const scalar_t* xs1 = xs0 + d.x_sh;
         const acc_t* ws = weights + (i * d.w.kernel + j) * kChannels;
-        // Unrolled so that several input channels' loads are in flight at once.
 #pragma unroll 4
         for (int ci = 0; ci < d.cin_g; ++ci) {
-          const acc_t v = static_cast<acc_t>(xs[ci * d.x_sc]);
+          const acc_t v0 = in0 ? static_cast<acc_t>(xs0[ci * d.x_sc]) : acc_t(0);
+          const acc_t v1 = in1 ? static_cast<acc_t>(xs1[ci * d.x_sc]) : acc_t(0);
           acc_t wv[kChannels];
           load_channels(ws + ci * ci_step, wv);
 #pragma unroll
-          for (int c = 0; c < kChannels; ++c) acc[c] += v * wv[c];
+          for (int c = 0; c < kChannels; ++c) {
+            acc0[c] += v0 * wv[c];
+            acc1[c] += v1 * wv[c];
+          }
         }
       }
     }
     scalar_t* dst = out_plane + oh * d.o_sh + ow * d.o_sw;
 #pragma unroll
     for (int c = 0; c < kChannels; ++c)
-      if (c < count) dst[c * d.o_sc] = static_cast<scalar_t>(acc[c]);
+      if (c < count) dst[c * d.o_sc] = static_cast<scalar_t>(acc0[c]);
+    if (second) {
+      dst += s_h * d.o_sh;
+#pragma unroll
+      for (int c = 0; c < kChannels; ++c)
+        if (c < count) dst[c * d.o_sc] = static_cast<scalar_t>(acc1[c]);
+    }
   }
+}
+
+int64_t row_pairs(const Problem& p, const ConvTranspose2dOptions& o) {
+  const int64_t s_h = o.stride[0];
+  return (p.out_h + 2 * s_h - 1) / (2 * s_h) * s_h;
 }
 
 int64_t plane_count(const Problem& p) {
@@ -128,16 +165,13 @@ int64_t weight_bytes(const Problem& p, at::ScalarType dtype) {
 
 }  // namespace
 
-double macs_per_output(const Problem& p, const ConvTranspose2dOptions& o) {
-  return double(p.in_per_group) * double(p.kernel_taps()) / double(o.stride[0] * o.stride[1]);
-}
-
 bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
                            at::ScalarType weight_dtype) {
   if (o.direct_gather == 0) return false;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   // 32-bit in-plane indices, planes on the grid's y axis, a plane's weights in shared memory.
-  if (p.in_pixels() > int_max || p.out_h * p.out_w > int_max || plane_count(p) > 65535 ||
+  if (p.in_pixels() > int_max || (row_pairs(p, o) + 1) * p.out_w > int_max ||
+      p.out_h * p.out_w > int_max || plane_count(p) > 65535 ||
       weight_bytes(p, weight_dtype) > kMaxWeightBytes)
     return false;
   if (o.direct_gather > 0) return true;
@@ -149,10 +183,14 @@ bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
   const double columns = double(p.batch) * double(p.out_channels()) * double(p.kernel_taps()) *
                          double(p.in_pixels());
   const double inputs = double(p.batch) * double(p.in_channels) * double(p.in_pixels());
-  const double columns_path_s =
-      (2.0 * columns * col_esize + (outputs + inputs) * esize) / kColumnsPathBytesPerSecond;
-  return macs_per_output(p, o) <= kAutoMaxMacs &&
-         outputs * kGatherSecondsPerOutput < columns_path_s;
+  const double macs = columns * double(p.in_per_group);  // every (input pixel, tap) product
+  const double gather_s =
+      std::max(outputs * kGatherSecondsPerOutput,
+               macs / (kGatherMacsPerSecond * (dtype == at::kDouble ? 0.5 : 1.0)));
+  const double columns_s =
+      (2.0 * columns * col_esize + (outputs + inputs) * esize) / kColumnsPathBytesPerSecond +
+      2.0 * macs / gemm_flops_per_second(dtype, o);
+  return gather_s < kGatherMargin * columns_s;
 }
 
 void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
@@ -167,7 +205,8 @@ void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group), d.groups = int(p.groups);
   d.tiles = int((p.out_per_group + kChannels - 1) / kChannels);
   d.taps = int(p.kernel_taps());
-  d.positions = int(p.out_h * p.out_w);
+  // Positions: output columns x pairs of rows one stride apart.
+  d.positions = int(row_pairs(p, o) * p.out_w);
   d.x_sn = input.stride(0), d.x_sc = input.stride(1), d.x_sh = input.stride(2),
   d.x_sw = input.stride(3);
   d.o_sn = out.stride(0), d.o_sc = out.stride(1), d.o_sh = out.stride(2), d.o_sw = out.stride(3);

@@ -1,10 +1,10 @@
 #pragma once
 
-// Problems with few multiply-adds per output value (a small contraction per
-// group, taps spread by the stride: #75 has 20) and large columns: each
-// output value gathers its hits and contracts them with the weight on the
-// fly, in the accumulation type, instead of going through a columns buffer
-// whose bytes cost more than the arithmetic they stand for. No workspace;
+// Problems whose columns cost more than the arithmetic they stand for (few
+// multiply-adds per output value, as #75's 20; or an IEEE float32 GEMM whose
+// columns dwarf the output, as #71's): each output value gathers its hits and
+// contracts them with the weight on the fly in the accumulation type (float32
+// FMAs for float32, so float32-accurate under any TF32 policy). No workspace;
 // every output element written once by one thread (deterministic).
 
 #include <ATen/ATen.h>
@@ -12,9 +12,6 @@
 #include "../csrc/problem.h"
 
 namespace gemm_convt {
-
-// Multiply-adds per output value on average: in_per_group * kh * kw / (sh * sw).
-double macs_per_output(const Problem& p, const ConvTranspose2dOptions& o);
 
 // Whether this call runs direct_gather_cuda (set_direct_gather: by a cost
 // model against GEMM + col2im, forced, or off).

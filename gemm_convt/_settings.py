@@ -107,12 +107,12 @@ def get_disjoint_taps():
 
 def set_direct_gather(mode):
     """Whether CUDA outputs are gathered directly: each output value finds the taps that
-    land on it and contracts them with the weight on the fly (accumulation type: float32,
-    float64 for float64), with no columns buffer and no workspace. None (the default):
-    where a problem averages at most 32 multiply-adds per output value (in_channels/groups
-    x kh x kw / (stride_h x stride_w)) and a cost model measured on the H100 predicts it
-    faster than GEMM + col2im (in the suite: KernelBench #75 in float32); GEMM + col2im
-    elsewhere. True: always; False: never."""
+    land on it and contracts them with the weight on the fly (float32 FMAs, float64 for
+    float64, so float32-accurate whatever the TF32 policy), with no columns buffer and no
+    workspace. None (the default): where a cost model with rates measured on the H100
+    predicts it at least 20% faster than GEMM + col2im (in the suite: KernelBench #75,
+    and #71 and #78 in float32). True: wherever it applies (a plane's weights within 46 KiB
+    of shared memory); False: never."""
     if mode is not None and not isinstance(mode, bool):
         raise ArgumentTypeError("set_direct_gather: expected mode to be None or bool, but got %r" % (mode,))
     _C.set_direct_gather(-1 if mode is None else int(mode))
