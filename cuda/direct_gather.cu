@@ -63,14 +63,12 @@ __device__ __forceinline__ void load_channels(const double* src, double (&dst)[k
 }
 
 // A block works on one plane (sample, group, tile of kChannels output
-// channels; blockIdx.y) and a grid-stride range of its positions. A position
-// is an output column of a pair of rows one stride apart (oh, oh + stride_h):
-// they share their taps, the second reading the next input row, so each
-// weight load from shared memory serves both. Output columns vary fastest, so
-// loads and stores of a warp are neighbours. The plane's weights sit in shared
-// memory as [ci][tap][channel]: one input value meets its kChannels weights in
-// two 16-byte loads. The hits are found by the walk col2im uses (geometry.h
-// first_hit): only taps that land on the rows are visited.
+// channels; blockIdx.y) and a grid-stride range of its output positions, one
+// per thread, output columns fastest so loads and stores of a warp are
+// neighbours. The plane's weights sit in shared memory as [ci][tap][channel],
+// so one input value meets its kChannels weights in two 16-byte loads. The
+// hits are found by the walk col2im uses (geometry.h first_hit): only taps
+// that land on the position are visited.
 template <typename scalar_t>
 __global__ void __launch_bounds__(kThreads, 3)
     direct_gather_kernel(const DirectGather d, const scalar_t* __restrict__ x,
@@ -79,7 +77,6 @@ __global__ void __launch_bounds__(kThreads, 3)
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
   extern __shared__ __align__(16) unsigned char smem[];
   acc_t* weights = reinterpret_cast<acc_t*>(smem);
-  __shared__ acc_t plane_bias[kChannels];
   const int plane = int(blockIdx.y), tile = plane % d.tiles, ng = plane / d.tiles;
   const int n = ng / d.groups, g = ng - n * d.groups;
   const int c0 = tile * kChannels, count = min(kChannels, d.cout_g - c0);
@@ -90,68 +87,47 @@ __global__ void __launch_bounds__(kThreads, 3)
     const int co = c0 + min(c, count - 1);
     weights[e] = static_cast<acc_t>(w[(int64_t(g) * d.cin_g + ci) * w_ci + co * d.taps + tap]);
   }
-  if (threadIdx.x < kChannels) {
-    const int c = int(threadIdx.x);
-    plane_bias[c] = bias && c < count ? static_cast<acc_t>(bias[g * d.cout_g + c0 + c]) : acc_t(0);
-  }
+  acc_t b[kChannels];
+#pragma unroll
+  for (int c = 0; c < kChannels; ++c)
+    b[c] = bias && c < count ? static_cast<acc_t>(bias[g * d.cout_g + c0 + c]) : acc_t(0);
   __syncthreads();
 
   const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
   scalar_t* out_plane = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc;
   const int ci_step = d.taps * kChannels;  // weights per input channel in shared memory
-  const int s_h = d.h.stride, step = int(blockDim.x) * int(gridDim.x);
+  const int step = int(blockDim.x) * int(gridDim.x);
   for (int pos = int(blockIdx.x) * int(blockDim.x) + int(threadIdx.x); pos < d.positions;
        pos += step) {
-    const int pair = d.by_out_w.div(pos), ow = pos - pair * d.w.out_size;
-    const int block = d.by_stride_h.div(pair), phase = pair - block * s_h;
-    const int oh = block * 2 * s_h + phase;  // rows oh and oh + s_h
-    if (oh >= d.h.out_size) continue;
-    const bool second = oh + s_h < d.h.out_size;
-    acc_t acc0[kChannels], acc1[kChannels];
+    const int oh = d.by_out_w.div(pos), ow = pos - oh * d.w.out_size;
+    acc_t acc[kChannels];
 #pragma unroll
-    for (int c = 0; c < kChannels; ++c) acc0[c] = acc1[c] = plane_bias[c];
+    for (int c = 0; c < kChannels; ++c) acc[c] = b[c];
     const AxisHit<int32_t> hh = first_hit(d.h, oh, d.by_stride_h);
     const AxisHit<int32_t> hw = first_hit(d.w, ow, d.by_stride_w);
-    // Input row q feeds row oh, q + 1 row oh + s_h.
-    for (int i = hh.k, q = hh.q; i < d.h.kernel && q >= -1; i += d.h.hit_step, q -= d.h.hit_q_step) {
-      const bool in0 = q >= 0 && q < d.h.in_size, in1 = second && q + 1 < d.h.in_size;
-      if (!in0 && !in1) continue;
+    for (int i = hh.k, q = hh.q; i < d.h.kernel && q >= 0; i += d.h.hit_step, q -= d.h.hit_q_step) {
+      if (q >= d.h.in_size) continue;
       for (int j = hw.k, p = hw.q; j < d.w.kernel && p >= 0;
            j += d.w.hit_step, p -= d.w.hit_q_step) {
         if (p >= d.w.in_size) continue;
-        const scalar_t* xs0 = xg + q * d.x_sh + p * d.x_sw;  // row q (read only if in0)
-        const scalar_t* xs1 = xs0 + d.x_sh;
+        const scalar_t* xs = xg + q * d.x_sh + p * d.x_sw;
         const acc_t* ws = weights + (i * d.w.kernel + j) * kChannels;
+        // Unrolled so that several input channels' loads are in flight at once.
 #pragma unroll 4
         for (int ci = 0; ci < d.cin_g; ++ci) {
-          const acc_t v0 = in0 ? static_cast<acc_t>(xs0[ci * d.x_sc]) : acc_t(0);
-          const acc_t v1 = in1 ? static_cast<acc_t>(xs1[ci * d.x_sc]) : acc_t(0);
+          const acc_t v = static_cast<acc_t>(xs[ci * d.x_sc]);
           acc_t wv[kChannels];
           load_channels(ws + ci * ci_step, wv);
 #pragma unroll
-          for (int c = 0; c < kChannels; ++c) {
-            acc0[c] += v0 * wv[c];
-            acc1[c] += v1 * wv[c];
-          }
+          for (int c = 0; c < kChannels; ++c) acc[c] += v * wv[c];
         }
       }
     }
     scalar_t* dst = out_plane + oh * d.o_sh + ow * d.o_sw;
 #pragma unroll
     for (int c = 0; c < kChannels; ++c)
-      if (c < count) dst[c * d.o_sc] = static_cast<scalar_t>(acc0[c]);
-    if (second) {
-      dst += s_h * d.o_sh;
-#pragma unroll
-      for (int c = 0; c < kChannels; ++c)
-        if (c < count) dst[c * d.o_sc] = static_cast<scalar_t>(acc1[c]);
-    }
+      if (c < count) dst[c * d.o_sc] = static_cast<scalar_t>(acc[c]);
   }
-}
-
-int64_t row_pairs(const Problem& p, const ConvTranspose2dOptions& o) {
-  const int64_t s_h = o.stride[0];
-  return (p.out_h + 2 * s_h - 1) / (2 * s_h) * s_h;
 }
 
 int64_t plane_count(const Problem& p) {
@@ -170,8 +146,7 @@ bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
   if (o.direct_gather == 0) return false;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   // 32-bit in-plane indices, planes on the grid's y axis, a plane's weights in shared memory.
-  if (p.in_pixels() > int_max || (row_pairs(p, o) + 1) * p.out_w > int_max ||
-      p.out_h * p.out_w > int_max || plane_count(p) > 65535 ||
+  if (p.in_pixels() > int_max || p.out_h * p.out_w > int_max || plane_count(p) > 65535 ||
       weight_bytes(p, weight_dtype) > kMaxWeightBytes)
     return false;
   if (o.direct_gather > 0) return true;
@@ -205,8 +180,7 @@ void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group), d.groups = int(p.groups);
   d.tiles = int((p.out_per_group + kChannels - 1) / kChannels);
   d.taps = int(p.kernel_taps());
-  // Positions: output columns x pairs of rows one stride apart.
-  d.positions = int(row_pairs(p, o) * p.out_w);
+  d.positions = int(p.out_h * p.out_w);
   d.x_sn = input.stride(0), d.x_sc = input.stride(1), d.x_sh = input.stride(2),
   d.x_sw = input.stride(3);
   d.o_sn = out.stride(0), d.o_sc = out.stride(1), d.o_sh = out.stride(2), d.o_sw = out.stride(3);
