@@ -14,7 +14,11 @@ namespace gemm_convt {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int kChannels = 8;  // output channels per thread: each input value read serves them all
+// Output channels per thread: each input value loaded serves them all. 16
+// where outputs have many multiply-adds (kb71: 3.71 -> 3.45 ms, kb78 8.3 ->
+// 7.5), 8 where they have few (16 took kb75 0.93 -> 1.07, kb81 0.86 -> 1.19).
+constexpr int kFewChannels = 8, kManyChannels = 16;
+constexpr double kManyChannelsMinMacs = 64.0;  // multiply-adds per output value
 // Auto rule: a cost model of both paths with rates measured on the H100
 // (NOTES.md, session 5). The gather: ~4.5 ps per output value written, or its
 // multiply-adds at ~10.5e12 per second (float32 FMAs on CUDA cores; about half
@@ -47,6 +51,7 @@ struct DirectGather {
 };
 
 // kChannels accumulation-type weights from shared memory, 16 bytes at a time.
+template <int kChannels>
 __device__ __forceinline__ void load_channels(const float* src, float (&dst)[kChannels]) {
 #pragma unroll
   for (int c = 0; c < kChannels; c += 4) {
@@ -54,6 +59,7 @@ __device__ __forceinline__ void load_channels(const float* src, float (&dst)[kCh
     dst[c] = v.x, dst[c + 1] = v.y, dst[c + 2] = v.z, dst[c + 3] = v.w;
   }
 }
+template <int kChannels>
 __device__ __forceinline__ void load_channels(const double* src, double (&dst)[kChannels]) {
 #pragma unroll
   for (int c = 0; c < kChannels; c += 2) {
@@ -66,11 +72,11 @@ __device__ __forceinline__ void load_channels(const double* src, double (&dst)[k
 // channels; blockIdx.y) and a grid-stride range of its output positions, one
 // per thread, output columns fastest so loads and stores of a warp are
 // neighbours. The plane's weights sit in shared memory as [ci][tap][channel],
-// so one input value meets its kChannels weights in two 16-byte loads. The
+// so one input value meets its kChannels weights in 16-byte loads. The
 // hits are found by the walk col2im uses (geometry.h first_hit): only taps
 // that land on the position are visited.
-template <typename scalar_t>
-__global__ void __launch_bounds__(kThreads, 3)
+template <typename scalar_t, int kChannels>
+__global__ void __launch_bounds__(kThreads, kChannels > 8 ? 2 : 3)
     direct_gather_kernel(const DirectGather d, const scalar_t* __restrict__ x,
                          const scalar_t* __restrict__ w, const scalar_t* __restrict__ bias,
                          scalar_t* __restrict__ out) {
@@ -130,13 +136,19 @@ __global__ void __launch_bounds__(kThreads, 3)
   }
 }
 
-int64_t plane_count(const Problem& p) {
-  return p.batch * p.groups * ((p.out_per_group + kChannels - 1) / kChannels);
+int channels_per_thread(const Problem& p, const ConvTranspose2dOptions& o) {
+  const double macs = double(p.in_per_group) * double(p.kernel_taps()) /
+                      double(o.stride[0] * o.stride[1]);
+  return macs >= kManyChannelsMinMacs ? kManyChannels : kFewChannels;
 }
 
-int64_t weight_bytes(const Problem& p, at::ScalarType dtype) {
+int64_t plane_count(const Problem& p, int channels) {
+  return p.batch * p.groups * ((p.out_per_group + channels - 1) / channels);
+}
+
+int64_t weight_bytes(const Problem& p, at::ScalarType dtype, int channels) {
   const int64_t acc_bytes = dtype == at::kDouble ? 8 : 4;
-  return p.in_per_group * p.kernel_taps() * kChannels * acc_bytes;
+  return p.in_per_group * p.kernel_taps() * channels * acc_bytes;
 }
 
 }  // namespace
@@ -146,8 +158,9 @@ bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
   if (o.direct_gather == 0) return false;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   // 32-bit in-plane indices, planes on the grid's y axis, a plane's weights in shared memory.
-  if (p.in_pixels() > int_max || p.out_h * p.out_w > int_max || plane_count(p) > 65535 ||
-      weight_bytes(p, weight_dtype) > kMaxWeightBytes)
+  const int channels = channels_per_thread(p, o);
+  if (p.in_pixels() > int_max || p.out_h * p.out_w > int_max ||
+      plane_count(p, channels) > 65535 || weight_bytes(p, weight_dtype, channels) > kMaxWeightBytes)
     return false;
   if (o.direct_gather > 0) return true;
   const at::ScalarType dtype = weight_dtype;  // the input's
@@ -178,13 +191,14 @@ void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.by_stride_w = Divider<int32_t>(int32_t(o.stride[1]));
   d.by_out_w = Divider<int32_t>(int32_t(p.out_w));
   d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group), d.groups = int(p.groups);
-  d.tiles = int((p.out_per_group + kChannels - 1) / kChannels);
+  const int channels = channels_per_thread(p, o);
+  d.tiles = int((p.out_per_group + channels - 1) / channels);
   d.taps = int(p.kernel_taps());
   d.positions = int(p.out_h * p.out_w);
   d.x_sn = input.stride(0), d.x_sc = input.stride(1), d.x_sh = input.stride(2),
   d.x_sw = input.stride(3);
   d.o_sn = out.stride(0), d.o_sc = out.stride(1), d.o_sh = out.stride(2), d.o_sw = out.stride(3);
-  const int64_t planes = plane_count(p);
+  const int64_t planes = plane_count(p, channels);
   if (planes == 0 || d.positions == 0) return;
   // About eight waves of three blocks per SM over all planes; each block
   // loads its plane's weights once.
@@ -192,10 +206,12 @@ void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const int64_t per_plane = (d.positions + kThreads - 1) / kThreads;
   const int64_t blocks_x = std::max<int64_t>(1, std::min(per_plane, (sms * 24 + planes - 1) / planes));
   const dim3 grid(static_cast<unsigned>(blocks_x), static_cast<unsigned>(planes));
-  const size_t smem = size_t(weight_bytes(p, input.scalar_type()));
+  const size_t smem = size_t(weight_bytes(p, input.scalar_type(), channels));
   const auto stream = at::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "direct_gather", [&] {
-    direct_gather_kernel<scalar_t><<<grid, kThreads, smem, stream>>>(
+    auto* kernel = channels == kManyChannels ? direct_gather_kernel<scalar_t, kManyChannels>
+                                             : direct_gather_kernel<scalar_t, kFewChannels>;
+    kernel<<<grid, kThreads, smem, stream>>>(
         d, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
         bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
     C10_CUDA_KERNEL_LAUNCH_CHECK();
