@@ -5,6 +5,7 @@
 #include <c10/cuda/CUDAException.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 
 #include "gemm_convt/divider.h"
@@ -45,8 +46,9 @@ constexpr int64_t kMaxWeightBytes = 46 * 1024;
 
 struct DirectGather {
   Axis<int32_t> h, w;
-  Divider<int32_t> by_stride_h, by_stride_w, by_out_w;
+  Divider<int32_t> by_stride_h, by_stride_w, by_row;
   int cin_g, cout_g, groups, tiles, taps, positions;
+  int row_positions;  // per output row: out_w, or groups of columns one stride apart
   int64_t x_sn, x_sc, x_sh, x_sw, o_sn, o_sc, o_sh, o_sw;
 };
 
@@ -75,7 +77,7 @@ __device__ __forceinline__ void load_channels(const double* src, double (&dst)[k
 // so one input value meets its kChannels weights in 16-byte loads. The
 // hits are found by the walk col2im uses (geometry.h first_hit): only taps
 // that land on the position are visited.
-template <typename scalar_t, int kChannels>
+template <typename scalar_t, int kChannels, int kCols>
 __global__ void __launch_bounds__(kThreads, kChannels > 8 ? 2 : 3)
     direct_gather_kernel(const DirectGather d, const scalar_t* __restrict__ x,
                          const scalar_t* __restrict__ w, const scalar_t* __restrict__ bias,
@@ -102,38 +104,72 @@ __global__ void __launch_bounds__(kThreads, kChannels > 8 ? 2 : 3)
   const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
   scalar_t* out_plane = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc;
   const int ci_step = d.taps * kChannels;  // weights per input channel in shared memory
-  const int step = int(blockDim.x) * int(gridDim.x);
+  const int s_w = d.w.stride, step = int(blockDim.x) * int(gridDim.x);
   for (int pos = int(blockIdx.x) * int(blockDim.x) + int(threadIdx.x); pos < d.positions;
        pos += step) {
-    const int oh = d.by_out_w.div(pos), ow = pos - oh * d.w.out_size;
-    acc_t acc[kChannels];
+    // kCols output columns one stride apart (ow, ow + s_w, ...): they share
+    // their taps, column k reading input column p + k.
+    const int oh = d.by_row.div(pos), k = pos - oh * d.row_positions;
+    int ow = k;
+    if (kCols > 1) {
+      const int block = d.by_stride_w.div(k), phase = k - block * s_w;
+      ow = block * kCols * s_w + phase;
+      if (ow >= d.w.out_size) continue;
+    }
+    acc_t acc[kCols][kChannels];
 #pragma unroll
-    for (int c = 0; c < kChannels; ++c) acc[c] = b[c];
+    for (int u = 0; u < kCols; ++u)
+#pragma unroll
+      for (int c = 0; c < kChannels; ++c) acc[u][c] = b[c];
     const AxisHit<int32_t> hh = first_hit(d.h, oh, d.by_stride_h);
     const AxisHit<int32_t> hw = first_hit(d.w, ow, d.by_stride_w);
     for (int i = hh.k, q = hh.q; i < d.h.kernel && q >= 0; i += d.h.hit_step, q -= d.h.hit_q_step) {
       if (q >= d.h.in_size) continue;
-      for (int j = hw.k, p = hw.q; j < d.w.kernel && p >= 0;
+      for (int j = hw.k, p = hw.q; j < d.w.kernel && p >= 1 - kCols;
            j += d.w.hit_step, p -= d.w.hit_q_step) {
-        if (p >= d.w.in_size) continue;
-        const scalar_t* xs = xg + q * d.x_sh + p * d.x_sw;
+        bool in[kCols];
+        bool any = false;
+#pragma unroll
+        for (int u = 0; u < kCols; ++u) {
+          in[u] = p + u >= 0 && p + u < d.w.in_size && ow + u * s_w < d.w.out_size;
+          any = any || in[u];
+        }
+        if (!any) continue;
+        const scalar_t* xs = xg + q * d.x_sh + p * d.x_sw;  // read only where in[u]
         const acc_t* ws = weights + (i * d.w.kernel + j) * kChannels;
         // Unrolled so that several input channels' loads are in flight at once.
 #pragma unroll 4
         for (int ci = 0; ci < d.cin_g; ++ci) {
-          const acc_t v = static_cast<acc_t>(xs[ci * d.x_sc]);
+          acc_t v[kCols];
+#pragma unroll
+          for (int u = 0; u < kCols; ++u)
+            v[u] = in[u] ? static_cast<acc_t>(xs[ci * d.x_sc + u * d.x_sw]) : acc_t(0);
           acc_t wv[kChannels];
           load_channels(ws + ci * ci_step, wv);
 #pragma unroll
-          for (int c = 0; c < kChannels; ++c) acc[c] += v * wv[c];
+          for (int u = 0; u < kCols; ++u)
+#pragma unroll
+            for (int c = 0; c < kChannels; ++c) acc[u][c] += v[u] * wv[c];
         }
       }
     }
-    scalar_t* dst = out_plane + oh * d.o_sh + ow * d.o_sw;
 #pragma unroll
-    for (int c = 0; c < kChannels; ++c)
-      if (c < count) dst[c * d.o_sc] = static_cast<scalar_t>(acc[c]);
+    for (int u = 0; u < kCols; ++u) {
+      if (ow + u * s_w >= d.w.out_size) break;
+      scalar_t* dst = out_plane + oh * d.o_sh + (ow + u * s_w) * d.o_sw;
+#pragma unroll
+      for (int c = 0; c < kChannels; ++c)
+        if (c < count) dst[c * d.o_sc] = static_cast<scalar_t>(acc[u][c]);
+    }
   }
+}
+
+int gather_columns(int channels) {
+  static const int probe = [] {
+    const char* v = std::getenv("GEMM_CONVT_PROBE_GATHER_COLS");
+    return v ? std::atoi(v) : 1;
+  }();
+  return channels == kManyChannels && probe == 2 ? 2 : 1;
 }
 
 int channels_per_thread(const Problem& p, const ConvTranspose2dOptions& o) {
@@ -189,12 +225,15 @@ void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.w = make_axis<int32_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1], o.dilation[1]);
   d.by_stride_h = Divider<int32_t>(int32_t(o.stride[0]));
   d.by_stride_w = Divider<int32_t>(int32_t(o.stride[1]));
-  d.by_out_w = Divider<int32_t>(int32_t(p.out_w));
   d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group), d.groups = int(p.groups);
   const int channels = channels_per_thread(p, o);
   d.tiles = int((p.out_per_group + channels - 1) / channels);
   d.taps = int(p.kernel_taps());
-  d.positions = int(p.out_h * p.out_w);
+  // Two columns per thread where outputs have many multiply-adds (probe: GEMM_CONVT_PROBE_GATHER_COLS).
+  const int cols = gather_columns(channels);
+  d.row_positions = int(cols == 1 ? p.out_w : (p.out_w + 2 * o.stride[1] - 1) / (2 * o.stride[1]) * o.stride[1]);
+  d.by_row = Divider<int32_t>(d.row_positions);
+  d.positions = int(p.out_h * d.row_positions);
   d.x_sn = input.stride(0), d.x_sc = input.stride(1), d.x_sh = input.stride(2),
   d.x_sw = input.stride(3);
   d.o_sn = out.stride(0), d.o_sc = out.stride(1), d.o_sh = out.stride(2), d.o_sw = out.stride(3);
@@ -209,8 +248,9 @@ void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const size_t smem = size_t(weight_bytes(p, input.scalar_type(), channels));
   const auto stream = at::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "direct_gather", [&] {
-    auto* kernel = channels == kManyChannels ? direct_gather_kernel<scalar_t, kManyChannels>
-                                             : direct_gather_kernel<scalar_t, kFewChannels>;
+    auto* kernel = channels == kFewChannels ? direct_gather_kernel<scalar_t, kFewChannels, 1>
+                   : cols == 1              ? direct_gather_kernel<scalar_t, kManyChannels, 1>
+                                            : direct_gather_kernel<scalar_t, kManyChannels, 2>;
     kernel<<<grid, kThreads, smem, stream>>>(
         d, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
         bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
