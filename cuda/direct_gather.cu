@@ -5,7 +5,6 @@
 #include <c10/cuda/CUDAException.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <limits>
 
 #include "gemm_convt/divider.h"
@@ -18,6 +17,8 @@ constexpr int kThreads = 256;
 // Output channels per thread: each input value loaded serves them all. 16
 // where outputs have many multiply-adds (kb71: 3.71 -> 3.45 ms, kb78 8.3 ->
 // 7.5), 8 where they have few (16 took kb75 0.93 -> 1.07, kb81 0.86 -> 1.19).
+// The FMA rate below is the 8-channel one: it keeps unet_up (measured slower
+// gathered) on GEMM + col2im.
 constexpr int kFewChannels = 8, kManyChannels = 16;
 constexpr double kManyChannelsMinMacs = 64.0;  // multiply-adds per output value
 // Auto rule: a cost model of both paths with rates measured on the H100
@@ -164,13 +165,10 @@ __global__ void __launch_bounds__(kThreads, kChannels > 8 ? 2 : 3)
   }
 }
 
-int gather_columns(int channels) {
-  static const int probe = [] {
-    const char* v = std::getenv("GEMM_CONVT_PROBE_GATHER_COLS");
-    return v ? std::atoi(v) : 1;
-  }();
-  return channels == kManyChannels && probe == 2 ? 2 : 1;
-}
+// Output columns per thread: two (one stride apart, sharing taps and weight
+// loads) with 16 channels: kb71 IEEE 3.41 -> 2.85 ms, kb78 7.42 -> 6.25 in one
+// lease (two rows one stride apart had been slower: NOTES.md).
+int gather_columns(int channels) { return channels == kManyChannels ? 2 : 1; }
 
 int channels_per_thread(const Problem& p, const ConvTranspose2dOptions& o) {
   const double macs = double(p.in_per_group) * double(p.kernel_taps()) /
@@ -195,7 +193,7 @@ bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   // 32-bit in-plane indices, planes on the grid's y axis, a plane's weights in shared memory.
   const int channels = channels_per_thread(p, o);
-  if (p.in_pixels() > int_max || p.out_h * p.out_w > int_max ||
+  if (p.in_pixels() > int_max || p.out_h * (p.out_w + 2 * o.stride[1]) > int_max ||
       plane_count(p, channels) > 65535 || weight_bytes(p, weight_dtype, channels) > kMaxWeightBytes)
     return false;
   if (o.direct_gather > 0) return true;
@@ -229,9 +227,9 @@ void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const int channels = channels_per_thread(p, o);
   d.tiles = int((p.out_per_group + channels - 1) / channels);
   d.taps = int(p.kernel_taps());
-  // Two columns per thread where outputs have many multiply-adds (probe: GEMM_CONVT_PROBE_GATHER_COLS).
   const int cols = gather_columns(channels);
-  d.row_positions = int(cols == 1 ? p.out_w : (p.out_w + 2 * o.stride[1] - 1) / (2 * o.stride[1]) * o.stride[1]);
+  const int64_t col_span = cols * o.stride[1];  // output columns a row's positions cover
+  d.row_positions = int(cols == 1 ? p.out_w : (p.out_w + col_span - 1) / col_span * o.stride[1]);
   d.by_row = Divider<int32_t>(d.row_positions);
   d.positions = int(p.out_h * d.row_positions);
   d.x_sn = input.stride(0), d.x_sc = input.stride(1), d.x_sh = input.stride(2),
