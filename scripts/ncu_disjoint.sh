@@ -3,11 +3,7 @@
 # the disjoint problems (and the GEMM + col2im path beside it), and ncu on one
 # launch of the kernel.   usage: bash scripts/ncu_disjoint.sh   (logs in $OUT)
 R=$(pwd); OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-arch=$(python3 -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
-CMAKE_ARGS="-DCMAKE_CUDA_FLAGS=-Xptxas=-v" GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" \
-  CMAKE_BUILD_PARALLEL_LEVEL=16 python3 -m pip install --no-build-isolation --no-deps --no-index -v . \
-  >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
-grep -A2 "disjoint_taps_kernel" "$OUT/build.log" | grep -E "registers|spill" | sort | uniq -c
+source scripts/device_build.sh disjoint_taps_kernel "$OUT/build.log"
 cd /tmp
 timeout 300 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests" -q -x \
   -m "cuda and not slow" -k "${TEST_K:-disjoint or grid or layouts}" 2>&1 | tail -3

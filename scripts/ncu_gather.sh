@@ -2,11 +2,7 @@
 # On the GPU machine: build, then ncu on one launch of the direct-gather kernel
 # (forced on) for kb81 and kb75 in float32.   usage: bash scripts/ncu_gather.sh  (logs in $OUT)
 R=$(pwd); OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-arch=$(python3 -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
-CMAKE_ARGS="-DCMAKE_CUDA_FLAGS=-Xptxas=-v" GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" \
-  CMAKE_BUILD_PARALLEL_LEVEL=16 python3 -m pip install --no-build-isolation --no-deps --no-index -v . \
-  >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
-grep -A2 "direct_gather_kernel" "$OUT/build.log" | grep -E "registers|spill" | sort | uniq -c
+source scripts/device_build.sh direct_gather_kernel "$OUT/build.log"
 cd /tmp
 NCU=$(which ncu || ls /opt/nvidia/nsight-compute/*/ncu | head -1)
 for prob in ${PROBLEMS:-kb81 kb75}; do
