@@ -167,7 +167,7 @@ __global__ void __launch_bounds__(kThreads, kChannels > 8 ? 2 : 3)
 
 // Output columns per thread: two (one stride apart, sharing taps and weight
 // loads) with 16 channels: kb71 IEEE 3.41 -> 2.85 ms, kb78 7.42 -> 6.25 in one
-// lease (two rows one stride apart had been slower: NOTES.md).
+// lease (two rows one stride apart had been slower, three columns too: NOTES.md).
 int gather_columns(int channels) { return channels == kManyChannels ? 2 : 1; }
 
 int channels_per_thread(const Problem& p, const ConvTranspose2dOptions& o) {
