@@ -25,6 +25,11 @@ void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
                           const c10::optional<at::Tensor>& bias, at::Tensor& out,
                           const ConvTranspose2dOptions& options);
 
+// The direct gather on the CPU (csrc/cpu/direct_gather_cpu.cpp): weight contiguous.
+void direct_gather_cpu(const Problem& p, const ConvTranspose2dOptions& o,
+                       const at::Tensor& input, const at::Tensor& weight,
+                       const at::Tensor& bias, at::Tensor& out);
+
 #ifdef GEMM_CONVT_WITH_CUDA
 void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight,
                            const c10::optional<at::Tensor>& bias, at::Tensor& out,

@@ -8,7 +8,7 @@
 #include <limits>
 
 #include "gemm_convt/divider.h"
-#include "gemm_convt/geometry.h"
+#include "gemm_convt/gather.h"
 
 namespace gemm_convt {
 namespace {
@@ -75,9 +75,9 @@ __device__ __forceinline__ void load_channels(const double* src, double (&dst)[k
 // channels; blockIdx.y) and a grid-stride range of its output positions, one
 // per thread, output columns fastest so loads and stores of a warp are
 // neighbours. The plane's weights sit in shared memory as [ci][tap][channel],
-// so one input value meets its kChannels weights in 16-byte loads. The
-// hits are found by the walk col2im uses (geometry.h first_hit): only taps
-// that land on the position are visited.
+// so one input value meets its kChannels weights in 16-byte loads. The hits
+// come from the walk the CPU path shares (gather.h): only taps that land on
+// the position are visited.
 template <typename scalar_t, int kChannels, int kCols>
 __global__ void __launch_bounds__(kThreads, kChannels > 8 ? 2 : 3)
     direct_gather_kernel(const DirectGather d, const scalar_t* __restrict__ x,
@@ -111,49 +111,33 @@ __global__ void __launch_bounds__(kThreads, kChannels > 8 ? 2 : 3)
     // kCols output columns one stride apart (ow, ow + s_w, ...): they share
     // their taps, column k reading input column p + k.
     const int oh = d.by_row.div(pos), k = pos - oh * d.row_positions;
-    int ow = k;
-    if (kCols > 1) {
-      const int block = d.by_stride_w.div(k), phase = k - block * s_w;
-      ow = block * kCols * s_w + phase;
-      if (ow >= d.w.out_size) continue;
-    }
+    const int ow = gather_first_column<kCols>(k, s_w, d.by_stride_w);
+    if (ow >= d.w.out_size) continue;
     acc_t acc[kCols][kChannels];
 #pragma unroll
     for (int u = 0; u < kCols; ++u)
 #pragma unroll
       for (int c = 0; c < kChannels; ++c) acc[u][c] = b[c];
-    const AxisHit<int32_t> hh = first_hit(d.h, oh, d.by_stride_h);
-    const AxisHit<int32_t> hw = first_hit(d.w, ow, d.by_stride_w);
-    for (int i = hh.k, q = hh.q; i < d.h.kernel && q >= 0; i += d.h.hit_step, q -= d.h.hit_q_step) {
-      if (q >= d.h.in_size) continue;
-      for (int j = hw.k, p = hw.q; j < d.w.kernel && p >= 1 - kCols;
-           j += d.w.hit_step, p -= d.w.hit_q_step) {
-        bool in[kCols];
-        bool any = false;
-#pragma unroll
-        for (int u = 0; u < kCols; ++u) {
-          in[u] = p + u >= 0 && p + u < d.w.in_size && ow + u * s_w < d.w.out_size;
-          any = any || in[u];
-        }
-        if (!any) continue;
-        const scalar_t* xs = xg + q * d.x_sh + p * d.x_sw;  // read only where in[u]
-        const acc_t* ws = weights + (i * d.w.kernel + j) * kChannels;
-        // Unrolled so that several input channels' loads are in flight at once.
+    for_each_gather_hit<kCols>(
+        d.h, d.w, oh, ow, d.by_stride_h, d.by_stride_w,
+        [&](int i, int q, int j, int p, const bool(&in)[kCols]) {
+          const scalar_t* xs = xg + q * d.x_sh + p * d.x_sw;  // read only where in[u]
+          const acc_t* ws = weights + (i * d.w.kernel + j) * kChannels;
+          // Unrolled so that several input channels' loads are in flight at once.
 #pragma unroll 4
-        for (int ci = 0; ci < d.cin_g; ++ci) {
-          acc_t v[kCols];
+          for (int ci = 0; ci < d.cin_g; ++ci) {
+            acc_t v[kCols];
 #pragma unroll
-          for (int u = 0; u < kCols; ++u)
-            v[u] = in[u] ? static_cast<acc_t>(xs[ci * d.x_sc + u * d.x_sw]) : acc_t(0);
-          acc_t wv[kChannels];
-          load_channels(ws + ci * ci_step, wv);
+            for (int u = 0; u < kCols; ++u)
+              v[u] = in[u] ? static_cast<acc_t>(xs[ci * d.x_sc + u * d.x_sw]) : acc_t(0);
+            acc_t wv[kChannels];
+            load_channels(ws + ci * ci_step, wv);
 #pragma unroll
-          for (int u = 0; u < kCols; ++u)
+            for (int u = 0; u < kCols; ++u)
 #pragma unroll
-            for (int c = 0; c < kChannels; ++c) acc[u][c] += v[u] * wv[c];
-        }
-      }
-    }
+              for (int c = 0; c < kChannels; ++c) acc[u][c] += v[u] * wv[c];
+          }
+        });
 #pragma unroll
     for (int u = 0; u < kCols; ++u) {
       if (ow + u * s_w >= d.w.out_size) break;
@@ -228,8 +212,7 @@ void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.tiles = int((p.out_per_group + channels - 1) / channels);
   d.taps = int(p.kernel_taps());
   const int cols = gather_columns(channels);
-  const int64_t col_span = cols * o.stride[1];  // output columns a row's positions cover
-  d.row_positions = int(cols == 1 ? p.out_w : (p.out_w + col_span - 1) / col_span * o.stride[1]);
+  d.row_positions = int(gather_row_positions(p.out_w, o.stride[1], cols));
   d.by_row = Divider<int32_t>(d.row_positions);
   d.positions = int(p.out_h * d.row_positions);
   d.x_sn = input.stride(0), d.x_sc = input.stride(1), d.x_sh = input.stride(2),

@@ -106,6 +106,28 @@ def test_matches_torch(shape, geometry, dtype, device, helpers):
         helpers.assert_layout_like_torch(out, x, w, b, **geometry)
 
 
+# The direct gather, forced (on the CPU it runs only when asked): the walk it shares with
+# the CUDA kernel (include/gemm_convt/gather.h) tested on every geometry here too. The
+# "wide" cases have >= 64 multiply-adds per output value: the two-column walk.
+WIDE = [
+    case("wide", cin=32, cout=5, size=(7, 9), padding=1),
+    case("wide_s2_op", cin=64, cout=3, size=(6, 7), stride=2, kernel=4, padding=1, output_padding=1),
+    case("wide_s3x2_d2", cin=48, cout=2, size=(5, 8), stride=(3, 2), kernel=(3, 5), dilation=2,
+         padding=(2, 1), groups=2),
+]
+
+
+@pytest.mark.parametrize("shape, geometry", SINGLE + COMBOS + WIDE)
+def test_direct_gather_matches_torch(shape, geometry, dtype, device, helpers):
+    x, w, b = helpers.make_inputs(13, dtype=dtype, device=device, **shape)
+    gemm_convt.set_direct_gather(True)
+    for layout in (torch.contiguous_format, CL):
+        xl = x.contiguous(memory_format=layout)
+        with torch.no_grad():
+            out = gemm_convt.conv_transpose2d(xl, w, b, **geometry)
+        helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
+
+
 def test_positional_arguments_match_keywords(helpers):
     x, w, b = helpers.make_inputs(12, groups=2)
     by_position = gemm_convt.conv_transpose2d(x, w, b, 2, 1, 1, 2, 1)

@@ -105,6 +105,11 @@ void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
                           const c10::optional<at::Tensor>& bias, at::Tensor& out,
                           const ConvTranspose2dOptions& options) {
   const Problem p(input, weight, options);
+  if (options.direct_gather > 0) {  // only when asked on the CPU (direct_gather_cpu.cpp)
+    const at::Tensor b = (bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor();
+    direct_gather_cpu(p, options, input, weight.contiguous(), b, out);
+    return;
+  }
   // Float columns for half inputs on the CPU: at::mm runs in float there anyway.
   const auto col_dtype = column_dtype(input.scalar_type(), /*float_columns=*/true);
   const ColumnsShape cs(p, options);
