@@ -25,7 +25,7 @@ struct ConvTranspose2dOptions {
                             // instead of the IEEE SIMT GEMM
   int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 or -1 (default) no
   bool disjoint_taps;       // CUDA: taps that never overlap run the fused kernel
-  int direct_gather;        // CUDA: 1 gather every output, 0 never, -1 by multiply-adds per output
+  int direct_gather;        // 1 gather every output (CPU too), 0 never, -1 where CUDA's cost model picks it
 };
 
 struct Problem {

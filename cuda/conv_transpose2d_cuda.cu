@@ -1,7 +1,8 @@
 // CUDA backend: cuBLAS computes the columns chunk by chunk into a workspace
 // from torch's caching allocator, then col2im gathers them into the output
-// with the bias fused. 1x1 / stride 1 / no padding skips col2im entirely, and
-// so does a problem whose taps never overlap (disjoint_taps.cuh).
+// with the bias fused. 1x1 / stride 1 / no padding skips col2im entirely; so
+// do the direct gather where its cost model picks it (direct_gather.cuh) and,
+// when asked, a problem whose taps never overlap (disjoint_taps.cuh).
 
 #include <ATen/Dispatch.h>
 #include <ATen/cuda/CUDAContext.h>

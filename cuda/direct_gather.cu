@@ -15,12 +15,12 @@ namespace {
 
 constexpr int kThreads = 256;
 // Output channels per thread: each input value loaded serves them all. 16
-// where outputs have many multiply-adds (kb71: 3.71 -> 3.45 ms, kb78 8.3 ->
-// 7.5), 8 where they have few (16 took kb75 0.93 -> 1.07, kb81 0.86 -> 1.19).
+// where outputs have many multiply-adds (gather.h, gather_is_wide; kb71:
+// 3.71 -> 3.45 ms, kb78 8.3 -> 7.5), 8 where they have few (16 took kb75
+// 0.93 -> 1.07, kb81 0.86 -> 1.19).
 // The FMA rate below is the 8-channel one: it keeps unet_up (measured slower
 // gathered) on GEMM + col2im.
 constexpr int kFewChannels = 8, kManyChannels = 16;
-constexpr double kManyChannelsMinMacs = 64.0;  // multiply-adds per output value
 // Auto rule: a cost model of both paths with rates measured on the H100
 // (NOTES.md, session 5). The gather: ~4.5 ps per output value written, or its
 // multiply-adds at ~10.5e12 per second (float32 FMAs on CUDA cores; about half
@@ -155,9 +155,8 @@ __global__ void __launch_bounds__(kThreads, kChannels > 8 ? 2 : 3)
 int gather_columns(int channels) { return channels == kManyChannels ? 2 : 1; }
 
 int channels_per_thread(const Problem& p, const ConvTranspose2dOptions& o) {
-  const double macs = double(p.in_per_group) * double(p.kernel_taps()) /
-                      double(o.stride[0] * o.stride[1]);
-  return macs >= kManyChannelsMinMacs ? kManyChannels : kFewChannels;
+  return gather_is_wide(p.in_per_group, p.kernel_taps(), o.stride[0], o.stride[1]) ? kManyChannels
+                                                                                   : kFewChannels;
 }
 
 int64_t plane_count(const Problem& p, int channels) {

@@ -34,6 +34,7 @@ void gather_plane(const Problem& p, const ConvTranspose2dOptions& o, const at::T
   const int64_t w_ci = p.out_per_group * taps;  // weight stride per input channel
   const scalar_t* wc = w + g * p.in_per_group * w_ci + c * taps;
   scalar_t* dst = out.data_ptr<scalar_t>() + n * out.stride(0) + co * out.stride(1);
+  const int64_t o_sh = out.stride(2), o_sw = out.stride(3);
   const acc_t b = bias ? static_cast<acc_t>(bias[co]) : acc_t(0);
   const int64_t positions = gather_row_positions(p.out_w, o.stride[1], kCols);
   for (int64_t oh = 0; oh < p.out_h; ++oh) {
@@ -54,8 +55,7 @@ void gather_plane(const Problem& p, const ConvTranspose2dOptions& o, const at::T
             }
           });
       for (int u = 0; u < kCols && ow + u * wa.stride < p.out_w; ++u)
-        dst[oh * out.stride(2) + (ow + u * wa.stride) * out.stride(3)] =
-            static_cast<scalar_t>(acc[u]);
+        dst[oh * o_sh + (ow + u * wa.stride) * o_sw] = static_cast<scalar_t>(acc[u]);
     }
   }
 }
@@ -66,10 +66,8 @@ void direct_gather_cpu(const Problem& p, const ConvTranspose2dOptions& o,
                        const at::Tensor& input, const at::Tensor& weight,
                        const at::Tensor& bias, at::Tensor& out) {
   const int64_t planes = p.batch * p.groups * p.out_per_group;
-  // Two columns per position where the CUDA kernel takes two (many multiply-adds per
-  // output value), so both of its walks run here.
-  const bool two = double(p.in_per_group) * double(p.kernel_taps()) /
-                       double(o.stride[0] * o.stride[1]) >= 64.0;
+  // Two columns per position where the CUDA kernel takes two, so both of its walks run here.
+  const bool two = gather_is_wide(p.in_per_group, p.kernel_taps(), o.stride[0], o.stride[1]);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(),
                                   "direct_gather_cpu", [&] {
     const scalar_t* w = weight.data_ptr<scalar_t>();

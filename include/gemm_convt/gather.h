@@ -48,6 +48,14 @@ GEMM_CONVT_HD index_t gather_first_column(index_t k, index_t stride, const divid
   return block * kCols * stride + (k - block * stride);
 }
 
+// Whether the gather takes its wide form (CUDA: 16 output channels at two
+// columns one stride apart; the CPU walks two columns too, so CI runs that
+// walk): at >= 64 multiply-adds per output value on average.
+inline bool gather_is_wide(int64_t in_per_group, int64_t taps, int64_t stride_h,
+                           int64_t stride_w) {
+  return double(in_per_group) * double(taps) / double(stride_h * stride_w) >= 64.0;
+}
+
 // Positions per output row: out_w, or (blocks of kCols strides) x stride.
 inline int64_t gather_row_positions(int64_t out_w, int64_t stride, int cols) {
   const int64_t span = cols * stride;
