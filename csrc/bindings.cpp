@@ -45,5 +45,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("get_disjoint_taps", &gemm_convt::disjoint_taps);
   m.def("set_direct_gather", &gemm_convt::set_direct_gather, py::arg("mode"));
   m.def("get_direct_gather", &gemm_convt::direct_gather);
+  m.def("set_implicit_gemm", &gemm_convt::set_implicit_gemm, py::arg("mode"));
+  m.def("get_implicit_gemm", &gemm_convt::implicit_gemm);
   m.def("build_info", &build_info, "How this extension was built");
 }

@@ -32,7 +32,8 @@ ConvTranspose2dOptions make_options(at::IntArrayRef stride, at::IntArrayRef padd
                                 fp32_split(),
                                 width_folding(),
                                 disjoint_taps(),
-                                direct_gather()};
+                                direct_gather(),
+                                implicit_gemm()};
 }
 
 bool is_unbatched(const at::Tensor& input) {

@@ -26,6 +26,7 @@ struct ConvTranspose2dOptions {
   int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 or -1 (default) no
   bool disjoint_taps;       // CUDA: taps that never overlap run the fused kernel
   int direct_gather;        // 1 gather every output (CPU too), 0 never, -1 where CUDA's cost model picks it
+  int implicit_gemm;        // CUDA tensor-core implicit GEMM: 1 wherever supported, 0 never, -1 by cost
 };
 
 struct Problem {

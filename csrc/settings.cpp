@@ -17,6 +17,7 @@ std::atomic<bool> g_float_columns{false};
 std::atomic<int> g_width_folding{-1};
 std::atomic<bool> g_disjoint_taps{false};
 std::atomic<int> g_direct_gather{-1};
+std::atomic<int> g_implicit_gemm{-1};
 
 }  // namespace
 
@@ -62,5 +63,7 @@ void set_disjoint_taps(bool enabled) { g_disjoint_taps = enabled; }
 bool disjoint_taps() { return g_disjoint_taps; }
 void set_direct_gather(int mode) { g_direct_gather = mode; }
 int direct_gather() { return g_direct_gather; }
+void set_implicit_gemm(int mode) { g_implicit_gemm = mode; }
+int implicit_gemm() { return g_implicit_gemm; }
 
 }  // namespace gemm_convt

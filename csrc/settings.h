@@ -49,4 +49,9 @@ bool disjoint_taps();
 void set_direct_gather(int mode);
 int direct_gather();
 
+// The tensor-core implicit GEMM (CUDA; float32, float16, bfloat16): 1 wherever
+// it applies, 0 never, -1 default (by the cost model).
+void set_implicit_gemm(int mode);
+int implicit_gemm();
+
 }  // namespace gemm_convt

@@ -17,6 +17,7 @@
 #include "columns_gemm.h"
 #include "direct_gather.cuh"
 #include "disjoint_taps.cuh"
+#include "implicit_gemm.cuh"
 #include "operand.cuh"
 #include "side_streams.h"
 
@@ -85,6 +86,12 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   if (is_direct_gemm(p, options)) {
     if (bias.defined()) out.copy_(bias.view({1, -1, 1, 1}).expand_as(out));
     direct_gemm_cuda(p, x, weight, out, bias.defined(), options.allow_tf32);
+    return;
+  }
+  // A forced gather keeps its place before the implicit GEMM's cost model.
+  if ((options.implicit_gemm > 0 || options.direct_gather <= 0) &&
+      implicit_gemm_applies(p, options, input.scalar_type())) {
+    implicit_gemm_cuda(p, options, input, weight, bias, out);
     return;
   }
   if (direct_gather_applies(p, options, input.scalar_type())) {  // predicted faster

@@ -13,6 +13,7 @@ from ._settings import (
     get_disjoint_taps,
     get_float_columns,
     get_fp32_split,
+    get_implicit_gemm,
     get_width_folding,
     get_workspace_limit,
     set_allow_tf32,
@@ -20,6 +21,7 @@ from ._settings import (
     set_disjoint_taps,
     set_float_columns,
     set_fp32_split,
+    set_implicit_gemm,
     set_width_folding,
     set_workspace_limit,
 )
@@ -42,6 +44,7 @@ __all__ = [
     "get_disjoint_taps",
     "get_float_columns",
     "get_fp32_split",
+    "get_implicit_gemm",
     "get_width_folding",
     "get_workspace_limit",
     "set_allow_tf32",
@@ -49,6 +52,7 @@ __all__ = [
     "set_disjoint_taps",
     "set_float_columns",
     "set_fp32_split",
+    "set_implicit_gemm",
     "set_width_folding",
     "set_workspace_limit",
 ]

@@ -123,6 +123,23 @@ def get_direct_gather():
     return None if mode < 0 else bool(mode)
 
 
+def set_implicit_gemm(mode):
+    """Whether CUDA calls run the tensor-core implicit GEMM: the products of each output
+    row's positions with the weight, contracted over the taps that land on them straight
+    from the input (mma.sync TF32; float32 as three TF32 products, float32-accurate, unless
+    set_allow_tf32(True); float16/bfloat16 exact in TF32), with no columns and no workspace.
+    None (the default): where the cost model predicts it fastest; True: wherever it applies
+    (float32/float16/bfloat16, an sm80+ GPU); False: never."""
+    if mode is not None and not isinstance(mode, bool):
+        raise ArgumentTypeError("set_implicit_gemm: expected mode to be None or bool, but got %r" % (mode,))
+    _C.set_implicit_gemm(-1 if mode is None else int(mode))
+
+
+def get_implicit_gemm():
+    mode = _C.get_implicit_gemm()
+    return None if mode < 0 else bool(mode)
+
+
 def _cudnn_conv_allows_tf32():
     """torch's cuDNN-convolution TF32 policy as Python reads it (the C++ side's
     reading, _C.torch_conv_allows_tf32, must agree; tests check it)."""

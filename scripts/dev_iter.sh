@@ -12,5 +12,5 @@ CMAKE_ARGS="-DCMAKE_CUDA_FLAGS=-Xptxas=-v" GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LI
 (cd /tmp && timeout ${TEST_TIMEOUT:-300} python3 -m pytest -p no:cacheprovider -c "$root/pyproject.toml" \
   --rootdir "$root" "$root/tests" -q -x -m "cuda and not slow" ${TEST_K:+-k "$TEST_K"} 2>&1 \
   | tee "$logs/tests.log" | tail -n 12)
-grep -A2 "col2im_kernel" "$logs/build.log" | grep -E "registers|spill" | sort | uniq -c | head -8
+grep -A2 "${PTXAS_KERNEL:-col2im_kernel}" "$logs/build.log" | grep -E "registers|spill" | sort | uniq -c | head -8
 (cd /tmp && python3 "$root/scripts/probe_speed.py" "$@" 2>&1 | tee "$logs/probe.log")

@@ -33,12 +33,16 @@ def main():
     ap.add_argument("--workspace", type=int, default=None, help="workspace cap in MiB")
     ap.add_argument("--fold", action="store_true", help="force width folding")
     ap.add_argument("--direct", choices=["auto", "on", "off"], default="auto", help="set_direct_gather")
+    ap.add_argument("--implicit", choices=["auto", "on", "off"], default="auto", help="set_implicit_gemm")
     ap.add_argument("--train", action="store_true", help="time forward + backward")
     args = ap.parse_args()
     tag = os.environ.get("GEMM_CONVT_CHUNK_BYTES", "auto")
     if args.direct != "auto":
         gemm_convt.set_direct_gather(args.direct == "on")
         tag += "/direct-" + args.direct
+    if args.implicit != "auto":
+        gemm_convt.set_implicit_gemm(args.implicit == "on")
+        tag += "/implicit-" + args.implicit
     if args.fold:
         gemm_convt.set_width_folding(True)
         tag += "/fold"

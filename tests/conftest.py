@@ -73,7 +73,7 @@ def _restore_gemm_convt_settings():
     allow_tf32 = _settings._allow_tf32  # None means the default policy; the getter resolves it
     fp32_split, float_columns = gemm_convt.get_fp32_split(), gemm_convt.get_float_columns()
     width_folding, disjoint_taps = gemm_convt.get_width_folding(), gemm_convt.get_disjoint_taps()
-    direct_gather = gemm_convt.get_direct_gather()
+    direct_gather, implicit_gemm = gemm_convt.get_direct_gather(), gemm_convt.get_implicit_gemm()
     cudnn_tf32 = torch.backends.cudnn.allow_tf32
     try:
         yield
@@ -85,6 +85,7 @@ def _restore_gemm_convt_settings():
         gemm_convt.set_width_folding(width_folding)
         gemm_convt.set_disjoint_taps(disjoint_taps)
         gemm_convt.set_direct_gather(direct_gather)
+        gemm_convt.set_implicit_gemm(implicit_gemm)
         torch.backends.cudnn.allow_tf32 = cudnn_tf32
 
 

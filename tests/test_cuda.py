@@ -36,6 +36,7 @@ def _restore_settings():
     gemm_convt.set_workspace_limit(None)
     gemm_convt.set_disjoint_taps(False)
     gemm_convt.set_direct_gather(None)
+    gemm_convt.set_implicit_gemm(None)
 
 
 def make_case(seed, n, cin, cout_g, k, hw, groups, bias, dtype, device="cuda"):
@@ -87,19 +88,32 @@ GRID = [
 ]
 
 
-@pytest.mark.parametrize("direct", [False, True], ids=["gemm", "gather"])
+PATH_KERNELS = {"gemm": None, "gather": "direct_gather_kernel", "implicit": "implicit_gemm_kernel"}
+
+
+def force_path(path):
+    gemm_convt.set_direct_gather(path == "gather")
+    gemm_convt.set_implicit_gemm(path == "implicit")
+
+
+@pytest.mark.parametrize("path", list(PATH_KERNELS))
 @pytest.mark.parametrize("key", list(TOLERANCE))
 @pytest.mark.parametrize("case", range(len(GRID)))
-def test_grid(case, key, direct):
+def test_grid(case, key, path):
     n, cin, cout_g, k, hw, s, p, op, d, groups, bias = GRID[case]
     x, w, b = make_case(case, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
     kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
-    gemm_convt.set_direct_gather(direct)
+    force_path(path)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
         out = run(x, w, b, key, **kw)
         torch.cuda.synchronize()
     if k != (1, 1) or s != (1, 1):  # 1x1 stride 1 is one GEMM either way
-        assert any("direct_gather_kernel" in e.name for e in prof.events()) == direct
+        names = [e.name for e in prof.events()]
+        for other, kernel in PATH_KERNELS.items():
+            # float64 has no tensor-core implicit GEMM: it takes GEMM + col2im.
+            expected = other == path and not (path == "implicit" and key == "float64")
+            if kernel:
+                assert any(kernel in name for name in names) == expected, (other, names)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
     assert out.dtype == x.dtype
     assert_matches(out, reference(x, w, b, **kw), key)
@@ -130,6 +144,7 @@ def test_several_samples_per_chunk(key, hw, offset):
     # Two buffers of half the cap when the columns do not fit: ~3 samples per chunk.
     gemm_convt.set_workspace_limit(int(7 * columns_per_sample))
     gemm_convt.set_direct_gather(False)  # the GEMM path's repack is what this tests
+    gemm_convt.set_implicit_gemm(False)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
         out = run(x, w, b, key, **kw)
         torch.cuda.synchronize()
@@ -176,6 +191,7 @@ def test_disjoint_taps(case, key, layout):
     kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
     gemm_convt.set_disjoint_taps(True)
     gemm_convt.set_direct_gather(False)
+    gemm_convt.set_implicit_gemm(False)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
         out = run(x, w, b, key, **kw)
         torch.cuda.synchronize()
@@ -186,6 +202,40 @@ def test_disjoint_taps(case, key, layout):
         assert "false>" in fused[0], fused[0]
     elif fused and case in VECTOR_CASES:
         assert "true>" in fused[0], fused[0]
+    assert_matches(out, reference(x, w, b, **kw), key)
+    assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+
+
+# Implicit GEMM beyond the grid's small shapes: several position tiles per row
+# (width > 128), channel chunks (Cin/groups > 16) and channel tiles (Cout/groups
+# > 32 or 64), width phases of unequal length, many width taps (shared memory
+# over 48 KiB), rows whose taps all miss.
+IMPLICIT = [
+    (2, 40, 70, (3, 3), (9, 300), (1, 1), (1, 1), (0, 0), (1, 1), 1, True),
+    (2, 32, 33, (3, 7), (6, 260), (1, 1), (1, 3), (0, 0), (1, 1), 1, False),
+    (3, 20, 24, (3, 5), (7, 150), (2, 3), (1, 2), (1, 2), (2, 1), 2, True),
+    (2, 16, 16, (4, 4), (5, 140), (2, 2), (1, 1), (0, 0), (1, 1), 1, True),
+    (2, 8, 64, (2, 9), (4, 133), (3, 1), (0, 4), (2, 0), (1, 2), 1, True),
+    (1, 18, 130, (3, 3), (5, 129), (5, 5), (1, 1), (0, 0), (2, 2), 1, False),
+]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
+@pytest.mark.parametrize("key", ["float32", "tf32", "float16", "bfloat16"])
+@pytest.mark.parametrize("case", range(len(IMPLICIT)))
+def test_implicit_gemm(case, key, layout):
+    n, cin, cout_g, k, hw, s, p, op, d, groups, bias = IMPLICIT[case]
+    x, w, b = make_case(60 + case, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
+    if layout == "channels_last":
+        x = x.contiguous(memory_format=torch.channels_last)
+    elif layout == "sliced":
+        x = torch.cat([x, x], dim=1)[:, ::2][:, :, 1:, :-1]
+    kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
+    force_path("implicit")
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        out = run(x, w, b, key, **kw)
+        torch.cuda.synchronize()
+    assert any("implicit_gemm_kernel" in e.name for e in prof.events())
     assert_matches(out, reference(x, w, b, **kw), key)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
 
