@@ -20,7 +20,7 @@ namespace {
 // row segment that every landing width tap reads (each tap's window is a shift
 // of it) and those taps' weights, then runs mma.sync m16n8k8 TF32 over them.
 constexpr int kTileM = 128;
-constexpr int kChunkK = 16;
+constexpr int kChunkK = 16;  // the staging roles below cover 16 channels with 4 warps
 constexpr int kLd = kChunkK + 4;  // shared-memory row of 80 bytes: ldmatrix rows hit distinct banks
 constexpr int kWarpsM = 4;        // warps along M, 32 positions each; kTileN / 32 along N
 constexpr int kMaxSmemBytes = 200 * 1024;
@@ -28,8 +28,9 @@ constexpr int kMaxSmemBytes = 200 * 1024;
 struct ImplicitGemm {
   Axis<int32_t> h, w;
   Divider<int32_t> by_stride_h, by_stride_w;
-  int cin_g, cout_g, groups, n_tiles, m_tiles, taps;
-  int a_rows;  // rows of the staged input tile (max_span)
+  int cin_g, cout_g, groups, n_tiles, m_tiles;
+  int a_rows, b_rows;     // rows of a buffer's input tile (max_span) and weight tile
+  int cin_pad, cout_pad;  // the packed weight's channel extents
   int64_t x_sn, x_sc, x_sh, x_sw, o_sn, o_sc, o_sh, o_sw;
 };
 
@@ -37,13 +38,13 @@ struct ImplicitGemm {
 int max_width_hits(const Axis<int32_t>& w) { return (w.kernel + w.hit_step - 1) / w.hit_step; }
 
 // Input columns a tile's taps read: kTileM plus the shifts between the taps,
-// rounded up to the staging loop's 8.
+// plus up to 6 for 4-column alignment, rounded up to the staging loop's 8.
 int max_span(const Axis<int32_t>& w) {
-  return (kTileM + (max_width_hits(w) - 1) * w.hit_q_step + 7) / 8 * 8;
+  return (kTileM + (max_width_hits(w) - 1) * w.hit_q_step + 6 + 7) / 8 * 8;
 }
 
-size_t smem_bytes(const Axis<int32_t>& w, int tile_n) {
-  return size_t(max_span(w) + max_width_hits(w) * tile_n) * kLd * sizeof(float);
+size_t smem_bytes(const Axis<int32_t>& w, int tile_n) {  // two buffers
+  return 2 * size_t(max_span(w) + max_width_hits(w) * tile_n) * kLd * sizeof(float);
 }
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
@@ -87,12 +88,54 @@ __device__ __forceinline__ float staged(scalar_t v) {
   return (std::is_same<scalar_t, float>::value && !kSplit) ? __uint_as_float(to_tf32(f)) : f;
 }
 
-template <typename scalar_t, int kTileN, bool kSplit>
+// One step of the contraction: a landing row tap (kernel row i reading input
+// row q) and a chunk of kChunkK input channels from ci0. i == kernel: none.
+struct Step {
+  int i, q, ci0;
+};
+
+__device__ __forceinline__ Step first_step(const ImplicitGemm& d, AxisHit<int32_t> hh) {
+  Step s{hh.k, hh.q, 0};
+  while (s.i < d.h.kernel && s.q >= d.h.in_size) s.i += d.h.hit_step, s.q -= d.h.hit_q_step;
+  if (s.q < 0) s.i = d.h.kernel;  // rows below the input: no later tap reads one either
+  return s;
+}
+
+__device__ __forceinline__ Step next_step(const ImplicitGemm& d, Step s) {
+  s.ci0 += kChunkK;
+  if (s.ci0 < d.cin_g) return s;
+  s.ci0 = 0;
+  s.i += d.h.hit_step, s.q -= d.h.hit_q_step;
+  if (s.q < 0) s.i = d.h.kernel;  // q < in_size here: q only falls
+  return s;
+}
+
+__device__ __forceinline__ void copy_async_16(float* dst, const float* src) {
+  const uint32_t addr = uint32_t(__cvta_generic_to_shared(dst));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(addr), "l"(src));
+}
+
+// The widest input segment a block stages (columns; beyond it the problem
+// takes another path): a thread holds its share of the next step's input in
+// registers while the tensor cores work on this one.
+constexpr int kMaxSpan = 160;
+
+// Four neighbouring input values, loaded as one (kVec: an aligned NCHW row).
+template <typename T>
+struct alignas(4 * sizeof(T)) Quad {
+  T v[4];
+};
+
+template <typename scalar_t, int kTileN, bool kSplit, bool kVec>
 __global__ void __launch_bounds__(kWarpsM * kTileN)
     implicit_gemm_kernel(const ImplicitGemm d, const scalar_t* __restrict__ x,
-                         const scalar_t* __restrict__ wt, const scalar_t* __restrict__ bias,
+                         const float* __restrict__ packed, const scalar_t* __restrict__ bias,
                          scalar_t* __restrict__ out) {
   constexpr int kThreads = kWarpsM * kTileN;
+  constexpr int kColStep = kThreads / 128 * 8;  // input columns apart of one thread's values
+  constexpr int kHeld = kVec ? 1 : kMaxSpan / kColStep;  // input values per thread and step
+  constexpr int kQuadStep = kThreads / kChunkK;          // kVec: quads apart of one thread's
+  constexpr int kQuadsHeld = kVec ? (kMaxSpan / 4 + kQuadStep - 1) / kQuadStep : 1;
   extern __shared__ __align__(16) float smem[];
   const int row_blocks = d.w.stride * d.m_tiles;
   const int oh = int(blockIdx.x) / row_blocks;
@@ -105,11 +148,18 @@ __global__ void __launch_bounds__(kWarpsM * kTileN)
 
   const AxisHit<int32_t> hw = first_hit(d.w, phase, d.by_stride_w);
   const int w_hits = hw.k < d.w.kernel ? (d.w.kernel - 1 - hw.k) / d.w.hit_step + 1 : 0;
-  const int span = kTileM + (w_hits > 0 ? w_hits - 1 : 0) * d.w.hit_q_step;
+  // A phase's last tile may be short: only its positions are staged, and warps
+  // with none skip the tensor-core work.
+  const int valid = min(kTileM, count - m0);
+  const int span = valid + (w_hits > 0 ? w_hits - 1 : 0) * d.w.hit_q_step;
   const int span8 = (span + 7) / 8 * 8;
   const int col_lo = hw.q - (w_hits > 0 ? w_hits - 1 : 0) * d.w.hit_q_step + m0;
-  float* tile_a = smem;                  // [input column][channel], kLd per column
-  float* tile_b = smem + d.a_rows * kLd;  // [width tap][output channel][channel]
+  // kVec: tile row c holds input column col_base + c, col_base a multiple of 4.
+  const int shift = kVec ? (col_lo & 3) : 0, col_base = col_lo - shift;
+  const int quads = (shift + span + 3) / 4;
+  // Two buffers, each [input column][channel] (kLd per column) then
+  // [width tap][output channel][channel].
+  const int buffer_floats = (d.a_rows + d.b_rows) * kLd;
 
   const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
   const int warp_m = warp % kWarpsM, warp_n = warp / kWarpsM;
@@ -123,79 +173,135 @@ __global__ void __launch_bounds__(kWarpsM * kTileN)
       for (int k = 0; k < 4; ++k) acc[i][j][k] = 0.0f;
 
   const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
-  const int64_t w_ci = int64_t(d.cout_g) * d.taps;
-  const AxisHit<int32_t> hh = first_hit(d.h, oh, d.by_stride_h);
-  for (int i = hh.k, q = hh.q; w_hits > 0 && i < d.h.kernel && q >= 0;
-       i += d.h.hit_step, q -= d.h.hit_q_step) {
-    if (q >= d.h.in_size) continue;
-    for (int ci0 = 0; ci0 < d.cin_g; ci0 += kChunkK) {
-      __syncthreads();  // the previous step's fragments are read
-      // Input: 8 neighbouring columns x 4 channels per 32 lanes (32-byte
-      // segments in NCHW; the column-major smem row keeps the stores
-      // conflict-free).
-      for (int e = int(threadIdx.x); e < span8 * kChunkK; e += kThreads) {
-        const int c = (e >> 7) * 8 + (e & 7), k = ((e >> 5) & 3) * 4 + ((e >> 3) & 3);
-        const int col = col_lo + c, ci = ci0 + k;
-        float v = 0.0f;
-        if (c < span && ci < d.cin_g && col >= 0 && col < d.w.in_size)
-          v = staged<kSplit>(xg[ci * d.x_sc + q * d.x_sh + col * d.x_sw]);
-        tile_a[c * kLd + k] = v;
+  // Staging roles: 4 channels x 8 neighbouring columns per warp (32-byte
+  // segments in NCHW; stores to the column-major rows conflict-free).
+  const int stage_k = (warp & 3) * 4 + (lane >> 3);
+  const int stage_c = (warp >> 2) * 8 + (lane & 7);
+  scalar_t held[kHeld];
+  Quad<scalar_t> held_quads[kQuadsHeld];
+  // kVec roles: 16 channels x 2 quads per warp (the quad's four stores go to
+  // rows 4j..4j+3 of one channel; channels fastest keeps them conflict-free).
+  const int quad_k = int(threadIdx.x) % kChunkK, quad_j = int(threadIdx.x) / kChunkK;
+  const auto load_input = [&](const Step& s) {  // into registers; no wait here
+    if (kVec) {
+      const bool channel_in = s.ci0 + quad_k < d.cin_g;
+      const scalar_t* src = xg + (s.ci0 + quad_k) * d.x_sc + s.q * d.x_sh;
+#pragma unroll
+      for (int u = 0; u < kQuadsHeld; ++u) {
+        const int j = quad_j + u * kQuadStep, col = col_base + 4 * j;
+        if (channel_in && j < quads && col >= 0 && col < d.w.in_size) {  // whole quads in or out
+          held_quads[u] = *reinterpret_cast<const Quad<scalar_t>*>(src + col);
+        } else {
+#pragma unroll
+          for (int e = 0; e < 4; ++e) held_quads[u].v[e] = scalar_t(0);
+        }
       }
-      for (int e = int(threadIdx.x); e < w_hits * kTileN * kChunkK; e += kThreads) {
-        const int k = e % kChunkK, co = (e / kChunkK) % kTileN, t = e / (kChunkK * kTileN);
-        const int ci = ci0 + k, j = hw.k + t * d.w.hit_step;
-        float v = 0.0f;
-        if (ci < d.cin_g && co0 + co < d.cout_g)
-          v = staged<kSplit>(wt[(int64_t(g) * d.cin_g + ci) * w_ci + int64_t(co0 + co) * d.taps +
-                                i * d.w.kernel + j]);
-        tile_b[(t * kTileN + co) * kLd + k] = v;
+      return;
+    }
+    const bool channel_in = s.ci0 + stage_k < d.cin_g;
+    const scalar_t* src = xg + (s.ci0 + stage_k) * d.x_sc + s.q * d.x_sh;
+#pragma unroll
+    for (int u = 0; u < kHeld; ++u) {
+      const int c = stage_c + u * kColStep, col = col_lo + c;
+      held[u] = channel_in && c < span && col >= 0 && col < d.w.in_size ? src[col * d.x_sw]
+                                                                        : scalar_t(0);
+    }
+  };
+  const auto store_input = [&](float* tile_a) {
+    if (kVec) {
+#pragma unroll
+      for (int u = 0; u < kQuadsHeld; ++u) {
+        const int j = quad_j + u * kQuadStep;
+        if (j < quads)
+#pragma unroll
+          for (int e = 0; e < 4; ++e)
+            tile_a[(4 * j + e) * kLd + quad_k] = staged<kSplit>(held_quads[u].v[e]);
       }
-      __syncthreads();
-      for (int t = 0; t < w_hits; ++t) {
-        // Tap t reads input column base_t + m: row (w_hits - 1 - t) * hit_q_step + m of tile_a.
-        const float* a_rows = tile_a + ((w_hits - 1 - t) * d.w.hit_q_step + warp_m * 32) * kLd;
-        const float* b_rows = tile_b + (t * kTileN + warp_n * 32) * kLd;
+      return;
+    }
 #pragma unroll
-        for (int kk = 0; kk < kChunkK; kk += 8) {
-          uint32_t a[2][4], b[2][4];
+    for (int u = 0; u < kHeld; ++u)
+      if (stage_c + u * kColStep < span8)
+        tile_a[(stage_c + u * kColStep) * kLd + stage_k] = staged<kSplit>(held[u]);
+  };
+  // Weights: the packed [group][i][j][channel][input channel] rows (TF32-
+  // rounded there when one product is taken), 16 bytes at a time, async.
+  const auto copy_weights = [&](const Step& s, float* tile_b) {
+    for (int e = int(threadIdx.x); e < w_hits * kTileN * (kChunkK / 4); e += kThreads) {
+      const int quarter = e % (kChunkK / 4), row = e / (kChunkK / 4);  // row: t * kTileN + co
+      const int t = row / kTileN, co = row - t * kTileN, j = hw.k + t * d.w.hit_step;
+      copy_async_16(tile_b + row * kLd + quarter * 4,
+                    packed + ((int64_t(g) * d.h.kernel + s.i) * d.w.kernel + j) * d.cout_pad * d.cin_pad +
+                        int64_t(co0 + co) * d.cin_pad + s.ci0 + quarter * 4);
+    }
+    asm volatile("cp.async.commit_group;\n" ::);
+  };
+
+  Step step = first_step(d, first_hit(d.h, oh, d.by_stride_h));
+  if (w_hits == 0) step.i = d.h.kernel;
+  int buffer = 0;
+  if (step.i < d.h.kernel) {
+    copy_weights(step, smem + d.a_rows * kLd);
+    load_input(step);
+    store_input(smem);
+  }
+  while (step.i < d.h.kernel) {
+    asm volatile("cp.async.wait_all;\n" ::);
+    __syncthreads();  // this step's tiles are in; the other buffer's readers are done
+    float* tile_a = smem + buffer * buffer_floats;
+    float* tile_b = tile_a + d.a_rows * kLd;
+    const Step next = next_step(d, step);
+    if (next.i < d.h.kernel) {  // the next step's loads fly while the tensor cores work
+      copy_weights(next, smem + (buffer ^ 1) * buffer_floats + d.a_rows * kLd);
+      load_input(next);
+    }
+    for (int t = 0; t < (warp_m * 32 < valid ? w_hits : 0); ++t) {
+      // Tap t reads input column base_t + m: row (w_hits - 1 - t) * hit_q_step + m of tile_a.
+      const float* a_tap = tile_a + (shift + (w_hits - 1 - t) * d.w.hit_q_step + warp_m * 32) * kLd;
+      const float* b_tap = tile_b + (t * kTileN + warp_n * 32) * kLd;
 #pragma unroll
-          for (int f = 0; f < 2; ++f)  // tiles: rows 0-7 / 8-15 at k, then at k + 4
-            load_tiles(a_rows + (f * 16 + (tile_row & 1) * 8 + tile_r) * kLd + kk + (tile_row >> 1) * 4,
-                       a[f]);
+      for (int kk = 0; kk < kChunkK; kk += 8) {
+        uint32_t a[2][4], b[2][4];
 #pragma unroll
-          for (int f = 0; f < 2; ++f)  // tiles: k, k + 4 of channels 0-7, then of 8-15
-            load_tiles(b_rows + (f * 16 + (tile_row >> 1) * 8 + tile_r) * kLd + kk + (tile_row & 1) * 4,
-                       b[f]);
-          if (kSplit) {
-            uint32_t a_hi[2][4], a_lo[2][4], b_hi[2][4], b_lo[2][4];
+        for (int f = 0; f < 2; ++f)  // tiles: rows 0-7 / 8-15 at k, then at k + 4
+          load_tiles(a_tap + (f * 16 + (tile_row & 1) * 8 + tile_r) * kLd + kk + (tile_row >> 1) * 4,
+                     a[f]);
 #pragma unroll
-            for (int f = 0; f < 2; ++f)
+        for (int f = 0; f < 2; ++f)  // tiles: k, k + 4 of channels 0-7, then of 8-15
+          load_tiles(b_tap + (f * 16 + (tile_row >> 1) * 8 + tile_r) * kLd + kk + (tile_row & 1) * 4,
+                     b[f]);
+        if (kSplit) {
+          uint32_t a_hi[2][4], a_lo[2][4], b_hi[2][4], b_lo[2][4];
 #pragma unroll
-              for (int r = 0; r < 4; ++r) {
-                split_tf32(a[f][r], a_hi[f][r], a_lo[f][r]);
-                split_tf32(b[f][r], b_hi[f][r], b_lo[f][r]);
-              }
+          for (int f = 0; f < 2; ++f)
 #pragma unroll
-            for (int fm = 0; fm < 2; ++fm)
+            for (int r = 0; r < 4; ++r) {
+              split_tf32(a[f][r], a_hi[f][r], a_lo[f][r]);
+              split_tf32(b[f][r], b_hi[f][r], b_lo[f][r]);
+            }
 #pragma unroll
-              for (int fn = 0; fn < 4; ++fn) {
-                const int bf = fn >> 1, br = (fn & 1) * 2;
-                mma_tf32(acc[fm][fn], a_lo[fm], b_hi[bf][br], b_hi[bf][br + 1]);
-                mma_tf32(acc[fm][fn], a_hi[fm], b_lo[bf][br], b_lo[bf][br + 1]);
-                mma_tf32(acc[fm][fn], a_hi[fm], b_hi[bf][br], b_hi[bf][br + 1]);
-              }
-          } else {
+          for (int fm = 0; fm < 2; ++fm)
 #pragma unroll
-            for (int fm = 0; fm < 2; ++fm)
+            for (int fn = 0; fn < 4; ++fn) {
+              const int bf = fn >> 1, br = (fn & 1) * 2;
+              mma_tf32(acc[fm][fn], a_lo[fm], b_hi[bf][br], b_hi[bf][br + 1]);
+              mma_tf32(acc[fm][fn], a_hi[fm], b_lo[bf][br], b_lo[bf][br + 1]);
+              mma_tf32(acc[fm][fn], a_hi[fm], b_hi[bf][br], b_hi[bf][br + 1]);
+            }
+        } else {
 #pragma unroll
-              for (int fn = 0; fn < 4; ++fn) {
-                const int bf = fn >> 1, br = (fn & 1) * 2;
-                mma_tf32(acc[fm][fn], a[fm], b[bf][br], b[bf][br + 1]);
-              }
-          }
+          for (int fm = 0; fm < 2; ++fm)
+#pragma unroll
+            for (int fn = 0; fn < 4; ++fn) {
+              const int bf = fn >> 1, br = (fn & 1) * 2;
+              mma_tf32(acc[fm][fn], a[fm], b[bf][br], b[bf][br + 1]);
+            }
         }
       }
     }
+    if (next.i < d.h.kernel) store_input(smem + (buffer ^ 1) * buffer_floats);
+    step = next;
+    buffer ^= 1;
   }
 
   // Fragment element r of (fm, fn): position warp_m*32 + fm*16 + lane/4 (+8
@@ -217,9 +323,16 @@ __global__ void __launch_bounds__(kWarpsM * kTileN)
       }
     }
 }
+
+__global__ void round_tf32_kernel(float* values, int64_t count) {
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < count;
+       e += int64_t(gridDim.x) * blockDim.x)
+    values[e] = __uint_as_float(to_tf32(values[e]));
+}
 #else
-template <typename scalar_t, int kTileN, bool kSplit>
-__global__ void implicit_gemm_kernel(const ImplicitGemm, const scalar_t*, const scalar_t*,
+__global__ void round_tf32_kernel(float*, int64_t) {}
+template <typename scalar_t, int kTileN, bool kSplit, bool kVec>
+__global__ void implicit_gemm_kernel(const ImplicitGemm, const scalar_t*, const float*,
                                      const scalar_t*, scalar_t*) {}
 #endif
 
@@ -235,9 +348,55 @@ ImplicitGemm describe(const Problem& p, const ConvTranspose2dOptions& o) {
   d.n_tiles = int((p.out_per_group + tile_n(p) - 1) / tile_n(p));
   const int64_t phase_len = (p.out_w + o.stride[1] - 1) / o.stride[1];  // the longest phase
   d.m_tiles = int((phase_len + kTileM - 1) / kTileM);
-  d.taps = int(p.kernel_taps());
   d.a_rows = max_span(d.w);
+  d.b_rows = max_width_hits(d.w) * tile_n(p);
+  d.cin_pad = int((p.in_per_group + kChunkK - 1) / kChunkK * kChunkK);
+  d.cout_pad = d.n_tiles * tile_n(p);
   return d;
+}
+
+template <typename scalar_t>
+using KernelFn = void (*)(const ImplicitGemm, const scalar_t*, const float*, const scalar_t*,
+                          scalar_t*);
+
+template <typename scalar_t, int kTileN, bool kSplit>
+KernelFn<scalar_t> pick_kernel(bool vec) {
+  return vec ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, true>
+             : implicit_gemm_kernel<scalar_t, kTileN, kSplit, false>;
+}
+
+// float32 splits unless TF32 is allowed; float16/bfloat16 never split.
+template <typename scalar_t>
+KernelFn<scalar_t> pick_kernel(int tile_n, bool split, bool vec) {
+  if constexpr (std::is_same<scalar_t, float>::value) {
+    if (split)
+      return tile_n == 32 ? pick_kernel<scalar_t, 32, true>(vec) : pick_kernel<scalar_t, 64, true>(vec);
+  }
+  return tile_n == 32 ? pick_kernel<scalar_t, 32, false>(vec) : pick_kernel<scalar_t, 64, false>(vec);
+}
+
+int64_t packed_bytes(const Problem& p, const ImplicitGemm& d) {
+  return p.groups * p.kernel_taps() * d.cout_pad * d.cin_pad * int64_t(sizeof(float));
+}
+
+// The weight as the kernel stages it: float32 (TF32-rounded when one TF32
+// product is taken), [group][i][j][output channel][input channel], channels
+// zero-padded to whole tiles and chunks, so a step copies 16-byte rows.
+at::Tensor pack_weight(const Problem& p, const ImplicitGemm& d, const at::Tensor& weight,
+                       bool round_tf32) {
+  at::Tensor packed = at::zeros({p.groups, p.kernel_h, p.kernel_w, d.cout_pad, d.cin_pad},
+                                weight.options().dtype(at::kFloat));
+  packed.narrow(3, 0, p.out_per_group)
+      .narrow(4, 0, p.in_per_group)
+      .copy_(weight.view({p.groups, p.in_per_group, p.out_per_group, p.kernel_h, p.kernel_w})
+                 .permute({0, 3, 4, 2, 1}));
+  if (round_tf32) {
+    const int64_t count = packed.numel();
+    round_tf32_kernel<<<unsigned(std::min<int64_t>((count + 255) / 256, 1024)), 256, 0,
+                        at::cuda::getCurrentCUDAStream()>>>(packed.data_ptr<float>(), count);
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
+  return packed;
 }
 
 }  // namespace
@@ -253,7 +412,7 @@ bool implicit_gemm_applies(const Problem& p, const ConvTranspose2dOptions& o,
   const int64_t planes = p.batch * p.groups * d.n_tiles;
   const int64_t row_blocks = p.out_h * o.stride[1] * d.m_tiles;
   if (p.in_pixels() > int_max || p.out_h * p.out_w > int_max || planes > 65535 ||
-      row_blocks > int_max || p.in_per_group * p.kernel_taps() * p.out_per_group > int_max ||
+      row_blocks > int_max || packed_bytes(p, d) > o.workspace_bytes || d.a_rows > kMaxSpan ||
       smem_bytes(d.w, tile_n(p)) > size_t(std::min<int64_t>(kMaxSmemBytes, props->sharedMemPerBlockOptin)))
     return false;
   if (o.implicit_gemm > 0) return true;
@@ -274,20 +433,20 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const int n_tile = tile_n(p);
   const size_t smem = smem_bytes(d.w, n_tile);
   const bool split = input.scalar_type() == at::kFloat && !o.allow_tf32;
+  const at::Tensor packed = pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
+  // Four-value loads: rows of unit stride whose every quad is aligned.
+  const int64_t quad_bytes = 4 * int64_t(input.element_size());
+  const bool vec = d.x_sw == 1 && d.w.in_size % 4 == 0 && d.x_sh % 4 == 0 && d.x_sc % 4 == 0 &&
+                   d.x_sn % 4 == 0 && reinterpret_cast<uintptr_t>(input.data_ptr()) % quad_bytes == 0;
   const auto stream = at::cuda::getCurrentCUDAStream();
   const auto launch = [&](auto zero) {
     using scalar_t = decltype(zero);
-    using kernel_t = void (*)(const ImplicitGemm, const scalar_t*, const scalar_t*,
-                              const scalar_t*, scalar_t*);
-    kernel_t kernel = n_tile == 32 ? (split ? implicit_gemm_kernel<scalar_t, 32, true>
-                                            : implicit_gemm_kernel<scalar_t, 32, false>)
-                                   : (split ? implicit_gemm_kernel<scalar_t, 64, true>
-                                            : implicit_gemm_kernel<scalar_t, 64, false>);
+    const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, vec);
     if (smem > 48 * 1024)
       C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                           int(smem)));
     kernel<<<grid, kWarpsM * n_tile, smem, stream>>>(
-        d, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
+        d, input.data_ptr<scalar_t>(), packed.data_ptr<float>(),
         bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   };

@@ -235,7 +235,11 @@ def test_implicit_gemm(case, key, layout):
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
         out = run(x, w, b, key, **kw)
         torch.cuda.synchronize()
-    assert any("implicit_gemm_kernel" in e.name for e in prof.events())
+    names = [e.name for e in prof.events() if "implicit_gemm_kernel" in e.name]
+    assert names
+    # The last template argument: four-value loads, for aligned NCHW rows only.
+    vector_loads = layout == "contiguous" and hw[1] % 4 == 0
+    assert names[0].split("(")[0].rstrip("> ").split(",")[-1].strip() == str(vector_loads).lower(), names[0]
     assert_matches(out, reference(x, w, b, **kw), key)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
 
