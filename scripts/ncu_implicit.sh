@@ -3,7 +3,7 @@
 # GEMM kernel (forced on) per case "problem:tf32" ("1" TF32, "0" float32 by
 # three products).   usage: CASES="kb71:1 kb71:0" bash scripts/ncu_implicit.sh  (logs in $OUT)
 R=$(pwd); OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-source scripts/device_build.sh implicit_gemm_kernel "$OUT/build.log"
+[ -n "${NO_BUILD:-}" ] || source scripts/device_build.sh implicit_gemm_kernel "$OUT/build.log"
 cd /tmp
 NCU=$(which ncu || ls /opt/nvidia/nsight-compute/*/ncu | head -1)
 for case in ${CASES:-kb71:1 kb71:0 kb69:1}; do

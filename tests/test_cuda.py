@@ -1,6 +1,7 @@
 """The CUDA path against the float64 reference. Skips cleanly without a GPU
 (a skip here is not a pass: scripts/gpu_check.sh runs these on a GPU)."""
 import itertools
+import re
 
 import pytest
 import torch
@@ -239,7 +240,8 @@ def test_implicit_gemm(case, key, layout):
     assert names
     # The last template argument: four-value loads, for aligned NCHW rows only.
     vector_loads = layout == "contiguous" and hw[1] % 4 == 0
-    assert names[0].split("(")[0].rstrip("> ").split(",")[-1].strip() == str(vector_loads).lower(), names[0]
+    template_args = re.search(r"implicit_gemm_kernel<([^>]*)>", names[0]).group(1)
+    assert template_args.split(",")[-1].strip() == str(vector_loads).lower(), names[0]
     assert_matches(out, reference(x, w, b, **kw), key)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
 
