@@ -183,9 +183,10 @@ __global__ void __launch_bounds__(kWarpsM * kTileN)
   const int stage_c = (warp >> 2) * 8 + (lane & 7);
   scalar_t held[kHeld];
   Quad<scalar_t> held_quads[kQuadsHeld];
-  // kVec roles: 16 channels x 2 quads per warp (the quad's four stores go to
-  // rows 4j..4j+3 of one channel; channels fastest keeps them conflict-free).
-  const int quad_k = int(threadIdx.x) % kChunkK, quad_j = int(threadIdx.x) / kChunkK;
+  // kVec roles: 16 channels x 2 neighbouring quads per warp (one 32-byte
+  // sector per channel; the quads' stores to rows 4j..4j+3 of a channel are
+  // conflict-free, the two quads 16 banks apart).
+  const int quad_k = lane >> 1, quad_j = (lane & 1) + 2 * warp;
   const auto load_input = [&](const Step& s) {  // into registers; no wait here
     if (kVec) {
       const bool channel_in = s.ci0 + quad_k < d.cin_g;
