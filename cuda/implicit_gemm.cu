@@ -4,7 +4,6 @@
 #include <c10/cuda/CUDAException.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <limits>
 #include <type_traits>
 
@@ -30,7 +29,6 @@ struct ImplicitGemm {
   Axis<int32_t> h, w;
   Divider<int32_t> by_stride_h, by_stride_w;
   int cin_g, cout_g, groups, n_tiles, m_tiles;
-  int rows_per_block;  // > 1 only where every output row has a landing row tap
   int a_rows, b_rows;     // rows of a buffer's input tile (max_span) and weight tile
   int cin_pad, cout_pad;  // the packed weight's channel extents
   int64_t x_sn, x_sc, x_sh, x_sw, o_sn, o_sc, o_sh, o_sw;
@@ -140,10 +138,8 @@ __global__ void __launch_bounds__(kWarpsM * kTileN)
   constexpr int kQuadsHeld = kVec ? (kMaxSpan / 4 + kQuadStep - 1) / kQuadStep : 1;
   extern __shared__ __align__(16) float smem[];
   const int row_blocks = d.w.stride * d.m_tiles;
-  const int row_group = int(blockIdx.x) / row_blocks;
-  const int rest = int(blockIdx.x) - row_group * row_blocks;
-  const int oh0 = row_group * d.rows_per_block;
-  const int oh_end = min(d.h.out_size, oh0 + d.rows_per_block);
+  const int oh = int(blockIdx.x) / row_blocks;
+  const int rest = int(blockIdx.x) - oh * row_blocks;
   const int phase = rest / d.m_tiles, m0 = (rest - phase * d.m_tiles) * kTileM;
   const int count = phase < d.w.out_size ? (d.w.out_size - phase + d.w.stride - 1) / d.w.stride : 0;
   if (m0 >= count) return;  // the phase is shorter than the widest one
@@ -246,53 +242,21 @@ __global__ void __launch_bounds__(kWarpsM * kTileN)
     asm volatile("cp.async.commit_group;\n" ::);
   };
 
-  // Fragment element r of (fm, fn): position warp_m*32 + fm*16 + lane/4 (+8
-  // for r >= 2), channel warp_n*32 + fn*8 + 2*(lane%4) + r%2.
-  const auto store_row = [&](int oh) {
-    scalar_t* out_plane = out + n * d.o_sn + int64_t(g) * d.cout_g * d.o_sc + oh * d.o_sh;
-#pragma unroll
-    for (int fm = 0; fm < 2; ++fm)
-#pragma unroll
-      for (int r = 0; r < 4; ++r) {
-        const int m = m0 + warp_m * 32 + fm * 16 + (lane >> 2) + (r >> 1) * 8;
-        if (m >= count) continue;
-        const int ow = phase + m * d.w.stride;
-#pragma unroll
-        for (int fn = 0; fn < 4; ++fn) {
-          const int co = co0 + warp_n * 32 + fn * 8 + 2 * (lane & 3) + (r & 1);
-          if (co >= d.cout_g) continue;
-          const float b = bias ? static_cast<float>(bias[g * d.cout_g + co]) : 0.0f;
-          out_plane[co * d.o_sc + ow * d.o_sw] = static_cast<scalar_t>(acc[fm][fn][r] + b);
-          acc[fm][fn][r] = 0.0f;
-        }
-      }
-  };
-
-  // The steps of rows oh0, oh0 + 1, ... in one pipeline: the next row's first
-  // step loads while this row's last one computes. Rows without a step (no
-  // landing tap inside the input) come only one per block (rows_per_block 1).
-  int row = oh0;
-  Step step = first_step(d, first_hit(d.h, row, d.by_stride_h));
+  Step step = first_step(d, first_hit(d.h, oh, d.by_stride_h));
   if (w_hits == 0) step.i = d.h.kernel;
-  if (step.i >= d.h.kernel) {  // bias only
-    for (; row < oh_end; ++row) store_row(row);
-    return;
-  }
   int buffer = 0;
-  copy_weights(step, smem + d.a_rows * kLd);
-  load_input(step);
-  store_input(smem);
-  for (;;) {
+  if (step.i < d.h.kernel) {
+    copy_weights(step, smem + d.a_rows * kLd);
+    load_input(step);
+    store_input(smem);
+  }
+  while (step.i < d.h.kernel) {
     asm volatile("cp.async.wait_all;\n" ::);
     __syncthreads();  // this step's tiles are in; the other buffer's readers are done
     float* tile_a = smem + buffer * buffer_floats;
     float* tile_b = tile_a + d.a_rows * kLd;
-    Step next = next_step(d, step);
-    int next_row = row;
-    if (next.i >= d.h.kernel && row + 1 < oh_end)
-      next = first_step(d, first_hit(d.h, ++next_row, d.by_stride_h));
-    const bool more = next.i < d.h.kernel;
-    if (more) {  // the next step's loads fly while the tensor cores work
+    const Step next = next_step(d, step);
+    if (next.i < d.h.kernel) {  // the next step's loads fly while the tensor cores work
       copy_weights(next, smem + (buffer ^ 1) * buffer_floats + d.a_rows * kLd);
       load_input(next);
     }
@@ -348,12 +312,29 @@ __global__ void __launch_bounds__(kWarpsM * kTileN)
 #pragma unroll
           for (int r = 0; r < 4; ++r) acc[fm][fn][r] += part[fm][fn][r], part[fm][fn][r] = 0.0f;
     }
-    if (more) store_input(smem + (buffer ^ 1) * buffer_floats);
-    if (next_row != row || !more) store_row(row);
-    if (!more) break;
-    step = next, row = next_row;
+    if (next.i < d.h.kernel) store_input(smem + (buffer ^ 1) * buffer_floats);
+    step = next;
     buffer ^= 1;
   }
+
+  // Fragment element r of (fm, fn): position warp_m*32 + fm*16 + lane/4 (+8
+  // for r >= 2), channel warp_n*32 + fn*8 + 2*(lane%4) + r%2.
+  scalar_t* out_plane = out + n * d.o_sn + int64_t(g) * d.cout_g * d.o_sc + oh * d.o_sh;
+#pragma unroll
+  for (int fm = 0; fm < 2; ++fm)
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      const int m = m0 + warp_m * 32 + fm * 16 + (lane >> 2) + (r >> 1) * 8;
+      if (m >= count) continue;
+      const int ow = phase + m * d.w.stride;
+#pragma unroll
+      for (int fn = 0; fn < 4; ++fn) {
+        const int co = co0 + warp_n * 32 + fn * 8 + 2 * (lane & 3) + (r & 1);
+        if (co >= d.cout_g) continue;
+        const float b = bias ? static_cast<float>(bias[g * d.cout_g + co]) : 0.0f;
+        out_plane[co * d.o_sc + ow * d.o_sw] = static_cast<scalar_t>(acc[fm][fn][r] + b);
+      }
+    }
 }
 
 __global__ void round_tf32_kernel(float* values, int64_t count) {
@@ -370,25 +351,6 @@ __global__ void implicit_gemm_kernel(const ImplicitGemm, const scalar_t*, const 
 
 int tile_n(const Problem& p) { return p.out_per_group <= 32 ? 32 : 64; }
 
-// Whether every output row has a landing row tap inside the input (as with
-// stride 1 and padding below the input's height): blocks may then take
-// several rows, each row with at least one step.
-bool every_row_lands(const Axis<int32_t>& h) {
-  const Divider<int32_t> by_stride(h.stride);
-  for (int32_t oh = 0; oh < h.out_size; ++oh) {
-    const AxisHit<int32_t> hit = first_hit(h, oh, by_stride);
-    bool lands = false;
-    for (int32_t i = hit.k, q = hit.q; i < h.kernel && q >= 0 && !lands;
-         i += h.hit_step, q -= h.hit_q_step)
-      lands = q < h.in_size;
-    if (!lands) return false;
-  }
-  return true;
-}
-
-// Rows per block at most (the pipeline runs on across them).
-constexpr int kMaxRowsPerBlock = 8;
-
 ImplicitGemm describe(const Problem& p, const ConvTranspose2dOptions& o) {
   ImplicitGemm d;
   d.h = make_axis<int32_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0], o.dilation[0]);
@@ -400,15 +362,6 @@ ImplicitGemm describe(const Problem& p, const ConvTranspose2dOptions& o) {
   const int64_t phase_len = (p.out_w + o.stride[1] - 1) / o.stride[1];  // the longest phase
   d.m_tiles = int((phase_len + kTileM - 1) / kTileM);
   d.a_rows = max_span(d.w);
-  d.rows_per_block = 1;
-  if (every_row_lands(d.h)) {  // enough blocks for ~8 waves of 4 per SM
-    const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-    const int64_t tiles = p.batch * p.groups * d.n_tiles * p.out_h * o.stride[1] * d.m_tiles;
-    d.rows_per_block = int(std::max<int64_t>(1, std::min<int64_t>(kMaxRowsPerBlock, tiles / (sms * 32))));
-    // GEMM_CONVT_IMPLICIT_ROWS sets it (tests: small problems with several rows per block).
-    if (const char* forced = std::getenv("GEMM_CONVT_IMPLICIT_ROWS"))
-      d.rows_per_block = std::max(1, std::min(kMaxRowsPerBlock, std::atoi(forced)));
-  }
   d.b_rows = max_width_hits(d.w) * tile_n(p);
   d.cin_pad = int((p.in_per_group + kChunkK - 1) / kChunkK * kChunkK);
   d.cout_pad = d.n_tiles * tile_n(p);
@@ -433,10 +386,6 @@ KernelFn<scalar_t> pick_kernel(int tile_n, bool split, bool vec) {
       return tile_n == 32 ? pick_kernel<scalar_t, 32, true>(vec) : pick_kernel<scalar_t, 64, true>(vec);
   }
   return tile_n == 32 ? pick_kernel<scalar_t, 32, false>(vec) : pick_kernel<scalar_t, 64, false>(vec);
-}
-
-int64_t row_groups(const Problem& p, const ImplicitGemm& d) {
-  return (p.out_h + d.rows_per_block - 1) / d.rows_per_block;
 }
 
 int64_t packed_bytes(const Problem& p, const ImplicitGemm& d) {
@@ -474,7 +423,7 @@ bool implicit_gemm_applies(const Problem& p, const ConvTranspose2dOptions& o,
   // 32-bit in-plane indices, planes on the grid's y axis, rows x tiles on x.
   const ImplicitGemm d = describe(p, o);
   const int64_t planes = p.batch * p.groups * d.n_tiles;
-  const int64_t row_blocks = row_groups(p, d) * o.stride[1] * d.m_tiles;
+  const int64_t row_blocks = p.out_h * o.stride[1] * d.m_tiles;
   if (p.in_pixels() > int_max || p.out_h * p.out_w > int_max || planes > 65535 ||
       row_blocks > int_max || packed_bytes(p, d) > o.workspace_bytes || d.a_rows > kMaxSpan ||
       smem_bytes(d.w, tile_n(p)) > size_t(std::min<int64_t>(kMaxSmemBytes, props->sharedMemPerBlockOptin)))
@@ -491,7 +440,7 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.x_sw = input.stride(3);
   d.o_sn = out.stride(0), d.o_sc = out.stride(1), d.o_sh = out.stride(2), d.o_sw = out.stride(3);
   const int64_t planes = p.batch * p.groups * d.n_tiles;
-  const int64_t row_blocks = row_groups(p, d) * o.stride[1] * d.m_tiles;
+  const int64_t row_blocks = p.out_h * o.stride[1] * d.m_tiles;
   if (planes == 0 || row_blocks == 0) return;
   const dim3 grid(static_cast<unsigned>(row_blocks), static_cast<unsigned>(planes));
   const int n_tile = tile_n(p);

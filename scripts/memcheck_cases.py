@@ -2,8 +2,6 @@
 chunked and unchunked, strided/dilated/grouped, 1x1 direct GEMM, channels_last,
 small enough to run under memcheck; forward and backward (grad_input,
 grad_weight, grad_bias). Checks results too; exits non-zero on error."""
-import os
-
 import torch
 import torch.nn.functional as F
 
@@ -31,8 +29,6 @@ def main():
         gemm_convt.set_workspace_limit(limit)
         gemm_convt.set_direct_gather(direct)
         gemm_convt.set_implicit_gemm(implicit)
-        if implicit:  # several output rows per block where every row has a landing tap
-            os.environ["GEMM_CONVT_IMPLICIT_ROWS"] = "3"
         for dtype in (torch.float32, torch.float16, torch.bfloat16, torch.float64):
             for n, cin, cout_g, k, hw, s, p, op, d, g in CASES:
                 for fmt in (torch.contiguous_format, torch.channels_last):

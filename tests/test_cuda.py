@@ -221,15 +221,10 @@ IMPLICIT = [
 ]
 
 
-@pytest.mark.parametrize("rows", [None, 3], ids=["rows-auto", "rows-3"])
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
 @pytest.mark.parametrize("key", ["float32", "tf32", "float16", "bfloat16"])
 @pytest.mark.parametrize("case", range(len(IMPLICIT)))
-def test_implicit_gemm(case, key, layout, rows, monkeypatch):
-    """rows: output rows per block (several where every row has a landing tap;
-    read per call from GEMM_CONVT_IMPLICIT_ROWS), so small shapes run that pipeline too."""
-    if rows:
-        monkeypatch.setenv("GEMM_CONVT_IMPLICIT_ROWS", str(rows))
+def test_implicit_gemm(case, key, layout):
     n, cin, cout_g, k, hw, s, p, op, d, groups, bias = IMPLICIT[case]
     x, w, b = make_case(60 + case, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
     if layout == "channels_last":
