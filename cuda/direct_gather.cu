@@ -170,17 +170,25 @@ int64_t weight_bytes(const Problem& p, at::ScalarType dtype, int channels) {
 
 }  // namespace
 
-bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
-                           at::ScalarType weight_dtype) {
-  if (o.direct_gather == 0) return false;
+bool direct_gather_supported(const Problem& p, const ConvTranspose2dOptions& o,
+                             at::ScalarType dtype) {
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   // 32-bit in-plane indices, planes on the grid's y axis, a plane's weights in shared memory.
   const int channels = channels_per_thread(p, o);
-  if (p.in_pixels() > int_max || p.out_h * (p.out_w + 2 * o.stride[1]) > int_max ||
-      plane_count(p, channels) > 65535 || weight_bytes(p, weight_dtype, channels) > kMaxWeightBytes)
-    return false;
-  if (o.direct_gather > 0) return true;
-  const at::ScalarType dtype = weight_dtype;  // the input's
+  return p.in_pixels() <= int_max && p.out_h * (p.out_w + 2 * o.stride[1]) <= int_max &&
+         plane_count(p, channels) <= 65535 && weight_bytes(p, dtype, channels) <= kMaxWeightBytes;
+}
+
+double direct_gather_seconds(const Problem& p, at::ScalarType dtype) {
+  const double outputs = double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
+  const double macs = double(p.batch) * double(p.out_channels()) * double(p.kernel_taps()) *
+                      double(p.in_pixels()) * double(p.in_per_group);
+  return std::max(outputs * kGatherSecondsPerOutput,
+                  macs / (kGatherMacsPerSecond * (dtype == at::kDouble ? 0.5 : 1.0)));
+}
+
+double columns_path_seconds(const Problem& p, const ConvTranspose2dOptions& o,
+                            at::ScalarType dtype) {
   const double esize = double(c10::elementSize(dtype));
   const double col_esize =
       (dtype == at::kHalf || dtype == at::kBFloat16) && !o.float_columns ? 2.0 : std::max(esize, 4.0);
@@ -189,13 +197,15 @@ bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
                          double(p.in_pixels());
   const double inputs = double(p.batch) * double(p.in_channels) * double(p.in_pixels());
   const double macs = columns * double(p.in_per_group);  // every (input pixel, tap) product
-  const double gather_s =
-      std::max(outputs * kGatherSecondsPerOutput,
-               macs / (kGatherMacsPerSecond * (dtype == at::kDouble ? 0.5 : 1.0)));
-  const double columns_s =
-      (2.0 * columns * col_esize + (outputs + inputs) * esize) / kColumnsPathBytesPerSecond +
-      2.0 * macs / gemm_flops_per_second(dtype, o);
-  return gather_s < kGatherMargin * columns_s;
+  return (2.0 * columns * col_esize + (outputs + inputs) * esize) / kColumnsPathBytesPerSecond +
+         2.0 * macs / gemm_flops_per_second(dtype, o);
+}
+
+bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
+                           at::ScalarType dtype) {
+  if (o.direct_gather == 0 || !direct_gather_supported(p, o, dtype)) return false;
+  return o.direct_gather > 0 ||
+         direct_gather_seconds(p, dtype) < kGatherMargin * columns_path_seconds(p, o, dtype);
 }
 
 void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,

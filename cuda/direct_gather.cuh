@@ -18,6 +18,15 @@ namespace gemm_convt {
 bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
                            at::ScalarType dtype);
 
+// The cost model's parts (seconds predicted on the H100), for the implicit
+// GEMM's choice too: whether the gather can run this problem, its time, and
+// the time of GEMM + col2im.
+bool direct_gather_supported(const Problem& p, const ConvTranspose2dOptions& o,
+                             at::ScalarType dtype);
+double direct_gather_seconds(const Problem& p, at::ScalarType dtype);
+double columns_path_seconds(const Problem& p, const ConvTranspose2dOptions& o,
+                            at::ScalarType dtype);
+
 void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
                         const at::Tensor& input, const at::Tensor& weight,
                         const at::Tensor& bias, at::Tensor& out);

@@ -7,6 +7,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "direct_gather.cuh"
 #include "gemm_convt/divider.h"
 #include "gemm_convt/geometry.h"
 
@@ -388,6 +389,41 @@ KernelFn<scalar_t> pick_kernel(int tile_n, bool split, bool vec) {
   return tile_n == 32 ? pick_kernel<scalar_t, 32, false>(vec) : pick_kernel<scalar_t, 64, false>(vec);
 }
 
+// Auto rule: the tensor-core work the blocks do (whole 128-position tiles,
+// whole channel tiles and chunks, the taps that land) at a rate measured on
+// the H100, plus a cost per output value (setup, pipeline fill, stores),
+// fitted on the suite (NOTES.md, session 6): kb71/kb78 give 90e12
+// multiply-adds per second (TF32, float16, bfloat16), 6.1 ps per output;
+// three products (float32) ~25e12. Taken where predicted >= 20% faster than
+// the gather and GEMM + col2im.
+constexpr double kImplicitMacsPerSecond = 90e12, kImplicitSplitMacsPerSecond = 25e12;
+constexpr double kImplicitSecondsPerOutput = 6.1e-12;
+constexpr double kImplicitMargin = 0.8;
+
+double implicit_gemm_seconds(const Problem& p, const ConvTranspose2dOptions& o,
+                             const ImplicitGemm& d, at::ScalarType dtype) {
+  const Divider<int32_t> by_h(d.h.stride), by_w(d.w.stride);
+  double row_taps = 0;  // landing row taps inside the input, over all output rows
+  for (int32_t oh = 0; oh < d.h.out_size; ++oh) {
+    const AxisHit<int32_t> hit = first_hit(d.h, oh, by_h);
+    for (int32_t i = hit.k, q = hit.q; i < d.h.kernel && q >= 0; i += d.h.hit_step, q -= d.h.hit_q_step)
+      row_taps += q < d.h.in_size;
+  }
+  double tile_taps = 0;  // width taps x position tiles, over the phases
+  for (int32_t phase = 0; phase < std::min(d.w.stride, d.w.out_size); ++phase) {
+    const AxisHit<int32_t> hit = first_hit(d.w, phase, by_w);
+    const int hits = hit.k < d.w.kernel ? (d.w.kernel - 1 - hit.k) / d.w.hit_step + 1 : 0;
+    const int64_t count = (d.w.out_size - phase + d.w.stride - 1) / d.w.stride;
+    tile_taps += double(hits) * double((count + kTileM - 1) / kTileM);
+  }
+  const double macs = double(p.batch) * double(p.groups) * double(d.cout_pad) * kTileM *
+                      double(d.cin_pad) * row_taps * tile_taps;
+  const bool split = dtype == at::kFloat && !o.allow_tf32;
+  const double outputs = double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
+  return macs / (split ? kImplicitSplitMacsPerSecond : kImplicitMacsPerSecond) +
+         outputs * kImplicitSecondsPerOutput;
+}
+
 int64_t packed_bytes(const Problem& p, const ImplicitGemm& d) {
   return p.groups * p.kernel_taps() * d.cout_pad * d.cin_pad * int64_t(sizeof(float));
 }
@@ -429,7 +465,10 @@ bool implicit_gemm_applies(const Problem& p, const ConvTranspose2dOptions& o,
       smem_bytes(d.w, tile_n(p)) > size_t(std::min<int64_t>(kMaxSmemBytes, props->sharedMemPerBlockOptin)))
     return false;
   if (o.implicit_gemm > 0) return true;
-  return false;  // the cost model comes with the measurements
+  double other_s = columns_path_seconds(p, o, dtype);
+  if (o.direct_gather != 0 && direct_gather_supported(p, o, dtype))
+    other_s = std::min(other_s, direct_gather_seconds(p, dtype));
+  return implicit_gemm_seconds(p, o, d, dtype) < kImplicitMargin * other_s;
 }
 
 void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
