@@ -130,7 +130,10 @@ struct alignas(4 * sizeof(T)) Quad {
 };
 
 template <typename scalar_t, int kTileN, bool kSplit, bool kVec>
-__global__ void __launch_bounds__(kWarpsM * kTileN)
+// 64-channel tiles: two blocks per SM (the split kernel wanted ~170 registers,
+// one block; capped: kb65 8.45 -> 7.28 ms, kb69 15.1 -> 12.5, a few spills).
+// The 32-channel kernels measured slower capped to four blocks (kb78 3.15 -> 3.31).
+__global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     implicit_gemm_kernel(const ImplicitGemm d, const scalar_t* __restrict__ x,
                          const float* __restrict__ packed, const scalar_t* __restrict__ bias,
                          scalar_t* __restrict__ out) {
@@ -396,9 +399,9 @@ KernelFn<scalar_t> pick_kernel(int tile_n, bool split, bool vec) {
 // the H100, plus a cost per output value (setup, pipeline fill, stores),
 // fitted on the suite (NOTES.md, session 6): kb71/kb78 give 90e12
 // multiply-adds per second (TF32, float16, bfloat16), 6.1 ps per output;
-// three products (float32) ~25e12. Taken where predicted >= 20% faster than
-// the gather and GEMM + col2im.
-constexpr double kImplicitMacsPerSecond = 90e12, kImplicitSplitMacsPerSecond = 25e12;
+// three products (float32) 35-43e12 on kb57-kb78. Taken where predicted >= 20%
+// faster than the gather and GEMM + col2im.
+constexpr double kImplicitMacsPerSecond = 90e12, kImplicitSplitMacsPerSecond = 35e12;
 constexpr double kImplicitSecondsPerOutput = 6.1e-12;
 constexpr double kImplicitMargin = 0.8;
 
