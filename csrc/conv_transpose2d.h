@@ -30,6 +30,11 @@ void direct_gather_cpu(const Problem& p, const ConvTranspose2dOptions& o,
                        const at::Tensor& input, const at::Tensor& weight,
                        const at::Tensor& bias, at::Tensor& out);
 
+// The implicit GEMM's walk on the CPU (csrc/cpu/implicit_gemm_cpu.cpp): weight contiguous.
+void implicit_gemm_cpu(const Problem& p, const ConvTranspose2dOptions& o,
+                       const at::Tensor& input, const at::Tensor& weight,
+                       const at::Tensor& bias, at::Tensor& out);
+
 #ifdef GEMM_CONVT_WITH_CUDA
 void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight,
                            const c10::optional<at::Tensor>& bias, at::Tensor& out,

@@ -10,6 +10,7 @@
 #include "direct_gather.cuh"
 #include "gemm_convt/divider.h"
 #include "gemm_convt/geometry.h"
+#include "gemm_convt/implicit.h"
 
 namespace gemm_convt {
 namespace {
@@ -97,20 +98,16 @@ struct Step {
   int i, q, ci0;
 };
 
-__device__ __forceinline__ Step first_step(const ImplicitGemm& d, AxisHit<int32_t> hh) {
-  Step s{hh.k, hh.q, 0};
-  while (s.i < d.h.kernel && s.q >= d.h.in_size) s.i += d.h.hit_step, s.q -= d.h.hit_q_step;
-  if (s.q < 0) s.i = d.h.kernel;  // rows below the input: no later tap reads one either
-  return s;
+__device__ __forceinline__ Step first_step(const ImplicitGemm& d, int oh) {
+  const RowTap<int32_t> t = first_row_tap(d.h, oh, d.by_stride_h);
+  return Step{t.i, t.q, 0};
 }
 
 __device__ __forceinline__ Step next_step(const ImplicitGemm& d, Step s) {
   s.ci0 += kChunkK;
   if (s.ci0 < d.cin_g) return s;
-  s.ci0 = 0;
-  s.i += d.h.hit_step, s.q -= d.h.hit_q_step;
-  if (s.q < 0) s.i = d.h.kernel;  // q < in_size here: q only falls
-  return s;
+  const RowTap<int32_t> t = next_row_tap(d.h, RowTap<int32_t>{s.i, s.q});
+  return Step{t.i, t.q, 0};
 }
 
 __device__ __forceinline__ void copy_async_16(float* dst, const float* src) {
@@ -147,19 +144,19 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   const int oh = int(blockIdx.x) / row_blocks;
   const int rest = int(blockIdx.x) - oh * row_blocks;
   const int phase = rest / d.m_tiles, m0 = (rest - phase * d.m_tiles) * kTileM;
-  const int count = phase < d.w.out_size ? (d.w.out_size - phase + d.w.stride - 1) / d.w.stride : 0;
+  const int count = phase_length(d.w, phase);
   if (m0 >= count) return;  // the phase is shorter than the widest one
   const int plane = int(blockIdx.y), n_tile = plane % d.n_tiles, ng = plane / d.n_tiles;
   const int n = ng / d.groups, g = ng - n * d.groups, co0 = n_tile * kTileN;
 
-  const AxisHit<int32_t> hw = first_hit(d.w, phase, d.by_stride_w);
-  const int w_hits = hw.k < d.w.kernel ? (d.w.kernel - 1 - hw.k) / d.w.hit_step + 1 : 0;
+  const PhaseTaps<int32_t> hw = phase_taps(d.w, phase, d.by_stride_w);
+  const int w_hits = hw.hits;
   // A phase's last tile may be short: only its positions are staged, and warps
   // with none skip the tensor-core work.
   const int valid = min(kTileM, count - m0);
   const int span = valid + (w_hits > 0 ? w_hits - 1 : 0) * d.w.hit_q_step;
   const int span8 = (span + 7) / 8 * 8;
-  const int col_lo = hw.q - (w_hits > 0 ? w_hits - 1 : 0) * d.w.hit_q_step + m0;
+  const int col_lo = hw.base - (w_hits > 0 ? w_hits - 1 : 0) * d.w.hit_q_step + m0;
   // kVec: tile row c holds input column col_base + c, col_base a multiple of 4.
   const int shift = kVec ? (col_lo & 3) : 0, col_base = col_lo - shift;
   const int quads = (shift + span + 3) / 4;
@@ -240,7 +237,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   const auto copy_weights = [&](const Step& s, float* tile_b) {
     for (int e = int(threadIdx.x); e < w_hits * kTileN * (kChunkK / 4); e += kThreads) {
       const int quarter = e % (kChunkK / 4), row = e / (kChunkK / 4);  // row: t * kTileN + co
-      const int t = row / kTileN, co = row - t * kTileN, j = hw.k + t * d.w.hit_step;
+      const int t = row / kTileN, co = row - t * kTileN, j = hw.first + t * d.w.hit_step;
       copy_async_16(tile_b + row * kLd + quarter * 4,
                     packed + ((int64_t(g) * d.h.kernel + s.i) * d.w.kernel + j) * d.cout_pad * d.cin_pad +
                         int64_t(co0 + co) * d.cin_pad + s.ci0 + quarter * 4);
@@ -248,7 +245,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     asm volatile("cp.async.commit_group;\n" ::);
   };
 
-  Step step = first_step(d, first_hit(d.h, oh, d.by_stride_h));
+  Step step = first_step(d, oh);
   if (w_hits == 0) step.i = d.h.kernel;
   int buffer = 0;
   if (step.i < d.h.kernel) {
@@ -407,20 +404,15 @@ constexpr double kImplicitMargin = 0.8;
 
 double implicit_gemm_seconds(const Problem& p, const ConvTranspose2dOptions& o,
                              const ImplicitGemm& d, at::ScalarType dtype) {
-  const Divider<int32_t> by_h(d.h.stride), by_w(d.w.stride);
-  double row_taps = 0;  // landing row taps inside the input, over all output rows
-  for (int32_t oh = 0; oh < d.h.out_size; ++oh) {
-    const AxisHit<int32_t> hit = first_hit(d.h, oh, by_h);
-    for (int32_t i = hit.k, q = hit.q; i < d.h.kernel && q >= 0; i += d.h.hit_step, q -= d.h.hit_q_step)
-      row_taps += q < d.h.in_size;
-  }
+  double row_taps = 0;  // landing row taps, over all output rows
+  for (int32_t oh = 0; oh < d.h.out_size; ++oh)
+    for (RowTap<int32_t> t = first_row_tap(d.h, oh, d.by_stride_h); t.i < d.h.kernel;
+         t = next_row_tap(d.h, t))
+      row_taps += 1;
   double tile_taps = 0;  // width taps x position tiles, over the phases
-  for (int32_t phase = 0; phase < std::min(d.w.stride, d.w.out_size); ++phase) {
-    const AxisHit<int32_t> hit = first_hit(d.w, phase, by_w);
-    const int hits = hit.k < d.w.kernel ? (d.w.kernel - 1 - hit.k) / d.w.hit_step + 1 : 0;
-    const int64_t count = (d.w.out_size - phase + d.w.stride - 1) / d.w.stride;
-    tile_taps += double(hits) * double((count + kTileM - 1) / kTileM);
-  }
+  for (int32_t phase = 0; phase < std::min(d.w.stride, d.w.out_size); ++phase)
+    tile_taps += double(phase_taps(d.w, phase, d.by_stride_w).hits) *
+                 double((phase_length(d.w, phase) + kTileM - 1) / kTileM);
   const double macs = double(p.batch) * double(p.groups) * double(d.cout_pad) * kTileM *
                       double(d.cin_pad) * row_taps * tile_taps;
   const bool split = dtype == at::kFloat && !o.allow_tf32;

@@ -128,6 +128,20 @@ def test_direct_gather_matches_torch(shape, geometry, dtype, device, helpers):
         helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
 
 
+# The implicit GEMM, forced (on the CPU it runs only when asked): its row taps, width phases
+# and their input columns (include/gemm_convt/implicit.h) on every geometry here; on CUDA
+# float64 keeps GEMM + col2im.
+@pytest.mark.parametrize("shape, geometry", SINGLE + COMBOS + WIDE)
+def test_implicit_gemm_matches_torch(shape, geometry, dtype, device, helpers):
+    x, w, b = helpers.make_inputs(14, dtype=dtype, device=device, **shape)
+    gemm_convt.set_implicit_gemm(True)
+    for layout in (torch.contiguous_format, CL):
+        xl = x.contiguous(memory_format=layout)
+        with torch.no_grad():
+            out = gemm_convt.conv_transpose2d(xl, w, b, **geometry)
+        helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
+
+
 def test_positional_arguments_match_keywords(helpers):
     x, w, b = helpers.make_inputs(12, groups=2)
     by_position = gemm_convt.conv_transpose2d(x, w, b, 2, 1, 1, 2, 1)

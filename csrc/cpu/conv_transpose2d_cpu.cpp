@@ -105,9 +105,13 @@ void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
                           const c10::optional<at::Tensor>& bias, at::Tensor& out,
                           const ConvTranspose2dOptions& options) {
   const Problem p(input, weight, options);
-  if (options.direct_gather > 0) {  // only when asked on the CPU (direct_gather_cpu.cpp)
+  // The direct paths run on the CPU only when asked (their index math is the CUDA kernels').
+  if (options.implicit_gemm > 0 || options.direct_gather > 0) {
     const at::Tensor b = (bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor();
-    direct_gather_cpu(p, options, input, weight.contiguous(), b, out);
+    if (options.implicit_gemm > 0)
+      implicit_gemm_cpu(p, options, input, weight.contiguous(), b, out);
+    else
+      direct_gather_cpu(p, options, input, weight.contiguous(), b, out);
     return;
   }
   // Float columns for half inputs on the CPU: at::mm runs in float there anyway.
