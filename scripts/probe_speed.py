@@ -34,6 +34,7 @@ def main():
     ap.add_argument("--fold", action="store_true", help="force width folding")
     ap.add_argument("--direct", choices=["auto", "on", "off"], default="auto", help="set_direct_gather")
     ap.add_argument("--implicit", choices=["auto", "on", "off"], default="auto", help="set_implicit_gemm")
+    ap.add_argument("--channels-last", action="store_true", help="channels_last input")
     ap.add_argument("--train", action="store_true", help="time forward + backward")
     args = ap.parse_args()
     tag = os.environ.get("GEMM_CONVT_CHUNK_BYTES", "auto")
@@ -43,6 +44,8 @@ def main():
     if args.implicit != "auto":
         gemm_convt.set_implicit_gemm(args.implicit == "on")
         tag += "/implicit-" + args.implicit
+    if args.channels_last:
+        tag += "/cl"
     if args.fold:
         gemm_convt.set_width_folding(True)
         tag += "/fold"
@@ -53,6 +56,8 @@ def main():
         for key in args.dtypes.split(","):
             dtype = torch.float16 if key == "float16" else (torch.bfloat16 if key == "bfloat16" else torch.float32)
             xs, w, b = make_tensors(PROBLEMS[name], dtype, "cuda", 2)
+            if args.channels_last:
+                xs = [x.contiguous(memory_format=torch.channels_last) for x in xs]
             kw = call_kwargs(PROBLEMS[name])
             gemm_convt.set_allow_tf32(key == "tf32")
             torch.backends.cudnn.allow_tf32 = key == "tf32"
