@@ -120,13 +120,18 @@ __device__ __forceinline__ void copy_async_16(float* dst, const float* src) {
 // registers while the tensor cores work on this one.
 constexpr int kMaxSpan = 160;
 
-// Four neighbouring input values, loaded as one (kVec: an aligned NCHW row).
+// How a block loads its input: one value at a time (any strides), four
+// neighbouring columns of an aligned NCHW row, or four neighbouring channels
+// of an aligned channels_last pixel.
+enum InputLoad : int { kScalarLoad = 0, kColumnQuads = 1, kChannelQuads = 2 };
+
+// Four neighbouring input values, loaded as one.
 template <typename T>
 struct alignas(4 * sizeof(T)) Quad {
   T v[4];
 };
 
-template <typename scalar_t, int kTileN, bool kSplit, bool kVec>
+template <typename scalar_t, int kTileN, bool kSplit, int kLoad>
 // 64-channel tiles: two blocks per SM (the split kernel wanted ~170 registers,
 // one block; capped: kb65 8.45 -> 7.28 ms, kb69 15.1 -> 12.5, a few spills).
 // The 32-channel kernels measured slower capped to four blocks (kb78 3.15 -> 3.31).
@@ -136,9 +141,11 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
                          scalar_t* __restrict__ out) {
   constexpr int kThreads = kWarpsM * kTileN;
   constexpr int kColStep = kThreads / 128 * 8;  // input columns apart of one thread's values
-  constexpr int kHeld = kVec ? 1 : kMaxSpan / kColStep;  // input values per thread and step
+  constexpr bool kVec = kLoad == kColumnQuads;
+  constexpr int kHeld = kLoad == kScalarLoad ? kMaxSpan / kColStep : 1;  // input values per thread and step
   constexpr int kQuadStep = kThreads / kChunkK;          // kVec: quads apart of one thread's
-  constexpr int kQuadsHeld = kVec ? (kMaxSpan / 4 + kQuadStep - 1) / kQuadStep : 1;
+  // Quads per thread and step: kMaxSpan / 4 x 16 channels, or kMaxSpan x 4 channel quads.
+  constexpr int kQuadsHeld = kLoad == kScalarLoad ? 1 : (kMaxSpan * 4 + kThreads - 1) / kThreads;
   extern __shared__ __align__(16) float smem[];
   const int row_blocks = d.w.stride * d.m_tiles;
   const int oh = int(blockIdx.x) / row_blocks;
@@ -191,6 +198,21 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   // conflict-free, the two quads 16 banks apart).
   const int quad_k = lane >> 1, quad_j = (lane & 1) + 2 * warp;
   const auto load_input = [&](const Step& s) {  // into registers; no wait here
+    if (kLoad == kChannelQuads) {  // thread e: column e / 4, channels 4 (e % 4) .. + 3
+      const scalar_t* src = xg + s.q * d.x_sh + s.ci0;
+#pragma unroll
+      for (int u = 0; u < kQuadsHeld; ++u) {
+        const int e = int(threadIdx.x) + u * kThreads, c = e >> 2, k = (e & 3) * 4;
+        const int col = col_lo + c;
+        if (c < span && s.ci0 + k < d.cin_g && col >= 0 && col < d.w.in_size) {  // whole quads
+          held_quads[u] = *reinterpret_cast<const Quad<scalar_t>*>(src + col * d.x_sw + k);
+        } else {
+#pragma unroll
+          for (int v = 0; v < 4; ++v) held_quads[u].v[v] = scalar_t(0);
+        }
+      }
+      return;
+    }
     if (kVec) {
       const bool channel_in = s.ci0 + quad_k < d.cin_g;
       const scalar_t* src = xg + (s.ci0 + quad_k) * d.x_sc + s.q * d.x_sh;
@@ -216,6 +238,17 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     }
   };
   const auto store_input = [&](float* tile_a) {
+    if (kLoad == kChannelQuads) {  // 16 bytes per quad: the tile's rows are channel-contiguous too
+#pragma unroll
+      for (int u = 0; u < kQuadsHeld; ++u) {
+        const int e = int(threadIdx.x) + u * kThreads, c = e >> 2, k = (e & 3) * 4;
+        if (c < span8)
+          *reinterpret_cast<float4*>(tile_a + c * kLd + k) = make_float4(
+              staged<kSplit>(held_quads[u].v[0]), staged<kSplit>(held_quads[u].v[1]),
+              staged<kSplit>(held_quads[u].v[2]), staged<kSplit>(held_quads[u].v[3]));
+      }
+      return;
+    }
     if (kVec) {
 #pragma unroll
       for (int u = 0; u < kQuadsHeld; ++u) {
@@ -347,7 +380,7 @@ __global__ void round_tf32_kernel(float* values, int64_t count) {
 }
 #else
 __global__ void round_tf32_kernel(float*, int64_t) {}
-template <typename scalar_t, int kTileN, bool kSplit, bool kVec>
+template <typename scalar_t, int kTileN, bool kSplit, int kLoad>
 __global__ void implicit_gemm_kernel(const ImplicitGemm, const scalar_t*, const float*,
                                      const scalar_t*, scalar_t*) {}
 #endif
@@ -376,19 +409,20 @@ using KernelFn = void (*)(const ImplicitGemm, const scalar_t*, const float*, con
                           scalar_t*);
 
 template <typename scalar_t, int kTileN, bool kSplit>
-KernelFn<scalar_t> pick_kernel(bool vec) {
-  return vec ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, true>
-             : implicit_gemm_kernel<scalar_t, kTileN, kSplit, false>;
+KernelFn<scalar_t> pick_kernel(int load) {
+  return load == kColumnQuads    ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kColumnQuads>
+         : load == kChannelQuads ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kChannelQuads>
+                                 : implicit_gemm_kernel<scalar_t, kTileN, kSplit, kScalarLoad>;
 }
 
 // float32 splits unless TF32 is allowed; float16/bfloat16 never split.
 template <typename scalar_t>
-KernelFn<scalar_t> pick_kernel(int tile_n, bool split, bool vec) {
+KernelFn<scalar_t> pick_kernel(int tile_n, bool split, int load) {
   if constexpr (std::is_same<scalar_t, float>::value) {
     if (split)
-      return tile_n == 32 ? pick_kernel<scalar_t, 32, true>(vec) : pick_kernel<scalar_t, 64, true>(vec);
+      return tile_n == 32 ? pick_kernel<scalar_t, 32, true>(load) : pick_kernel<scalar_t, 64, true>(load);
   }
-  return tile_n == 32 ? pick_kernel<scalar_t, 32, false>(vec) : pick_kernel<scalar_t, 64, false>(vec);
+  return tile_n == 32 ? pick_kernel<scalar_t, 32, false>(load) : pick_kernel<scalar_t, 64, false>(load);
 }
 
 // Auto rule: the tensor-core work the blocks do (whole 128-position tiles,
@@ -485,12 +519,16 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const at::Tensor packed = pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
   // Four-value loads: rows of unit stride whose every quad is aligned.
   const int64_t quad_bytes = 4 * int64_t(input.element_size());
-  const bool vec = d.x_sw == 1 && d.w.in_size % 4 == 0 && d.x_sh % 4 == 0 && d.x_sc % 4 == 0 &&
-                   d.x_sn % 4 == 0 && reinterpret_cast<uintptr_t>(input.data_ptr()) % quad_bytes == 0;
+  const bool aligned = reinterpret_cast<uintptr_t>(input.data_ptr()) % quad_bytes == 0 &&
+                       d.x_sn % 4 == 0 && d.x_sh % 4 == 0;
+  const int load = !aligned ? kScalarLoad
+                   : d.x_sw == 1 && d.w.in_size % 4 == 0 && d.x_sc % 4 == 0 ? kColumnQuads
+                   : d.x_sc == 1 && d.x_sw % 4 == 0 && d.cin_g % 4 == 0   ? kChannelQuads
+                                                                           : kScalarLoad;
   const auto stream = at::cuda::getCurrentCUDAStream();
   const auto launch = [&](auto zero) {
     using scalar_t = decltype(zero);
-    const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, vec);
+    const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, load);
     if (smem > 48 * 1024)
       C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                           int(smem)));
