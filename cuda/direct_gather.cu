@@ -212,8 +212,7 @@ void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
                         const at::Tensor& input, const at::Tensor& weight,
                         const at::Tensor& bias, at::Tensor& out) {
   DirectGather d;
-  d.h = make_axis<int32_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0], o.dilation[0]);
-  d.w = make_axis<int32_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1], o.dilation[1]);
+  d.h = height_axis<int32_t>(p, o), d.w = width_axis<int32_t>(p, o);
   d.by_stride_h = Divider<int32_t>(int32_t(o.stride[0]));
   d.by_stride_w = Divider<int32_t>(int32_t(o.stride[1]));
   d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group), d.groups = int(p.groups);

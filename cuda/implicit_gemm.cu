@@ -79,9 +79,12 @@ __device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], 
 // ops, low the exact remainder (|low| <= 2^-11 |x|), which the tensor cores
 // read as TF32 by truncation (error <= 2^-21 |x|, as the dropped low x low).
 // Integer and float ops only: cvt.rna.tf32 in their place measured slower.
+// An infinite high part (x infinite or NaN, or rounded past the largest
+// float) keeps low at zero: inf - inf would make a NaN of an infinite result.
 __device__ __forceinline__ void split_tf32(uint32_t x, uint32_t& high, uint32_t& low) {
   high = (x + 0x1000u) & 0xffffe000u;
-  low = __float_as_uint(__uint_as_float(x) - __uint_as_float(high));
+  const float h = __uint_as_float(high);
+  low = fabsf(h) < INFINITY ? __float_as_uint(__uint_as_float(x) - h) : 0u;
 }
 
 // Staged values: float32 rounded to TF32 once here when one product is taken;
@@ -389,8 +392,7 @@ int tile_n(const Problem& p) { return p.out_per_group <= 32 ? 32 : 64; }
 
 ImplicitGemm describe(const Problem& p, const ConvTranspose2dOptions& o) {
   ImplicitGemm d;
-  d.h = make_axis<int32_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0], o.dilation[0]);
-  d.w = make_axis<int32_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1], o.dilation[1]);
+  d.h = height_axis<int32_t>(p, o), d.w = width_axis<int32_t>(p, o);
   d.by_stride_h = Divider<int32_t>(int32_t(o.stride[0]));
   d.by_stride_w = Divider<int32_t>(int32_t(o.stride[1]));
   d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group), d.groups = int(p.groups);

@@ -179,16 +179,22 @@ DISJOINT = [
 VECTOR_CASES = range(5, 8)
 
 
+def in_layout(x, layout):
+    """x as channels_last, or as a strided view (every other channel, cropped), or as is."""
+    if layout == "channels_last":
+        return x.contiguous(memory_format=torch.channels_last)
+    if layout == "sliced":
+        return torch.cat([x, x], dim=1)[:, ::2][:, :, 1:, :-1]
+    return x
+
+
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
 @pytest.mark.parametrize("key", ["tf32", "float16", "bfloat16", "ieee"])
 @pytest.mark.parametrize("case", range(len(DISJOINT)))
 def test_disjoint_taps(case, key, layout):
     n, cin, cout_g, k, hw, s, p, op, d, groups, bias = DISJOINT[case]
     x, w, b = make_case(40 + case, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
-    if layout == "channels_last":
-        x = x.contiguous(memory_format=torch.channels_last)
-    elif layout == "sliced":
-        x = torch.cat([x, x], dim=1)[:, ::2][:, :, 1:, :-1]
+    x = in_layout(x, layout)
     kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
     gemm_convt.set_disjoint_taps(True)
     gemm_convt.set_direct_gather(False)
@@ -227,10 +233,7 @@ IMPLICIT = [
 def test_implicit_gemm(case, key, layout):
     n, cin, cout_g, k, hw, s, p, op, d, groups, bias = IMPLICIT[case]
     x, w, b = make_case(60 + case, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
-    if layout == "channels_last":
-        x = x.contiguous(memory_format=torch.channels_last)
-    elif layout == "sliced":
-        x = torch.cat([x, x], dim=1)[:, ::2][:, :, 1:, :-1]
+    x = in_layout(x, layout)
     kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
     force_path("implicit")
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
@@ -250,6 +253,29 @@ def test_implicit_gemm(case, key, layout):
     assert template_args.split(",")[-1].strip() == str(load), names[0]
     assert_matches(out, reference(x, w, b, **kw), key)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+
+
+@pytest.mark.parametrize("key", ["float32", "tf32", "float16"])
+@pytest.mark.parametrize("path", ["gemm", "gather", "implicit"])
+def test_infinities_and_nans_propagate(path, key):
+    """An inf or NaN in the input or weight reaches the outputs it feeds as torch's do
+    (three TF32 products must not turn inf into inf - inf = NaN)."""
+    x, w, b = make_case(77, 2, 16, 8, (3, 3), (6, 140), 1, True, DTYPES[key])
+    x[0, 3, 2, 5] = float("inf")
+    x[1, 7, 4, 100] = float("-inf")
+    x[1, 2, 1, 20] = float("nan")
+    w[5, 2, 1, 1] = float("inf")
+    force_path(path)
+    out = run(x, w, b, key, padding=1).double().cpu()
+    ref = reference(x, w, b, padding=1)
+    assert torch.equal(torch.isnan(out), torch.isnan(ref))
+    assert torch.equal(torch.isposinf(out), torch.isposinf(ref))
+    assert torch.equal(torch.isneginf(out), torch.isneginf(ref))
+    finite = torch.isfinite(ref)
+    assert finite.sum() > ref.numel() // 2
+    rel_tol, _ = TOLERANCE[key]
+    err = ((out - ref)[finite].norm() / ref[finite].norm()).item()
+    assert err <= rel_tol, err
 
 
 def test_cpu_and_cuda_agree():

@@ -117,24 +117,16 @@ WIDE = [
 ]
 
 
+# The implicit GEMM likewise: its row taps, width phases and their input columns
+# (include/gemm_convt/implicit.h); on CUDA float64 keeps GEMM + col2im there.
+@pytest.mark.parametrize("path", ["gather", "implicit"])
 @pytest.mark.parametrize("shape, geometry", SINGLE + COMBOS + WIDE)
-def test_direct_gather_matches_torch(shape, geometry, dtype, device, helpers):
+def test_direct_paths_match_torch(shape, geometry, path, dtype, device, helpers):
     x, w, b = helpers.make_inputs(13, dtype=dtype, device=device, **shape)
-    gemm_convt.set_direct_gather(True)
-    for layout in (torch.contiguous_format, CL):
-        xl = x.contiguous(memory_format=layout)
-        with torch.no_grad():
-            out = gemm_convt.conv_transpose2d(xl, w, b, **geometry)
-        helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
-
-
-# The implicit GEMM, forced (on the CPU it runs only when asked): its row taps, width phases
-# and their input columns (include/gemm_convt/implicit.h) on every geometry here; on CUDA
-# float64 keeps GEMM + col2im.
-@pytest.mark.parametrize("shape, geometry", SINGLE + COMBOS + WIDE)
-def test_implicit_gemm_matches_torch(shape, geometry, dtype, device, helpers):
-    x, w, b = helpers.make_inputs(14, dtype=dtype, device=device, **shape)
-    gemm_convt.set_implicit_gemm(True)
+    if path == "gather":
+        gemm_convt.set_direct_gather(True)
+    else:
+        gemm_convt.set_implicit_gemm(True)
     for layout in (torch.contiguous_format, CL):
         xl = x.contiguous(memory_format=layout)
         with torch.no_grad():

@@ -22,10 +22,7 @@ void gather_plane(const Problem& p, const ConvTranspose2dOptions& o, const at::T
                   const scalar_t* w, const scalar_t* bias, at::Tensor& out, int64_t n,
                   int64_t g, int64_t c) {
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/false>;
-  const Axis<int64_t> h = make_axis<int64_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0],
-                                             o.padding[0], o.dilation[0]);
-  const Axis<int64_t> wa = make_axis<int64_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1],
-                                              o.padding[1], o.dilation[1]);
+  const Axis<int64_t> h = height_axis<int64_t>(p, o), wa = width_axis<int64_t>(p, o);
   const Divider<int64_t> by_stride_h(o.stride[0]), by_stride_w(o.stride[1]);
   const int64_t x_sc = input.stride(1), x_sh = input.stride(2), x_sw = input.stride(3);
   const scalar_t* xg =

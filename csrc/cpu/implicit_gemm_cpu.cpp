@@ -60,10 +60,7 @@ void implicit_row(const Problem& p, const Axis<int64_t>& h, const Axis<int64_t>&
 void implicit_gemm_cpu(const Problem& p, const ConvTranspose2dOptions& o,
                        const at::Tensor& input, const at::Tensor& weight,
                        const at::Tensor& bias, at::Tensor& out) {
-  const Axis<int64_t> h = make_axis<int64_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0],
-                                             o.padding[0], o.dilation[0]);
-  const Axis<int64_t> w = make_axis<int64_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1],
-                                             o.padding[1], o.dilation[1]);
+  const Axis<int64_t> h = height_axis<int64_t>(p, o), w = width_axis<int64_t>(p, o);
   const Divider<int64_t> by_stride_h(o.stride[0]), by_stride_w(o.stride[1]);
   const int64_t planes = p.batch * p.groups * p.out_per_group;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(),
