@@ -79,12 +79,18 @@ __device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], 
 // ops, low the exact remainder (|low| <= 2^-11 |x|), which the tensor cores
 // read as TF32 by truncation (error <= 2^-21 |x|, as the dropped low x low).
 // Integer and float ops only: cvt.rna.tf32 in their place measured slower.
-// An infinite high part (x infinite or NaN, or rounded past the largest
-// float) keeps low at zero: inf - inf would make a NaN of an infinite result.
-__device__ __forceinline__ void split_tf32(uint32_t x, uint32_t& high, uint32_t& low) {
+// cross is the high part the cross products take. kGuard (a step that meets an
+// infinity or NaN): a non-finite high part leaves low and cross at zero, so
+// the cross products add no inf - inf or 0 x inf NaN that torch would not have
+// (the guard's two selects per value cost 10-18% when always on).
+template <bool kGuard>
+__device__ __forceinline__ void split_tf32(uint32_t x, uint32_t& high, uint32_t& cross,
+                                           uint32_t& low) {
   high = (x + 0x1000u) & 0xffffe000u;
   const float h = __uint_as_float(high);
-  low = fabsf(h) < INFINITY ? __float_as_uint(__uint_as_float(x) - h) : 0u;
+  const bool finite = !kGuard || fabsf(h) < INFINITY;
+  cross = finite ? high : 0u;
+  low = finite ? __float_as_uint(__uint_as_float(x) - h) : 0u;
 }
 
 // Staged values: float32 rounded to TF32 once here when one product is taken;
@@ -140,8 +146,8 @@ template <typename scalar_t, int kTileN, bool kSplit, int kLoad>
 // The 32-channel kernels measured slower capped to four blocks (kb78 3.15 -> 3.31).
 __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     implicit_gemm_kernel(const ImplicitGemm d, const scalar_t* __restrict__ x,
-                         const float* __restrict__ packed, const scalar_t* __restrict__ bias,
-                         scalar_t* __restrict__ out) {
+                         const float* __restrict__ packed, const bool* __restrict__ weight_nonfinite,
+                         const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
   constexpr int kThreads = kWarpsM * kTileN;
   constexpr int kColStep = kThreads / 128 * 8;  // input columns apart of one thread's values
   constexpr bool kVec = kLoad == kColumnQuads;
@@ -176,6 +182,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
 
   const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
   const int warp_m = warp % kWarpsM, warp_n = warp / kWarpsM;
+  const bool weights_nonfinite = kSplit && *weight_nonfinite;
   const int tile_row = lane >> 3, tile_r = lane & 7;
   // Split float32: each step's products gather in part, then join acc with a
   // float32 add. The tensor cores' accumulation does not round to nearest:
@@ -240,6 +247,11 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
                                                                         : scalar_t(0);
     }
   };
+  bool nonfinite_next = false;  // split: the input staged for the next step holds inf or NaN
+  const auto checked = [&](float v) {
+    if (kSplit) nonfinite_next |= !(fabsf(v) < INFINITY);
+    return v;
+  };
   const auto store_input = [&](float* tile_a) {
     if (kLoad == kChannelQuads) {  // 16 bytes per quad: the tile's rows are channel-contiguous too
 #pragma unroll
@@ -247,8 +259,8 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
         const int e = int(threadIdx.x) + u * kThreads, c = e >> 2, k = (e & 3) * 4;
         if (c < span8)
           *reinterpret_cast<float4*>(tile_a + c * kLd + k) = make_float4(
-              staged<kSplit>(held_quads[u].v[0]), staged<kSplit>(held_quads[u].v[1]),
-              staged<kSplit>(held_quads[u].v[2]), staged<kSplit>(held_quads[u].v[3]));
+              checked(staged<kSplit>(held_quads[u].v[0])), checked(staged<kSplit>(held_quads[u].v[1])),
+              checked(staged<kSplit>(held_quads[u].v[2])), checked(staged<kSplit>(held_quads[u].v[3])));
       }
       return;
     }
@@ -259,14 +271,14 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
         if (j < quads)
 #pragma unroll
           for (int e = 0; e < 4; ++e)
-            tile_a[(4 * j + e) * kLd + quad_k] = staged<kSplit>(held_quads[u].v[e]);
+            tile_a[(4 * j + e) * kLd + quad_k] = checked(staged<kSplit>(held_quads[u].v[e]));
       }
       return;
     }
 #pragma unroll
     for (int u = 0; u < kHeld; ++u)
       if (stage_c + u * kColStep < span8)
-        tile_a[(stage_c + u * kColStep) * kLd + stage_k] = staged<kSplit>(held[u]);
+        tile_a[(stage_c + u * kColStep) * kLd + stage_k] = checked(staged<kSplit>(held[u]));
   };
   // Weights: the packed [group][i][j][channel][input channel] rows (TF32-
   // rounded there when one product is taken), 16 bytes at a time, async.
@@ -291,7 +303,11 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   }
   while (step.i < d.h.kernel) {
     asm volatile("cp.async.wait_all;\n" ::);
-    __syncthreads();  // this step's tiles are in; the other buffer's readers are done
+    // This step's tiles are in; the other buffer's readers are done; and
+    // whether this step's input holds an infinity or NaN (split: the guard).
+    const bool step_nonfinite = __syncthreads_or(int(nonfinite_next)) != 0;
+    nonfinite_next = false;
+    const bool guarded = kSplit && (step_nonfinite || weights_nonfinite);
     float* tile_a = smem + buffer * buffer_floats;
     float* tile_b = tile_a + d.a_rows * kLd;
     const Step next = next_step(d, step);
@@ -315,23 +331,29 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
           load_tiles(b_tap + (f * 16 + (tile_row >> 1) * 8 + tile_r) * kLd + kk + (tile_row & 1) * 4,
                      b[f]);
         if (kSplit) {
-          uint32_t a_hi[2][4], a_lo[2][4], b_hi[2][4], b_lo[2][4];
+          const auto products = [&](auto guard) {
+            uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4], b_hi[2][4], b_x[2][4], b_lo[2][4];
 #pragma unroll
-          for (int f = 0; f < 2; ++f)
+            for (int f = 0; f < 2; ++f)
 #pragma unroll
-            for (int r = 0; r < 4; ++r) {
-              split_tf32(a[f][r], a_hi[f][r], a_lo[f][r]);
-              split_tf32(b[f][r], b_hi[f][r], b_lo[f][r]);
-            }
+              for (int r = 0; r < 4; ++r) {
+                split_tf32<decltype(guard)::value>(a[f][r], a_hi[f][r], a_x[f][r], a_lo[f][r]);
+                split_tf32<decltype(guard)::value>(b[f][r], b_hi[f][r], b_x[f][r], b_lo[f][r]);
+              }
 #pragma unroll
-          for (int fm = 0; fm < 2; ++fm)
+            for (int fm = 0; fm < 2; ++fm)
 #pragma unroll
-            for (int fn = 0; fn < 4; ++fn) {
-              const int bf = fn >> 1, br = (fn & 1) * 2;
-              mma_tf32(part[fm][fn], a_lo[fm], b_hi[bf][br], b_hi[bf][br + 1]);
-              mma_tf32(part[fm][fn], a_hi[fm], b_lo[bf][br], b_lo[bf][br + 1]);
-              mma_tf32(part[fm][fn], a_hi[fm], b_hi[bf][br], b_hi[bf][br + 1]);
-            }
+              for (int fn = 0; fn < 4; ++fn) {
+                const int bf = fn >> 1, br = (fn & 1) * 2;
+                mma_tf32(part[fm][fn], a_lo[fm], b_x[bf][br], b_x[bf][br + 1]);
+                mma_tf32(part[fm][fn], a_x[fm], b_lo[bf][br], b_lo[bf][br + 1]);
+                mma_tf32(part[fm][fn], a_hi[fm], b_hi[bf][br], b_hi[bf][br + 1]);
+              }
+          };
+          if (guarded)
+            products(std::true_type{});
+          else
+            products(std::false_type{});
         } else {
 #pragma unroll
           for (int fm = 0; fm < 2; ++fm)
@@ -385,7 +407,7 @@ __global__ void round_tf32_kernel(float* values, int64_t count) {
 __global__ void round_tf32_kernel(float*, int64_t) {}
 template <typename scalar_t, int kTileN, bool kSplit, int kLoad>
 __global__ void implicit_gemm_kernel(const ImplicitGemm, const scalar_t*, const float*,
-                                     const scalar_t*, scalar_t*) {}
+                                     const bool*, const scalar_t*, scalar_t*) {}
 #endif
 
 int tile_n(const Problem& p) { return p.out_per_group <= 32 ? 32 : 64; }
@@ -407,8 +429,8 @@ ImplicitGemm describe(const Problem& p, const ConvTranspose2dOptions& o) {
 }
 
 template <typename scalar_t>
-using KernelFn = void (*)(const ImplicitGemm, const scalar_t*, const float*, const scalar_t*,
-                          scalar_t*);
+using KernelFn = void (*)(const ImplicitGemm, const scalar_t*, const float*, const bool*,
+                          const scalar_t*, scalar_t*);
 
 template <typename scalar_t, int kTileN, bool kSplit>
 KernelFn<scalar_t> pick_kernel(int load) {
@@ -519,6 +541,8 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const size_t smem = smem_bytes(d.w, n_tile);
   const bool split = input.scalar_type() == at::kFloat && !o.allow_tf32;
   const at::Tensor packed = pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
+  // Split: whether the weight holds an infinity or NaN (a device flag; no sync).
+  const at::Tensor weight_nonfinite = split ? at::isfinite(weight).logical_not().any() : at::Tensor();
   // Four-value loads: rows of unit stride whose every quad is aligned.
   const int64_t quad_bytes = 4 * int64_t(input.element_size());
   const bool aligned = reinterpret_cast<uintptr_t>(input.data_ptr()) % quad_bytes == 0 &&
@@ -536,6 +560,7 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
                                           int(smem)));
     kernel<<<grid, kWarpsM * n_tile, smem, stream>>>(
         d, input.data_ptr<scalar_t>(), packed.data_ptr<float>(),
+        split ? weight_nonfinite.data_ptr<bool>() : nullptr,
         bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   };

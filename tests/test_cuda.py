@@ -255,11 +255,13 @@ def test_implicit_gemm(case, key, layout):
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
 
 
-@pytest.mark.parametrize("key", ["float32", "tf32", "float16"])
+@pytest.mark.parametrize("key", ["ieee", "tf32", "float16"])
 @pytest.mark.parametrize("path", ["gemm", "gather", "implicit"])
 def test_infinities_and_nans_propagate(path, key):
     """An inf or NaN in the input or weight reaches the outputs it feeds as torch's do
-    (three TF32 products must not turn inf into inf - inf = NaN)."""
+    (the implicit GEMM's three TF32 products must not add inf - inf or 0 x inf). "ieee" is
+    the default float32: cuBLAS's IEEE GEMM on the GEMM path, three products on the implicit
+    one. The opt-in split columns GEMM (set_fp32_split(True)) does not pass this: NOTES.md."""
     x, w, b = make_case(77, 2, 16, 8, (3, 3), (6, 140), 1, True, DTYPES[key])
     x[0, 3, 2, 5] = float("inf")
     x[1, 7, 4, 100] = float("-inf")
