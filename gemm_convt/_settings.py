@@ -14,6 +14,23 @@ _DEFAULT_WORKSPACE_BYTES = 64 * 1024 * 1024
 _allow_tf32 = None  # the value last set (None: the default policy); C++ holds the live value
 
 
+def _checked_bool(setter, enabled):
+    if not isinstance(enabled, bool):
+        raise ArgumentTypeError("%s: expected enabled to be a bool, but got %r" % (setter, enabled))
+    return enabled
+
+
+def _mode_code(setter, mode):
+    """A None/True/False knob as C++ holds it: -1 (None: the default rule), 0 or 1."""
+    if mode is not None and not isinstance(mode, bool):
+        raise ArgumentTypeError("%s: expected mode to be None or bool, but got %r" % (setter, mode))
+    return -1 if mode is None else int(mode)
+
+
+def _mode_of(code):
+    return None if code < 0 else bool(code)
+
+
 def set_allow_tf32(allow):
     """Whether float32 GEMMs on CUDA may round their operands to TF32.
 
@@ -48,9 +65,7 @@ def set_fp32_split(enabled):
     problems on an H100 (the columns GEMM is bound by writing its output, and
     the split costs a pass over the input; BENCHMARKS.md). The backward pass
     uses the IEEE GEMM either way."""
-    if not isinstance(enabled, bool):
-        raise ArgumentTypeError("set_fp32_split: expected enabled to be a bool, but got %r" % (enabled,))
-    _C.set_fp32_split(enabled)
+    _C.set_fp32_split(_checked_bool("set_fp32_split", enabled))
 
 
 def get_fp32_split():
@@ -65,9 +80,7 @@ def set_float_columns(enabled):
     accumulates in float32, and so does col2im). True stores them in float32:
     the output is then rounded once, at twice the traffic.
     """
-    if not isinstance(enabled, bool):
-        raise ArgumentTypeError("set_float_columns: expected enabled to be a bool, but got %r" % (enabled,))
-    _C.set_float_columns(enabled)
+    _C.set_float_columns(_checked_bool("set_float_columns", enabled))
 
 
 def get_float_columns():
@@ -80,14 +93,11 @@ def set_width_folding(mode):
     1). None (the default) and False: plain columns (on the H100 folding was
     faster only in TF32, slower in fp16 and with split TF32: BENCHMARKS.md);
     True forces it where kw > 1."""
-    if mode is not None and not isinstance(mode, bool):
-        raise ArgumentTypeError("set_width_folding: expected mode to be None or bool, but got %r" % (mode,))
-    _C.set_width_folding(-1 if mode is None else int(mode))
+    _C.set_width_folding(_mode_code("set_width_folding", mode))
 
 
 def get_width_folding():
-    mode = _C.get_width_folding()
-    return None if mode < 0 else bool(mode)
+    return _mode_of(_C.get_width_folding())
 
 
 def set_disjoint_taps(enabled):
@@ -96,9 +106,7 @@ def set_disjoint_taps(enabled):
     writes the output directly, with no columns and no workspace (float32 under
     set_allow_tf32(True), float16, bfloat16). False (the default): GEMM + col2im, which
     measured as fast or faster on the H100 (BENCHMARKS.md)."""
-    if not isinstance(enabled, bool):
-        raise ArgumentTypeError("set_disjoint_taps: expected enabled to be a bool, but got %r" % (enabled,))
-    _C.set_disjoint_taps(enabled)
+    _C.set_disjoint_taps(_checked_bool("set_disjoint_taps", enabled))
 
 
 def get_disjoint_taps():
@@ -113,14 +121,11 @@ def set_direct_gather(mode):
     predicts it at least 20% faster than GEMM + col2im (in the suite: KernelBench #75,
     and #71 and #78 in float32). True: wherever it applies (a plane's weights within 46 KiB
     of shared memory); False: never."""
-    if mode is not None and not isinstance(mode, bool):
-        raise ArgumentTypeError("set_direct_gather: expected mode to be None or bool, but got %r" % (mode,))
-    _C.set_direct_gather(-1 if mode is None else int(mode))
+    _C.set_direct_gather(_mode_code("set_direct_gather", mode))
 
 
 def get_direct_gather():
-    mode = _C.get_direct_gather()
-    return None if mode < 0 else bool(mode)
+    return _mode_of(_C.get_direct_gather())
 
 
 def set_implicit_gemm(mode):
@@ -130,14 +135,11 @@ def set_implicit_gemm(mode):
     set_allow_tf32(True); float16/bfloat16 exact in TF32), with no columns and no workspace.
     None (the default): where the cost model predicts it fastest; True: wherever it applies
     (float32/float16/bfloat16, an sm80+ GPU); False: never."""
-    if mode is not None and not isinstance(mode, bool):
-        raise ArgumentTypeError("set_implicit_gemm: expected mode to be None or bool, but got %r" % (mode,))
-    _C.set_implicit_gemm(-1 if mode is None else int(mode))
+    _C.set_implicit_gemm(_mode_code("set_implicit_gemm", mode))
 
 
 def get_implicit_gemm():
-    mode = _C.get_implicit_gemm()
-    return None if mode < 0 else bool(mode)
+    return _mode_of(_C.get_implicit_gemm())
 
 
 def _cudnn_conv_allows_tf32():
