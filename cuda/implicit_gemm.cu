@@ -79,10 +79,11 @@ __device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], 
 // ops, low the exact remainder (|low| <= 2^-11 |x|), which the tensor cores
 // read as TF32 by truncation (error <= 2^-21 |x|, as the dropped low x low).
 // Integer and float ops only: cvt.rna.tf32 in their place measured slower.
-// cross is the high part the cross products take. kGuard (a step that meets an
-// infinity or NaN): a non-finite high part leaves low and cross at zero, so
-// the cross products add no inf - inf or 0 x inf NaN that torch would not have
-// (the guard's two selects per value cost 10-18% when always on).
+// cross is the high part the cross products take. kGuard (the rerun after an
+// infinity or NaN was met): a non-finite high part leaves low and cross at
+// zero, so the cross products add no inf - inf or 0 x inf NaN that torch would
+// not have. The guard's selects cost 10-18% when always on, and 9-31% when
+// chosen per step inside the kernel (more registers), hence the rerun.
 template <bool kGuard>
 __device__ __forceinline__ void split_tf32(uint32_t x, uint32_t& high, uint32_t& cross,
                                            uint32_t& low) {
@@ -140,14 +141,18 @@ struct alignas(4 * sizeof(T)) Quad {
   T v[4];
 };
 
-template <typename scalar_t, int kTileN, bool kSplit, int kLoad>
+// kGuard (split only): the rerun after a first launch met an infinity or NaN
+// (redo set) or the weight holds one; otherwise its blocks return at once.
+template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, int kLoad>
 // 64-channel tiles: two blocks per SM (the split kernel wanted ~170 registers,
 // one block; capped: kb65 8.45 -> 7.28 ms, kb69 15.1 -> 12.5, a few spills).
 // The 32-channel kernels measured slower capped to four blocks (kb78 3.15 -> 3.31).
 __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     implicit_gemm_kernel(const ImplicitGemm d, const scalar_t* __restrict__ x,
                          const float* __restrict__ packed, const bool* __restrict__ weight_nonfinite,
-                         const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
+                         int* __restrict__ redo, const scalar_t* __restrict__ bias,
+                         scalar_t* __restrict__ out) {
+  if (kGuard && !*redo && !*weight_nonfinite) return;  // nothing to redo: the first launch stands
   constexpr int kThreads = kWarpsM * kTileN;
   constexpr int kColStep = kThreads / 128 * 8;  // input columns apart of one thread's values
   constexpr bool kVec = kLoad == kColumnQuads;
@@ -182,7 +187,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
 
   const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
   const int warp_m = warp % kWarpsM, warp_n = warp / kWarpsM;
-  const bool weights_nonfinite = kSplit && *weight_nonfinite;
+  bool saw_nonfinite = false;  // split, first launch: an input step held an infinity or NaN
   const int tile_row = lane >> 3, tile_r = lane & 7;
   // Split float32: each step's products gather in part, then join acc with a
   // float32 add. The tensor cores' accumulation does not round to nearest:
@@ -305,9 +310,8 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     asm volatile("cp.async.wait_all;\n" ::);
     // This step's tiles are in; the other buffer's readers are done; and
     // whether this step's input holds an infinity or NaN (split: the guard).
-    const bool step_nonfinite = __syncthreads_or(int(nonfinite_next)) != 0;
+    saw_nonfinite |= __syncthreads_or(int(nonfinite_next)) != 0;
     nonfinite_next = false;
-    const bool guarded = kSplit && (step_nonfinite || weights_nonfinite);
     float* tile_a = smem + buffer * buffer_floats;
     float* tile_b = tile_a + d.a_rows * kLd;
     const Step next = next_step(d, step);
@@ -315,30 +319,30 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
       copy_weights(next, smem + (buffer ^ 1) * buffer_floats + d.a_rows * kLd);
       load_input(next);
     }
-    for (int t = 0; t < (warp_m * 32 < valid ? w_hits : 0); ++t) {
-      // Tap t reads input column base_t + m: row (w_hits - 1 - t) * hit_q_step + m of tile_a.
-      const float* a_tap = tile_a + (shift + (w_hits - 1 - t) * d.w.hit_q_step + warp_m * 32) * kLd;
-      const float* b_tap = tile_b + (t * kTileN + warp_n * 32) * kLd;
+    {  // the taps' products (kGuard: each B fragment split just before its products)
+      for (int t = 0; t < (warp_m * 32 < valid ? w_hits : 0); ++t) {
+        // Tap t reads input column base_t + m: row (w_hits - 1 - t) * hit_q_step + m of tile_a.
+        const float* a_tap = tile_a + (shift + (w_hits - 1 - t) * d.w.hit_q_step + warp_m * 32) * kLd;
+        const float* b_tap = tile_b + (t * kTileN + warp_n * 32) * kLd;
 #pragma unroll
-      for (int kk = 0; kk < kChunkK; kk += 8) {
-        uint32_t a[2][4], b[2][4];
+        for (int kk = 0; kk < kChunkK; kk += 8) {
+          uint32_t a[2][4], b[2][4];
 #pragma unroll
-        for (int f = 0; f < 2; ++f)  // tiles: rows 0-7 / 8-15 at k, then at k + 4
-          load_tiles(a_tap + (f * 16 + (tile_row & 1) * 8 + tile_r) * kLd + kk + (tile_row >> 1) * 4,
-                     a[f]);
+          for (int f = 0; f < 2; ++f)  // tiles: rows 0-7 / 8-15 at k, then at k + 4
+            load_tiles(a_tap + (f * 16 + (tile_row & 1) * 8 + tile_r) * kLd + kk + (tile_row >> 1) * 4,
+                       a[f]);
 #pragma unroll
-        for (int f = 0; f < 2; ++f)  // tiles: k, k + 4 of channels 0-7, then of 8-15
-          load_tiles(b_tap + (f * 16 + (tile_row >> 1) * 8 + tile_r) * kLd + kk + (tile_row & 1) * 4,
-                     b[f]);
-        if (kSplit) {
-          const auto products = [&](auto guard) {
+          for (int f = 0; f < 2; ++f)  // tiles: k, k + 4 of channels 0-7, then of 8-15
+            load_tiles(b_tap + (f * 16 + (tile_row >> 1) * 8 + tile_r) * kLd + kk + (tile_row & 1) * 4,
+                       b[f]);
+          if (kSplit && !kGuard) {
             uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4], b_hi[2][4], b_x[2][4], b_lo[2][4];
 #pragma unroll
             for (int f = 0; f < 2; ++f)
 #pragma unroll
               for (int r = 0; r < 4; ++r) {
-                split_tf32<decltype(guard)::value>(a[f][r], a_hi[f][r], a_x[f][r], a_lo[f][r]);
-                split_tf32<decltype(guard)::value>(b[f][r], b_hi[f][r], b_x[f][r], b_lo[f][r]);
+                split_tf32<false>(a[f][r], a_hi[f][r], a_x[f][r], a_lo[f][r]);
+                split_tf32<false>(b[f][r], b_hi[f][r], b_x[f][r], b_lo[f][r]);
               }
 #pragma unroll
             for (int fm = 0; fm < 2; ++fm)
@@ -349,19 +353,34 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
                 mma_tf32(part[fm][fn], a_x[fm], b_lo[bf][br], b_lo[bf][br + 1]);
                 mma_tf32(part[fm][fn], a_hi[fm], b_hi[bf][br], b_hi[bf][br + 1]);
               }
-          };
-          if (guarded)
-            products(std::true_type{});
-          else
-            products(std::false_type{});
-        } else {
+          } else if (kSplit) {
+            uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4];
 #pragma unroll
-          for (int fm = 0; fm < 2; ++fm)
+            for (int f = 0; f < 2; ++f)
+#pragma unroll
+              for (int r = 0; r < 4; ++r) split_tf32<true>(a[f][r], a_hi[f][r], a_x[f][r], a_lo[f][r]);
 #pragma unroll
             for (int fn = 0; fn < 4; ++fn) {
               const int bf = fn >> 1, br = (fn & 1) * 2;
-              mma_tf32(acc[fm][fn], a[fm], b[bf][br], b[bf][br + 1]);
+              uint32_t b_hi[2], b_x[2], b_lo[2];
+              split_tf32<true>(b[bf][br], b_hi[0], b_x[0], b_lo[0]);
+              split_tf32<true>(b[bf][br + 1], b_hi[1], b_x[1], b_lo[1]);
+#pragma unroll
+              for (int fm = 0; fm < 2; ++fm) {
+                mma_tf32(part[fm][fn], a_lo[fm], b_x[0], b_x[1]);
+                mma_tf32(part[fm][fn], a_x[fm], b_lo[0], b_lo[1]);
+                mma_tf32(part[fm][fn], a_hi[fm], b_hi[0], b_hi[1]);
+              }
             }
+          } else {
+#pragma unroll
+            for (int fm = 0; fm < 2; ++fm)
+#pragma unroll
+              for (int fn = 0; fn < 4; ++fn) {
+                const int bf = fn >> 1, br = (fn & 1) * 2;
+                mma_tf32(acc[fm][fn], a[fm], b[bf][br], b[bf][br + 1]);
+              }
+          }
         }
       }
     }
@@ -396,6 +415,9 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
         out_plane[co * d.o_sc + ow * d.o_sw] = static_cast<scalar_t>(acc[fm][fn][r] + b);
       }
     }
+  // An infinity or NaN met here: the guarded launch after this one redoes the
+  // whole output (blocks without one give the same bits either way).
+  if (kSplit && !kGuard && saw_nonfinite && threadIdx.x == 0) *redo = 1;
 }
 
 __global__ void round_tf32_kernel(float* values, int64_t count) {
@@ -405,9 +427,9 @@ __global__ void round_tf32_kernel(float* values, int64_t count) {
 }
 #else
 __global__ void round_tf32_kernel(float*, int64_t) {}
-template <typename scalar_t, int kTileN, bool kSplit, int kLoad>
+template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, int kLoad>
 __global__ void implicit_gemm_kernel(const ImplicitGemm, const scalar_t*, const float*,
-                                     const bool*, const scalar_t*, scalar_t*) {}
+                                     const bool*, int*, const scalar_t*, scalar_t*) {}
 #endif
 
 int tile_n(const Problem& p) { return p.out_per_group <= 32 ? 32 : 64; }
@@ -429,24 +451,29 @@ ImplicitGemm describe(const Problem& p, const ConvTranspose2dOptions& o) {
 }
 
 template <typename scalar_t>
-using KernelFn = void (*)(const ImplicitGemm, const scalar_t*, const float*, const bool*,
+using KernelFn = void (*)(const ImplicitGemm, const scalar_t*, const float*, const bool*, int*,
                           const scalar_t*, scalar_t*);
 
-template <typename scalar_t, int kTileN, bool kSplit>
+template <typename scalar_t, int kTileN, bool kSplit, bool kGuard>
 KernelFn<scalar_t> pick_kernel(int load) {
-  return load == kColumnQuads    ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kColumnQuads>
-         : load == kChannelQuads ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kChannelQuads>
-                                 : implicit_gemm_kernel<scalar_t, kTileN, kSplit, kScalarLoad>;
+  return load == kColumnQuads    ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kColumnQuads>
+         : load == kChannelQuads ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kChannelQuads>
+                                 : implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kScalarLoad>;
 }
 
-// float32 splits unless TF32 is allowed; float16/bfloat16 never split.
+// float32 splits unless TF32 is allowed (guard: the rerun kernel); float16/bfloat16 never split.
 template <typename scalar_t>
-KernelFn<scalar_t> pick_kernel(int tile_n, bool split, int load) {
+KernelFn<scalar_t> pick_kernel(int tile_n, bool split, bool guard, int load) {
   if constexpr (std::is_same<scalar_t, float>::value) {
+    if (split && guard)
+      return tile_n == 32 ? pick_kernel<scalar_t, 32, true, true>(load)
+                          : pick_kernel<scalar_t, 64, true, true>(load);
     if (split)
-      return tile_n == 32 ? pick_kernel<scalar_t, 32, true>(load) : pick_kernel<scalar_t, 64, true>(load);
+      return tile_n == 32 ? pick_kernel<scalar_t, 32, true, false>(load)
+                          : pick_kernel<scalar_t, 64, true, false>(load);
   }
-  return tile_n == 32 ? pick_kernel<scalar_t, 32, false>(load) : pick_kernel<scalar_t, 64, false>(load);
+  return tile_n == 32 ? pick_kernel<scalar_t, 32, false, false>(load)
+                      : pick_kernel<scalar_t, 64, false, false>(load);
 }
 
 // Auto rule: the tensor-core work the blocks do (whole 128-position tiles,
@@ -543,6 +570,7 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const at::Tensor packed = pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
   // Split: whether the weight holds an infinity or NaN (a device flag; no sync).
   const at::Tensor weight_nonfinite = split ? at::isfinite(weight).logical_not().any() : at::Tensor();
+  const at::Tensor redo = split ? at::zeros({1}, input.options().dtype(at::kInt)) : at::Tensor();
   // Four-value loads: rows of unit stride whose every quad is aligned.
   const int64_t quad_bytes = 4 * int64_t(input.element_size());
   const bool aligned = reinterpret_cast<uintptr_t>(input.data_ptr()) % quad_bytes == 0 &&
@@ -554,15 +582,21 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const auto stream = at::cuda::getCurrentCUDAStream();
   const auto launch = [&](auto zero) {
     using scalar_t = decltype(zero);
-    const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, load);
-    if (smem > 48 * 1024)
-      C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                          int(smem)));
-    kernel<<<grid, kWarpsM * n_tile, smem, stream>>>(
-        d, input.data_ptr<scalar_t>(), packed.data_ptr<float>(),
-        split ? weight_nonfinite.data_ptr<bool>() : nullptr,
-        bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    // Split: a second, guarded launch whose blocks return at once unless the
+    // first met an infinity or NaN in the input, or the weight holds one.
+    for (const bool guard : {false, true}) {
+      if (guard && !split) break;
+      const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, guard, load);
+      if (smem > 48 * 1024)
+        C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                            int(smem)));
+      kernel<<<grid, kWarpsM * n_tile, smem, stream>>>(
+          d, input.data_ptr<scalar_t>(), packed.data_ptr<float>(),
+          split ? weight_nonfinite.data_ptr<bool>() : nullptr,
+          split ? redo.data_ptr<int>() : nullptr,
+          bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+    }
   };
   switch (input.scalar_type()) {  // implicit_gemm_applies admits these three
     case at::kFloat: return launch(float(0));
