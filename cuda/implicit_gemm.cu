@@ -33,6 +33,7 @@ struct ImplicitGemm {
   int cin_g, cout_g, groups, n_tiles, m_tiles;
   int a_rows, b_rows;     // rows of a buffer's input tile (max_span) and weight tile
   int cin_pad, cout_pad;  // the packed weight's channel extents
+  int64_t grid_x, grid_y;  // tiles: output rows x phases x position tiles; planes
   int64_t x_sn, x_sc, x_sh, x_sw, o_sn, o_sc, o_sh, o_sw;
 };
 
@@ -50,10 +51,12 @@ size_t smem_bytes(const Axis<int32_t>& w, int tile_n) {  // two buffers
 }
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+// Rounded to TF32; a NaN stays one (rounding a NaN whose payload is only in
+// its low bits gave inf: test_infinities_and_nans_propagate).
 __device__ __forceinline__ uint32_t to_tf32(float x) {
   uint32_t bits;
   asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(x));
-  return bits;
+  return isnan(x) ? 0x7fffffffu : bits;
 }
 
 // Four 8x8 tiles of 32-bit values (8 rows of 16 bytes each): lane l gives the
@@ -79,15 +82,20 @@ __device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], 
 // ops, low the exact remainder (|low| <= 2^-11 |x|), which the tensor cores
 // read as TF32 by truncation (error <= 2^-21 |x|, as the dropped low x low).
 // Integer and float ops only: cvt.rna.tf32 in their place measured slower.
-// cross is the high part the cross products take. kGuard (the rerun after an
-// infinity or NaN was met): a non-finite high part leaves low and cross at
-// zero, so the cross products add no inf - inf or 0 x inf NaN that torch would
-// not have. The guard's selects cost 10-18% when always on, and 9-31% when
-// chosen per step inside the kernel (more registers), hence the rerun.
+// cross is the high part the cross products take. kGuard (the rerun after a
+// non-finite output): a value whose rounding overflows is truncated instead,
+// and a NaN made one the tensor cores keep (their truncation would read a NaN
+// with only low payload bits as inf); an infinite or NaN high part leaves low
+// and cross at zero, so the cross products add no inf - inf or 0 x inf NaN
+// that torch would not have. The guard's selects cost 10-18% when always on,
+// and 9-31% when chosen per step inside the kernel (more registers), hence
+// the rerun.
 template <bool kGuard>
 __device__ __forceinline__ void split_tf32(uint32_t x, uint32_t& high, uint32_t& cross,
                                            uint32_t& low) {
   high = (x + 0x1000u) & 0xffffe000u;
+  if (kGuard && !(fabsf(__uint_as_float(high)) < INFINITY))
+    high = isnan(__uint_as_float(x)) ? 0x7fffffffu : x & 0xffffe000u;
   const float h = __uint_as_float(high);
   const bool finite = !kGuard || fabsf(h) < INFINITY;
   cross = finite ? high : 0u;
@@ -141,18 +149,21 @@ struct alignas(4 * sizeof(T)) Quad {
   T v[4];
 };
 
-// kGuard (split only): the rerun after a first launch met an infinity or NaN
-// (redo set) or the weight holds one; otherwise its blocks return at once.
+// Split float32 is exact for finite values only (inf - inf in the low part,
+// 0 x inf in a cross product). A product that meets an infinity or NaN makes
+// its outputs non-finite, and torch's would be non-finite too (or our output
+// overflowed): the first launch flags such an output in redo, and a second,
+// guarded launch (kGuard) returns at once unless redo is set, else recomputes
+// every output with guarded splits. Finite outputs come out bitwise the same.
 template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, int kLoad>
 // 64-channel tiles: two blocks per SM (the split kernel wanted ~170 registers,
 // one block; capped: kb65 8.45 -> 7.28 ms, kb69 15.1 -> 12.5, a few spills).
 // The 32-channel kernels measured slower capped to four blocks (kb78 3.15 -> 3.31).
 __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     implicit_gemm_kernel(const ImplicitGemm d, const scalar_t* __restrict__ x,
-                         const float* __restrict__ packed, const bool* __restrict__ weight_nonfinite,
-                         int* __restrict__ redo, const scalar_t* __restrict__ bias,
-                         scalar_t* __restrict__ out) {
-  if (kGuard && !*redo && !*weight_nonfinite) return;  // nothing to redo: the first launch stands
+                         const float* __restrict__ packed, int* __restrict__ redo,
+                         const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
+  if (kGuard && !*redo) return;  // nothing to redo: the first launch stands
   constexpr int kThreads = kWarpsM * kTileN;
   constexpr int kColStep = kThreads / 128 * 8;  // input columns apart of one thread's values
   constexpr bool kVec = kLoad == kColumnQuads;
@@ -187,7 +198,6 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
 
   const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
   const int warp_m = warp % kWarpsM, warp_n = warp / kWarpsM;
-  bool saw_nonfinite = false;  // split, first launch: an input step held an infinity or NaN
   const int tile_row = lane >> 3, tile_r = lane & 7;
   // Split float32: each step's products gather in part, then join acc with a
   // float32 add. The tensor cores' accumulation does not round to nearest:
@@ -252,11 +262,6 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
                                                                         : scalar_t(0);
     }
   };
-  bool nonfinite_next = false;  // split: the input staged for the next step holds inf or NaN
-  const auto checked = [&](float v) {
-    if (kSplit) nonfinite_next |= !(fabsf(v) < INFINITY);
-    return v;
-  };
   const auto store_input = [&](float* tile_a) {
     if (kLoad == kChannelQuads) {  // 16 bytes per quad: the tile's rows are channel-contiguous too
 #pragma unroll
@@ -264,8 +269,8 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
         const int e = int(threadIdx.x) + u * kThreads, c = e >> 2, k = (e & 3) * 4;
         if (c < span8)
           *reinterpret_cast<float4*>(tile_a + c * kLd + k) = make_float4(
-              checked(staged<kSplit>(held_quads[u].v[0])), checked(staged<kSplit>(held_quads[u].v[1])),
-              checked(staged<kSplit>(held_quads[u].v[2])), checked(staged<kSplit>(held_quads[u].v[3])));
+              staged<kSplit>(held_quads[u].v[0]), staged<kSplit>(held_quads[u].v[1]),
+              staged<kSplit>(held_quads[u].v[2]), staged<kSplit>(held_quads[u].v[3]));
       }
       return;
     }
@@ -276,14 +281,14 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
         if (j < quads)
 #pragma unroll
           for (int e = 0; e < 4; ++e)
-            tile_a[(4 * j + e) * kLd + quad_k] = checked(staged<kSplit>(held_quads[u].v[e]));
+            tile_a[(4 * j + e) * kLd + quad_k] = staged<kSplit>(held_quads[u].v[e]);
       }
       return;
     }
 #pragma unroll
     for (int u = 0; u < kHeld; ++u)
       if (stage_c + u * kColStep < span8)
-        tile_a[(stage_c + u * kColStep) * kLd + stage_k] = checked(staged<kSplit>(held[u]));
+        tile_a[(stage_c + u * kColStep) * kLd + stage_k] = staged<kSplit>(held[u]);
   };
   // Weights: the packed [group][i][j][channel][input channel] rows (TF32-
   // rounded there when one product is taken), 16 bytes at a time, async.
@@ -308,10 +313,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   }
   while (step.i < d.h.kernel) {
     asm volatile("cp.async.wait_all;\n" ::);
-    // This step's tiles are in; the other buffer's readers are done; and
-    // whether this step's input holds an infinity or NaN (split: the guard).
-    saw_nonfinite |= __syncthreads_or(int(nonfinite_next)) != 0;
-    nonfinite_next = false;
+    __syncthreads();  // this step's tiles are in; the other buffer's readers are done
     float* tile_a = smem + buffer * buffer_floats;
     float* tile_b = tile_a + d.a_rows * kLd;
     const Step next = next_step(d, step);
@@ -400,6 +402,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   // Fragment element r of (fm, fn): position warp_m*32 + fm*16 + lane/4 (+8
   // for r >= 2), channel warp_n*32 + fn*8 + 2*(lane%4) + r%2.
   scalar_t* out_plane = out + n * d.o_sn + int64_t(g) * d.cout_g * d.o_sc + oh * d.o_sh;
+  uint32_t magnitude = 0;  // split, first launch: the largest |value| bits (inf/NaN: >= inf's)
 #pragma unroll
   for (int fm = 0; fm < 2; ++fm)
 #pragma unroll
@@ -413,11 +416,10 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
         if (co >= d.cout_g) continue;
         const float b = bias ? static_cast<float>(bias[g * d.cout_g + co]) : 0.0f;
         out_plane[co * d.o_sc + ow * d.o_sw] = static_cast<scalar_t>(acc[fm][fn][r] + b);
+        if (kSplit && !kGuard) magnitude = max(magnitude, __float_as_uint(acc[fm][fn][r]) & 0x7fffffffu);
       }
     }
-  // An infinity or NaN met here: the guarded launch after this one redoes the
-  // whole output (blocks without one give the same bits either way).
-  if (kSplit && !kGuard && saw_nonfinite && threadIdx.x == 0) *redo = 1;
+  if (kSplit && !kGuard && magnitude >= 0x7f800000u) *redo = 1;  // the guarded launch redoes all
 }
 
 __global__ void round_tf32_kernel(float* values, int64_t count) {
@@ -428,8 +430,8 @@ __global__ void round_tf32_kernel(float* values, int64_t count) {
 #else
 __global__ void round_tf32_kernel(float*, int64_t) {}
 template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, int kLoad>
-__global__ void implicit_gemm_kernel(const ImplicitGemm, const scalar_t*, const float*,
-                                     const bool*, int*, const scalar_t*, scalar_t*) {}
+__global__ void implicit_gemm_kernel(const ImplicitGemm, const scalar_t*, const float*, int*,
+                                     const scalar_t*, scalar_t*) {}
 #endif
 
 int tile_n(const Problem& p) { return p.out_per_group <= 32 ? 32 : 64; }
@@ -447,12 +449,14 @@ ImplicitGemm describe(const Problem& p, const ConvTranspose2dOptions& o) {
   d.b_rows = max_width_hits(d.w) * tile_n(p);
   d.cin_pad = int((p.in_per_group + kChunkK - 1) / kChunkK * kChunkK);
   d.cout_pad = d.n_tiles * tile_n(p);
+  d.grid_x = p.out_h * o.stride[1] * d.m_tiles;
+  d.grid_y = p.batch * p.groups * d.n_tiles;
   return d;
 }
 
 template <typename scalar_t>
-using KernelFn = void (*)(const ImplicitGemm, const scalar_t*, const float*, const bool*, int*,
-                          const scalar_t*, scalar_t*);
+using KernelFn = void (*)(const ImplicitGemm, const scalar_t*, const float*, int*, const scalar_t*,
+                          scalar_t*);
 
 template <typename scalar_t, int kTileN, bool kSplit, bool kGuard>
 KernelFn<scalar_t> pick_kernel(int load) {
@@ -540,10 +544,8 @@ bool implicit_gemm_applies(const Problem& p, const ConvTranspose2dOptions& o,
   if (props->major < 8) return false;
   // 32-bit in-plane indices, planes on the grid's y axis, rows x tiles on x.
   const ImplicitGemm d = describe(p, o);
-  const int64_t planes = p.batch * p.groups * d.n_tiles;
-  const int64_t row_blocks = p.out_h * o.stride[1] * d.m_tiles;
-  if (p.in_pixels() > int_max || p.out_h * p.out_w > int_max || planes > 65535 ||
-      row_blocks > int_max || packed_bytes(p, d) > o.workspace_bytes || d.a_rows > kMaxSpan ||
+  if (p.in_pixels() > int_max || p.out_h * p.out_w > int_max || d.grid_y > 65535 ||
+      d.grid_x > int_max || packed_bytes(p, d) > o.workspace_bytes || d.a_rows > kMaxSpan ||
       smem_bytes(d.w, tile_n(p)) > size_t(std::min<int64_t>(kMaxSmemBytes, props->sharedMemPerBlockOptin)))
     return false;
   if (o.implicit_gemm > 0) return true;
@@ -560,16 +562,12 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.x_sn = input.stride(0), d.x_sc = input.stride(1), d.x_sh = input.stride(2),
   d.x_sw = input.stride(3);
   d.o_sn = out.stride(0), d.o_sc = out.stride(1), d.o_sh = out.stride(2), d.o_sw = out.stride(3);
-  const int64_t planes = p.batch * p.groups * d.n_tiles;
-  const int64_t row_blocks = p.out_h * o.stride[1] * d.m_tiles;
-  if (planes == 0 || row_blocks == 0) return;
-  const dim3 grid(static_cast<unsigned>(row_blocks), static_cast<unsigned>(planes));
+  if (d.grid_x == 0 || d.grid_y == 0) return;
+  const dim3 grid(static_cast<unsigned>(d.grid_x), static_cast<unsigned>(d.grid_y));
   const int n_tile = tile_n(p);
   const size_t smem = smem_bytes(d.w, n_tile);
   const bool split = input.scalar_type() == at::kFloat && !o.allow_tf32;
   const at::Tensor packed = pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
-  // Split: whether the weight holds an infinity or NaN (a device flag; no sync).
-  const at::Tensor weight_nonfinite = split ? at::isfinite(weight).logical_not().any() : at::Tensor();
   const at::Tensor redo = split ? at::zeros({1}, input.options().dtype(at::kInt)) : at::Tensor();
   // Four-value loads: rows of unit stride whose every quad is aligned.
   const int64_t quad_bytes = 4 * int64_t(input.element_size());
@@ -582,8 +580,8 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const auto stream = at::cuda::getCurrentCUDAStream();
   const auto launch = [&](auto zero) {
     using scalar_t = decltype(zero);
-    // Split: a second, guarded launch whose blocks return at once unless the
-    // first met an infinity or NaN in the input, or the weight holds one.
+    // Split: a second, guarded launch that returns at once unless the first
+    // launch's outputs held an infinity or NaN (a device flag; no sync).
     for (const bool guard : {false, true}) {
       if (guard && !split) break;
       const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, guard, load);
@@ -592,7 +590,6 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
                                             int(smem)));
       kernel<<<grid, kWarpsM * n_tile, smem, stream>>>(
           d, input.data_ptr<scalar_t>(), packed.data_ptr<float>(),
-          split ? weight_nonfinite.data_ptr<bool>() : nullptr,
           split ? redo.data_ptr<int>() : nullptr,
           bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
       C10_CUDA_KERNEL_LAUNCH_CHECK();

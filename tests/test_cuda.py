@@ -255,18 +255,25 @@ def test_implicit_gemm(case, key, layout):
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
 
 
+@pytest.mark.parametrize("where", ["input", "weight"])
 @pytest.mark.parametrize("key", ["ieee", "tf32", "float16"])
 @pytest.mark.parametrize("path", ["gemm", "gather", "implicit"])
-def test_infinities_and_nans_propagate(path, key):
-    """An inf or NaN in the input or weight reaches the outputs it feeds as torch's do
-    (the implicit GEMM's three TF32 products must not add inf - inf or 0 x inf). "ieee" is
-    the default float32: cuBLAS's IEEE GEMM on the GEMM path, three products on the implicit
-    one. The opt-in split columns GEMM (set_fp32_split(True)) does not pass this: NOTES.md."""
+def test_infinities_and_nans_propagate(path, key, where):
+    """An inf or NaN in the input or the weight reaches the outputs it feeds as torch's do
+    (the implicit GEMM's three TF32 products must not add inf - inf or 0 x inf: its guarded
+    rerun). "ieee" is the default float32: cuBLAS's IEEE GEMM on the GEMM path, three
+    products on the implicit one. The opt-in split columns GEMM (set_fp32_split(True)) does
+    not pass this: NOTES.md."""
     x, w, b = make_case(77, 2, 16, 8, (3, 3), (6, 140), 1, True, DTYPES[key])
-    x[0, 3, 2, 5] = float("inf")
-    x[1, 7, 4, 100] = float("-inf")
-    x[1, 2, 1, 20] = float("nan")
-    w[5, 2, 1, 1] = float("inf")
+    if where == "input":
+        x[0, 3, 2, 5] = float("inf")
+        x[1, 7, 4, 100] = float("-inf")
+        x[1, 2, 5, 20] = float("nan")
+        # a NaN whose payload is only in the low bits (read as inf if truncated to TF32)
+        bits = x.view(torch.int16 if key == "float16" else torch.int32)
+        bits[0, 9, 1, 60] = 0x7C01 if key == "float16" else 0x7F800001
+    else:
+        w[5, 2, 1, 1] = float("inf")
     force_path(path)
     out = run(x, w, b, key, padding=1).double().cpu()
     ref = reference(x, w, b, padding=1)
@@ -278,6 +285,28 @@ def test_infinities_and_nans_propagate(path, key):
     rel_tol, _ = TOLERANCE[key]
     err = ((out - ref)[finite].norm() / ref[finite].norm()).item()
     assert err <= rel_tol, err
+
+
+@pytest.mark.parametrize("path", ["gemm", "gather", "implicit"])
+def test_float32_near_its_largest_value(path):
+    """Inputs whose TF32 rounding overflows (float32's largest values) give finite outputs
+    where torch's are finite: the implicit GEMM's three products turn them into NaN, so its
+    guarded rerun truncates them instead."""
+    x, w, b = make_case(78, 2, 16, 8, (3, 3), (6, 140), 1, True, torch.float32)
+    big = torch.finfo(torch.float32).max
+    x[0, 3, 2, 5] = big
+    x[1, 7, 4, 100] = -big
+    w /= 4  # every output stays finite
+    force_path(path)
+    out = run(x, w, b, "ieee", padding=1).double().cpu()
+    ref = reference(x, w, b, padding=1)
+    assert torch.isfinite(ref).all()
+    assert torch.isfinite(out).all()
+    err = ((out - ref).norm() / ref.norm()).item()
+    assert err <= TOLERANCE["ieee"][0], err
+    hit = (out - b.double().cpu().view(1, -1, 1, 1)).abs() > 1e30  # the outputs the big values feed
+    assert hit.sum() > 0
+    assert torch.allclose(out[hit], ref[hit], rtol=1e-6, atol=0)
 
 
 def test_cpu_and_cuda_agree():
