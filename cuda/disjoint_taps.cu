@@ -11,6 +11,7 @@
 
 #include "gemm_convt/divider.h"
 #include "gemm_convt/geometry.h"
+#include "ptx.cuh"
 
 namespace gemm_convt {
 namespace {
@@ -77,18 +78,6 @@ struct Mma<c10::BFloat16> {
   template <typename F>
   __device__ static void round(F&) {}
 };
-
-// cp.async: 16 bytes global -> shared, or 16 zero bytes where !inside.
-__device__ __forceinline__ void copy_async_16(void* smem, const void* gmem, bool inside) {
-  const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(gmem),
-               "r"(inside ? 16 : 0));
-}
-__device__ __forceinline__ void copy_async_commit() { asm volatile("cp.async.commit_group;\n"); }
-template <int kPending>
-__device__ __forceinline__ void copy_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending));
-}
 
 #endif
 

@@ -10,6 +10,7 @@
 #include "direct_gather.cuh"
 #include "gemm_convt/divider.h"
 #include "gemm_convt/geometry.h"
+#include "ptx.cuh"
 #include "gemm_convt/implicit.h"
 
 namespace gemm_convt {
@@ -51,14 +52,6 @@ size_t smem_bytes(const Axis<int32_t>& w, int tile_n) {  // two buffers
 }
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-// Rounded to TF32; a NaN stays one (rounding a NaN whose payload is only in
-// its low bits gave inf: test_infinities_and_nans_propagate).
-__device__ __forceinline__ uint32_t to_tf32(float x) {
-  uint32_t bits;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(x));
-  return isnan(x) ? 0x7fffffffu : bits;
-}
-
 // Four 8x8 tiles of 32-bit values (8 rows of 16 bytes each): lane l gives the
 // row address of tile l / 8, row l % 8, and receives from tile i the value at
 // row l / 4, word l % 4 in r[i]: an m16n8k8 TF32 operand fragment.
@@ -107,7 +100,7 @@ __device__ __forceinline__ void split_tf32(uint32_t x, uint32_t& high, uint32_t&
 template <bool kSplit, typename scalar_t>
 __device__ __forceinline__ float staged(scalar_t v) {
   const float f = static_cast<float>(v);
-  return (std::is_same<scalar_t, float>::value && !kSplit) ? __uint_as_float(to_tf32(f)) : f;
+  return (std::is_same<scalar_t, float>::value && !kSplit) ? __uint_as_float(tf32_bits(f)) : f;
 }
 
 // One step of the contraction: a landing row tap (kernel row i reading input
@@ -126,11 +119,6 @@ __device__ __forceinline__ Step next_step(const ImplicitGemm& d, Step s) {
   if (s.ci0 < d.cin_g) return s;
   const RowTap<int32_t> t = next_row_tap(d.h, RowTap<int32_t>{s.i, s.q});
   return Step{t.i, t.q, 0};
-}
-
-__device__ __forceinline__ void copy_async_16(float* dst, const float* src) {
-  const uint32_t addr = uint32_t(__cvta_generic_to_shared(dst));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(addr), "l"(src));
 }
 
 // The widest input segment a block stages (columns; beyond it the problem
@@ -300,7 +288,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
                     packed + ((int64_t(g) * d.h.kernel + s.i) * d.w.kernel + j) * d.cout_pad * d.cin_pad +
                         int64_t(co0 + co) * d.cin_pad + s.ci0 + quarter * 4);
     }
-    asm volatile("cp.async.commit_group;\n" ::);
+    copy_async_commit();
   };
 
   Step step = first_step(d, oh);
@@ -312,7 +300,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     store_input(smem);
   }
   while (step.i < d.h.kernel) {
-    asm volatile("cp.async.wait_all;\n" ::);
+    copy_async_wait<0>();
     __syncthreads();  // this step's tiles are in; the other buffer's readers are done
     float* tile_a = smem + buffer * buffer_floats;
     float* tile_b = tile_a + d.a_rows * kLd;
@@ -425,7 +413,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
 __global__ void round_tf32_kernel(float* values, int64_t count) {
   for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < count;
        e += int64_t(gridDim.x) * blockDim.x)
-    values[e] = __uint_as_float(to_tf32(values[e]));
+    values[e] = __uint_as_float(tf32_bits(values[e]));
 }
 #else
 __global__ void round_tf32_kernel(float*, int64_t) {}
@@ -443,8 +431,7 @@ ImplicitGemm describe(const Problem& p, const ConvTranspose2dOptions& o) {
   d.by_stride_w = Divider<int32_t>(int32_t(o.stride[1]));
   d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group), d.groups = int(p.groups);
   d.n_tiles = int((p.out_per_group + tile_n(p) - 1) / tile_n(p));
-  const int64_t phase_len = (p.out_w + o.stride[1] - 1) / o.stride[1];  // the longest phase
-  d.m_tiles = int((phase_len + kTileM - 1) / kTileM);
+  d.m_tiles = (phase_length(d.w, 0) + kTileM - 1) / kTileM;  // phase 0 is the longest
   d.a_rows = max_span(d.w);
   d.b_rows = max_width_hits(d.w) * tile_n(p);
   d.cin_pad = int((p.in_per_group + kChunkK - 1) / kChunkK * kChunkK);

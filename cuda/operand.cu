@@ -4,14 +4,10 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 
+#include "ptx.cuh"
+
 namespace gemm_convt {
 namespace {
-
-__device__ __forceinline__ float round_to_tf32(float x) {
-  uint32_t bits;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(x));
-  return __uint_as_float(bits);
-}
 
 constexpr int kOperandThreads = 256;
 constexpr int64_t kRowsPerBlock = 16;
@@ -45,7 +41,7 @@ __global__ void __launch_bounds__(kOperandThreads)
       if (order == SplitOrder::none) {
         out[o] = v;
       } else {  // T is float here
-        const float hi = round_to_tf32(float(v));
+        const float hi = __uint_as_float(tf32_bits(float(v)));
         const float lo = isfinite(hi) ? float(v) - hi : 0.0f;  // inf stays in hi, not inf - inf
         out[o] = T(hi);
         out[part + o] = T(order == SplitOrder::input ? hi : lo);

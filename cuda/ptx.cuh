@@ -1,0 +1,35 @@
+#pragma once
+
+// Small PTX wrappers shared by the kernels (sm80+: cp.async, cvt.rna.tf32).
+
+#include <cstdint>
+
+namespace gemm_convt {
+
+// float rounded to TF32 (nearest, ties away), as its bits. A NaN stays a NaN:
+// cvt.rna rounds one whose payload is only in its low bits to inf.
+__device__ __forceinline__ uint32_t tf32_bits(float x) {
+  uint32_t bits;
+  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(x));
+  return isnan(x) ? 0x7fffffffu : bits;
+}
+
+// cp.async: 16 bytes global -> shared.
+__device__ __forceinline__ void copy_async_16(void* smem, const void* gmem) {
+  const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem));
+}
+// ... or 16 zero bytes where !inside.
+__device__ __forceinline__ void copy_async_16(void* smem, const void* gmem, bool inside) {
+  const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(gmem),
+               "r"(inside ? 16 : 0));
+}
+__device__ __forceinline__ void copy_async_commit() { asm volatile("cp.async.commit_group;\n"); }
+// Waits until at most kPending of this thread's copy groups are in flight.
+template <int kPending>
+__device__ __forceinline__ void copy_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending));
+}
+
+}  // namespace gemm_convt
