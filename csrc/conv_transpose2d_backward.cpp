@@ -9,14 +9,6 @@
 
 namespace gemm_convt {
 
-void sum_bias_grad(const at::Tensor& grad_output, at::Tensor& grad_bias) {
-  const auto acc = grad_output.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  if (grad_bias.scalar_type() == acc)
-    at::sum_out(grad_bias, grad_output, {0, 2, 3}, /*keepdim=*/false, acc);
-  else
-    grad_bias.copy_(at::sum(grad_output, {0, 2, 3}, /*keepdim=*/false, acc));
-}
-
 std::tuple<at::Tensor, at::Tensor, at::Tensor> conv_transpose2d_backward(
     const at::Tensor& grad_output, const at::Tensor& input, const at::Tensor& weight,
     const ConvTranspose2dOptions& options, std::array<bool, 3> output_mask) {
@@ -37,23 +29,23 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> conv_transpose2d_backward(
   c10::OptionalDeviceGuard guard(input.device());
 
   at::Tensor grad_input, grad_weight, grad_bias;
-  if (output_mask[2]) grad_bias = at::empty({p.out_channels()}, input.options());
+  if (output_mask[2]) {
+    // Accumulated in float (double for double), deterministic reduction.
+    const auto acc = input.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+    grad_bias = at::sum(grad_output, {0, 2, 3}, /*keepdim=*/false, acc).to(input.scalar_type());
+  }
   if (output_mask[0])
     grad_input = at::empty(input.sizes(), input.options(), input.suggest_memory_format());
   if (output_mask[1]) grad_weight = at::empty(weight.sizes(), weight.options());
-  // The CUDA backend sums grad_bias itself, beside its GEMMs.
-  const bool backend_runs = (output_mask[0] || output_mask[1]) && p.batch > 0;
-  const bool bias_here = grad_bias.defined() && !(backend_runs && input.is_cuda());
-  if (bias_here) sum_bias_grad(grad_output, grad_bias);
-  if (!backend_runs) {
+  if (!output_mask[0] && !output_mask[1]) return {grad_input, grad_weight, grad_bias};
+  if (p.batch == 0) {
     if (grad_weight.defined()) grad_weight.zero_();
     return {grad_input, grad_weight, grad_bias};
   }
 
   if (input.is_cuda()) {
 #ifdef GEMM_CONVT_WITH_CUDA
-    conv_transpose2d_backward_cuda(grad_output, input, weight, options, grad_input, grad_weight,
-                                   grad_bias);
+    conv_transpose2d_backward_cuda(grad_output, input, weight, options, grad_input, grad_weight);
 #else
     TORCH_CHECK(false, "gemm_convt: this build has no CUDA kernels (build_info()['cuda'] is "
                        "False); rebuild against a CUDA-enabled torch with nvcc on PATH");

@@ -39,16 +39,10 @@ void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tens
                                    const at::Tensor& weight, const ConvTranspose2dOptions& options,
                                    at::Tensor& grad_input, at::Tensor& grad_weight);
 
-// grad_bias (allocated, grad_output's dtype) = the sum of grad_output over N,
-// H, W, accumulated in float (double for double): torch's deterministic reduction.
-void sum_bias_grad(const at::Tensor& grad_output, at::Tensor& grad_bias);
-
 #ifdef GEMM_CONVT_WITH_CUDA
-// grad_bias, where defined, is summed here on a side stream while the GEMMs run.
 void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Tensor& input,
                                     const at::Tensor& weight, const ConvTranspose2dOptions& options,
-                                    at::Tensor& grad_input, at::Tensor& grad_weight,
-                                    at::Tensor& grad_bias);
+                                    at::Tensor& grad_input, at::Tensor& grad_weight);
 #endif
 
 // Whether every offset the im2col step forms for this chunk fits index_t with
