@@ -16,9 +16,10 @@ nothing is compiled.
 """
 import argparse
 import ctypes
-import statistics
 
 import torch
+
+from cuda_timing import median_ms  # scripts/ is on sys.path when run as a script
 
 COMPUTE_32F, COMPUTE_32F_FAST_TF32, R_32F = 68, 77, 0  # cublas_api.h, library_types.h
 DESC_TRANSA, DESC_TRANSB, PREF_MAX_WORKSPACE = 3, 4, 1  # cublasLt.h
@@ -52,20 +53,6 @@ def load_cublaslt():
 def check(status, what):
     if status != 0:
         raise RuntimeError("%s: cublasStatus %d" % (what, status))
-
-
-def median_ms(fn, iters):
-    for _ in range(3):
-        fn()
-    times = []
-    for _ in range(iters):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
 
 
 def operands(m, n, k, ta, tb):
