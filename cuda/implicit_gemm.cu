@@ -309,68 +309,66 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
       copy_weights(next, smem + (buffer ^ 1) * buffer_floats + d.a_rows * kLd);
       load_input(next);
     }
-    {  // the taps' products (kGuard: each B fragment split just before its products)
-      for (int t = 0; t < (warp_m * 32 < valid ? w_hits : 0); ++t) {
-        // Tap t reads input column base_t + m: row (w_hits - 1 - t) * hit_q_step + m of tile_a.
-        const float* a_tap = tile_a + (shift + (w_hits - 1 - t) * d.w.hit_q_step + warp_m * 32) * kLd;
-        const float* b_tap = tile_b + (t * kTileN + warp_n * 32) * kLd;
+    for (int t = 0; t < (warp_m * 32 < valid ? w_hits : 0); ++t) {
+      // Tap t reads input column base_t + m: row (w_hits - 1 - t) * hit_q_step + m of tile_a.
+      const float* a_tap = tile_a + (shift + (w_hits - 1 - t) * d.w.hit_q_step + warp_m * 32) * kLd;
+      const float* b_tap = tile_b + (t * kTileN + warp_n * 32) * kLd;
 #pragma unroll
-        for (int kk = 0; kk < kChunkK; kk += 8) {
-          uint32_t a[2][4], b[2][4];
+      for (int kk = 0; kk < kChunkK; kk += 8) {
+        uint32_t a[2][4], b[2][4];
 #pragma unroll
-          for (int f = 0; f < 2; ++f)  // tiles: rows 0-7 / 8-15 at k, then at k + 4
-            load_tiles(a_tap + (f * 16 + (tile_row & 1) * 8 + tile_r) * kLd + kk + (tile_row >> 1) * 4,
-                       a[f]);
+        for (int f = 0; f < 2; ++f)  // tiles: rows 0-7 / 8-15 at k, then at k + 4
+          load_tiles(a_tap + (f * 16 + (tile_row & 1) * 8 + tile_r) * kLd + kk + (tile_row >> 1) * 4,
+                     a[f]);
 #pragma unroll
-          for (int f = 0; f < 2; ++f)  // tiles: k, k + 4 of channels 0-7, then of 8-15
-            load_tiles(b_tap + (f * 16 + (tile_row >> 1) * 8 + tile_r) * kLd + kk + (tile_row & 1) * 4,
-                       b[f]);
-          if (kSplit && !kGuard) {
-            uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4], b_hi[2][4], b_x[2][4], b_lo[2][4];
+        for (int f = 0; f < 2; ++f)  // tiles: k, k + 4 of channels 0-7, then of 8-15
+          load_tiles(b_tap + (f * 16 + (tile_row >> 1) * 8 + tile_r) * kLd + kk + (tile_row & 1) * 4,
+                     b[f]);
+        if (kSplit && !kGuard) {
+          uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4], b_hi[2][4], b_x[2][4], b_lo[2][4];
 #pragma unroll
-            for (int f = 0; f < 2; ++f)
+          for (int f = 0; f < 2; ++f)
 #pragma unroll
-              for (int r = 0; r < 4; ++r) {
-                split_tf32<false>(a[f][r], a_hi[f][r], a_x[f][r], a_lo[f][r]);
-                split_tf32<false>(b[f][r], b_hi[f][r], b_x[f][r], b_lo[f][r]);
-              }
+            for (int r = 0; r < 4; ++r) {
+              split_tf32<false>(a[f][r], a_hi[f][r], a_x[f][r], a_lo[f][r]);
+              split_tf32<false>(b[f][r], b_hi[f][r], b_x[f][r], b_lo[f][r]);
+            }
 #pragma unroll
-            for (int fm = 0; fm < 2; ++fm)
-#pragma unroll
-              for (int fn = 0; fn < 4; ++fn) {
-                const int bf = fn >> 1, br = (fn & 1) * 2;
-                mma_tf32(part[fm][fn], a_lo[fm], b_x[bf][br], b_x[bf][br + 1]);
-                mma_tf32(part[fm][fn], a_x[fm], b_lo[bf][br], b_lo[bf][br + 1]);
-                mma_tf32(part[fm][fn], a_hi[fm], b_hi[bf][br], b_hi[bf][br + 1]);
-              }
-          } else if (kSplit) {
-            uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4];
-#pragma unroll
-            for (int f = 0; f < 2; ++f)
-#pragma unroll
-              for (int r = 0; r < 4; ++r) split_tf32<true>(a[f][r], a_hi[f][r], a_x[f][r], a_lo[f][r]);
+          for (int fm = 0; fm < 2; ++fm)
 #pragma unroll
             for (int fn = 0; fn < 4; ++fn) {
               const int bf = fn >> 1, br = (fn & 1) * 2;
-              uint32_t b_hi[2], b_x[2], b_lo[2];
-              split_tf32<true>(b[bf][br], b_hi[0], b_x[0], b_lo[0]);
-              split_tf32<true>(b[bf][br + 1], b_hi[1], b_x[1], b_lo[1]);
-#pragma unroll
-              for (int fm = 0; fm < 2; ++fm) {
-                mma_tf32(part[fm][fn], a_lo[fm], b_x[0], b_x[1]);
-                mma_tf32(part[fm][fn], a_x[fm], b_lo[0], b_lo[1]);
-                mma_tf32(part[fm][fn], a_hi[fm], b_hi[0], b_hi[1]);
-              }
+              mma_tf32(part[fm][fn], a_lo[fm], b_x[bf][br], b_x[bf][br + 1]);
+              mma_tf32(part[fm][fn], a_x[fm], b_lo[bf][br], b_lo[bf][br + 1]);
+              mma_tf32(part[fm][fn], a_hi[fm], b_hi[bf][br], b_hi[bf][br + 1]);
             }
-          } else {
+        } else if (kSplit) {  // guarded: each B fragment split just before its products
+          uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4];
 #pragma unroll
-            for (int fm = 0; fm < 2; ++fm)
+          for (int f = 0; f < 2; ++f)
 #pragma unroll
-              for (int fn = 0; fn < 4; ++fn) {
-                const int bf = fn >> 1, br = (fn & 1) * 2;
-                mma_tf32(acc[fm][fn], a[fm], b[bf][br], b[bf][br + 1]);
-              }
+            for (int r = 0; r < 4; ++r) split_tf32<true>(a[f][r], a_hi[f][r], a_x[f][r], a_lo[f][r]);
+#pragma unroll
+          for (int fn = 0; fn < 4; ++fn) {
+            const int bf = fn >> 1, br = (fn & 1) * 2;
+            uint32_t b_hi[2], b_x[2], b_lo[2];
+            split_tf32<true>(b[bf][br], b_hi[0], b_x[0], b_lo[0]);
+            split_tf32<true>(b[bf][br + 1], b_hi[1], b_x[1], b_lo[1]);
+#pragma unroll
+            for (int fm = 0; fm < 2; ++fm) {
+              mma_tf32(part[fm][fn], a_lo[fm], b_x[0], b_x[1]);
+              mma_tf32(part[fm][fn], a_x[fm], b_lo[0], b_lo[1]);
+              mma_tf32(part[fm][fn], a_hi[fm], b_hi[0], b_hi[1]);
+            }
           }
+        } else {
+#pragma unroll
+          for (int fm = 0; fm < 2; ++fm)
+#pragma unroll
+            for (int fn = 0; fn < 4; ++fn) {
+              const int bf = fn >> 1, br = (fn & 1) * 2;
+              mma_tf32(acc[fm][fn], a[fm], b[bf][br], b[bf][br + 1]);
+            }
         }
       }
     }
