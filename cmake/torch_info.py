@@ -100,6 +100,7 @@ def main(out_path):
         "TORCH_CUDA_ARCHS": cmake_list(cuda_architectures()),
         "TORCH_CUDA_WHEEL_INCLUDES": cmake_list(cuda_includes),
         "TORCH_CUBLAS_LIBRARY": find_library("libcublas.so", cuda_lib_dirs + [toolkit_lib]),
+        "TORCH_CUBLASLT_LIBRARY": find_library("libcublasLt.so", cuda_lib_dirs + [toolkit_lib]),
     }
     with open(out_path, "w") as f:
         for key, value in values.items():

@@ -5,6 +5,7 @@
 
 #include <limits>
 
+#include "lt_gemm.h"
 #include "pack.cuh"
 
 namespace gemm_convt {
@@ -134,6 +135,18 @@ void columns_gemm_side_by_side_cuda(const Problem& p, const Chunk& c, const Matr
       k_major ? MatrixRef{w + (c.g0 * w_group + c.c0 * taps * p.in_per_group) * esize,
                           p.in_per_group, false, w_group}
               : MatrixRef{w + (c.g0 * w_group + c.c0 * taps) * esize, w_row, true, w_group};
+  // TF32 GEMMs bound by writing their columns (2K flops per 4-byte value, at
+  // or below the H100's ~120 flop/B TF32 ridge: K <= 256) through cuBLASLt's
+  // cached no-workspace plans: as fast as cuBLAS's pick, without its per-call
+  // heuristic and memset. Above that cuBLAS's sm90 picks were faster (dcgan,
+  // K = 512: 154 against 262 us). The rest, and shapes without a plan: cuBLAS.
+  constexpr int64_t kLtMaxK = 256;
+  const bool tf32 = allow_tf32 && weight.scalar_type() == at::kFloat;
+  if (tf32 && p.in_per_group <= kLtMaxK &&
+      lt_gemm_strided_batched(weight.scalar_type(), columns.scalar_type(), length, col_rows,
+                                      p.in_per_group, a, b, columns.data_ptr(), length,
+                                      col_rows * length, c.groups, allow_tf32))
+    return;
   gemm_strided_batched(weight.scalar_type(), columns.scalar_type(), length, col_rows,
                        p.in_per_group, a, b, columns.data_ptr(), length, col_rows * length, 0.0,
                        c.groups, allow_tf32);

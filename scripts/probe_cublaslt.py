@@ -16,6 +16,7 @@ nothing is compiled.
 """
 import argparse
 import ctypes
+import time
 
 import torch
 
@@ -24,7 +25,7 @@ from cuda_timing import median_ms  # scripts/ is on sys.path when run as a scrip
 COMPUTE_32F, COMPUTE_32F_FAST_TF32, R_32F = 68, 77, 0  # cublas_api.h, library_types.h
 DESC_TRANSA, DESC_TRANSB, PREF_MAX_WORKSPACE = 3, 4, 1  # cublasLt.h
 CONFIG = {"id": 0, "tile": 1, "splitk": 2, "stages": 6}  # cublasLtMatmulAlgoConfigAttributes_t
-WORKSPACE = 32 << 20
+WORKSPACE = 32 << 20  # --workspace-mib changes it
 
 
 class Algo(ctypes.Structure):
@@ -36,13 +37,13 @@ class Heuristic(ctypes.Structure):
                 ("waves", ctypes.c_float), ("reserved", ctypes.c_int * 4)]
 
 
-def load_cublaslt():
+def load_cublaslt(stem="libcublasLt.so"):
     torch.mm(torch.ones(8, 8, device="cuda"), torch.ones(8, 8, device="cuda"))
     with open("/proc/self/maps") as maps:
         for line in maps:
-            if "libcublasLt.so" in line:
+            if stem in line:
                 return ctypes.CDLL(line.split()[-1])
-    for name in ("libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"):
+    for name in (stem + ".13", stem + ".12", stem):
         try:
             return ctypes.CDLL(name)
         except OSError:
@@ -65,11 +66,23 @@ def operands(m, n, k, ta, tb):
     return a, b, c, op_a, op_b
 
 
-def probe(lt, handle, m, n, k, ops, tf32, candidates, iters):
+def host_us(fn, calls=100):
+    """Host time per call with the calls enqueued back to back (the GPU lags behind)."""
+    fn()
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    host = time.perf_counter() - start
+    torch.cuda.synchronize()
+    return 1e6 * host / calls
+
+
+def probe(lt, handle, m, n, k, ops, tf32, candidates, iters, blas=None):
     ta, tb = ops[0] == "t", ops[1] == "t"
     a, b, c, op_a, op_b = operands(m, n, k, ta, tb)
     reference = (op_a.double() @ op_b.double()).t()
-    workspace = torch.empty(WORKSPACE, dtype=torch.uint8, device="cuda")
+    workspace = torch.empty(max(WORKSPACE, 1), dtype=torch.uint8, device="cuda")
     flops = 2.0 * m * n * k
 
     desc = ctypes.c_void_p()
@@ -103,6 +116,24 @@ def probe(lt, handle, m, n, k, ops, tf32, candidates, iters):
     print("%-36s torch.mm            %8.3f ms %6.1f TFLOP/s" % (label, ms, flops / ms / 1e9))
     alpha, beta = ctypes.c_float(1.0), ctypes.c_float(0.0)
     stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
+    if blas is not None:  # what our library calls today: cublasGemmStridedBatchedEx, batch 1
+        blas_handle, ex = blas
+        check(ex.cublasSetStream_v2(blas_handle, stream), "cublasSetStream")
+        check(ex.cublasSetMathMode(blas_handle, ctypes.c_int(3 if tf32 else 0)), "cublasSetMathMode")
+        lda, ldb = (k if ta else m), (n if tb else k)
+
+        def gemm_ex():
+            check(ex.cublasGemmStridedBatchedEx(
+                blas_handle, ctypes.c_int(int(ta)), ctypes.c_int(int(tb)), ctypes.c_int(m), ctypes.c_int(n),
+                ctypes.c_int(k), ctypes.byref(alpha), ctypes.c_void_p(a.data_ptr()), ctypes.c_int(R_32F),
+                ctypes.c_int(lda), ctypes.c_longlong(0), ctypes.c_void_p(b.data_ptr()), ctypes.c_int(R_32F),
+                ctypes.c_int(ldb), ctypes.c_longlong(0), ctypes.byref(beta), ctypes.c_void_p(c.data_ptr()),
+                ctypes.c_int(R_32F), ctypes.c_int(m), ctypes.c_longlong(0), ctypes.c_int(1),
+                ctypes.c_int(COMPUTE_32F_FAST_TF32 if tf32 else COMPUTE_32F), ctypes.c_int(-1)),
+                "cublasGemmStridedBatchedEx")
+
+        print("%-36s GemmStridedBatchedEx %7.3f ms, host %5.1f us per call" % (
+            label, median_ms(gemm_ex, iters), host_us(gemm_ex)))
     for i in range(found.value):
         if results[i].state != 0:
             continue
@@ -125,10 +156,13 @@ def probe(lt, handle, m, n, k, ops, tf32, candidates, iters):
         except RuntimeError as error:
             print("%-36s candidate %2d %s" % (label, i, error))
             continue
+        if blas is not None and i == 0:
+            print("%-36s cublasLtMatmul, algo cached: host %5.1f us per call" % (label, host_us(run)))
         err = ((c.double() - reference).norm() / reference.norm()).item()
         print("%-36s candidate %2d %8.3f ms %6.1f TFLOP/s  rel err %.1e  algo %d tile %d splitK %d "
-              "stages %d waves %.2f" % (label, i, ms, flops / ms / 1e9, err, config["id"], config["tile"],
-                                        config["splitk"], config["stages"], results[i].waves))
+              "stages %d waves %.2f ws %d" % (label, i, ms, flops / ms / 1e9, err, config["id"], config["tile"],
+                                        config["splitk"], config["stages"], results[i].waves,
+                                        results[i].workspace_size))
     for layout in layouts:
         lt.cublasLtMatrixLayoutDestroy(layout)
     lt.cublasLtMatmulPreferenceDestroy(pref)
@@ -145,15 +179,27 @@ def main():
     ap.add_argument("--ieee", action="store_true", help="float32 compute instead of TF32")
     ap.add_argument("--candidates", type=int, default=16)
     ap.add_argument("--iters", type=int, default=30)
+    ap.add_argument("--workspace-mib", type=int, default=32, help="the heuristic's workspace limit (0: none)")
+    ap.add_argument("--host", action="store_true",
+                    help="also time cublasGemmStridedBatchedEx and the host time per call of it and of "
+                         "cublasLtMatmul with candidate 0 cached")
     args = ap.parse_args()
+    global WORKSPACE
+    WORKSPACE = args.workspace_mib << 20
     lt = load_cublaslt()
     handle = ctypes.c_void_p()
     check(lt.cublasLtCreate(ctypes.byref(handle)), "cublasLtCreate")
     print("torch", torch.__version__, torch.cuda.get_device_name())
+    blas = None
+    if args.host:
+        ex = load_cublaslt("libcublas.so")
+        blas_handle = ctypes.c_void_p()
+        check(ex.cublasCreate_v2(ctypes.byref(blas_handle)), "cublasCreate")
+        blas = (blas_handle, ex)
     for shape in args.shapes.split(","):
         m, n, k = (int(v) for v in shape.split("x"))
         for ops in args.ops.split(","):
-            probe(lt, handle, m, n, k, ops, not args.ieee, args.candidates, args.iters)
+            probe(lt, handle, m, n, k, ops, not args.ieee, args.candidates, args.iters, blas)
     lt.cublasLtDestroy(handle)
 
 

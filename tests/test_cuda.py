@@ -74,6 +74,14 @@ def run(x, w, b, key, **kw):
         return gemm_convt.conv_transpose2d(x, w, b, **kw)
 
 
+def run_profiled(x, w, b, key, **kw):
+    """run() under the CUDA profiler: the output and the names of the kernels it launched."""
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        out = run(x, w, b, key, **kw)
+        torch.cuda.synchronize()
+    return out, [e.name for e in prof.events()]
+
+
 # (N, Cin, Cout/groups, kernel, input HxW, stride, padding, output_padding, dilation, groups, bias)
 GRID = [
     (2, 4, 3, (3, 3), (7, 9), (1, 1), (0, 0), (0, 0), (1, 1), 1, True),
@@ -105,11 +113,8 @@ def test_grid(case, key, path):
     x, w, b = make_case(case, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
     kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
     force_path(path)
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-        out = run(x, w, b, key, **kw)
-        torch.cuda.synchronize()
+    out, names = run_profiled(x, w, b, key, **kw)
     if k != (1, 1) or s != (1, 1):  # 1x1 stride 1 is one GEMM either way
-        names = [e.name for e in prof.events()]
         for other, kernel in PATH_KERNELS.items():
             # float64 has no tensor-core implicit GEMM: it takes GEMM + col2im.
             expected = other == path and not (path == "implicit" and key == "float64")
@@ -146,10 +151,8 @@ def test_several_samples_per_chunk(key, hw, offset):
     gemm_convt.set_workspace_limit(int(7 * columns_per_sample))
     gemm_convt.set_direct_gather(False)  # the GEMM path's repack is what this tests
     gemm_convt.set_implicit_gemm(False)
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-        out = run(x, w, b, key, **kw)
-        torch.cuda.synchronize()
-    assert any("pack_runs_kernel" in e.name for e in prof.events()), "the input was not repacked"
+    out, names = run_profiled(x, w, b, key, **kw)
+    assert any("pack_runs_kernel" in name for name in names), "the input was not repacked"
     assert_matches(out, reference(x, w, b, **kw), key)
     # grad_weight reads the same packed input.
     xg, wg = x.detach().requires_grad_(), w.detach().requires_grad_()
@@ -199,10 +202,8 @@ def test_disjoint_taps(case, key, layout):
     gemm_convt.set_disjoint_taps(True)
     gemm_convt.set_direct_gather(False)
     gemm_convt.set_implicit_gemm(False)
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-        out = run(x, w, b, key, **kw)
-        torch.cuda.synchronize()
-    fused = [e.name for e in prof.events() if "disjoint_taps_kernel" in e.name]
+    out, names = run_profiled(x, w, b, key, **kw)
+    fused = [name for name in names if "disjoint_taps_kernel" in name]
     # IEEE float32 has no tensor-core kernel here: it keeps GEMM + col2im.
     assert bool(fused) == (key != "ieee")
     if fused and layout != "contiguous":  # the kernel's second template argument: 16-byte copies
@@ -236,10 +237,8 @@ def test_implicit_gemm(case, key, layout):
     x = in_layout(x, layout)
     kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
     force_path("implicit")
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-        out = run(x, w, b, key, **kw)
-        torch.cuda.synchronize()
-    names = [e.name for e in prof.events() if "implicit_gemm_kernel" in e.name]
+    out, names = run_profiled(x, w, b, key, **kw)
+    names = [name for name in names if "implicit_gemm_kernel" in name]
     assert names
     # The last template argument: four neighbouring columns per load for aligned NCHW rows (1),
     # four neighbouring channels for aligned channels_last pixels (2), else one value (0).

@@ -1,0 +1,81 @@
+"""Host time of one call against its number of chunks: the workspace cap sets how many
+chunks a call makes, so a line through (kernels, host time) splits the call's host time
+into a fixed part and a part per chunk. Baselines in the same process: a torch view op,
+a small torch kernel launch, and cuDNN's call.
+
+    python scripts/host_per_chunk.py [--problems dcgan,fcn_up] [--limits 16,64,256,1024] [--backward]
+"""
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.profiler import ProfilerActivity, profile
+
+import gemm_convt
+from gemm_convt._bench.problems import PROBLEMS, call_kwargs, make_tensors
+
+
+def host_and_wall_us(fn, calls=25):
+    fn()
+    host, wall = [], []
+    for _ in range(calls):
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        host.append(time.perf_counter() - start)
+        torch.cuda.synchronize()
+        wall.append(time.perf_counter() - start)
+    return 1e6 * statistics.median(host), 1e6 * statistics.median(wall)
+
+
+def count_kernels(fn):
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        fn()
+        torch.cuda.synchronize()
+    return sum(1 for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--problems", default="dcgan,fcn_up")
+    ap.add_argument("--limits", default="16,64,256,1024", help="workspace caps in MiB")
+    ap.add_argument("--backward", action="store_true", help="time torch.autograd.grad of the layer instead")
+    args = ap.parse_args()
+    gemm_convt.set_allow_tf32(True)
+    torch.backends.cudnn.allow_tf32 = True
+    small = torch.ones(256, device="cuda")
+    for label, fn in (("empty call", lambda: None), ("torch narrow", lambda: small.narrow(0, 0, 8)),
+                      ("torch add_ (one launch)", lambda: small.add_(1))):
+        print("%-28s host %6.1f us" % (label, host_and_wall_us(fn, 200)[0]))
+    for name in args.problems.split(","):
+        p = PROBLEMS[name]
+        xs, w, b = make_tensors(p, torch.float32, "cuda", 1)
+        kw = call_kwargs(p)
+        x = xs[0]
+        if args.backward:
+            x.requires_grad_()
+            w.requires_grad_()
+            b.requires_grad_()
+            grad = torch.randn_like(F.conv_transpose2d(x, w, b, **kw))
+
+        def run(conv):
+            if args.backward:
+                return lambda: conv(x, w, b, **kw).backward(grad)
+            return lambda: conv(x, w, b, **kw)
+
+        with torch.set_grad_enabled(args.backward):
+            host, wall = host_and_wall_us(run(F.conv_transpose2d))
+            print("%-8s cuDNN             kernels %4d  host %7.1f us  wall %7.1f us" % (
+                name, count_kernels(run(F.conv_transpose2d)), host, wall))
+            for mib in (int(v) for v in args.limits.split(",")):
+                gemm_convt.set_workspace_limit(mib << 20)
+                host, wall = host_and_wall_us(run(gemm_convt.conv_transpose2d))
+                print("%-8s ours cap %5d MiB kernels %4d  host %7.1f us  wall %7.1f us" % (
+                    name, mib, count_kernels(run(gemm_convt.conv_transpose2d)), host, wall))
+            gemm_convt.set_workspace_limit(None)
+
+
+if __name__ == "__main__":
+    main()
