@@ -6,28 +6,14 @@ a small torch kernel launch, and cuDNN's call.
     python scripts/host_per_chunk.py [--problems dcgan,fcn_up] [--limits 16,64,256,1024] [--backward]
 """
 import argparse
-import statistics
-import time
 
 import torch
 import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
 import gemm_convt
-from gemm_convt._bench.problems import PROBLEMS, call_kwargs, make_tensors
 
-
-def host_and_wall_us(fn, calls=25):
-    fn()
-    host, wall = [], []
-    for _ in range(calls):
-        torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        host.append(time.perf_counter() - start)
-        torch.cuda.synchronize()
-        wall.append(time.perf_counter() - start)
-    return 1e6 * statistics.median(host), 1e6 * statistics.median(wall)
+from cuda_timing import host_and_wall_us, problem_tensors  # scripts/ is on sys.path when run as a script
 
 
 def count_kernels(fn):
@@ -50,14 +36,8 @@ def main():
                       ("torch add_ (one launch)", lambda: small.add_(1))):
         print("%-28s host %6.1f us" % (label, host_and_wall_us(fn, 200)[0]))
     for name in args.problems.split(","):
-        p = PROBLEMS[name]
-        xs, w, b = make_tensors(p, torch.float32, "cuda", 1)
-        kw = call_kwargs(p)
-        x = xs[0]
+        x, w, b, kw = problem_tensors(name, args.backward)
         if args.backward:
-            x.requires_grad_()
-            w.requires_grad_()
-            b.requires_grad_()
             grad = torch.randn_like(F.conv_transpose2d(x, w, b, **kw))
 
         def run(conv):

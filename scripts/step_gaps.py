@@ -11,16 +11,15 @@ idle split into host-late and other, launches, and the host time spent in the ca
 import argparse
 import json
 import os
-import statistics
 import tempfile
-import time
 
 import torch
 import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile, record_function
 
 import gemm_convt
-from gemm_convt._bench.problems import PROBLEMS, call_kwargs, make_tensors
+
+from cuda_timing import host_and_wall_us, problem_tensors  # scripts/ is on sys.path when run as a script
 
 HOST_LATE_US = 3.0  # a kernel that starts within this of its launch call's end waited for the host
 
@@ -73,14 +72,7 @@ def main():
     torch.backends.cudnn.allow_tf32 = tf32
     conv = gemm_convt.conv_transpose2d if args.path == "ours" else F.conv_transpose2d
     for name in args.problems.split(","):
-        p = PROBLEMS[name]
-        xs, w, b = make_tensors(p, torch.float32, "cuda", 1)
-        kw = call_kwargs(p)
-        x = xs[0]
-        if args.train:
-            x.requires_grad_()
-            w.requires_grad_()
-            b.requires_grad_()
+        x, w, b, kw = problem_tensors(name, args.train)
         grad = None
 
         def call():
@@ -96,17 +88,8 @@ def main():
 
         for _ in range(5):
             call()
-        torch.cuda.synchronize()
-        host, wall = [], []  # unprofiled: until the call returns, until the GPU is done
-        for _ in range(20):
-            torch.cuda.synchronize()
-            start = time.perf_counter()
-            call()
-            host.append(time.perf_counter() - start)
-            torch.cuda.synchronize()
-            wall.append(time.perf_counter() - start)
-        print("== %s %s: unprofiled median host %.1f us, wall %.1f us" % (
-            name, args.path, 1e6 * statistics.median(host), 1e6 * statistics.median(wall)))
+        host, wall = host_and_wall_us(call, 20)  # unprofiled
+        print("== %s %s: unprofiled median host %.1f us, wall %.1f us" % (name, args.path, host, wall))
         with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
             for _ in range(args.calls):
                 torch.cuda.synchronize()
