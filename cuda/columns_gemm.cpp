@@ -99,18 +99,18 @@ MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOpera
   // Several samples of an NCHW-like input, or of fewer rows than a sample
   // has (the forward skips rows that reach no output): channels x (sample, pixel).
   const int64_t length = c.samples * c.rows * p.in_w;
-  at::Tensor packed =
-      pack.narrow(0, 0, p.in_channels * length).view({p.in_channels, c.samples, c.rows, p.in_w});
   if (!x.channel_major)  // each (channel, sample) band is one contiguous run
     pack_runs_cuda(x.chunk_base(c, p.in_w, esize), c.samples, p.in_channels,
                    x.sample_stride * esize, x.channel_stride * esize, c.rows * p.in_w * esize,
-                   packed.data_ptr());
-  else
-    packed.copy_(x.storage.view({p.batch, p.in_channels, p.in_h, p.in_w})
-                     .narrow(0, c.n0, c.samples)
-                     .narrow(2, c.row_begin, c.rows)
-                     .transpose(0, 1));
-  return MatrixRef{packed.data_ptr(), length, false, p.in_per_group * length};
+                   pack.data_ptr());
+  else  // torch views only here: each costs host time per chunk
+    pack.narrow(0, 0, p.in_channels * length)
+        .view({p.in_channels, c.samples, c.rows, p.in_w})
+        .copy_(x.storage.view({p.batch, p.in_channels, p.in_h, p.in_w})
+                   .narrow(0, c.n0, c.samples)
+                   .narrow(2, c.row_begin, c.rows)
+                   .transpose(0, 1));
+  return MatrixRef{pack.data_ptr(), length, false, p.in_per_group * length};
 }
 
 at::Tensor weight_rows_k_major(const Problem& p, const at::Tensor& weight) {

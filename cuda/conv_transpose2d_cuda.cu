@@ -193,6 +193,15 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     for (const auto& stream : streams) start.block(stream);
   }
 
+  // Each buffer's views made once, not per chunk (a torch view op costs ~3 us
+  // of host time, and small problems are bound by it: NOTES.md, session 8).
+  std::vector<at::Tensor> column_buffers, pack_buffers;
+  for (int64_t b = 0; b < buffers; ++b) {
+    column_buffers.push_back(workspace.narrow(0, b * buffer_elems, buffer_elems));
+    pack_buffers.push_back(pack_elems ? pack_workspace.narrow(0, b * pack_elems, pack_elems)
+                                      : at::Tensor());
+  }
+
   AT_DISPATCH_FLOATING_TYPES_AND2(
       at::kHalf, at::kBFloat16, dtype, "gemm_convt_cuda", [&] {
         const scalar_t* bias_ptr = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
@@ -201,7 +210,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
           const int64_t b = int64_t(i) % buffers;
           c10::optional<c10::cuda::CUDAStreamGuard> on_stream;
           if (buffers > 1) on_stream.emplace(streams[b]);
-          at::Tensor columns = workspace.narrow(0, b * buffer_elems, buffer_elems);
+          at::Tensor& columns = column_buffers[b];
           if (c.rows > 0 && made) {
             const int64_t pixel_stride = x.pixel_stride();
             char* a = static_cast<char*>(a_workspace.data_ptr()) + b * a_elems * esize;
@@ -213,9 +222,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
             columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns,
                                    split || options.allow_tf32);
           } else if (c.rows > 0) {
-            at::Tensor pack_part = pack_elems ? pack_workspace.narrow(0, b * pack_elems, pack_elems)
-                                              : at::Tensor();
-            columns_gemm_side_by_side_cuda(p, c, chunk_input_operand(p, c, x, pack_part),
+            columns_gemm_side_by_side_cuda(p, c, chunk_input_operand(p, c, x, pack_buffers[b]),
                                            plain_weight, k_major_weight, columns,
                                            options.allow_tf32);
           }
