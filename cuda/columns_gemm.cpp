@@ -144,8 +144,8 @@ void columns_gemm_side_by_side_cuda(const Problem& p, const Chunk& c, const Matr
   const bool tf32 = allow_tf32 && weight.scalar_type() == at::kFloat;
   if (tf32 && p.in_per_group <= kLtMaxK &&
       lt_gemm_strided_batched(weight.scalar_type(), columns.scalar_type(), length, col_rows,
-                                      p.in_per_group, a, b, columns.data_ptr(), length,
-                                      col_rows * length, c.groups, allow_tf32))
+                              p.in_per_group, a, b, columns.data_ptr(), length, col_rows * length,
+                              c.groups, allow_tf32))
     return;
   gemm_strided_batched(weight.scalar_type(), columns.scalar_type(), length, col_rows,
                        p.in_per_group, a, b, columns.data_ptr(), length, col_rows * length, 0.0,

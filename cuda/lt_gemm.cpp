@@ -181,9 +181,12 @@ bool lt_gemm_strided_batched(at::ScalarType in_dtype, at::ScalarType out_dtype, 
   }
   if (!plan->found) return false;
   const float alpha = 1.0f, beta = 0.0f;
-  TORCH_CUDABLAS_CHECK(cublasLtMatmul(handle, plan->op, &alpha, a.ptr, plan->a, b.ptr, plan->b,
-                                      &beta, c, plan->c, c, plan->c, &plan->algo, nullptr, 0,
-                                      at::cuda::getCurrentCUDAStream()));
+  const cublasStatus_t status =
+      cublasLtMatmul(handle, plan->op, &alpha, a.ptr, plan->a, b.ptr, plan->b, &beta, c, plan->c,
+                     c, plan->c, &plan->algo, nullptr, 0, at::cuda::getCurrentCUDAStream());
+  // A call the plan turns out not to support launches nothing: cuBLAS takes it.
+  if (status == CUBLAS_STATUS_NOT_SUPPORTED || status == CUBLAS_STATUS_INVALID_VALUE) return false;
+  TORCH_CUDABLAS_CHECK(status);
   return true;
 }
 

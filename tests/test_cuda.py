@@ -125,19 +125,22 @@ def test_grid(case, key, path):
     assert_matches(out, reference(x, w, b, **kw), key)
 
 
-@pytest.mark.parametrize("key", ["float32", "float16"])
+# tf32: the columns GEMM through cuBLASLt plans (K <= 256), one per chunk shape and operand
+# alignment (bands start at arbitrary 4-byte offsets).
+@pytest.mark.parametrize("key", ["float32", "tf32", "float16"])
 @pytest.mark.parametrize("limit", [1, 3000, 20000])
 def test_chunked_workspace(limit, key):
     x, w, b = make_case(7, 5, 6, 4, (3, 3), (9, 10), 2, True, DTYPES[key])
     kw = dict(stride=2, padding=1, output_padding=1, groups=2)
     gemm_convt.set_workspace_limit(limit)
+    force_path("gemm")  # the chunks are the columns path's
     assert_matches(run(x, w, b, key, **kw), reference(x, w, b, **kw), key)
 
 
 # Several samples per chunk: the NCHW input is repacked per chunk in the widest of
 # 16/8/4/2-byte units that its run length (rows x width x element size), strides and
 # addresses allow. "offset" starts the input one sample into its storage.
-@pytest.mark.parametrize("key,hw", [("ieee", (4, 4)), ("ieee", (3, 2)), ("ieee", (3, 3)),
+@pytest.mark.parametrize("key,hw", [("ieee", (4, 4)), ("ieee", (3, 2)), ("ieee", (3, 3)), ("tf32", (3, 3)),
                                     ("float16", (4, 4)), ("float16", (2, 2)), ("float16", (3, 3))])
 @pytest.mark.parametrize("offset", [False, True])
 def test_several_samples_per_chunk(key, hw, offset):
