@@ -71,6 +71,16 @@ __device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], 
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// The three TF32 products of a split fragment pair, smallest terms first:
+// lo x cross, cross x lo, hi x hi (split_tf32 below makes the parts).
+__device__ __forceinline__ void mma_three_products(
+    float (&c)[4], const uint32_t (&a_hi)[4], const uint32_t (&a_x)[4], const uint32_t (&a_lo)[4],
+    const uint32_t (&b_hi)[2], const uint32_t (&b_x)[2], const uint32_t (&b_lo)[2]) {
+  mma_tf32(c, a_lo, b_x[0], b_x[1]);
+  mma_tf32(c, a_x, b_lo[0], b_lo[1]);
+  mma_tf32(c, a_hi, b_hi[0], b_hi[1]);
+}
+
 // x = high + low: high is x rounded to TF32 (ties away from zero) by integer
 // ops, low the exact remainder (|low| <= 2^-11 |x|), which the tensor cores
 // read as TF32 by truncation (error <= 2^-21 |x|, as the dropped low x low).
@@ -338,9 +348,10 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
 #pragma unroll
             for (int fn = 0; fn < 4; ++fn) {
               const int bf = fn >> 1, br = (fn & 1) * 2;
-              mma_tf32(part[fm][fn], a_lo[fm], b_x[bf][br], b_x[bf][br + 1]);
-              mma_tf32(part[fm][fn], a_x[fm], b_lo[bf][br], b_lo[bf][br + 1]);
-              mma_tf32(part[fm][fn], a_hi[fm], b_hi[bf][br], b_hi[bf][br + 1]);
+              const uint32_t bh[2] = {b_hi[bf][br], b_hi[bf][br + 1]};
+              const uint32_t bx[2] = {b_x[bf][br], b_x[bf][br + 1]};
+              const uint32_t bl[2] = {b_lo[bf][br], b_lo[bf][br + 1]};
+              mma_three_products(part[fm][fn], a_hi[fm], a_x[fm], a_lo[fm], bh, bx, bl);
             }
         } else if (kSplit) {  // guarded: each B fragment split just before its products
           uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4];
@@ -355,11 +366,8 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
             split_tf32<true>(b[bf][br], b_hi[0], b_x[0], b_lo[0]);
             split_tf32<true>(b[bf][br + 1], b_hi[1], b_x[1], b_lo[1]);
 #pragma unroll
-            for (int fm = 0; fm < 2; ++fm) {
-              mma_tf32(part[fm][fn], a_lo[fm], b_x[0], b_x[1]);
-              mma_tf32(part[fm][fn], a_x[fm], b_lo[0], b_lo[1]);
-              mma_tf32(part[fm][fn], a_hi[fm], b_hi[0], b_hi[1]);
-            }
+            for (int fm = 0; fm < 2; ++fm)
+              mma_three_products(part[fm][fn], a_hi[fm], a_x[fm], a_lo[fm], b_hi, b_x, b_lo);
           }
         } else {
 #pragma unroll
