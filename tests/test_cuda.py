@@ -109,12 +109,10 @@ def force_path(path):
 @pytest.mark.parametrize("key", list(TOLERANCE))
 @pytest.mark.parametrize("case", range(len(GRID)))
 def test_grid(case, key, path):
-    n, cin, cout_g, k, hw, s, p, op, d, groups, bias = GRID[case]
-    x, w, b = make_case(case, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
-    kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
+    x, w, b, kw = table_case(GRID, case, case, key)
     force_path(path)
     out, names = run_profiled(x, w, b, key, **kw)
-    if k != (1, 1) or s != (1, 1):  # 1x1 stride 1 is one GEMM either way
+    if w.shape[2:] != (1, 1) or kw["stride"] != (1, 1):  # 1x1 stride 1 is one GEMM either way
         for other, kernel in PATH_KERNELS.items():
             # float64 has no tensor-core implicit GEMM: it takes GEMM + col2im.
             expected = other == path and not (path == "implicit" and key == "float64")
@@ -194,14 +192,20 @@ def in_layout(x, layout):
     return x
 
 
+def table_case(cases, case, seed, key, layout="contiguous"):
+    """Row `case` of a case table (GRID's columns): seeded inputs of key's dtype, x in
+    `layout`, and the call's keyword arguments."""
+    n, cin, cout_g, k, hw, s, p, op, d, groups, bias = cases[case]
+    x, w, b = make_case(seed, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
+    kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
+    return in_layout(x, layout), w, b, kw
+
+
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
 @pytest.mark.parametrize("key", ["tf32", "float16", "bfloat16", "ieee"])
 @pytest.mark.parametrize("case", range(len(DISJOINT)))
 def test_disjoint_taps(case, key, layout):
-    n, cin, cout_g, k, hw, s, p, op, d, groups, bias = DISJOINT[case]
-    x, w, b = make_case(40 + case, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
-    x = in_layout(x, layout)
-    kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
+    x, w, b, kw = table_case(DISJOINT, case, 40 + case, key, layout)
     gemm_convt.set_disjoint_taps(True)
     gemm_convt.set_direct_gather(False)
     gemm_convt.set_implicit_gemm(False)
@@ -235,17 +239,15 @@ IMPLICIT = [
 @pytest.mark.parametrize("key", ["float32", "tf32", "float16", "bfloat16"])
 @pytest.mark.parametrize("case", range(len(IMPLICIT)))
 def test_implicit_gemm(case, key, layout):
-    n, cin, cout_g, k, hw, s, p, op, d, groups, bias = IMPLICIT[case]
-    x, w, b = make_case(60 + case, n, cin, cout_g, k, hw, groups, bias, DTYPES[key])
-    x = in_layout(x, layout)
-    kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=groups)
+    x, w, b, kw = table_case(IMPLICIT, case, 60 + case, key, layout)
     force_path("implicit")
     out, names = run_profiled(x, w, b, key, **kw)
     names = [name for name in names if "implicit_gemm_kernel" in name]
     assert names
     # The last template argument: four neighbouring columns per load for aligned NCHW rows (1),
     # four neighbouring channels for aligned channels_last pixels (2), else one value (0).
-    if layout == "contiguous" and hw[1] % 4 == 0:
+    cin, groups = x.shape[1], kw["groups"]
+    if layout == "contiguous" and x.shape[3] % 4 == 0:
         load = 1
     elif layout == "channels_last" and cin % 4 == 0 and (cin // groups) % 4 == 0:
         load = 2
