@@ -9,7 +9,6 @@
 #include "pack.cuh"
 
 namespace gemm_convt {
-namespace {
 
 cudaDataType_t cuda_dtype(at::ScalarType t) {
   switch (t) {
@@ -20,6 +19,8 @@ cudaDataType_t cuda_dtype(at::ScalarType t) {
     default: TORCH_CHECK(false, "gemm_convt: expected float32, float64, float16 or bfloat16, but got ", t);
   }
 }
+
+namespace {
 
 int as_int(int64_t v, const char* what) {
   TORCH_CHECK(v >= 0 && v <= std::numeric_limits<int>::max(), "gemm_convt: ", what, " = ", v,

@@ -4,10 +4,14 @@
 // row-major [rows x cols] block is a column-major [cols x rows] matrix.
 
 #include <ATen/ATen.h>
+#include <library_types.h>
 
 #include "problem.h"
 
 namespace gemm_convt {
+
+// The CUDA library type of a float32, float64, float16 or bfloat16 tensor.
+cudaDataType_t cuda_dtype(at::ScalarType t);
 
 // A column-major operand of a strided-batched GEMM.
 struct MatrixRef {

@@ -55,14 +55,6 @@ int alignment(const void* ptr) {
   return bytes;
 }
 
-cudaDataType_t lt_type(at::ScalarType t) {
-  switch (t) {
-    case at::kFloat: return CUDA_R_32F;
-    case at::kHalf: return CUDA_R_16F;
-    default: return CUDA_R_16BF;  // lt_gemm_strided_batched admits these three
-  }
-}
-
 cublasLtHandle_t handle_for(int device) {
   // One handle per device, made on first use and kept for the process (as
   // torch keeps its own handles).
@@ -151,8 +143,8 @@ bool lt_gemm_strided_batched(at::ScalarType in_dtype, at::ScalarType out_dtype, 
   const bool tf32 = allow_tf32 && in_dtype == at::kFloat;
   PlanKey key;
   key.device = at::cuda::current_device();
-  key.in_type = int(lt_type(in_dtype));
-  key.out_type = int(lt_type(out_dtype));
+  key.in_type = int(cuda_dtype(in_dtype));
+  key.out_type = int(cuda_dtype(out_dtype));
   key.compute = int(tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F);
   key.ta = a.transposed;
   key.tb = b.transposed;
