@@ -11,6 +11,31 @@
 
 namespace gemm_convt {
 
+// Whether grad_weight's float32 GEMMs run on thin_gemm.cuh's kernel instead
+// of cuBLAS, and their K slices (parts: `slices` weight-shaped float buffers
+// of partial sums, added into grad_weight by finish_grad_weight).
+struct ThinPlan {
+  bool grad_weight = false;
+  int64_t slices = 1;
+  at::Tensor parts;
+};
+
+// Where the thin kernel pays (float32, in_per_group <= kThinGradWeightN,
+// measured: NOTES.md, session 9). GEMM_CONVT_THIN_GEMM=0 turns it off, =1
+// on wherever the kernel applies (in_per_group <= 64): for A/B probes.
+ThinPlan thin_plan(const Problem& p, at::ScalarType dtype, bool grad_weight);
+
+// Bytes of partial sums grad_weight's slices may take out of the workspace
+// cap (0: one slice, no partial sums).
+int64_t thin_parts_bytes(const ThinPlan& plan, const at::Tensor& weight, int64_t workspace_bytes);
+
+// Sets plan.slices and allocates plan.parts for chunks of shape `shape`.
+void plan_thin_slices(const Problem& p, const ChunkShape& shape, const at::Tensor& weight,
+                      int64_t parts_bytes, ThinPlan& plan);
+
+// grad_weight = the sum of the slices' partial sums (a no-op with one slice).
+void finish_grad_weight(const ThinPlan& plan, at::Tensor& grad_weight);
+
 // grad_input[n][g][:, band] (+)= weight[g][:, chunk's rows] · (sample n's
 // block of columns[g]) for every sample and group of the chunk; beta 0 on a
 // (sample, band, group)'s first channel chunk, 1 after. `dst` is NCHW- or
@@ -25,6 +50,7 @@ void grad_input_gemm_cuda(const Problem& p, const Chunk& c, const at::Tensor& we
 // chunk (sample 0, band 0), 1 after: a fixed order, bitwise-deterministic.
 // `dst` is weight-shaped and contiguous (float for half types).
 void grad_weight_gemm_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
-                           const at::Tensor& columns, at::Tensor& dst, bool allow_tf32);
+                           const at::Tensor& columns, at::Tensor& dst, bool allow_tf32,
+                           const ThinPlan& thin);
 
 }  // namespace gemm_convt

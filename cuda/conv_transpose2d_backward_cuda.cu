@@ -3,7 +3,8 @@
 // dtype: a copy, no rounding) inside a bounded workspace, and cuBLAS
 // multiplies them with the weight (grad_input) and with the input
 // (grad_weight: one GEMM over all the chunk's samples and pixels, chunks in a
-// fixed order: deterministic). Half/bfloat16 products accumulate in float:
+// fixed order: deterministic; float32 with in_per_group <= 16 on our
+// thin_gemm kernel instead, K split into slices summed in order at the end). Half/bfloat16 products accumulate in float:
 // grad_weight in a float buffer, grad_input directly into the half output
 // unless its sum is split across channel chunks (then a float buffer of one
 // sample).
@@ -46,7 +47,9 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
   const bool pack = grad_weight.defined() && input_needs_pack(p, x, p.in_h);
   // Half types accumulate in float buffers, which come out of the same budget:
   // grad_weight's always, grad_input's (one sample) where channels are split.
-  int64_t budget = backward_workspace_bytes(options);
+  ThinPlan thin = thin_plan(p, dtype, grad_weight.defined());
+  const int64_t parts_bytes = thin_parts_bytes(thin, weight, backward_workspace_bytes(options));
+  int64_t budget = backward_workspace_bytes(options) - parts_bytes;
   if (half && grad_weight.defined()) budget -= weight.numel() * int64_t(sizeof(float));
   const auto plan = [&](int64_t bytes) {
     return p.backward_chunk_shape(std::max<int64_t>(bytes, 1), c10::elementSize(dtype),
@@ -56,6 +59,7 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
   if (half && grad_input.defined() && shape.channels < p.out_per_group)
     shape = plan(budget - p.in_channels * p.in_pixels() * int64_t(sizeof(float)));
   at::Tensor workspace = at::empty({shape.elems(p.backward_chunk_problem())}, input.options());
+  plan_thin_slices(p, shape, weight, parts_bytes, thin);
   at::Tensor packed_input;
   if (pack && shape.samples > 1)
     packed_input = at::empty({p.in_channels * shape.samples * p.in_pixels()}, input.options());
@@ -86,9 +90,10 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
           }
           if (gw_acc.defined())
             grad_weight_gemm_cuda(p, c, chunk_input_operand(p, c, x, packed_input), workspace,
-                                  gw_acc, options.allow_tf32);
+                                  gw_acc, options.allow_tf32, thin);
         });
       });
+  if (gw_acc.defined()) finish_grad_weight(thin, gw_acc);
   if (gw_acc.defined() && !gw_acc.is_same(grad_weight)) grad_weight.copy_(gw_acc);
 }
 

@@ -419,3 +419,33 @@ def test_cuda_backward_follows_tf32_policy(helpers):
     # grad_input and grad_weight go through the GEMMs (grad_bias does not).
     assert not torch.equal(results[False][0][1], results[True][0][1])
     assert not torch.equal(results[False][1][1], results[True][1][1])
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("cin_per_group", [3, 8, 16, 33, 64])
+@pytest.mark.parametrize("forced", [False, True], ids=["rule", "forced"])
+@pytest.mark.parametrize("limit", [None, 6000], ids=["slices", "one-slice-chunks"])
+def test_cuda_thin_grad_weight(cin_per_group, forced, limit, monkeypatch, helpers):
+    """float32 grad_weight on cuda/thin_gemm.cu: by the rule (in_per_group <= 16) or forced
+    (GEMM_CONVT_THIN_GEMM=1, up to 64): column tiles of 8-64 with a ragged edge, K slices summed
+    at the end (default cap) or one slice written in place across chunks (a small cap), NCHW
+    and channels_last input; float32 tolerance, bitwise reruns. cuBLAS where neither applies."""
+    if forced:
+        monkeypatch.setenv("GEMM_CONVT_THIN_GEMM", "1")
+    gemm_convt.set_allow_tf32(False)
+    if limit is not None:
+        gemm_convt.set_workspace_limit(limit)
+    geometry = dict(stride=2, padding=1, output_padding=1, groups=2)
+    x, w, b = helpers.make_inputs(521, n=2, cin=2 * cin_per_group, cout=5, groups=2, kernel=(3, 2),
+                                  size=(24, 20), dtype=torch.float32, device="cuda")
+    with torch.no_grad():
+        probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    gy = _grad_output(probe, 522, torch.float32, helpers)
+    for layout in (torch.contiguous_format, CL):
+        xl = x.contiguous(memory_format=layout)
+        _, first = _ours_and_reference(xl, w, b, gy, geometry, wrt=(1,))
+        _, again = _ours_and_reference(xl, w, b, gy, geometry, wrt=(1,))
+        (_, ours, ref), (_, rerun, _) = first[0], again[0]
+        helpers.assert_close_to_reference(ours, ref, torch.float32, "cuda")
+        assert torch.equal(ours, rerun)
