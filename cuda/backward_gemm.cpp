@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <string>
+#include <cstring>
 
 #include "thin_gemm.cuh"
 
@@ -29,14 +29,9 @@ const float* float_ptr(const void* base, int64_t offset) {
 ThinPlan thin_plan(const Problem& p, at::ScalarType dtype, bool grad_weight) {
   ThinPlan plan;
   const char* env = std::getenv("GEMM_CONVT_THIN_GEMM");
-  const std::string mode = env == nullptr ? "" : env;
-  if (!grad_weight || dtype != at::kFloat || mode == "0") return plan;
-  if (mode == "simt" || mode == "mma") {
-    plan.grad_weight = p.in_per_group <= kThinMaxN;
-    plan.mma = mode == "mma";
-  } else {
-    plan.grad_weight = p.in_per_group <= kThinGradWeightN;
-  }
+  const int mode = env == nullptr ? -1 : std::strcmp(env, "0") == 0 ? 0 : 1;
+  const int64_t widest = mode == 1 ? kThinMaxN : kThinGradWeightN;
+  plan.grad_weight = grad_weight && dtype == at::kFloat && p.in_per_group <= widest && mode != 0;
   return plan;
 }
 
@@ -53,7 +48,7 @@ void plan_thin_slices(const Problem& p, const ChunkShape& shape, const at::Tenso
   const int64_t weight_bytes = weight.numel() * int64_t(sizeof(float));
   plan.slices = thin_gemm_slices(shape.channels * p.kernel_taps(), p.in_per_group,
                                  shape.samples * shape.max_rows * p.in_w, shape.groups,
-                                 parts_bytes / weight_bytes, plan.mma);
+                                 parts_bytes / weight_bytes);
   if (plan.slices > 1) plan.parts = at::empty({plan.slices * weight.numel()}, weight.options());
 }
 
@@ -131,12 +126,8 @@ void grad_weight_gemm_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
     const int64_t offset = c.g0 * w_group + c.c0 * taps;
     float* target = thin.slices > 1 ? thin.parts.data_ptr<float>() + offset
                                     : reinterpret_cast<float*>(out);
-    if (thin.mma && thin_mma_applies(p.in_per_group, length, ta, tb))
-      thin_mma_cuda(rows, p.in_per_group, length, ta, tb, target, 1, w_row, w_group,
-                    first ? 0.f : 1.f, c.groups, thin.slices, dst.numel());
-    else
-      thin_gemm_cuda(rows, p.in_per_group, length, ta, tb, target, 1, w_row, w_group,
-                     first ? 0.f : 1.f, c.groups, thin.slices, dst.numel());
+    thin_gemm_cuda(rows, p.in_per_group, length, ta, tb, target, 1, w_row, w_group,
+                   first ? 0.f : 1.f, c.groups, thin.slices, dst.numel());
     return;
   }
   gemm_strided_batched(dtype, dst.scalar_type(), rows, p.in_per_group, length, a, b, out, w_row,

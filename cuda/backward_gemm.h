@@ -16,14 +16,13 @@ namespace gemm_convt {
 // of partial sums, added into grad_weight by finish_grad_weight).
 struct ThinPlan {
   bool grad_weight = false;
-  bool mma = false;  // thin_mma_cuda where its operands allow, else thin_gemm_cuda
   int64_t slices = 1;
   at::Tensor parts;
 };
 
-// Where the thin kernels pay (float32, measured: NOTES.md, session 9).
-// GEMM_CONVT_THIN_GEMM=0 turns them off, =simt or =mma forces that kernel
-// wherever it applies (in_per_group <= 64): for A/B probes.
+// Where the thin kernel pays (float32, in_per_group <= kThinGradWeightN,
+// measured: NOTES.md, session 9). GEMM_CONVT_THIN_GEMM=0 turns it off, =1
+// on wherever the kernel applies (in_per_group <= 64): for A/B probes.
 ThinPlan thin_plan(const Problem& p, at::ScalarType dtype, bool grad_weight);
 
 // Bytes of partial sums grad_weight's slices may take out of the workspace

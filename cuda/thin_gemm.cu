@@ -195,13 +195,11 @@ void thin_gemm_cuda(int64_t m, int64_t n, int64_t k, const ThinMatrix& a, const 
   }
 }
 
-int64_t thin_gemm_slices(int64_t m, int64_t n, int64_t k, int64_t batch, int64_t max_slices,
-                         bool mma) {
-  // Four blocks per SM (each 35-46 KB of shared memory) hide the loads'
-  // latency; each slice keeps at least 256 of K.
+int64_t thin_gemm_slices(int64_t m, int64_t n, int64_t k, int64_t batch, int64_t max_slices) {
+  // Four blocks per SM (each ~25 KB of shared memory, 256 threads) hide the
+  // loads' latency; each slice keeps at least 256 of K (8 steps).
   const int sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t rows = mma ? 128 : tile_m(tile_n(n));  // thin_mma.cu's tiles: 128 rows
-  const int64_t tiles = (m + rows - 1) / rows * batch;
+  const int64_t tiles = (m + tile_m(tile_n(n)) - 1) / tile_m(tile_n(n)) * batch;
   const int64_t want = (4 * int64_t(sms) + tiles - 1) / tiles;
   return std::max<int64_t>(1, std::min({want, max_slices, k / 256}));
 }

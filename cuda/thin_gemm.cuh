@@ -31,20 +31,9 @@ void thin_gemm_cuda(int64_t m, int64_t n, int64_t k, const ThinMatrix& a, const 
                     float* c, int64_t c_s0, int64_t c_s1, int64_t c_batch_stride, float beta,
                     int64_t batch, int64_t slices, int64_t slice_stride);
 
-// The same product on tensor cores (thin_mma.cu): float32 as three TF32
-// products of split parts, fp32-accurate; infinities and NaNs as torch's.
-// Applies where A and B are contiguous along k with 16-byte aligned rows and
-// k is a multiple of 4 (sm80+).
-bool thin_mma_applies(int64_t n, int64_t k, const ThinMatrix& a, const ThinMatrix& b);
-void thin_mma_cuda(int64_t m, int64_t n, int64_t k, const ThinMatrix& a, const ThinMatrix& b,
-                   float* c, int64_t c_s0, int64_t c_s1, int64_t c_batch_stride, float beta,
-                   int64_t batch, int64_t slices, int64_t slice_stride);
-
 // How many K slices fill the GPU for this product (each slice at least a
 // few hundred long, at most max_slices): 1 where the output tiles alone do.
-// mma: for thin_mma_cuda's tiles, else thin_gemm_cuda's.
-int64_t thin_gemm_slices(int64_t m, int64_t n, int64_t k, int64_t batch, int64_t max_slices,
-                         bool mma);
+int64_t thin_gemm_slices(int64_t m, int64_t n, int64_t k, int64_t batch, int64_t max_slices);
 
 // dst[i] = part[i] + part[count + i] + ... (slices terms, in order).
 void sum_slices_cuda(const float* part, int64_t slices, int64_t count, float* dst);

@@ -19,7 +19,7 @@ from gemm_convt._bench.problems import PROBLEMS, call_kwargs, make_tensors
 
 from cuda_timing import kernel_times, median_ms  # scripts/ is on sys.path when run as a script
 
-MODES = {"off": "0", "rule": None, "simt": "simt", "mma": "mma"}
+MODES = {"off": "0", "rule": None, "on": "1"}
 
 
 def set_mode(mode):
@@ -48,7 +48,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--problems", default="kb75,kb71,kb78,kb81,kb69,kb65,kb57")
     ap.add_argument("--dtypes", default="ieee,tf32")
-    ap.add_argument("--modes", default="off,rule,simt,mma")
+    ap.add_argument("--modes", default="off,rule,on")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--no-error", action="store_true", help="skip the float64 comparison")
     args = ap.parse_args()
