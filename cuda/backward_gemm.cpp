@@ -14,11 +14,12 @@ namespace {
 // eighth of the workspace cap (they count against it).
 constexpr int64_t kThinPartsCap = int64_t(8) << 20;
 constexpr int64_t kThinMaxSlices = 64;
-// Measured (H100, training step of the layer, IEEE): kb75 (N = 8) 9.55 ->
-// 5.81 ms, kb75 with 2 groups (N = 16) 9.9 -> 6.66, kb81 with 4 groups (N = 8)
-// 2.76 -> 1.84; TF32 level or slightly faster, and fp32-accurate. With N = 32
-// (kb71, kb78) and 64 (kb69) the kernel ran 1.3-1.8x slower than cuBLAS's.
-constexpr int64_t kThinGradWeightN = 16;
+// Measured (H100, training step of the layer, IEEE products): kb75 (N = 8)
+// 9.5 -> 5.7 ms, kb75 with 2 groups (N = 16) 9.9 -> 6.2, kb81 with 4 groups
+// (N = 8) 2.7 -> 1.8. With N = 32 (kb71, kb78) and 64 (kb69) it ran 1.3-1.8x
+// slower than cuBLAS's SIMT kernels, and under the TF32 policy it was level
+// with or slower than cuBLAS's TF32 kernels: IEEE float32 only.
+constexpr int64_t kThinMaxChannels = 16;
 
 const float* float_ptr(const void* base, int64_t offset) {
   return static_cast<const float*>(base) + offset;
@@ -26,12 +27,16 @@ const float* float_ptr(const void* base, int64_t offset) {
 
 }  // namespace
 
-ThinPlan thin_plan(const Problem& p, at::ScalarType dtype, bool grad_weight) {
+ThinPlan thin_plan(const Problem& p, at::ScalarType dtype, bool allow_tf32, bool grad_input,
+                   bool grad_weight) {
   ThinPlan plan;
   const char* env = std::getenv("GEMM_CONVT_THIN_GEMM");
   const int mode = env == nullptr ? -1 : std::strcmp(env, "0") == 0 ? 0 : 1;
-  const int64_t widest = mode == 1 ? kThinMaxN : kThinGradWeightN;
-  plan.grad_weight = grad_weight && dtype == at::kFloat && p.in_per_group <= widest && mode != 0;
+  const bool thin = dtype == at::kFloat && mode != 0 &&
+                    (mode == 1 ? p.in_per_group <= kThinMaxN
+                               : !allow_tf32 && p.in_per_group <= kThinMaxChannels);
+  plan.grad_input = grad_input && thin;
+  plan.grad_weight = grad_weight && thin;
   return plan;
 }
 
@@ -60,7 +65,7 @@ void finish_grad_weight(const ThinPlan& plan, at::Tensor& grad_weight) {
 
 void grad_input_gemm_cuda(const Problem& p, const Chunk& c, const at::Tensor& weight,
                           const at::Tensor& columns, at::Tensor& dst, int64_t dst_n0,
-                          bool allow_tf32) {
+                          bool allow_tf32, const ThinPlan& thin) {
   const at::ScalarType dtype = weight.scalar_type();
   const int64_t esize = weight.element_size(), dst_esize = dst.element_size();
   const int64_t taps = p.kernel_taps();
@@ -78,6 +83,18 @@ void grad_input_gemm_cuda(const Problem& p, const Chunk& c, const at::Tensor& we
   const char* w = static_cast<const char*>(weight.data_ptr());
   const char* cols = static_cast<const char*>(columns.data_ptr());
   char* out = static_cast<char*>(dst.data_ptr());
+  if (thin.grad_input) {
+    // One launch for all the chunk's samples and groups (a launch per group
+    // gave too few blocks): dst[n][g] (band x Cin_g) = colsᵀ · wᵀ.
+    const ThinMatrix a{float_ptr(cols, 0), 1, length, band, c_group};
+    const ThinMatrix b{float_ptr(w, c.g0 * w_group + c.c0 * taps), 1, w_row, 0, w_group};
+    const ThinOutput o{reinterpret_cast<float*>(out) + (c.n0 - dst_n0) * dst.stride(0) +
+                           c.g0 * p.in_per_group * dst.stride(1) + c.row_begin * dst.stride(2),
+                       channels_last ? dst.stride(3) : 1, channels_last ? 1 : ld_nchw,
+                       dst.stride(0), p.in_per_group * dst.stride(1)};
+    thin_gemm_cuda(band, p.in_per_group, rows, a, b, o, float(beta), c.samples, c.groups, 1, 0);
+    return;
+  }
   for (int64_t g = 0; g < c.groups; ++g) {
     const int64_t grp = c.g0 + g;
     const char* w_ptr = w + (grp * w_group + c.c0 * taps) * esize;
@@ -126,8 +143,8 @@ void grad_weight_gemm_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
     const int64_t offset = c.g0 * w_group + c.c0 * taps;
     float* target = thin.slices > 1 ? thin.parts.data_ptr<float>() + offset
                                     : reinterpret_cast<float*>(out);
-    thin_gemm_cuda(rows, p.in_per_group, length, ta, tb, target, 1, w_row, w_group,
-                   first ? 0.f : 1.f, c.groups, thin.slices, dst.numel());
+    thin_gemm_cuda(rows, p.in_per_group, length, ta, tb, ThinOutput{target, 1, w_row, w_group},
+                   first ? 0.f : 1.f, c.groups, 1, thin.slices, dst.numel());
     return;
   }
   gemm_strided_batched(dtype, dst.scalar_type(), rows, p.in_per_group, length, a, b, out, w_row,

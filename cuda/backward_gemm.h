@@ -11,19 +11,20 @@
 
 namespace gemm_convt {
 
-// Whether grad_weight's float32 GEMMs run on thin_gemm.cuh's kernel instead
-// of cuBLAS, and their K slices (parts: `slices` weight-shaped float buffers
-// of partial sums, added into grad_weight by finish_grad_weight).
+// Which of the backward's float32 GEMMs run on thin_gemm.cuh's kernel instead
+// of cuBLAS, and grad_weight's K slices (parts: `slices` weight-shaped float
+// buffers of partial sums, added into grad_weight by finish_grad_weight).
 struct ThinPlan {
-  bool grad_weight = false;
+  bool grad_input = false, grad_weight = false;
   int64_t slices = 1;
   at::Tensor parts;
 };
 
-// Where the thin kernel pays (float32, in_per_group <= kThinGradWeightN,
+// Where the thin kernel pays (IEEE float32, in_per_group <= kThinMaxChannels,
 // measured: NOTES.md, session 9). GEMM_CONVT_THIN_GEMM=0 turns it off, =1
 // on wherever the kernel applies (in_per_group <= 64): for A/B probes.
-ThinPlan thin_plan(const Problem& p, at::ScalarType dtype, bool grad_weight);
+ThinPlan thin_plan(const Problem& p, at::ScalarType dtype, bool allow_tf32, bool grad_input,
+                   bool grad_weight);
 
 // Bytes of partial sums grad_weight's slices may take out of the workspace
 // cap (0: one slice, no partial sums).
@@ -43,7 +44,7 @@ void finish_grad_weight(const ThinPlan& plan, at::Tensor& grad_weight);
 // accumulate half types); `dst_n0` is the sample index of dst's first sample.
 void grad_input_gemm_cuda(const Problem& p, const Chunk& c, const at::Tensor& weight,
                           const at::Tensor& columns, at::Tensor& dst, int64_t dst_n0,
-                          bool allow_tf32);
+                          bool allow_tf32, const ThinPlan& thin);
 
 // grad_weight[g][:, chunk's rows] (+)= columns[g] · x[g] for the chunk's groups,
 // contracting all its samples and pixels in one GEMM; beta 0 for the first

@@ -3,8 +3,9 @@
 // dtype: a copy, no rounding) inside a bounded workspace, and cuBLAS
 // multiplies them with the weight (grad_input) and with the input
 // (grad_weight: one GEMM over all the chunk's samples and pixels, chunks in a
-// fixed order: deterministic; float32 with in_per_group <= 16 on our
-// thin_gemm kernel instead, K split into slices summed in order at the end). Half/bfloat16 products accumulate in float:
+// fixed order: deterministic). IEEE float32 with in_per_group <= 16 runs both on
+// our thin_gemm kernel instead (grad_weight's K split into slices, summed in
+// order at the end). Half/bfloat16 products accumulate in float:
 // grad_weight in a float buffer, grad_input directly into the half output
 // unless its sum is split across channel chunks (then a float buffer of one
 // sample).
@@ -47,7 +48,8 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
   const bool pack = grad_weight.defined() && input_needs_pack(p, x, p.in_h);
   // Half types accumulate in float buffers, which come out of the same budget:
   // grad_weight's always, grad_input's (one sample) where channels are split.
-  ThinPlan thin = thin_plan(p, dtype, grad_weight.defined());
+  ThinPlan thin = thin_plan(p, dtype, options.allow_tf32, grad_input.defined(),
+                            grad_weight.defined());
   const int64_t parts_bytes = thin_parts_bytes(thin, weight, backward_workspace_bytes(options));
   int64_t budget = backward_workspace_bytes(options) - parts_bytes;
   if (half && grad_weight.defined()) budget -= weight.numel() * int64_t(sizeof(float));
@@ -81,7 +83,8 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
           im2col_chunk<scalar_t>(p, options, c, grad_output, workspace);
           if (gi_acc.defined()) {
             const int64_t dst_n0 = gi_acc.is_same(grad_input) ? 0 : c.n0;
-            grad_input_gemm_cuda(p, c, weight, workspace, gi_acc, dst_n0, options.allow_tf32);
+            grad_input_gemm_cuda(p, c, weight, workspace, gi_acc, dst_n0, options.allow_tf32,
+                                 thin);
             if (!gi_acc.is_same(grad_input) && c.c0 + c.channels == p.out_per_group) {
               const int64_t ch0 = c.g0 * p.in_per_group, chs = c.groups * p.in_per_group;
               grad_input.select(0, c.n0).narrow(0, ch0, chs).narrow(1, c.row_begin, c.rows).copy_(

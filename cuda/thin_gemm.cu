@@ -19,8 +19,8 @@ struct ThinGemm {
   const float* a;
   const float* b;
   float* c;
-  int64_t m, n, k, k_per_slice;
-  int64_t a_sm, a_bs, b_sk, b_sn, b_bs, c_sm, c_sn, c_bs, slice_stride;
+  int64_t m, n, k, k_per_slice, batch;
+  int64_t a_sm, a_sk, a_bs, a_gs, b_sk, b_sn, b_bs, b_gs, c_sm, c_sn, c_bs, c_gs, slice_stride;
   float beta;
   bool b_k_contiguous;
 };
@@ -40,8 +40,9 @@ __device__ __forceinline__ void read_cols(const float* p, float (&v)[kCols]) {
 }
 
 // kTileN columns per block (kTileN / kCols threads across, the rest down).
-// A is contiguous along k: consecutive threads load consecutive k.
-template <int kTileN, int kCols>
+// kAContiguousM: A is contiguous along m (grad_input), else along k
+// (grad_weight); consecutive threads load consecutive addresses either way.
+template <int kTileN, int kCols, bool kAContiguousM>
 __global__ void __launch_bounds__(kThreads, 2) thin_gemm_kernel(const ThinGemm d) {
   constexpr int kThreadCols = kTileN / kCols, kThreadRows = kThreads / kThreadCols;
   constexpr int kTileM = kThreadRows * kRows;
@@ -55,14 +56,17 @@ __global__ void __launch_bounds__(kThreads, 2) thin_gemm_kernel(const ThinGemm d
 
   const int tid = int(threadIdx.x), tx = tid % kThreadCols, ty = tid / kThreadCols;
   const int64_t m0 = int64_t(blockIdx.x) * kTileM;
-  const int64_t slice = blockIdx.y, entry = blockIdx.z;
+  const int64_t slice = blockIdx.y, entry = blockIdx.z % d.batch, group = blockIdx.z / d.batch;
   const int64_t k_begin = slice * d.k_per_slice, k_end = min(d.k, k_begin + d.k_per_slice);
-  const float* a = d.a + entry * d.a_bs;
-  const float* b = d.b + entry * d.b_bs;
+  const float* a = d.a + entry * d.a_bs + group * d.a_gs;
+  const float* b = d.b + entry * d.b_bs + group * d.b_gs;
 
   float a_next[kAPerThread], b_next[kBPerThread];
-  // Element e of a step's A tile: (row, k), consecutive e along k.
-  auto a_index = [](int e, int& row, int& kk) { kk = e % kStepK, row = e / kStepK; };
+  // Element e of a step's A tile: (row, k), consecutive e along A's contiguous axis.
+  auto a_index = [](int e, int& row, int& kk) {
+    if (kAContiguousM) row = e % kTileM, kk = e / kTileM;
+    else kk = e % kStepK, row = e / kStepK;
+  };
   auto b_index = [&](int e, int& col, int& kk) {
     if (d.b_k_contiguous) kk = e % kStepK, col = e / kStepK;
     else col = e % kTileN, kk = e / kTileN;
@@ -74,8 +78,9 @@ __global__ void __launch_bounds__(kThreads, 2) thin_gemm_kernel(const ThinGemm d
       a_index(tid + i * kThreads, row, kk);
       const int64_t gm = m0 + row, gk = k0 + kk;
       // A's offsets fit 32 bits (thin_gemm_cuda checks): fewer registers.
-      a_next[i] = gm < d.m && gk < k_end ? __ldg(a + (int32_t(gm) * int32_t(d.a_sm) + int32_t(gk)))
-                                         : 0.f;
+      const int32_t offset = kAContiguousM ? int32_t(gm) + int32_t(gk) * int32_t(d.a_sk)
+                                           : int32_t(gm) * int32_t(d.a_sm) + int32_t(gk);
+      a_next[i] = gm < d.m && gk < k_end ? __ldg(a + offset) : 0.f;
     }
 #pragma unroll
     for (int i = 0; i < kBPerThread; ++i) {
@@ -133,7 +138,7 @@ __global__ void __launch_bounds__(kThreads, 2) thin_gemm_kernel(const ThinGemm d
     buf ^= 1;
   }
 
-  float* c = d.c + entry * d.c_bs + slice * d.slice_stride;
+  float* c = d.c + entry * d.c_bs + group * d.c_gs + slice * d.slice_stride;
 #pragma unroll
   for (int i = 0; i < kRows; ++i) {
     const int64_t gm = m0 + ty * kRows + i;
@@ -153,8 +158,12 @@ int tile_n(int64_t n) { return n <= 8 ? 8 : n <= 16 ? 16 : n <= 32 ? 32 : 64; }
 int tile_m(int tn) { return tn == 64 ? 64 : 128; }  // 256 threads x 4 rows / (tn / cols)
 
 template <int kTileN, int kCols>
-void launch(const ThinGemm& d, dim3 grid) {
-  thin_gemm_kernel<kTileN, kCols><<<grid, kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(d);
+void launch(const ThinGemm& d, bool a_contiguous_m, dim3 grid) {
+  auto stream = at::cuda::getCurrentCUDAStream();
+  if (a_contiguous_m)
+    thin_gemm_kernel<kTileN, kCols, true><<<grid, kThreads, 0, stream>>>(d);
+  else
+    thin_gemm_kernel<kTileN, kCols, false><<<grid, kThreads, 0, stream>>>(d);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
@@ -171,27 +180,29 @@ __global__ void sum_slices_kernel(const float* __restrict__ part, int64_t slices
 }  // namespace
 
 void thin_gemm_cuda(int64_t m, int64_t n, int64_t k, const ThinMatrix& a, const ThinMatrix& b,
-                    float* c, int64_t c_s0, int64_t c_s1, int64_t c_batch_stride, float beta,
-                    int64_t batch, int64_t slices, int64_t slice_stride) {
-  TORCH_CHECK(n >= 1 && n <= kThinMaxN && m >= 1 && batch >= 1 && slices >= 1,
+                    const ThinOutput& c, float beta, int64_t batch, int64_t groups,
+                    int64_t slices, int64_t slice_stride) {
+  TORCH_CHECK(n >= 1 && n <= kThinMaxN && m >= 1 && batch >= 1 && groups >= 1 && slices >= 1,
               "gemm_convt: thin_gemm_cuda called outside its range");
-  TORCH_CHECK(a.s1 == 1, "gemm_convt: thin_gemm_cuda needs A contiguous along k");
+  TORCH_CHECK(a.s0 == 1 || a.s1 == 1, "gemm_convt: thin_gemm_cuda needs A contiguous along an axis");
   TORCH_CHECK((m - 1) * a.s0 + (std::max<int64_t>(k, 1) - 1) * a.s1 < (int64_t(1) << 31),
               "gemm_convt: thin_gemm_cuda needs A's offsets within 32 bits");
+  TORCH_CHECK(batch * groups <= 65535 && slices <= 65535, "gemm_convt: thin_gemm_cuda grid too large");
   const int tn = tile_n(n), tm = tile_m(tn);
   // Whole K steps per slice, so that every slice's steps are full but the last.
   const int64_t k_per_slice = (((k + slices - 1) / slices) + kStepK - 1) / kStepK * kStepK;
-  const ThinGemm d{a.ptr, b.ptr, c, m, n, k, std::max<int64_t>(k_per_slice, kStepK),
-                   a.s0, a.batch_stride, b.s0, b.s1, b.batch_stride,
-                   c_s0, c_s1, c_batch_stride, slice_stride, beta, b.s0 == 1};
-  TORCH_CHECK(batch <= 65535 && slices <= 65535, "gemm_convt: thin_gemm_cuda grid too large");
+  const ThinGemm d{a.ptr, b.ptr, c.ptr, m, n, k, std::max<int64_t>(k_per_slice, kStepK), batch,
+                   a.s0, a.s1, a.batch_stride, a.group_stride,
+                   b.s0, b.s1, b.batch_stride, b.group_stride,
+                   c.s0, c.s1, c.batch_stride, c.group_stride, slice_stride, beta, b.s0 == 1};
   const dim3 grid(static_cast<unsigned>((m + tm - 1) / tm), static_cast<unsigned>(slices),
-                  static_cast<unsigned>(batch));
+                  static_cast<unsigned>(batch * groups));
+  const bool a_m = a.s0 == 1 && a.s1 != 1;
   switch (tn) {
-    case 8: launch<8, 1>(d, grid); break;
-    case 16: launch<16, 2>(d, grid); break;
-    case 32: launch<32, 4>(d, grid); break;
-    default: launch<64, 4>(d, grid); break;
+    case 8: launch<8, 1>(d, a_m, grid); break;
+    case 16: launch<16, 2>(d, a_m, grid); break;
+    case 32: launch<32, 4>(d, a_m, grid); break;
+    default: launch<64, 4>(d, a_m, grid); break;
   }
 }
 

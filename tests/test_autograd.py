@@ -426,11 +426,12 @@ def test_cuda_backward_follows_tf32_policy(helpers):
 @pytest.mark.parametrize("cin_per_group", [3, 8, 16, 33, 64])
 @pytest.mark.parametrize("forced", [False, True], ids=["rule", "forced"])
 @pytest.mark.parametrize("limit", [None, 6000], ids=["slices", "one-slice-chunks"])
-def test_cuda_thin_grad_weight(cin_per_group, forced, limit, monkeypatch, helpers):
-    """float32 grad_weight on cuda/thin_gemm.cu: by the rule (in_per_group <= 16) or forced
-    (GEMM_CONVT_THIN_GEMM=1, up to 64): column tiles of 8-64 with a ragged edge, K slices summed
-    at the end (default cap) or one slice written in place across chunks (a small cap), NCHW
-    and channels_last input; float32 tolerance, bitwise reruns. cuBLAS where neither applies."""
+def test_cuda_thin_gemm_gradients(cin_per_group, forced, limit, monkeypatch, helpers):
+    """float32 grad_input and grad_weight on cuda/thin_gemm.cu: by the rule (in_per_group <= 16)
+    or forced (GEMM_CONVT_THIN_GEMM=1, up to 64): column tiles of 8-64 with a ragged edge, A
+    contiguous along m (grad_input, samples and groups in one launch) or k (grad_weight), K
+    slices summed at the end (default cap) or one slice written in place across chunks (a small
+    cap), NCHW and channels_last; float32 tolerance, bitwise reruns. cuBLAS where neither applies."""
     if forced:
         monkeypatch.setenv("GEMM_CONVT_THIN_GEMM", "1")
     gemm_convt.set_allow_tf32(False)
@@ -444,8 +445,36 @@ def test_cuda_thin_grad_weight(cin_per_group, forced, limit, monkeypatch, helper
     gy = _grad_output(probe, 522, torch.float32, helpers)
     for layout in (torch.contiguous_format, CL):
         xl = x.contiguous(memory_format=layout)
-        _, first = _ours_and_reference(xl, w, b, gy, geometry, wrt=(1,))
-        _, again = _ours_and_reference(xl, w, b, gy, geometry, wrt=(1,))
-        (_, ours, ref), (_, rerun, _) = first[0], again[0]
-        helpers.assert_close_to_reference(ours, ref, torch.float32, "cuda")
-        assert torch.equal(ours, rerun)
+        _, first = _ours_and_reference(xl, w, b, gy, geometry, wrt=(0, 1))
+        _, again = _ours_and_reference(xl, w, b, gy, geometry, wrt=(0, 1))
+        for (_, ours, ref), (_, rerun, _) in zip(first, again):
+            helpers.assert_close_to_reference(ours, ref, torch.float32, "cuda")
+            assert torch.equal(ours, rerun)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("cin_per_group", [8, 64], ids=["thin-gemm", "cublas"])
+def test_cuda_gradients_keep_infinities_and_nans(cin_per_group, helpers):
+    """An inf or NaN in grad_output or the input reaches grad_input and grad_weight as torch's
+    does, on the thin kernel (8 channels per group) as on cuBLAS (64): grad_weight's K slices
+    and their partial sums must neither lose nor invent a non-finite value."""
+    gemm_convt.set_allow_tf32(False)
+    geometry = dict(stride=2, padding=1, groups=2)
+    x, w, _ = helpers.make_inputs(531, n=2, cin=2 * cin_per_group, cout=5, groups=2, kernel=3,
+                                  size=(24, 20), bias=False, dtype=torch.float32, device="cuda")
+    with torch.no_grad():
+        probe = gemm_convt.conv_transpose2d(x, w, **geometry)
+    gy = _grad_output(probe, 532, torch.float32, helpers)
+    gy[0, 1, 5, 7] = float("inf")
+    gy[1, 7, 10, 3] = float("nan")
+    x[1, cin_per_group + 3, 3, 4] = float("-inf")
+    _, got = _ours_and_reference(x, w, None, gy, geometry, wrt=(0, 1))
+    for _, ours, ref in got:
+        host = ours.cpu().double()
+        assert torch.equal(torch.isnan(host), torch.isnan(ref))
+        assert torch.equal(torch.isinf(host), torch.isinf(ref))
+        assert torch.equal(host[torch.isinf(ref)], ref[torch.isinf(ref)])
+        finite = torch.isfinite(ref)
+        assert 0 < finite.sum() < finite.numel()
+        helpers.assert_close_to_reference(ours[finite.cuda()], ref[finite], torch.float32, "cuda")
