@@ -207,8 +207,9 @@ void thin_gemm_cuda(int64_t m, int64_t n, int64_t k, const ThinMatrix& a, const 
 }
 
 int64_t thin_gemm_slices(int64_t m, int64_t n, int64_t k, int64_t batch, int64_t max_slices) {
-  // Four blocks per SM (each ~25 KB of shared memory, 256 threads) hide the
-  // loads' latency; each slice keeps at least 256 of K (8 steps).
+  // Blocks for four per SM: two are resident at a time (128 registers x 256
+  // threads, 35-43 KB of shared memory), so that makes two short waves. Each
+  // slice keeps at least 256 of K (8 steps).
   const int sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   const int64_t tiles = (m + tile_m(tile_n(n)) - 1) / tile_m(tile_n(n)) * batch;
   const int64_t want = (4 * int64_t(sms) + tiles - 1) / tiles;
