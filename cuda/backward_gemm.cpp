@@ -35,8 +35,11 @@ ThinPlan thin_plan(const Problem& p, at::ScalarType dtype, bool allow_tf32, bool
   const bool thin = dtype == at::kFloat && mode != 0 &&
                     (mode == 1 ? p.in_per_group <= kThinMaxN
                                : !allow_tf32 && p.in_per_group <= kThinMaxChannels);
-  plan.grad_input = grad_input && thin;
-  plan.grad_weight = grad_weight && thin;
+  // The kernel's grid.z holds a launch's (sample, group) pairs, at most
+  // 65535: beyond that (e.g. depthwise layers with very many groups) cuBLAS.
+  constexpr int64_t kMaxGridZ = 65535;
+  plan.grad_input = grad_input && thin && p.batch * p.groups <= kMaxGridZ;
+  plan.grad_weight = grad_weight && thin && p.groups <= kMaxGridZ;
   return plan;
 }
 

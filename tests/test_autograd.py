@@ -478,3 +478,21 @@ def test_cuda_gradients_keep_infinities_and_nans(cin_per_group, helpers):
         finite = torch.isfinite(ref)
         assert 0 < finite.sum() < finite.numel()
         helpers.assert_close_to_reference(ours[finite.cuda()], ref[finite], torch.float32, "cuda")
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_thin_gemm_more_entries_than_one_launch_holds(helpers):
+    """A depthwise layer with 40000 groups and 2 samples: grad_input's (sample, group) pairs pass
+    the 65535 a thin-kernel launch holds, so grad_input goes to cuBLAS while grad_weight (40000
+    entries) stays on the thin kernel."""
+    gemm_convt.set_allow_tf32(False)
+    geometry = dict(stride=2, padding=1, groups=40000)
+    x, w, b = helpers.make_inputs(541, n=2, cin=40000, cout=1, groups=40000, kernel=3, size=(3, 2),
+                                  dtype=torch.float32, device="cuda")
+    with torch.no_grad():
+        probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    gy = _grad_output(probe, 542, torch.float32, helpers)
+    _, got = _ours_and_reference(x, w, b, gy, geometry)
+    for _, ours, ref in got:
+        helpers.assert_close_to_reference(ours, ref, torch.float32, "cuda")
