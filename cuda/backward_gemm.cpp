@@ -130,7 +130,8 @@ void grad_weight_gemm_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
   const int64_t length = c.samples * c.rows * p.in_w;
   const int64_t w_row = p.out_per_group * taps;
   const int64_t w_group = p.in_per_group * w_row;
-  char* out = static_cast<char*>(dst.data_ptr()) + (c.g0 * w_group + c.c0 * taps) * dst_esize;
+  const int64_t offset = c.g0 * w_group + c.c0 * taps;  // the chunk's slice of dst
+  char* out = static_cast<char*>(dst.data_ptr()) + offset * dst_esize;
   // dst[g] slice (rows x Cin_g, column-major, ld = w_row) = op(cols) · op(x),
   // op(cols) = rows x length, op(x) = length x Cin_g; batched over groups.
   const MatrixRef a{columns.data_ptr(), length, true, rows * length};
@@ -143,7 +144,6 @@ void grad_weight_gemm_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
     const ThinMatrix ta{float_ptr(columns.data_ptr(), 0), length, 1, rows * length};
     const ThinMatrix tb{static_cast<const float*>(b.ptr), b.transposed ? b.ld : 1,
                         b.transposed ? 1 : b.ld, b.batch_stride};
-    const int64_t offset = c.g0 * w_group + c.c0 * taps;
     float* target = thin.slices > 1 ? thin.parts.data_ptr<float>() + offset
                                     : reinterpret_cast<float*>(out);
     thin_gemm_cuda(rows, p.in_per_group, length, ta, tb, ThinOutput{target, 1, w_row, w_group},

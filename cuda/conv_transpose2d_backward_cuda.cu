@@ -50,8 +50,9 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
   // grad_weight's always, grad_input's (one sample) where channels are split.
   ThinPlan thin = thin_plan(p, dtype, options.allow_tf32, grad_input.defined(),
                             grad_weight.defined());
-  const int64_t parts_bytes = thin_parts_bytes(thin, weight, backward_workspace_bytes(options));
-  int64_t budget = backward_workspace_bytes(options) - parts_bytes;
+  const int64_t cap = backward_workspace_bytes(options);
+  const int64_t parts_bytes = thin_parts_bytes(thin, weight, cap);
+  int64_t budget = cap - parts_bytes;
   if (half && grad_weight.defined()) budget -= weight.numel() * int64_t(sizeof(float));
   const auto plan = [&](int64_t bytes) {
     return p.backward_chunk_shape(std::max<int64_t>(bytes, 1), c10::elementSize(dtype),

@@ -211,7 +211,8 @@ int64_t thin_gemm_slices(int64_t m, int64_t n, int64_t k, int64_t batch, int64_t
   // threads, 35-43 KB of shared memory), so that makes two short waves. Each
   // slice keeps at least 256 of K (8 steps).
   const int sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t tiles = (m + tile_m(tile_n(n)) - 1) / tile_m(tile_n(n)) * batch;
+  const int64_t tile_rows = tile_m(tile_n(n));
+  const int64_t tiles = (m + tile_rows - 1) / tile_rows * batch;
   const int64_t want = (4 * int64_t(sms) + tiles - 1) / tiles;
   return std::max<int64_t>(1, std::min({want, max_slices, k / 256}));
 }
