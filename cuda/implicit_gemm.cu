@@ -22,7 +22,10 @@ namespace {
 // Per landing row tap and chunk of kChunkK input channels it stages the input
 // row segment that every landing width tap reads (each tap's window is a shift
 // of it) and those taps' weights, then runs mma.sync m16n8k8 TF32 over them.
-constexpr int kTileM = 128;
+// Short rows (kBanded): a block takes several whole phase rows of one row
+// phase (include/gemm_convt/implicit.h), one staged segment each, and walks
+// every landing tap of the row phase (rows outside the input stage zeros).
+constexpr int kTileM = kImplicitTileM;
 constexpr int kChunkK = 16;  // the staging roles below cover 16 channels with 4 warps
 constexpr int kLd = kChunkK + 4;  // shared-memory row of 80 bytes: ldmatrix rows hit distinct banks
 constexpr int kWarpsM = 4;        // warps along M, 32 positions each; kTileN / 32 along N
@@ -32,14 +35,15 @@ struct ImplicitGemm {
   Axis<int32_t> h, w;
   Divider<int32_t> by_stride_h, by_stride_w;
   int cin_g, cout_g, groups, n_tiles, m_tiles;
-  int a_rows, b_rows;     // rows of a buffer's input tile (max_span) and weight tile
+  // Bands (rows > 1): phase rows per tile, tiles per row phase, phase rows per
+  // sample; a segment's staged quads (row stride 4 * segment_quads).
+  int rows, bands, rows_per_sample, segment_quads, batch;
+  Divider<int32_t> by_rows_per_sample, by_segment_quads, by_segment_rows;
+  int a_rows, b_rows;  // rows of a buffer's input tile (max_span, or the bands' segments) and weight tile
   int cin_pad, cout_pad;  // the packed weight's channel extents
   int64_t grid_x, grid_y;  // tiles: output rows x phases x position tiles; planes
   int64_t x_sn, x_sc, x_sh, x_sw, o_sn, o_sc, o_sh, o_sw;
 };
-
-// Width taps landing on a phase, at most: hits are hit_step apart.
-int max_width_hits(const Axis<int32_t>& w) { return (w.kernel + w.hit_step - 1) / w.hit_step; }
 
 // Input columns a tile's taps read: kTileM plus the shifts between the taps,
 // plus up to 6 for 4-column alignment, rounded up to the staging loop's 8.
@@ -47,8 +51,8 @@ int max_span(const Axis<int32_t>& w) {
   return (kTileM + (max_width_hits(w) - 1) * w.hit_q_step + 6 + 7) / 8 * 8;
 }
 
-size_t smem_bytes(const Axis<int32_t>& w, int tile_n) {  // two buffers
-  return 2 * size_t(max_span(w) + max_width_hits(w) * tile_n) * kLd * sizeof(float);
+size_t smem_bytes(const ImplicitGemm& d) {  // two buffers
+  return 2 * size_t(d.a_rows + d.b_rows) * kLd * sizeof(float);
 }
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
@@ -119,14 +123,23 @@ struct Step {
   int i, q, ci0;
 };
 
+// Bands: q is the input row of phase row 0 (rows read q + r), and every
+// landing tap of the row phase is a step.
+template <bool kBanded>
 __device__ __forceinline__ Step first_step(const ImplicitGemm& d, int oh) {
+  if (kBanded) {
+    const PhaseTaps<int32_t> t = phase_taps(d.h, oh, d.by_stride_h);
+    return Step{t.first, t.base, 0};
+  }
   const RowTap<int32_t> t = first_row_tap(d.h, oh, d.by_stride_h);
   return Step{t.i, t.q, 0};
 }
 
+template <bool kBanded>
 __device__ __forceinline__ Step next_step(const ImplicitGemm& d, Step s) {
   s.ci0 += kChunkK;
   if (s.ci0 < d.cin_g) return s;
+  if (kBanded) return Step{s.i + d.h.hit_step, s.q - d.h.hit_q_step, 0};
   const RowTap<int32_t> t = next_row_tap(d.h, RowTap<int32_t>{s.i, s.q});
   return Step{t.i, t.q, 0};
 }
@@ -134,7 +147,7 @@ __device__ __forceinline__ Step next_step(const ImplicitGemm& d, Step s) {
 // The widest input segment a block stages (columns; beyond it the problem
 // takes another path): a thread holds its share of the next step's input in
 // registers while the tensor cores work on this one.
-constexpr int kMaxSpan = 160;
+constexpr int kMaxSpan = kImplicitMaxSpan;
 
 // How a block loads its input: one value at a time (any strides), four
 // neighbouring columns of an aligned NCHW row, or four neighbouring channels
@@ -153,7 +166,7 @@ struct alignas(4 * sizeof(T)) Quad {
 // overflowed): the first launch flags such an output in redo, and a second,
 // guarded launch (kGuard) returns at once unless redo is set, else recomputes
 // every output with guarded splits. Finite outputs come out bitwise the same.
-template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, int kLoad>
+template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, bool kBanded, int kLoad>
 // 64-channel tiles: two blocks per SM (the split kernel wanted ~170 registers,
 // one block; capped: kb65 8.45 -> 7.28 ms, kb69 15.1 -> 12.5, a few spills).
 // The 32-channel kernels measured slower capped to four blocks (kb78 3.15 -> 3.31).
@@ -170,26 +183,48 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   // Quads per thread and step: kMaxSpan / 4 x 16 channels, or kMaxSpan x 4 channel quads.
   constexpr int kQuadsHeld = kLoad == kScalarLoad ? 1 : (kMaxSpan * 4 + kThreads - 1) / kThreads;
   extern __shared__ __align__(16) float smem[];
-  const int row_blocks = d.w.stride * d.m_tiles;
-  const int oh = int(blockIdx.x) / row_blocks;
-  const int rest = int(blockIdx.x) - oh * row_blocks;
-  const int phase = rest / d.m_tiles, m0 = (rest - phase * d.m_tiles) * kTileM;
+  // One row: x = (output row, width phase, position tile), y = (sample, group,
+  // channel tile). Bands: x = (row phase, band, width phase), y = (group,
+  // channel tile); oh is then the row phase, and phase row row0 + s (sample n,
+  // row r) the block's segment s, staged at tile rows s * segment_rows on.
+  int oh, phase, m0 = 0, row0 = 0, rows_here = 1;
+  if (kBanded) {
+    const int band_block = int(blockIdx.x) / d.w.stride;
+    phase = int(blockIdx.x) - band_block * d.w.stride;
+    oh = band_block / d.bands;
+    row0 = (band_block - oh * d.bands) * d.rows;
+    rows_here = min(d.rows, d.rows_per_sample * d.batch - row0);
+  } else {
+    const int row_blocks = d.w.stride * d.m_tiles;
+    oh = int(blockIdx.x) / row_blocks;
+    const int rest = int(blockIdx.x) - oh * row_blocks;
+    phase = rest / d.m_tiles, m0 = (rest - phase * d.m_tiles) * kTileM;
+  }
   const int count = phase_length(d.w, phase);
   if (m0 >= count) return;  // the phase is shorter than the widest one
   const int plane = int(blockIdx.y), n_tile = plane % d.n_tiles, ng = plane / d.n_tiles;
-  const int n = ng / d.groups, g = ng - n * d.groups, co0 = n_tile * kTileN;
+  const int n = kBanded ? 0 : ng / d.groups, g = ng - n * d.groups, co0 = n_tile * kTileN;
+  const int row_phase_rows = kBanded ? phase_length(d.h, oh) : 1;
+  const int segment_rows = 4 * d.segment_quads;
+  // Bands: phase row row0 + s as (sample, row); row >= row_phase_rows: none.
+  const auto segment_row = [&](int s, int& sample) {
+    const int rho = row0 + s;
+    sample = d.by_rows_per_sample.div(rho);
+    return rho - sample * d.rows_per_sample;
+  };
 
   const PhaseTaps<int32_t> hw = phase_taps(d.w, phase, d.by_stride_w);
   const int w_hits = hw.hits;
   // A phase's last tile may be short: only its positions are staged, and warps
   // with none skip the tensor-core work.
-  const int valid = min(kTileM, count - m0);
-  const int span = valid + (w_hits > 0 ? w_hits - 1 : 0) * d.w.hit_q_step;
-  const int span8 = (span + 7) / 8 * 8;
+  const int valid = kBanded ? rows_here * count : min(kTileM, count - m0);
+  const int span = (kBanded ? count : valid) + (w_hits > 0 ? w_hits - 1 : 0) * d.w.hit_q_step;
   const int col_lo = hw.base - (w_hits > 0 ? w_hits - 1 : 0) * d.w.hit_q_step + m0;
   // kVec: tile row c holds input column col_base + c, col_base a multiple of 4.
   const int shift = kVec ? (col_lo & 3) : 0, col_base = col_lo - shift;
-  const int quads = (shift + span + 3) / 4;
+  const int quads = (shift + span + 3) / 4;  // per segment
+  // Tile rows staged: bands stage every segment's whole quads (zeros where none).
+  const int staged_rows = kBanded ? rows_here * segment_rows : (span + 7) / 8 * 8;
   // Two buffers, each [input column][channel] (kLd per column) then
   // [width tap][output channel][channel].
   const int buffer_floats = (d.a_rows + d.b_rows) * kLd;
@@ -210,6 +245,21 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
       for (int k = 0; k < 4; ++k) acc[i][j][k] = 0.0f, part[i][j][k] = 0.0f;
 
   const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
+  // Where tile row c's input lies at step s: its column (or -1: zeros) and the
+  // offset of its input row (sample and row) from xg. One row: c's column in
+  // the segment; bands: segment c / segment_rows, column c % segment_rows.
+  const auto locate = [&](const Step& s, int c, int64_t& row_offset) {
+    if (!kBanded) {
+      row_offset = int64_t(s.q) * d.x_sh;
+      return c < span ? col_lo + c : -1;
+    }
+    const int seg = d.by_segment_rows.div(c), in_seg = c - seg * segment_rows;
+    int sample;
+    const int r = segment_row(seg, sample), q = s.q + r;
+    row_offset = sample * d.x_sn + int64_t(q) * d.x_sh;
+    const bool row_in = seg < rows_here && r < row_phase_rows && q >= 0 && q < d.h.in_size;
+    return row_in && in_seg - shift < span ? col_base + in_seg : -1;
+  };
   // Staging roles: 4 channels x 8 neighbouring columns per warp (32-byte
   // segments in NCHW; stores to the column-major rows conflict-free).
   const int stage_k = (warp & 3) * 4 + (lane >> 3);
@@ -221,14 +271,16 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   // conflict-free, the two quads 16 banks apart).
   const int quad_k = lane >> 1, quad_j = (lane & 1) + 2 * warp;
   const auto load_input = [&](const Step& s) {  // into registers; no wait here
-    if (kLoad == kChannelQuads) {  // thread e: column e / 4, channels 4 (e % 4) .. + 3
-      const scalar_t* src = xg + s.q * d.x_sh + s.ci0;
+    if (kLoad == kChannelQuads) {  // thread e: tile row e / 4, channels 4 (e % 4) .. + 3
+      const scalar_t* src = xg + s.ci0;
 #pragma unroll
       for (int u = 0; u < kQuadsHeld; ++u) {
         const int e = int(threadIdx.x) + u * kThreads, c = e >> 2, k = (e & 3) * 4;
-        const int col = col_lo + c;
-        if (c < span && s.ci0 + k < d.cin_g && col >= 0 && col < d.w.in_size) {  // whole quads
-          held_quads[u] = *reinterpret_cast<const Quad<scalar_t>*>(src + col * d.x_sw + k);
+        int64_t row_offset;
+        const int col = c < staged_rows ? locate(s, c, row_offset) : -1;
+        if (s.ci0 + k < d.cin_g && col >= 0 && col < d.w.in_size) {  // whole quads
+          held_quads[u] =
+              *reinterpret_cast<const Quad<scalar_t>*>(src + row_offset + col * d.x_sw + k);
         } else {
 #pragma unroll
           for (int v = 0; v < 4; ++v) held_quads[u].v[v] = scalar_t(0);
@@ -238,12 +290,18 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     }
     if (kVec) {
       const bool channel_in = s.ci0 + quad_k < d.cin_g;
-      const scalar_t* src = xg + (s.ci0 + quad_k) * d.x_sc + s.q * d.x_sh;
+      const scalar_t* src = xg + (s.ci0 + quad_k) * d.x_sc;
 #pragma unroll
       for (int u = 0; u < kQuadsHeld; ++u) {
-        const int j = quad_j + u * kQuadStep, col = col_base + 4 * j;
-        if (channel_in && j < quads && col >= 0 && col < d.w.in_size) {  // whole quads in or out
-          held_quads[u] = *reinterpret_cast<const Quad<scalar_t>*>(src + col);
+        const int j = quad_j + u * kQuadStep;
+        int64_t row_offset = int64_t(s.q) * d.x_sh;
+        int col = j < quads ? col_base + 4 * j : -1;
+        if (kBanded) {  // segment j / segment_quads; whole quads of this phase's span only
+          const int seg = d.by_segment_quads.div(j), in_seg = j - seg * d.segment_quads;
+          col = in_seg < quads ? locate(s, 4 * j, row_offset) : -1;
+        }
+        if (channel_in && col >= 0 && col < d.w.in_size) {  // whole quads in or out
+          held_quads[u] = *reinterpret_cast<const Quad<scalar_t>*>(src + row_offset + col);
         } else {
 #pragma unroll
           for (int e = 0; e < 4; ++e) held_quads[u].v[e] = scalar_t(0);
@@ -252,12 +310,14 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
       return;
     }
     const bool channel_in = s.ci0 + stage_k < d.cin_g;
-    const scalar_t* src = xg + (s.ci0 + stage_k) * d.x_sc + s.q * d.x_sh;
+    const scalar_t* src = xg + (s.ci0 + stage_k) * d.x_sc;
 #pragma unroll
     for (int u = 0; u < kHeld; ++u) {
-      const int c = stage_c + u * kColStep, col = col_lo + c;
-      held[u] = channel_in && c < span && col >= 0 && col < d.w.in_size ? src[col * d.x_sw]
-                                                                        : scalar_t(0);
+      const int c = stage_c + u * kColStep;
+      int64_t row_offset;
+      const int col = c < staged_rows ? locate(s, c, row_offset) : -1;
+      held[u] = channel_in && col >= 0 && col < d.w.in_size ? src[row_offset + col * d.x_sw]
+                                                            : scalar_t(0);
     }
   };
   const auto store_input = [&](float* tile_a) {
@@ -265,7 +325,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
 #pragma unroll
       for (int u = 0; u < kQuadsHeld; ++u) {
         const int e = int(threadIdx.x) + u * kThreads, c = e >> 2, k = (e & 3) * 4;
-        if (c < span8)
+        if (c < staged_rows)
           *reinterpret_cast<float4*>(tile_a + c * kLd + k) = make_float4(
               staged<kSplit>(held_quads[u].v[0]), staged<kSplit>(held_quads[u].v[1]),
               staged<kSplit>(held_quads[u].v[2]), staged<kSplit>(held_quads[u].v[3]));
@@ -276,7 +336,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
 #pragma unroll
       for (int u = 0; u < kQuadsHeld; ++u) {
         const int j = quad_j + u * kQuadStep;
-        if (j < quads)
+        if (j < (kBanded ? staged_rows / 4 : quads))
 #pragma unroll
           for (int e = 0; e < 4; ++e)
             tile_a[(4 * j + e) * kLd + quad_k] = staged<kSplit>(held_quads[u].v[e]);
@@ -285,7 +345,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     }
 #pragma unroll
     for (int u = 0; u < kHeld; ++u)
-      if (stage_c + u * kColStep < span8)
+      if (stage_c + u * kColStep < staged_rows)
         tile_a[(stage_c + u * kColStep) * kLd + stage_k] = staged<kSplit>(held[u]);
   };
   // Weights: the packed [group][i][j][channel][input channel] rows (TF32-
@@ -301,7 +361,21 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     copy_async_commit();
   };
 
-  Step step = first_step(d, oh);
+  // The tile row of this lane's ldmatrix row address for fragment f at tap 0's
+  // shift: position m of the tile (bands: phase row m / count of the tile).
+  int a_row[2];
+#pragma unroll
+  for (int f = 0; f < 2; ++f) {
+    const int m = warp_m * 32 + f * 16 + (tile_row & 1) * 8 + tile_r;
+    if (!kBanded) {
+      a_row[f] = shift + m;
+    } else {  // positions past the tile's read segment 0 (their outputs are dropped)
+      const int seg = m < valid ? m / count : 0;
+      a_row[f] = seg * segment_rows + shift + (m < valid ? m - seg * count : 0);
+    }
+  }
+
+  Step step = first_step<kBanded>(d, oh);
   if (w_hits == 0) step.i = d.h.kernel;
   int buffer = 0;
   if (step.i < d.h.kernel) {
@@ -314,22 +388,21 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     __syncthreads();  // this step's tiles are in; the other buffer's readers are done
     float* tile_a = smem + buffer * buffer_floats;
     float* tile_b = tile_a + d.a_rows * kLd;
-    const Step next = next_step(d, step);
+    const Step next = next_step<kBanded>(d, step);
     if (next.i < d.h.kernel) {  // the next step's loads fly while the tensor cores work
       copy_weights(next, smem + (buffer ^ 1) * buffer_floats + d.a_rows * kLd);
       load_input(next);
     }
     for (int t = 0; t < (warp_m * 32 < valid ? w_hits : 0); ++t) {
       // Tap t reads input column base_t + m: row (w_hits - 1 - t) * hit_q_step + m of tile_a.
-      const float* a_tap = tile_a + (shift + (w_hits - 1 - t) * d.w.hit_q_step + warp_m * 32) * kLd;
+      const float* a_tap = tile_a + (w_hits - 1 - t) * d.w.hit_q_step * kLd;
       const float* b_tap = tile_b + (t * kTileN + warp_n * 32) * kLd;
 #pragma unroll
       for (int kk = 0; kk < kChunkK; kk += 8) {
         uint32_t a[2][4], b[2][4];
 #pragma unroll
         for (int f = 0; f < 2; ++f)  // tiles: rows 0-7 / 8-15 at k, then at k + 4
-          load_tiles(a_tap + (f * 16 + (tile_row & 1) * 8 + tile_r) * kLd + kk + (tile_row >> 1) * 4,
-                     a[f]);
+          load_tiles(a_tap + a_row[f] * kLd + kk + (tile_row >> 1) * 4, a[f]);
 #pragma unroll
         for (int f = 0; f < 2; ++f)  // tiles: k, k + 4 of channels 0-7, then of 8-15
           load_tiles(b_tap + (f * 16 + (tile_row >> 1) * 8 + tile_r) * kLd + kk + (tile_row & 1) * 4,
@@ -395,14 +468,26 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
 
   // Fragment element r of (fm, fn): position warp_m*32 + fm*16 + lane/4 (+8
   // for r >= 2), channel warp_n*32 + fn*8 + 2*(lane%4) + r%2.
-  scalar_t* out_plane = out + n * d.o_sn + int64_t(g) * d.cout_g * d.o_sc + oh * d.o_sh;
   uint32_t magnitude = 0;  // split, first launch: the largest |value| bits (inf/NaN: >= inf's)
 #pragma unroll
   for (int fm = 0; fm < 2; ++fm)
 #pragma unroll
     for (int r = 0; r < 4; ++r) {
-      const int m = m0 + warp_m * 32 + fm * 16 + (lane >> 2) + (r >> 1) * 8;
-      if (m >= count) continue;
+      int m = warp_m * 32 + fm * 16 + (lane >> 2) + (r >> 1) * 8;
+      int64_t row_offset = n * d.o_sn + int64_t(oh) * d.o_sh;
+      if (kBanded) {  // segment m / count: phase row row0 + m / count
+        if (m >= valid) continue;
+        const int seg = m / count;
+        int sample;
+        const int row = segment_row(seg, sample);
+        if (row >= row_phase_rows) continue;
+        row_offset = sample * d.o_sn + int64_t(oh + row * d.h.stride) * d.o_sh;
+        m -= seg * count;
+      } else {
+        m += m0;
+        if (m >= count) continue;
+      }
+      scalar_t* out_plane = out + row_offset + int64_t(g) * d.cout_g * d.o_sc;
       const int ow = phase + m * d.w.stride;
 #pragma unroll
       for (int fn = 0; fn < 4; ++fn) {
@@ -438,12 +523,28 @@ ImplicitGemm describe(const Problem& p, const ConvTranspose2dOptions& o) {
   d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group), d.groups = int(p.groups);
   d.n_tiles = int((p.out_per_group + tile_n(p) - 1) / tile_n(p));
   d.m_tiles = (phase_length(d.w, 0) + kTileM - 1) / kTileM;  // phase 0 is the longest
-  d.a_rows = max_span(d.w);
   d.b_rows = max_width_hits(d.w) * tile_n(p);
   d.cin_pad = int((p.in_per_group + kChunkK - 1) / kChunkK * kChunkK);
   d.cout_pad = d.n_tiles * tile_n(p);
-  d.grid_x = p.out_h * o.stride[1] * d.m_tiles;
-  d.grid_y = p.batch * p.groups * d.n_tiles;
+  d.batch = int(std::min<int64_t>(p.batch, std::numeric_limits<int32_t>::max()));
+  d.rows = band_rows(d.w);
+  d.rows_per_sample = phase_length(d.h, 0);  // row phase 0 is the longest
+  d.segment_quads = band_segment_rows(d.w) / 4;
+  d.by_rows_per_sample = Divider<int32_t>(d.rows_per_sample);
+  d.by_segment_quads = Divider<int32_t>(d.segment_quads);
+  d.by_segment_rows = Divider<int32_t>(4 * d.segment_quads);
+  if (d.rows > 1) {
+    const int64_t phase_rows = p.batch * int64_t(d.rows_per_sample);
+    d.bands = int(std::min<int64_t>((phase_rows + d.rows - 1) / d.rows, std::numeric_limits<int32_t>::max()));
+    d.a_rows = d.rows * 4 * d.segment_quads;
+    d.grid_x = std::min<int64_t>(o.stride[0], p.out_h) * d.bands * o.stride[1];
+    d.grid_y = p.groups * d.n_tiles;
+  } else {
+    d.bands = 0;
+    d.a_rows = max_span(d.w);
+    d.grid_x = p.out_h * o.stride[1] * d.m_tiles;
+    d.grid_y = p.batch * p.groups * d.n_tiles;
+  }
   return d;
 }
 
@@ -451,26 +552,33 @@ template <typename scalar_t>
 using KernelFn = void (*)(const ImplicitGemm, const scalar_t*, const float*, int*, const scalar_t*,
                           scalar_t*);
 
-template <typename scalar_t, int kTileN, bool kSplit, bool kGuard>
+template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, bool kBanded>
 KernelFn<scalar_t> pick_kernel(int load) {
-  return load == kColumnQuads    ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kColumnQuads>
-         : load == kChannelQuads ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kChannelQuads>
-                                 : implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kScalarLoad>;
+  return load == kColumnQuads ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kBanded, kColumnQuads>
+         : load == kChannelQuads
+             ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kBanded, kChannelQuads>
+             : implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kBanded, kScalarLoad>;
+}
+
+template <typename scalar_t, int kTileN, bool kSplit, bool kGuard>
+KernelFn<scalar_t> pick_kernel(bool banded, int load) {
+  return banded ? pick_kernel<scalar_t, kTileN, kSplit, kGuard, true>(load)
+                : pick_kernel<scalar_t, kTileN, kSplit, kGuard, false>(load);
 }
 
 // float32 splits unless TF32 is allowed (guard: the rerun kernel); float16/bfloat16 never split.
 template <typename scalar_t>
-KernelFn<scalar_t> pick_kernel(int tile_n, bool split, bool guard, int load) {
+KernelFn<scalar_t> pick_kernel(int tile_n, bool split, bool guard, bool banded, int load) {
   if constexpr (std::is_same<scalar_t, float>::value) {
     if (split && guard)
-      return tile_n == 32 ? pick_kernel<scalar_t, 32, true, true>(load)
-                          : pick_kernel<scalar_t, 64, true, true>(load);
+      return tile_n == 32 ? pick_kernel<scalar_t, 32, true, true>(banded, load)
+                          : pick_kernel<scalar_t, 64, true, true>(banded, load);
     if (split)
-      return tile_n == 32 ? pick_kernel<scalar_t, 32, true, false>(load)
-                          : pick_kernel<scalar_t, 64, true, false>(load);
+      return tile_n == 32 ? pick_kernel<scalar_t, 32, true, false>(banded, load)
+                          : pick_kernel<scalar_t, 64, true, false>(banded, load);
   }
-  return tile_n == 32 ? pick_kernel<scalar_t, 32, false, false>(load)
-                      : pick_kernel<scalar_t, 64, false, false>(load);
+  return tile_n == 32 ? pick_kernel<scalar_t, 32, false, false>(banded, load)
+                      : pick_kernel<scalar_t, 64, false, false>(banded, load);
 }
 
 // Auto rule: the tensor-core work the blocks do (whole 128-position tiles,
@@ -486,17 +594,24 @@ constexpr double kImplicitMargin = 0.8;
 
 double implicit_gemm_seconds(const Problem& p, const ConvTranspose2dOptions& o,
                              const ImplicitGemm& d, at::ScalarType dtype) {
-  double row_taps = 0;  // landing row taps, over all output rows
-  for (int32_t oh = 0; oh < d.h.out_size; ++oh)
-    for (RowTap<int32_t> t = first_row_tap(d.h, oh, d.by_stride_h); t.i < d.h.kernel;
-         t = next_row_tap(d.h, t))
-      row_taps += 1;
+  // Row work: landing row taps over all output rows of every sample, or for
+  // bands every landing tap of each row phase per band.
+  double row_taps = 0;
+  if (d.rows > 1) {
+    for (int32_t ph = 0; ph < std::min(d.h.stride, d.h.out_size); ++ph)
+      row_taps += double(d.bands) * double(phase_taps(d.h, ph, d.by_stride_h).hits);
+  } else {
+    for (int32_t oh = 0; oh < d.h.out_size; ++oh)
+      for (RowTap<int32_t> t = first_row_tap(d.h, oh, d.by_stride_h); t.i < d.h.kernel;
+           t = next_row_tap(d.h, t))
+        row_taps += double(p.batch);
+  }
   double tile_taps = 0;  // width taps x position tiles, over the phases
   for (int32_t phase = 0; phase < std::min(d.w.stride, d.w.out_size); ++phase)
     tile_taps += double(phase_taps(d.w, phase, d.by_stride_w).hits) *
-                 double((phase_length(d.w, phase) + kTileM - 1) / kTileM);
-  const double macs = double(p.batch) * double(p.groups) * double(d.cout_pad) * kTileM *
-                      double(d.cin_pad) * row_taps * tile_taps;
+                 double(d.rows > 1 ? 1 : (phase_length(d.w, phase) + kTileM - 1) / kTileM);
+  const double macs = double(p.groups) * double(d.cout_pad) * kTileM * double(d.cin_pad) *
+                      row_taps * tile_taps;
   const bool split = dtype == at::kFloat && !o.allow_tf32;
   const double outputs = double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
   return macs / (split ? kImplicitSplitMacsPerSecond : kImplicitMacsPerSecond) +
@@ -538,8 +653,9 @@ bool implicit_gemm_applies(const Problem& p, const ConvTranspose2dOptions& o,
   // 32-bit in-plane indices, planes on the grid's y axis, rows x tiles on x.
   const ImplicitGemm d = describe(p, o);
   if (p.in_pixels() > int_max || p.out_h * p.out_w > int_max || d.grid_y > 65535 ||
+      p.batch * int64_t(d.rows_per_sample) > int_max ||
       d.grid_x > int_max || packed_bytes(p, d) > o.workspace_bytes || d.a_rows > kMaxSpan ||
-      smem_bytes(d.w, tile_n(p)) > size_t(std::min<int64_t>(kMaxSmemBytes, props->sharedMemPerBlockOptin)))
+      smem_bytes(d) > size_t(std::min<int64_t>(kMaxSmemBytes, props->sharedMemPerBlockOptin)))
     return false;
   if (o.implicit_gemm > 0) return true;
   double other_s = columns_path_seconds(p, o, dtype);
@@ -558,7 +674,7 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   if (d.grid_x == 0 || d.grid_y == 0) return;
   const dim3 grid(static_cast<unsigned>(d.grid_x), static_cast<unsigned>(d.grid_y));
   const int n_tile = tile_n(p);
-  const size_t smem = smem_bytes(d.w, n_tile);
+  const size_t smem = smem_bytes(d);
   const bool split = input.scalar_type() == at::kFloat && !o.allow_tf32;
   const at::Tensor packed = pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
   const at::Tensor redo = split ? at::zeros({1}, input.options().dtype(at::kInt)) : at::Tensor();
@@ -577,7 +693,7 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
     // launch's outputs held an infinity or NaN (a device flag; no sync).
     for (const bool guard : {false, true}) {
       if (guard && !split) break;
-      const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, guard, load);
+      const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, guard, d.rows > 1, load);
       if (smem > 48 * 1024)
         C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                             int(smem)));

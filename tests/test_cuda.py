@@ -232,7 +232,17 @@ IMPLICIT = [
     (2, 16, 16, (4, 4), (5, 140), (2, 2), (1, 1), (0, 0), (1, 1), 1, True),
     (2, 8, 64, (2, 9), (4, 133), (3, 1), (0, 4), (2, 0), (1, 2), 1, True),
     (1, 18, 130, (3, 3), (5, 129), (5, 5), (1, 1), (0, 0), (2, 2), 1, False),
+    # Short rows (a width phase of <= 64 positions): tiles of whole phase rows across samples.
+    # DCGAN-like with row phases of unequal length, a channel chunk tail and two channel tiles;
+    # FCN-like (two 64-position rows per tile); stride 1 with rows whose dilated taps miss the
+    # input; a row phase no tap reaches (bias only); one-position phases (40 rows a tile).
+    (5, 40, 70, (4, 4), (5, 6), (2, 2), (1, 1), (1, 0), (1, 1), 1, True),
+    (3, 16, 24, (4, 4), (7, 64), (2, 2), (1, 1), (0, 0), (1, 1), 1, False),
+    (4, 12, 8, (3, 3), (5, 9), (1, 1), (2, 0), (0, 0), (2, 1), 2, True),
+    (3, 8, 64, (2, 3), (4, 5), (3, 2), (0, 1), (2, 1), (1, 2), 1, True),
+    (2, 20, 30, (3, 3), (6, 1), (2, 3), (0, 0), (0, 0), (1, 1), 1, True),
 ]
+BANDED_CASES = range(6, 11)
 
 
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
@@ -253,8 +263,9 @@ def test_implicit_gemm(case, key, layout):
         load = 2
     else:
         load = 0
-    template_args = re.search(r"implicit_gemm_kernel<([^>]*)>", names[0]).group(1)
-    assert template_args.split(",")[-1].strip() == str(load), names[0]
+    template_args = re.search(r"implicit_gemm_kernel<([^>]*)>", names[0]).group(1).split(",")
+    assert template_args[-1].strip() == str(load), names[0]
+    assert template_args[-2].strip() == str(case in BANDED_CASES).lower(), names[0]  # bands
     assert_matches(out, reference(x, w, b, **kw), key)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
 

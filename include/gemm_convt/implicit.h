@@ -32,6 +32,47 @@ GEMM_CONVT_HD PhaseTaps<index_t> phase_taps(const Axis<index_t>& w, index_t phas
   return PhaseTaps<index_t>{hit.k, hits, hit.q};
 }
 
+// Short rows: where a width phase holds at most half of a tile's positions, a
+// tile takes whole phase rows instead, kImplicitTileM / longest of them (fewer
+// where their input segments would pass kImplicitMaxSpan staged columns), of
+// one row phase and one width phase, consecutive over (sample, phase row).
+// Phase rows are numbered n * rows_per_sample + r with rows_per_sample the
+// longest row phase's length; r beyond this row phase's length is no row.
+constexpr int kImplicitTileM = 128;   // output positions per tile
+constexpr int kImplicitMaxSpan = 160;  // staged input columns per tile, at most
+
+// Width taps landing on a phase, at most: hits are hit_step apart.
+template <typename index_t>
+GEMM_CONVT_HD index_t max_width_hits(const Axis<index_t>& w) {
+  return (w.kernel + w.hit_step - 1) / w.hit_step;
+}
+
+// Staged columns of one phase row: its positions plus the shifts between the
+// taps, plus up to 3 for 4-column alignment, in whole quads.
+template <typename index_t>
+GEMM_CONVT_HD index_t band_segment_rows(const Axis<index_t>& w) {
+  return (phase_length(w, index_t(0)) + (max_width_hits(w) - 1) * w.hit_q_step + 3 + 3) / 4 * 4;
+}
+
+// Phase rows per tile; 1: a tile takes kImplicitTileM positions of one row.
+template <typename index_t>
+GEMM_CONVT_HD index_t band_rows(const Axis<index_t>& w) {
+  const index_t longest = phase_length(w, index_t(0));  // phase 0 is the longest
+  if (longest == 0 || 2 * longest > kImplicitTileM) return 1;
+  const index_t by_positions = kImplicitTileM / longest;
+  const index_t by_span = kImplicitMaxSpan / band_segment_rows(w);
+  return by_positions < by_span ? by_positions : by_span;
+}
+
+// Row r of a row phase whose landing taps are ht (phase_taps on the height
+// axis): at its t-th tap (kernel row ht.first + t * hit_step) it reads input row
+// ht.base + r - t * hit_q_step, which may lie outside the input (zeros).
+template <typename index_t>
+GEMM_CONVT_HD index_t band_input_row(const Axis<index_t>& h, const PhaseTaps<index_t>& ht,
+                                     index_t r, index_t t) {
+  return ht.base + r - t * h.hit_q_step;
+}
+
 // A landing row tap: kernel row i reads input row q (0 <= q < in_size).
 // i == kernel: none (left).
 template <typename index_t>
