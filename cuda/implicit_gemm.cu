@@ -59,11 +59,11 @@ size_t smem_bytes(const ImplicitGemm& d) {  // two buffers
 // Four 8x8 tiles of 32-bit values (8 rows of 16 bytes each): lane l gives the
 // row address of tile l / 8, row l % 8, and receives from tile i the value at
 // row l / 4, word l % 4 in r[i]: an m16n8k8 TF32 operand fragment.
-__device__ __forceinline__ void load_tiles(const float* row, uint32_t (&r)[4]) {
-  const uint32_t addr = uint32_t(__cvta_generic_to_shared(row));
+// address: the row's shared-memory address.
+__device__ __forceinline__ void load_tiles(uint32_t address, uint32_t (&r)[4]) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
+               : "r"(address));
 }
 
 __device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
@@ -350,63 +350,72 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   };
   // Weights: the packed [group][i][j][channel][input channel] rows (TF32-
   // rounded there when one product is taken), 16 bytes at a time, async.
-  const auto copy_weights = [&](const Step& s, float* tile_b) {
-    for (int e = int(threadIdx.x); e < w_hits * kTileN * (kChunkK / 4); e += kThreads) {
-      const int quarter = e % (kChunkK / 4), row = e / (kChunkK / 4);  // row: t * kTileN + co
-      const int t = row / kTileN, co = row - t * kTileN, j = hw.first + t * d.w.hit_step;
-      copy_async_16(tile_b + row * kLd + quarter * 4,
-                    packed + ((int64_t(g) * d.h.kernel + s.i) * d.w.kernel + j) * d.cout_pad * d.cin_pad +
-                        int64_t(co0 + co) * d.cin_pad + s.ci0 + quarter * 4);
-    }
+  // Thread e copies quarter e % 4 of channel e / 4's row of every landing tap:
+  // the block's threads cover one tap's kTileN rows, so only the tap moves.
+  static_assert(kThreads / (kChunkK / 4) == kTileN, "one tap's weight rows per pass");
+  const int copy_co = int(threadIdx.x) >> 2, copy_quarter = int(threadIdx.x) & 3;
+  const int64_t tap_floats = int64_t(d.cout_pad) * d.cin_pad;  // one (i, j) of the packed weight
+  const float* copy_src = packed + (int64_t(g) * d.h.kernel * d.w.kernel + hw.first) * tap_floats +
+                          int64_t(co0 + copy_co) * d.cin_pad + copy_quarter * 4;
+  const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
+  const uint32_t copy_dst = smem_base + uint32_t(d.a_rows * kLd + copy_co * kLd + copy_quarter * 4) * 4;
+  const auto copy_weights = [&](const Step& s, int to_buffer) {
+    const float* src = copy_src + s.i * d.w.kernel * tap_floats + s.ci0;
+    uint32_t dst = copy_dst + uint32_t(to_buffer * buffer_floats) * 4;
+    for (int t = 0; t < w_hits; ++t, src += d.w.hit_step * tap_floats, dst += kTileN * kLd * 4)
+      copy_async_16(dst, src);
     copy_async_commit();
   };
 
   // The tile row of this lane's ldmatrix row address for fragment f at tap 0's
   // shift: position m of the tile (bands: phase row m / count of the tile).
-  int a_row[2];
+  // As shared-memory addresses in buffer 0 (the weights' likewise), so that a
+  // tap only moves them: A up by hit_q_step rows, B by kTileN rows.
+  uint32_t a_address[2], b_address[2];
 #pragma unroll
   for (int f = 0; f < 2; ++f) {
     const int m = warp_m * 32 + f * 16 + (tile_row & 1) * 8 + tile_r;
-    if (!kBanded) {
-      a_row[f] = shift + m;
-    } else {  // positions past the tile's read segment 0 (their outputs are dropped)
+    int a_row = shift + m;
+    if (kBanded) {  // positions past the tile's read segment 0 (their outputs are dropped)
       const int seg = m < valid ? m / count : 0;
-      a_row[f] = seg * segment_rows + shift + (m < valid ? m - seg * count : 0);
+      a_row = seg * segment_rows + shift + (m < valid ? m - seg * count : 0);
     }
+    a_address[f] = smem_base + uint32_t(a_row * kLd + (tile_row >> 1) * 4) * 4;
+    const int b_row = d.a_rows + warp_n * 32 + f * 16 + (tile_row >> 1) * 8 + tile_r;
+    b_address[f] = smem_base + uint32_t(b_row * kLd + (tile_row & 1) * 4) * 4;
   }
 
   Step step = first_step<kBanded>(d, oh);
   if (w_hits == 0) step.i = d.h.kernel;
   int buffer = 0;
   if (step.i < d.h.kernel) {
-    copy_weights(step, smem + d.a_rows * kLd);
+    copy_weights(step, 0);
     load_input(step);
     store_input(smem);
   }
   while (step.i < d.h.kernel) {
     copy_async_wait<0>();
     __syncthreads();  // this step's tiles are in; the other buffer's readers are done
-    float* tile_a = smem + buffer * buffer_floats;
-    float* tile_b = tile_a + d.a_rows * kLd;
     const Step next = next_step<kBanded>(d, step);
     if (next.i < d.h.kernel) {  // the next step's loads fly while the tensor cores work
-      copy_weights(next, smem + (buffer ^ 1) * buffer_floats + d.a_rows * kLd);
+      copy_weights(next, buffer ^ 1);
       load_input(next);
     }
-    for (int t = 0; t < (warp_m * 32 < valid ? w_hits : 0); ++t) {
-      // Tap t reads input column base_t + m: row (w_hits - 1 - t) * hit_q_step + m of tile_a.
-      const float* a_tap = tile_a + (w_hits - 1 - t) * d.w.hit_q_step * kLd;
-      const float* b_tap = tile_b + (t * kTileN + warp_n * 32) * kLd;
+    // Tap t reads input column base_t + m: row (w_hits - 1 - t) * hit_q_step + m of tile_a.
+    const uint32_t buffer_bytes = uint32_t(buffer * buffer_floats) * 4;
+    uint32_t a_tap = buffer_bytes + uint32_t((w_hits - 1) * d.w.hit_q_step * kLd) * 4;
+    uint32_t b_tap = buffer_bytes;
+    for (int t = 0; t < (warp_m * 32 < valid ? w_hits : 0);
+         ++t, a_tap -= d.w.hit_q_step * kLd * 4, b_tap += kTileN * kLd * 4) {
 #pragma unroll
       for (int kk = 0; kk < kChunkK; kk += 8) {
         uint32_t a[2][4], b[2][4];
 #pragma unroll
         for (int f = 0; f < 2; ++f)  // tiles: rows 0-7 / 8-15 at k, then at k + 4
-          load_tiles(a_tap + a_row[f] * kLd + kk + (tile_row >> 1) * 4, a[f]);
+          load_tiles(a_address[f] + a_tap + kk * 4, a[f]);
 #pragma unroll
         for (int f = 0; f < 2; ++f)  // tiles: k, k + 4 of channels 0-7, then of 8-15
-          load_tiles(b_tap + (f * 16 + (tile_row >> 1) * 8 + tile_r) * kLd + kk + (tile_row & 1) * 4,
-                     b[f]);
+          load_tiles(b_address[f] + b_tap + kk * 4, b[f]);
         if (kSplit && !kGuard) {
           uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4], b_hi[2][4], b_x[2][4], b_lo[2][4];
 #pragma unroll

@@ -19,6 +19,10 @@ __device__ __forceinline__ void copy_async_16(void* smem, const void* gmem) {
   const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem));
 }
+// ... to a shared-memory address.
+__device__ __forceinline__ void copy_async_16(uint32_t smem_address, const void* gmem) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem_address), "l"(gmem));
+}
 // ... or 16 zero bytes where !inside.
 __device__ __forceinline__ void copy_async_16(void* smem, const void* gmem, bool inside) {
   const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));

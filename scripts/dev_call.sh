@@ -1,8 +1,6 @@
 set -u
-source scripts/device_build.sh implicit_gemm_kernel $OUT/build.log | tail -12
-cp scripts/probe_speed.py scripts/cuda_timing.py /tmp/
-cd /tmp
-timeout 200 python3 -m pytest -p no:cacheprovider -c $OLDPWD/pyproject.toml --rootdir $OLDPWD $OLDPWD/tests -q -m cuda -x -k "implicit or direct_paths or infinit or nan or largest" 2>&1 | tail -4
-for mode in on auto; do
-  python3 probe_speed.py --problems fcn_up,dcgan,unet_up,kb81 --dtypes tf32,ieee,float16 --implicit $mode --profile 2>&1 | grep -v "^ *$\|Warn\|warn" | head -70
-done
+R=$PWD
+bash scripts/ab_probe.sh build/ab_base --problems kb69,kb65,kb71 --dtypes tf32,ieee | grep "ours"
+cd /tmp/ab
+PYTHONPATH=/tmp/ab/new python3 probe_speed.py --problems fcn_up,dcgan --dtypes tf32,ieee,float16 --implicit on --profile 2>&1 | grep -E "ours|implicit_gemm"
+PYTHONPATH=/tmp/ab/new timeout 200 python3 -m pytest -p no:cacheprovider -c $R/pyproject.toml --rootdir $R $R/tests -q -m cuda -k "implicit or direct_paths or infinit or nan or largest" 2>&1 | tail -3

@@ -235,12 +235,12 @@ IMPLICIT = [
     # Short rows (a width phase of <= 64 positions): tiles of whole phase rows across samples.
     # DCGAN-like with row phases of unequal length, a channel chunk tail and two channel tiles;
     # FCN-like (two 64-position rows per tile); stride 1 with rows whose dilated taps miss the
-    # input; a row phase no tap reaches (bias only); one-position phases (40 rows a tile).
+    # input; a row phase no tap reaches (bias only); two-position phases (one when sliced).
     (5, 40, 70, (4, 4), (5, 6), (2, 2), (1, 1), (1, 0), (1, 1), 1, True),
     (3, 16, 24, (4, 4), (7, 64), (2, 2), (1, 1), (0, 0), (1, 1), 1, False),
     (4, 12, 8, (3, 3), (5, 9), (1, 1), (2, 0), (0, 0), (2, 1), 2, True),
     (3, 8, 64, (2, 3), (4, 5), (3, 2), (0, 1), (2, 1), (1, 2), 1, True),
-    (2, 20, 30, (3, 3), (6, 1), (2, 3), (0, 0), (0, 0), (1, 1), 1, True),
+    (2, 20, 30, (3, 3), (6, 2), (2, 3), (0, 0), (0, 0), (1, 1), 1, True),
 ]
 BANDED_CASES = range(6, 11)
 
