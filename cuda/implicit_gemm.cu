@@ -245,21 +245,24 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
       for (int k = 0; k < 4; ++k) acc[i][j][k] = 0.0f, part[i][j][k] = 0.0f;
 
   const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
-  // Where tile row c's input lies at step s: its column (or -1: zeros) and the
-  // offset of its input row (sample and row) from xg. One row: c's column in
-  // the segment; bands: segment c / segment_rows, column c % segment_rows.
-  const auto locate = [&](const Step& s, int c, int64_t& row_offset) {
-    if (!kBanded) {
-      row_offset = int64_t(s.q) * d.x_sh;
-      return c < span ? col_lo + c : -1;
+  // Tile row c's input, the same at every step: its offset from xg plus the
+  // step's row (sample, band row r, column), and r (the step reads input row
+  // step.q + r; kNoRow: none, zeros). One row: column c of the segment; bands:
+  // segment c / segment_rows, column c % segment_rows.
+  constexpr int kNoRow = -(1 << 30);
+  const auto tile_row_source = [&](int c, int64_t& offset) {
+    int seg = 0, in_seg = c, sample = 0, r = 0;
+    if (kBanded) {
+      seg = d.by_segment_rows.div(c), in_seg = c - seg * segment_rows;
+      r = segment_row(seg, sample);
     }
-    const int seg = d.by_segment_rows.div(c), in_seg = c - seg * segment_rows;
-    int sample;
-    const int r = segment_row(seg, sample), q = s.q + r;
-    row_offset = sample * d.x_sn + int64_t(q) * d.x_sh;
-    const bool row_in = seg < rows_here && r < row_phase_rows && q >= 0 && q < d.h.in_size;
-    return row_in && in_seg - shift < span ? col_base + in_seg : -1;
+    const int col = col_base + in_seg;
+    const bool inside = in_seg - shift < span && col >= 0 && col < d.w.in_size &&
+                        (!kBanded || (seg < rows_here && r < row_phase_rows));
+    offset = sample * d.x_sn + int64_t(r) * d.x_sh + int64_t(col) * d.x_sw;
+    return inside ? r : kNoRow;
   };
+  const auto row_inside = [&](const Step& s, int r) { return unsigned(s.q + r) < unsigned(d.h.in_size); };
   // Staging roles: 4 channels x 8 neighbouring columns per warp (32-byte
   // segments in NCHW; stores to the column-major rows conflict-free).
   const int stage_k = (warp & 3) * 4 + (lane >> 3);
@@ -268,40 +271,27 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   Quad<scalar_t> held_quads[kQuadsHeld];
   // kVec roles: 16 channels x 2 neighbouring quads per warp (one 32-byte
   // sector per channel; the quads' stores to rows 4j..4j+3 of a channel are
-  // conflict-free, the two quads 16 banks apart).
+  // conflict-free, the two quads 16 banks apart). Channel quads: thread e
+  // takes tile row e / 4, channels 4 (e % 4) .. + 3.
   const int quad_k = lane >> 1, quad_j = (lane & 1) + 2 * warp;
+  const int channel_quad = (int(threadIdx.x) & 3) * 4;
+  int64_t quad_offset[kQuadsHeld];  // the held quads' sources (tile_row_source)
+  int quad_row[kQuadsHeld];
+#pragma unroll
+  for (int u = 0; u < kQuadsHeld; ++u) {
+    quad_row[u] = kNoRow, quad_offset[u] = 0;
+    const int c = kVec ? 4 * (quad_j + u * kQuadStep) : (int(threadIdx.x) + u * kThreads) >> 2;
+    if (kLoad != kScalarLoad && c < staged_rows) quad_row[u] = tile_row_source(c, quad_offset[u]);
+  }
   const auto load_input = [&](const Step& s) {  // into registers; no wait here
-    if (kLoad == kChannelQuads) {  // thread e: tile row e / 4, channels 4 (e % 4) .. + 3
-      const scalar_t* src = xg + s.ci0;
+    if (kLoad != kScalarLoad) {
+      const bool channel_in = s.ci0 + (kVec ? quad_k : channel_quad) < d.cin_g;
+      const scalar_t* src = xg + int64_t(s.q) * d.x_sh +
+                            (kVec ? (s.ci0 + quad_k) * d.x_sc : s.ci0 + channel_quad);
 #pragma unroll
       for (int u = 0; u < kQuadsHeld; ++u) {
-        const int e = int(threadIdx.x) + u * kThreads, c = e >> 2, k = (e & 3) * 4;
-        int64_t row_offset;
-        const int col = c < staged_rows ? locate(s, c, row_offset) : -1;
-        if (s.ci0 + k < d.cin_g && col >= 0 && col < d.w.in_size) {  // whole quads
-          held_quads[u] =
-              *reinterpret_cast<const Quad<scalar_t>*>(src + row_offset + col * d.x_sw + k);
-        } else {
-#pragma unroll
-          for (int v = 0; v < 4; ++v) held_quads[u].v[v] = scalar_t(0);
-        }
-      }
-      return;
-    }
-    if (kVec) {
-      const bool channel_in = s.ci0 + quad_k < d.cin_g;
-      const scalar_t* src = xg + (s.ci0 + quad_k) * d.x_sc;
-#pragma unroll
-      for (int u = 0; u < kQuadsHeld; ++u) {
-        const int j = quad_j + u * kQuadStep;
-        int64_t row_offset = int64_t(s.q) * d.x_sh;
-        int col = j < quads ? col_base + 4 * j : -1;
-        if (kBanded) {  // segment j / segment_quads; whole quads of this phase's span only
-          const int seg = d.by_segment_quads.div(j), in_seg = j - seg * d.segment_quads;
-          col = in_seg < quads ? locate(s, 4 * j, row_offset) : -1;
-        }
-        if (channel_in && col >= 0 && col < d.w.in_size) {  // whole quads in or out
-          held_quads[u] = *reinterpret_cast<const Quad<scalar_t>*>(src + row_offset + col);
+        if (channel_in && row_inside(s, quad_row[u])) {  // whole quads in or out
+          held_quads[u] = *reinterpret_cast<const Quad<scalar_t>*>(src + quad_offset[u]);
         } else {
 #pragma unroll
           for (int e = 0; e < 4; ++e) held_quads[u].v[e] = scalar_t(0);
@@ -310,14 +300,13 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
       return;
     }
     const bool channel_in = s.ci0 + stage_k < d.cin_g;
-    const scalar_t* src = xg + (s.ci0 + stage_k) * d.x_sc;
+    const scalar_t* src = xg + (s.ci0 + stage_k) * d.x_sc + int64_t(s.q) * d.x_sh;
 #pragma unroll
     for (int u = 0; u < kHeld; ++u) {
       const int c = stage_c + u * kColStep;
-      int64_t row_offset;
-      const int col = c < staged_rows ? locate(s, c, row_offset) : -1;
-      held[u] = channel_in && col >= 0 && col < d.w.in_size ? src[row_offset + col * d.x_sw]
-                                                            : scalar_t(0);
+      int64_t offset = 0;
+      const int r = c < staged_rows ? tile_row_source(c, offset) : kNoRow;
+      held[u] = channel_in && row_inside(s, r) ? src[offset] : scalar_t(0);
     }
   };
   const auto store_input = [&](float* tile_a) {

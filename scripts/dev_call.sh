@@ -1,6 +1,5 @@
 set -u
 R=$PWD
-bash scripts/ab_probe.sh build/ab_base --problems kb69,kb65,kb71 --dtypes tf32,ieee | grep "ours"
+bash scripts/ab_probe.sh build/ab_base --problems kb69,kb65,kb71,fcn_up,dcgan --dtypes tf32,ieee --implicit on | grep "ours"
 cd /tmp/ab
-PYTHONPATH=/tmp/ab/new python3 probe_speed.py --problems fcn_up,dcgan --dtypes tf32,ieee,float16 --implicit on --profile 2>&1 | grep -E "ours|implicit_gemm"
 PYTHONPATH=/tmp/ab/new timeout 200 python3 -m pytest -p no:cacheprovider -c $R/pyproject.toml --rootdir $R $R/tests -q -m cuda -k "implicit or direct_paths or infinit or nan or largest" 2>&1 | tail -3
