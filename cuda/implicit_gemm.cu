@@ -259,7 +259,8 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
     const int col = col_base + in_seg;
     const bool inside = in_seg - shift < span && col >= 0 && col < d.w.in_size &&
                         (!kBanded || (seg < rows_here && r < row_phase_rows));
-    offset = sample * d.x_sn + int64_t(r) * d.x_sh + int64_t(col) * d.x_sw;
+    offset = (kVec ? int64_t(col) : int64_t(col) * d.x_sw);  // kVec: unit stride
+    if (kBanded) offset += sample * d.x_sn + int64_t(r) * d.x_sh;
     return inside ? r : kNoRow;
   };
   const auto row_inside = [&](const Step& s, int r) { return unsigned(s.q + r) < unsigned(d.h.in_size); };
@@ -275,14 +276,20 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   // takes tile row e / 4, channels 4 (e % 4) .. + 3.
   const int quad_k = lane >> 1, quad_j = (lane & 1) + 2 * warp;
   const int channel_quad = (int(threadIdx.x) & 3) * 4;
-  int64_t quad_offset[kQuadsHeld];  // the held quads' sources (tile_row_source)
-  int quad_row[kQuadsHeld];
-#pragma unroll
-  for (int u = 0; u < kQuadsHeld; ++u) {
-    quad_row[u] = kNoRow, quad_offset[u] = 0;
+  // The held quads' sources (tile_row_source), found once per block; per step
+  // where registers are short (the 64-channel three-product kernels of one row
+  // spilled and ran 3% slower; bands, with their divisions, gained 9-14%; the
+  // guarded rerun spilled ~200 bytes).
+  constexpr bool kSourcesOnce = (kBanded || !kSplit) && !kGuard;
+  const auto quad_source = [&](int u, int64_t& offset) {
     const int c = kVec ? 4 * (quad_j + u * kQuadStep) : (int(threadIdx.x) + u * kThreads) >> 2;
-    if (kLoad != kScalarLoad && c < staged_rows) quad_row[u] = tile_row_source(c, quad_offset[u]);
-  }
+    offset = 0;
+    return kLoad != kScalarLoad && c < staged_rows ? tile_row_source(c, offset) : kNoRow;
+  };
+  int64_t quad_offset[kSourcesOnce ? kQuadsHeld : 1];
+  int quad_row[kSourcesOnce ? kQuadsHeld : 1];
+#pragma unroll
+  for (int u = 0; u < (kSourcesOnce ? kQuadsHeld : 0); ++u) quad_row[u] = quad_source(u, quad_offset[u]);
   const auto load_input = [&](const Step& s) {  // into registers; no wait here
     if (kLoad != kScalarLoad) {
       const bool channel_in = s.ci0 + (kVec ? quad_k : channel_quad) < d.cin_g;
@@ -290,8 +297,10 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
                             (kVec ? (s.ci0 + quad_k) * d.x_sc : s.ci0 + channel_quad);
 #pragma unroll
       for (int u = 0; u < kQuadsHeld; ++u) {
-        if (channel_in && row_inside(s, quad_row[u])) {  // whole quads in or out
-          held_quads[u] = *reinterpret_cast<const Quad<scalar_t>*>(src + quad_offset[u]);
+        int64_t offset = kSourcesOnce ? quad_offset[u] : 0;
+        const int r = kSourcesOnce ? quad_row[u] : quad_source(u, offset);
+        if (channel_in && row_inside(s, r)) {  // whole quads in or out
+          held_quads[u] = *reinterpret_cast<const Quad<scalar_t>*>(src + offset);
         } else {
 #pragma unroll
           for (int e = 0; e < 4; ++e) held_quads[u].v[e] = scalar_t(0);
@@ -584,9 +593,12 @@ KernelFn<scalar_t> pick_kernel(int tile_n, bool split, bool guard, bool banded, 
 // the H100, plus a cost per output value (setup, pipeline fill, stores),
 // fitted on the suite (NOTES.md, session 6): kb71/kb78 give 90e12
 // multiply-adds per second (TF32, float16, bfloat16), 6.1 ps per output;
-// three products (float32) 35-43e12 on kb57-kb78. Taken where predicted >= 20%
-// faster than the gather and GEMM + col2im.
+// three products (float32) 35-43e12 on kb57-kb78. Bands run fewer taps per
+// step (stride-2 kernels: two width taps), which the staging outweighs: 39-52e12
+// and 24-28e12 measured on dcgan and fcn_up (session 10). Taken where predicted
+// >= 20% faster than the gather and GEMM + col2im.
 constexpr double kImplicitMacsPerSecond = 90e12, kImplicitSplitMacsPerSecond = 35e12;
+constexpr double kBandMacsPerSecond = 45e12, kBandSplitMacsPerSecond = 26e12;
 constexpr double kImplicitSecondsPerOutput = 6.1e-12;
 constexpr double kImplicitMargin = 0.8;
 
@@ -612,8 +624,9 @@ double implicit_gemm_seconds(const Problem& p, const ConvTranspose2dOptions& o,
                       row_taps * tile_taps;
   const bool split = dtype == at::kFloat && !o.allow_tf32;
   const double outputs = double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
-  return macs / (split ? kImplicitSplitMacsPerSecond : kImplicitMacsPerSecond) +
-         outputs * kImplicitSecondsPerOutput;
+  const double rate = d.rows > 1 ? (split ? kBandSplitMacsPerSecond : kBandMacsPerSecond)
+                                  : (split ? kImplicitSplitMacsPerSecond : kImplicitMacsPerSecond);
+  return macs / rate + outputs * kImplicitSecondsPerOutput;
 }
 
 int64_t packed_bytes(const Problem& p, const ImplicitGemm& d) {
