@@ -4,9 +4,7 @@
 #include <c10/cuda/CUDAException.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <limits>
-#include <string>
 #include <type_traits>
 
 #include "direct_gather.cuh"
@@ -53,9 +51,8 @@ int max_span(const Axis<int32_t>& w) {
   return (kTileM + (max_width_hits(w) - 1) * w.hit_q_step + 6 + 7) / 8 * 8;
 }
 
-// Two buffers; a_tiles 2: the input tile's high and low parts apart (kPreSplit).
-size_t smem_bytes(const ImplicitGemm& d, int a_tiles = 1) {
-  return 2 * size_t(a_tiles * d.a_rows + d.b_rows) * kLd * sizeof(float);
+size_t smem_bytes(const ImplicitGemm& d) {  // two buffers
+  return 2 * size_t(d.a_rows + d.b_rows) * kLd * sizeof(float);
 }
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
@@ -169,10 +166,7 @@ struct alignas(4 * sizeof(T)) Quad {
 // overflowed): the first launch flags such an output in redo, and a second,
 // guarded launch (kGuard) returns at once unless redo is set, else recomputes
 // every output with guarded splits. Finite outputs come out bitwise the same.
-// kPreSplit (three products, unguarded): the input is split into its TF32 high
-// and low parts once, when staged, into two tiles; the weights still per fragment.
-template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, bool kPreSplit, bool kBanded,
-          int kLoad>
+template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, bool kBanded, int kLoad>
 // 64-channel tiles: two blocks per SM (the split kernel wanted ~170 registers,
 // one block; capped: kb65 8.45 -> 7.28 ms, kb69 15.1 -> 12.5, a few spills).
 // The 32-channel kernels measured slower capped to four blocks (kb78 3.15 -> 3.31).
@@ -233,9 +227,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   const int staged_rows = kBanded ? rows_here * segment_rows : (span + 7) / 8 * 8;
   // Two buffers, each [input column][channel] (kLd per column) then
   // [width tap][output channel][channel].
-  constexpr int kATiles = kPreSplit ? 2 : 1;
-  const int buffer_floats = (kATiles * d.a_rows + d.b_rows) * kLd;
-  const int low_floats = d.a_rows * kLd;  // kPreSplit: from a high part to its low part
+  const int buffer_floats = (d.a_rows + d.b_rows) * kLd;
 
   const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
   const int warp_m = warp % kWarpsM, warp_n = warp / kWarpsM;
@@ -326,36 +318,15 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
       held[u] = channel_in && row_inside(s, r) ? src[offset] : scalar_t(0);
     }
   };
-  // A staged value as the tile holds it: part 0, and with kPreSplit its high
-  // part there and its low part in part 1 (low_floats on).
-  const auto parts_of = [&](scalar_t v, float (&part)[kATiles]) {
-    if (!kPreSplit) {
-      part[0] = staged<kSplit>(v);
-      return;
-    }
-    uint32_t high, cross, low;
-    split_tf32<false>(__float_as_uint(static_cast<float>(v)), high, cross, low);
-    part[0] = __uint_as_float(high), part[kATiles - 1] = __uint_as_float(low);
-  };
-  const auto put = [&](float* at, scalar_t v) {
-    float part[kATiles];
-    parts_of(v, part);
-#pragma unroll
-    for (int t = 0; t < kATiles; ++t) at[t * low_floats] = part[t];
-  };
   const auto store_input = [&](float* tile_a) {
     if (kLoad == kChannelQuads) {  // 16 bytes per quad: the tile's rows are channel-contiguous too
 #pragma unroll
       for (int u = 0; u < kQuadsHeld; ++u) {
         const int e = int(threadIdx.x) + u * kThreads, c = e >> 2, k = (e & 3) * 4;
-        if (c >= staged_rows) continue;
-        float part[4][kATiles];
-#pragma unroll
-        for (int v = 0; v < 4; ++v) parts_of(held_quads[u].v[v], part[v]);
-#pragma unroll
-        for (int t = 0; t < kATiles; ++t)
-          *reinterpret_cast<float4*>(tile_a + t * low_floats + c * kLd + k) =
-              make_float4(part[0][t], part[1][t], part[2][t], part[3][t]);
+        if (c < staged_rows)
+          *reinterpret_cast<float4*>(tile_a + c * kLd + k) = make_float4(
+              staged<kSplit>(held_quads[u].v[0]), staged<kSplit>(held_quads[u].v[1]),
+              staged<kSplit>(held_quads[u].v[2]), staged<kSplit>(held_quads[u].v[3]));
       }
       return;
     }
@@ -365,14 +336,15 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
         const int j = quad_j + u * kQuadStep;
         if (j < (kBanded ? staged_rows / 4 : quads))
 #pragma unroll
-          for (int e = 0; e < 4; ++e) put(tile_a + (4 * j + e) * kLd + quad_k, held_quads[u].v[e]);
+          for (int e = 0; e < 4; ++e)
+            tile_a[(4 * j + e) * kLd + quad_k] = staged<kSplit>(held_quads[u].v[e]);
       }
       return;
     }
 #pragma unroll
     for (int u = 0; u < kHeld; ++u)
       if (stage_c + u * kColStep < staged_rows)
-        put(tile_a + (stage_c + u * kColStep) * kLd + stage_k, held[u]);
+        tile_a[(stage_c + u * kColStep) * kLd + stage_k] = staged<kSplit>(held[u]);
   };
   // Weights: the packed [group][i][j][channel][input channel] rows (TF32-
   // rounded there when one product is taken), 16 bytes at a time, async.
@@ -384,8 +356,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
   const float* copy_src = packed + (int64_t(g) * d.h.kernel * d.w.kernel + hw.first) * tap_floats +
                           int64_t(co0 + copy_co) * d.cin_pad + copy_quarter * 4;
   const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
-  const uint32_t copy_dst =
-      smem_base + uint32_t(kATiles * d.a_rows * kLd + copy_co * kLd + copy_quarter * 4) * 4;
+  const uint32_t copy_dst = smem_base + uint32_t(d.a_rows * kLd + copy_co * kLd + copy_quarter * 4) * 4;
   const auto copy_weights = [&](const Step& s, int to_buffer) {
     const float* src = copy_src + s.i * d.w.kernel * tap_floats + s.ci0;
     uint32_t dst = copy_dst + uint32_t(to_buffer * buffer_floats) * 4;
@@ -408,7 +379,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
       a_row = seg * segment_rows + shift + (m < valid ? m - seg * count : 0);
     }
     a_address[f] = smem_base + uint32_t(a_row * kLd + (tile_row >> 1) * 4) * 4;
-    const int b_row = kATiles * d.a_rows + warp_n * 32 + f * 16 + (tile_row >> 1) * 8 + tile_r;
+    const int b_row = d.a_rows + warp_n * 32 + f * 16 + (tile_row >> 1) * 8 + tile_r;
     b_address[f] = smem_base + uint32_t(b_row * kLd + (tile_row & 1) * 4) * 4;
   }
 
@@ -436,12 +407,10 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
          ++t, a_tap -= d.w.hit_q_step * kLd * 4, b_tap += kTileN * kLd * 4) {
 #pragma unroll
       for (int kk = 0; kk < kChunkK; kk += 8) {
-        uint32_t a[2][4], a_low[kPreSplit ? 2 : 1][4], b[2][4];
+        uint32_t a[2][4], b[2][4];
 #pragma unroll
-        for (int f = 0; f < 2; ++f) {  // tiles: rows 0-7 / 8-15 at k, then at k + 4
+        for (int f = 0; f < 2; ++f)  // tiles: rows 0-7 / 8-15 at k, then at k + 4
           load_tiles(a_address[f] + a_tap + kk * 4, a[f]);
-          if (kPreSplit) load_tiles(a_address[f] + low_floats * 4 + a_tap + kk * 4, a_low[f]);
-        }
 #pragma unroll
         for (int f = 0; f < 2; ++f)  // tiles: k, k + 4 of channels 0-7, then of 8-15
           load_tiles(b_address[f] + b_tap + kk * 4, b[f]);
@@ -451,10 +420,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
           for (int f = 0; f < 2; ++f)
 #pragma unroll
             for (int r = 0; r < 4; ++r) {
-              if (kPreSplit)
-                a_hi[f][r] = a_x[f][r] = a[f][r], a_lo[f][r] = a_low[f][r];
-              else
-                split_tf32<false>(a[f][r], a_hi[f][r], a_x[f][r], a_lo[f][r]);
+              split_tf32<false>(a[f][r], a_hi[f][r], a_x[f][r], a_lo[f][r]);
               split_tf32<false>(b[f][r], b_hi[f][r], b_x[f][r], b_lo[f][r]);
             }
 #pragma unroll
@@ -556,12 +522,6 @@ __global__ void implicit_gemm_kernel(const ImplicitGemm, const scalar_t*, const 
 
 int tile_n(const Problem& p) { return p.out_per_group <= 32 ? 32 : 64; }
 
-// GEMM_CONVT_PRE_SPLIT=0 turns kPreSplit off: a probe switch for A/B runs in one build.
-bool pre_split_enabled() {
-  const char* value = std::getenv("GEMM_CONVT_PRE_SPLIT");
-  return value == nullptr || std::string(value) != "0";
-}
-
 ImplicitGemm describe(const Problem& p, const ConvTranspose2dOptions& o) {
   ImplicitGemm d;
   d.h = height_axis<int32_t>(p, o), d.w = width_axis<int32_t>(p, o);
@@ -599,33 +559,27 @@ template <typename scalar_t>
 using KernelFn = void (*)(const ImplicitGemm, const scalar_t*, const float*, int*, const scalar_t*,
                           scalar_t*);
 
-template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, bool kPreSplit, bool kBanded>
+template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, bool kBanded>
 KernelFn<scalar_t> pick_kernel(int load) {
-  return load == kColumnQuads
-             ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kPreSplit, kBanded, kColumnQuads>
+  return load == kColumnQuads ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kBanded, kColumnQuads>
          : load == kChannelQuads
-             ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kPreSplit, kBanded, kChannelQuads>
-             : implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kPreSplit, kBanded, kScalarLoad>;
+             ? implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kBanded, kChannelQuads>
+             : implicit_gemm_kernel<scalar_t, kTileN, kSplit, kGuard, kBanded, kScalarLoad>;
 }
 
-template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, bool kPreSplit = false>
+template <typename scalar_t, int kTileN, bool kSplit, bool kGuard>
 KernelFn<scalar_t> pick_kernel(bool banded, int load) {
-  return banded ? pick_kernel<scalar_t, kTileN, kSplit, kGuard, kPreSplit, true>(load)
-                : pick_kernel<scalar_t, kTileN, kSplit, kGuard, kPreSplit, false>(load);
+  return banded ? pick_kernel<scalar_t, kTileN, kSplit, kGuard, true>(load)
+                : pick_kernel<scalar_t, kTileN, kSplit, kGuard, false>(load);
 }
 
-// float32 splits unless TF32 is allowed (guard: the rerun kernel; pre_split:
-// the input split when staged); float16/bfloat16 never split.
+// float32 splits unless TF32 is allowed (guard: the rerun kernel); float16/bfloat16 never split.
 template <typename scalar_t>
-KernelFn<scalar_t> pick_kernel(int tile_n, bool split, bool guard, bool pre_split, bool banded,
-                               int load) {
+KernelFn<scalar_t> pick_kernel(int tile_n, bool split, bool guard, bool banded, int load) {
   if constexpr (std::is_same<scalar_t, float>::value) {
     if (split && guard)
       return tile_n == 32 ? pick_kernel<scalar_t, 32, true, true>(banded, load)
                           : pick_kernel<scalar_t, 64, true, true>(banded, load);
-    if (split && pre_split)
-      return tile_n == 32 ? pick_kernel<scalar_t, 32, true, false, true>(banded, load)
-                          : pick_kernel<scalar_t, 64, true, false, true>(banded, load);
     if (split)
       return tile_n == 32 ? pick_kernel<scalar_t, 32, true, false>(banded, load)
                           : pick_kernel<scalar_t, 64, true, false>(banded, load);
@@ -731,14 +685,8 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   if (d.grid_x == 0 || d.grid_y == 0) return;
   const dim3 grid(static_cast<unsigned>(d.grid_x), static_cast<unsigned>(d.grid_y));
   const int n_tile = tile_n(p);
+  const size_t smem = smem_bytes(d);
   const bool split = input.scalar_type() == at::kFloat && !o.allow_tf32;
-  // Three products split the input when staged where both A tiles still leave
-  // two blocks per SM (each block also takes 1 KiB the driver reserves).
-  const auto* props = at::cuda::getCurrentDeviceProperties();
-  const bool pre_split =
-      split && pre_split_enabled() &&
-      2 * (smem_bytes(d, 2) + 1024) <= props->sharedMemPerMultiprocessor &&
-      smem_bytes(d, 2) <= size_t(std::min<int64_t>(kMaxSmemBytes, props->sharedMemPerBlockOptin));
   const at::Tensor packed = pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
   const at::Tensor redo = split ? at::zeros({1}, input.options().dtype(at::kInt)) : at::Tensor();
   // Four-value loads: rows of unit stride whose every quad is aligned.
@@ -756,9 +704,7 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
     // launch's outputs held an infinity or NaN (a device flag; no sync).
     for (const bool guard : {false, true}) {
       if (guard && !split) break;
-      const KernelFn<scalar_t> kernel =
-          pick_kernel<scalar_t>(n_tile, split, guard, pre_split, d.rows > 1, load);
-      const size_t smem = smem_bytes(d, pre_split && !guard ? 2 : 1);
+      const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, guard, d.rows > 1, load);
       if (smem > 48 * 1024)
         C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                             int(smem)));

@@ -1,11 +1,8 @@
 set -u
-R=$PWD
-source scripts/device_build.sh implicit_gemm_kernel $OUT/build.log > /dev/null
-cp scripts/probe_speed.py scripts/cuda_timing.py /tmp/
-cd /tmp
-for round in 1 2; do
-  for v in 0 1; do
-    GEMM_CONVT_PRE_SPLIT=$v python3 probe_speed.py --problems kb69,kb65,kb71,kb78,kb57,fcn_up,dcgan --dtypes ieee --implicit on 2>&1 | grep ours | sed "s/^/presplit$v.$round /"
-  done
-done
-timeout 200 python3 -m pytest -p no:cacheprovider -c $R/pyproject.toml --rootdir $R $R/tests -q -m cuda -k "implicit or direct_paths or infinit or nan or largest or opinfo" 2>&1 | tail -3
+GPU_CHECK_SKIP_CPU_TESTS=1 bash scripts/gpu_check.sh /tmp/gc --warmup 3 --iters 20 > /tmp/gc_summary.log 2>&1
+rc=$?
+cp /tmp/gc_summary.log /tmp/gc/
+tar czf $OUT/gc.tgz -C /tmp/gc --exclude='*.png' .
+head -c 3000 /tmp/gc_summary.log | head -20
+grep -E "passed|failed|memcheck subset|ERROR SUMMARY" /tmp/gc/*.log | tail -5
+echo rc=$rc
