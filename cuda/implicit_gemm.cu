@@ -423,20 +423,16 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
               split_tf32<false>(a[f][r], a_hi[f][r], a_x[f][r], a_lo[f][r]);
               split_tf32<false>(b[f][r], b_hi[f][r], b_x[f][r], b_lo[f][r]);
             }
-          // Product by product over the 8 accumulators, so that no mma.sync waits
-          // on the one before it (ncu: "wait" stalls); each accumulator still
-          // takes lo x cross, cross x lo, hi x hi in that order.
 #pragma unroll
-          for (int product = 0; product < 3; ++product)
+          for (int fm = 0; fm < 2; ++fm)
 #pragma unroll
-            for (int fm = 0; fm < 2; ++fm)
-#pragma unroll
-              for (int fn = 0; fn < 4; ++fn) {
-                const int bf = fn >> 1, br = (fn & 1) * 2;
-                const uint32_t(&a_part)[4] = product == 0 ? a_lo[fm] : product == 1 ? a_x[fm] : a_hi[fm];
-                const uint32_t(&b_part)[4] = product == 0 ? b_x[bf] : product == 1 ? b_lo[bf] : b_hi[bf];
-                mma_tf32(part[fm][fn], a_part, b_part[br], b_part[br + 1]);
-              }
+            for (int fn = 0; fn < 4; ++fn) {
+              const int bf = fn >> 1, br = (fn & 1) * 2;
+              const uint32_t bh[2] = {b_hi[bf][br], b_hi[bf][br + 1]};
+              const uint32_t bx[2] = {b_x[bf][br], b_x[bf][br + 1]};
+              const uint32_t bl[2] = {b_lo[bf][br], b_lo[bf][br + 1]};
+              mma_three_products(part[fm][fn], a_hi[fm], a_x[fm], a_lo[fm], bh, bx, bl);
+            }
         } else if (kSplit) {  // guarded: each B fragment split just before its products
           uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4];
 #pragma unroll
