@@ -169,8 +169,9 @@ struct alignas(4 * sizeof(T)) Quad {
 template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, bool kBanded, int kLoad>
 // 64-channel tiles: two blocks per SM (the split kernel wanted ~170 registers,
 // one block; capped: kb65 8.45 -> 7.28 ms, kb69 15.1 -> 12.5, a few spills).
-// The 32-channel kernels measured slower capped to four blocks (kb78 3.15 -> 3.31).
-__global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 1)
+// The 32-channel kernels measured slower capped to four blocks (kb78 3.15 -> 3.31);
+// capped to three (170 registers: the three-product ones had 172-186, two blocks).
+__global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 3)
     implicit_gemm_kernel(const ImplicitGemm d, const scalar_t* __restrict__ x,
                          const float* __restrict__ packed, int* __restrict__ redo,
                          const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
