@@ -1,5 +1,8 @@
 set -u
-R=$PWD
-bash scripts/ab_probe.sh build/ab_base --problems kb71,kb78 --dtypes ieee,tf32 | grep "ours"
-cd /tmp/ab
-PYTHONPATH=/tmp/ab/new timeout 150 python3 -m pytest -p no:cacheprovider -c $R/pyproject.toml --rootdir $R $R/tests -q -m cuda -k "implicit or infinit or nan or largest" 2>&1 | tail -2
+GPU_CHECK_SKIP_CPU_TESTS=1 bash scripts/gpu_check.sh /tmp/gc --warmup 3 --iters 20 > /tmp/gc_summary.log 2>&1
+rc=$?
+cp /tmp/gc_summary.log /tmp/gc/
+tar czf $OUT/gc.tgz -C /tmp/gc --exclude='*.png' .
+head -c 3000 /tmp/gc_summary.log | head -12
+grep -E "passed|failed|memcheck subset|ERROR SUMMARY" /tmp/gc/*.log | tail -4
+echo rc=$rc
