@@ -128,8 +128,8 @@ struct Step {
 template <bool kBanded>
 __device__ __forceinline__ Step first_step(const ImplicitGemm& d, int oh) {
   if (kBanded) {
-    const PhaseTaps<int32_t> t = phase_taps(d.h, oh, d.by_stride_h);
-    return Step{t.first, t.base, 0};
+    const RowTap<int32_t> t = first_band_tap(d.h, oh, d.by_stride_h);
+    return Step{t.i, t.q, 0};
   }
   const RowTap<int32_t> t = first_row_tap(d.h, oh, d.by_stride_h);
   return Step{t.i, t.q, 0};
@@ -139,7 +139,10 @@ template <bool kBanded>
 __device__ __forceinline__ Step next_step(const ImplicitGemm& d, Step s) {
   s.ci0 += kChunkK;
   if (s.ci0 < d.cin_g) return s;
-  if (kBanded) return Step{s.i + d.h.hit_step, s.q - d.h.hit_q_step, 0};
+  if (kBanded) {
+    const RowTap<int32_t> t = next_band_tap(d.h, RowTap<int32_t>{s.i, s.q});
+    return Step{t.i, t.q, 0};
+  }
   const RowTap<int32_t> t = next_row_tap(d.h, RowTap<int32_t>{s.i, s.q});
   return Step{t.i, t.q, 0};
 }
@@ -264,7 +267,9 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 3)
     if (kBanded) offset += sample * d.x_sn + int64_t(r) * d.x_sh;
     return inside ? r : kNoRow;
   };
-  const auto row_inside = [&](const Step& s, int r) { return unsigned(s.q + r) < unsigned(d.h.in_size); };
+  const auto row_inside = [&](const Step& s, int r) {  // one row: r = 0, and q inside already
+    return unsigned(band_input_row(RowTap<int32_t>{s.i, s.q}, r)) < unsigned(d.h.in_size);
+  };
   // Staging roles: 4 channels x 8 neighbouring columns per warp (32-byte
   // segments in NCHW; stores to the column-major rows conflict-free).
   const int stage_k = (warp & 3) * 4 + (lane >> 3);

@@ -1,8 +1,9 @@
 // The implicit GEMM's walk on the CPU: per output row and width phase, the row
 // taps (or, for short rows, the row phase's taps) and the phase's width taps
-// (include/gemm_convt/implicit.h, as the CUDA kernel walks them), each tap's input columns contracted with the weight in
-// the accumulation type. Used on the CPU only when asked
-// (set_implicit_gemm(True)): it is here so that CI runs the kernel's index math.
+// (include/gemm_convt/implicit.h, as the CUDA kernel walks them), each tap's
+// input columns contracted with the weight in the accumulation type. Used on
+// the CPU only when asked (set_implicit_gemm(True)): it is here so that CI runs
+// the kernel's index math.
 
 #include <algorithm>
 #include <vector>
@@ -50,8 +51,8 @@ void implicit_row_phase(const Problem& p, const Axis<int64_t>& h, const Axis<int
 }
 
 // One plane, phase by phase. Short rows (band_rows > 1) walk as the kernel's
-// bands do: row phase by row phase, row r reading band_input_row at every
-// landing tap of its phase; other rows walk their landing row taps.
+// bands do: every landing tap of a row phase (first_band_tap, next_band_tap),
+// row r reading band_input_row; other rows walk their own landing row taps.
 template <typename scalar_t>
 void implicit_plane(const Problem& p, const ConvTranspose2dOptions& o,
                     const OutputPlane<scalar_t>& v) {
@@ -61,13 +62,15 @@ void implicit_plane(const Problem& p, const ConvTranspose2dOptions& o,
   std::vector<typename OutputPlane<scalar_t>::acc_t> acc;
   if (band_rows(w) > 1) {
     for (int64_t ph_h = 0; ph_h < std::min(h.stride, h.out_size); ++ph_h) {
-      const PhaseTaps<int64_t> ht = phase_taps(h, ph_h, by_stride_h);
+      std::vector<RowTap<int64_t>> taps;  // every landing tap of the row phase
+      for (RowTap<int64_t> t = first_band_tap(h, ph_h, by_stride_h); t.i < h.kernel; t = next_band_tap(h, t))
+        taps.push_back(t);
       for (int64_t r = 0; r < phase_length(h, ph_h); ++r)
         for (int64_t phase = 0; phase < width_phases; ++phase)
           implicit_row_phase(
-              p, h, w, v, ph_h + r * h.stride, phase, ht.hits,
-              [&](int64_t t) { return band_input_row(h, ht, r, t); },
-              [&](int64_t t) { return ht.first + t * h.hit_step; }, acc);
+              p, h, w, v, ph_h + r * h.stride, phase, int64_t(taps.size()),
+              [&](int64_t t) { return band_input_row(taps[t], r); },
+              [&](int64_t t) { return taps[t].i; }, acc);
     }
     return;
   }

@@ -64,15 +64,6 @@ GEMM_CONVT_HD index_t band_rows(const Axis<index_t>& w) {
   return by_positions < by_span ? by_positions : by_span;
 }
 
-// Row r of a row phase whose landing taps are ht (phase_taps on the height
-// axis): at its t-th tap (kernel row ht.first + t * hit_step) it reads input row
-// ht.base + r - t * hit_q_step, which may lie outside the input (zeros).
-template <typename index_t>
-GEMM_CONVT_HD index_t band_input_row(const Axis<index_t>& h, const PhaseTaps<index_t>& ht,
-                                     index_t r, index_t t) {
-  return ht.base + r - t * h.hit_q_step;
-}
-
 // A landing row tap: kernel row i reads input row q (0 <= q < in_size).
 // i == kernel: none (left).
 template <typename index_t>
@@ -96,6 +87,27 @@ GEMM_CONVT_HD RowTap<index_t> next_row_tap(const Axis<index_t>& h, RowTap<index_
   t.i += h.hit_step, t.q -= h.hit_q_step;
   if (t.q < 0) t.i = h.kernel;
   return t;
+}
+
+// Bands walk every landing tap of a row phase ph (its rows ph + r * stride):
+// the tap's kernel row i and the input row q that phase row 0 reads, which
+// may lie outside the input; phase row r reads band_input_row (zeros outside).
+template <typename index_t, typename divide_t>
+GEMM_CONVT_HD RowTap<index_t> first_band_tap(const Axis<index_t>& h, index_t ph,
+                                             const divide_t& by_stride) {
+  const PhaseTaps<index_t> t = phase_taps(h, ph, by_stride);
+  return RowTap<index_t>{t.first, t.base};  // no tap lands: first == kernel
+}
+
+template <typename index_t>
+GEMM_CONVT_HD RowTap<index_t> next_band_tap(const Axis<index_t>& h, RowTap<index_t> t) {
+  t.i += h.hit_step, t.q -= h.hit_q_step;
+  return t;
+}
+
+template <typename index_t>
+GEMM_CONVT_HD index_t band_input_row(const RowTap<index_t>& t, index_t r) {
+  return t.q + r;
 }
 
 }  // namespace gemm_convt
