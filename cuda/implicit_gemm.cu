@@ -41,7 +41,7 @@ struct ImplicitGemm {
   Divider<int32_t> by_rows_per_sample, by_segment_quads, by_segment_rows;
   int a_rows, b_rows;  // rows of a buffer's input tile (max_span, or the bands' segments) and weight tile
   int cin_pad, cout_pad;  // the packed weight's channel extents
-  int64_t grid_x, grid_y;  // tiles: output rows x phases x position tiles; planes
+  int64_t grid_x, grid_y;  // see the kernel's block index (one row, or bands)
   int64_t x_sn, x_sc, x_sh, x_sw, o_sn, o_sc, o_sh, o_sw;
 };
 
