@@ -227,8 +227,9 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 3)
   // kVec: tile row c holds input column col_base + c, col_base a multiple of 4.
   const int shift = kVec ? (col_lo & 3) : 0, col_base = col_lo - shift;
   const int quads = (shift + span + 3) / 4;  // per segment
-  // Tile rows staged: bands stage every segment's whole quads (zeros where none).
-  const int staged_rows = kBanded ? rows_here * segment_rows : (span + 7) / 8 * 8;
+  // Tile rows staged: bands stage every segment's whole quads (zeros where none);
+  // one row its span (kVec: shifted, in whole quads).
+  const int staged_rows = kBanded ? rows_here * segment_rows : kVec ? 4 * quads : (span + 7) / 8 * 8;
   // Two buffers, each [input column][channel] (kLd per column) then
   // [width tap][output channel][channel].
   const int buffer_floats = (d.a_rows + d.b_rows) * kLd;
@@ -340,7 +341,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 3)
 #pragma unroll
       for (int u = 0; u < kQuadsHeld; ++u) {
         const int j = quad_j + u * kQuadStep;
-        if (j < (kBanded ? staged_rows / 4 : quads))
+        if (4 * j < staged_rows)
 #pragma unroll
           for (int e = 0; e < 4; ++e)
             tile_a[(4 * j + e) * kLd + quad_k] = staged<kSplit>(held_quads[u].v[e]);

@@ -241,6 +241,10 @@ IMPLICIT = [
     (4, 12, 8, (3, 3), (5, 9), (1, 1), (2, 0), (0, 0), (2, 1), 2, True),
     (3, 8, 64, (2, 3), (4, 5), (3, 2), (0, 1), (2, 1), (1, 2), 1, True),
     (2, 20, 30, (3, 3), (6, 2), (2, 3), (0, 0), (0, 0), (1, 1), 1, True),
+    # One-row tiles whose 4-column-aligned segment runs past its span rounded to 8 (the
+    # shift): the last quad holds input columns the last positions read.
+    (2, 16, 24, (3, 7), (5, 132), (1, 1), (1, 1), (0, 0), (1, 1), 1, True),
+    (2, 16, 40, (3, 3), (4, 132), (2, 2), (1, 2), (1, 1), (1, 1), 1, False),
 ]
 BANDED_CASES = range(6, 11)
 
