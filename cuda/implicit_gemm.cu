@@ -36,9 +36,9 @@ struct ImplicitGemm {
   Divider<int32_t> by_stride_h, by_stride_w;
   int cin_g, cout_g, groups, n_tiles, m_tiles;
   // Bands (rows > 1): phase rows per tile, tiles per row phase, phase rows per
-  // sample; a segment's staged quads (row stride 4 * segment_quads).
-  int rows, bands, rows_per_sample, segment_quads, batch;
-  Divider<int32_t> by_rows_per_sample, by_segment_quads, by_segment_rows;
+  // sample and in all, a segment's staged quads (row stride 4 * segment_quads).
+  int rows, bands, rows_per_sample, phase_rows, segment_quads;
+  Divider<int32_t> by_rows_per_sample, by_segment_rows;
   int a_rows, b_rows;  // rows of a buffer's input tile (max_span, or the bands' segments) and weight tile
   int cin_pad, cout_pad;  // the packed weight's channel extents
   int64_t grid_x, grid_y;  // see the kernel's block index (one row, or bands)
@@ -197,7 +197,7 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 3)
     phase = int(blockIdx.x) - band_block * d.w.stride;
     oh = band_block / d.bands;
     row0 = (band_block - oh * d.bands) * d.rows;
-    rows_here = min(d.rows, d.rows_per_sample * d.batch - row0);
+    rows_here = min(d.rows, d.phase_rows - row0);
   } else {
     const int row_blocks = d.w.stride * d.m_tiles;
     oh = int(blockIdx.x) / row_blocks;
@@ -540,15 +540,15 @@ ImplicitGemm describe(const Problem& p, const ConvTranspose2dOptions& o) {
   d.b_rows = max_width_hits(d.w) * tile_n(p);
   d.cin_pad = int((p.in_per_group + kChunkK - 1) / kChunkK * kChunkK);
   d.cout_pad = d.n_tiles * tile_n(p);
-  d.batch = int(std::min<int64_t>(p.batch, std::numeric_limits<int32_t>::max()));
   d.rows = band_rows(d.w);
   d.rows_per_sample = phase_length(d.h, 0);  // row phase 0 is the longest
+  // implicit_gemm_applies refuses more than int32's range of phase rows.
+  const int64_t phase_rows = p.batch * int64_t(d.rows_per_sample);
+  d.phase_rows = int(std::min<int64_t>(phase_rows, std::numeric_limits<int32_t>::max()));
   d.segment_quads = band_segment_rows(d.w) / 4;
   d.by_rows_per_sample = Divider<int32_t>(d.rows_per_sample);
-  d.by_segment_quads = Divider<int32_t>(d.segment_quads);
   d.by_segment_rows = Divider<int32_t>(4 * d.segment_quads);
   if (d.rows > 1) {
-    const int64_t phase_rows = p.batch * int64_t(d.rows_per_sample);
     d.bands = int(std::min<int64_t>((phase_rows + d.rows - 1) / d.rows, std::numeric_limits<int32_t>::max()));
     d.a_rows = d.rows * 4 * d.segment_quads;
     d.grid_x = std::min<int64_t>(o.stride[0], p.out_h) * d.bands * o.stride[1];

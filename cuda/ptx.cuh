@@ -14,14 +14,12 @@ __device__ __forceinline__ uint32_t tf32_bits(float x) {
   return isnan(x) ? 0x7fffffffu : bits;
 }
 
-// cp.async: 16 bytes global -> shared.
-__device__ __forceinline__ void copy_async_16(void* smem, const void* gmem) {
-  const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem));
-}
-// ... to a shared-memory address.
+// cp.async: 16 bytes global -> shared (a shared-memory address, or a pointer).
 __device__ __forceinline__ void copy_async_16(uint32_t smem_address, const void* gmem) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem_address), "l"(gmem));
+}
+__device__ __forceinline__ void copy_async_16(void* smem, const void* gmem) {
+  copy_async_16(static_cast<uint32_t>(__cvta_generic_to_shared(smem)), gmem);
 }
 // ... or 16 zero bytes where !inside.
 __device__ __forceinline__ void copy_async_16(void* smem, const void* gmem, bool inside) {

@@ -17,21 +17,21 @@ namespace gemm_convt {
 namespace {
 
 // One output row's phase: positions ow = phase + m * stride, each tap's input
-// columns contracted with the weight in the accumulation type. in_row(t) is
-// the input row of the t-th landing row tap, kernel_row(t) its kernel row;
-// rows outside the input add nothing.
-template <typename scalar_t, typename InRow, typename KernelRow>
+// columns contracted with the weight in the accumulation type. The row is
+// phase row r of its landing row taps (r = 0 for a row's own taps): tap t
+// reads input row band_input_row(taps[t], r); rows outside the input add nothing.
+template <typename scalar_t>
 void implicit_row_phase(const Problem& p, const Axis<int64_t>& h, const Axis<int64_t>& w,
                         const OutputPlane<scalar_t>& v, int64_t oh, int64_t phase,
-                        int64_t row_taps, InRow in_row, KernelRow kernel_row,
+                        const std::vector<RowTap<int64_t>>& taps, int64_t r,
                         std::vector<typename OutputPlane<scalar_t>::acc_t>& acc) {
   using acc_t = typename OutputPlane<scalar_t>::acc_t;
   const Divider<int64_t> by_stride_w(w.stride);
   const int64_t count = phase_length(w, phase);
   const PhaseTaps<int64_t> pt = phase_taps(w, phase, by_stride_w);
   acc.assign(size_t(count), v.bias);
-  for (int64_t rt = 0; pt.hits > 0 && rt < row_taps; ++rt) {
-    const int64_t q = in_row(rt), i = kernel_row(rt);
+  for (size_t rt = 0; pt.hits > 0 && rt < taps.size(); ++rt) {
+    const int64_t q = band_input_row(taps[rt], r), i = taps[rt].i;
     if (q < 0 || q >= h.in_size) continue;
     for (int64_t t = 0; t < pt.hits; ++t) {
       const int64_t j = pt.first + t * w.hit_step, col0 = pt.base - t * w.hit_q_step;
@@ -67,10 +67,7 @@ void implicit_plane(const Problem& p, const ConvTranspose2dOptions& o,
         taps.push_back(t);
       for (int64_t r = 0; r < phase_length(h, ph_h); ++r)
         for (int64_t phase = 0; phase < width_phases; ++phase)
-          implicit_row_phase(
-              p, h, w, v, ph_h + r * h.stride, phase, int64_t(taps.size()),
-              [&](int64_t t) { return band_input_row(taps[t], r); },
-              [&](int64_t t) { return taps[t].i; }, acc);
+          implicit_row_phase(p, h, w, v, ph_h + r * h.stride, phase, taps, r, acc);
     }
     return;
   }
@@ -79,9 +76,7 @@ void implicit_plane(const Problem& p, const ConvTranspose2dOptions& o,
     for (RowTap<int64_t> rt = first_row_tap(h, oh, by_stride_h); rt.i < h.kernel; rt = next_row_tap(h, rt))
       taps.push_back(rt);
     for (int64_t phase = 0; phase < width_phases; ++phase)
-      implicit_row_phase(
-          p, h, w, v, oh, phase, int64_t(taps.size()), [&](int64_t t) { return taps[t].q; },
-          [&](int64_t t) { return taps[t].i; }, acc);
+      implicit_row_phase(p, h, w, v, oh, phase, taps, int64_t(0), acc);
   }
 }
 

@@ -81,14 +81,6 @@ GEMM_CONVT_HD RowTap<index_t> first_row_tap(const Axis<index_t>& h, index_t oh,
   return t;
 }
 
-// q < in_size holds from here on: each tap reads a lower input row.
-template <typename index_t>
-GEMM_CONVT_HD RowTap<index_t> next_row_tap(const Axis<index_t>& h, RowTap<index_t> t) {
-  t.i += h.hit_step, t.q -= h.hit_q_step;
-  if (t.q < 0) t.i = h.kernel;
-  return t;
-}
-
 // Bands walk every landing tap of a row phase ph (its rows ph + r * stride):
 // the tap's kernel row i and the input row q that phase row 0 reads, which
 // may lie outside the input; phase row r reads band_input_row (zeros outside).
@@ -102,6 +94,14 @@ GEMM_CONVT_HD RowTap<index_t> first_band_tap(const Axis<index_t>& h, index_t ph,
 template <typename index_t>
 GEMM_CONVT_HD RowTap<index_t> next_band_tap(const Axis<index_t>& h, RowTap<index_t> t) {
   t.i += h.hit_step, t.q -= h.hit_q_step;
+  return t;
+}
+
+// One row: q < in_size holds from here on, each tap reads a lower input row.
+template <typename index_t>
+GEMM_CONVT_HD RowTap<index_t> next_row_tap(const Axis<index_t>& h, RowTap<index_t> t) {
+  t = next_band_tap(h, t);
+  if (t.q < 0) t.i = h.kernel;
   return t;
 }
 
