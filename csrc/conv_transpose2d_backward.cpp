@@ -9,6 +9,35 @@
 
 namespace gemm_convt {
 
+c10::optional<ConvTranspose2dOptions> grad_input_forward_options(const Problem& p,
+                                                                 const ConvTranspose2dOptions& o) {
+  const std::array<int64_t, 2> kernel{p.kernel_h, p.kernel_w};
+  ConvTranspose2dOptions f = o;
+  for (int d = 0; d < 2; ++d) {
+    const int64_t reach = o.dilation[d] * (kernel[d] - 1);
+    if (o.stride[d] != 1 || o.output_padding[d] != 0 || o.padding[d] > reach) return c10::nullopt;
+    f.padding[d] = reach - o.padding[d];
+  }
+  return f;
+}
+
+Problem grad_input_forward_problem(const Problem& p) {
+  Problem q = p;
+  q.in_channels = p.out_channels();
+  q.in_h = p.out_h, q.in_w = p.out_w;
+  q.in_per_group = p.out_per_group, q.out_per_group = p.in_per_group;
+  q.out_h = p.in_h, q.out_w = p.in_w;
+  return q;
+}
+
+at::Tensor grad_input_forward_weight(const Problem& p, const at::Tensor& weight) {
+  return weight.view({p.groups, p.in_per_group, p.out_per_group, p.kernel_h, p.kernel_w})
+      .transpose(1, 2)
+      .flip({3, 4})
+      .reshape({p.out_channels(), p.in_per_group, p.kernel_h, p.kernel_w})
+      .contiguous();
+}
+
 std::tuple<at::Tensor, at::Tensor, at::Tensor> conv_transpose2d_backward(
     const at::Tensor& grad_output, const at::Tensor& input, const at::Tensor& weight,
     const ConvTranspose2dOptions& options, std::array<bool, 3> output_mask) {

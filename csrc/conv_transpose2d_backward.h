@@ -45,6 +45,20 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
                                     at::Tensor& grad_input, at::Tensor& grad_weight);
 #endif
 
+// A stride-1 transposed convolution's grad_input is itself a stride-1
+// transposed convolution, of grad_output: the weight flipped in both taps with
+// its channel roles swapped, padding dilation * (k - 1) - padding. The forward's
+// kernels then compute it with no columns (the implicit GEMM: NOTES.md, session
+// 11). None where the problem lacks that form: a stride > 1, an output padding,
+// a padding past dilation * (k - 1).
+c10::optional<ConvTranspose2dOptions> grad_input_forward_options(const Problem& p,
+                                                                 const ConvTranspose2dOptions& o);
+// That transposed convolution's sizes: grad_output in, grad_input out.
+Problem grad_input_forward_problem(const Problem& p);
+// Its weight [out_channels, in_per_group, kh, kw]: weight[g*in_per_group + a][b][i][j]
+// moves to [g*out_per_group + b][a][kh-1-i][kw-1-j].
+at::Tensor grad_input_forward_weight(const Problem& p, const at::Tensor& weight);
+
 // Whether every offset the im2col step forms for this chunk fits index_t with
 // `headroom` to spare (the CUDA kernel's indices run up to that past the end).
 template <typename index_t>

@@ -5,7 +5,9 @@
 // (grad_weight: one GEMM over all the chunk's samples and pixels, chunks in a
 // fixed order: deterministic). IEEE float32 with in_per_group <= 16 runs both on
 // our thin_gemm kernel instead (grad_weight's K split into slices, summed in
-// order at the end). Half/bfloat16 products accumulate in float:
+// order at the end). Stride 1: grad_input is the forward of a derived problem
+// (conv_transpose2d_backward.h), run on the implicit GEMM where its cost model
+// takes it; the columns then serve grad_weight alone. Half/bfloat16 products accumulate in float:
 // grad_weight in a float buffer, grad_input directly into the half output
 // unless its sum is split across channel chunks (then a float buffer of one
 // sample).
@@ -16,6 +18,7 @@
 #include "../csrc/conv_transpose2d_backward.h"
 #include "backward_gemm.h"
 #include "im2col_kernel.cuh"
+#include "implicit_gemm.cuh"
 
 namespace gemm_convt {
 namespace {
@@ -32,11 +35,24 @@ void im2col_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Chunk
     launch_im2col(make_im2col_chunk<int64_t>(p, o, c, grad_output), src, cols);
 }
 
-}  // namespace
+// Stride 1: grad_input by the implicit GEMM as a forward (no columns); false
+// where the problem lacks that form or the implicit GEMM's cost model declines.
+bool grad_input_by_implicit_gemm(const Problem& p, const ConvTranspose2dOptions& options,
+                                 const at::Tensor& grad_output, const at::Tensor& weight,
+                                 at::Tensor& grad_input) {
+  const auto forward_options = grad_input_forward_options(p, options);
+  if (!forward_options) return false;
+  const Problem q = grad_input_forward_problem(p);
+  if (!implicit_gemm_applies(q, *forward_options, grad_output.scalar_type())) return false;
+  implicit_gemm_cuda(q, *forward_options, grad_output, grad_input_forward_weight(p, weight),
+                     at::Tensor(), grad_input);
+  return true;
+}
 
-void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Tensor& input,
-                                    const at::Tensor& weight_in, const ConvTranspose2dOptions& options,
-                                    at::Tensor& grad_input, at::Tensor& grad_weight) {
+// The rest: im2col of grad_output per chunk, cuBLAS or the thin kernel.
+void backward_by_columns(const at::Tensor& grad_output, const at::Tensor& input,
+                         const at::Tensor& weight_in, const ConvTranspose2dOptions& options,
+                         at::Tensor& grad_input, at::Tensor& grad_weight) {
   const Problem p(input, weight_in, options);
   const at::Tensor weight = weight_in.contiguous();
   const auto dtype = input.scalar_type();
@@ -99,6 +115,21 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
       });
   if (gw_acc.defined()) finish_grad_weight(thin, gw_acc);
   if (gw_acc.defined() && !gw_acc.is_same(grad_weight)) grad_weight.copy_(gw_acc);
+}
+
+}  // namespace
+
+void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Tensor& input,
+                                    const at::Tensor& weight, const ConvTranspose2dOptions& options,
+                                    at::Tensor& grad_input, at::Tensor& grad_weight) {
+  const Problem p(input, weight, options);
+  if (grad_input.defined() && grad_input_by_implicit_gemm(p, options, grad_output, weight, grad_input)) {
+    at::Tensor no_grad_input;
+    if (grad_weight.defined())
+      backward_by_columns(grad_output, input, weight, options, no_grad_input, grad_weight);
+    return;
+  }
+  backward_by_columns(grad_output, input, weight, options, grad_input, grad_weight);
 }
 
 }  // namespace gemm_convt

@@ -397,6 +397,70 @@ def test_converted_model_trains_like_original(make_case, dtype):
         assert rel <= tol, rel
 
 
+# Stride 1: grad_input is the forward of a derived transposed convolution (the weight
+# flipped, its channel roles swapped, padding dilation*(k-1) - padding). With the implicit
+# GEMM forced it runs there (its CPU walk on the CPU); the last two cases lack the form
+# and keep im2col + GEMM.
+STRIDE_ONE = [
+    case("k3-p1", padding=1),
+    case("k3x5-p0", kernel=(3, 5), size=(6, 9)),
+    case("k3x2-d2x1-p1x0-g2", kernel=(3, 2), dilation=(2, 1), padding=(1, 0), groups=2),
+    case("depthwise-p1x2", kernel=(3, 5), groups=4, cout=1, padding=(1, 2)),
+    case("k2-p2-past-the-kernel", kernel=2, padding=2),
+    case("d3-op2", dilation=3, output_padding=2),
+]
+
+
+@pytest.mark.parametrize("layout", ["nchw", "channels_last"])
+@pytest.mark.parametrize("shape, geometry", STRIDE_ONE)
+def test_stride1_grad_input_on_the_implicit_gemm(shape, geometry, layout, dtype, device, helpers):
+    gemm_convt.set_implicit_gemm(True)
+    x, w, b = helpers.make_inputs(421, dtype=dtype, device=device, **shape)
+    if layout == "channels_last":
+        x = x.contiguous(memory_format=CL)
+    with torch.no_grad():
+        probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    gy = _grad_output(probe, 422, dtype, helpers)
+    for wrt in ((0,), (0, 1)):
+        _, grads = _ours_and_reference(x, w, b, gy, geometry, wrt=wrt)
+        for _, ours, ref in grads:
+            helpers.assert_close_to_reference(ours, ref, dtype, device)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("policy", ["ieee", "tf32", "bfloat16"])
+@pytest.mark.parametrize("wrt", [(0,), (0, 1)], ids=["input", "input+weight"])
+def test_cuda_stride1_grad_input_picks_the_implicit_gemm(wrt, policy, helpers):
+    """By the cost model (nothing forced), a stride-1 layer of kb71's kind: grad_input runs on
+    implicit_gemm_kernel, and im2col runs only when grad_weight needs its columns. Tolerances:
+    float32's (three TF32 products), TF32 5e-3 relative, bfloat16's."""
+    dtype = torch.bfloat16 if policy == "bfloat16" else torch.float32
+    gemm_convt.set_allow_tf32(policy == "tf32")
+    x, w, b = helpers.make_inputs(431, n=2, cin=32, cout=32, kernel=3, size=(96, 160), dtype=dtype,
+                                  device="cuda")
+    geometry = dict(padding=1)
+    with torch.no_grad():
+        probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    gy = _grad_output(probe, 432, dtype, helpers)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        _, grads = _ours_and_reference(x, w, b, gy, geometry, wrt=wrt)
+        torch.cuda.synchronize()
+    names = [e.name for e in prof.events()]
+    # one implicit GEMM launch for the forward, one (two: the guarded rerun) for grad_input
+    assert sum("implicit_gemm_kernel" in n for n in names) >= 2, names
+    assert any("im2col_kernel" in n for n in names) == (1 in wrt), names
+    for _, ours, ref in grads:
+        if policy == "tf32":
+            rel = (ours.double().cpu() - ref).norm().item() / ref.norm().item()
+            assert rel <= 5e-3, rel
+        else:
+            helpers.assert_close_to_reference(ours, ref, dtype, "cuda")
+    _, again = _ours_and_reference(x, w, b, gy, geometry, wrt=wrt)
+    for (_, ours, _), (_, rerun, _) in zip(grads, again):
+        assert torch.equal(ours, rerun)
+
+
 # --- CUDA only: the TF32 policy of the backward --------------------------------
 
 @pytest.mark.cuda

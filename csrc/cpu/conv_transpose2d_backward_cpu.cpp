@@ -2,13 +2,16 @@
 // band of input rows) into columns, and torch's BLAS (at::mm / addmm_)
 // multiplies them with the weight (grad_input) and the input (grad_weight).
 // Gradients of half/bfloat16 tensors accumulate in float and are rounded once
-// at the end.
+// at the end. With the implicit GEMM forced (set_implicit_gemm(True)), a
+// stride-1 grad_input is the derived forward (conv_transpose2d_backward.h) on
+// its CPU walk, as the CUDA backward runs it where its cost model picks it.
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 
+#include "../conv_transpose2d.h"
 #include "../conv_transpose2d_backward.h"
 
 namespace gemm_convt {
@@ -52,6 +55,15 @@ void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tens
                                    const at::Tensor& weight, const ConvTranspose2dOptions& options,
                                    at::Tensor& grad_input, at::Tensor& grad_weight) {
   const Problem p(input, weight, options);
+  const auto forward_options = grad_input_forward_options(p, options);
+  if (grad_input.defined() && options.implicit_gemm > 0 && forward_options) {
+    implicit_gemm_cpu(grad_input_forward_problem(p), *forward_options, grad_output,
+                      grad_input_forward_weight(p, weight), at::Tensor(), grad_input);
+    at::Tensor no_grad_input;
+    if (grad_weight.defined())
+      conv_transpose2d_backward_cpu(grad_output, input, weight, options, no_grad_input, grad_weight);
+    return;
+  }
   const auto dtype = input.scalar_type();
   const auto col_dtype = column_dtype(dtype, /*float_columns=*/true);
   const int64_t taps = p.kernel_taps(), pixels = p.in_pixels();
