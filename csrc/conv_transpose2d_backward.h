@@ -39,6 +39,11 @@ void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tens
                                    const at::Tensor& weight, const ConvTranspose2dOptions& options,
                                    at::Tensor& grad_input, at::Tensor& grad_weight);
 
+// grad_weight contracted in place on the CPU (include/gemm_convt/grad_weight.h,
+// the CUDA kernel's geometry): used when the implicit GEMM is forced.
+void grad_weight_walk_cpu(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
+                          const at::Tensor& grad_output, at::Tensor& grad_weight);
+
 #ifdef GEMM_CONVT_WITH_CUDA
 void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Tensor& input,
                                     const at::Tensor& weight, const ConvTranspose2dOptions& options,

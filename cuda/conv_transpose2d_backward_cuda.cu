@@ -7,7 +7,8 @@
 // our thin_gemm kernel instead (grad_weight's K split into slices, summed in
 // order at the end). Stride 1: grad_input is the forward of a derived problem
 // (conv_transpose2d_backward.h), run on the implicit GEMM where its cost model
-// takes it; the columns then serve grad_weight alone. Half/bfloat16 products accumulate in float:
+// takes it. grad_weight may skip the columns too (grad_weight_implicit.cuh).
+// The columns serve whatever is left. Half/bfloat16 products accumulate in float:
 // grad_weight in a float buffer, grad_input directly into the half output
 // unless its sum is split across channel chunks (then a float buffer of one
 // sample).
@@ -18,6 +19,7 @@
 #include "../csrc/conv_transpose2d_backward.h"
 #include "backward_gemm.h"
 #include "im2col_kernel.cuh"
+#include "grad_weight_implicit.cuh"
 #include "implicit_gemm.cuh"
 
 namespace gemm_convt {
@@ -123,13 +125,15 @@ void conv_transpose2d_backward_cuda(const at::Tensor& grad_output, const at::Ten
                                     const at::Tensor& weight, const ConvTranspose2dOptions& options,
                                     at::Tensor& grad_input, at::Tensor& grad_weight) {
   const Problem p(input, weight, options);
-  if (grad_input.defined() && grad_input_by_implicit_gemm(p, options, grad_output, weight, grad_input)) {
-    at::Tensor no_grad_input;
-    if (grad_weight.defined())
-      backward_by_columns(grad_output, input, weight, options, no_grad_input, grad_weight);
-    return;
+  at::Tensor columns_grad_input = grad_input, columns_grad_weight = grad_weight;
+  if (grad_weight.defined() && grad_weight_implicit_applies(p, options, input.scalar_type())) {
+    grad_weight_implicit_cuda(p, options, input, grad_output, grad_weight);
+    columns_grad_weight = at::Tensor();
   }
-  backward_by_columns(grad_output, input, weight, options, grad_input, grad_weight);
+  if (grad_input.defined() && grad_input_by_implicit_gemm(p, options, grad_output, weight, grad_input))
+    columns_grad_input = at::Tensor();
+  if (columns_grad_input.defined() || columns_grad_weight.defined())
+    backward_by_columns(grad_output, input, weight, options, columns_grad_input, columns_grad_weight);
 }
 
 }  // namespace gemm_convt

@@ -18,6 +18,7 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
     (2, 32, 20, (3, 3), (5, 6), 1, 0, 0, 1, 1),  # direct gather: 16 channels per thread, a partial tile
     (2, 20, 40, (3, 7), (3, 140), 1, (1, 3), 0, 1, 1),  # implicit GEMM: two position tiles, channel chunks
     (5, 40, 70, (4, 4), (5, 6), 2, 1, (1, 0), 1, 1),  # implicit GEMM bands across samples, two channel tiles
+    (3, 70, 66, (2, 3), (24, 40), 1, (1, 0), 0, 1, 1),  # implicit grad_weight: partial tiles, two slices
 ]
 
 

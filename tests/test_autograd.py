@@ -397,6 +397,21 @@ def test_converted_model_trains_like_original(make_case, dtype):
         assert rel <= tol, rel
 
 
+# The implicit paths forced (set_implicit_gemm(True)) on the whole grid: grad_weight contracted
+# in place (include/gemm_convt/grad_weight.h: the CUDA kernel, or its CPU walk), stride-1
+# grad_input as a forward on the implicit GEMM.
+@pytest.mark.parametrize("shape, geometry", GRID)
+def test_gradients_on_the_implicit_paths(shape, geometry, dtype, device, helpers):
+    gemm_convt.set_implicit_gemm(True)
+    x, w, b = helpers.make_inputs(403, dtype=dtype, device=device, **shape)
+    with torch.no_grad():
+        probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    gy = _grad_output(probe, 404, dtype, helpers)
+    _, grads = _ours_and_reference(x, w, b, gy, geometry, wrt=(0, 1))
+    for _, ours, ref in grads:
+        helpers.assert_close_to_reference(ours, ref, dtype, device)
+
+
 # Stride 1: grad_input is the forward of a derived transposed convolution (the weight
 # flipped, its channel roles swapped, padding dilation*(k-1) - padding). With the implicit
 # GEMM forced it runs there (its CPU walk on the CPU); the last two cases lack the form
@@ -487,6 +502,39 @@ def test_cuda_backward_follows_tf32_policy(helpers):
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("policy", ["ieee", "tf32"])
+@pytest.mark.parametrize("cin, groups, stride, picked", [(64, 1, 1, True), (128, 2, 2, True), (256, 1, 1, False)],
+                         ids=["cin64", "cin64-g2-s2", "cin256"])
+def test_cuda_grad_weight_rule(cin, groups, stride, picked, policy, helpers):
+    """By the rule (nothing forced), float32 grad_weight runs on grad_weight_kernel where cuBLAS's
+    GEMM would be thin (17-128 input channels per group), with no im2col when grad_input needs
+    none either; 256 channels per group keep the columns. Several position slices, summed in
+    order: bitwise reruns; float32 tolerance (three TF32 products) or TF32's 5e-3."""
+    gemm_convt.set_allow_tf32(policy == "tf32")
+    x, w, b = helpers.make_inputs(441, n=2, cin=cin, cout=64, groups=groups, kernel=3, size=(40, 72),
+                                  dtype=torch.float32, device="cuda")
+    geometry = dict(padding=1, stride=stride, groups=groups)
+    with torch.no_grad():
+        probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    gy = _grad_output(probe, 442, torch.float32, helpers)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        _, grads = _ours_and_reference(x, w, b, gy, geometry, wrt=(1,))
+        torch.cuda.synchronize()
+    names = [e.name for e in prof.events()]
+    assert any("grad_weight_kernel" in n for n in names) == picked, names
+    assert any("im2col_kernel" in n for n in names) != picked, names
+    (_, ours, ref), = grads
+    if policy == "tf32":
+        rel = (ours.double().cpu() - ref).norm().item() / ref.norm().item()
+        assert rel <= 5e-3, rel
+    else:
+        helpers.assert_close_to_reference(ours, ref, torch.float32, "cuda")
+    (_, again, _), = _ours_and_reference(x, w, b, gy, geometry, wrt=(1,))[1]
+    assert torch.equal(ours, again)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("cin_per_group", [3, 8, 16, 33, 64])
 @pytest.mark.parametrize("forced", [False, True], ids=["rule", "forced"])
 @pytest.mark.parametrize("limit", [None, 6000], ids=["slices", "one-slice-chunks"])
@@ -518,12 +566,15 @@ def test_cuda_thin_gemm_gradients(cin_per_group, forced, limit, monkeypatch, hel
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("implicit", [None, True], ids=["rule", "implicit"])
 @pytest.mark.parametrize("cin_per_group", [8, 64], ids=["thin-gemm", "cublas"])
-def test_cuda_gradients_keep_infinities_and_nans(cin_per_group, helpers):
+def test_cuda_gradients_keep_infinities_and_nans(cin_per_group, implicit, helpers):
     """An inf or NaN in grad_output or the input reaches grad_input and grad_weight as torch's
-    does, on the thin kernel (8 channels per group) as on cuBLAS (64): grad_weight's K slices
-    and their partial sums must neither lose nor invent a non-finite value."""
+    does, on the thin kernel (8 channels per group) as on cuBLAS (64), and on the implicit
+    grad_weight kernel (three TF32 products: its guarded rerun): grad_weight's K slices and
+    their partial sums must neither lose nor invent a non-finite value."""
     gemm_convt.set_allow_tf32(False)
+    gemm_convt.set_implicit_gemm(implicit)
     geometry = dict(stride=2, padding=1, groups=2)
     x, w, _ = helpers.make_inputs(531, n=2, cin=2 * cin_per_group, cout=5, groups=2, kernel=3,
                                   size=(24, 20), bias=False, dtype=torch.float32, device="cuda")

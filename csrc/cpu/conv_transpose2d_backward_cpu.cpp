@@ -4,7 +4,9 @@
 // Gradients of half/bfloat16 tensors accumulate in float and are rounded once
 // at the end. With the implicit GEMM forced (set_implicit_gemm(True)), a
 // stride-1 grad_input is the derived forward (conv_transpose2d_backward.h) on
-// its CPU walk, as the CUDA backward runs it where its cost model picks it.
+// its CPU walk, as the CUDA backward runs it where its cost model picks it,
+// and grad_weight is contracted in place (grad_weight_cpu.cpp), as the CUDA
+// kernel does.
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
@@ -49,21 +51,11 @@ void mm_accumulate(at::Tensor dst, const at::Tensor& a, const at::Tensor& b, boo
     dst.addmm_(a, b);
 }
 
-}  // namespace
-
-void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tensor& input,
-                                   const at::Tensor& weight, const ConvTranspose2dOptions& options,
-                                   at::Tensor& grad_input, at::Tensor& grad_weight) {
+// The columns route: im2col of grad_output per chunk, torch's BLAS.
+void backward_by_columns(const at::Tensor& grad_output, const at::Tensor& input,
+                         const at::Tensor& weight, const ConvTranspose2dOptions& options,
+                         at::Tensor& grad_input, at::Tensor& grad_weight) {
   const Problem p(input, weight, options);
-  const auto forward_options = grad_input_forward_options(p, options);
-  if (grad_input.defined() && options.implicit_gemm > 0 && forward_options) {
-    implicit_gemm_cpu(grad_input_forward_problem(p), *forward_options, grad_output,
-                      grad_input_forward_weight(p, weight), at::Tensor(), grad_input);
-    at::Tensor no_grad_input;
-    if (grad_weight.defined())
-      conv_transpose2d_backward_cpu(grad_output, input, weight, options, no_grad_input, grad_weight);
-    return;
-  }
   const auto dtype = input.scalar_type();
   const auto col_dtype = column_dtype(dtype, /*float_columns=*/true);
   const int64_t taps = p.kernel_taps(), pixels = p.in_pixels();
@@ -127,6 +119,29 @@ void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tens
       });
   if (gi.defined() && !gi.is_same(grad_input)) grad_input.copy_(gi);
   if (gw.defined() && !gw.is_same(grad_weight)) grad_weight.copy_(gw);
+}
+
+}  // namespace
+
+void conv_transpose2d_backward_cpu(const at::Tensor& grad_output, const at::Tensor& input,
+                                   const at::Tensor& weight, const ConvTranspose2dOptions& options,
+                                   at::Tensor& grad_input, at::Tensor& grad_weight) {
+  at::Tensor columns_grad_input = grad_input, columns_grad_weight = grad_weight;
+  if (options.implicit_gemm > 0) {
+    const Problem p(input, weight, options);
+    const auto forward_options = grad_input_forward_options(p, options);
+    if (grad_input.defined() && forward_options) {
+      implicit_gemm_cpu(grad_input_forward_problem(p), *forward_options, grad_output,
+                        grad_input_forward_weight(p, weight), at::Tensor(), grad_input);
+      columns_grad_input = at::Tensor();
+    }
+    if (grad_weight.defined()) {
+      grad_weight_walk_cpu(p, options, input, grad_output, grad_weight);
+      columns_grad_weight = at::Tensor();
+    }
+  }
+  if (columns_grad_input.defined() || columns_grad_weight.defined())
+    backward_by_columns(grad_output, input, weight, options, columns_grad_input, columns_grad_weight);
 }
 
 }  // namespace gemm_convt
