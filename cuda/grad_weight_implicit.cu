@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
+#include <type_traits>
 
 #include "../csrc/conv_transpose2d_backward.h"
 #include "gemm_convt/divider.h"
@@ -15,17 +16,18 @@
 namespace gemm_convt {
 namespace {
 
-constexpr int kTile = 64;        // input channels x output channels per block
+// A block's tile: 64 or 32 input channels x 64 or 32 output channels (32 where a
+// group has no more: 32-channel layers used a quarter of 64 x 64 tiles).
+constexpr int kMaxTile = 64;
 constexpr int kStageK = 32;      // positions per stage
 constexpr int kLd = kStageK + 4;  // 36-word shared rows: a fragment's 32 reads hit 32 banks
 constexpr int kThreads = 128;    // 2 x 2 warps, 32 x 32 each
-constexpr int kHeld = kTile * kStageK / kThreads;  // values a thread stages per operand
 constexpr int kMinSliceK = 1024;  // positions per slice at least (partial sums cost writes)
 
 struct GradWeightImplicit {
   Axis<int32_t> h, w;
   Divider<int32_t> by_pixels, by_width;
-  int cin_g, cout_g, ci_tiles, co_tiles, kernel_w, taps;
+  int cin_g, cout_g, tile_m, tile_n, ci_tiles, co_tiles, kernel_w, taps;
   int positions, slice_len, slices;
   int64_t x_sn, x_sc, x_sh, x_sw, g_sn, g_sc, g_sh, g_sw;
   int64_t weight_numel;
@@ -37,29 +39,31 @@ struct GradWeightImplicit {
 // in registers while the tensor cores work on the stage before. kSplit and
 // kGuard as in the implicit GEMM (mma_tf32.cuh): a second, guarded launch redoes
 // every block where the first one's partial sums held an infinity or NaN.
-template <typename scalar_t, bool kSplit, bool kGuard>
+template <typename scalar_t, int kTileM, int kTileN, bool kSplit, bool kGuard>
 __global__ void __launch_bounds__(kThreads)
     grad_weight_kernel(const GradWeightImplicit d, const scalar_t* __restrict__ x,
                        const scalar_t* __restrict__ gy, float* __restrict__ partials,
                        int* __restrict__ redo) {
   if (kGuard && *redo == 0) return;
-  __shared__ float tile_a[2][kTile][kLd], tile_b[2][kTile][kLd];
+  constexpr int kHeldA = kTileM * kStageK / kThreads, kHeldB = kTileN * kStageK / kThreads;
+  constexpr int kFragsM = kTileM / 32, kFragsN = kTileN / 16;  // per warp: (kTileM/2) x (kTileN/2)
+  __shared__ float tile_a[2][kTileM][kLd], tile_b[2][kTileN][kLd];
   const int tiles_per_group = d.ci_tiles * d.co_tiles;
   const int g = blockIdx.x / tiles_per_group, tile = blockIdx.x - g * tiles_per_group;
-  const int ci0 = tile / d.co_tiles * kTile, co0 = tile % d.co_tiles * kTile;
+  const int ci0 = tile / d.co_tiles * kTileM, co0 = tile % d.co_tiles * kTileN;
   const int tap = blockIdx.y, i = tap / d.kernel_w, j = tap - i * d.kernel_w;
   const int p_begin = blockIdx.z * d.slice_len;
   const int p_end = min(d.positions, p_begin + d.slice_len);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const scalar_t* x_tile = x + int64_t(g * d.cin_g + ci0) * d.x_sc;
   const scalar_t* gy_tile = gy + int64_t(g * d.cout_g + co0) * d.g_sc;
-  const int a_rows = min(kTile, d.cin_g - ci0), b_rows = min(kTile, d.cout_g - co0);
+  const int a_rows = min(kTileM, d.cin_g - ci0), b_rows = min(kTileN, d.cout_g - co0);
 
   // Staging: this thread's position is column `lane` of the stage, its rows warp + 4m. Loads
   // are unconditional (a value outside the tile reads the tile's first one and is dropped at
   // the store) and held raw: a branch or a conversion right after each load made every
   // load wait for the one before (TF32 and bfloat16 ran 3-4x slower than three products).
-  scalar_t held_a[kHeld], held_b[kHeld];
+  scalar_t held_a[kHeldA], held_b[kHeldB];
   bool a_inside = false, b_inside = false;
   const auto load = [&](int p0) {
     const int p = p0 + lane;
@@ -73,63 +77,67 @@ __global__ void __launch_bounds__(kThreads)
     const scalar_t* xa = x_tile + (a_inside ? x_at + warp * d.x_sc : 0);
     const scalar_t* gb = gy_tile + (b_inside ? gy_at + warp * d.g_sc : 0);
     const int64_t xa_step = a_inside ? 4 * d.x_sc : 0, gb_step = b_inside ? 4 * d.g_sc : 0;
+    // Rows past the group's channels read row 0's (every tile has one).
 #pragma unroll
-    for (int m = 0; m < kHeld; ++m) {
-      // Rows past the group's channels read row 0's (every tile has one).
-      held_a[m] = *(warp + 4 * m < a_rows ? xa + m * xa_step : x_tile);
-      held_b[m] = *(warp + 4 * m < b_rows ? gb + m * gb_step : gy_tile);
-    }
+    for (int m = 0; m < kHeldA; ++m) held_a[m] = *(warp + 4 * m < a_rows ? xa + m * xa_step : x_tile);
+#pragma unroll
+    for (int m = 0; m < kHeldB; ++m) held_b[m] = *(warp + 4 * m < b_rows ? gb + m * gb_step : gy_tile);
   };
   const auto store = [&](int buf) {
 #pragma unroll
-    for (int m = 0; m < kHeld; ++m) {
+    for (int m = 0; m < kHeldA; ++m) {
       const int r = warp + 4 * m;
       tile_a[buf][r][lane] = a_inside && r < a_rows ? staged<kSplit>(held_a[m]) : 0.0f;
+    }
+#pragma unroll
+    for (int m = 0; m < kHeldB; ++m) {
+      const int r = warp + 4 * m;
       tile_b[buf][r][lane] = b_inside && r < b_rows ? staged<kSplit>(held_b[m]) : 0.0f;
     }
   };
 
-  // Warp (warp_m, warp_n) owns input channels warp_m*32.. and output channels warp_n*32..
+  // Warp (warp_m, warp_n) owns input channels warp_m*kTileM/2.. and output channels warp_n*kTileN/2..
   const int warp_m = warp & 1, warp_n = warp >> 1, group = lane >> 2, quad = lane & 3;
-  float acc[2][4][4] = {};
+  float acc[kFragsM][kFragsN][4] = {};
   const auto contract = [&](int buf) {
 #pragma unroll
     for (int k8 = 0; k8 < kStageK; k8 += 8) {
-      uint32_t a[2][4], b[4][2];
+      uint32_t a[kFragsM][4], b[kFragsN][2];
 #pragma unroll
-      for (int f = 0; f < 2; ++f) {
-        const int r = warp_m * 32 + f * 16 + group;
+      for (int f = 0; f < kFragsM; ++f) {
+        const int r = warp_m * (kTileM / 2) + f * 16 + group;
         a[f][0] = __float_as_uint(tile_a[buf][r][k8 + quad]);
         a[f][1] = __float_as_uint(tile_a[buf][r + 8][k8 + quad]);
         a[f][2] = __float_as_uint(tile_a[buf][r][k8 + quad + 4]);
         a[f][3] = __float_as_uint(tile_a[buf][r + 8][k8 + quad + 4]);
       }
 #pragma unroll
-      for (int f = 0; f < 4; ++f) {
-        const int n = warp_n * 32 + f * 8 + group;
+      for (int f = 0; f < kFragsN; ++f) {
+        const int n = warp_n * (kTileN / 2) + f * 8 + group;
         b[f][0] = __float_as_uint(tile_b[buf][n][k8 + quad]);
         b[f][1] = __float_as_uint(tile_b[buf][n][k8 + quad + 4]);
       }
       if (kSplit) {
-        uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4], b_hi[4][2], b_x[4][2], b_lo[4][2];
+        uint32_t a_hi[kFragsM][4], a_x[kFragsM][4], a_lo[kFragsM][4];
+        uint32_t b_hi[kFragsN][2], b_x[kFragsN][2], b_lo[kFragsN][2];
 #pragma unroll
-        for (int f = 0; f < 2; ++f)
+        for (int f = 0; f < kFragsM; ++f)
 #pragma unroll
           for (int r = 0; r < 4; ++r) split_tf32<kGuard>(a[f][r], a_hi[f][r], a_x[f][r], a_lo[f][r]);
 #pragma unroll
-        for (int f = 0; f < 4; ++f)
+        for (int f = 0; f < kFragsN; ++f)
 #pragma unroll
           for (int r = 0; r < 2; ++r) split_tf32<kGuard>(b[f][r], b_hi[f][r], b_x[f][r], b_lo[f][r]);
 #pragma unroll
-        for (int fm = 0; fm < 2; ++fm)
+        for (int fm = 0; fm < kFragsM; ++fm)
 #pragma unroll
-          for (int fn = 0; fn < 4; ++fn)
+          for (int fn = 0; fn < kFragsN; ++fn)
             mma_three_products(acc[fm][fn], a_hi[fm], a_x[fm], a_lo[fm], b_hi[fn], b_x[fn], b_lo[fn]);
       } else {
 #pragma unroll
-        for (int fm = 0; fm < 2; ++fm)
+        for (int fm = 0; fm < kFragsM; ++fm)
 #pragma unroll
-          for (int fn = 0; fn < 4; ++fn) mma_tf32(acc[fm][fn], a[fm], b[fn][0], b[fn][1]);
+          for (int fn = 0; fn < kFragsN; ++fn) mma_tf32(acc[fm][fn], a[fm], b[fn][0], b[fn][1]);
       }
     }
   };
@@ -152,13 +160,13 @@ __global__ void __launch_bounds__(kThreads)
   float* out = partials + int64_t(blockIdx.z) * d.weight_numel;
   uint32_t magnitude = 0;
 #pragma unroll
-  for (int fm = 0; fm < 2; ++fm)
+  for (int fm = 0; fm < kFragsM; ++fm)
 #pragma unroll
-    for (int fn = 0; fn < 4; ++fn)
+    for (int fn = 0; fn < kFragsN; ++fn)
 #pragma unroll
       for (int r = 0; r < 4; ++r) {
-        const int ci = ci0 + warp_m * 32 + fm * 16 + group + (r >= 2 ? 8 : 0);
-        const int co = co0 + warp_n * 32 + fn * 8 + 2 * quad + (r & 1);
+        const int ci = ci0 + warp_m * (kTileM / 2) + fm * 16 + group + (r >= 2 ? 8 : 0);
+        const int co = co0 + warp_n * (kTileN / 2) + fn * 8 + 2 * quad + (r & 1);
         if (ci >= d.cin_g || co >= d.cout_g) continue;
         out[(int64_t(g * d.cin_g + ci) * d.cout_g + co) * d.taps + tap] = acc[fm][fn][r];
         if (kSplit && !kGuard) magnitude = max(magnitude, __float_as_uint(acc[fm][fn][r]) & 0x7fffffffu);
@@ -178,12 +186,14 @@ __global__ void sum_slices_kernel(const float* __restrict__ partials, int slices
   }
 }
 #else
-template <typename scalar_t, bool kSplit, bool kGuard>
+template <typename scalar_t, int kTileM, int kTileN, bool kSplit, bool kGuard>
 __global__ void grad_weight_kernel(const GradWeightImplicit, const scalar_t*, const scalar_t*, float*,
                                    int*) {}
 template <typename scalar_t>
 __global__ void sum_slices_kernel(const float*, int, int64_t, scalar_t*) {}
 #endif
+
+int tile_for(int64_t channels) { return channels <= 32 ? 32 : kMaxTile; }
 
 // Slices: enough blocks for several waves, each slice at least kMinSliceK
 // positions, their partial sums within the backward's workspace cap.
@@ -194,8 +204,9 @@ GradWeightImplicit describe(const Problem& p, const ConvTranspose2dOptions& o) {
   d.by_pixels = Divider<int32_t>(int32_t(p.in_pixels()));
   d.by_width = Divider<int32_t>(int32_t(p.in_w));
   d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group);
-  d.ci_tiles = int((p.in_per_group + kTile - 1) / kTile);
-  d.co_tiles = int((p.out_per_group + kTile - 1) / kTile);
+  d.tile_m = tile_for(p.in_per_group), d.tile_n = tile_for(p.out_per_group);
+  d.ci_tiles = int((p.in_per_group + d.tile_m - 1) / d.tile_m);
+  d.co_tiles = int((p.out_per_group + d.tile_n - 1) / d.tile_n);
   d.kernel_w = int(p.kernel_w), d.taps = int(p.kernel_taps());
   d.positions = int(p.batch * p.in_pixels());
   d.weight_numel = p.in_channels * p.out_per_group * p.kernel_taps();
@@ -223,8 +234,10 @@ bool grad_weight_implicit_applies(const Problem& p, const ConvTranspose2dOptions
   if (at::cuda::getCurrentDeviceProperties()->major < 8) return false;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   const int64_t weight_bytes = p.in_channels * p.out_per_group * p.kernel_taps() * int64_t(sizeof(float));
-  const int64_t tiles = p.groups * ((p.in_per_group + kTile - 1) / kTile) *
-                        ((p.out_per_group + kTile - 1) / kTile);
+  const int64_t tile_m = tile_for(p.in_per_group), tile_n = tile_for(p.out_per_group);
+  const int64_t ci_tiles = (p.in_per_group + tile_m - 1) / tile_m;
+  const int64_t co_tiles = (p.out_per_group + tile_n - 1) / tile_n;
+  const int64_t tiles = p.groups * ci_tiles * co_tiles;
   // 32-bit positions and in-plane indices; one slice's partial sums within the cap.
   if (p.batch * p.in_pixels() > int_max - kStageK || p.out_h * p.out_w > int_max ||
       p.kernel_taps() > 65535 || tiles > int_max || weight_bytes > backward_workspace_bytes(o))
@@ -238,8 +251,7 @@ bool grad_weight_implicit_applies(const Problem& p, const ConvTranspose2dOptions
   // 17-128 input channels per group, where the tiles' products are mostly used.
   if (dtype != at::kFloat || p.in_per_group <= 16 || p.in_per_group > 128) return false;
   const double used = double(p.in_per_group * p.out_per_group) /
-                      double(((p.in_per_group + kTile - 1) / kTile * kTile) *
-                             ((p.out_per_group + kTile - 1) / kTile * kTile));
+                      double(ci_tiles * tile_m * co_tiles * tile_n);
   return used >= (o.allow_tf32 ? 0.75 : 0.5);
 }
 
@@ -262,18 +274,28 @@ void grad_weight_implicit_cuda(const Problem& p, const ConvTranspose2dOptions& o
     const scalar_t* x = input.data_ptr<scalar_t>();
     const scalar_t* gy = grad_output.data_ptr<scalar_t>();
     float* parts = partials.data_ptr<float>();
-    if constexpr (std::is_same<scalar_t, float>::value) {
-      if (split) {
-        grad_weight_kernel<float, true, false><<<grid, kThreads, 0, stream>>>(d, x, gy, parts, redo.data_ptr<int>());
-        C10_CUDA_KERNEL_LAUNCH_CHECK();
-        grad_weight_kernel<float, true, true><<<grid, kThreads, 0, stream>>>(d, x, gy, parts, redo.data_ptr<int>());
-        C10_CUDA_KERNEL_LAUNCH_CHECK();
+    const auto launch = [&](auto tile_m, auto tile_n) {
+      constexpr int kM = decltype(tile_m)::value, kN = decltype(tile_n)::value;
+      if constexpr (std::is_same<scalar_t, float>::value) {
+        if (split) {  // the guarded launch returns at once unless redo was set
+          grad_weight_kernel<float, kM, kN, true, false><<<grid, kThreads, 0, stream>>>(
+              d, x, gy, parts, redo.data_ptr<int>());
+          C10_CUDA_KERNEL_LAUNCH_CHECK();
+          grad_weight_kernel<float, kM, kN, true, true><<<grid, kThreads, 0, stream>>>(
+              d, x, gy, parts, redo.data_ptr<int>());
+          C10_CUDA_KERNEL_LAUNCH_CHECK();
+          return;
+        }
       }
-    }
-    if (!split) {
-      grad_weight_kernel<scalar_t, false, false><<<grid, kThreads, 0, stream>>>(d, x, gy, parts, nullptr);
+      grad_weight_kernel<scalar_t, kM, kN, false, false><<<grid, kThreads, 0, stream>>>(d, x, gy, parts, nullptr);
       C10_CUDA_KERNEL_LAUNCH_CHECK();
-    }
+    };
+    using T32 = std::integral_constant<int, 32>;
+    using T64 = std::integral_constant<int, kMaxTile>;
+    if (d.tile_m == 32)
+      d.tile_n == 32 ? launch(T32(), T32()) : launch(T32(), T64());
+    else
+      d.tile_n == 32 ? launch(T64(), T32()) : launch(T64(), T64());
     const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
     const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>((d.weight_numel + 255) / 256, 4 * sms));
     sum_slices_kernel<scalar_t><<<unsigned(blocks), 256, 0, stream>>>(parts, d.slices, d.weight_numel,

@@ -1,8 +1,9 @@
 """Probe: grad_weight contracted in place (cuda/grad_weight_implicit.cu, forced by
 set_implicit_gemm(True) at the forward) against the columns route (im2col + cuBLAS or
 the thin kernel, the rule at 9749dc9), weight gradient alone, per policy.
-    python scripts/grad_weight_probe.py [problem ...]
+    PROBE_POLICIES=ieee,tf32 python scripts/grad_weight_probe.py [problem ...]
 """
+import os
 import sys
 
 import torch
@@ -12,7 +13,7 @@ from cuda_timing import kernel_times, median_ms, problem_tensors
 
 
 def main(names):
-    for policy in ("ieee", "tf32", "bfloat16"):
+    for policy in os.environ.get("PROBE_POLICIES", "ieee,tf32,bfloat16").split(","):
         gemm_convt.set_allow_tf32(policy == "tf32")
         for name in names:
             x, w, _, kw = problem_tensors(name)

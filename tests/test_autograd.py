@@ -448,8 +448,9 @@ def test_stride1_grad_input_on_the_implicit_gemm(shape, geometry, layout, dtype,
 @pytest.mark.parametrize("wrt", [(0,), (0, 1)], ids=["input", "input+weight"])
 def test_cuda_stride1_grad_input_picks_the_implicit_gemm(wrt, policy, helpers):
     """By the cost model (nothing forced), a stride-1 layer of kb71's kind: grad_input runs on
-    implicit_gemm_kernel, and im2col runs only when grad_weight needs its columns. Tolerances:
-    float32's (three TF32 products), TF32 5e-3 relative, bfloat16's."""
+    implicit_gemm_kernel, and im2col runs only when grad_weight needs its columns (bfloat16:
+    float32's grad_weight runs on grad_weight_kernel). Tolerances: float32's (three TF32
+    products), TF32 5e-3 relative, bfloat16's."""
     dtype = torch.bfloat16 if policy == "bfloat16" else torch.float32
     gemm_convt.set_allow_tf32(policy == "tf32")
     x, w, b = helpers.make_inputs(431, n=2, cin=32, cout=32, kernel=3, size=(96, 160), dtype=dtype,
@@ -464,7 +465,8 @@ def test_cuda_stride1_grad_input_picks_the_implicit_gemm(wrt, policy, helpers):
     names = [e.name for e in prof.events()]
     # one implicit GEMM launch for the forward, one (two: the guarded rerun) for grad_input
     assert sum("implicit_gemm_kernel" in n for n in names) >= 2, names
-    assert any("im2col_kernel" in n for n in names) == (1 in wrt), names
+    assert any("im2col_kernel" in n for n in names) == (1 in wrt and policy == "bfloat16"), names
+    assert any("grad_weight_kernel" in n for n in names) == (1 in wrt and policy != "bfloat16"), names
     for _, ours, ref in grads:
         if policy == "tf32":
             rel = (ours.double().cpu() - ref).norm().item() / ref.norm().item()
@@ -503,15 +505,16 @@ def test_cuda_backward_follows_tf32_policy(helpers):
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("policy", ["ieee", "tf32"])
-@pytest.mark.parametrize("cin, groups, stride, picked", [(64, 1, 1, True), (128, 2, 2, True), (256, 1, 1, False)],
-                         ids=["cin64", "cin64-g2-s2", "cin256"])
-def test_cuda_grad_weight_rule(cin, groups, stride, picked, policy, helpers):
+@pytest.mark.parametrize("cin, cout, groups, stride, picked", [
+    (64, 64, 1, 1, True), (128, 64, 2, 2, True), (32, 64, 1, 1, True), (32, 24, 1, 1, True), (256, 64, 1, 1, False)],
+    ids=["64x64-tiles", "64x64-tiles-g2-s2", "32x64-tiles", "32x32-tiles", "cin256"])
+def test_cuda_grad_weight_rule(cin, cout, groups, stride, picked, policy, helpers):
     """By the rule (nothing forced), float32 grad_weight runs on grad_weight_kernel where cuBLAS's
-    GEMM would be thin (17-128 input channels per group), with no im2col when grad_input needs
-    none either; 256 channels per group keep the columns. Several position slices, summed in
+    GEMM would be thin (17-128 input channels per group), in 64- or 32-wide channel tiles, with
+    no im2col when grad_input needs none either; 256 channels per group keep the columns. Several position slices, summed in
     order: bitwise reruns; float32 tolerance (three TF32 products) or TF32's 5e-3."""
     gemm_convt.set_allow_tf32(policy == "tf32")
-    x, w, b = helpers.make_inputs(441, n=2, cin=cin, cout=64, groups=groups, kernel=3, size=(40, 72),
+    x, w, b = helpers.make_inputs(441, n=2, cin=cin, cout=cout, groups=groups, kernel=3, size=(40, 72),
                                   dtype=torch.float32, device="cuda")
     geometry = dict(padding=1, stride=stride, groups=groups)
     with torch.no_grad():
