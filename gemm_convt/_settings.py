@@ -134,7 +134,10 @@ def set_implicit_gemm(mode):
     from the input (mma.sync TF32; float32 as three TF32 products, float32-accurate, unless
     set_allow_tf32(True); float16/bfloat16 exact in TF32), with no columns and no workspace.
     None (the default): where the cost model predicts it fastest; True: wherever it applies
-    (float32/float16/bfloat16, an sm80+ GPU); False: never."""
+    (float32/float16/bfloat16, an sm80+ GPU); False: never. The same switch governs the
+    backward's implicit paths: stride-1 grad_input as a forward on this GEMM, and float32
+    grad_weight contracted in place (None: by their rules; True: wherever supported, and on
+    the CPU by walks of the same geometry)."""
     _C.set_implicit_gemm(_mode_code("set_implicit_gemm", mode))
 
 
