@@ -1,6 +1,7 @@
 """Probe: stride-1 grad_input as the forward of a derived transposed convolution
 (grad_output in, weight flipped with its channel roles swapped, padding
-dilation*(k-1) - padding), timed beside today's backward (im2col + GEMM).
+dilation*(k-1) - padding), timed beside the backward as it runs ("now": im2col + GEMM
+before 9749dc9; since then the derived forward itself where its cost model picks it).
     python scripts/grad_input_probe.py [problem ...]
 """
 import sys
