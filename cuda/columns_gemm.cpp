@@ -3,8 +3,6 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/Exceptions.h>
 
-#include <cstdlib>
-#include <cstring>
 #include <limits>
 
 #include "lt_gemm.h"
@@ -122,82 +120,37 @@ at::Tensor weight_rows_k_major(const Problem& p, const at::Tensor& weight) {
       .contiguous();
 }
 
-namespace {
-
-// TF32 GEMMs bound by writing their columns (2K flops per 4-byte value, at
-// or below the H100's ~120 flop/B TF32 ridge: K <= 256) go through cuBLASLt's
-// cached no-workspace plans: as fast as cuBLAS's pick, without its per-call
-// heuristic and memset. Above that cuBLAS's sm90 picks were faster (dcgan,
-// K = 512: 154 against 262 us). The rest, and shapes without a plan: cuBLAS.
-constexpr int64_t kLtMaxK = 256;
-
-void columns_gemm_call(at::ScalarType dtype, at::ScalarType col_dtype, int64_t m, int64_t n,
-                       int64_t k, const MatrixRef& a, const MatrixRef& b, void* c, int64_t ldc,
-                       int64_t c_batch_stride, int64_t batch, bool allow_tf32) {
-  const bool tf32 = allow_tf32 && dtype == at::kFloat;
-  if (tf32 && k <= kLtMaxK &&
-      lt_gemm_strided_batched(dtype, col_dtype, m, n, k, a, b, c, ldc, c_batch_stride, batch,
-                              allow_tf32))
-    return;
-  gemm_strided_batched(dtype, col_dtype, m, n, k, a, b, c, ldc, c_batch_stride, 0.0, batch,
-                       allow_tf32);
-}
-
-// Group grp's weight for the chunk's output channels: Cin_g x col_rows,
-// weight[g]'s rows transposed (N-major), or weight_rows_k_major's read as
-// they are.
-MatrixRef chunk_weight(const Problem& p, const Chunk& c, const at::Tensor& weight, bool k_major,
-                       int64_t grp, int64_t batch_stride) {
-  const int64_t esize = weight.element_size(), taps = p.kernel_taps();
-  const int64_t w_row = p.out_per_group * taps, w_group = p.in_per_group * w_row;
-  const char* w = static_cast<const char*>(weight.data_ptr());
-  return k_major ? MatrixRef{w + (grp * w_group + c.c0 * taps * p.in_per_group) * esize,
-                             p.in_per_group, false, batch_stride}
-                 : MatrixRef{w + (grp * w_group + c.c0 * taps) * esize, w_row, true, batch_stride};
-}
-
-}  // namespace
-
 void columns_gemm_side_by_side_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
                                     const at::Tensor& weight, bool k_major, at::Tensor& columns,
                                     bool allow_tf32) {
-  const int64_t esize = weight.element_size();
-  const int64_t col_rows = c.channels * p.kernel_taps(), length = c.samples * c.rows * p.in_w;
-  const int64_t w_group = p.in_per_group * p.out_per_group * p.kernel_taps();
-  // columns[g] (length x col_rows, column-major) = x[g] · w[g], batched over groups.
+  const int64_t esize = weight.element_size(), taps = p.kernel_taps();
+  const int64_t col_rows = c.channels * taps, length = c.samples * c.rows * p.in_w;
+  const int64_t w_row = p.out_per_group * taps, w_group = p.in_per_group * w_row;
+  // columns[g] (length x col_rows, column-major) = x[g] · w[g], batched over
+  // groups, w[g] = Cin_g x col_rows: weight[g]'s rows transposed (N-major), or
+  // weight_rows_k_major's read as they are.
   MatrixRef a = x;
   a.ptr = static_cast<const char*>(x.ptr) + c.g0 * x.batch_stride * esize;
-  columns_gemm_call(weight.scalar_type(), columns.scalar_type(), length, col_rows,
-                    p.in_per_group, a, chunk_weight(p, c, weight, k_major, c.g0, w_group),
-                    columns.data_ptr(), length, col_rows * length, c.groups, allow_tf32);
-}
-
-bool columns_by_sample(const Problem& p, const InputOperand& x, int64_t rows) {
-  static const int mode = [] {
-    const char* v = std::getenv("GEMM_CONVT_BY_SAMPLE");
-    return v == nullptr ? -1 : (std::strcmp(v, "0") == 0 ? 0 : 1);
-  }();
-  if (mode == 0 || p.groups != 1 || !input_needs_pack(p, x, rows)) return false;
-  return mode == 1 || rows * p.in_w >= kBySampleMinPixels;
-}
-
-void columns_gemm_by_sample_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
-                                 const at::Tensor& weight, bool k_major, at::Tensor& columns,
-                                 bool allow_tf32) {
-  const int64_t esize = weight.element_size(), col_esize = columns.element_size();
-  const int64_t col_rows = c.channels * p.kernel_taps(), pixels = c.rows * p.in_w;
-  const int64_t length = c.samples * pixels;
-  // Per group: columns[g] sample n's block (pixels x col_rows, column-major,
-  // ld = length) = x[n][g] · w[g], batched over the samples (w shared).
-  for (int64_t g = 0; g < c.groups; ++g) {
-    const int64_t grp = c.g0 + g;
-    const MatrixRef a{x.chunk_base(c, p.in_w, esize) + grp * p.in_per_group * x.channel_stride * esize,
-                      x.ld, x.channel_major, x.sample_stride};
-    columns_gemm_call(weight.scalar_type(), columns.scalar_type(), pixels, col_rows,
-                      p.in_per_group, a, chunk_weight(p, c, weight, k_major, grp, 0),
-                      static_cast<char*>(columns.data_ptr()) + g * col_rows * length * col_esize,
-                      length, pixels, c.samples, allow_tf32);
-  }
+  const char* w = static_cast<const char*>(weight.data_ptr());
+  const MatrixRef b =
+      k_major ? MatrixRef{w + (c.g0 * w_group + c.c0 * taps * p.in_per_group) * esize,
+                          p.in_per_group, false, w_group}
+              : MatrixRef{w + (c.g0 * w_group + c.c0 * taps) * esize, w_row, true, w_group};
+  // TF32 GEMMs bound by writing their columns (2K flops per 4-byte value, at
+  // or below the H100's ~120 flop/B TF32 ridge: K <= 256) through cuBLASLt's
+  // cached no-workspace plans: as fast as cuBLAS's pick, without its per-call
+  // heuristic and memset. Above that cuBLAS's sm90 picks were faster (dcgan,
+  // K = 512: 154 against 262 us). The rest, and shapes without a plan: cuBLAS.
+  constexpr int64_t kLtMaxK = 256;
+  const bool tf32 = allow_tf32 && weight.scalar_type() == at::kFloat;
+  if (tf32 && p.in_per_group <= kLtMaxK &&
+      lt_gemm_strided_batched(weight.scalar_type(), columns.scalar_type(), length, col_rows,
+                              p.in_per_group, a, b, columns.data_ptr(), length, col_rows * length,
+                              c.groups, allow_tf32))
+    return;
+  gemm_strided_batched(weight.scalar_type(), columns.scalar_type(), length, col_rows,
+                       p.in_per_group, a, b, columns.data_ptr(), length, col_rows * length, 0.0,
+                       c.groups, allow_tf32);
 }
 
 namespace {

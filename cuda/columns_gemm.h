@@ -69,20 +69,6 @@ void columns_gemm_side_by_side_cuda(const Problem& p, const Chunk& c, const Matr
                                     const at::Tensor& weight, bool k_major, at::Tensor& columns,
                                     bool allow_tf32);
 
-// Where chunk_input_operand would repack an NCHW-like input for chunks of
-// several samples of `rows` rows, the forward can instead batch its columns
-// GEMM over the samples (one group, at least kBySampleMinPixels pixels per
-// sample: each batch entry is then a whole GEMM tile of rows), with no pack
-// kernel and no pack buffer. GEMM_CONVT_BY_SAMPLE=0/1 overrides (probes).
-constexpr int64_t kBySampleMinPixels = 64;
-bool columns_by_sample(const Problem& p, const InputOperand& x, int64_t rows);
-
-// The same columns as columns_gemm_side_by_side_cuda, batched over the
-// chunk's samples, reading the input in place.
-void columns_gemm_by_sample_cuda(const Problem& p, const Chunk& c, const InputOperand& x,
-                                 const at::Tensor& weight, bool k_major, at::Tensor& columns,
-                                 bool allow_tf32);
-
 // The weight transposed per group: [groups][out_per_group*taps][in_per_group].
 at::Tensor weight_rows_k_major(const Problem& p, const at::Tensor& weight);
 

@@ -10,7 +10,6 @@
 #include <c10/cuda/CUDAGuard.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <vector>
 
 #include "../csrc/conv_transpose2d.h"
@@ -73,14 +72,6 @@ int64_t chunk_budget_bytes(int64_t workspace_bytes, int64_t total_bytes) {
   return std::max<int64_t>(1, budget);
 }
 
-bool overlap_allowed() {
-  static const bool allowed = [] {
-    const char* v = std::getenv("GEMM_CONVT_OVERLAP");
-    return v == nullptr || std::strcmp(v, "0") != 0;
-  }();
-  return allowed;
-}
-
 }  // namespace
 
 void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
@@ -133,16 +124,15 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const int64_t weight_copies = split ? 4 : (cs.fold_w || k_major_weight ? 1 : 0);
   const int64_t cap =
       std::max<int64_t>(1, options.workspace_bytes - weight.numel() * esize * weight_copies);
-  // Plain operands: a chunk's samples sit side by side in its columns. One
-  // GEMM per group takes them all from an input uniform along (sample,
-  // pixel); an NCHW input is batched over its samples instead where they are
-  // large enough, else repacked per chunk (in the budget too).
+  // Plain operands: a chunk's samples sit side by side in its columns, one
+  // GEMM per group for them all (a dcgan sample has 64 pixels: per-sample
+  // GEMMs are mostly tile edges). An NCHW input is then repacked per chunk,
+  // in the budget too.
   const bool side_by_side = !made;
   const ChunkProblem cp = cs.chunk_problem(p, options);
   int64_t first_row = 0, live_rows = 0;  // input rows that reach the output
   input_rows_of(cp, 0, p.out_h, &first_row, &live_rows);
-  const bool by_sample = side_by_side && columns_by_sample(p, x, live_rows);
-  const bool needs_pack = side_by_side && !by_sample && input_needs_pack(p, x, live_rows);
+  const bool needs_pack = side_by_side && input_needs_pack(p, x, live_rows);
   const auto plan = [&](int64_t budget) {  // columns (+ made A, + packed input) in budget bytes
     if (made) budget = budget * col_rows * col_esize / (col_rows * col_esize + a_k * esize);
     ChunkShape planned = plan_chunks(cp, std::max<int64_t>(1, budget / col_esize));
@@ -161,11 +151,10 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     for_each_chunk(cp, planned, [&](const Chunk& c) { chunks.push_back(c); });
     return planned;
   };
-  // One buffer when everything fits the cap in one chunk, else two halves
-  // (GEMM_CONVT_OVERLAP=0: whole-cap chunks one after another, for probes).
+  // One buffer when everything fits the cap in one chunk, else two halves.
   const int64_t whole = chunk_budget_bytes(cap, total_bytes), half = chunk_budget_bytes(cap, cap + 1);
   ChunkShape shape = plan_and_list(whole);
-  if (whole > half && chunks.size() > 1 && overlap_allowed()) shape = plan_and_list(half);
+  if (whole > half && chunks.size() > 1) shape = plan_and_list(half);
   const bool pack = needs_pack && shape.samples > 1;
 
   // Two chunks in flight, each with its own part of the workspace and its own
@@ -232,9 +221,6 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
                               a_axis, split ? SplitOrder::input : SplitOrder::none, a);
             columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns,
                                    split || options.allow_tf32);
-          } else if (c.rows > 0 && by_sample && c.samples > 1) {
-            columns_gemm_by_sample_cuda(p, c, x, plain_weight, k_major_weight, columns,
-                                        options.allow_tf32);
           } else if (c.rows > 0) {
             columns_gemm_side_by_side_cuda(p, c, chunk_input_operand(p, c, x, pack_buffers[b]),
                                            plain_weight, k_major_weight, columns,

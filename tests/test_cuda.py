@@ -165,30 +165,6 @@ def test_several_samples_per_chunk(key, hw, offset):
     assert_matches(xg.grad, x64.grad, key)
 
 
-# Several samples per chunk of >= 64 pixels each, one group: the columns GEMM is batched
-# over the samples, reading the input in place (no repack). 9x11 samples put each sample's
-# operand at an odd offset; padding 3 with a 3x3 kernel leaves input rows that reach no
-# output, so the chunk's rows start inside each sample (channels_last too).
-@pytest.mark.parametrize("key", ["ieee", "tf32", "float16"])
-@pytest.mark.parametrize("hw,padding", [((8, 8), 1), ((9, 11), 3)])
-@pytest.mark.parametrize("layout", ["nchw", "offset", "channels_last"])
-def test_columns_batched_over_samples(key, hw, padding, layout):
-    n, cin, cout, k = 9, 6, 5, (3, 3)
-    x, w, b = make_case(23, n + 1, cin, cout, k, hw, 1, True, DTYPES[key])
-    x = x[1:] if layout == "offset" else x[:n]
-    if layout == "channels_last":
-        x = x.contiguous(memory_format=torch.channels_last)
-    kw = dict(stride=2, padding=padding)
-    columns_per_sample = cout * k[0] * k[1] * hw[0] * hw[1] * x.element_size()
-    gemm_convt.set_workspace_limit(int(7 * columns_per_sample))  # ~3 samples per chunk
-    force_path("gemm")
-    out, names = run_profiled(x, w, b, key, **kw)
-    if layout != "channels_last":  # (channels_last repacks by a torch copy, not told apart here)
-        assert not any("pack_runs_kernel" in name for name in names), "the input was repacked"
-    assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
-    assert_matches(out, reference(x, w, b, **kw), key)
-
-
 # Taps that never overlap (dilated kernel <= stride): one fused kernel writes the output.
 # (N, Cin, Cout/groups, kernel, input HxW, stride, padding, output_padding, dilation, groups, bias)
 DISJOINT = [
