@@ -91,50 +91,26 @@ bool input_needs_pack(const Problem& p, const InputOperand& x, int64_t rows) {
   return !(x.channel_major && x.sample_stride == p.in_pixels() * x.ld && rows == p.in_h);
 }
 
-namespace {
-
-// The samples and rows of `c` into `dst`: channels x (sample, row, w).
-void pack_chunk(const Problem& p, const Chunk& c, const InputOperand& x, at::Tensor& dst) {
-  const int64_t esize = x.storage.element_size();
-  if (!x.channel_major) {  // each (channel, sample) band is one contiguous run
-    pack_runs_cuda(x.chunk_base(c, p.in_w, esize), c.samples, p.in_channels,
-                   x.sample_stride * esize, x.channel_stride * esize, c.rows * p.in_w * esize,
-                   dst.data_ptr());
-    return;
-  }
-  // torch views only here: each costs host time
-  dst.narrow(0, 0, p.in_channels * c.samples * c.rows * p.in_w)
-      .view({p.in_channels, c.samples, c.rows, p.in_w})
-      .copy_(x.storage.view({p.batch, p.in_channels, p.in_h, p.in_w})
-                 .narrow(0, c.n0, c.samples)
-                 .narrow(2, c.row_begin, c.rows)
-                 .transpose(0, 1));
-}
-
-}  // namespace
-
-PackedInput pack_whole_input(const Problem& p, const InputOperand& x, int64_t row_begin,
-                             int64_t rows, at::Tensor& storage) {
-  Chunk all{};
-  all.n0 = 0, all.samples = p.batch, all.row_begin = row_begin, all.rows = rows;
-  pack_chunk(p, all, x, storage);
-  return PackedInput{static_cast<const char*>(storage.data_ptr()), row_begin, rows};
-}
-
 MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOperand& x,
-                              at::Tensor& pack, const PackedInput& whole) {
+                              at::Tensor& pack) {
   const int64_t esize = x.storage.element_size();
   if (c.samples == 1 || !input_needs_pack(p, x, c.rows))
     return MatrixRef{x.chunk_base(c, p.in_w, esize), x.ld, x.channel_major,
                      p.in_per_group * x.channel_stride};
   // Several samples of an NCHW-like input, or of fewer rows than a sample
   // has (the forward skips rows that reach no output): channels x (sample, pixel).
-  if (whole.data != nullptr && c.row_begin == whole.row_begin && c.rows == whole.rows) {
-    const int64_t run = whole.rows * p.in_w, length = p.batch * run;
-    return MatrixRef{whole.data + c.n0 * run * esize, length, false, p.in_per_group * length};
-  }
   const int64_t length = c.samples * c.rows * p.in_w;
-  pack_chunk(p, c, x, pack);
+  if (!x.channel_major)  // each (channel, sample) band is one contiguous run
+    pack_runs_cuda(x.chunk_base(c, p.in_w, esize), c.samples, p.in_channels,
+                   x.sample_stride * esize, x.channel_stride * esize, c.rows * p.in_w * esize,
+                   pack.data_ptr());
+  else  // torch views only here: each costs host time per chunk
+    pack.narrow(0, 0, p.in_channels * length)
+        .view({p.in_channels, c.samples, c.rows, p.in_w})
+        .copy_(x.storage.view({p.batch, p.in_channels, p.in_h, p.in_w})
+                   .narrow(0, c.n0, c.samples)
+                   .narrow(2, c.row_begin, c.rows)
+                   .transpose(0, 1));
   return MatrixRef{pack.data_ptr(), length, false, p.in_per_group * length};
 }
 
@@ -142,13 +118,6 @@ at::Tensor weight_rows_k_major(const Problem& p, const at::Tensor& weight) {
   return weight.reshape({p.groups, p.in_per_group, p.out_per_group * p.kernel_taps()})
       .transpose(1, 2)
       .contiguous();
-}
-
-// Where the TF32 columns GEMM goes through cuBLASLt (below).
-constexpr int64_t kLtMaxK = 256;
-
-int64_t columns_gemm_launches(const Problem& p, at::ScalarType dtype, bool allow_tf32) {
-  return allow_tf32 && dtype == at::kFloat && p.in_per_group <= kLtMaxK ? 1 : 2;
 }
 
 void columns_gemm_side_by_side_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
@@ -172,6 +141,7 @@ void columns_gemm_side_by_side_cuda(const Problem& p, const Chunk& c, const Matr
   // cached no-workspace plans: as fast as cuBLAS's pick, without its per-call
   // heuristic and memset. Above that cuBLAS's sm90 picks were faster (dcgan,
   // K = 512: 154 against 262 us). The rest, and shapes without a plan: cuBLAS.
+  constexpr int64_t kLtMaxK = 256;
   const bool tf32 = allow_tf32 && weight.scalar_type() == at::kFloat;
   if (tf32 && p.in_per_group <= kLtMaxK &&
       lt_gemm_strided_batched(weight.scalar_type(), columns.scalar_type(), length, col_rows,

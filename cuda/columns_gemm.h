@@ -48,25 +48,14 @@ struct InputOperand {
 };
 InputOperand input_operand(const at::Tensor& input, int64_t in_per_group);
 
-// The whole batch's input rows [row_begin, row_begin + rows) packed once,
-// channels x (sample, row, w); data == nullptr: none.
-struct PackedInput {
-  const char* data = nullptr;
-  int64_t row_begin = 0, rows = 0;
-};
-// Packs them into `storage` (in_channels * batch * rows * in_w elements).
-PackedInput pack_whole_input(const Problem& p, const InputOperand& x, int64_t row_begin,
-                             int64_t rows, at::Tensor& storage);
-
 // A chunk's input with its samples side by side: a (sample, band pixel) x
 // channel matrix of group 0 (batch_stride: to the next group), the forward's
 // A and grad_weight's B. Read in place where the input is uniform along
-// (sample, pixel) -- one sample, or channels_last with every row -- else a
-// slice of `whole` when that holds the chunk's rows, else repacked into
-// `pack` (channels x samples x rows: in_channels*samples*pixels elements at
-// least).
+// (sample, pixel) -- one sample, or channels_last with every row -- else
+// repacked into `pack` (channels x samples x rows: in_channels*samples*pixels
+// elements at least).
 MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOperand& x,
-                              at::Tensor& pack, const PackedInput& whole = PackedInput{});
+                              at::Tensor& pack);
 
 // Whether chunk_input_operand needs `pack` for chunks of several samples of
 // `rows` input rows.
@@ -79,10 +68,6 @@ bool input_needs_pack(const Problem& p, const InputOperand& x, int64_t rows);
 void columns_gemm_side_by_side_cuda(const Problem& p, const Chunk& c, const MatrixRef& x,
                                     const at::Tensor& weight, bool k_major, at::Tensor& columns,
                                     bool allow_tf32);
-
-// Kernel launches of one columns_gemm_side_by_side_cuda call (for the cost
-// model): 1 through a cached cuBLASLt plan, 2 through cuBLAS (its memset).
-int64_t columns_gemm_launches(const Problem& p, at::ScalarType dtype, bool allow_tf32);
 
 // The weight transposed per group: [groups][out_per_group*taps][in_per_group].
 at::Tensor weight_rows_k_major(const Problem& p, const at::Tensor& weight);

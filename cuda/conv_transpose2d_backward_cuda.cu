@@ -37,12 +37,6 @@ void im2col_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Chunk
     launch_im2col(make_im2col_chunk<int64_t>(p, o, c, grad_output), src, cols);
 }
 
-int64_t chunk_count(const Problem& p, const ChunkShape& shape) {
-  int64_t count = 0;
-  for_each_backward_chunk(p.backward_chunk_problem(), shape, [&](const Chunk&) { ++count; });
-  return count;
-}
-
 // Stride 1: grad_input by the implicit GEMM as a forward (no columns); false
 // where the problem lacks that form or the implicit GEMM's cost model declines.
 bool grad_input_by_implicit_gemm(const Problem& p, const ConvTranspose2dOptions& options,
@@ -85,24 +79,11 @@ void backward_by_columns(const at::Tensor& grad_output, const at::Tensor& input,
   ChunkShape shape = plan(budget);
   if (half && grad_input.defined() && shape.channels < p.out_per_group)
     shape = plan(budget - p.in_channels * p.in_pixels() * int64_t(sizeof(float)));
-  // The input repacked once for the batch where that leaves as many chunks:
-  // one launch instead of one per chunk.
-  const int64_t pack_all_bytes = p.in_channels * p.batch * p.in_pixels() * input.element_size();
-  const bool pack_once = pack && shape.samples > 1 && pack_all_bytes < budget &&
-                         chunk_count(p, p.backward_chunk_shape(budget - pack_all_bytes,
-                                                               c10::elementSize(dtype), 0)) <=
-                             chunk_count(p, shape);
-  if (pack_once) shape = p.backward_chunk_shape(budget - pack_all_bytes, c10::elementSize(dtype), 0);
   at::Tensor workspace = at::empty({shape.elems(p.backward_chunk_problem())}, input.options());
   plan_thin_slices(p, shape, weight, parts_bytes, thin);
   at::Tensor packed_input;
-  PackedInput packed_whole;
-  if (pack_once) {
-    packed_input = at::empty({p.in_channels * p.batch * p.in_pixels()}, input.options());
-    packed_whole = pack_whole_input(p, x, 0, p.in_h, packed_input);
-  } else if (pack && shape.samples > 1) {
+  if (pack && shape.samples > 1)
     packed_input = at::empty({p.in_channels * shape.samples * p.in_pixels()}, input.options());
-  }
 
   // Accumulation targets (see the file comment).
   const bool split_channels = shape.channels < p.out_per_group;
@@ -130,8 +111,8 @@ void backward_by_columns(const at::Tensor& grad_output, const at::Tensor& input,
             }
           }
           if (gw_acc.defined())
-            grad_weight_gemm_cuda(p, c, chunk_input_operand(p, c, x, packed_input, packed_whole),
-                                  workspace, gw_acc, options.allow_tf32, thin);
+            grad_weight_gemm_cuda(p, c, chunk_input_operand(p, c, x, packed_input), workspace,
+                                  gw_acc, options.allow_tf32, thin);
         });
       });
   if (gw_acc.defined()) finish_grad_weight(thin, gw_acc);

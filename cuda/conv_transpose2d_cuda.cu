@@ -9,9 +9,7 @@
 #include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDAGuard.h>
 
-#include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <vector>
 
 #include "../csrc/conv_transpose2d.h"
@@ -59,64 +57,20 @@ void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Colum
     launch_col2im(chunk64, cols, chunk_bias, dst, blocks);
 }
 
-// Bytes of columns per chunk: as large as the plan allows (the halo rows of
-// small bands cost GEMM work, and cuBLAS runs small GEMMs far below its rate:
-// L2-sized 8 MiB chunks ran #71 at 2.2x the time of 32 MiB ones, NOTES.md).
-// GEMM_CONVT_CHUNK_BYTES lowers it (probes).
-int64_t chunk_budget_bytes(int64_t budget) {
+// Bytes of columns per chunk. Columns that fit the cap are made in one go;
+// otherwise two chunks are in flight, each in half the cap. Chunks are as large
+// as that allows: the halo rows of small bands cost GEMM work, and cuBLAS runs
+// small GEMMs far below its rate (L2-sized 8 MiB chunks ran #71 at 2.2x the
+// time of 32 MiB ones: NOTES.md). GEMM_CONVT_CHUNK_BYTES lowers it (probes).
+int64_t chunk_budget_bytes(int64_t workspace_bytes, int64_t total_bytes) {
   static const int64_t override_bytes = [] {
     const char* v = std::getenv("GEMM_CONVT_CHUNK_BYTES");
     return v ? std::max<int64_t>(1, std::atoll(v)) : int64_t(0);
   }();
+  int64_t budget = total_bytes <= workspace_bytes ? workspace_bytes : workspace_bytes / 2;
   if (override_bytes) budget = std::min(budget, override_bytes);
   return std::max<int64_t>(1, budget);
 }
-
-// GEMM_CONVT_OVERLAP=0 / 1 forces one buffer / two (probes); 0: the cost model.
-int64_t forced_buffers() {
-  static const int64_t forced = [] {
-    const char* v = std::getenv("GEMM_CONVT_OVERLAP");
-    return v == nullptr ? int64_t(0) : (std::strcmp(v, "0") == 0 ? int64_t(1) : int64_t(2));
-  }();
-  return forced;
-}
-
-enum class Pack { none, per_chunk, once };
-
-struct ForwardPlan {
-  ChunkShape shape{};
-  std::vector<Chunk> chunks;
-  int64_t buffers = 1;
-  Pack pack = Pack::none;
-  double host = 0, seconds = 0;  // predicted: host time, and the longer of host and GPU
-};
-
-// Host time to enqueue one kernel: 12-18.5 us measured per kernel on the H100
-// machines' hosts (NOTES.md, sessions 8 and 12); a cuBLAS call costs about
-// two (its heuristic, a memset, attribute queries).
-constexpr double kHostSecondsPerLaunch = 15e-6;
-
-// A plan's predicted time: the longer of its host time (launches) and its
-// GPU time (columns_path_parts; two streams hide the shorter phase of every
-// chunk but the first). More chunks in flight cost host time, which small
-// problems do not hide (dcgan: NOTES.md, session 12).
-struct ChunkCosts {
-  ColumnsPathSeconds gpu;
-  int64_t launches_per_chunk;  // col2im, the GEMM, a made operand
-
-  double host_seconds(const ForwardPlan& f) const {
-    const double launches =
-        double(f.chunks.size()) * double(launches_per_chunk + (f.pack == Pack::per_chunk)) +
-        (f.pack == Pack::once) + (f.buffers > 1 ? 2 : 0);
-    return launches * kHostSecondsPerLaunch;
-  }
-  double gpu_seconds(const ForwardPlan& f) const {
-    const double hidden = f.buffers > 1 ? std::min(gpu.gemm, gpu.col2im) *
-                                              (1 - 1 / double(f.chunks.size()))
-                                        : 0;
-    return gpu.gemm + gpu.col2im - hidden;
-  }
-};
 
 }  // namespace
 
@@ -153,6 +107,8 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const auto col_dtype = column_dtype(dtype, options.float_columns);
   const int64_t col_esize = c10::elementSize(col_dtype), esize = input.element_size();
   const ColumnsShape cs(p, options);
+  const int64_t total_bytes =
+      p.batch * p.out_channels() * cs.taps * p.in_h * cs.width * col_esize;
   // The A operand is made per chunk when the width is folded or the float32
   // operands are split (operand.cuh); the budget covers it and the columns.
   const bool split = dtype == at::kFloat && options.split_tf32 && !options.allow_tf32;
@@ -170,19 +126,17 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
       std::max<int64_t>(1, options.workspace_bytes - weight.numel() * esize * weight_copies);
   // Plain operands: a chunk's samples sit side by side in its columns, one
   // GEMM per group for them all (a dcgan sample has 64 pixels: per-sample
-  // GEMMs ran slower, NOTES.md session 12). An NCHW input is then repacked,
+  // GEMMs are mostly tile edges). An NCHW input is then repacked per chunk,
   // in the budget too.
   const bool side_by_side = !made;
   const ChunkProblem cp = cs.chunk_problem(p, options);
   int64_t first_row = 0, live_rows = 0;  // input rows that reach the output
   input_rows_of(cp, 0, p.out_h, &first_row, &live_rows);
   const bool needs_pack = side_by_side && input_needs_pack(p, x, live_rows);
-  const int64_t pack_all_bytes = needs_pack ? p.in_channels * p.batch * live_rows * p.in_w * esize : 0;
-  // Columns (+ made A, + the input packed per chunk) in budget bytes.
-  const auto plan = [&](int64_t budget, bool pack_per_chunk) {
+  const auto plan = [&](int64_t budget) {  // columns (+ made A, + packed input) in budget bytes
     if (made) budget = budget * col_rows * col_esize / (col_rows * col_esize + a_k * esize);
     ChunkShape planned = plan_chunks(cp, std::max<int64_t>(1, budget / col_esize));
-    if (pack_per_chunk && planned.samples > 1) {
+    if (needs_pack && planned.samples > 1) {
       const int64_t col_bytes = p.out_channels() * cs.taps * col_esize;
       const int64_t pack_bytes = p.in_channels * esize;
       planned = plan_chunks(
@@ -190,60 +144,29 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     }
     return planned;
   };
-  // Candidates: one buffer of the whole cap (chunks one after another) or two
-  // halves on two streams (one chunk's GEMM overlaps the other's col2im); an
-  // input to repack, once for the batch or per chunk. Columns that fit the
-  // cap in one chunk are made in one go; otherwise the cost model picks.
-  const ChunkCosts costs{columns_path_parts(p, options, dtype),
-                         1 + (made ? 2 : columns_gemm_launches(p, dtype, options.allow_tf32)) +
-                             (made ? 1 : 0)};
-  std::vector<ForwardPlan> candidates;
-  for (const int64_t buffers : {int64_t(1), int64_t(2)})
-    for (const bool pack_once : {false, true}) {
-      if (pack_once && (!needs_pack || pack_all_bytes >= cap)) continue;
-      const int64_t budget = chunk_budget_bytes((cap - (pack_once ? pack_all_bytes : 0)) / buffers);
-      ForwardPlan f;
-      f.shape = plan(budget, needs_pack && !pack_once);
-      for_each_chunk(cp, f.shape, [&](const Chunk& c) { f.chunks.push_back(c); });
-      const bool packs = needs_pack && f.shape.samples > 1;
-      if ((buffers > 1 && f.chunks.size() < 2) || (pack_once && !packs)) continue;
-      f.buffers = buffers;
-      f.pack = packs ? (pack_once ? Pack::once : Pack::per_chunk) : Pack::none;
-      f.host = costs.host_seconds(f);
-      f.seconds = std::max(f.host, costs.gpu_seconds(f));
-      candidates.push_back(std::move(f));
-    }
-  // The first candidate (one buffer, packed per chunk) always exists.
-  const ForwardPlan* chosen = &candidates.front();
-  if (chosen->chunks.size() > 1)
-    for (const ForwardPlan& f : candidates) {
-      const bool forced_out = forced_buffers() != 0 && f.buffers != forced_buffers();
-      const bool chosen_forced_out = forced_buffers() != 0 && chosen->buffers != forced_buffers();
-      const bool faster = f.seconds < chosen->seconds ||
-                          (f.seconds == chosen->seconds && f.host < chosen->host);
-      if (!forced_out && (chosen_forced_out || faster)) chosen = &f;
-    }
-  const ForwardPlan& best = *chosen;
-  const ChunkShape shape = best.shape;
-  const std::vector<Chunk>& chunks = best.chunks;
-  const bool pack = best.pack == Pack::per_chunk;
+  std::vector<Chunk> chunks;
+  const auto plan_and_list = [&](int64_t budget) {
+    const ChunkShape planned = plan(budget);
+    chunks.clear();
+    for_each_chunk(cp, planned, [&](const Chunk& c) { chunks.push_back(c); });
+    return planned;
+  };
+  // One buffer when everything fits the cap in one chunk, else two halves.
+  const int64_t whole = chunk_budget_bytes(cap, total_bytes), half = chunk_budget_bytes(cap, cap + 1);
+  ChunkShape shape = plan_and_list(whole);
+  if (whole > half && chunks.size() > 1) shape = plan_and_list(half);
+  const bool pack = needs_pack && shape.samples > 1;
 
   // Two chunks in flight, each with its own part of the workspace and its own
   // stream: the GEMM of one overlaps the col2im of the other. Each stream's
   // order keeps a buffer's GEMM after the col2im that last read it.
-  const int64_t buffers = best.buffers;
+  const int64_t buffers = chunks.size() > 1 ? 2 : 1;
   const int64_t buffer_elems = shape.elems(cp);
   const int64_t a_elems = made ? shape.samples * p.groups * a_k * shape.max_rows * cs.width : 0;
   at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options().dtype(col_dtype));
   at::Tensor a_workspace = made ? at::empty({buffers * a_elems}, input.options()) : at::Tensor();
   const int64_t pack_elems = pack ? p.in_channels * shape.samples * p.in_pixels() : 0;
   at::Tensor pack_workspace = pack_elems ? at::empty({buffers * pack_elems}, input.options()) : at::Tensor();
-  at::Tensor packed_storage;
-  PackedInput packed_whole;
-  if (best.pack == Pack::once) {
-    packed_storage = at::empty({pack_all_bytes / esize}, input.options());
-    packed_whole = pack_whole_input(p, x, first_row, live_rows, packed_storage);
-  }
   // B to pair with a made A: the weight with (ci, j) rows when folded, split when split.
   at::Tensor b_operand = weight;
   if (cs.fold_w)  // [g][ci][co][i][j] -> [g][ci][j][co][i]
@@ -299,7 +222,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
             columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns,
                                    split || options.allow_tf32);
           } else if (c.rows > 0) {
-            columns_gemm_side_by_side_cuda(p, c, chunk_input_operand(p, c, x, pack_buffers[b], packed_whole),
+            columns_gemm_side_by_side_cuda(p, c, chunk_input_operand(p, c, x, pack_buffers[b]),
                                            plain_weight, k_major_weight, columns,
                                            options.allow_tf32);
           }

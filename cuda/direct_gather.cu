@@ -187,8 +187,8 @@ double direct_gather_seconds(const Problem& p, at::ScalarType dtype) {
                   macs / (kGatherMacsPerSecond * (dtype == at::kDouble ? 0.5 : 1.0)));
 }
 
-ColumnsPathSeconds columns_path_parts(const Problem& p, const ConvTranspose2dOptions& o,
-                                      at::ScalarType dtype) {
+double columns_path_seconds(const Problem& p, const ConvTranspose2dOptions& o,
+                            at::ScalarType dtype) {
   const double esize = double(c10::elementSize(dtype));
   const double col_esize =
       (dtype == at::kHalf || dtype == at::kBFloat16) && !o.float_columns ? 2.0 : std::max(esize, 4.0);
@@ -197,15 +197,8 @@ ColumnsPathSeconds columns_path_parts(const Problem& p, const ConvTranspose2dOpt
                          double(p.in_pixels());
   const double inputs = double(p.batch) * double(p.in_channels) * double(p.in_pixels());
   const double macs = columns * double(p.in_per_group);  // every (input pixel, tap) product
-  return {(columns * col_esize + inputs * esize) / kColumnsPathBytesPerSecond +
-              2.0 * macs / gemm_flops_per_second(dtype, o),
-          (columns * col_esize + outputs * esize) / kColumnsPathBytesPerSecond};
-}
-
-double columns_path_seconds(const Problem& p, const ConvTranspose2dOptions& o,
-                            at::ScalarType dtype) {
-  const ColumnsPathSeconds s = columns_path_parts(p, o, dtype);
-  return s.gemm + s.col2im;
+  return (2.0 * columns * col_esize + (outputs + inputs) * esize) / kColumnsPathBytesPerSecond +
+         2.0 * macs / gemm_flops_per_second(dtype, o);
 }
 
 bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,

@@ -26,13 +26,6 @@ bool direct_gather_supported(const Problem& p, const ConvTranspose2dOptions& o,
 double direct_gather_seconds(const Problem& p, at::ScalarType dtype);
 double columns_path_seconds(const Problem& p, const ConvTranspose2dOptions& o,
                             at::ScalarType dtype);
-// That time's two phases: the GEMM (its flops, the input read and the columns
-// written) and col2im (the columns read, the output written).
-struct ColumnsPathSeconds {
-  double gemm, col2im;
-};
-ColumnsPathSeconds columns_path_parts(const Problem& p, const ConvTranspose2dOptions& o,
-                                      at::ScalarType dtype);
 
 void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
                         const at::Tensor& input, const at::Tensor& weight,

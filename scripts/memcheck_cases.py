@@ -15,7 +15,6 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
     (2, 2, 3, (2, 3), (1, 9), (4, 5), (0, 1), (3, 0), 1, 1),
     (3, 4, 3, (2, 2), (5, 6), 2, 3, 1, 1, 1),  # edge input rows reach no output
     (5, 8, 4, (4, 4), (2, 3), 2, 1, 0, 1, 2),  # several small samples per chunk
-    (16, 1, 4, (3, 3), (2, 2), 2, 1, 0, 1, 1),  # limit 4000: the input packed once for several chunks
     (2, 32, 20, (3, 3), (5, 6), 1, 0, 0, 1, 1),  # direct gather: 16 channels per thread, a partial tile
     (2, 20, 40, (3, 7), (3, 140), 1, (1, 3), 0, 1, 1),  # implicit GEMM: two position tiles, channel chunks
     (5, 40, 70, (4, 4), (5, 6), 2, 1, (1, 0), 1, 1),  # implicit GEMM bands across samples, two channel tiles

@@ -135,44 +135,30 @@ def test_chunked_workspace(limit, key):
     assert_matches(run(x, w, b, key, **kw), reference(x, w, b, **kw), key)
 
 
-# Several samples per chunk: the NCHW input is repacked in the widest of 16/8/4/2-byte
-# units that its run length (rows x width x element size), strides and addresses allow.
-# "offset" starts the input one sample into its storage. "once": the whole batch's input
-# fits beside the columns and is repacked in one launch (forward and grad_weight); "per
-# chunk": 40 input channels against 2 x 2x2 column rows leave room for the input of two
-# samples at a time only, repacked per chunk.
-def assert_packed(kernel_names, pack):
-    packs = sum("pack_runs_kernel" in name for name in kernel_names)
-    assert packs == 1 if pack == "once" else packs > 1, (pack, packs)
-
-
+# Several samples per chunk: the NCHW input is repacked per chunk in the widest of
+# 16/8/4/2-byte units that its run length (rows x width x element size), strides and
+# addresses allow. "offset" starts the input one sample into its storage.
 @pytest.mark.parametrize("key,hw", [("ieee", (4, 4)), ("ieee", (3, 2)), ("ieee", (3, 3)), ("tf32", (3, 3)),
                                     ("float16", (4, 4)), ("float16", (2, 2)), ("float16", (3, 3))])
 @pytest.mark.parametrize("offset", [False, True])
-@pytest.mark.parametrize("pack", ["once", "per chunk"])
-def test_several_samples_per_chunk(key, hw, offset, pack):
-    n = 9
-    cin, cout, k, cap_samples = (5, 6, (3, 3), 7) if pack == "once" else (40, 2, (2, 2), 16)
+def test_several_samples_per_chunk(key, hw, offset):
+    n, cin, cout, k = 9, 5, 6, (3, 3)
     x, w, b = make_case(17, n + 1, cin, cout, k, hw, 1, True, DTYPES[key])
     x = x[1:] if offset else x[:n]
     kw = dict(stride=2, padding=1)
     esize = x.element_size()
     columns_per_sample = cout * k[0] * k[1] * hw[0] * hw[1] * esize
-    gemm_convt.set_workspace_limit(int(cap_samples * columns_per_sample))
+    # Two buffers of half the cap when the columns do not fit: ~3 samples per chunk.
+    gemm_convt.set_workspace_limit(int(7 * columns_per_sample))
     gemm_convt.set_direct_gather(False)  # the GEMM path's repack is what this tests
     gemm_convt.set_implicit_gemm(False)
     out, names = run_profiled(x, w, b, key, **kw)
-    assert sum("col2im_kernel" in name for name in names) > 1, "one chunk only"
-    assert_packed(names, pack)
+    assert any("pack_runs_kernel" in name for name in names), "the input was not repacked"
     assert_matches(out, reference(x, w, b, **kw), key)
-    # grad_weight reads the input packed the same way.
+    # grad_weight reads the same packed input.
     xg, wg = x.detach().requires_grad_(), w.detach().requires_grad_()
     grad = torch.randn(reference(x, w, b, **kw).shape, generator=torch.Generator().manual_seed(5))
-    y = gemm_convt.conv_transpose2d(xg, wg, b, **kw)
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-        y.backward(grad.to(x))
-        torch.cuda.synchronize()
-    assert_packed([e.name for e in prof.events()], pack)
+    gemm_convt.conv_transpose2d(xg, wg, b, **kw).backward(grad.to(x))
     x64, w64 = x.double().cpu().requires_grad_(), w.double().cpu().requires_grad_()
     F.conv_transpose2d(x64, w64, b.double().cpu(), **kw).backward(grad.double())
     assert_matches(wg.grad, w64.grad, key)
