@@ -146,16 +146,20 @@ __global__ void __launch_bounds__(kThreads)
   // cores' accumulation rounds toward zero, which over a slice of ~10^5 positions
   // cost float32 grad_weight 3e-4 of relative error (1e-6 with a stage per add).
   float total[kFragsM][kFragsN][4] = {};
-  const auto flush = [&] {
+  // f(fm, fn, r) for each accumulator value this thread holds.
+  const auto for_each_accumulator = [](auto&& f) {
 #pragma unroll
     for (int fm = 0; fm < kFragsM; ++fm)
 #pragma unroll
       for (int fn = 0; fn < kFragsN; ++fn)
 #pragma unroll
-        for (int r = 0; r < 4; ++r) {
-          total[fm][fn][r] += acc[fm][fn][r];
-          acc[fm][fn][r] = 0.0f;
-        }
+        for (int r = 0; r < 4; ++r) f(fm, fn, r);
+  };
+  const auto flush = [&] {
+    for_each_accumulator([&](int fm, int fn, int r) {
+      total[fm][fn][r] += acc[fm][fn][r];
+      acc[fm][fn][r] = 0.0f;
+    });
   };
 
   // Double buffer, one barrier per stage: a buffer is refilled only after the
@@ -176,18 +180,13 @@ __global__ void __launch_bounds__(kThreads)
 
   float* out = partials + int64_t(blockIdx.z) * d.weight_numel;
   uint32_t magnitude = 0;
-#pragma unroll
-  for (int fm = 0; fm < kFragsM; ++fm)
-#pragma unroll
-    for (int fn = 0; fn < kFragsN; ++fn)
-#pragma unroll
-      for (int r = 0; r < 4; ++r) {
-        const int ci = ci0 + warp_m * (kTileM / 2) + fm * 16 + group + (r >= 2 ? 8 : 0);
-        const int co = co0 + warp_n * (kTileN / 2) + fn * 8 + 2 * quad + (r & 1);
-        if (ci >= d.cin_g || co >= d.cout_g) continue;
-        out[(int64_t(g * d.cin_g + ci) * d.cout_g + co) * d.taps + tap] = total[fm][fn][r];
-        if (kSplit && !kGuard) magnitude = max(magnitude, __float_as_uint(total[fm][fn][r]) & 0x7fffffffu);
-      }
+  for_each_accumulator([&](int fm, int fn, int r) {
+    const int ci = ci0 + warp_m * (kTileM / 2) + fm * 16 + group + (r >= 2 ? 8 : 0);
+    const int co = co0 + warp_n * (kTileN / 2) + fn * 8 + 2 * quad + (r & 1);
+    if (ci >= d.cin_g || co >= d.cout_g) return;
+    out[(int64_t(g * d.cin_g + ci) * d.cout_g + co) * d.taps + tap] = total[fm][fn][r];
+    if (kSplit && !kGuard) magnitude = max(magnitude, __float_as_uint(total[fm][fn][r]) & 0x7fffffffu);
+  });
   if (kSplit && !kGuard && magnitude >= 0x7f800000u) *redo = 1;
 }
 
@@ -210,7 +209,18 @@ template <typename scalar_t>
 __global__ void sum_slices_kernel(const float*, int, int64_t, scalar_t*) {}
 #endif
 
-int tile_for(int64_t channels) { return channels <= 32 ? 32 : kMaxTile; }
+// Channel tiles of a group: 32 wide where the group has no more channels, else 64.
+struct ChannelTiles {
+  int64_t tile_m, tile_n, ci_tiles, co_tiles;
+};
+ChannelTiles channel_tiles(const Problem& p) {
+  const auto tile_for = [](int64_t channels) -> int64_t { return channels <= 32 ? 32 : kMaxTile; };
+  ChannelTiles t;
+  t.tile_m = tile_for(p.in_per_group), t.tile_n = tile_for(p.out_per_group);
+  t.ci_tiles = (p.in_per_group + t.tile_m - 1) / t.tile_m;
+  t.co_tiles = (p.out_per_group + t.tile_n - 1) / t.tile_n;
+  return t;
+}
 
 // Slices: enough blocks for several waves, each slice at least kMinSliceK
 // positions, their partial sums within the backward's workspace cap.
@@ -221,9 +231,9 @@ GradWeightImplicit describe(const Problem& p, const ConvTranspose2dOptions& o) {
   d.by_pixels = Divider<int32_t>(int32_t(p.in_pixels()));
   d.by_width = Divider<int32_t>(int32_t(p.in_w));
   d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group);
-  d.tile_m = tile_for(p.in_per_group), d.tile_n = tile_for(p.out_per_group);
-  d.ci_tiles = int((p.in_per_group + d.tile_m - 1) / d.tile_m);
-  d.co_tiles = int((p.out_per_group + d.tile_n - 1) / d.tile_n);
+  const ChannelTiles t = channel_tiles(p);
+  d.tile_m = int(t.tile_m), d.tile_n = int(t.tile_n);
+  d.ci_tiles = int(t.ci_tiles), d.co_tiles = int(t.co_tiles);
   d.kernel_w = int(p.kernel_w), d.taps = int(p.kernel_taps());
   d.positions = int(p.batch * p.in_pixels());
   d.weight_numel = p.in_channels * p.out_per_group * p.kernel_taps();
@@ -251,10 +261,8 @@ bool grad_weight_implicit_applies(const Problem& p, const ConvTranspose2dOptions
   if (at::cuda::getCurrentDeviceProperties()->major < 8) return false;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   const int64_t weight_bytes = p.in_channels * p.out_per_group * p.kernel_taps() * int64_t(sizeof(float));
-  const int64_t tile_m = tile_for(p.in_per_group), tile_n = tile_for(p.out_per_group);
-  const int64_t ci_tiles = (p.in_per_group + tile_m - 1) / tile_m;
-  const int64_t co_tiles = (p.out_per_group + tile_n - 1) / tile_n;
-  const int64_t tiles = p.groups * ci_tiles * co_tiles;
+  const ChannelTiles t = channel_tiles(p);
+  const int64_t tiles = p.groups * t.ci_tiles * t.co_tiles;
   // 32-bit positions and in-plane indices; one slice's partial sums within the cap.
   if (p.batch * p.in_pixels() > int_max - kStageK || p.out_h * p.out_w > int_max ||
       p.kernel_taps() > 65535 || tiles > int_max || weight_bytes > backward_workspace_bytes(o))
@@ -268,7 +276,7 @@ bool grad_weight_implicit_applies(const Problem& p, const ConvTranspose2dOptions
   // 17-128 input channels per group, where the tiles' products are mostly used.
   if (dtype != at::kFloat || p.in_per_group <= 16 || p.in_per_group > 128) return false;
   const double used = double(p.in_per_group * p.out_per_group) /
-                      double(ci_tiles * tile_m * co_tiles * tile_n);
+                      double(t.ci_tiles * t.tile_m * t.co_tiles * t.tile_n);
   return used >= (o.allow_tf32 ? 0.75 : 0.5);
 }
 

@@ -66,6 +66,8 @@ def main():
     ap.add_argument("--calls", type=int, default=4)
     ap.add_argument("--events", type=int, default=0, help="list the last call's top N host events")
     ap.add_argument("--timeline", action="store_true", help="list the last call's host events in order")
+    ap.add_argument("--kernels", action="store_true",
+                    help="list the last call's kernels: launch time, start, duration, idle gap before")
     args = ap.parse_args()
     tf32 = args.dtype == "tf32"
     gemm_convt.set_allow_tf32(tf32)
@@ -115,6 +117,8 @@ def main():
             host_events(events, calls[-1], args.events)
         if args.timeline and calls:
             timeline(events, calls[-1])
+        if args.kernels and calls:
+            kernel_list(events, calls[-1])
 
 
 def timeline(events, call):
@@ -124,6 +128,22 @@ def timeline(events, call):
                      ("cpu_op", "cuda_runtime", "cuda_driver", "user_annotation")), key=lambda e: e["ts"])
     for e in inside:
         print("    +%8.1f %7.1f  %-12s %s" % (e["ts"] - t0, e["dur"], e["cat"], e["name"][:80]))
+
+
+def kernel_list(events, call):
+    """The call's kernels in GPU order: when the host launched each (offset from the call's
+    start), when it started, its duration, and the GPU's idle time before it."""
+    runtime = {e["args"]["correlation"]: e for e in events
+               if e.get("cat") == "cuda_runtime" and "correlation" in e.get("args", {})}
+    t0 = call["ts"]
+    kernels = sorted((e for e in gpu_events(events) if e["ts"] >= t0), key=lambda e: e["ts"])
+    end = None
+    for k in kernels:
+        launch = runtime.get(k.get("args", {}).get("correlation"))
+        gap = k["ts"] - end if end is not None and k["ts"] > end else 0.0
+        print("    launch +%8.1f  start +%8.1f  dur %7.1f  idle %6.1f  %s" % (
+            (launch["ts"] - t0) if launch else float("nan"), k["ts"] - t0, k["dur"], gap, k["name"][:60]))
+        end = max(end or 0.0, k["ts"] + k["dur"])
 
 
 def host_events(events, call, top):

@@ -90,6 +90,26 @@ def _ours_and_reference(x, w, b, gy, geometry, wrt=None):
     return out, list(zip(names, ours, refs))
 
 
+def _ours_and_reference_kernels(x, w, b, gy, geometry, wrt=None):
+    """_ours_and_reference under the CUDA profiler: its result and the kernels it launched."""
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        result = _ours_and_reference(x, w, b, gy, geometry, wrt=wrt)
+        torch.cuda.synchronize()
+    return result, [e.name for e in prof.events()]
+
+
+TF32_REL_TOL = 5e-3  # TF32 products (10-bit mantissa operands), relative to the reference's norm
+
+
+def _assert_close_for_policy(ours, ref, policy, dtype, helpers):
+    """TF32: TF32_REL_TOL relative; otherwise the dtype's tolerance (float32: three TF32 products)."""
+    if policy == "tf32":
+        rel = (ours.double().cpu() - ref).norm().item() / ref.norm().item()
+        assert rel <= TF32_REL_TOL, rel
+    else:
+        helpers.assert_close_to_reference(ours, ref, dtype, "cuda")
+
+
 def _grad_output(out, seed, dtype, helpers):
     return helpers.randn(tuple(out.shape), seed, dtype).to(out.device)
 
@@ -459,20 +479,13 @@ def test_cuda_stride1_grad_input_picks_the_implicit_gemm(wrt, policy, helpers):
     with torch.no_grad():
         probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
     gy = _grad_output(probe, 432, dtype, helpers)
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-        _, grads = _ours_and_reference(x, w, b, gy, geometry, wrt=wrt)
-        torch.cuda.synchronize()
-    names = [e.name for e in prof.events()]
+    (_, grads), names = _ours_and_reference_kernels(x, w, b, gy, geometry, wrt=wrt)
     # one implicit GEMM launch for the forward, one (two: the guarded rerun) for grad_input
     assert sum("implicit_gemm_kernel" in n for n in names) >= 2, names
     assert any("im2col_kernel" in n for n in names) == (1 in wrt and policy == "bfloat16"), names
     assert any("grad_weight_kernel" in n for n in names) == (1 in wrt and policy != "bfloat16"), names
     for _, ours, ref in grads:
-        if policy == "tf32":
-            rel = (ours.double().cpu() - ref).norm().item() / ref.norm().item()
-            assert rel <= 5e-3, rel
-        else:
-            helpers.assert_close_to_reference(ours, ref, dtype, "cuda")
+        _assert_close_for_policy(ours, ref, policy, dtype, helpers)
     _, again = _ours_and_reference(x, w, b, gy, geometry, wrt=wrt)
     for (_, ours, _), (_, rerun, _) in zip(grads, again):
         assert torch.equal(ours, rerun)
@@ -484,7 +497,7 @@ def test_cuda_stride1_grad_input_picks_the_implicit_gemm(wrt, policy, helpers):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_backward_follows_tf32_policy(helpers):
     """Strict fp32 meets the float32 tolerance; TF32 (10-bit mantissa operands)
-    is looser (5e-3 relative) and measurably different, so it really ran."""
+    is looser (TF32_REL_TOL) and measurably different, so it really ran."""
     x, w, b = helpers.make_inputs(511, n=4, cin=64, cout=32, kernel=3, size=(16, 16), dtype=torch.float32,
                                   device="cuda")
     geometry = dict(stride=2, padding=1, output_padding=1)
@@ -494,9 +507,8 @@ def test_cuda_backward_follows_tf32_policy(helpers):
         gemm_convt.set_allow_tf32(allow)
         _, results[allow] = _ours_and_reference(x, w, b, gy, geometry)
     for (_, strict, ref), (_, tf32, _) in zip(results[False], results[True]):
-        helpers.assert_close_to_reference(strict, ref, torch.float32, "cuda")
-        rel = (tf32.double().cpu() - ref).norm().item() / ref.norm().item()
-        assert rel <= 5e-3, rel
+        _assert_close_for_policy(strict, ref, "ieee", torch.float32, helpers)
+        _assert_close_for_policy(tf32, ref, "tf32", torch.float32, helpers)
     # grad_input and grad_weight go through the GEMMs (grad_bias does not).
     assert not torch.equal(results[False][0][1], results[True][0][1])
     assert not torch.equal(results[False][1][1], results[True][1][1])
@@ -520,18 +532,11 @@ def test_cuda_grad_weight_rule(cin, cout, groups, stride, picked, policy, helper
     with torch.no_grad():
         probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
     gy = _grad_output(probe, 442, torch.float32, helpers)
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-        _, grads = _ours_and_reference(x, w, b, gy, geometry, wrt=(1,))
-        torch.cuda.synchronize()
-    names = [e.name for e in prof.events()]
+    (_, grads), names = _ours_and_reference_kernels(x, w, b, gy, geometry, wrt=(1,))
     assert any("grad_weight_kernel" in n for n in names) == picked, names
     assert any("im2col_kernel" in n for n in names) != picked, names
     (_, ours, ref), = grads
-    if policy == "tf32":
-        rel = (ours.double().cpu() - ref).norm().item() / ref.norm().item()
-        assert rel <= 5e-3, rel
-    else:
-        helpers.assert_close_to_reference(ours, ref, torch.float32, "cuda")
+    _assert_close_for_policy(ours, ref, policy, torch.float32, helpers)
     (_, again, _), = _ours_and_reference(x, w, b, gy, geometry, wrt=(1,))[1]
     assert torch.equal(ours, again)
 
@@ -551,10 +556,8 @@ def test_cuda_grad_weight_float32_accuracy_over_long_slices(limit, helpers):
     with torch.no_grad():
         probe = gemm_convt.conv_transpose2d(x, w, padding=1)
     gy = _grad_output(probe, 452, torch.float32, helpers)
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-        _, grads = _ours_and_reference(x, w, None, gy, dict(padding=1), wrt=(1,))
-        torch.cuda.synchronize()
-    assert any("grad_weight_kernel" in e.name for e in prof.events())
+    (_, grads), names = _ours_and_reference_kernels(x, w, None, gy, dict(padding=1), wrt=(1,))
+    assert any("grad_weight_kernel" in n for n in names)
     (_, ours, ref), = grads
     helpers.assert_close_to_reference(ours, ref, torch.float32, "cuda")
 

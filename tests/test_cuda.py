@@ -403,6 +403,42 @@ def test_side_stream_and_graph_capture():
     assert_matches(static_out, reference(x2, w, b, **kw), "float32")
 
 
+# A training step (forward + backward) captured in a CUDA graph, which removes the host time
+# small layers are bound by (README, Benchmark): the forward's two side streams (chunked
+# columns), the backward's chunks, the implicit GEMM and grad_weight kernels (stride 1) all
+# replay on new data. Gradients land in the .grad tensors the capture allocated.
+@pytest.mark.parametrize("stride,limit,path", [(2, 100000, "gemm"), (2, None, "auto"), (1, None, "auto")])
+def test_training_step_in_a_cuda_graph(stride, limit, path):
+    x, w, b = make_case(29, 3, 32, 32, (4, 4), (12, 12), 1, True, torch.float32)
+    kw = dict(stride=stride, padding=1)
+    gemm_convt.set_allow_tf32(False)
+    gemm_convt.set_workspace_limit(limit)
+    if path == "gemm":
+        force_path("gemm")
+    x, w, b = (t.requires_grad_() for t in (x, w, b))
+    grad = torch.randn(reference(x, w, b, **kw).shape, generator=torch.Generator().manual_seed(3)).cuda()
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):  # warm-up outside capture (plans, workspaces)
+        for _ in range(2):
+            gemm_convt.conv_transpose2d(x, w, b, **kw).backward(grad)
+    torch.cuda.current_stream().wait_stream(side)
+    for t in (x, w, b):
+        t.grad = None
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        gemm_convt.conv_transpose2d(x, w, b, **kw).backward(grad)
+    x2, w2, b2 = make_case(30, 3, 32, 32, (4, 4), (12, 12), 1, True, torch.float32)
+    with torch.no_grad():
+        x.copy_(x2), w.copy_(w2), b.copy_(b2)
+    graph.replay()
+    torch.cuda.synchronize()
+    leaves = [t.double().cpu().requires_grad_() for t in (x2, w2, b2)]
+    F.conv_transpose2d(*leaves, **kw).backward(grad.double().cpu())
+    for got, ref in zip((x.grad, w.grad, b.grad), leaves):
+        assert_matches(got, ref.grad, "float32")
+
+
 def test_tf32_is_really_used_and_strict_is_not():
     # Large K makes the TF32 error visible: strict must be ~1e-6, TF32 ~1e-4..1e-3.
     x, w, b = make_case(19, 2, 512, 8, (3, 3), (16, 16), 1, False, torch.float32)

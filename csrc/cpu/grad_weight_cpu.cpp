@@ -9,6 +9,9 @@
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "../conv_transpose2d_backward.h"
 #include "gemm_convt/divider.h"
 #include "gemm_convt/grad_weight.h"
@@ -29,23 +32,25 @@ void grad_weight_walk_cpu(const Problem& p, const ConvTranspose2dOptions& o, con
     const int64_t xs_n = input.stride(0), xs_c = input.stride(1), xs_h = input.stride(2), xs_w = input.stride(3);
     const int64_t gs_n = grad_output.stride(0), gs_c = grad_output.stride(1), gs_h = grad_output.stride(2),
                   gs_w = grad_output.stride(3);
-    // One task per (input channel, output channel of its group): all taps.
+    // One task per (input channel, output channel of its group): all taps, each
+    // position split once and its taps' sums kept side by side.
+    const int64_t taps = p.kernel_taps();
     at::parallel_for(0, p.in_channels * p.out_per_group, 1, [&](int64_t begin, int64_t end) {
+      std::vector<acc_t> sums(taps);
       for (int64_t entry = begin; entry < end; ++entry) {
         const int64_t ci = entry / p.out_per_group, co = entry % p.out_per_group;
         const int64_t channel_out = ci / p.in_per_group * p.out_per_group + co;
-        for (int64_t i = 0; i < p.kernel_h; ++i)
-          for (int64_t j = 0; j < p.kernel_w; ++j) {
-            acc_t sum = 0;
-            for (int64_t q = 0; q < positions; ++q) {
-              const Position<int64_t> at = split_position<int64_t>(q, by_pixels, by_width);
+        std::fill(sums.begin(), sums.end(), acc_t(0));
+        for (int64_t q = 0; q < positions; ++q) {
+          const Position<int64_t> at = split_position<int64_t>(q, by_pixels, by_width);
+          const acc_t xv = static_cast<acc_t>(x[at.n * xs_n + ci * xs_c + at.h * xs_h + at.w * xs_w]);
+          for (int64_t i = 0; i < p.kernel_h; ++i)
+            for (int64_t j = 0; j < p.kernel_w; ++j) {
               const int64_t src = grad_weight_source<int64_t, int64_t>(h, w, at, i, j, gs_n, gs_h, gs_w);
-              if (src < 0) continue;
-              sum += static_cast<acc_t>(x[at.n * xs_n + ci * xs_c + at.h * xs_h + at.w * xs_w]) *
-                     static_cast<acc_t>(gy[src + channel_out * gs_c]);
+              if (src >= 0) sums[i * p.kernel_w + j] += xv * static_cast<acc_t>(gy[src + channel_out * gs_c]);
             }
-            out[(entry * p.kernel_h + i) * p.kernel_w + j] = static_cast<scalar_t>(sum);
-          }
+        }
+        for (int64_t t = 0; t < taps; ++t) out[entry * taps + t] = static_cast<scalar_t>(sums[t]);
       }
     });
   });
