@@ -33,18 +33,27 @@ def phases(kw_size, stride, pad, dil):
     return out
 
 
-def by_phases(conv, x, w, b, kw):
+def phase_weights(w, kw):
+    """The weight's landing taps per width phase, as contiguous tensors (made once: indexing
+    with a list of taps copies the index to the device and synchronises)."""
+    sw, pw = kw["stride"][1], kw["padding"][1]
+    dw = kw.get("dilation", (1, 1))[1]
+    return [w[..., taps].contiguous() if taps else None for taps, _ in phases(w.shape[3], sw, pw, dw)]
+
+
+def by_phases(conv, x, w, b, kw, weights=None):
     sh, sw = kw["stride"]
     ph, pw = kw["padding"]
     dh, dw = kw.get("dilation", (1, 1))
-    ref_shape = F.conv_transpose2d(x[:1, :, :2, :2].double().cpu(), w.double().cpu(), None, **kw).shape  # channels
+    channels = w.shape[1] * kw.get("groups", 1)
     out_w = (x.shape[3] - 1) * sw - 2 * pw + dw * (w.shape[3] - 1) + kw.get("output_padding", (0, 0))[1] + 1
     out_h = (x.shape[2] - 1) * sh - 2 * ph + dh * (w.shape[2] - 1) + kw.get("output_padding", (0, 0))[0] + 1
-    out = torch.empty(x.shape[0], ref_shape[1], out_h, out_w, device=x.device, dtype=x.dtype)
+    out = torch.empty(x.shape[0], channels, out_h, out_w, device=x.device, dtype=x.dtype)
     parts = []
+    weights = weights or phase_weights(w, kw)
     for r, (taps, shift) in enumerate(phases(w.shape[3], sw, pw, dw)):
         width = len(range(r, out_w, sw))
-        w_r = w[..., taps].contiguous()
+        w_r = weights[r]
         y = conv(x, w_r, b, stride=(sh, 1), padding=(ph, 0), output_padding=(kw.get("output_padding", (0, 0))[0], 0),
                  dilation=(dh, 1))
         parts.append((r, y, shift, width))
@@ -87,12 +96,13 @@ def main():
             tf32 = dtype == "tf32"
             gemm_convt.set_allow_tf32(tf32)
             torch.backends.cudnn.allow_tf32 = tf32
+            sub_weights = phase_weights(w, kw)
             with torch.no_grad():
                 plain = lambda: gemm_convt.conv_transpose2d(x, w, b, **kw)  # noqa: E731
 
                 def phased(assemble_out=True):
                     gemm_convt.set_width_folding(True)
-                    out, parts = by_phases(gemm_convt.conv_transpose2d, x, w, b, kw)
+                    out, parts = by_phases(gemm_convt.conv_transpose2d, x, w, b, kw, sub_weights)
                     gemm_convt.set_width_folding(None)
                     return assemble(out, parts, kw["stride"][1]) if assemble_out else out
 
