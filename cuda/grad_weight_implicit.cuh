@@ -2,8 +2,8 @@
 
 // grad_weight on the tensor cores straight from the input and grad_output
 // (include/gemm_convt/grad_weight.h): no columns. A block contracts one
-// kernel tap's 64 input x 64 output channels of a group over a slice of the
-// input positions (mma.sync TF32; float32 as three TF32 products unless TF32
+// kernel tap's tile of 64 or 32 input x 64 or 32 output channels of a group
+// over a slice of the input positions (mma.sync TF32; float32 as three TF32 products unless TF32
 // is allowed); slices' partial sums are added in order (deterministic).
 
 #include <ATen/ATen.h>

@@ -4,9 +4,10 @@ with the width folded into K, those have half the columns of today's path and no
 
 Output column ow = s*m + r takes taps J_r = {j : (r + pad - j*dil) % s == 0}, reading input
 column m + (r + pad - j*dil) / s. So phase r is a stride-1 (width) transposed convolution of
-the weight's taps J_r (dilation dil/s... here dil = 1, s | dil*step), computed here with
-padding 0 and sliced. Checks the decomposition against F.conv_transpose2d, then times ours
-(width folding forced for the phases) against ours as it is and cuDNN.
+the weight's taps J_r (the probe handles taps one input column apart, e.g. dilation 1),
+computed here with padding 0 and sliced. Checks the decomposition against
+F.conv_transpose2d, then times ours (width folding forced for the phases) against ours as
+it is and cuDNN.
 
     python scripts/phase_fold_probe.py [--problems fcn_up,dcgan] [--dtypes tf32,ieee] [--check-only]
 """
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 
 import gemm_convt
 from gemm_convt._bench.problems import PROBLEMS, call_kwargs, make_tensors
+from gemm_convt._checks import output_extent
 
 
 def phases(kw_size, stride, pad, dil):
@@ -46,16 +48,16 @@ def by_phases(conv, x, w, b, kw, weights=None):
     ph, pw = kw["padding"]
     dh, dw = kw.get("dilation", (1, 1))
     channels = w.shape[1] * kw.get("groups", 1)
-    out_w = (x.shape[3] - 1) * sw - 2 * pw + dw * (w.shape[3] - 1) + kw.get("output_padding", (0, 0))[1] + 1
-    out_h = (x.shape[2] - 1) * sh - 2 * ph + dh * (w.shape[2] - 1) + kw.get("output_padding", (0, 0))[0] + 1
+    oph, opw = kw.get("output_padding", (0, 0))
+    out_h = output_extent(x.shape[2], w.shape[2], sh, ph, oph, dh)
+    out_w = output_extent(x.shape[3], w.shape[3], sw, pw, opw, dw)
     out = torch.empty(x.shape[0], channels, out_h, out_w, device=x.device, dtype=x.dtype)
     parts = []
     weights = weights or phase_weights(w, kw)
     for r, (taps, shift) in enumerate(phases(w.shape[3], sw, pw, dw)):
         width = len(range(r, out_w, sw))
         w_r = weights[r]
-        y = conv(x, w_r, b, stride=(sh, 1), padding=(ph, 0), output_padding=(kw.get("output_padding", (0, 0))[0], 0),
-                 dilation=(dh, 1))
+        y = conv(x, w_r, b, stride=(sh, 1), padding=(ph, 0), output_padding=(oph, 0), dilation=(dh, 1))
         parts.append((r, y, shift, width))
     return out, parts
 

@@ -35,9 +35,14 @@ def gpu_events(events):
     return [e for e in events if e.get("cat") in ("kernel", "gpu_memset", "gpu_memcpy")]
 
 
+def launches_by_correlation(events):
+    """The runtime calls (kernel launches among them) by correlation id, to pair with kernels."""
+    return {e["args"]["correlation"]: e for e in events
+            if e.get("cat") == "cuda_runtime" and "correlation" in e.get("args", {})}
+
+
 def analyse(events, t0, t1):
-    runtime = {e["args"]["correlation"]: e for e in events
-               if e.get("cat") == "cuda_runtime" and "correlation" in e.get("args", {})}
+    runtime = launches_by_correlation(events)
     kernels = sorted((e for e in gpu_events(events) if t0 <= e["ts"] <= t1), key=lambda e: e["ts"])
     busy, host_late, other, end = 0.0, 0.0, 0.0, None
     for k in kernels:
@@ -133,8 +138,7 @@ def timeline(events, call):
 def kernel_list(events, call):
     """The call's kernels in GPU order: when the host launched each (offset from the call's
     start), when it started, its duration, and the GPU's idle time before it."""
-    runtime = {e["args"]["correlation"]: e for e in events
-               if e.get("cat") == "cuda_runtime" and "correlation" in e.get("args", {})}
+    runtime = launches_by_correlation(events)
     t0 = call["ts"]
     kernels = sorted((e for e in gpu_events(events) if e["ts"] >= t0), key=lambda e: e["ts"])
     end = None
