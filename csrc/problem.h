@@ -60,25 +60,28 @@ struct Problem {
 };
 
 // The columns as the GEMM writes them. Plain: out_per_group*kh*kw rows per
-// input pixel. Width folded: the kernel width moves into the GEMM's
-// contraction (the input unfolded along w, K = in_per_group*kw), leaving
-// out_per_group*kh rows per (input row, output column): about kw times fewer
-// column values where stride_w is 1, for an unfolded input made per chunk.
+// input pixel. Width folded (geometry.h's WidthFold): the width taps move into
+// the GEMM's contraction, one stride phase of the output width at a time (the
+// input unfolded per chunk, K = in_per_group * taps landing on a phase),
+// leaving out_per_group*kh rows per (input row, output column): about kw /
+// stride_w times fewer column values, and no products with taps that miss.
 struct ColumnsShape {
   bool fold_w;
   int64_t taps;         // column rows per output channel: kh*kw, or kh folded
-  int64_t width;        // column values per input row: in_w, or out_w folded
-  int64_t k_per_group;  // the GEMM's contraction: in_per_group, times kw folded
+  int64_t width;        // column values per input row: in_w, or phases*length folded
+  int64_t k_per_group;  // the GEMM's contraction: in_per_group, times fold.taps folded
+  WidthFold<int64_t> fold;  // {1, in_w, 1} unless folded
 
   ColumnsShape(const Problem& p, const ConvTranspose2dOptions& o) {
-    // Only when asked (set_width_folding(True)): by bytes each way folding
-    // should win on stride-1 widths (#71: 1.5x fewer), but on the H100 the
-    // per-chunk unfold ate the gain (#71 TF32 4.66 vs 5.12 ms plain, fp16 3.16
-    // vs 2.87, NOTES.md), so the default stays plain.
-    fold_w = p.kernel_w > 1 && o.fold_w > 0;
+    // Only when asked (set_width_folding(True)), and not with split TF32
+    // (its operand is made M-major, the fold's K-major: operand.cuh).
+    fold_w = p.kernel_w > 1 && o.fold_w > 0 && !(o.split_tf32 && !o.allow_tf32);
+    fold = fold_w ? width_fold(make_axis<int64_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1],
+                                                  o.padding[1], o.dilation[1]))
+                  : WidthFold<int64_t>{1, p.in_w, 1};
     taps = fold_w ? p.kernel_h : p.kernel_taps();
-    width = fold_w ? p.out_w : p.in_w;
-    k_per_group = fold_w ? p.in_per_group * p.kernel_w : p.in_per_group;
+    width = fold.phases * fold.length;
+    k_per_group = p.in_per_group * fold.taps;
   }
 
   ChunkProblem chunk_problem(const Problem& p, const ConvTranspose2dOptions& o) const {
@@ -90,15 +93,19 @@ struct ColumnsShape {
 // Where a chunk's columns put its samples (col2im.h): one after another, or
 // side by side along each column row, so that one GEMM per group makes the
 // columns of all of them (K x (samples * pixels); worth it where a sample
-// has few pixels).
+// has few pixels). Width folded: phase planes of samples side by side.
 struct ColumnsLayout {
-  int64_t sample_stride, row_stride;
+  int64_t sample_stride, row_stride, h_stride, phases, phase_stride;
 };
 
 inline ColumnsLayout columns_layout(const ColumnsShape& cs, const Chunk& c, bool samples_side_by_side) {
+  if (cs.fold_w) {
+    const int64_t plane = c.samples * c.rows * cs.fold.length;
+    return {c.rows * cs.fold.length, cs.fold.phases * plane, cs.fold.length, cs.fold.phases, plane};
+  }
   const int64_t band = c.rows * cs.width;
-  if (samples_side_by_side) return {band, c.samples * band};
-  return {c.groups * c.channels * cs.taps * band, band};
+  if (samples_side_by_side) return {band, c.samples * band, cs.width, 1, 0};
+  return {c.groups * c.channels * cs.taps * band, band, cs.width, 1, 0};
 }
 
 // Columns are stored in the input dtype, or in float for half/bfloat16 inputs
@@ -178,6 +185,10 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   k.by_groups = Divider<index_t>(k.groups);
   k.col_stride_n = index_t(layout.sample_stride);
   k.col_stride_row = index_t(layout.row_stride);
+  k.col_stride_h = index_t(layout.h_stride);
+  k.col_phases = index_t(layout.phases);
+  k.col_stride_phase = index_t(layout.phase_stride);
+  k.by_col_phases = Divider<index_t>(k.col_phases);
   k.out_stride_n = index_t(out.stride(0));
   k.out_stride_c = index_t(out.stride(1));
   k.out_stride_h = index_t(out.stride(2));

@@ -209,6 +209,27 @@ void columns_gemm_made_cuda(const Problem& p, const ColumnsShape& cs, const Chun
   columns_gemm(p, cs, c, op, dtype, c10::elementSize(dtype), columns, allow_tf32);
 }
 
+void columns_gemm_folded_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
+                              const void* a, const void* b, at::ScalarType dtype,
+                              at::Tensor& columns, bool allow_tf32) {
+  const int64_t esize = c10::elementSize(dtype), col_esize = columns.element_size();
+  const int64_t k = cs.k_per_group, phases = cs.fold.phases;
+  const int64_t positions = c.samples * c.rows * cs.fold.length;  // one phase plane
+  const int64_t col_rows = c.channels * cs.taps, b_rows = p.out_per_group * cs.taps;
+  for (int64_t g = 0; g < c.groups; ++g) {
+    // columns (positions x col_rows per phase, column-major, rows phases
+    // planes apart) = A[g][r] (K-major, read transposed) · B[g][r] (K-major).
+    const MatrixRef a_ref{static_cast<const char*>(a) + g * phases * positions * k * esize, k,
+                          true, positions * k};
+    const MatrixRef b_ref{static_cast<const char*>(b) +
+                              ((c.g0 + g) * phases * b_rows + c.c0 * cs.taps) * k * esize,
+                          k, false, b_rows * k};
+    char* c_ptr = static_cast<char*>(columns.data_ptr()) + g * col_rows * phases * positions * col_esize;
+    gemm_strided_batched(dtype, columns.scalar_type(), positions, col_rows, k, a_ref, b_ref,
+                         c_ptr, phases * positions, positions, 0.0, phases, allow_tf32);
+  }
+}
+
 void direct_gemm_cuda(const Problem& p, const InputOperand& x, const at::Tensor& weight,
                       at::Tensor& out, bool has_bias, bool allow_tf32) {
   const at::ScalarType dtype = weight.scalar_type();

@@ -17,6 +17,7 @@
 #include "columns_gemm.h"
 #include "direct_gather.cuh"
 #include "disjoint_taps.cuh"
+#include "fold_operand.cuh"
 #include "implicit_gemm.cuh"
 #include "operand.cuh"
 #include "side_streams.h"
@@ -109,21 +110,25 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const ColumnsShape cs(p, options);
   const int64_t total_bytes =
       p.batch * p.out_channels() * cs.taps * p.in_h * cs.width * col_esize;
-  // The A operand is made per chunk when the width is folded or the float32
-  // operands are split (operand.cuh); the budget covers it and the columns.
+  // The A operand is made per chunk when the width is folded (fold_operand.cuh)
+  // or the float32 operands are split (operand.cuh; never both: problem.h);
+  // the budget covers it and the columns.
   const bool split = dtype == at::kFloat && options.split_tf32 && !options.allow_tf32;
-  const bool made = split || cs.fold_w;
+  const bool fold = cs.fold_w;
+  const bool made = split || fold;
   const int64_t a_k = cs.k_per_group * (split ? 3 : 1);  // contraction per group
   const int64_t col_rows = p.out_per_group * cs.taps;
   // TF32 columns GEMMs read the weight K-major (a transposed copy per call):
   // cuBLAS then runs sm90 kernels, e.g. dcgan's 250 -> 157 us; other dtypes
   // got the same kernels either way (NOTES.md it11).
   const bool k_major_weight = !made && dtype == at::kFloat && options.allow_tf32;
-  // Weight-shaped operands made per call (transposed, permuted, split: up to
-  // 4 copies alive at once) come out of the cap first.
-  const int64_t weight_copies = split ? 4 : (cs.fold_w || k_major_weight ? 1 : 0);
-  const int64_t cap =
-      std::max<int64_t>(1, options.workspace_bytes - weight.numel() * esize * weight_copies);
+  // Weight-shaped operands made per call (transposed, folded, split: up to 4
+  // copies alive at once) come out of the cap first.
+  const int64_t weight_copy_elems =
+      split ? 4 * weight.numel()
+      : fold ? p.groups * cs.fold.phases * p.out_per_group * cs.taps * cs.k_per_group
+      : k_major_weight ? weight.numel() : 0;
+  const int64_t cap = std::max<int64_t>(1, options.workspace_bytes - weight_copy_elems * esize);
   // Plain operands: a chunk's samples sit side by side in its columns, one
   // GEMM per group for them all (a dcgan sample has 64 pixels: per-sample
   // GEMMs are mostly tile edges). An NCHW input is then repacked per chunk,
@@ -167,12 +172,8 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   at::Tensor a_workspace = made ? at::empty({buffers * a_elems}, input.options()) : at::Tensor();
   const int64_t pack_elems = pack ? p.in_channels * shape.samples * p.in_pixels() : 0;
   at::Tensor pack_workspace = pack_elems ? at::empty({buffers * pack_elems}, input.options()) : at::Tensor();
-  // B to pair with a made A: the weight with (ci, j) rows when folded, split when split.
-  at::Tensor b_operand = weight;
-  if (cs.fold_w)  // [g][ci][co][i][j] -> [g][ci][j][co][i]
-    b_operand = weight.view({p.groups, p.in_per_group, p.out_per_group, p.kernel_h, p.kernel_w})
-                    .permute({0, 1, 4, 2, 3})
-                    .contiguous();
+  // B to pair with a made A: the weight per phase when folded, split when split.
+  at::Tensor b_operand = fold ? fold_weight_cuda(p, options, cs, weight) : weight;
   if (split) {
     at::Tensor stacked = at::empty({p.groups * a_k * col_rows}, input.options());
     make_operand_cuda(dtype,
@@ -182,8 +183,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     b_operand = stacked;
   }
   const at::Tensor plain_weight = k_major_weight ? weight_rows_k_major(p, weight) : weight;
-  const Axis<int64_t> a_axis =
-      cs.fold_w ? width_axis<int64_t>(p, options) : folded_axis<int64_t>(p.in_w);
+  const Axis<int64_t> w_axis = width_axis<int64_t>(p, options);
   const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
   std::vector<c10::cuda::CUDAStream> streams;
   if (buffers > 1) {
@@ -214,13 +214,21 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
           if (c.rows > 0 && made) {
             const int64_t pixel_stride = x.pixel_stride();
             char* a = static_cast<char*>(a_workspace.data_ptr()) + b * a_elems * esize;
-            make_operand_cuda(dtype,
-                              OperandSource{x.chunk_base(c, p.in_w, esize), c.samples, p.groups, p.in_per_group, c.rows,
-                                            x.sample_stride, p.in_per_group * x.channel_stride,
-                                            x.channel_stride, p.in_w * pixel_stride, pixel_stride},
-                              a_axis, split ? SplitOrder::input : SplitOrder::none, a);
-            columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns,
-                                   split || options.allow_tf32);
+            const int64_t group_stride = p.in_per_group * x.channel_stride;
+            const OperandSource rows{x.chunk_base(c, p.in_w, esize) + c.g0 * group_stride * esize,
+                                     c.samples, fold ? c.groups : p.groups, p.in_per_group,
+                                     c.rows, x.sample_stride, group_stride, x.channel_stride,
+                                     p.in_w * pixel_stride, pixel_stride};
+            if (fold) {
+              unfold_phases_cuda(dtype, rows, w_axis, cs.fold, a);
+              columns_gemm_folded_cuda(p, cs, c, a, b_operand.data_ptr(), dtype, columns,
+                                       options.allow_tf32);
+            } else {
+              OperandSource all_groups = rows;  // the split path's A holds every group
+              all_groups.base = x.chunk_base(c, p.in_w, esize);
+              make_operand_cuda(dtype, all_groups, folded_axis<int64_t>(p.in_w), SplitOrder::input, a);
+              columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns, true);
+            }
           } else if (c.rows > 0) {
             columns_gemm_side_by_side_cuda(p, c, chunk_input_operand(p, c, x, pack_buffers[b]),
                                            plain_weight, k_major_weight, columns,

@@ -38,6 +38,7 @@ def _restore_settings():
     gemm_convt.set_disjoint_taps(False)
     gemm_convt.set_direct_gather(None)
     gemm_convt.set_implicit_gemm(None)
+    gemm_convt.set_width_folding(None)
 
 
 def make_case(seed, n, cin, cout_g, k, hw, groups, bias, dtype, device="cuda"):
@@ -120,6 +121,22 @@ def test_grid(case, key, path):
                 assert any(kernel in name for name in names) == expected, (other, names)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
     assert out.dtype == x.dtype
+    assert_matches(out, reference(x, w, b, **kw), key)
+
+
+# Width folding forced on GEMM + col2im: the unfold kernel runs (split TF32,
+# "float32", never folds), whole and in chunks (bands, channel slices).
+@pytest.mark.parametrize("limit", [None, 3000], ids=["whole", "chunked"])
+@pytest.mark.parametrize("key", ["tf32", "ieee", "float16", "bfloat16", "float16_f32cols", "float64"])
+@pytest.mark.parametrize("case", [c for c in range(len(GRID)) if GRID[c][3][1] > 1])
+def test_width_folding_grid(case, key, limit):
+    x, w, b, kw = table_case(GRID, case, case, key)
+    force_path("gemm")
+    gemm_convt.set_width_folding(True)
+    gemm_convt.set_workspace_limit(limit)
+    out, names = run_profiled(x, w, b, key, **kw)
+    assert any("unfold_phases_kernel" in name for name in names), names
+    assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
     assert_matches(out, reference(x, w, b, **kw), key)
 
 

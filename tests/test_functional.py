@@ -390,6 +390,11 @@ FOLD_GEOMETRIES = [
                                                      dilation=(1, 2), groups=2), id="g2-s3-d2"),
     pytest.param(dict(kernel=(3, 4)), dict(stride=(1, 2), padding=(2, 3), dilation=(1, 3)), id="pad-d3"),
     pytest.param(dict(kernel=(1, 3), size=(5, 1)), dict(padding=(0, 1)), id="w1"),
+    # stride phases along w: two taps on each (DCGAN's 4x4 s2 p1), 2 and 1
+    # taps with an output_padding column, phases of unequal length (out_w % 3).
+    pytest.param(dict(kernel=4), dict(stride=2, padding=1), id="k4-s2"),
+    pytest.param(dict(kernel=3), dict(stride=2, padding=1, output_padding=1), id="k3-s2-op1"),
+    pytest.param(dict(kernel=(2, 5)), dict(stride=(1, 3), padding=(0, 2), output_padding=(0, 1)), id="s3-uneven"),
 ]
 
 

@@ -13,60 +13,80 @@
 namespace gemm_convt {
 namespace {
 
-// The input rows of a chunk unfolded along w (width folding): row (ci, j) of
-// the result holds input[ci][h][tap_source(ow, j)], 0 where the tap reads
-// nothing, for the chunk's rows h and every output column ow.
-at::Tensor unfold_width_cpu(const at::Tensor& x /* (k, rows, in_w) */, const Axis<int64_t>& w) {
-  std::vector<int64_t> source(w.kernel * w.out_size);
-  for (int64_t j = 0; j < w.kernel; ++j)
-    for (int64_t o = 0; o < w.out_size; ++o) {
-      const int64_t q = tap_source(w, o, j);
-      source[j * w.out_size + o] = q < 0 ? w.in_size : q;  // the zero column appended below
-    }
-  const at::Tensor index = at::tensor(source, x.options().dtype(at::kLong));
-  const at::Tensor padded = at::constant_pad_nd(x, {0, 1});
-  return padded.index_select(2, index)
-      .view({x.size(0), x.size(1), w.kernel, w.out_size})
-      .permute({0, 2, 1, 3})
-      .reshape({x.size(0) * w.kernel, x.size(1) * w.out_size});
+// Width folding's operands (problem.h's ColumnsShape), as the CUDA kernels
+// make them (fold_operand.cuh) and from the same geometry: a source column per
+// (phase, position, slot) and a kernel column per (phase, slot), the last
+// index (in_w or kw) standing for a zero appended along w.
+at::Tensor fold_index(const Axis<int64_t>& w, const WidthFold<int64_t>& f, bool weight_taps) {
+  const Divider<int64_t> by_stride(w.stride);
+  std::vector<int64_t> index;
+  for (int64_t r = 0; r < f.phases; ++r) {
+    const PhaseTaps<int64_t> phase = phase_taps(w, r, by_stride);
+    for (int64_t m = 0; m < (weight_taps ? 1 : f.length); ++m)
+      for (int64_t t = 0; t < f.taps; ++t) {
+        const int64_t v = weight_taps ? (t < phase.hits ? fold_tap(w, phase, t) : -1)
+                                      : fold_source(w, phase, t, m);
+        index.push_back(v < 0 ? (weight_taps ? w.kernel : w.in_size) : v);
+      }
+  }
+  return at::tensor(index, at::kLong);
+}
+
+// A [phase][(n, row, m)][t * k + ci] from rows (samples, k, rows, in_w).
+at::Tensor unfold_phases_cpu(const at::Tensor& rows, const Axis<int64_t>& w,
+                             const WidthFold<int64_t>& f) {
+  const int64_t samples = rows.size(0), k = rows.size(1), height = rows.size(2);
+  return at::constant_pad_nd(rows, {0, 1})
+      .index_select(3, fold_index(w, f, false))
+      .view({samples, k, height, f.phases, f.length, f.taps})
+      .permute({3, 0, 2, 4, 5, 1})
+      .reshape({f.phases, samples * height * f.length, f.taps * k});
+}
+
+// B [phase][(c, i)][t * k + ci] from one group's weight (k, c, kh, kw).
+at::Tensor fold_weight_cpu(const at::Tensor& weight, const Axis<int64_t>& w,
+                           const WidthFold<int64_t>& f) {
+  const int64_t k = weight.size(0), rows = weight.size(1) * weight.size(2);
+  return at::constant_pad_nd(weight, {0, 1})
+      .index_select(3, fold_index(w, f, true))
+      .view({k, rows, f.phases, f.taps})
+      .permute({2, 1, 3, 0})
+      .reshape({f.phases, rows, f.taps * k});
 }
 
 // The chunk's columns = B[g]ᵀ[rows of channels c0..] · A[g], with A the chunk's
-// input rows and B the weight. Plain: A holds all the chunk's samples side by
-// side (one product per group; columns [g][c*taps + tap][(n, row, w)]).
-// Width folded: A is unfolded along w per sample, B's rows are ordered
-// (ci, j), and the columns are [n][g][c*taps + tap][(row, ow)].
+// input rows and B the weight, samples side by side. Plain: one product per
+// group, columns [g][c*taps + tap][(n, row, w)]. Width folded: one per group
+// and phase, columns [g][c*taps + i][phase][(n, row, m)].
 void columns_gemm_cpu(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
                       const Chunk& c, const at::Tensor& input, const at::Tensor& weight,
                       at::Tensor& columns) {
   const auto col_dtype = columns.scalar_type();
-  at::Tensor b = weight;
-  if (cs.fold_w)  // [Cin][co][i][j] -> [Cin][j][co][i]
-    b = weight.permute({0, 3, 1, 2});
-  b = b.reshape({p.in_channels * (cs.fold_w ? p.kernel_w : 1), p.out_per_group * cs.taps});
   const int64_t col_rows = c.channels * cs.taps;
   for (int64_t g = 0; g < c.groups; ++g) {
     const int64_t grp = c.g0 + g;
-    const at::Tensor w_rows = b.narrow(0, grp * cs.k_per_group, cs.k_per_group)
-                                  .narrow(1, c.c0 * cs.taps, col_rows)
-                                  .to(col_dtype);
+    const at::Tensor w_group = weight.narrow(0, grp * p.in_per_group, p.in_per_group);
     const at::Tensor rows = input.narrow(0, c.n0, c.samples)
                                 .narrow(1, grp * p.in_per_group, p.in_per_group)
                                 .narrow(2, c.row_begin, c.rows);
     if (!cs.fold_w) {
+      const at::Tensor w_rows = w_group.reshape({p.in_per_group, p.out_per_group * cs.taps})
+                                    .narrow(1, c.c0 * cs.taps, col_rows)
+                                    .to(col_dtype);
       const int64_t length = c.samples * c.rows * p.in_w;
       at::Tensor dst = columns.narrow(0, g * col_rows * length, col_rows * length)
                            .view({col_rows, length});
       at::mm_out(dst, w_rows.t(), rows.transpose(0, 1).reshape({p.in_per_group, length}).to(col_dtype));
       continue;
     }
-    const int64_t block = col_rows * c.rows * cs.width;
-    for (int64_t n = 0; n < c.samples; ++n) {
-      const at::Tensor x = unfold_width_cpu(rows.select(0, n), width_axis<int64_t>(p, o)).to(col_dtype);
-      at::Tensor dst = columns.narrow(0, (n * c.groups + g) * block, block)
-                           .view({col_rows, c.rows * cs.width});
-      at::mm_out(dst, w_rows.t(), x);
-    }
+    const Axis<int64_t> w = width_axis<int64_t>(p, o);
+    const at::Tensor a = unfold_phases_cpu(rows, w, cs.fold).to(col_dtype);
+    const at::Tensor b =
+        fold_weight_cpu(w_group, w, cs.fold).narrow(1, c.c0 * cs.taps, col_rows).to(col_dtype);
+    const int64_t positions = a.size(1);
+    columns.narrow(0, g * col_rows * cs.fold.phases * positions, col_rows * cs.fold.phases * positions)
+        .view({col_rows, cs.fold.phases, positions})
+        .copy_(at::bmm(b, a.transpose(1, 2)).transpose(0, 1));
   }
 }
 
@@ -76,7 +96,7 @@ void col2im_cpu_indexed(const Problem& p, const ConvTranspose2dOptions& o, const
                         at::Tensor& out) {
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/false>;
   const Col2imChunk<index_t> chunk = make_col2im_chunk<index_t>(
-      p, o, cs, c, columns_layout(cs, c, /*samples_side_by_side=*/!cs.fold_w), out,
+      p, o, cs, c, columns_layout(cs, c, /*samples_side_by_side=*/true), out,
       /*target_items=*/1);
   const col_t* cols = columns.data_ptr<col_t>();
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);

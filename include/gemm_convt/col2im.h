@@ -16,10 +16,14 @@ constexpr int kTileRows = 4;
 // `channels` output channels per group for the input rows
 // [row_begin, row_begin + rows): column row (group, channel, tap) of sample n
 // starts at n*col_stride_n + ((group*channels + channel)*taps + tap)*col_stride_row
-// and holds rows*in_w values. Samples one after another:
+// and holds rows*in_w values, input row h at (h - row_begin)*col_stride_h.
+// Samples one after another:
 //   col_stride_n = groups*channels*taps*rows*in_w, col_stride_row = rows*in_w;
 // samples side by side along each column row (one GEMM for them all):
 //   col_stride_n = rows*in_w, col_stride_row = batch*rows*in_w.
+// Width folded by phase (geometry.h's WidthFold, in_w = out_w there): column
+// x lies in phase plane x % col_phases at position x / col_phases, planes
+// col_stride_phase apart, each holding the samples side by side.
 // It owns the output rows [out_row_begin, out_row_end), all of whose column
 // values lie in those input rows (the band planner guarantees it).
 // `out` and `bias` are already offset to the chunk's first sample and channel,
@@ -33,11 +37,13 @@ struct Col2imChunk {
   index_t out_row_begin, out_row_end;
   index_t cell_begin, cells;   // t_h / stride_h over the owned rows, rounded out
   index_t cells_per_item;      // a multiple of kTileRows: how far one work item walks
-  index_t col_stride_n, col_stride_row;
+  index_t col_stride_n, col_stride_row, col_stride_h;
+  index_t col_phases, col_stride_phase;  // 1 and 0 unless width folded by phase
   index_t out_stride_n, out_stride_c, out_stride_h, out_stride_w;
   // The work-item decomposition's divisors, precomputed (divider.h): on the
   // GPU the plain integer divisions cost more than the item's loads.
-  Divider<index_t> by_out_w, by_segments, by_stride_h, by_channels, by_groups, by_stride_w;
+  Divider<index_t> by_out_w, by_segments, by_stride_h, by_channels, by_groups, by_stride_w,
+      by_col_phases;
 
   // Work items: cells_per_item cells of one output column of one h phase of
   // one channel of one sample.
@@ -46,6 +52,14 @@ struct Col2imChunk {
     return batch * groups * channels * h.stride * segments() * w.out_size;
   }
 };
+
+// Offset of column x within its input row's values.
+template <typename index_t>
+GEMM_CONVT_HD index_t column_offset(const Col2imChunk<index_t>& k, index_t x) {
+  if (k.col_phases == 1) return x;
+  const index_t m = k.by_col_phases.div(x);
+  return (x - m * k.col_phases) * k.col_stride_phase + m;
+}
 
 // Work item `item`, decomposed with output column fastest (coalesced loads and
 // stores along a row), then the segment of cells, h phase, channel, group and
@@ -97,11 +111,12 @@ GEMM_CONVT_HD void col2im_tile(const Col2imChunk<index_t>& k, const col_t* chann
          j += aw.hit_step, x -= aw.hit_q_step) {
       if (x >= aw.in_size) continue;
       const index_t row = column_row(index_t(0), i, j, ah.kernel, aw.kernel);
-      const col_t* src = channel + row * k.col_stride_row + (q - k.row_begin) * aw.in_size + x;
+      const col_t* src =
+          channel + row * k.col_stride_row + (q - k.row_begin) * k.col_stride_h + column_offset(k, x);
 #pragma unroll
       for (int r = 0; r < kTileRows; ++r) {
         const index_t qr = q + r;
-        if (qr >= k.row_begin && qr < row_end) acc[r] += static_cast<acc_t>(src[r * aw.in_size]);
+        if (qr >= k.row_begin && qr < row_end) acc[r] += static_cast<acc_t>(src[r * k.col_stride_h]);
       }
     }
   }

@@ -136,4 +136,67 @@ GEMM_CONVT_HD int cell_tap(int r, int kernel, int dilation) {
   return (r % dilation == 0 && r / dilation < kernel) ? r / dilation : -1;
 }
 
+// Stride phases of one axis: positions o = phase + stride * m (m = 0, 1, ...)
+// share the taps that land on them. The implicit GEMM and the width-folded
+// columns both walk an axis phase by phase.
+// Positions of a phase: ow = phase + stride * m < out_size.
+template <typename index_t>
+GEMM_CONVT_HD index_t phase_length(const Axis<index_t>& w, index_t phase) {
+  return phase < w.out_size ? (w.out_size - phase + w.stride - 1) / w.stride : index_t(0);
+}
+
+// The width taps landing on a phase: kernel columns first, first + hit_step,
+// ... (hits of them); tap t reads input column base - t * hit_q_step + m.
+template <typename index_t>
+struct PhaseTaps {
+  index_t first, hits, base;
+};
+
+template <typename index_t, typename divide_t>
+GEMM_CONVT_HD PhaseTaps<index_t> phase_taps(const Axis<index_t>& w, index_t phase,
+                                            const divide_t& by_stride) {
+  const AxisHit<index_t> hit = first_hit(w, phase, by_stride);
+  const index_t hits = hit.k < w.kernel ? (w.kernel - 1 - hit.k) / w.hit_step + 1 : index_t(0);
+  return PhaseTaps<index_t>{hit.k, hits, hit.q};
+}
+
+// Width taps landing on a phase, at most: hits are hit_step apart.
+template <typename index_t>
+GEMM_CONVT_HD index_t max_width_hits(const Axis<index_t>& w) {
+  return (w.kernel + w.hit_step - 1) / w.hit_step;
+}
+
+// Width folded by stride phase: each output width phase r is a stride-1
+// transposed convolution along w with only the taps that land on it, so the
+// GEMM contracts over (landing tap slot t, input channel) and writes
+// out_per_group * kh column values per (input row, output column), none for
+// taps that miss. Phases are padded to `length` positions and `taps` slots
+// (slots past a phase's hits, and positions past out_w, contract zeros).
+// With stride 1 this is the plain fold: one phase, every width tap a slot.
+template <typename index_t>
+struct WidthFold {
+  index_t phases, length, taps;
+};
+
+template <typename index_t>
+GEMM_CONVT_HD WidthFold<index_t> width_fold(const Axis<index_t>& w) {
+  return WidthFold<index_t>{w.stride, (w.out_size + w.stride - 1) / w.stride, max_width_hits(w)};
+}
+
+// Input column that slot t of phase r reads for position m (output column
+// r + stride * m), or -1 for none (no such tap, or outside the input).
+template <typename index_t>
+GEMM_CONVT_HD index_t fold_source(const Axis<index_t>& w, const PhaseTaps<index_t>& phase,
+                                  index_t t, index_t m) {
+  if (t >= phase.hits) return index_t(-1);
+  const index_t x = phase.base - t * w.hit_q_step + m;
+  return x >= 0 && x < w.in_size ? x : index_t(-1);
+}
+
+// Kernel column of slot t of a phase (slots < hits only).
+template <typename index_t>
+GEMM_CONVT_HD index_t fold_tap(const Axis<index_t>& w, const PhaseTaps<index_t>& phase, index_t t) {
+  return phase.first + t * w.hit_step;
+}
+
 }  // namespace gemm_convt

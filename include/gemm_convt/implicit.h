@@ -11,27 +11,6 @@
 
 namespace gemm_convt {
 
-// Positions of a width phase: ow = phase + stride * m < out_size.
-template <typename index_t>
-GEMM_CONVT_HD index_t phase_length(const Axis<index_t>& w, index_t phase) {
-  return phase < w.out_size ? (w.out_size - phase + w.stride - 1) / w.stride : index_t(0);
-}
-
-// The width taps landing on a phase: kernel columns first, first + hit_step,
-// ... (hits of them); tap t reads input column base - t * hit_q_step + m.
-template <typename index_t>
-struct PhaseTaps {
-  index_t first, hits, base;
-};
-
-template <typename index_t, typename divide_t>
-GEMM_CONVT_HD PhaseTaps<index_t> phase_taps(const Axis<index_t>& w, index_t phase,
-                                            const divide_t& by_stride) {
-  const AxisHit<index_t> hit = first_hit(w, phase, by_stride);
-  const index_t hits = hit.k < w.kernel ? (w.kernel - 1 - hit.k) / w.hit_step + 1 : index_t(0);
-  return PhaseTaps<index_t>{hit.k, hits, hit.q};
-}
-
 // Short rows: where a width phase holds at most half of a tile's positions, a
 // tile takes whole phase rows instead, kImplicitTileM / longest of them (fewer
 // where their input segments would pass kImplicitMaxSpan staged columns), of
@@ -40,12 +19,6 @@ GEMM_CONVT_HD PhaseTaps<index_t> phase_taps(const Axis<index_t>& w, index_t phas
 // longest row phase's length; r beyond this row phase's length is no row.
 constexpr int kImplicitTileM = 128;   // output positions per tile
 constexpr int kImplicitMaxSpan = 160;  // staged input columns per tile, at most
-
-// Width taps landing on a phase, at most: hits are hit_step apart.
-template <typename index_t>
-GEMM_CONVT_HD index_t max_width_hits(const Axis<index_t>& w) {
-  return (w.kernel + w.hit_step - 1) / w.hit_step;
-}
 
 // Staged columns of one phase row: its positions plus the shifts between the
 // taps, plus up to 3 for 4-column alignment, in whole quads.

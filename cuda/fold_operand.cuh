@@ -1,0 +1,27 @@
+#pragma once
+
+// Width folding's GEMM operands (problem.h's ColumnsShape, geometry.h's
+// WidthFold), made per call (B) and per chunk (A), both K-major with
+// K = (slot t, input channel ci) so that cuBLAS takes its sm90 kernels
+// ("TN"; an M-major unfold kept it on sm80 ones at ~2/3 the rate: NOTES.md):
+//   A[g][r][(n, row, m)][t * in_per_group + ci] = input(n, ci of g, row, fold_source(r, t, m))
+//   B[g][r][(c, i)][t * in_per_group + ci] = weight[ci of g][c][i][fold_tap(r, t)]
+// and 0 where the slot has no tap or reads outside the input.
+
+#include <ATen/ATen.h>
+
+#include "../csrc/problem.h"
+#include "operand.cuh"
+
+namespace gemm_convt {
+
+// dst: src.groups * fold.phases * (src.samples * src.rows * fold.length) *
+// (fold.taps * src.k) elements; src.k is in_per_group. On torch's current stream.
+void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Axis<int64_t>& w,
+                        const WidthFold<int64_t>& fold, void* dst);
+
+// B for every group and phase: [groups][phases][out_per_group * kh][k_per_group].
+at::Tensor fold_weight_cuda(const Problem& p, const ConvTranspose2dOptions& o,
+                            const ColumnsShape& cs, const at::Tensor& weight);
+
+}  // namespace gemm_convt
