@@ -107,13 +107,13 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const at::ScalarType dtype = input.scalar_type();
   const auto col_dtype = column_dtype(dtype, options.float_columns);
   const int64_t col_esize = c10::elementSize(col_dtype), esize = input.element_size();
-  const ColumnsShape cs(p, options);
-  const int64_t total_bytes =
-      p.batch * p.out_channels() * cs.taps * p.in_h * cs.width * col_esize;
   // The A operand is made per chunk when the width is folded (fold_operand.cuh)
   // or the float32 operands are split (operand.cuh; never both: problem.h);
   // the budget covers it and the columns.
   const bool split = dtype == at::kFloat && options.split_tf32 && !options.allow_tf32;
+  const ColumnsShape cs(p, options, split);
+  const int64_t total_bytes =
+      p.batch * p.out_channels() * cs.taps * p.in_h * cs.width * col_esize;
   const bool fold = cs.fold_w;
   const bool made = split || fold;
   const int64_t a_k = cs.k_per_group * (split ? 3 : 1);  // contraction per group

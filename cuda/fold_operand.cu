@@ -9,14 +9,15 @@
 namespace gemm_convt {
 namespace {
 
-// A tile of 32 positions m x 32 channels of one (group, phase, sample, row,
-// slot) goes through shared memory: read along the input row (m), written
-// along K (ci), both coalesced.
+// A block takes 32 consecutive positions (n, row, m) of one group and phase x
+// 32 channels, every slot in turn, through shared memory: read along the
+// input row (consecutive m), written along K (consecutive ci), both
+// coalesced. Each thread finds its position's source once per block.
 constexpr int kTile = 32, kTileRowsPerPass = 8;
 
 struct UnfoldTiles {
-  int64_t m_tiles, c_tiles, taps, sample_rows, phases, groups;
-  int64_t count() const { return m_tiles * c_tiles * taps * sample_rows * phases * groups; }
+  int64_t p_tiles, c_tiles, phases, groups, positions;
+  int64_t count() const { return p_tiles * c_tiles * phases * groups; }
 };
 
 template <typename T>
@@ -25,36 +26,33 @@ __global__ void __launch_bounds__(kTile * kTileRowsPerPass)
                          const Divider<int64_t> by_stride, const WidthFold<int64_t> fold,
                          const UnfoldTiles tiles, T* __restrict__ dst) {
   __shared__ T tile[kTile][kTile + 1];
-  // Block -> (m tile, channel tile, slot, (sample, row), phase, group), m fastest.
-  int64_t b = blockIdx.x;
-  const int64_t mt = b % tiles.m_tiles;
-  b /= tiles.m_tiles;
+  int64_t b = blockIdx.x;  // -> (position tile, channel tile, phase, group)
+  const int64_t pt = b % tiles.p_tiles;
+  b /= tiles.p_tiles;
   const int64_t ct = b % tiles.c_tiles;
   b /= tiles.c_tiles;
-  const int64_t t = b % tiles.taps;
-  b /= tiles.taps;
-  const int64_t sr = b % tiles.sample_rows;
-  b /= tiles.sample_rows;
-  const int64_t r = b % tiles.phases;
-  const int64_t g = b / tiles.phases;
-  const int64_t n = sr / src.rows, row = sr - n * src.rows;
+  const int64_t r = b % tiles.phases, g = b / tiles.phases;
   const PhaseTaps<int64_t> phase = phase_taps(w, r, by_stride);
 
-  const int64_t m = mt * kTile + threadIdx.x;
-  const int64_t x = m < fold.length ? fold_source(w, phase, t, m) : int64_t(-1);
+  const int64_t p = pt * kTile + threadIdx.x;
+  const bool valid = p < tiles.positions;
+  const int64_t n_row = p / fold.length, m = p - n_row * fold.length;
+  const int64_t n = n_row / src.rows, row = n_row - n * src.rows;
   const T* in = static_cast<const T*>(src.base) + n * src.ss + g * src.sg + row * src.sr;
-  for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass) {
-    const int64_t ci = ct * kTile + k;
-    tile[k][threadIdx.x] = x >= 0 && ci < src.k ? in[ci * src.sk + x * src.sx] : T(0);
-  }
-  __syncthreads();
-  const int64_t k_len = fold.taps * src.k, positions = src.samples * src.rows * fold.length;
-  const int64_t ci = ct * kTile + threadIdx.x;
-  if (ci >= src.k) return;
-  T* out = dst + ((g * fold.phases + r) * positions + sr * fold.length) * k_len + t * src.k + ci;
-  for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass) {
-    const int64_t mm = mt * kTile + k;
-    if (mm < fold.length) out[mm * k_len] = tile[threadIdx.x][k];
+  const int64_t k_len = fold.taps * src.k;
+  const int64_t ci_out = ct * kTile + threadIdx.x;
+  T* out = dst + ((g * fold.phases + r) * tiles.positions + pt * kTile) * k_len + ci_out;
+  for (int64_t t = 0; t < fold.taps; ++t) {
+    const int64_t x = valid ? fold_source(w, phase, t, m) : int64_t(-1);
+    for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass) {
+      const int64_t ci = ct * kTile + k;
+      tile[k][threadIdx.x] = x >= 0 && ci < src.k ? in[ci * src.sk + x * src.sx] : T(0);
+    }
+    __syncthreads();
+    if (ci_out < src.k)
+      for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass)
+        if (pt * kTile + k < tiles.positions) out[k * k_len + t * src.k] = tile[threadIdx.x][k];
+    __syncthreads();
   }
 }
 
@@ -86,8 +84,9 @@ __global__ void fold_weight_kernel(const T* __restrict__ weight, const Axis<int6
 
 void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Axis<int64_t>& w,
                         const WidthFold<int64_t>& fold, void* dst) {
-  const UnfoldTiles tiles{(fold.length + kTile - 1) / kTile, (src.k + kTile - 1) / kTile,
-                          fold.taps, src.samples * src.rows, fold.phases, src.groups};
+  const int64_t positions = src.samples * src.rows * fold.length;
+  const UnfoldTiles tiles{(positions + kTile - 1) / kTile, (src.k + kTile - 1) / kTile,
+                          fold.phases, src.groups, positions};
   const int64_t blocks = tiles.count();
   if (blocks == 0) return;
   TORCH_CHECK(blocks < (int64_t(1) << 31), "gemm_convt: unfolded operand of ", blocks,

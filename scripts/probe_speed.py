@@ -31,7 +31,7 @@ def main():
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--cudnn", action="store_true", help="also time cuDNN")
     ap.add_argument("--workspace", type=int, default=None, help="workspace cap in MiB")
-    ap.add_argument("--fold", action="store_true", help="force width folding")
+    ap.add_argument("--fold", choices=["auto", "on", "off"], default="auto", help="set_width_folding")
     ap.add_argument("--direct", choices=["auto", "on", "off"], default="auto", help="set_direct_gather")
     ap.add_argument("--implicit", choices=["auto", "on", "off"], default="auto", help="set_implicit_gemm")
     ap.add_argument("--channels-last", action="store_true", help="channels_last input")
@@ -46,9 +46,9 @@ def main():
         tag += "/implicit-" + args.implicit
     if args.channels_last:
         tag += "/cl"
-    if args.fold:
-        gemm_convt.set_width_folding(True)
-        tag += "/fold"
+    if args.fold != "auto":
+        gemm_convt.set_width_folding(args.fold == "on")
+        tag += "/fold-" + args.fold
     if args.workspace:
         gemm_convt.set_workspace_limit(args.workspace << 20)
         tag += "/cap%d" % args.workspace
