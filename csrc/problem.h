@@ -77,29 +77,14 @@ struct ColumnsShape {
   ColumnsShape(const Problem& p, const ConvTranspose2dOptions& o, bool split_operands) {
     const WidthFold<int64_t> folded = width_fold(
         make_axis<int64_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1], o.dilation[1]));
-    fold_w = p.kernel_w > 1 && !split_operands &&
-             (o.fold_w > 0 || (o.fold_w < 0 && fold_by_default(p, o, folded)));
+    // Only when asked (set_width_folding(True)): on the H100 the per-chunk
+    // unfold and launches ate what the GEMM and col2im gained (fcn_up TF32
+    // 1.72-1.86 ms folded against 1.61 plain; float16 level: NOTES.md, session 13).
+    fold_w = p.kernel_w > 1 && o.fold_w > 0 && !split_operands;
     fold = fold_w ? folded : WidthFold<int64_t>{1, p.in_w, 1};
     taps = fold_w ? p.kernel_h : p.kernel_taps();
     width = fold.phases * fold.length;
     k_per_group = p.in_per_group * fold.taps;
-  }
-
-  // Default (set_width_folding(None)): strided widths whose folded columns
-  // plus unfolded input (each written once and read once) come to at most
-  // kFoldBytesShare of the plain columns. On the H100 that measured: fcn_up
-  // (0.75) TF32 forward 1.67 -> ~1.1 ms, dcgan (1.0) no gain (NOTES.md,
-  // session 13). Stride-1 widths stay plain unless asked (their fold was last
-  // measured with an older unfold: NOTES.md).
-  static constexpr double kFoldBytesShare = 0.85;
-  static bool fold_by_default(const Problem& p, const ConvTranspose2dOptions& o,
-                              const WidthFold<int64_t>& f) {
-    if (o.stride[1] == 1) return false;
-    const double rows = double(p.in_h) * double(f.phases * f.length);  // per (sample, channel row)
-    const double folded = double(p.out_per_group) * double(p.kernel_h) * rows +
-                          double(p.in_per_group) * double(f.taps) * rows;
-    const double plain = double(p.out_per_group) * double(p.kernel_taps()) * double(p.in_pixels());
-    return folded <= kFoldBytesShare * plain;
   }
 
   ChunkProblem chunk_problem(const Problem& p, const ConvTranspose2dOptions& o) const {

@@ -225,6 +225,8 @@ void columns_gemm_folded_cuda(const Problem& p, const ColumnsShape& cs, const Ch
                               ((c.g0 + g) * phases * b_rows + c.c0 * cs.taps) * k * esize,
                           k, false, b_rows * k};
     char* c_ptr = static_cast<char*>(columns.data_ptr()) + g * col_rows * phases * positions * col_esize;
+    // cuBLAS, not a cached cuBLASLt plan: Lt's first no-workspace algorithm was
+    // sm80's (fcn_up TF32 1128 us against cuBLAS's sm90 742: NOTES.md, session 13).
     gemm_strided_batched(dtype, columns.scalar_type(), positions, col_rows, k, a_ref, b_ref,
                          c_ptr, phases * positions, positions, 0.0, phases, allow_tf32);
   }

@@ -10,14 +10,18 @@ namespace gemm_convt {
 namespace {
 
 // A block takes 32 consecutive positions (n, row, m) of one group and phase x
-// 32 channels, every slot in turn, through shared memory: read along the
-// input row (consecutive m), written along K (consecutive ci), both
-// coalesced. Each thread finds its position's source once per block.
-constexpr int kTile = 32, kTileRowsPerPass = 8;
+// up to kChannelTiles tiles of 32 channels, every slot in turn, through shared
+// memory: read along the input row (consecutive m), written along K
+// (consecutive ci), both coalesced. Each thread finds its position's source
+// once per block, in 32-bit arithmetic (a chunk's positions fit: its columns
+// are capped by the workspace); 64-bit only for addresses. One channel tile
+// per block: four ran fcn_up's unfold at 677 us against 355 (too few blocks
+// per chunk to hide the loads' latency: NOTES.md, session 13).
+constexpr int kTile = 32, kTileRowsPerPass = 8, kChannelTiles = 1;
 
 struct UnfoldTiles {
-  int64_t p_tiles, c_tiles, phases, groups, positions;
-  int64_t count() const { return p_tiles * c_tiles * phases * groups; }
+  int32_t p_tiles, c_blocks, c_tiles, phases, groups, positions, length, rows;
+  int64_t count() const { return int64_t(p_tiles) * c_blocks * phases * groups; }
 };
 
 template <typename T>
@@ -26,33 +30,37 @@ __global__ void __launch_bounds__(kTile * kTileRowsPerPass)
                          const Divider<int64_t> by_stride, const WidthFold<int64_t> fold,
                          const UnfoldTiles tiles, T* __restrict__ dst) {
   __shared__ T tile[kTile][kTile + 1];
-  int64_t b = blockIdx.x;  // -> (position tile, channel tile, phase, group)
-  const int64_t pt = b % tiles.p_tiles;
+  int32_t b = int32_t(blockIdx.x);  // -> (position tile, channel tiles, phase, group)
+  const int32_t pt = b % tiles.p_tiles;
   b /= tiles.p_tiles;
-  const int64_t ct = b % tiles.c_tiles;
-  b /= tiles.c_tiles;
-  const int64_t r = b % tiles.phases, g = b / tiles.phases;
-  const PhaseTaps<int64_t> phase = phase_taps(w, r, by_stride);
+  const int32_t cb = b % tiles.c_blocks;
+  b /= tiles.c_blocks;
+  const int32_t r = b % tiles.phases, g = b / tiles.phases;
+  const PhaseTaps<int64_t> phase = phase_taps(w, int64_t(r), by_stride);
 
-  const int64_t p = pt * kTile + threadIdx.x;
+  const int32_t p = pt * kTile + int32_t(threadIdx.x);
   const bool valid = p < tiles.positions;
-  const int64_t n_row = p / fold.length, m = p - n_row * fold.length;
-  const int64_t n = n_row / src.rows, row = n_row - n * src.rows;
+  const int32_t n_row = p / tiles.length, m = p - n_row * tiles.length;
+  const int32_t n = n_row / tiles.rows, row = n_row - n * tiles.rows;
   const T* in = static_cast<const T*>(src.base) + n * src.ss + g * src.sg + row * src.sr;
   const int64_t k_len = fold.taps * src.k;
-  const int64_t ci_out = ct * kTile + threadIdx.x;
-  T* out = dst + ((g * fold.phases + r) * tiles.positions + pt * kTile) * k_len + ci_out;
-  for (int64_t t = 0; t < fold.taps; ++t) {
-    const int64_t x = valid ? fold_source(w, phase, t, m) : int64_t(-1);
-    for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass) {
-      const int64_t ci = ct * kTile + k;
-      tile[k][threadIdx.x] = x >= 0 && ci < src.k ? in[ci * src.sk + x * src.sx] : T(0);
+  T* out = dst + (int64_t(g * tiles.phases + r) * tiles.positions + pt * kTile) * k_len;
+  const int32_t ct_end = min(tiles.c_tiles, (cb + 1) * kChannelTiles);
+  for (int32_t ct = cb * kChannelTiles; ct < ct_end; ++ct) {
+    const int32_t ci_out = ct * kTile + int32_t(threadIdx.x);
+    for (int64_t t = 0; t < fold.taps; ++t) {
+      const int64_t x = valid ? fold_source(w, phase, t, int64_t(m)) : int64_t(-1);
+      for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass) {
+        const int32_t ci = ct * kTile + k;
+        tile[k][threadIdx.x] = x >= 0 && ci < src.k ? in[ci * src.sk + x * src.sx] : T(0);
+      }
+      __syncthreads();
+      if (ci_out < src.k)
+        for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass)
+          if (pt * kTile + k < tiles.positions)
+            out[k * k_len + t * src.k + ci_out] = tile[threadIdx.x][k];
+      __syncthreads();
     }
-    __syncthreads();
-    if (ci_out < src.k)
-      for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass)
-        if (pt * kTile + k < tiles.positions) out[k * k_len + t * src.k] = tile[threadIdx.x][k];
-    __syncthreads();
   }
 }
 
@@ -85,8 +93,13 @@ __global__ void fold_weight_kernel(const T* __restrict__ weight, const Axis<int6
 void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Axis<int64_t>& w,
                         const WidthFold<int64_t>& fold, void* dst) {
   const int64_t positions = src.samples * src.rows * fold.length;
-  const UnfoldTiles tiles{(positions + kTile - 1) / kTile, (src.k + kTile - 1) / kTile,
-                          fold.phases, src.groups, positions};
+  const int64_t c_tiles = (src.k + kTile - 1) / kTile;
+  TORCH_CHECK(positions + kTile < (int64_t(1) << 31), "gemm_convt: unfolded chunk of ", positions,
+              " positions is too large");
+  const UnfoldTiles tiles{int32_t((positions + kTile - 1) / kTile),
+                          int32_t((c_tiles + kChannelTiles - 1) / kChannelTiles),
+                          int32_t(c_tiles), int32_t(fold.phases), int32_t(src.groups),
+                          int32_t(positions), int32_t(fold.length), int32_t(src.rows)};
   const int64_t blocks = tiles.count();
   if (blocks == 0) return;
   TORCH_CHECK(blocks < (int64_t(1) << 31), "gemm_convt: unfolded operand of ", blocks,
