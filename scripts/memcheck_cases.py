@@ -25,12 +25,15 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
 def main():
     torch.manual_seed(0)
     worst, cases = 0.0, 0
-    # (workspace limit, direct gather, implicit GEMM): GEMM + col2im unchunked and chunked, then each direct path
-    for limit, direct, implicit in ((None, False, False), (500, False, False), (4000, False, False),
-                                    (None, True, False), (None, False, True)):
+    # (workspace limit, direct gather, implicit GEMM, width folding): GEMM + col2im unchunked and
+    # chunked, then each direct path, then the width folded by phase in chunks
+    for limit, direct, implicit, fold in ((None, False, False, None), (500, False, False, None),
+                                          (4000, False, False, None), (None, True, False, None),
+                                          (None, False, True, None), (4000, False, False, True)):
         gemm_convt.set_workspace_limit(limit)
         gemm_convt.set_direct_gather(direct)
         gemm_convt.set_implicit_gemm(implicit)
+        gemm_convt.set_width_folding(fold)
         for dtype in (torch.float32, torch.float16, torch.bfloat16, torch.float64):
             for n, cin, cout_g, k, hw, s, p, op, d, g in CASES:
                 for fmt in (torch.contiguous_format, torch.channels_last):
