@@ -2,6 +2,8 @@
 chunked and unchunked, strided/dilated/grouped, 1x1 direct GEMM, channels_last,
 small enough to run under memcheck; forward and backward (grad_input,
 grad_weight, grad_bias). Checks results too; exits non-zero on error."""
+import os
+
 import torch
 import torch.nn.functional as F
 
@@ -27,9 +29,12 @@ def main():
     worst, cases = 0.0, 0
     # (workspace limit, direct gather, implicit GEMM, width folding): GEMM + col2im unchunked and
     # chunked, then each direct path, then the width folded by phase in chunks
-    for limit, direct, implicit, fold in ((None, False, False, None), (500, False, False, None),
-                                          (4000, False, False, None), (None, True, False, None),
-                                          (None, False, True, None), (4000, False, False, True)):
+    configs = ((None, False, False, None), (500, False, False, None), (4000, False, False, None),
+               (None, True, False, None), (None, False, True, None), (4000, False, False, True))
+    picked = os.environ.get("MEMCHECK_CONFIGS")  # e.g. "5": the indices of the configs to run
+    if picked:
+        configs = [configs[int(i)] for i in picked.split(",")]
+    for limit, direct, implicit, fold in configs:
         gemm_convt.set_workspace_limit(limit)
         gemm_convt.set_direct_gather(direct)
         gemm_convt.set_implicit_gemm(implicit)
