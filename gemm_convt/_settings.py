@@ -88,11 +88,16 @@ def get_float_columns():
 
 
 def set_width_folding(mode):
-    """Whether the kernel width is folded into the GEMM's contraction (the input
-    unfolded along w per chunk: kw times fewer column values where stride_w is
-    1). None (the default) and False: plain columns (on the H100 folding was
-    faster only in TF32, slower in fp16 and with split TF32: BENCHMARKS.md);
-    True forces it where kw > 1."""
+    """Whether the kernel width is folded into the GEMM's contraction, one stride
+    phase of the output width at a time: each phase contracts only the width taps
+    that land on it (the input unfolded along w per chunk), leaving
+    out_channels * kh column values per input row and output column (kw / stride_w
+    times fewer than plain columns where the taps overlap). None (the default) and
+    False: plain columns. On the H100 the fold's GEMM and col2im ran at about half
+    the plain ones' time on FCN-style 4x4 stride-2 layers, but the per-chunk unfold
+    and launches ate the gain (float32 TF32 slower, float16/bfloat16 level:
+    BENCHMARKS.md). True forces it where kw > 1, except under set_fp32_split(True)
+    for float32 on CUDA."""
     _C.set_width_folding(_mode_code("set_width_folding", mode))
 
 
