@@ -176,10 +176,9 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   at::Tensor b_operand = fold ? fold_weight_cuda(p, options, cs, weight) : weight;
   if (split) {
     at::Tensor stacked = at::empty({p.groups * a_k * col_rows}, input.options());
-    make_operand_cuda(dtype,
-                      OperandSource{b_operand.data_ptr(), 1, p.groups, cs.k_per_group, 1, 0,
-                                    cs.k_per_group * col_rows, col_rows, 0, 1},
-                      folded_axis<int64_t>(col_rows), SplitOrder::weight, stacked.data_ptr());
+    make_split_operand_cuda(OperandSource{b_operand.data_ptr(), 1, p.groups, cs.k_per_group, 1, 0,
+                                          cs.k_per_group * col_rows, col_rows, 0, 1},
+                            col_rows, SplitOrder::weight, stacked.data_ptr());
     b_operand = stacked;
   }
   const at::Tensor plain_weight = k_major_weight ? weight_rows_k_major(p, weight) : weight;
@@ -226,7 +225,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
             } else {
               OperandSource all_groups = rows;  // the split path's A holds every group
               all_groups.base = x.chunk_base(c, p.in_w, esize);
-              make_operand_cuda(dtype, all_groups, folded_axis<int64_t>(p.in_w), SplitOrder::input, a);
+              make_split_operand_cuda(all_groups, p.in_w, SplitOrder::input, a);
               columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns, true);
             }
           } else if (c.rows > 0) {

@@ -85,19 +85,8 @@ GEMM_CONVT_HD AxisHit<index_t> first_hit(const Axis<index_t>& a, index_t o,
   return AxisHit<index_t>{a.kernel, index_t(0)};
 }
 
-// Input position read by kernel tap k of output position o, or -1 where the
-// division is not exact or falls outside the input. Width folding builds the
-// unfolded input from it: unfolded[(ci, j)][h][ow] = input[ci][h][source(ow, j)].
-template <typename index_t>
-GEMM_CONVT_HD index_t tap_source(const Axis<index_t>& a, index_t o, index_t k) {
-  const index_t t = o + a.pad - k * (a.dil_div * a.stride + a.dil_mod);
-  if (t < 0) return index_t(-1);
-  const index_t q = a.stride == 1 ? t : t / a.stride;
-  return (q * a.stride == t && q < a.in_size) ? q : index_t(-1);
-}
-
-// Output position that kernel tap k of input position q lands on (the
-// forward direction of tap_source; may fall outside the output).
+// Output position that kernel tap k of input position q lands on (may fall
+// outside the output).
 template <typename index_t>
 GEMM_CONVT_HD index_t tap_target(const Axis<index_t>& a, index_t q, index_t k) {
   return q * a.stride - a.pad + k * (a.dil_div * a.stride + a.dil_mod);
