@@ -79,7 +79,7 @@ struct ColumnsShape {
         make_axis<int64_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1], o.dilation[1]));
     // Only when asked (set_width_folding(True)): on the H100 the per-chunk
     // unfold and launches ate what the GEMM and col2im gained (fcn_up TF32
-    // 1.72-1.86 ms folded against 1.61 plain; float16 level: NOTES.md, session 13).
+    // level to 10% faster, float16 and dcgan slower: NOTES.md, session 13).
     fold_w = p.kernel_w > 1 && o.fold_w > 0 && !split_operands;
     fold = fold_w ? folded : WidthFold<int64_t>{1, p.in_w, 1};
     taps = fold_w ? p.kernel_h : p.kernel_taps();

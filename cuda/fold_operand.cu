@@ -15,8 +15,8 @@ namespace {
 // (consecutive ci), both coalesced. Each thread finds its position's source
 // once per block, in 32-bit arithmetic (a chunk's positions fit: its columns
 // are capped by the workspace); 64-bit only for addresses. One channel tile
-// per block: four ran fcn_up's unfold at 677 us against 355 (too few blocks
-// per chunk to hide the loads' latency: NOTES.md, session 13).
+// per block: four ran fcn_up's unfold at 677 us, one at 355-483 (four left
+// too few blocks per chunk to hide the loads' latency: NOTES.md, session 13).
 constexpr int kTile = 32, kTileRowsPerPass = 8, kChannelTiles = 1;
 
 struct UnfoldTiles {
