@@ -67,9 +67,9 @@ __global__ void __launch_bounds__(kTile * kTileRowsPerPass)
 // One thread per B element, in B's order.
 template <typename T>
 __global__ void fold_weight_kernel(const T* __restrict__ weight, const Axis<int64_t> w,
-                                   const Divider<int64_t> by_stride, const WidthFold<int64_t> fold, int64_t in_per_group,
-                                   int64_t rows /* out_per_group * kh */, int64_t groups,
-                                   T* __restrict__ dst) {
+                                   const Divider<int64_t> by_stride, const WidthFold<int64_t> fold,
+                                   int64_t in_per_group, int64_t rows /* out_per_group * kh */,
+                                   int64_t groups, T* __restrict__ dst) {
   const int64_t total = groups * fold.phases * rows * fold.taps * in_per_group;
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total;
        e += int64_t(blockDim.x) * gridDim.x) {
@@ -122,12 +122,12 @@ at::Tensor fold_weight_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const at::Tensor w = weight.contiguous();
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   const int64_t blocks = std::min<int64_t>((total + 255) / 256, sms * 8);
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, weight.scalar_type(), "gemm_convt_fold_weight", [&] {
+  const auto type = weight.scalar_type();
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, type, "gemm_convt_fold_weight", [&] {
     fold_weight_kernel<scalar_t><<<static_cast<unsigned>(blocks), 256, 0,
                                    at::cuda::getCurrentCUDAStream()>>>(
         w.data_ptr<scalar_t>(), width_axis<int64_t>(p, o), Divider<int64_t>(o.stride[1]), cs.fold,
-        p.in_per_group, rows,
-        p.groups, b.data_ptr<scalar_t>());
+        p.in_per_group, rows, p.groups, b.data_ptr<scalar_t>());
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return b;

@@ -27,7 +27,8 @@ __global__ void __launch_bounds__(kOperandThreads)
   const int64_t part = src.k * src.rows * width;  // one K block of one (s, g)
   const int64_t last = first + kRowsPerBlock < total_rows ? first + kRowsPerBlock : total_rows;
   for (int64_t row = first; row < last; ++row) {
-    const float* in = static_cast<const float*>(src.base) + s * src.ss + g * src.sg + k * src.sk + r * src.sr;
+    const float* in =
+        static_cast<const float*>(src.base) + s * src.ss + g * src.sg + k * src.sk + r * src.sr;
     float* out = dst + (s * src.groups + g) * 3 * part + (k * src.rows + r) * width;
     for (int64_t o = threadIdx.x; o < width; o += kOperandThreads) {
       const float v = in[o * src.sx];
