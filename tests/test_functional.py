@@ -382,8 +382,8 @@ def test_band_chunking(rows, shape, geometry, device, helpers):
     helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
 
 
-# Width folding (kernel width in the GEMM's contraction) against plain columns,
-# forced either way, on geometries where the cost model would pick each.
+# Width folding (each width phase's landing taps in the GEMM's contraction)
+# against plain columns, forced either way.
 FOLD_GEOMETRIES = [
     pytest.param(dict(kernel=(3, 5)), dict(padding=(1, 2)), id="k3x5-s1"),
     pytest.param(dict(kernel=(2, 3), groups=2), dict(stride=(2, 3), padding=(0, 1), output_padding=(1, 2),

@@ -14,20 +14,31 @@ namespace gemm_convt {
 namespace {
 
 // Width folding's operands (problem.h's ColumnsShape), as the CUDA kernels
-// make them (fold_operand.cuh) and from the same geometry: a source column per
-// (phase, position, slot) and a kernel column per (phase, slot), the last
-// index (in_w or kw) standing for a zero appended along w.
-at::Tensor fold_index(const Axis<int64_t>& w, const WidthFold<int64_t>& f, bool weight_taps) {
+// make them (fold_operand.cuh) and from the same geometry, through index
+// tables along w whose last index (in_w or kw) stands for a zero appended.
+
+// The input column of each (phase, position, slot).
+at::Tensor fold_source_index(const Axis<int64_t>& w, const WidthFold<int64_t>& f) {
   const Divider<int64_t> by_stride(w.stride);
   std::vector<int64_t> index;
   for (int64_t r = 0; r < f.phases; ++r) {
     const PhaseTaps<int64_t> phase = phase_taps(w, r, by_stride);
-    for (int64_t m = 0; m < (weight_taps ? 1 : f.length); ++m)
+    for (int64_t m = 0; m < f.length; ++m)
       for (int64_t t = 0; t < f.taps; ++t) {
-        const int64_t v = weight_taps ? (t < phase.hits ? fold_tap(w, phase, t) : -1)
-                                      : fold_source(w, phase, t, m);
-        index.push_back(v < 0 ? (weight_taps ? w.kernel : w.in_size) : v);
+        const int64_t x = fold_source(w, phase, t, m);
+        index.push_back(x < 0 ? w.in_size : x);
       }
+  }
+  return at::tensor(index, at::kLong);
+}
+
+// The kernel column of each (phase, slot).
+at::Tensor fold_tap_index(const Axis<int64_t>& w, const WidthFold<int64_t>& f) {
+  const Divider<int64_t> by_stride(w.stride);
+  std::vector<int64_t> index;
+  for (int64_t r = 0; r < f.phases; ++r) {
+    const PhaseTaps<int64_t> phase = phase_taps(w, r, by_stride);
+    for (int64_t t = 0; t < f.taps; ++t) index.push_back(t < phase.hits ? fold_tap(w, phase, t) : w.kernel);
   }
   return at::tensor(index, at::kLong);
 }
@@ -37,7 +48,7 @@ at::Tensor unfold_phases_cpu(const at::Tensor& rows, const Axis<int64_t>& w,
                              const WidthFold<int64_t>& f) {
   const int64_t samples = rows.size(0), k = rows.size(1), height = rows.size(2);
   return at::constant_pad_nd(rows, {0, 1})
-      .index_select(3, fold_index(w, f, false))
+      .index_select(3, fold_source_index(w, f))
       .view({samples, k, height, f.phases, f.length, f.taps})
       .permute({3, 0, 2, 4, 5, 1})
       .reshape({f.phases, samples * height * f.length, f.taps * k});
@@ -48,7 +59,7 @@ at::Tensor fold_weight_cpu(const at::Tensor& weight, const Axis<int64_t>& w,
                            const WidthFold<int64_t>& f) {
   const int64_t k = weight.size(0), rows = weight.size(1) * weight.size(2);
   return at::constant_pad_nd(weight, {0, 1})
-      .index_select(3, fold_index(w, f, true))
+      .index_select(3, fold_tap_index(w, f))
       .view({k, rows, f.phases, f.taps})
       .permute({2, 1, 3, 0})
       .reshape({f.phases, rows, f.taps * k});
