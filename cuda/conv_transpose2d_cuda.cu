@@ -214,7 +214,9 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
             const int64_t pixel_stride = x.pixel_stride();
             char* a = static_cast<char*>(a_workspace.data_ptr()) + b * a_elems * esize;
             const int64_t group_stride = p.in_per_group * x.channel_stride;
-            const OperandSource rows{x.chunk_base(c, p.in_w, esize) + c.g0 * group_stride * esize,
+            // The folded A holds the chunk's groups, the split A every group.
+            const char* base = x.chunk_base(c, p.in_w, esize);
+            const OperandSource rows{fold ? base + c.g0 * group_stride * esize : base,
                                      c.samples, fold ? c.groups : p.groups, p.in_per_group,
                                      c.rows, x.sample_stride, group_stride, x.channel_stride,
                                      p.in_w * pixel_stride, pixel_stride};
@@ -223,9 +225,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
               columns_gemm_folded_cuda(p, cs, c, a, b_operand.data_ptr(), dtype, columns,
                                        options.allow_tf32);
             } else {
-              OperandSource all_groups = rows;  // the split path's A holds every group
-              all_groups.base = x.chunk_base(c, p.in_w, esize);
-              make_split_operand_cuda(all_groups, p.in_w, SplitOrder::input, a);
+              make_split_operand_cuda(rows, p.in_w, SplitOrder::input, a);
               columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns, true);
             }
           } else if (c.rows > 0) {

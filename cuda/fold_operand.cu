@@ -10,18 +10,18 @@ namespace gemm_convt {
 namespace {
 
 // A block takes 32 consecutive positions (n, row, m) of one group and phase x
-// up to kChannelTiles tiles of 32 channels, every slot in turn, through shared
+// one tile of 32 channels, every slot in turn, through shared
 // memory: read along the input row (consecutive m), written along K
 // (consecutive ci), both coalesced. Each thread finds its position's source
 // once per block, in 32-bit arithmetic (a chunk's positions fit: its columns
 // are capped by the workspace); 64-bit only for addresses. One channel tile
 // per block: four ran fcn_up's unfold at 677 us, one at 355-483 (four left
 // too few blocks per chunk to hide the loads' latency: NOTES.md, session 13).
-constexpr int kTile = 32, kTileRowsPerPass = 8, kChannelTiles = 1;
+constexpr int kTile = 32, kTileRowsPerPass = 8;
 
 struct UnfoldTiles {
-  int32_t p_tiles, c_blocks, c_tiles, phases, groups, positions, length, rows;
-  int64_t count() const { return int64_t(p_tiles) * c_blocks * phases * groups; }
+  int32_t p_tiles, c_tiles, phases, groups, positions, length, rows;
+  int64_t count() const { return int64_t(p_tiles) * c_tiles * phases * groups; }
 };
 
 template <typename T>
@@ -30,11 +30,11 @@ __global__ void __launch_bounds__(kTile * kTileRowsPerPass)
                          const Divider<int64_t> by_stride, const WidthFold<int64_t> fold,
                          const UnfoldTiles tiles, T* __restrict__ dst) {
   __shared__ T tile[kTile][kTile + 1];
-  int32_t b = int32_t(blockIdx.x);  // -> (position tile, channel tiles, phase, group)
+  int32_t b = int32_t(blockIdx.x);  // -> (position tile, channel tile, phase, group)
   const int32_t pt = b % tiles.p_tiles;
   b /= tiles.p_tiles;
-  const int32_t cb = b % tiles.c_blocks;
-  b /= tiles.c_blocks;
+  const int32_t ct = b % tiles.c_tiles;
+  b /= tiles.c_tiles;
   const int32_t r = b % tiles.phases, g = b / tiles.phases;
   const PhaseTaps<int64_t> phase = phase_taps(w, int64_t(r), by_stride);
 
@@ -45,22 +45,19 @@ __global__ void __launch_bounds__(kTile * kTileRowsPerPass)
   const T* in = static_cast<const T*>(src.base) + n * src.ss + g * src.sg + row * src.sr;
   const int64_t k_len = fold.taps * src.k;
   T* out = dst + (int64_t(g * tiles.phases + r) * tiles.positions + pt * kTile) * k_len;
-  const int32_t ct_end = min(tiles.c_tiles, (cb + 1) * kChannelTiles);
-  for (int32_t ct = cb * kChannelTiles; ct < ct_end; ++ct) {
-    const int32_t ci_out = ct * kTile + int32_t(threadIdx.x);
-    for (int64_t t = 0; t < fold.taps; ++t) {
-      const int64_t x = valid ? fold_source(w, phase, t, int64_t(m)) : int64_t(-1);
-      for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass) {
-        const int32_t ci = ct * kTile + k;
-        tile[k][threadIdx.x] = x >= 0 && ci < src.k ? in[ci * src.sk + x * src.sx] : T(0);
-      }
-      __syncthreads();
-      if (ci_out < src.k)
-        for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass)
-          if (pt * kTile + k < tiles.positions)
-            out[k * k_len + t * src.k + ci_out] = tile[threadIdx.x][k];
-      __syncthreads();
+  const int32_t ci_out = ct * kTile + int32_t(threadIdx.x);
+  for (int64_t t = 0; t < fold.taps; ++t) {
+    const int64_t x = valid ? fold_source(w, phase, t, int64_t(m)) : int64_t(-1);
+    for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass) {
+      const int32_t ci = ct * kTile + k;
+      tile[k][threadIdx.x] = x >= 0 && ci < src.k ? in[ci * src.sk + x * src.sx] : T(0);
     }
+    __syncthreads();
+    if (ci_out < src.k)
+      for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass)
+        if (pt * kTile + k < tiles.positions)
+          out[k * k_len + t * src.k + ci_out] = tile[threadIdx.x][k];
+    __syncthreads();
   }
 }
 
@@ -96,9 +93,8 @@ void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Ax
   const int64_t c_tiles = (src.k + kTile - 1) / kTile;
   TORCH_CHECK(positions + kTile < (int64_t(1) << 31), "gemm_convt: unfolded chunk of ", positions,
               " positions is too large");
-  const UnfoldTiles tiles{int32_t((positions + kTile - 1) / kTile),
-                          int32_t((c_tiles + kChannelTiles - 1) / kChannelTiles),
-                          int32_t(c_tiles), int32_t(fold.phases), int32_t(src.groups),
+  const UnfoldTiles tiles{int32_t((positions + kTile - 1) / kTile), int32_t(c_tiles),
+                          int32_t(fold.phases), int32_t(src.groups),
                           int32_t(positions), int32_t(fold.length), int32_t(src.rows)};
   const int64_t blocks = tiles.count();
   if (blocks == 0) return;
@@ -119,14 +115,14 @@ at::Tensor fold_weight_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   at::Tensor b = at::empty({p.groups, cs.fold.phases, rows, cs.k_per_group}, weight.options());
   const int64_t total = b.numel();
   if (total == 0) return b;
-  const at::Tensor w = weight.contiguous();
+  TORCH_INTERNAL_ASSERT(weight.is_contiguous());  // conv_transpose2d_cuda made it so
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   const int64_t blocks = std::min<int64_t>((total + 255) / 256, sms * 8);
   const auto type = weight.scalar_type();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, type, "gemm_convt_fold_weight", [&] {
     fold_weight_kernel<scalar_t><<<static_cast<unsigned>(blocks), 256, 0,
                                    at::cuda::getCurrentCUDAStream()>>>(
-        w.data_ptr<scalar_t>(), width_axis<int64_t>(p, o), Divider<int64_t>(o.stride[1]), cs.fold,
+        weight.data_ptr<scalar_t>(), width_axis<int64_t>(p, o), Divider<int64_t>(o.stride[1]), cs.fold,
         p.in_per_group, rows, p.groups, b.data_ptr<scalar_t>());
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();

@@ -44,13 +44,31 @@ if [ $status -eq 0 ]; then
   # GPU_CHECK_SKIP_CPU_TESTS=1: the CUDA tests only (CI runs the rest on a CPU machine).
   cpu_tests="&& $pytest_cmd -m 'not cuda'"
   [ -n "${GPU_CHECK_SKIP_CPU_TESTS:-}" ] && cpu_tests=""
+  # memcheck runs beside the tests, one compute-sanitizer process per config (its CPU-side
+  # slowness, not the GPU, bounds it: ~50 s a config, 250-300 s one after another), so the
+  # whole check fits one 600 s device call. Each config's log is memcheck_<i>.log.
+  memcheck_configs=$($py scripts/memcheck_cases.py --count)
+  memcheck_pids=()
+  for ((i = 0; i < memcheck_configs; i++)); do
+    MEMCHECK_CONFIGS=$i compute-sanitizer --tool memcheck --error-exitcode 99 \
+      $py scripts/memcheck_cases.py >"$logs/memcheck_$i.log" 2>&1 &
+    memcheck_pids+=($!)
+  done
+  memcheck_t0=$SECONDS
   step tests bash -c "$pytest_cmd -m cuda --durations=8 $cpu_tests" || status=1
   # Two or more GPUs: DDP training of a converted U-Net vs one GPU (NCCL, NVLink multicast off).
   if [ "$(nvidia-smi -L 2>/dev/null | wc -l)" -ge 2 ]; then
     step ddp env NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 $py scripts/ddp_check.py || status=1
   fi
   step kernels bash -c "cd /tmp && $py '$PWD/scripts/kernel_names.py'" || status=1
-  step memcheck compute-sanitizer --tool memcheck --error-exitcode 99 $py scripts/memcheck_cases.py || status=1
+  memcheck_rc=0
+  for pid in "${memcheck_pids[@]}"; do wait "$pid" || memcheck_rc=1; done
+  for ((i = 0; i < memcheck_configs; i++)); do
+    tail -n 2 "$logs/memcheck_$i.log"
+  done >"$logs/memcheck.log"
+  summary+=("$(printf '%-10s rc=%-3s %4ss  %s' memcheck "$memcheck_rc" "$((SECONDS - memcheck_t0))" \
+    "$(grep -h 'ERROR SUMMARY' "$logs"/memcheck_*.log | sort | uniq -c | tr -s ' ' | tr '\n' ';')")")
+  [ $memcheck_rc -eq 0 ] || status=1
 fi
 # Benchmarks run whenever the build worked (GPU_CHECK_SKIP_BENCH=1 skips them).
 # Progress goes to stderr (kept in each log); a plot is drawn where matplotlib is installed.

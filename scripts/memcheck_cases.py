@@ -3,6 +3,7 @@ chunked and unchunked, strided/dilated/grouped, 1x1 direct GEMM, channels_last,
 small enough to run under memcheck; forward and backward (grad_input,
 grad_weight, grad_bias). Checks results too; exits non-zero on error."""
 import os
+import sys
 
 import torch
 import torch.nn.functional as F
@@ -23,17 +24,19 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
     (3, 70, 66, (2, 3), (24, 40), 1, (1, 0), 0, 1, 1),  # implicit grad_weight: partial tiles, two slices
 ]
 
+# (workspace limit, direct gather, implicit GEMM, width folding): GEMM + col2im unchunked and
+# chunked, then each direct path, then the width folded by phase in chunks
+CONFIGS = ((None, False, False, None), (500, False, False, None), (4000, False, False, None),
+           (None, True, False, None), (None, False, True, None), (4000, False, False, True))
+
 
 def main():
     torch.manual_seed(0)
     worst, cases = 0.0, 0
-    # (workspace limit, direct gather, implicit GEMM, width folding): GEMM + col2im unchunked and
-    # chunked, then each direct path, then the width folded by phase in chunks
-    configs = ((None, False, False, None), (500, False, False, None), (4000, False, False, None),
-               (None, True, False, None), (None, False, True, None), (4000, False, False, True))
+    configs = CONFIGS
     picked = os.environ.get("MEMCHECK_CONFIGS")  # e.g. "5": the indices of the configs to run
     if picked:
-        configs = [configs[int(i)] for i in picked.split(",")]
+        configs = [CONFIGS[int(i)] for i in picked.split(",")]
     for limit, direct, implicit, fold in configs:
         gemm_convt.set_workspace_limit(limit)
         gemm_convt.set_direct_gather(direct)
@@ -63,4 +66,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--count"]:  # how many configs (gpu_check.sh runs one process each)
+        print(len(CONFIGS))
+    else:
+        main()

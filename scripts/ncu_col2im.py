@@ -15,6 +15,8 @@ if os.environ.get("GEMM_CONVT_PROBE_IMPLICIT"):  # "on" / "off": set_implicit_ge
     gemm_convt.set_implicit_gemm(os.environ["GEMM_CONVT_PROBE_IMPLICIT"] == "on")
 if os.environ.get("GEMM_CONVT_PROBE_DIRECT"):  # "on" / "off": set_direct_gather
     gemm_convt.set_direct_gather(os.environ["GEMM_CONVT_PROBE_DIRECT"] == "on")
+if os.environ.get("GEMM_CONVT_PROBE_DISJOINT"):  # "on" / "off": set_disjoint_taps
+    gemm_convt.set_disjoint_taps(os.environ["GEMM_CONVT_PROBE_DISJOINT"] == "on")
 with torch.no_grad():
     for _ in range(2):
         gemm_convt.conv_transpose2d(xs[0], w, b, **kw)
