@@ -4,13 +4,14 @@
 #include <c10/cuda/CUDAException.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
-#include <mma.h>
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 
 #include "gemm_convt/divider.h"
 #include "gemm_convt/geometry.h"
+#include "mma_tf32.cuh"
 #include "ptx.cuh"
 
 namespace gemm_convt {
@@ -35,50 +36,119 @@ struct DisjointTaps {
   int cin_g, cout_g, groups, kh, kw, taps;
   int s_h, s_w, pad_h, pad_w, dil_h, dil_w;
   int channels_per_tile, col_tiles, cell_tiles;
+  int row_groups;     // the epilogue's row groups: positions x groups, a multiple of the block
   bool channel_fast;  // input channels adjacent in memory (channels_last): load along them
-  Divider<int32_t> by_s_w, by_s_h;
+  Divider<int32_t> by_s_w, by_positions;
 };
 
+
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-// Tensor-core operand per dtype; float32 runs as TF32 (only where allowed).
+// Staged operand per dtype; float32 runs as TF32 (only where allowed).
 template <typename scalar_t>
-struct Mma;
+struct Operand;
 template <>
-struct Mma<float> {
+struct Operand<float> {
   using smem_t = float;
-  using frag_t = nvcuda::wmma::precision::tf32;
-  static constexpr int k = 8;
   __device__ static smem_t load(const float* p) { return *p; }
   __device__ static smem_t zero() { return 0.0f; }
-  // No rounding pass: the tensor cores use a float's top 19 bits (TF32 by
-  // truncation; the tests' TF32 tolerance holds). Rounding cost 16 conversions
-  // per step and warp, a fifth of the loop's instructions.
-  template <typename F>
-  __device__ static void round(F&) {}
 };
 template <>
-struct Mma<c10::Half> {
+struct Operand<c10::Half> {
   using smem_t = __half;
-  using frag_t = __half;
-  static constexpr int k = 16;
   __device__ static smem_t load(const c10::Half* p) { return *reinterpret_cast<const __half*>(p); }
   __device__ static smem_t zero() { return __float2half(0.0f); }
-  template <typename F>
-  __device__ static void round(F&) {}
 };
 template <>
-struct Mma<c10::BFloat16> {
+struct Operand<c10::BFloat16> {
   using smem_t = __nv_bfloat16;
-  using frag_t = __nv_bfloat16;
-  static constexpr int k = 16;
   __device__ static smem_t load(const c10::BFloat16* p) {
     return *reinterpret_cast<const __nv_bfloat16*>(p);
   }
   __device__ static smem_t zero() { return __float2bfloat16(0.0f); }
-  template <typename F>
-  __device__ static void round(F&) {}
 };
 
+// A warp's share of one staged step: 32 cells (wm) x 32 products (wn) as
+// 2 x 4 mma.sync m16n8 fragments. Shared memory holds A as [k][cell] and B as
+// [k][column] (as staged from NCHW rows and weight rows), so each operand is
+// read K-transposed: TF32 by single-word loads that hit 32 distinct banks
+// (row strides of 8 mod 32 words), 16-bit types by ldmatrix.trans. Float32
+// operands are not rounded: the tensor cores read a float's top 19 bits (TF32
+// by truncation; the tests' TF32 tolerance holds).
+__device__ __forceinline__ void step_products(const float* sa, const float* sb, int wm, int wn,
+                                              float (&acc)[2][4][4]) {
+  const int lane = int(threadIdx.x) % 32, g = lane / 4, t = lane % 4;
+#pragma unroll
+  for (int ks = 0; ks < kTileK; ks += 8) {
+    uint32_t a[2][4], b[4][2];
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      const float* lo = sa + (ks + t) * kLdA + wm * 32 + i * 16 + g;  // k = t; k = t + 4 below
+      a[i][0] = __float_as_uint(lo[0]);
+      a[i][1] = __float_as_uint(lo[8]);
+      a[i][2] = __float_as_uint(lo[4 * kLdA]);
+      a[i][3] = __float_as_uint(lo[4 * kLdA + 8]);
+    }
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const float* col = sb + (ks + t) * kLdB + wn * 32 + j * 8 + g;
+      b[j][0] = __float_as_uint(col[0]);
+      b[j][1] = __float_as_uint(col[4 * kLdB]);
+    }
+#pragma unroll
+    for (int i = 0; i < 2; ++i)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) mma_tf32(acc[i][j], a[i], b[j][0], b[j][1]);
+  }
+}
+
+// Four 8x8 16-bit tiles, transposed: lane l gives the row address of tile l / 8.
+__device__ __forceinline__ void load_tiles_transposed(const void* row, uint32_t (&r)[4]) {
+  const uint32_t address = static_cast<uint32_t>(__cvta_generic_to_shared(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(address));
+}
+
+template <typename smem_t>
+__device__ __forceinline__ void mma_k16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                        uint32_t b1) {
+  if (std::is_same<smem_t, __half>::value)
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+        "{%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  else
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+        "{%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// 16-bit types: one k16 step. Tile l / 8 of A is (k half, cell half) =
+// (l / 16, l / 8 % 2): fragments a0..a3 in order; of B, (k half, column
+// half) = (l / 8 % 2, l / 16): b0, b1 of fragment j, then of fragment j + 1.
+template <typename smem_t>
+__device__ __forceinline__ void step_products(const smem_t* sa, const smem_t* sb, int wm, int wn,
+                                              float (&acc)[2][4][4]) {
+  static_assert(kTileK == 16, "one m16n8k16 step per staged step");
+  const int lane = int(threadIdx.x) % 32, r = lane % 8, tile = lane / 8;
+  uint32_t a[2][4], b[4][2];
+#pragma unroll
+  for (int i = 0; i < 2; ++i)
+    load_tiles_transposed(sa + (r + 8 * (tile / 2)) * kLdA + wm * 32 + i * 16 + 8 * (tile % 2), a[i]);
+#pragma unroll
+  for (int jj = 0; jj < 2; ++jj) {
+    uint32_t q[4];
+    load_tiles_transposed(sb + (r + 8 * (tile % 2)) * kLdB + wn * 32 + jj * 16 + 8 * (tile / 2), q);
+    b[2 * jj][0] = q[0], b[2 * jj][1] = q[1], b[2 * jj + 1][0] = q[2], b[2 * jj + 1][1] = q[3];
+  }
+#pragma unroll
+  for (int i = 0; i < 2; ++i)
+#pragma unroll
+    for (int j = 0; j < 4; ++j) mma_k16<smem_t>(acc[i][j], a[i], b[j][0], b[j][1]);
+}
 #endif
 
 template <typename scalar_t, bool kAsync>
@@ -87,8 +157,7 @@ __global__ void __launch_bounds__(kThreads)
                          const scalar_t* __restrict__ w, const scalar_t* __restrict__ bias,
                          scalar_t* __restrict__ out) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-  using namespace nvcuda;
-  using M = Mma<scalar_t>;
+  using M = Operand<scalar_t>;
   using smem_t = typename M::smem_t;
   constexpr int ab_bytes = 2 * kTileK * (kLdA + kLdB) * int(sizeof(smem_t));  // two steps
   constexpr int c_bytes = kTileCols * kLdC * int(sizeof(float));
@@ -129,25 +198,9 @@ __global__ void __launch_bounds__(kThreads)
 
   const int warp = t / 32, wm = warp % 2, wn = warp / 2;
   const bool warp_busy = wn * 32 < cols;  // narrow tiles: idle warps skip the products
-  wmma::fragment<wmma::accumulator, 16, 16, M::k, float> acc[2][2];
-  for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 2; ++j) wmma::fill_fragment(acc[i][j], 0.0f);
+  float acc[2][4][4] = {};
   const auto products = [&](const smem_t* sa, const smem_t* sb) {
-    if (!warp_busy) return;
-    for (int ks = 0; ks < kTileK; ks += M::k) {
-      wmma::fragment<wmma::matrix_a, 16, 16, M::k, typename M::frag_t, wmma::col_major> a[2];
-      wmma::fragment<wmma::matrix_b, 16, 16, M::k, typename M::frag_t, wmma::row_major> b[2];
-      for (int i = 0; i < 2; ++i) {
-        wmma::load_matrix_sync(a[i], sa + ks * kLdA + wm * 32 + i * 16, kLdA);
-        M::round(a[i]);
-      }
-      for (int j = 0; j < 2; ++j) {
-        wmma::load_matrix_sync(b[j], sb + ks * kLdB + wn * 32 + j * 16, kLdB);
-        M::round(b[j]);
-      }
-      for (int i = 0; i < 2; ++i)
-        for (int j = 0; j < 2; ++j) wmma::mma_sync(acc[i][j], a[i], b[j], acc[i][j]);
-    }
+    if (warp_busy) step_products(sa, sb, wm, wn, acc);
   };
   constexpr int kStage = kTileK * (kLdA + kLdB);  // elements of one step's A and B tiles
   smem_t* stage0 = reinterpret_cast<smem_t*>(tiles);
@@ -247,46 +300,59 @@ __global__ void __launch_bounds__(kThreads)
       __syncthreads();
     }
   }
-  for (int i = 0; i < 2; ++i)
-    for (int j = 0; j < 2; ++j)
-      wmma::store_matrix_sync(sc + (wn * 32 + j * 16) * kLdC + wm * 32 + i * 16, acc[i][j], kLdC,
-                              wmma::mem_col_major);
+  // The products to shared memory as [column][cell] (the tiles are free: the
+  // last step ended with a barrier). Fragment element e of (i, j) is cell
+  // row g (+8 for e >= 2), column 2t (+1 for odd e).
+  {
+    const int lane = t % 32, fg = lane / 4, ft = lane % 4;
+#pragma unroll
+    for (int i = 0; i < 2; ++i)
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e)
+          sc[(wn * 32 + j * 8 + 2 * ft + e % 2) * kLdC + wm * 32 + i * 16 + fg + 8 * (e / 2)] =
+              acc[i][j][e];
+  }
   __syncthreads();
 
-  // Output cells, row by row: a tile's row has kTileCells * s_w positions
-  // (cells side by side, their offsets within), consecutive threads on
-  // consecutive positions so stores coalesce (NCHW). Each thread keeps its
-  // positions and walks rows (channel, offset) from there.
-  const int row_positions = kTileCells * d.s_w, rows = channels * d.s_h;
+  // Output cells. A tile's output row has kTileCells * s_w positions (cells
+  // side by side, their offsets within); its rows are (rh, channel), rh-major.
+  // A work item is a position and a row group q (rows q, q + G, ...), with G
+  // (d.row_groups) making the items a multiple of the block: consecutive
+  // threads on consecutive positions, so stores coalesce (NCHW). Per element
+  // the loop only moves two pointers: the row's offsets are found once per run
+  // of rows that share rh.
+  const int positions = kTileCells * d.s_w, rows = channels * d.s_h, G = d.row_groups;
   scalar_t* out_ng = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc;
-  const auto write_rows = [&](int pos, int first_row, int row_step) {
+  const int64_t o_step = int64_t(G) * d.o_sc;
+  const int p_step = G * d.taps * kLdC;
+  for (int item = t; item < positions * G; item += kThreads) {
+    const int q = d.by_positions.div(item), pos = item - q * positions;
     const int cell = d.by_s_w.div(pos), rw = pos - cell * d.s_w;
-    const int oh0 = cell_oh[cell], ow = cell_ow[cell] + rw, tw = tap_w[rw];
-    if (ow < 0 || ow >= d.out_w) return;
-    const float* products = sc + cell + (tw < 0 ? 0 : tw) * kLdC;
+    const int ow = cell_ow[cell] + rw, tw = tap_w[rw], oh0 = cell_oh[cell];
+    if (ow < 0 || ow >= d.out_w) continue;
     scalar_t* out_col = out_ng + int64_t(ow) * d.o_sw;
-    int ch = d.by_s_h.div(first_row), rh = first_row - ch * d.s_h;  // row = ch * s_h + rh
-    const int ch_step = d.by_s_h.div(row_step), rh_step = row_step - ch_step * d.s_h;
-    for (int row = first_row; row < rows; row += row_step) {
+    const float* products_col = sc + cell + max(tw, 0) * kLdC;
+    for (int r = q; r < rows;) {
+      const int rh = r / channels, ch0 = r - rh * channels;
+      const int run = (channels - 1 - ch0) / G + 1;  // rows of this rh in the group
       const int oh = oh0 + rh, th = tap_h[rh];
       if (oh >= 0 && oh < d.out_h) {
-        float v = tile_bias[ch];
-        if (th >= 0 && tw >= 0) v += products[(ch * d.taps + th * d.kw) * kLdC];
-        out_col[ch * d.o_sc + int64_t(oh) * d.o_sh] = static_cast<scalar_t>(v);
+        scalar_t* o = out_col + int64_t(oh) * d.o_sh + int64_t(ch0) * d.o_sc;
+        const float* bias_ch = tile_bias + ch0;
+        if (th >= 0 && tw >= 0) {
+          const float* pr = products_col + (ch0 * d.taps + th * d.kw) * kLdC;
+#pragma unroll 4
+          for (int k = 0; k < run; ++k, o += o_step, pr += p_step, bias_ch += G)
+            *o = static_cast<scalar_t>(*bias_ch + *pr);
+        } else {
+#pragma unroll 4
+          for (int k = 0; k < run; ++k, o += o_step, bias_ch += G) *o = static_cast<scalar_t>(*bias_ch);
+        }
       }
-      ch += ch_step;
-      rh += rh_step;
-      if (rh >= d.s_h) {
-        rh -= d.s_h;
-        ++ch;
-      }
+      r += run * G;
     }
-  };
-  if (row_positions <= kThreads) {  // several rows at once
-    const int phases = kThreads / row_positions;
-    if (t < phases * row_positions) write_rows(t % row_positions, t / row_positions, phases);
-  } else {
-    for (int pos = t; pos < row_positions; pos += kThreads) write_rows(pos, 0, 1);
   }
 #endif
 }
@@ -410,7 +476,11 @@ void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.cell_tiles = int((p.in_pixels() + kTileCells - 1) / kTileCells);
   d.channel_fast = input.stride(1) == 1 && p.in_per_group > 1;
   d.by_s_w = Divider<int32_t>(d.s_w);
-  d.by_s_h = Divider<int32_t>(d.s_h);
+  const int positions = kTileCells * d.s_w;
+  int common = kThreads;  // gcd(positions, kThreads): both are multiples of 64
+  while (positions % common != 0) common /= 2;
+  d.row_groups = kThreads / common;
+  d.by_positions = Divider<int32_t>(positions);
   // Output reached by no cell: rows from row0, and columns from col0 above it.
   const int64_t row0 = std::min(p.out_h, std::max<int64_t>(0, cell_origin(p.in_h, d.s_h, d.pad_h)));
   const int64_t col0 = std::min(p.out_w, std::max<int64_t>(0, cell_origin(p.in_w, d.s_w, d.pad_w)));
