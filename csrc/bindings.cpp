@@ -41,7 +41,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("get_float_columns", &gemm_convt::float_columns);
   m.def("set_width_folding", &gemm_convt::set_width_folding, py::arg("mode"));
   m.def("get_width_folding", &gemm_convt::width_folding);
-  m.def("set_disjoint_taps", &gemm_convt::set_disjoint_taps, py::arg("enabled"));
+  m.def("set_disjoint_taps", &gemm_convt::set_disjoint_taps, py::arg("mode"));
   m.def("get_disjoint_taps", &gemm_convt::disjoint_taps);
   m.def("set_direct_gather", &gemm_convt::set_direct_gather, py::arg("mode"));
   m.def("get_direct_gather", &gemm_convt::direct_gather);

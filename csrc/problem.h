@@ -24,7 +24,7 @@ struct ConvTranspose2dOptions {
   bool split_tf32;          // CUDA float32 without TF32: three TF32 products (operand.cuh)
                             // instead of the IEEE SIMT GEMM
   int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 or -1 (default) no
-  bool disjoint_taps;       // CUDA: taps that never overlap run the fused kernel
+  int disjoint_taps;        // CUDA, taps that never overlap: 1 the fused kernel, 0 never, -1 by its rule
   int direct_gather;        // 1 gather every output (CPU too), 0 never, -1 where CUDA's cost model picks it
   int implicit_gemm;        // CUDA tensor-core implicit GEMM: 1 wherever supported, 0 never, -1 by cost
 };

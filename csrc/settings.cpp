@@ -15,7 +15,7 @@ std::atomic<int> g_allow_tf32{-1};
 std::atomic<bool> g_fp32_split{false};
 std::atomic<bool> g_float_columns{false};
 std::atomic<int> g_width_folding{-1};
-std::atomic<bool> g_disjoint_taps{false};
+std::atomic<int> g_disjoint_taps{-1};
 std::atomic<int> g_direct_gather{-1};
 std::atomic<int> g_implicit_gemm{-1};
 
@@ -59,8 +59,8 @@ void set_float_columns(bool enabled) { g_float_columns = enabled; }
 bool float_columns() { return g_float_columns; }
 void set_width_folding(int mode) { g_width_folding = mode; }
 int width_folding() { return g_width_folding; }
-void set_disjoint_taps(bool enabled) { g_disjoint_taps = enabled; }
-bool disjoint_taps() { return g_disjoint_taps; }
+void set_disjoint_taps(int mode) { g_disjoint_taps = mode; }
+int disjoint_taps() { return g_disjoint_taps; }
 void set_direct_gather(int mode) { g_direct_gather = mode; }
 int direct_gather() { return g_direct_gather; }
 void set_implicit_gemm(int mode) { g_implicit_gemm = mode; }

@@ -41,8 +41,8 @@ int width_folding();
 
 // Problems whose taps never overlap run one fused kernel, GEMM writing the
 // output (CUDA; TF32/fp16/bf16): true; false (default) GEMM + col2im.
-void set_disjoint_taps(bool enabled);
-bool disjoint_taps();
+void set_disjoint_taps(int mode);
+int disjoint_taps();
 
 // Output values gathered and contracted on the fly where a problem has few
 // multiply-adds per output (CUDA): 1 always, 0 never, -1 default (by the rule).

@@ -1,8 +1,8 @@
 // CUDA backend: cuBLAS computes the columns chunk by chunk into a workspace
 // from torch's caching allocator, then col2im gathers them into the output
 // with the bias fused. 1x1 / stride 1 / no padding skips col2im entirely; so
-// do the direct gather where its cost model picks it (direct_gather.cuh) and,
-// when asked, a problem whose taps never overlap (disjoint_taps.cuh).
+// do the direct gather where its cost model picks it (direct_gather.cuh) and
+// problems whose taps never overlap, by set_disjoint_taps's rule (disjoint_taps.cuh).
 
 #include <ATen/Dispatch.h>
 #include <ATen/cuda/CUDAContext.h>
@@ -99,7 +99,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     direct_gather_cuda(p, options, input, weight, bias, out);
     return;
   }
-  if (disjoint_taps_applies(p, options, input)) {  // col2im would be a permutation
+  if (disjoint_taps_applies(p, options, input, weight)) {  // col2im would be a permutation
     disjoint_taps_cuda(p, options, input, weight, bias, out);
     return;
   }

@@ -74,15 +74,33 @@ struct Operand<c10::BFloat16> {
 // (row strides of 8 mod 32 words), 16-bit types by ldmatrix.trans. Float32
 // operands are not rounded: the tensor cores read a float's top 19 bits (TF32
 // by truncation; the tests' TF32 tolerance holds).
-__device__ __forceinline__ void step_products(const float* sa, const float* sb, int wm, int wn,
+//
+// Where a lane's loads start in a step's A and B tiles (found once per block;
+// a step adds only constants). TF32: cell/column g, k = t (and t + 4). 16-bit:
+// ldmatrix tile l / 8 of A is (k half, cell half) = (l / 16, l / 8 % 2), i.e.
+// fragments a0..a3 in order; of B, (k half, column half) = (l / 8 % 2, l / 16):
+// b0, b1 of fragment j, then of fragment j + 1.
+template <typename smem_t>
+__device__ __forceinline__ int2 lane_offsets(int wm, int wn) {
+  const int lane = int(threadIdx.x) % 32;
+  if (std::is_same<smem_t, float>::value) {
+    const int g = lane / 4, t = lane % 4;
+    return make_int2(t * kLdA + wm * 32 + g, t * kLdB + wn * 32 + g);
+  }
+  const int r = lane % 8, tile = lane / 8;
+  return make_int2((r + 8 * (tile / 2)) * kLdA + wm * 32 + 8 * (tile % 2),
+                   (r + 8 * (tile % 2)) * kLdB + wn * 32 + 8 * (tile / 2));
+}
+
+// sa, sb: the step's tiles, already at the lane's offsets.
+__device__ __forceinline__ void step_products(const float* sa, const float* sb,
                                               float (&acc)[2][4][4]) {
-  const int lane = int(threadIdx.x) % 32, g = lane / 4, t = lane % 4;
 #pragma unroll
   for (int ks = 0; ks < kTileK; ks += 8) {
     uint32_t a[2][4], b[4][2];
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
-      const float* lo = sa + (ks + t) * kLdA + wm * 32 + i * 16 + g;  // k = t; k = t + 4 below
+      const float* lo = sa + ks * kLdA + i * 16;
       a[i][0] = __float_as_uint(lo[0]);
       a[i][1] = __float_as_uint(lo[8]);
       a[i][2] = __float_as_uint(lo[4 * kLdA]);
@@ -90,7 +108,7 @@ __device__ __forceinline__ void step_products(const float* sa, const float* sb, 
     }
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-      const float* col = sb + (ks + t) * kLdB + wn * 32 + j * 8 + g;
+      const float* col = sb + ks * kLdB + j * 8;
       b[j][0] = __float_as_uint(col[0]);
       b[j][1] = __float_as_uint(col[4 * kLdB]);
     }
@@ -126,22 +144,18 @@ __device__ __forceinline__ void mma_k16(float (&c)[4], const uint32_t (&a)[4], u
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-// 16-bit types: one k16 step. Tile l / 8 of A is (k half, cell half) =
-// (l / 16, l / 8 % 2): fragments a0..a3 in order; of B, (k half, column
-// half) = (l / 8 % 2, l / 16): b0, b1 of fragment j, then of fragment j + 1.
+// 16-bit types: one k16 step (sa, sb at the lane's offsets).
 template <typename smem_t>
-__device__ __forceinline__ void step_products(const smem_t* sa, const smem_t* sb, int wm, int wn,
+__device__ __forceinline__ void step_products(const smem_t* sa, const smem_t* sb,
                                               float (&acc)[2][4][4]) {
   static_assert(kTileK == 16, "one m16n8k16 step per staged step");
-  const int lane = int(threadIdx.x) % 32, r = lane % 8, tile = lane / 8;
   uint32_t a[2][4], b[4][2];
 #pragma unroll
-  for (int i = 0; i < 2; ++i)
-    load_tiles_transposed(sa + (r + 8 * (tile / 2)) * kLdA + wm * 32 + i * 16 + 8 * (tile % 2), a[i]);
+  for (int i = 0; i < 2; ++i) load_tiles_transposed(sa + i * 16, a[i]);
 #pragma unroll
   for (int jj = 0; jj < 2; ++jj) {
     uint32_t q[4];
-    load_tiles_transposed(sb + (r + 8 * (tile % 2)) * kLdB + wn * 32 + jj * 16 + 8 * (tile / 2), q);
+    load_tiles_transposed(sb + jj * 16, q);
     b[2 * jj][0] = q[0], b[2 * jj][1] = q[1], b[2 * jj + 1][0] = q[2], b[2 * jj + 1][1] = q[3];
   }
 #pragma unroll
@@ -199,8 +213,9 @@ __global__ void __launch_bounds__(kThreads)
   const int warp = t / 32, wm = warp % 2, wn = warp / 2;
   const bool warp_busy = wn * 32 < cols;  // narrow tiles: idle warps skip the products
   float acc[2][4][4] = {};
+  const int2 lane = lane_offsets<smem_t>(wm, wn);
   const auto products = [&](const smem_t* sa, const smem_t* sb) {
-    if (warp_busy) step_products(sa, sb, wm, wn, acc);
+    if (warp_busy) step_products(sa + lane.x, sb + lane.y, acc);
   };
   constexpr int kStage = kTileK * (kLdA + kLdB);  // elements of one step's A and B tiles
   smem_t* stage0 = reinterpret_cast<smem_t*>(tiles);
@@ -213,36 +228,45 @@ __global__ void __launch_bounds__(kThreads)
     constexpr int kV = 16 / int(sizeof(scalar_t));
     constexpr int kAVec = kTileK * kTileCells / kV, kBVec = kTileK * kTileCols / kV;
     constexpr int kBPer = (kBVec + kThreads - 1) / kThreads;
+    // Each copy's shared-memory address (in stage 0) and source are found
+    // once; a step only moves the sources on by kTileK channels.
+    const uint32_t smem0 = static_cast<uint32_t>(__cvta_generic_to_shared(stage0));
     const bool a_mine = t < kAVec;
     const int a_kk = t / (kTileCells / kV), a_m = (t % (kTileCells / kV)) * kV;
     const bool a_inside = a_mine && cell_x[a_m] >= 0;
+    const uint32_t a_dst = smem0 + uint32_t(a_kk * kLdA + a_m) * sizeof(smem_t);
     const scalar_t* a_src = xg + (a_inside ? cell_x[a_m] + a_kk * d.x_sc : 0);
-    int b_kk[kBPer], b_col[kBPer];
+    const int64_t a_step = kTileK * d.x_sc, b_step = int64_t(kTileK) * w_ld;
+    int b_kk[kBPer];
+    uint32_t b_dst[kBPer];
     bool b_inside[kBPer];
+    const scalar_t* b_src[kBPer];
+#pragma unroll
     for (int u = 0; u < kBPer; ++u) {
       const int v = t + u * kThreads;
-      b_kk[u] = v / (kTileCols / kV);
-      b_col[u] = (v % (kTileCols / kV)) * kV;
-      b_inside[u] = v < kBVec && b_col[u] < w_ld - c0 * d.taps;
+      const int col = (v % (kTileCols / kV)) * kV;
+      b_kk[u] = v < kBVec ? v / (kTileCols / kV) : d.cin_g;  // cin_g: no copy
+      b_dst[u] = smem0 + uint32_t(kTileK * kLdA + b_kk[u] * kLdB + col) * sizeof(smem_t);
+      b_inside[u] = v < kBVec && col < w_ld - c0 * d.taps;
+      b_src[u] = b_inside[u] ? wg + int64_t(b_kk[u]) * w_ld + col : wg;
     }
-    const auto issue = [&](int k0, smem_t* stage) {
-      if (a_mine)
-        copy_async_16(stage + a_kk * kLdA + a_m, a_src + int64_t(k0) * d.x_sc,
-                      a_inside && k0 + a_kk < d.cin_g);
-      for (int u = 0; u < kBPer; ++u)
+    const auto issue = [&](int k0, uint32_t stage_offset) {
+      if (a_mine) copy_async_16(a_dst + stage_offset, a_src, a_inside && k0 + a_kk < d.cin_g);
+      a_src += a_step;
+#pragma unroll
+      for (int u = 0; u < kBPer; ++u) {
         if (t + u * kThreads < kBVec)
-          copy_async_16(stage + kTileK * kLdA + b_kk[u] * kLdB + b_col[u],
-                        b_inside[u] && k0 + b_kk[u] < d.cin_g
-                            ? wg + int64_t(k0 + b_kk[u]) * w_ld + b_col[u]
-                            : wg,
-                        b_inside[u] && k0 + b_kk[u] < d.cin_g);
+          copy_async_16(b_dst[u] + stage_offset, b_src[u], b_inside[u] && k0 + b_kk[u] < d.cin_g);
+        b_src[u] += b_step;
+      }
       copy_async_commit();
     };
-    issue(0, stage0);
+    constexpr uint32_t kStageBytes = kStage * sizeof(smem_t);
+    issue(0, 0);
     int stage = 0;
     for (int k0 = 0; k0 < d.cin_g; k0 += kTileK) {
       if (k0 + kTileK < d.cin_g) {
-        issue(k0 + kTileK, stage0 + (stage ^ 1) * kStage);
+        issue(k0 + kTileK, (stage ^ 1) * kStageBytes);
         copy_async_wait<1>();
       } else {
         copy_async_wait<0>();
@@ -425,6 +449,14 @@ int64_t channels_per_tile(const Problem& p, int64_t vector) {
   return per_tile;
 }
 
+// Whether a block copies its tiles in 16-byte vectors: the input's rows and the
+// weight rows of each column tile start on 16 bytes.
+bool copies_vectorized(const Problem& p, const at::Tensor& input, const at::Tensor& weight) {
+  const int64_t vector = 16 / input.element_size(), taps = p.kernel_taps();
+  return input_vectorizable(p, input) && (p.out_per_group * taps) % vector == 0 &&
+         (channels_per_tile(p, vector) * taps) % vector == 0 && aligned16(weight.data_ptr());
+}
+
 int64_t block_count(const Problem& p, int64_t per_tile) {
   return p.batch * p.groups * ((p.in_pixels() + kTileCells - 1) / kTileCells) *
          ((p.out_per_group + per_tile - 1) / per_tile);
@@ -433,22 +465,30 @@ int64_t block_count(const Problem& p, int64_t per_tile) {
 }  // namespace
 
 bool disjoint_taps_applies(const Problem& p, const ConvTranspose2dOptions& o,
-                           const at::Tensor& input) {
-  // Opt-in (set_disjoint_taps): on the H100 it is not yet faster than GEMM +
-  // col2im (NOTES.md, session 5), though it needs no workspace.
-  const bool enabled = o.disjoint_taps;
+                           const at::Tensor& input, const at::Tensor& weight) {
   const at::ScalarType dtype = input.scalar_type();
   const bool tensor_core_dtype = dtype == at::kHalf || dtype == at::kBFloat16 ||
                                  (dtype == at::kFloat && o.allow_tf32);
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
-  return enabled && tensor_core_dtype && taps_disjoint(p.kernel_h, o.stride[0], o.dilation[0]) &&
-         taps_disjoint(p.kernel_w, o.stride[1], o.dilation[1]) &&
-         p.kernel_taps() <= kTileCols && o.stride[0] <= kMaxStride &&
-         o.stride[1] <= kMaxStride && at::cuda::getCurrentDeviceProperties()->major >= 8 &&
-         // 32-bit indices within a sample's plane and over blocks
-         p.in_pixels() <= int_max - kTileCells && p.out_h * o.stride[0] <= int_max / 2 &&
-         p.out_w * o.stride[1] <= int_max / 2 && block_count(p, 1) <= int_max &&
-         p.out_per_group * p.kernel_taps() <= int_max;
+  const bool applies =
+      o.disjoint_taps != 0 && tensor_core_dtype &&
+      taps_disjoint(p.kernel_h, o.stride[0], o.dilation[0]) &&
+      taps_disjoint(p.kernel_w, o.stride[1], o.dilation[1]) && p.kernel_taps() <= kTileCols &&
+      o.stride[0] <= kMaxStride && o.stride[1] <= kMaxStride &&
+      at::cuda::getCurrentDeviceProperties()->major >= 8 &&
+      // 32-bit indices within a sample's plane and over blocks
+      p.in_pixels() <= int_max - kTileCells && p.out_h * o.stride[0] <= int_max / 2 &&
+      p.out_w * o.stride[1] <= int_max / 2 && block_count(p, 1) <= int_max &&
+      p.out_per_group * p.kernel_taps() <= int_max;
+  if (!applies || o.disjoint_taps > 0) return applies;
+  // The default rule, from the H100 measurements (NOTES.md, session 14): taps
+  // that tile every stride cell with no gap, the input copied in 16-byte
+  // vectors. U-Net's 2x2 stride 2 ran 1.2-1.8x faster than GEMM + col2im; #81's
+  // cells (16 of 25 outputs bias-only) ran level in TF32 and 1.5x slower in
+  // float16, and the element-load variant was not measured.
+  const bool cells_dense = p.kernel_h == o.stride[0] && p.kernel_w == o.stride[1] &&
+                           o.dilation[0] == 1 && o.dilation[1] == 1;
+  return cells_dense && copies_vectorized(p, input, weight);
 }
 
 void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
@@ -467,11 +507,8 @@ void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.dil_h = int(o.dilation[0]), d.dil_w = int(o.dilation[1]);
   // 16-byte asynchronous copies where the input's layout, the weight's row
   // length and both addresses allow them; element loads otherwise.
-  const int64_t vector = 16 / input.element_size();
-  const int64_t per_tile = channels_per_tile(p, input_vectorizable(p, input) ? vector : 1);
-  const bool async = input_vectorizable(p, input) && (p.out_per_group * d.taps) % vector == 0 &&
-                     (per_tile * d.taps) % vector == 0 && aligned16(weight.data_ptr());
-  d.channels_per_tile = int(async ? per_tile : channels_per_tile(p, 1));
+  const bool async = copies_vectorized(p, input, weight);
+  d.channels_per_tile = int(channels_per_tile(p, async ? 16 / input.element_size() : 1));
   d.col_tiles = int((p.out_per_group + d.channels_per_tile - 1) / d.channels_per_tile);
   d.cell_tiles = int((p.in_pixels() + kTileCells - 1) / kTileCells);
   d.channel_fast = input.stride(1) == 1 && p.in_per_group > 1;

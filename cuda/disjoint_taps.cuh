@@ -13,9 +13,10 @@
 namespace gemm_convt {
 
 // Whether disjoint_taps_cuda runs this call: disjoint taps on both axes, a
-// tensor-core dtype (float32 only where TF32 is allowed), a Hopper/Ampere GPU.
+// tensor-core dtype (float32 only where TF32 is allowed), an sm80+ GPU, and
+// set_disjoint_taps's mode (by default: gap-free cells, 16-byte copies).
 bool disjoint_taps_applies(const Problem& p, const ConvTranspose2dOptions& o,
-                           const at::Tensor& input);
+                           const at::Tensor& input, const at::Tensor& weight);
 
 // out = conv_transpose2d(input, weight, bias): every element written once.
 void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,

@@ -21,11 +21,13 @@ __device__ __forceinline__ void copy_async_16(uint32_t smem_address, const void*
 __device__ __forceinline__ void copy_async_16(void* smem, const void* gmem) {
   copy_async_16(static_cast<uint32_t>(__cvta_generic_to_shared(smem)), gmem);
 }
-// ... or 16 zero bytes where !inside.
-__device__ __forceinline__ void copy_async_16(void* smem, const void* gmem, bool inside) {
-  const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(gmem),
+// ... or 16 zero bytes where !inside (gmem is not read then).
+__device__ __forceinline__ void copy_async_16(uint32_t smem_address, const void* gmem, bool inside) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_address), "l"(gmem),
                "r"(inside ? 16 : 0));
+}
+__device__ __forceinline__ void copy_async_16(void* smem, const void* gmem, bool inside) {
+  copy_async_16(static_cast<uint32_t>(__cvta_generic_to_shared(smem)), gmem, inside);
 }
 __device__ __forceinline__ void copy_async_commit() { asm volatile("cp.async.commit_group;\n"); }
 // Waits until at most kPending of this thread's copy groups are in flight.

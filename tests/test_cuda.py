@@ -35,7 +35,7 @@ def _restore_settings():
     gemm_convt.set_fp32_split(False)
     gemm_convt.set_float_columns(False)
     gemm_convt.set_workspace_limit(None)
-    gemm_convt.set_disjoint_taps(False)
+    gemm_convt.set_disjoint_taps(None)
     gemm_convt.set_direct_gather(None)
     gemm_convt.set_implicit_gemm(None)
     gemm_convt.set_width_folding(None)
@@ -236,6 +236,19 @@ def test_disjoint_taps(case, key, layout):
         assert "true>" in fused[0], fused[0]
     assert_matches(out, reference(x, w, b, **kw), key)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+
+
+@pytest.mark.parametrize("key", ["tf32", "float16", "bfloat16"])
+@pytest.mark.parametrize("case, layout, fused", [
+    (5, "contiguous", True),       # 2x2 stride 2, 16-byte copies: the default takes the kernel
+    (5, "channels_last", False),   # element loads: not measured, GEMM + col2im
+    (6, "contiguous", False),      # #81-like cells with gaps: GEMM + col2im measured as fast
+])
+def test_disjoint_taps_default_rule(key, case, layout, fused):
+    x, w, b, kw = table_case(DISJOINT, case, 60 + case, key, layout)
+    out, names = run_profiled(x, w, b, key, **kw)
+    assert any("disjoint_taps_kernel" in name for name in names) == fused, names
+    assert_matches(out, reference(x, w, b, **kw), key)
 
 
 # Implicit GEMM beyond the grid's small shapes: several position tiles per row
