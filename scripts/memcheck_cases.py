@@ -22,12 +22,17 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
     (2, 20, 40, (3, 7), (3, 140), 1, (1, 3), 0, 1, 1),  # implicit GEMM: two position tiles, channel chunks
     (5, 40, 70, (4, 4), (5, 6), 2, 1, (1, 0), 1, 1),  # implicit GEMM bands across samples, two channel tiles
     (3, 70, 66, (2, 3), (24, 40), 1, (1, 0), 0, 1, 1),  # implicit grad_weight: partial tiles, two slices
+    (2, 20, 40, (2, 2), (8, 16), 2, 0, 0, 1, 1),  # disjoint taps, gap-free cells, 16-byte copies, K tail
+    (2, 16, 20, (3, 3), (8, 8), 5, 1, 0, 2, 1),  # disjoint taps with gaps (#81-like), two column tiles
 ]
 
-# (workspace limit, direct gather, implicit GEMM, width folding): GEMM + col2im unchunked and
-# chunked, then each direct path, then the width folded by phase in chunks
-CONFIGS = ((None, False, False, None), (500, False, False, None), (4000, False, False, None),
-           (None, True, False, None), (None, False, True, None), (4000, False, False, True))
+# (workspace limit, direct gather, implicit GEMM, width folding, disjoint taps): GEMM + col2im
+# unchunked and chunked, then each direct path, the width folded by phase in chunks, and the
+# disjoint-taps kernel wherever it applies
+CONFIGS = ((None, False, False, None, False), (500, False, False, None, False),
+           (4000, False, False, None, False), (None, True, False, None, False),
+           (None, False, True, None, False), (4000, False, False, True, False),
+           (None, False, False, None, True))
 
 
 def main():
@@ -37,11 +42,12 @@ def main():
     picked = os.environ.get("MEMCHECK_CONFIGS")  # e.g. "5": the indices of the configs to run
     if picked:
         configs = [CONFIGS[int(i)] for i in picked.split(",")]
-    for limit, direct, implicit, fold in configs:
+    for limit, direct, implicit, fold, disjoint in configs:
         gemm_convt.set_workspace_limit(limit)
         gemm_convt.set_direct_gather(direct)
         gemm_convt.set_implicit_gemm(implicit)
         gemm_convt.set_width_folding(fold)
+        gemm_convt.set_disjoint_taps(disjoint)
         for dtype in (torch.float32, torch.float16, torch.bfloat16, torch.float64):
             for n, cin, cout_g, k, hw, s, p, op, d, g in CASES:
                 for fmt in (torch.contiguous_format, torch.channels_last):

@@ -104,6 +104,7 @@ PATH_KERNELS = {"gemm": None, "gather": "direct_gather_kernel", "implicit": "imp
 def force_path(path):
     gemm_convt.set_direct_gather(path == "gather")
     gemm_convt.set_implicit_gemm(path == "implicit")
+    gemm_convt.set_disjoint_taps(False)  # "gemm" means GEMM + col2im, also where taps are disjoint
 
 
 @pytest.mark.parametrize("path", list(PATH_KERNELS))
