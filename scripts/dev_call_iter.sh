@@ -1,8 +1,13 @@
-TEST_TIMEOUT=400 TEST_K="disjoint or grid" PTXAS_KERNEL=disjoint_taps_kernel bash scripts/dev_iter.sh $OUT/it --problems unet_up --dtypes tf32,float16,bfloat16 --cudnn
-R=$(pwd); cd /tmp
-P="python3 $R/scripts/probe_speed.py --problems unet_up"
-$P --dtypes tf32,float16 --disjoint off 2>&1 | grep ms
-$P --dtypes tf32,float16 --channels-last --disjoint on --cudnn 2>&1 | grep ms
-$P --dtypes tf32,float16 --channels-last --disjoint off 2>&1 | grep ms
-$P --dtypes tf32,float16 --train --cudnn 2>&1 | grep ms
-$P --dtypes tf32 --train --disjoint off 2>&1 | grep ms
+# This session's second-run device call: build, the disjoint-taps tests, and the float32
+# forward, training and float16 suites again (logs and JSON under $OUT).
+R=$(pwd)
+source scripts/device_build.sh disjoint_taps_kernel "$OUT/build.log"
+cd /tmp
+timeout 300 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests" -q \
+  -m cuda -k "disjoint" 2>&1 | tail -2
+for args in "bench_float32 --suite" "bench_train_float32 --suite --mode train" "bench_float16 --suite --dtype float16"; do
+  set -- $args
+  name=$1; shift
+  python3 -m gemm_convt.bench --json "$OUT/$name.json" --warmup 3 --iters 20 "$@" > "$OUT/$name.log" 2>&1
+  tail -1 "$OUT/$name.log"
+done

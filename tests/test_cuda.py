@@ -247,6 +247,10 @@ def test_disjoint_taps(case, key, layout):
 ])
 def test_disjoint_taps_default_rule(key, case, layout, fused):
     x, w, b, kw = table_case(DISJOINT, case, 60 + case, key, layout)
+    # The gather's and the implicit GEMM's cost models come first (they take some small
+    # problems, this one among them in TF32); the disjoint kernel's own rule is tested.
+    gemm_convt.set_direct_gather(False)
+    gemm_convt.set_implicit_gemm(False)
     out, names = run_profiled(x, w, b, key, **kw)
     assert any("disjoint_taps_kernel" in name for name in names) == fused, names
     assert_matches(out, reference(x, w, b, **kw), key)
