@@ -104,7 +104,8 @@ PATH_KERNELS = {"gemm": None, "gather": "direct_gather_kernel", "implicit": "imp
 def force_path(path):
     gemm_convt.set_direct_gather(path == "gather")
     gemm_convt.set_implicit_gemm(path == "implicit")
-    gemm_convt.set_disjoint_taps(False)  # "gemm" means GEMM + col2im, also where taps are disjoint
+    # "gemm" means GEMM + col2im, also where taps are disjoint
+    gemm_convt.set_disjoint_taps(path == "disjoint")
 
 
 @pytest.mark.parametrize("path", list(PATH_KERNELS))
@@ -229,17 +230,19 @@ def test_disjoint_taps(case, key, layout):
     gemm_convt.set_implicit_gemm(False)
     out, names = run_profiled(x, w, b, key, **kw)
     fused = [name for name in names if "disjoint_taps_kernel" in name]
-    # IEEE float32 has no tensor-core kernel here: it keeps GEMM + col2im.
-    assert bool(fused) == (key != "ieee")
-    if fused and layout != "contiguous":  # the kernel's second template argument: 16-byte copies
-        assert "false>" in fused[0], fused[0]
-    elif fused and case in VECTOR_CASES:
-        assert "true>" in fused[0], fused[0]
+    assert fused, names
+    # Template arguments: the dtype, 16-byte copies, three TF32 products (float32 without TF32).
+    args = [a.strip() for a in re.search(r"disjoint_taps_kernel<([^>]*)>", fused[0]).group(1).split(",")]
+    if layout != "contiguous":
+        assert args[1] == "false", fused[0]
+    elif case in VECTOR_CASES:
+        assert args[1] == "true", fused[0]
+    assert args[2] == str(key == "ieee").lower(), fused[0]
     assert_matches(out, reference(x, w, b, **kw), key)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
 
 
-@pytest.mark.parametrize("key", ["tf32", "float16", "bfloat16"])
+@pytest.mark.parametrize("key", ["tf32", "ieee", "float16", "bfloat16"])
 @pytest.mark.parametrize("case, layout, fused", [
     (5, "contiguous", True),       # 2x2 stride 2, 16-byte copies: the default takes the kernel
     (5, "channels_last", False),   # element loads: not measured, GEMM + col2im
@@ -309,16 +312,23 @@ def test_implicit_gemm(case, key, layout):
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
 
 
+def _non_finite_case_geometry(path):
+    """The kernel and call arguments of the non-finite tests: disjoint taps need a kernel
+    that fits its stride (2x2 stride 2); the other paths take 3x3, padding 1."""
+    return ((2, 2), dict(stride=2)) if path == "disjoint" else ((3, 3), dict(padding=1))
+
+
 @pytest.mark.parametrize("where", ["input", "weight"])
 @pytest.mark.parametrize("key", ["ieee", "tf32", "float16"])
-@pytest.mark.parametrize("path", ["gemm", "gather", "implicit"])
+@pytest.mark.parametrize("path", ["gemm", "gather", "implicit", "disjoint"])
 def test_infinities_and_nans_propagate(path, key, where):
     """An inf or NaN in the input or the weight reaches the outputs it feeds as torch's do
     (the implicit GEMM's three TF32 products must not add inf - inf or 0 x inf: its guarded
     rerun). "ieee" is the default float32: cuBLAS's IEEE GEMM on the GEMM path, three
     products on the implicit one. The opt-in split columns GEMM (set_fp32_split(True)) does
     not pass this: NOTES.md."""
-    x, w, b = make_case(77, 2, 16, 8, (3, 3), (6, 140), 1, True, DTYPES[key])
+    k, kw = _non_finite_case_geometry(path)
+    x, w, b = make_case(77, 2, 16, 8, k, (6, 140), 1, True, DTYPES[key])
     if where == "input":
         x[0, 3, 2, 5] = float("inf")
         x[1, 7, 4, 100] = float("-inf")
@@ -329,8 +339,8 @@ def test_infinities_and_nans_propagate(path, key, where):
     else:
         w[5, 2, 1, 1] = float("inf")
     force_path(path)
-    out = run(x, w, b, key, padding=1).double().cpu()
-    ref = reference(x, w, b, padding=1)
+    out = run(x, w, b, key, **kw).double().cpu()
+    ref = reference(x, w, b, **kw)
     assert torch.equal(torch.isnan(out), torch.isnan(ref))
     assert torch.equal(torch.isposinf(out), torch.isposinf(ref))
     assert torch.equal(torch.isneginf(out), torch.isneginf(ref))
@@ -341,19 +351,20 @@ def test_infinities_and_nans_propagate(path, key, where):
     assert err <= rel_tol, err
 
 
-@pytest.mark.parametrize("path", ["gemm", "gather", "implicit"])
+@pytest.mark.parametrize("path", ["gemm", "gather", "implicit", "disjoint"])
 def test_float32_near_its_largest_value(path):
     """Inputs whose TF32 rounding overflows (float32's largest values) give finite outputs
     where torch's are finite: the implicit GEMM's three products turn them into NaN, so its
     guarded rerun truncates them instead."""
-    x, w, b = make_case(78, 2, 16, 8, (3, 3), (6, 140), 1, True, torch.float32)
+    k, kw = _non_finite_case_geometry(path)
+    x, w, b = make_case(78, 2, 16, 8, k, (6, 140), 1, True, torch.float32)
     big = torch.finfo(torch.float32).max
     x[0, 3, 2, 5] = big
     x[1, 7, 4, 100] = -big
     w /= 4  # every output stays finite
     force_path(path)
-    out = run(x, w, b, "ieee", padding=1).double().cpu()
-    ref = reference(x, w, b, padding=1)
+    out = run(x, w, b, "ieee", **kw).double().cpu()
+    ref = reference(x, w, b, **kw)
     assert torch.isfinite(ref).all()
     assert torch.isfinite(out).all()
     err = ((out - ref).norm() / ref.norm()).item()
