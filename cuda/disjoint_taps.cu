@@ -71,9 +71,10 @@ struct Operand<c10::BFloat16> {
 // 2 x 4 mma.sync m16n8 fragments. Shared memory holds A as [k][cell] and B as
 // [k][column] (as staged from NCHW rows and weight rows), so each operand is
 // read K-transposed: TF32 by single-word loads that hit 32 distinct banks
-// (row strides of 8 mod 32 words), 16-bit types by ldmatrix.trans. Float32
-// operands are not rounded: the tensor cores read a float's top 19 bits (TF32
-// by truncation; the tests' TF32 tolerance holds).
+// (row strides of 8 mod 32 words), 16-bit types by ldmatrix.trans. TF32
+// operands are rounded to nearest as loaded (tf32_bits), not truncated: a NaN
+// whose payload sits in the low bits would read as inf, and truncation doubled
+// the error against cuDNN's (3.3e-4 against 1.4e-4 on U-Net's layer).
 //
 // Where a lane's loads start in a step's A and B tiles (found once per block;
 // a step adds only constants). TF32: cell/column g, k = t (and t + 4). 16-bit:
@@ -103,20 +104,22 @@ __device__ __forceinline__ void step_products(const float* sa, const float* sb,
                                               float (&acc)[2][4][4]) {
 #pragma unroll
   for (int ks = 0; ks < kTileK; ks += 8) {
+    // The operand's bits: whole for the split, rounded to TF32 for one product.
+    const auto word = [](float v) { return kSplit ? __float_as_uint(v) : tf32_bits(v); };
     uint32_t a[2][4], b[4][2];
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
       const float* lo = sa + ks * kLdA + i * 16;
-      a[i][0] = __float_as_uint(lo[0]);
-      a[i][1] = __float_as_uint(lo[8]);
-      a[i][2] = __float_as_uint(lo[4 * kLdA]);
-      a[i][3] = __float_as_uint(lo[4 * kLdA + 8]);
+      a[i][0] = word(lo[0]);
+      a[i][1] = word(lo[8]);
+      a[i][2] = word(lo[4 * kLdA]);
+      a[i][3] = word(lo[4 * kLdA + 8]);
     }
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
       const float* col = sb + ks * kLdB + j * 8;
-      b[j][0] = __float_as_uint(col[0]);
-      b[j][1] = __float_as_uint(col[4 * kLdB]);
+      b[j][0] = word(col[0]);
+      b[j][1] = word(col[4 * kLdB]);
     }
     if (kSplit) {
       uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4], b_hi[4][2], b_x[4][2], b_lo[4][2];
