@@ -27,6 +27,10 @@ constexpr int kTileCols = 128;
 constexpr int kTileK = 16;     // input channels per step
 constexpr int kThreads = 256;  // 8 warps: 2 along cells x 4 along products, 32 x 32 each
 constexpr int kMaxStride = 64;  // the cells' tap tables
+// Row strides in elements. A and B rows lie 8 mod 32 words apart in float32
+// (conflict-free fragment loads) and 16 mod 128 bytes in 16-bit types
+// (conflict-free ldmatrix rows); the products' rows 4 mod 32 words
+// (conflict-free fragment stores).
 constexpr int kLdA = kTileCells + 8, kLdB = kTileCols + 8, kLdC = kTileCells + 4;
 
 struct DisjointTaps {
@@ -40,7 +44,6 @@ struct DisjointTaps {
   bool channel_fast;  // input channels adjacent in memory (channels_last): load along them
   Divider<int32_t> by_s_w, by_positions;
 };
-
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
 // Staged operand per dtype; float32 runs as TF32 (only where allowed).
