@@ -113,3 +113,23 @@ def test_cpp_holds_the_other_knobs():
     assert (_C.get_fp32_split(), _C.get_float_columns(), _C.get_width_folding()) == (False, True, 1)
     gemm_convt.set_width_folding(None)
     assert _C.get_width_folding() == -1 and gemm_convt.get_width_folding() is None
+
+
+@pytest.mark.parametrize("knob", ["width_folding", "disjoint_taps", "direct_gather", "implicit_gemm"])
+def test_mode_knobs_take_none_true_false(knob):
+    setter, getter = getattr(gemm_convt, "set_" + knob), getattr(gemm_convt, "get_" + knob)
+    cpp_getter = getattr(_C, "get_" + knob)
+    saved = getter()
+    try:
+        for mode, code in [(True, 1), (False, 0), (None, -1)]:
+            setter(mode)
+            assert getter() is mode and cpp_getter() == code
+        with pytest.raises(TypeError, match=r"set_%s: expected mode to be None or bool, but got 1" % knob):
+            setter(1)
+        assert getter() is None  # a rejected value changes nothing
+    finally:
+        setter(saved)
+
+
+def test_disjoint_taps_default_is_its_rule():
+    assert gemm_convt.get_disjoint_taps() is None  # the conftest restores every knob after a test
