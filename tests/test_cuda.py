@@ -259,6 +259,20 @@ def test_disjoint_taps_default_rule(key, case, layout, fused):
     assert_matches(out, reference(x, w, b, **kw), key)
 
 
+@pytest.mark.parametrize("cin", [512, 513])
+def test_disjoint_taps_float32_contraction_bound(cin):
+    """Strict float32 takes the disjoint kernel's three TF32 products for up to 512 input
+    channels per group (the tensor cores' accumulation error grows with the contraction),
+    and GEMM + col2im above: float32's 1e-5 holds at the bound."""
+    x, w, b = make_case(90, 2, cin, 8, (2, 2), (8, 16), 1, True, torch.float32)
+    gemm_convt.set_disjoint_taps(True)
+    gemm_convt.set_direct_gather(False)
+    gemm_convt.set_implicit_gemm(False)
+    out, names = run_profiled(x, w, b, "ieee", stride=2)
+    assert any("disjoint_taps_kernel" in name for name in names) == (cin <= 512), names
+    assert_matches(out, reference(x, w, b, stride=2), "ieee")
+
+
 # Implicit GEMM beyond the grid's small shapes: several position tiles per row
 # (width > 128), channel chunks (Cin/groups > 16) and channel tiles (Cout/groups
 # > 32 or 64), width phases of unequal length, many width taps (shared memory
