@@ -59,6 +59,18 @@ struct Problem {
   }
 };
 
+template <typename index_t>
+Axis<index_t> height_axis(const Problem& p, const ConvTranspose2dOptions& o) {
+  return make_axis<index_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0],
+                            o.dilation[0]);
+}
+
+template <typename index_t>
+Axis<index_t> width_axis(const Problem& p, const ConvTranspose2dOptions& o) {
+  return make_axis<index_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1],
+                            o.dilation[1]);
+}
+
 // The columns as the GEMM writes them. Plain: out_per_group*kh*kw rows per
 // input pixel. Width folded (geometry.h's WidthFold): the width taps move into
 // the GEMM's contraction, one stride phase of the output width at a time (the
@@ -75,13 +87,11 @@ struct ColumnsShape {
   // split_operands: the backend splits float32 operands (CUDA's split TF32),
   // whose A is made M-major (operand.cuh) where the fold's is K-major: no fold.
   ColumnsShape(const Problem& p, const ConvTranspose2dOptions& o, bool split_operands) {
-    const WidthFold<int64_t> folded = width_fold(
-        make_axis<int64_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1], o.dilation[1]));
     // Only when asked (set_width_folding(True)): on the H100 the per-chunk
     // unfold and launches ate what the GEMM and col2im gained (fcn_up TF32
     // level to 10% faster, float16 and dcgan slower: NOTES.md, session 13).
     fold_w = p.kernel_w > 1 && o.fold_w > 0 && !split_operands;
-    fold = fold_w ? folded : WidthFold<int64_t>{1, p.in_w, 1};
+    fold = fold_w ? width_fold(width_axis<int64_t>(p, o)) : WidthFold<int64_t>{1, p.in_w, 1};
     taps = fold_w ? p.kernel_h : p.kernel_taps();
     width = fold.phases * fold.length;
     k_per_group = p.in_per_group * fold.taps;
@@ -139,18 +149,6 @@ bool chunk_fits(const Problem& p, const ConvTranspose2dOptions& o, const Columns
                         (p.out_h / o.stride[0] + 2);
   const int64_t limit = std::numeric_limits<index_t>::max() - headroom;
   return columns <= limit && out_span <= limit && items <= limit;
-}
-
-template <typename index_t>
-Axis<index_t> height_axis(const Problem& p, const ConvTranspose2dOptions& o) {
-  return make_axis<index_t>(p.in_h, p.out_h, p.kernel_h, o.stride[0], o.padding[0],
-                            o.dilation[0]);
-}
-
-template <typename index_t>
-Axis<index_t> width_axis(const Problem& p, const ConvTranspose2dOptions& o) {
-  return make_axis<index_t>(p.in_w, p.out_w, p.kernel_w, o.stride[1], o.padding[1],
-                            o.dilation[1]);
 }
 
 // target_items: how many work items the caller wants (the GPU: enough threads

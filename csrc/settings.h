@@ -40,7 +40,8 @@ void set_width_folding(int mode);
 int width_folding();
 
 // Problems whose taps never overlap run one fused kernel, GEMM writing the
-// output (CUDA; TF32/fp16/bf16): true; false (default) GEMM + col2im.
+// output (CUDA; float32, TF32, fp16, bf16): 1 wherever it applies, 0 never,
+// -1 default (gap-free cells with 16-byte copies; disjoint_taps.cuh).
 void set_disjoint_taps(int mode);
 int disjoint_taps();
 

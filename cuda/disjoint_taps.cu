@@ -518,9 +518,11 @@ bool disjoint_taps_applies(const Problem& p, const ConvTranspose2dOptions& o,
   if (!applies || o.disjoint_taps > 0) return applies;
   // The default rule, from the H100 measurements (NOTES.md, session 14): taps
   // that tile every stride cell with no gap, the input copied in 16-byte
-  // vectors. U-Net's 2x2 stride 2 ran 1.2-1.8x faster than GEMM + col2im; #81's
-  // cells (16 of 25 outputs bias-only) ran level in TF32 and 1.5x slower in
-  // float16, and the element-load variant was not measured.
+  // vectors. U-Net's 2x2 stride 2 ran 1.06x (TF32), 1.18x (float32) and 1.2x
+  // (float16) faster than GEMM + col2im, with no workspace; #81's cells (16 of
+  // 25 outputs bias-only) ran level in TF32 and 1.5x slower in float16. The
+  // element-load variant (channels_last) was measured on U-Net's layer only
+  // (2.3 ms against 3.75, both far behind cuDNN's 1.05) and is left out.
   const bool cells_dense = p.kernel_h == o.stride[0] && p.kernel_w == o.stride[1] &&
                            o.dilation[0] == 1 && o.dilation[1] == 1;
   return cells_dense && copies_vectorized(p, input, weight);

@@ -13,7 +13,8 @@
 namespace gemm_convt {
 
 // Whether disjoint_taps_cuda runs this call: disjoint taps on both axes, a
-// tensor-core dtype (float32 only where TF32 is allowed), an sm80+ GPU, and
+// tensor-core dtype (float32 as TF32 where allowed, else as three TF32
+// products for <= 512 input channels per group), an sm80+ GPU, and
 // set_disjoint_taps's mode (by default: gap-free cells, 16-byte copies).
 bool disjoint_taps_applies(const Problem& p, const ConvTranspose2dOptions& o,
                            const at::Tensor& input, const at::Tensor& weight);

@@ -108,13 +108,14 @@ def get_width_folding():
 def set_disjoint_taps(mode):
     """Whether CUDA problems whose taps never overlap (the dilated kernel fits in one
     stride: U-Net's 2x2 stride 2, KernelBench #81) run one fused tensor-core kernel that
-    writes the output directly, with no columns and no workspace (float32 under
-    set_allow_tf32(True), float16, bfloat16). None (the default): where the taps tile
+    writes the output directly, with no columns and no workspace (float16, bfloat16,
+    float32: TF32 under set_allow_tf32(True), else three TF32 products, float32-accurate,
+    for up to 512 input channels per group). None (the default): where the taps tile
     each stride cell with no gap (kernel == stride, no dilation) and the input is copied
-    in 16-byte vectors (contiguous NCHW, aligned), where it measured 1.2-1.8x faster than
-    GEMM + col2im on the H100; cells with gaps (#81) keep GEMM + col2im, which was as fast
-    in float32 and faster in float16/bfloat16 (BENCHMARKS.md). True: wherever it applies;
-    False: never."""
+    in 16-byte vectors (contiguous NCHW, aligned), where it measured 1.06-1.2x faster than
+    GEMM + col2im on the H100 and needs no workspace; cells with gaps (#81) keep
+    GEMM + col2im, which was as fast in TF32 and faster in float16 (BENCHMARKS.md). True:
+    wherever it applies; False: never."""
     _C.set_disjoint_taps(_mode_code("set_disjoint_taps", mode))
 
 
