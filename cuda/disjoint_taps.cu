@@ -75,9 +75,10 @@ struct Operand<c10::BFloat16> {
 // [k][column] (as staged from NCHW rows and weight rows), so each operand is
 // read K-transposed: TF32 by single-word loads that hit 32 distinct banks
 // (row strides of 8 mod 32 words), 16-bit types by ldmatrix.trans. TF32
-// operands are rounded to nearest as loaded (tf32_bits), not truncated: a NaN
-// whose payload sits in the low bits would read as inf, and truncation doubled
-// the error against cuDNN's (3.3e-4 against 1.4e-4 on U-Net's layer).
+// operands sit in shared memory already rounded to nearest (tf32_bits, once
+// per staged value: round_staged), not truncated: a NaN whose payload sits in
+// the low bits would read as inf, and truncation doubled the error against
+// cuDNN's (3.3e-4 against 1.4e-4 on U-Net's layer).
 //
 // Where a lane's loads start in a step's A and B tiles (found once per block;
 // a step adds only constants). TF32: cell/column g, k = t (and t + 4). 16-bit:
@@ -107,8 +108,8 @@ __device__ __forceinline__ void step_products(const float* sa, const float* sb,
                                               float (&acc)[2][4][4]) {
 #pragma unroll
   for (int ks = 0; ks < kTileK; ks += 8) {
-    // The operand's bits: whole for the split, rounded to TF32 for one product.
-    const auto word = [](float v) { return kSplit ? __float_as_uint(v) : tf32_bits(v); };
+    // The operand's bits: whole for the split, TF32 (rounded when staged) for one product.
+    const auto word = [](float v) { return __float_as_uint(v); };
     uint32_t a[2][4], b[4][2];
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
@@ -195,8 +196,34 @@ __device__ __forceinline__ void step_products(const smem_t* sa, const smem_t* sb
 }
 #endif
 
+// A value as staged (element loads): float32 rounded to TF32 for one product, else as is.
+template <bool kSplit, typename smem_t>
+struct Stage {
+  __device__ static smem_t value(smem_t v) { return v; }
+};
+template <bool kSplit>
+struct Stage<kSplit, float> {
+  __device__ static float value(float v) { return staged<kSplit>(v); }
+};
+
+// One 16-byte chunk of a staged float32 tile rounded to TF32 in place, by the
+// thread that copied it (after its cp.async.wait, before the step's barrier):
+// each value once, where the fragment loads would round it 2-4 times.
+__device__ __forceinline__ void round_staged_tf32(uint32_t smem_address) {
+  float v[4];
+  asm volatile("ld.shared.v4.f32 {%0,%1,%2,%3}, [%4];\n"
+               : "=f"(v[0]), "=f"(v[1]), "=f"(v[2]), "=f"(v[3])
+               : "r"(smem_address)
+               : "memory");
+#pragma unroll
+  for (int e = 0; e < 4; ++e) v[e] = staged<false>(v[e]);
+  asm volatile("st.shared.v4.f32 [%0], {%1,%2,%3,%4};\n" ::"r"(smem_address), "f"(v[0]), "f"(v[1]),
+               "f"(v[2]), "f"(v[3])
+               : "memory");
+}
+
 template <typename scalar_t, bool kAsync, bool kSplit>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, (kAsync && !kSplit) ? 4 : 2)
     disjoint_taps_kernel(const DisjointTaps d, const scalar_t* __restrict__ x,
                          const scalar_t* __restrict__ w, const scalar_t* __restrict__ bias,
                          scalar_t* __restrict__ out) {
@@ -294,12 +321,21 @@ __global__ void __launch_bounds__(kThreads)
     constexpr uint32_t kStageBytes = kStage * sizeof(smem_t);
     issue(0, 0);
     int stage = 0;
+    // float32 for one product: this thread's chunks of the stage rounded to TF32.
+    constexpr bool kRound = std::is_same<smem_t, float>::value && !kSplit;
     for (int k0 = 0; k0 < d.cin_g; k0 += kTileK) {
       if (k0 + kTileK < d.cin_g) {
         issue(k0 + kTileK, (stage ^ 1) * kStageBytes);
         copy_async_wait<1>();
       } else {
         copy_async_wait<0>();
+      }
+      if (kRound) {
+        const uint32_t stage_offset = stage * kStageBytes;
+        if (a_mine) round_staged_tf32(a_dst + stage_offset);
+#pragma unroll
+        for (int u = 0; u < kBPer; ++u)
+          if (t + u * kThreads < kBVec) round_staged_tf32(b_dst[u] + stage_offset);
       }
       __syncthreads();
       products(stage0 + stage * kStage, stage0 + stage * kStage + kTileK * kLdA);
@@ -344,10 +380,12 @@ __global__ void __launch_bounds__(kThreads)
     smem_t* sb = stage0 + kTileK * kLdA;
     fetch(0);
     for (int k0 = 0; k0 < d.cin_g; k0 += kTileK) {
+      // float32 rounded to TF32 once here, as the async path's round_staged does.
 #pragma unroll
-      for (int u = 0; u < kA; ++u) sa[a_smem[u]] = a_next[u];
+      for (int u = 0; u < kA; ++u) sa[a_smem[u]] = Stage<kSplit, smem_t>::value(a_next[u]);
 #pragma unroll
-      for (int u = 0; u < kB; ++u) sb[(b_kk0 + u * b_kk_step) * kLdB + b_col] = b_next[u];
+      for (int u = 0; u < kB; ++u)
+        sb[(b_kk0 + u * b_kk_step) * kLdB + b_col] = Stage<kSplit, smem_t>::value(b_next[u]);
       __syncthreads();
       if (k0 + kTileK < d.cin_g) fetch(k0 + kTileK);  // in flight during the products
       products(sa, sb);
