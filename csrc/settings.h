@@ -41,7 +41,7 @@ int width_folding();
 
 // Problems whose taps never overlap run one fused kernel, GEMM writing the
 // output (CUDA; float32, TF32, fp16, bf16): 1 wherever it applies, 0 never,
-// -1 default (gap-free cells with 16-byte copies; disjoint_taps.cuh).
+// -1 default (gap-free cells with 16-byte copies, channels_last inputs; disjoint_taps.cuh).
 void set_disjoint_taps(int mode);
 int disjoint_taps();
 

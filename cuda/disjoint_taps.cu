@@ -554,16 +554,19 @@ bool disjoint_taps_applies(const Problem& p, const ConvTranspose2dOptions& o,
       p.out_w * o.stride[1] <= int_max / 2 && block_count(p, 1) <= int_max &&
       p.out_per_group * p.kernel_taps() <= int_max;
   if (!applies || o.disjoint_taps > 0) return applies;
-  // The default rule, from the H100 measurements (NOTES.md, session 14): taps
-  // that tile every stride cell with no gap, the input copied in 16-byte
-  // vectors. U-Net's 2x2 stride 2 ran 1.06x (TF32), 1.18x (float32) and 1.2x
-  // (float16) faster than GEMM + col2im, with no workspace; #81's cells (16 of
-  // 25 outputs bias-only) ran level in TF32 and 1.5x slower in float16. The
-  // element-load variant (channels_last) was measured on U-Net's layer only
-  // (2.3 ms against 3.75, both far behind cuDNN's 1.05) and is left out.
+  // The default rule, from the H100 measurements (NOTES.md, sessions 14-15):
+  // - taps that tile every stride cell with no gap, the input copied in
+  //   16-byte vectors: U-Net's 2x2 stride 2 ran 1.4-1.5x (TF32), 1.2x
+  //   (float32) and 1.2x (float16) faster than GEMM + col2im, with no
+  //   workspace; #81's cells (16 of 25 outputs bias-only) ran level in TF32,
+  //   slower in float32 and float16, and stay out;
+  // - channels_last inputs (element loads along the channels), any disjoint
+  //   cells, with a whole K step of channels per group: 1.2-1.7x faster than
+  //   GEMM + col2im on U-Net's layer and #81 in TF32, float32 and float16.
   const bool cells_dense = p.kernel_h == o.stride[0] && p.kernel_w == o.stride[1] &&
                            o.dilation[0] == 1 && o.dilation[1] == 1;
-  return cells_dense && copies_vectorized(p, input, weight);
+  const bool channels_last = input.stride(1) == 1 && p.in_per_group >= kTileK;
+  return (cells_dense && copies_vectorized(p, input, weight)) || channels_last;
 }
 
 void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,

@@ -15,7 +15,8 @@ namespace gemm_convt {
 // Whether disjoint_taps_cuda runs this call: disjoint taps on both axes, a
 // tensor-core dtype (float32 as TF32 where allowed, else as three TF32
 // products for <= 512 input channels per group), an sm80+ GPU, and
-// set_disjoint_taps's mode (by default: gap-free cells, 16-byte copies).
+// set_disjoint_taps's mode (by default: gap-free cells with 16-byte copies,
+// and channels_last inputs with >= 16 input channels per group).
 bool disjoint_taps_applies(const Problem& p, const ConvTranspose2dOptions& o,
                            const at::Tensor& input, const at::Tensor& weight);
 

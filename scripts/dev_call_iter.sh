@@ -1,9 +1,12 @@
-# This session's iteration call: the base (build/base_src: `git archive REV | tar x -C
-# build/base_src`, carried) and this tree built side by side (scripts/ab_probe.sh), the
-# disjoint-taps tests on this tree, then U-Net's layer timed on both, alternating.
+# This session's last iteration call: build, every CUDA test with memcheck of the disjoint
+# config beside them, then channels_last timings under the default rule beside cuDNN.
 R=$(pwd)
-bash scripts/ab_probe.sh build/base_src --problems unet_up --dtypes tf32,ieee,float16 --cudnn > $OUT/ab.log 2>&1
-grep -E "ms|rror" $OUT/ab.log | head -40
+source scripts/device_build.sh disjoint_taps_kernel "$OUT/build.log"
+MEMCHECK_CONFIGS=6 timeout 330 compute-sanitizer --tool memcheck --error-exitcode 99 \
+  python3 scripts/memcheck_cases.py > "$OUT/memcheck_6.log" 2>&1 &
+mc=$!
 cd /tmp
-PYTHONPATH=/tmp/ab/new timeout 200 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" \
-  "$R/tests/test_cuda.py" -q -m cuda -k "disjoint or infinities or largest" 2>&1 | tail -15 | tee "$OUT/tests.log"
+timeout 330 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests" -q \
+  -m cuda 2>&1 | tail -4 | tee "$OUT/tests.log"
+wait $mc; echo "memcheck rc=$?"; tail -2 "$OUT/memcheck_6.log"
+python3 $R/scripts/probe_speed.py --problems unet_up,kb81 --dtypes tf32,ieee,float16 --cudnn --channels-last 2>&1 | grep ms

@@ -245,8 +245,11 @@ def test_disjoint_taps(case, key, layout):
 @pytest.mark.parametrize("key", ["tf32", "ieee", "float16", "bfloat16"])
 @pytest.mark.parametrize("case, layout, fused", [
     (5, "contiguous", True),       # 2x2 stride 2, 16-byte copies: the default takes the kernel
-    (5, "channels_last", False),   # element loads: not measured, GEMM + col2im
-    (6, "contiguous", False),      # #81-like cells with gaps: GEMM + col2im measured as fast
+    (5, "channels_last", True),    # channels_last, >= 16 channels: element loads measured faster
+    (6, "channels_last", True),    # ... cells with gaps too
+    (6, "contiguous", False),      # #81-like NCHW cells with gaps: GEMM + col2im measured as fast
+    (6, "sliced", False),          # other layouts: not measured, GEMM + col2im
+    (2, "channels_last", False),   # 4 channels per group: less than a K step, GEMM + col2im
 ])
 def test_disjoint_taps_default_rule(key, case, layout, fused):
     x, w, b, kw = table_case(DISJOINT, case, 60 + case, key, layout)
