@@ -76,7 +76,7 @@ struct Operand<c10::BFloat16> {
 // read K-transposed: TF32 by single-word loads that hit 32 distinct banks
 // (row strides of 8 mod 32 words), 16-bit types by ldmatrix.trans. TF32
 // operands sit in shared memory already rounded to nearest (tf32_bits, once
-// per staged value: round_staged), not truncated: a NaN whose payload sits in
+// per staged value: round_staged_tf32, Stage), not truncated: a NaN whose payload sits in
 // the low bits would read as inf, and truncation doubled the error against
 // cuDNN's (3.3e-4 against 1.4e-4 on U-Net's layer).
 //
@@ -556,13 +556,14 @@ bool disjoint_taps_applies(const Problem& p, const ConvTranspose2dOptions& o,
   if (!applies || o.disjoint_taps > 0) return applies;
   // The default rule, from the H100 measurements (NOTES.md, sessions 14-15):
   // - taps that tile every stride cell with no gap, the input copied in
-  //   16-byte vectors: U-Net's 2x2 stride 2 ran 1.4-1.5x (TF32), 1.2x
+  //   16-byte vectors: U-Net's 2x2 stride 2 ran ~1.5x (TF32), 1.2x
   //   (float32) and 1.2x (float16) faster than GEMM + col2im, with no
   //   workspace; #81's cells (16 of 25 outputs bias-only) ran level in TF32,
   //   slower in float32 and float16, and stay out;
-  // - channels_last inputs (element loads along the channels), any disjoint
-  //   cells, with a whole K step of channels per group: 1.2-1.7x faster than
-  //   GEMM + col2im on U-Net's layer and #81 in TF32, float32 and float16.
+  // - channels_last inputs (channel stride 1: element loads along the
+  //   channels), any disjoint cells, a whole K step of channels per group:
+  //   1.2-1.7x faster than GEMM + col2im on U-Net's layer and #81 in TF32,
+  //   float32 and float16.
   const bool cells_dense = p.kernel_h == o.stride[0] && p.kernel_w == o.stride[1] &&
                            o.dilation[0] == 1 && o.dilation[1] == 1;
   const bool channels_last = input.stride(1) == 1 && p.in_per_group >= kTileK;
