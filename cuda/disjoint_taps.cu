@@ -32,6 +32,9 @@ constexpr int kMaxStride = 64;  // the cells' tap tables
 // (conflict-free ldmatrix rows); the products' rows 4 mod 32 words
 // (conflict-free fragment stores).
 constexpr int kLdA = kTileCells + 8, kLdB = kTileCols + 8, kLdC = kTileCells + 4;
+// Channels-fast epilogue: the products as [cell][column], rows 8 mod 32 words
+// apart (2-way conflicts on the fragment stores, none on the epilogue's reads).
+constexpr int kLdT = kTileCols + 8;
 
 struct DisjointTaps {
   int64_t x_sn, x_sc, x_sh, x_sw;  // input strides (elements)
@@ -42,7 +45,11 @@ struct DisjointTaps {
   int channels_per_tile, col_tiles, cell_tiles;
   int row_groups;     // the epilogue's row groups: positions x groups, a multiple of the block
   bool channel_fast;  // input channels adjacent in memory (channels_last): load along them
-  Divider<int32_t> by_s_w, by_positions;
+  // channels_last output (element loads only): product columns tap-major, the
+  // products kept [cell][column], the epilogue's lanes on consecutive channels.
+  bool out_channel_fast;
+  int channel_slots;  // a power of two >= channels_per_tile: lanes per output pixel
+  Divider<int32_t> by_s_w, by_s_h, by_positions;
 };
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
@@ -231,7 +238,8 @@ __global__ void __launch_bounds__(kThreads, (kAsync && !kSplit) ? 4 : 2)
   using M = Operand<scalar_t>;
   using smem_t = typename M::smem_t;
   constexpr int ab_bytes = 2 * kTileK * (kLdA + kLdB) * int(sizeof(smem_t));  // two steps
-  constexpr int c_bytes = kTileCols * kLdC * int(sizeof(float));
+  constexpr int c_bytes =
+      (kTileCols * kLdC > kTileCells * kLdT ? kTileCols * kLdC : kTileCells * kLdT) * int(sizeof(float));
   // The operand tiles, then (after the last step) the products, cells fastest.
   __shared__ __align__(128) unsigned char tiles[ab_bytes > c_bytes ? ab_bytes : c_bytes];
   __shared__ int64_t cell_x[kTileCells];  // input offset of each cell's pixel, -1 past the end
@@ -362,7 +370,11 @@ __global__ void __launch_bounds__(kThreads, (kAsync && !kSplit) ? 4 : 2)
     constexpr int b_kk_step = kThreads / kTileCols;  // kk = b_kk0 + u * b_kk_step
     const int b_col = t % kTileCols, b_kk0 = t / kTileCols;
     const bool b_inside = b_col < cols;
-    const scalar_t* b_ptr = wg + int64_t(b_kk0) * w_ld + b_col;
+    // Tap-major product columns (channels_last output): column j is tap
+    // j / channels of channel j % channels.
+    const int b_src = d.out_channel_fast && b_inside ? (b_col % channels) * d.taps + b_col / channels
+                                                      : b_col;
+    const scalar_t* b_ptr = wg + int64_t(b_kk0) * w_ld + b_src;
     smem_t a_next[kA], b_next[kB];
     const auto fetch = [&](int k0) {
 #pragma unroll
@@ -395,18 +407,43 @@ __global__ void __launch_bounds__(kThreads, (kAsync && !kSplit) ? 4 : 2)
   // The products to shared memory as [column][cell] (the tiles are free: the
   // last step ended with a barrier). Fragment element e of (i, j) is cell
   // row g (+8 for e >= 2), column 2t (+1 for odd e).
+  // Channels-fast: as [cell][column] instead.
   {
     const int lane = t % 32, fg = lane / 4, ft = lane % 4;
+    const int col_step = d.out_channel_fast ? 1 : kLdC, cell_step = d.out_channel_fast ? kLdT : 1;
 #pragma unroll
     for (int i = 0; i < 2; ++i)
 #pragma unroll
       for (int j = 0; j < 4; ++j)
 #pragma unroll
         for (int e = 0; e < 4; ++e)
-          sc[(wn * 32 + j * 8 + 2 * ft + e % 2) * kLdC + wm * 32 + i * 16 + fg + 8 * (e / 2)] =
-              acc[i][j][e];
+          sc[(wn * 32 + j * 8 + 2 * ft + e % 2) * col_step +
+             (wm * 32 + i * 16 + fg + 8 * (e / 2)) * cell_step] = acc[i][j][e];
   }
   __syncthreads();
+
+  if (d.out_channel_fast) {
+    // channels_last output: lanes on consecutive channels of one output
+    // element position (coalesced stores), each thread on one channel and
+    // every slots-th position (cell, rh, rw) of the tile.
+    const int slots = kThreads / d.channel_slots, ch = t % d.channel_slots;
+    if (ch >= channels) return;
+    const float bias_ch = tile_bias[ch];
+    scalar_t* out_ch = out + n * d.o_sn + int64_t(g * d.cout_g + c0 + ch) * d.o_sc;
+    const int positions = kTileCells * d.s_h * d.s_w;
+    for (int pos = t / d.channel_slots; pos < positions; pos += slots) {
+      const int cell_rh = d.by_s_w.div(pos), rw = pos - cell_rh * d.s_w;
+      const int cell = d.by_s_h.div(cell_rh), rh = cell_rh - cell * d.s_h;
+      const int oh = cell_oh[cell] + rh, ow = cell_ow[cell] + rw;
+      if (oh < 0 || oh >= d.out_h || ow < 0 || ow >= d.out_w) continue;
+      const int th = tap_h[rh], tw = tap_w[rw];
+      const float v = th >= 0 && tw >= 0
+                          ? bias_ch + sc[cell * kLdT + (th * d.kw + tw) * channels + ch]
+                          : bias_ch;
+      out_ch[int64_t(oh) * d.o_sh + int64_t(ow) * d.o_sw] = static_cast<scalar_t>(v);
+    }
+    return;
+  }
 
   // Output cells. A tile's output row has kTileCells * s_w positions (cells
   // side by side, their offsets within); its rows are (rh, channel), rh-major.
@@ -591,6 +628,10 @@ void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.col_tiles = int((p.out_per_group + d.channels_per_tile - 1) / d.channels_per_tile);
   d.cell_tiles = int((p.in_pixels() + kTileCells - 1) / kTileCells);
   d.channel_fast = input.stride(1) == 1 && p.in_per_group > 1;
+  d.out_channel_fast = !async && out.stride(1) == 1 && p.out_channels() > 1;
+  d.channel_slots = 1;
+  while (d.channel_slots < d.channels_per_tile) d.channel_slots *= 2;
+  d.by_s_h = Divider<int32_t>(d.s_h);
   d.by_s_w = Divider<int32_t>(d.s_w);
   const int positions = kTileCells * d.s_w;
   int common = kThreads;  // gcd(positions, kThreads): both are multiples of 64
