@@ -35,6 +35,17 @@ constexpr int kLdA = kTileCells + 8, kLdB = kTileCols + 8, kLdC = kTileCells + 4
 // Channels-fast epilogue: the products as [cell][column], rows 8 mod 32 words
 // apart (2-way conflicts on the fragment stores, none on the epilogue's reads).
 constexpr int kLdT = kTileCols + 8;
+// How a block stages its tiles (the kernel's kLoad): element loads, any layout;
+// 16-byte copies of NCHW rows (A as [k][cell]); 16-byte copies along the
+// channels of channels_last pixels (A as [cell][k], rows kLdK apart: 20 words
+// in float32, 48 bytes in 16-bit types, conflict-free fragment loads and
+// ldmatrix rows), B then tap-major from a weight copy.
+enum Load { kElementLoads = 0, kRowVectors = 1, kChannelVectors = 2 };
+template <typename smem_t>
+constexpr int ld_k() { return kTileK + (sizeof(smem_t) == 4 ? 4 : 8); }
+// Elements of a step's A tile.
+template <typename smem_t, int kLoad>
+constexpr int a_tile() { return kLoad == kChannelVectors ? kTileCells * ld_k<smem_t>() : kTileK * kLdA; }
 
 struct DisjointTaps {
   int64_t x_sn, x_sc, x_sh, x_sw;  // input strides (elements)
@@ -92,15 +103,20 @@ struct Operand<c10::BFloat16> {
 // ldmatrix tile l / 8 of A is (k half, cell half) = (l / 16, l / 8 % 2), i.e.
 // fragments a0..a3 in order; of B, (k half, column half) = (l / 8 % 2, l / 16):
 // b0, b1 of fragment j, then of fragment j + 1.
-template <typename smem_t>
+// A as [cell][k] (kKMajorA): TF32 cell g, k = t; 16-bit ldmatrix (no .trans)
+// rows: cell l % 16, k half l / 16.
+template <typename smem_t, bool kKMajorA>
 __device__ __forceinline__ int2 lane_offsets(int wm, int wn) {
   const int lane = int(threadIdx.x) % 32;
+  constexpr int kLdK = ld_k<smem_t>();
   if (std::is_same<smem_t, float>::value) {
     const int g = lane / 4, t = lane % 4;
-    return make_int2(t * kLdA + wm * 32 + g, t * kLdB + wn * 32 + g);
+    return make_int2(kKMajorA ? (wm * 32 + g) * kLdK + t : t * kLdA + wm * 32 + g,
+                     t * kLdB + wn * 32 + g);
   }
   const int r = lane % 8, tile = lane / 8;
-  return make_int2((r + 8 * (tile / 2)) * kLdA + wm * 32 + 8 * (tile % 2),
+  return make_int2(kKMajorA ? (wm * 32 + lane % 16) * kLdK + (lane / 16) * 8
+                            : (r + 8 * (tile / 2)) * kLdA + wm * 32 + 8 * (tile % 2),
                    (r + 8 * (tile % 2)) * kLdB + wn * 32 + 8 * (tile / 2));
 }
 
@@ -110,9 +126,11 @@ __device__ __forceinline__ int2 lane_offsets(int wm, int wn) {
 // guard always on (an inf or NaN keeps zero low parts, a value whose rounding
 // would overflow is truncated), so non-finite values reach the outputs as in
 // torch's without a rerun.
-template <bool kSplit>
+template <bool kSplit, bool kKMajorA>
 __device__ __forceinline__ void step_products(const float* sa, const float* sb,
                                               float (&acc)[2][4][4]) {
+  // A's strides: between cells, between k.
+  constexpr int kCell = kKMajorA ? ld_k<float>() : 1, kK = kKMajorA ? 1 : kLdA;
 #pragma unroll
   for (int ks = 0; ks < kTileK; ks += 8) {
     // The operand's bits: whole for the split, TF32 (rounded when staged) for one product.
@@ -120,11 +138,11 @@ __device__ __forceinline__ void step_products(const float* sa, const float* sb,
     uint32_t a[2][4], b[4][2];
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
-      const float* lo = sa + ks * kLdA + i * 16;
+      const float* lo = sa + ks * kK + i * 16 * kCell;
       a[i][0] = word(lo[0]);
-      a[i][1] = word(lo[8]);
-      a[i][2] = word(lo[4 * kLdA]);
-      a[i][3] = word(lo[4 * kLdA + 8]);
+      a[i][1] = word(lo[8 * kCell]);
+      a[i][2] = word(lo[4 * kK]);
+      a[i][3] = word(lo[4 * kK + 8 * kCell]);
     }
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
@@ -181,15 +199,28 @@ __device__ __forceinline__ void mma_k16(float (&c)[4], const uint32_t (&a)[4], u
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+// Four 8x8 16-bit tiles as stored (A as [cell][k]).
+__device__ __forceinline__ void load_tiles(const void* row, uint32_t (&r)[4]) {
+  const uint32_t address = static_cast<uint32_t>(__cvta_generic_to_shared(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(address));
+}
+
 // 16-bit types: one k16 step (sa, sb at the lane's offsets).
-template <bool kSplit, typename smem_t>
+template <bool kSplit, bool kKMajorA, typename smem_t>
 __device__ __forceinline__ void step_products(const smem_t* sa, const smem_t* sb,
                                               float (&acc)[2][4][4]) {
   static_assert(!kSplit, "16-bit operands are exact in one product");
   static_assert(kTileK == 16, "one m16n8k16 step per staged step");
   uint32_t a[2][4], b[4][2];
 #pragma unroll
-  for (int i = 0; i < 2; ++i) load_tiles_transposed(sa + i * 16, a[i]);
+  for (int i = 0; i < 2; ++i) {
+    if (kKMajorA)
+      load_tiles(sa + i * 16 * ld_k<smem_t>(), a[i]);
+    else
+      load_tiles_transposed(sa + i * 16, a[i]);
+  }
 #pragma unroll
   for (int jj = 0; jj < 2; ++jj) {
     uint32_t q[4];
@@ -229,15 +260,18 @@ __device__ __forceinline__ void round_staged_tf32(uint32_t smem_address) {
                : "memory");
 }
 
-template <typename scalar_t, bool kAsync, bool kSplit>
-__global__ void __launch_bounds__(kThreads, (kAsync && !kSplit) ? 4 : 2)
+template <typename scalar_t, int kLoad, bool kSplit>
+__global__ void __launch_bounds__(kThreads, (kLoad != kElementLoads && !kSplit) ? 4 : 2)
     disjoint_taps_kernel(const DisjointTaps d, const scalar_t* __restrict__ x,
                          const scalar_t* __restrict__ w, const scalar_t* __restrict__ bias,
                          scalar_t* __restrict__ out) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
   using M = Operand<scalar_t>;
   using smem_t = typename M::smem_t;
-  constexpr int ab_bytes = 2 * kTileK * (kLdA + kLdB) * int(sizeof(smem_t));  // two steps
+  constexpr bool kAsync = kLoad != kElementLoads, kKMajorA = kLoad == kChannelVectors;
+  constexpr int kATile = a_tile<smem_t, kLoad>();
+  constexpr int kStage = kATile + kTileK * kLdB;  // elements of one step's A and B tiles
+  constexpr int ab_bytes = 2 * kStage * int(sizeof(smem_t));  // two steps
   constexpr int c_bytes =
       (kTileCols * kLdC > kTileCells * kLdT ? kTileCols * kLdC : kTileCells * kLdT) * int(sizeof(float));
   // The operand tiles, then (after the last step) the products, cells fastest.
@@ -278,18 +312,18 @@ __global__ void __launch_bounds__(kThreads, (kAsync && !kSplit) ? 4 : 2)
   const int warp = t / 32, wm = warp % 2, wn = warp / 2;
   const bool warp_busy = wn * 32 < cols;  // narrow tiles: idle warps skip the products
   float acc[2][4][4] = {};
-  const int2 lane = lane_offsets<smem_t>(wm, wn);
+  const int2 lane = lane_offsets<smem_t, kKMajorA>(wm, wn);
   const auto products = [&](const smem_t* sa, const smem_t* sb) {
-    if (warp_busy) step_products<kSplit>(sa + lane.x, sb + lane.y, acc);
+    if (warp_busy) step_products<kSplit, kKMajorA>(sa + lane.x, sb + lane.y, acc);
   };
-  constexpr int kStage = kTileK * (kLdA + kLdB);  // elements of one step's A and B tiles
   smem_t* stage0 = reinterpret_cast<smem_t*>(tiles);
 
   if (kAsync) {
     // 16-byte copies straight into shared memory (the host checked sizes and
     // alignment), two steps in flight. A vector holds kV cells of one input
-    // channel, or kV weight columns; past the input channels or the weight
-    // row the copy reads nothing and writes zeros.
+    // channel (NCHW rows) or kV channels of one cell (channels_last), or kV
+    // weight columns; past the input channels or the weight row the copy
+    // reads nothing and writes zeros.
     constexpr int kV = 16 / int(sizeof(scalar_t));
     constexpr int kAVec = kTileK * kTileCells / kV, kBVec = kTileK * kTileCols / kV;
     constexpr int kBPer = (kBVec + kThreads - 1) / kThreads;
@@ -297,11 +331,19 @@ __global__ void __launch_bounds__(kThreads, (kAsync && !kSplit) ? 4 : 2)
     // once; a step only moves the sources on by kTileK channels.
     const uint32_t smem0 = static_cast<uint32_t>(__cvta_generic_to_shared(stage0));
     const bool a_mine = t < kAVec;
-    const int a_kk = t / (kTileCells / kV), a_m = (t % (kTileCells / kV)) * kV;
+    // This thread's A vector: channel a_kk (first of kV along the channels
+    // when kKMajorA) of cell a_m (first of kV cells otherwise).
+    const int a_kk = kKMajorA ? (t % (kTileK / kV)) * kV : t / (kTileCells / kV);
+    const int a_m = kKMajorA ? t / (kTileK / kV) : (t % (kTileCells / kV)) * kV;
     const bool a_inside = a_mine && cell_x[a_m] >= 0;
-    const uint32_t a_dst = smem0 + uint32_t(a_kk * kLdA + a_m) * sizeof(smem_t);
+    const uint32_t a_dst =
+        smem0 + uint32_t(kKMajorA ? a_m * ld_k<smem_t>() + a_kk : a_kk * kLdA + a_m) * sizeof(smem_t);
     const scalar_t* a_src = xg + (a_inside ? cell_x[a_m] + a_kk * d.x_sc : 0);
     const int64_t a_step = kTileK * d.x_sc, b_step = int64_t(kTileK) * w_ld;
+    // B: weight rows as they are; kKMajorA: tap-major columns from the
+    // [Cin][taps][Cout/groups] copy (column j: tap j / channels of channel
+    // j % channels; kV columns share a tap, the host checked).
+    const scalar_t* w_tile = kKMajorA ? wg - int64_t(c0) * d.taps + c0 : wg;
     int b_kk[kBPer];
     uint32_t b_dst[kBPer];
     bool b_inside[kBPer];
@@ -311,9 +353,10 @@ __global__ void __launch_bounds__(kThreads, (kAsync && !kSplit) ? 4 : 2)
       const int v = t + u * kThreads;
       const int col = (v % (kTileCols / kV)) * kV;
       b_kk[u] = v < kBVec ? v / (kTileCols / kV) : d.cin_g;  // cin_g: no copy
-      b_dst[u] = smem0 + uint32_t(kTileK * kLdA + b_kk[u] * kLdB + col) * sizeof(smem_t);
-      b_inside[u] = v < kBVec && col < w_ld - c0 * d.taps;
-      b_src[u] = b_inside[u] ? wg + int64_t(b_kk[u]) * w_ld + col : wg;
+      b_dst[u] = smem0 + uint32_t(kATile + b_kk[u] * kLdB + col) * sizeof(smem_t);
+      b_inside[u] = v < kBVec && (kKMajorA ? col < cols : col < w_ld - c0 * d.taps);
+      const int src = kKMajorA && b_inside[u] ? (col / channels) * d.cout_g + col % channels : col;
+      b_src[u] = b_inside[u] ? w_tile + int64_t(b_kk[u]) * w_ld + src : w_tile;
     }
     const auto issue = [&](int k0, uint32_t stage_offset) {
       if (a_mine) copy_async_16(a_dst + stage_offset, a_src, a_inside && k0 + a_kk < d.cin_g);
@@ -346,7 +389,7 @@ __global__ void __launch_bounds__(kThreads, (kAsync && !kSplit) ? 4 : 2)
           if (t + u * kThreads < kBVec) round_staged_tf32(b_dst[u] + stage_offset);
       }
       __syncthreads();
-      products(stage0 + stage * kStage, stage0 + stage * kStage + kTileK * kLdA);
+      products(stage0 + stage * kStage, stage0 + stage * kStage + kATile);
       __syncthreads();
       stage ^= 1;
     }
@@ -389,7 +432,7 @@ __global__ void __launch_bounds__(kThreads, (kAsync && !kSplit) ? 4 : 2)
                         : M::zero();
     };
     smem_t* sa = stage0;
-    smem_t* sb = stage0 + kTileK * kLdA;
+    smem_t* sb = stage0 + kATile;
     fetch(0);
     for (int k0 = 0; k0 < d.cin_g; k0 += kTileK) {
       // float32 rounded to TF32 once here, as the async path's round_staged does.
@@ -512,14 +555,15 @@ __global__ void edge_fill_kernel(int64_t channels, int64_t out_h, int64_t out_w,
 }
 
 template <typename scalar_t, bool kSplit = false>
-void launch(const DisjointTaps& d, bool async, int64_t blocks, const at::Tensor& input,
+void launch(const DisjointTaps& d, int load, int64_t blocks, const at::Tensor& input,
             const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out,
             int64_t row0, int64_t col0) {
   const auto stream = at::cuda::getCurrentCUDAStream();
   const scalar_t* bias_ptr = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
   if (blocks > 0) {
-    auto* kernel = async ? disjoint_taps_kernel<scalar_t, true, kSplit>
-                         : disjoint_taps_kernel<scalar_t, false, kSplit>;
+    auto* kernel = load == kRowVectors       ? disjoint_taps_kernel<scalar_t, kRowVectors, kSplit>
+                   : load == kChannelVectors ? disjoint_taps_kernel<scalar_t, kChannelVectors, kSplit>
+                                             : disjoint_taps_kernel<scalar_t, kElementLoads, kSplit>;
     kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
         d, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(), bias_ptr,
         out.data_ptr<scalar_t>());
@@ -561,6 +605,19 @@ bool copies_vectorized(const Problem& p, const at::Tensor& input, const at::Tens
   const int64_t vector = 16 / input.element_size(), taps = p.kernel_taps();
   return input_vectorizable(p, input) && (p.out_per_group * taps) % vector == 0 &&
          (channels_per_tile(p, vector) * taps) % vector == 0 && aligned16(weight.data_ptr());
+}
+
+// channels_last inputs copied in 16-byte vectors along the channels: each
+// pixel's channels of a group in whole vectors, aligned; B tap-major from a
+// weight copy, kV columns of one tap per vector (output channels per tile a
+// multiple of kV: per_tile, 0 where none fits).
+int64_t channel_vector_tile(const Problem& p, const at::Tensor& input) {
+  const int64_t v = 16 / input.element_size();
+  int64_t per_tile = kTileCols / p.kernel_taps() / v * v;
+  const bool fits = input.stride(1) == 1 && p.in_per_group % v == 0 && input.stride(0) % v == 0 &&
+                    input.stride(2) % v == 0 && input.stride(3) % v == 0 &&
+                    aligned16(input.data_ptr()) && p.out_per_group % v == 0 && per_tile > 0;
+  return fits ? per_tile : 0;
 }
 
 int64_t block_count(const Problem& p, int64_t per_tile) {
@@ -623,13 +680,24 @@ void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.pad_h = int(o.padding[0]), d.pad_w = int(o.padding[1]);
   d.dil_h = int(o.dilation[0]), d.dil_w = int(o.dilation[1]);
   // 16-byte asynchronous copies where the input's layout, the weight's row
-  // length and both addresses allow them; element loads otherwise.
-  const bool async = copies_vectorized(p, input, weight);
-  d.channels_per_tile = int(channels_per_tile(p, async ? 16 / input.element_size() : 1));
+  // length and both addresses allow them (NCHW rows; channels_last pixels,
+  // the weight then copied tap-major: [Cin][taps][Cout/groups]); element
+  // loads otherwise.
+  const int64_t channel_tile = channel_vector_tile(p, input);
+  const int load = copies_vectorized(p, input, weight) ? kRowVectors
+                   : channel_tile > 0                  ? kChannelVectors
+                                                       : kElementLoads;
+  const at::Tensor tap_major_weight =
+      load == kChannelVectors
+          ? weight.view({p.in_channels, p.out_per_group, p.kernel_taps()}).transpose(1, 2).contiguous()
+          : weight;
+  d.channels_per_tile = int(load == kChannelVectors ? channel_tile
+                            : channels_per_tile(p, load == kRowVectors ? 16 / input.element_size() : 1));
   d.col_tiles = int((p.out_per_group + d.channels_per_tile - 1) / d.channels_per_tile);
   d.cell_tiles = int((p.in_pixels() + kTileCells - 1) / kTileCells);
   d.channel_fast = input.stride(1) == 1 && p.in_per_group > 1;
-  d.out_channel_fast = !async && out.stride(1) == 1 && p.out_channels() > 1;
+  d.out_channel_fast = load == kChannelVectors ||
+                       (load == kElementLoads && out.stride(1) == 1 && p.out_channels() > 1);
   d.channel_slots = 1;
   while (d.channel_slots < d.channels_per_tile) d.channel_slots *= 2;
   d.by_s_h = Divider<int32_t>(d.s_h);
@@ -646,13 +714,15 @@ void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   switch (input.scalar_type()) {
     case at::kFloat:
       if (o.allow_tf32)
-        launch<float>(d, async, blocks, input, weight, bias, out, row0, col0);
+        launch<float>(d, load, blocks, input, tap_major_weight, bias, out, row0, col0);
       else
-        launch<float, true>(d, async, blocks, input, weight, bias, out, row0, col0);
+        launch<float, true>(d, load, blocks, input, tap_major_weight, bias, out, row0, col0);
       break;
-    case at::kHalf: launch<c10::Half>(d, async, blocks, input, weight, bias, out, row0, col0); break;
+    case at::kHalf:
+      launch<c10::Half>(d, load, blocks, input, tap_major_weight, bias, out, row0, col0);
+      break;
     case at::kBFloat16:
-      launch<c10::BFloat16>(d, async, blocks, input, weight, bias, out, row0, col0);
+      launch<c10::BFloat16>(d, load, blocks, input, tap_major_weight, bias, out, row0, col0);
       break;
     default: TORCH_CHECK(false, "gemm_convt: disjoint taps: unexpected dtype ", input.scalar_type());
   }

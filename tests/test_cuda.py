@@ -231,12 +231,20 @@ def test_disjoint_taps(case, key, layout):
     out, names = run_profiled(x, w, b, key, **kw)
     fused = [name for name in names if "disjoint_taps_kernel" in name]
     assert fused, names
-    # Template arguments: the dtype, 16-byte copies, three TF32 products (float32 without TF32).
+    # Template arguments: the dtype, how tiles are staged (0 element loads, 1 16-byte copies of
+    # NCHW rows, 2 16-byte copies along channels_last pixels' channels), three TF32 products
+    # (float32 without TF32).
     args = [a.strip() for a in re.search(r"disjoint_taps_kernel<([^>]*)>", fused[0]).group(1).split(",")]
-    if layout != "contiguous":
-        assert args[1] == "false", fused[0]
-    elif case in VECTOR_CASES:
-        assert args[1] == "true", fused[0]
+    if layout == "contiguous" and case in VECTOR_CASES:
+        assert args[1] == "1", fused[0]
+    elif layout != "contiguous":
+        # channels_last: each pixel's channels of a group in whole 16-byte vectors, output
+        # channels per group too, at least one such vector of channels per column tile.
+        vector = 16 // x.element_size()
+        cin_g, cout_g, taps = x.shape[1] // kw["groups"], w.shape[1], w.shape[2] * w.shape[3]
+        channel_vectors = (layout == "channels_last" and cin_g % vector == 0 and cout_g % vector == 0
+                           and 128 // taps // vector > 0)
+        assert args[1] == ("2" if channel_vectors else "0"), fused[0]
     assert args[2] == str(key == "ieee").lower(), fused[0]
     assert_matches(out, reference(x, w, b, **kw), key)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
