@@ -198,6 +198,8 @@ DISJOINT = [
     (2, 20, 40, (2, 2), (8, 12), (2, 2), (0, 0), (0, 0), (1, 1), 1, True),
     (2, 24, 16, (3, 3), (8, 16), (5, 5), (1, 1), (0, 0), (2, 2), 1, False),
     (2, 12, 8, (3, 3), (4, 8), (3, 4), (0, 1), (1, 3), (1, 1), 3, True),
+    # channels_last, 16-byte vectors along the channels in every dtype (16 channels in and out).
+    (2, 16, 16, (2, 2), (6, 10), (2, 2), (0, 0), (0, 0), (1, 1), 1, True),
 ]
 VECTOR_CASES = range(5, 8)
 
@@ -239,11 +241,11 @@ def test_disjoint_taps(case, key, layout):
         assert args[1] == "1", fused[0]
     elif layout != "contiguous":
         # channels_last: each pixel's channels of a group in whole 16-byte vectors, output
-        # channels per group too, at least one such vector of channels per column tile.
+        # channels per group too, and a column tile's channels (128 // taps) in whole vectors.
         vector = 16 // x.element_size()
         cin_g, cout_g, taps = x.shape[1] // kw["groups"], w.shape[1], w.shape[2] * w.shape[3]
         channel_vectors = (layout == "channels_last" and cin_g % vector == 0 and cout_g % vector == 0
-                           and 128 // taps // vector > 0)
+                           and 128 // taps % vector == 0)
         assert args[1] == ("2" if channel_vectors else "0"), fused[0]
     assert args[2] == str(key == "ieee").lower(), fused[0]
     assert_matches(out, reference(x, w, b, **kw), key)
