@@ -114,7 +114,7 @@ def set_disjoint_taps(mode):
     each stride cell with no gap (kernel == stride, no dilation) and the input is copied
     in 16-byte vectors (contiguous NCHW, aligned), where it measured 1.2-1.5x faster than
     GEMM + col2im on the H100 and needs no workspace, and for channels_last inputs with at
-    least 16 input channels per group (2.3-5.3x faster on U-Net's layer and #81); NCHW
+    least 16 input channels per group (2.5-5x faster on U-Net's layer and #81); NCHW
     cells with gaps (#81) keep GEMM + col2im, as fast in TF32 and faster in float32 and
     float16 (BENCHMARKS.md). True: wherever it applies; False: never."""
     _C.set_disjoint_taps(_mode_code("set_disjoint_taps", mode))
