@@ -56,8 +56,9 @@ struct DisjointTaps {
   int channels_per_tile, col_tiles, cell_tiles;
   int row_groups;     // the epilogue's row groups: positions x groups, a multiple of the block
   bool channel_fast;  // input channels adjacent in memory (channels_last): load along them
-  // channels_last output (element loads only): product columns tap-major, the
-  // products kept [cell][column], the epilogue's lanes on consecutive channels.
+  // Channel vectors, or channels_last output with element loads: product
+  // columns tap-major, the products kept [cell][column], the epilogue's lanes
+  // on consecutive channels.
   bool out_channel_fast;
   int channel_slots;  // a power of two >= channels_per_tile: lanes per output pixel
   Divider<int32_t> by_s_w, by_s_h, by_positions;
@@ -612,13 +613,16 @@ bool copies_vectorized(const Problem& p, const at::Tensor& input, const at::Tens
 // weight copy, kV columns of one tap per vector, so the output channels per
 // tile must be a multiple of kV: per_tile, or 0 where that would take fewer
 // channels than element loads do (#81's 3x3: 12 or 8 instead of 14 ran its
-// float32 slower, 1.44 against 1.13 ms strict, 1.12 against 1.07 TF32).
-int64_t channel_vector_tile(const Problem& p, const at::Tensor& input) {
+// float32 slower, 1.44 against 1.13 ms strict, 1.12 against 1.07 TF32). The
+// weight copy stays within the workspace cap.
+int64_t channel_vector_tile(const Problem& p, const ConvTranspose2dOptions& o,
+                            const at::Tensor& input, const at::Tensor& weight) {
   const int64_t v = 16 / input.element_size();
   const int64_t per_tile = kTileCols / p.kernel_taps();
   const bool fits = input.stride(1) == 1 && p.in_per_group % v == 0 && input.stride(0) % v == 0 &&
                     input.stride(2) % v == 0 && input.stride(3) % v == 0 &&
-                    aligned16(input.data_ptr()) && p.out_per_group % v == 0 && per_tile % v == 0;
+                    aligned16(input.data_ptr()) && p.out_per_group % v == 0 && per_tile % v == 0 &&
+                    weight.numel() * weight.element_size() <= o.workspace_bytes;
   return fits ? per_tile : 0;
 }
 
@@ -686,7 +690,7 @@ void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   // length and both addresses allow them (NCHW rows; channels_last pixels,
   // the weight then copied tap-major: [Cin][taps][Cout/groups]); element
   // loads otherwise.
-  const int64_t channel_tile = channel_vector_tile(p, input);
+  const int64_t channel_tile = channel_vector_tile(p, o, input, weight);
   const int load = copies_vectorized(p, input, weight) ? kRowVectors
                    : channel_tile > 0                  ? kChannelVectors
                                                        : kElementLoads;
