@@ -163,3 +163,25 @@ def test_plot(tmp_path):
     png = tmp_path / "bench.png"
     assert main(TINY + ["--quiet", "--plot", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_channels_last_layers(tmp_path, capsys, monkeypatch):
+    """--channels-last hands every path channels_last inputs (and grad_output in train mode);
+    the results still match the float64 reference."""
+    seen = []
+    real = F.conv_transpose2d
+
+    def spy(x, *a, **k):
+        seen.append(x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous())
+        return real(x, *a, **k)
+
+    monkeypatch.setattr(F, "conv_transpose2d", spy)
+    for mode in ("forward", "train"):
+        out_json = tmp_path / ("%s.json" % mode)
+        assert main(TINY + ["--channels-last", "--mode", mode, "--no-ceilings", "--json", str(out_json)]) == 0
+        data = json.loads(out_json.read_text())
+        assert data["layout"] == "channels_last"
+        for r in data["rows"]:
+            assert r["error"] is None and r["rel_err"] < 1e-5, r
+    assert "channels_last layers" in capsys.readouterr().out
+    assert seen and all(seen), seen

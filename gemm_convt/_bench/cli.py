@@ -73,6 +73,8 @@ def build_parser(description):
                      help="float32 (TF32 and strict side by side on CUDA), bfloat16, float16, float64; "
                           "comma-separated or repeated (default float32)")
     how.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    how.add_argument("--channels-last", action="store_true",
+                     help="layers only: inputs (and train mode's grad_output) in channels_last memory format")
     how.add_argument("--warmup", type=int, default=5)
     how.add_argument("--iters", type=int, default=30, help="timed runs; the median is reported")
     how.add_argument("--no-ceilings", action="store_true", help="skip measuring bandwidth and GEMM rates")
@@ -141,10 +143,12 @@ def main(argv=None, description=""):
     progress = Progress(steps, enabled=not args.quiet)
     where = (torch.cuda.get_device_name(device) if device.type == "cuda"
              else "CPU (%d threads)" % torch.get_num_threads())
+    layout = "channels_last" if args.channels_last else "contiguous"
     meta = dict(gemm_convt=gemm_convt.__version__, torch=torch.__version__, cuda=torch.version.cuda, device=where,
-                mode=args.mode, warmup=args.warmup, iters=args.iters)
-    emit("gemm_convt %s | torch %s | %s | mode %s | median of %d after %d warm-up" % (
-        gemm_convt.__version__, torch.__version__, where, args.mode, args.iters, args.warmup))
+                mode=args.mode, warmup=args.warmup, iters=args.iters, layout=layout)
+    emit("gemm_convt %s | torch %s | %s | mode %s%s | median of %d after %d warm-up" % (
+        gemm_convt.__version__, torch.__version__, where, args.mode,
+        " | channels_last layers" if args.channels_last else "", args.iters, args.warmup))
     ceilings = None
     if not args.no_ceilings and args.problems:
         precisions = list(dict.fromkeys(p for d in args.dtypes for p in C.precisions_for(d, device)))
@@ -155,7 +159,8 @@ def main(argv=None, description=""):
     for dtype in args.dtypes:
         dname = str(dtype).replace("torch.", "")
         for p in args.problems:
-            info, new = run_layer(p, dtype, device, args.mode, args.warmup, args.iters, ceilings, progress)
+            info, new = run_layer(p, dtype, device, args.mode, args.warmup, args.iters, ceilings, progress,
+                                  channels_last=args.channels_last)
             problems["%s/%s" % (p.name, dname)] = info
             _emit_block(emit, p.name, dname, info, new, progress)
             rows += new

@@ -78,12 +78,15 @@ def _layer_call(fn, w, b, kwargs, mode, grad_output):
     return step
 
 
-def run_layer(p, dtype, device, mode, warmup, iters, ceilings, progress=None):
+def run_layer(p, dtype, device, mode, warmup, iters, ceilings, progress=None, channels_last=False):
     info = problem_info(p, dtype, mode, ceilings)
     element_size = torch.empty((), dtype=dtype).element_size()
     # Rotate inputs so repeated runs don't just measure the L2 cache.
     copies = 1 if device.type == "cpu" else max(1, min(4, int(2e8 // max(info["problem_bytes"], 1))))
     xs, w, b = P.make_tensors(p, dtype, device, copies)
+    # channels_last layers: the inputs (and grad_output) so laid out; every path sees the same tensors.
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    xs = [x.contiguous(memory_format=layout) for x in xs]
     kwargs = P.call_kwargs(p)
     grad_output = None
     if mode == "train":
@@ -91,6 +94,7 @@ def run_layer(p, dtype, device, mode, warmup, iters, ceilings, progress=None):
             t.requires_grad_(True)
         gen = torch.Generator(device="cpu").manual_seed(1)
         grad_output = torch.randn(p.batch, p.out_channels, *P.output_size(p), generator=gen).to(device, dtype)
+        grad_output = grad_output.contiguous(memory_format=layout)
     reference = None
     if info["problem_bytes"] * 8 / element_size < REFERENCE_BYTES_LIMIT[device.type]:
         with applied(cudnn_tf32=False, ours_tf32=False):
