@@ -65,13 +65,26 @@ at::Tensor fold_weight_cpu(const at::Tensor& weight, const Axis<int64_t>& w,
       .reshape({f.phases, rows, f.taps * k});
 }
 
+// Every group's folded B, [g][phase][(c, i)][t * k + ci] in the columns'
+// dtype, made once per call (fold_weight_cpu).
+at::Tensor fold_weights_cpu(const Problem& p, const ConvTranspose2dOptions& o,
+                            const ColumnsShape& cs, const at::Tensor& weight,
+                            at::ScalarType col_dtype) {
+  const Axis<int64_t> w = width_axis<int64_t>(p, o);
+  std::vector<at::Tensor> groups;
+  for (int64_t g = 0; g < p.groups; ++g)
+    groups.push_back(fold_weight_cpu(weight.narrow(0, g * p.in_per_group, p.in_per_group), w, cs.fold));
+  return at::stack(groups).to(col_dtype);
+}
+
 // The chunk's columns = B[g]ᵀ[rows of channels c0..] · A[g], with A the chunk's
 // input rows and B the weight, samples side by side. Plain: one product per
 // group, columns [g][c*taps + tap][(n, row, w)]. Width folded: one per group
-// and phase, columns [g][c*taps + i][phase][(n, row, m)].
+// and phase, columns [g][c*taps + i][phase][(n, row, m)], B from
+// folded_weights (fold_weights_cpu).
 void columns_gemm_cpu(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
                       const Chunk& c, const at::Tensor& input, const at::Tensor& weight,
-                      at::Tensor& columns) {
+                      const at::Tensor& folded_weights, at::Tensor& columns) {
   const auto col_dtype = columns.scalar_type();
   const int64_t col_rows = c.channels * cs.taps;
   for (int64_t g = 0; g < c.groups; ++g) {
@@ -92,8 +105,7 @@ void columns_gemm_cpu(const Problem& p, const ConvTranspose2dOptions& o, const C
     }
     const Axis<int64_t> w = width_axis<int64_t>(p, o);
     const at::Tensor a = unfold_phases_cpu(rows, w, cs.fold).to(col_dtype);
-    const at::Tensor b =
-        fold_weight_cpu(w_group, w, cs.fold).narrow(1, c.c0 * cs.taps, col_rows).to(col_dtype);
+    const at::Tensor b = folded_weights.select(0, grp).narrow(1, c.c0 * cs.taps, col_rows);
     const int64_t positions = a.size(1);
     columns.narrow(0, g * col_rows * cs.fold.phases * positions, col_rows * cs.fold.phases * positions)
         .view({col_rows, cs.fold.phases, positions})
@@ -154,6 +166,8 @@ void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
                                    input.options().dtype(col_dtype));
   const at::Tensor bias_c =
       (bias.has_value() && bias->defined()) ? bias->contiguous() : at::Tensor();
+  const at::Tensor folded_weights =
+      cs.fold_w ? fold_weights_cpu(p, options, cs, weight, col_dtype) : at::Tensor();
 
   AT_DISPATCH_FLOATING_TYPES_AND2(
       at::kHalf, at::kBFloat16, input.scalar_type(), "gemm_convt_cpu", [&] {
@@ -162,7 +176,7 @@ void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
         for_each_chunk(cp, shape, [&](const Chunk& c) {
           at::Tensor columns =
               workspace.narrow(0, 0, c.samples * c.groups * c.channels * cs.taps * c.rows * cs.width);
-          if (c.rows > 0) columns_gemm_cpu(p, options, cs, c, input, weight, columns);
+          if (c.rows > 0) columns_gemm_cpu(p, options, cs, c, input, weight, folded_weights, columns);
           col2im_cpu<scalar_t, col_t>(p, options, cs, c, columns, bias_ptr, out);
         });
       });
