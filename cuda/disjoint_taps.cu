@@ -45,7 +45,9 @@ template <typename smem_t>
 constexpr int ld_k() { return kTileK + (sizeof(smem_t) == 4 ? 4 : 8); }
 // Elements of a step's A tile.
 template <typename smem_t, int kLoad>
-constexpr int a_tile() { return kLoad == kChannelVectors ? kTileCells * ld_k<smem_t>() : kTileK * kLdA; }
+constexpr int a_tile() {
+  return kLoad == kChannelVectors ? kTileCells * ld_k<smem_t>() : kTileK * kLdA;
+}
 
 struct DisjointTaps {
   int64_t x_sn, x_sc, x_sh, x_sw;  // input strides (elements)
@@ -90,12 +92,13 @@ struct Operand<c10::BFloat16> {
 };
 
 // A warp's share of one staged step: 32 cells (wm) x 32 products (wn) as
-// 2 x 4 mma.sync m16n8 fragments. Shared memory holds A as [k][cell] and B as
-// [k][column] (as staged from NCHW rows and weight rows), so each operand is
-// read K-transposed: TF32 by single-word loads that hit 32 distinct banks
-// (row strides of 8 mod 32 words), 16-bit types by ldmatrix.trans. TF32
-// operands sit in shared memory already rounded to nearest (tf32_bits, once
-// per staged value: round_staged_tf32, Stage), not truncated: a NaN whose payload sits in
+// 2 x 4 mma.sync m16n8 fragments. Shared memory holds A as [k][cell] (as
+// staged from NCHW rows; [cell][k] from channels_last pixels: kKMajorA) and B
+// as [k][column] (weight rows), so each [k][...] operand is read
+// K-transposed: TF32 by single-word loads that hit 32 distinct banks (row
+// strides of 8 mod 32 words), 16-bit types by ldmatrix.trans. TF32 operands
+// sit in shared memory already rounded to nearest (tf32_bits, once per staged
+// value: round_staged_tf32, Stage), not truncated: a NaN whose payload sits in
 // the low bits would read as inf, and truncation doubled the error against
 // cuDNN's (3.3e-4 against 1.4e-4 on U-Net's layer).
 //
@@ -134,22 +137,21 @@ __device__ __forceinline__ void step_products(const float* sa, const float* sb,
   constexpr int kCell = kKMajorA ? ld_k<float>() : 1, kK = kKMajorA ? 1 : kLdA;
 #pragma unroll
   for (int ks = 0; ks < kTileK; ks += 8) {
-    // The operand's bits: whole for the split, TF32 (rounded when staged) for one product.
-    const auto word = [](float v) { return __float_as_uint(v); };
+    // The operands' bits: whole for the split, TF32 (rounded when staged) for one product.
     uint32_t a[2][4], b[4][2];
 #pragma unroll
     for (int i = 0; i < 2; ++i) {
       const float* lo = sa + ks * kK + i * 16 * kCell;
-      a[i][0] = word(lo[0]);
-      a[i][1] = word(lo[8 * kCell]);
-      a[i][2] = word(lo[4 * kK]);
-      a[i][3] = word(lo[4 * kK + 8 * kCell]);
+      a[i][0] = __float_as_uint(lo[0]);
+      a[i][1] = __float_as_uint(lo[8 * kCell]);
+      a[i][2] = __float_as_uint(lo[4 * kK]);
+      a[i][3] = __float_as_uint(lo[4 * kK + 8 * kCell]);
     }
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
       const float* col = sb + ks * kLdB + j * 8;
-      b[j][0] = word(col[0]);
-      b[j][1] = word(col[4 * kLdB]);
+      b[j][0] = __float_as_uint(col[0]);
+      b[j][1] = __float_as_uint(col[4 * kLdB]);
     }
     if (kSplit) {
       uint32_t a_hi[2][4], a_x[2][4], a_lo[2][4], b_hi[4][2], b_x[4][2], b_lo[4][2];
@@ -175,12 +177,19 @@ __device__ __forceinline__ void step_products(const float* sa, const float* sb,
   }
 }
 
-// Four 8x8 16-bit tiles, transposed: lane l gives the row address of tile l / 8.
-__device__ __forceinline__ void load_tiles_transposed(const void* row, uint32_t (&r)[4]) {
+// Four 8x8 16-bit tiles, transposed (kTransposed: A as [k][cell], B) or as
+// stored (A as [cell][k]): lane l gives the row address of tile l / 8.
+template <bool kTransposed>
+__device__ __forceinline__ void load_tiles(const void* row, uint32_t (&r)[4]) {
   const uint32_t address = static_cast<uint32_t>(__cvta_generic_to_shared(row));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(address));
+  if (kTransposed)
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(address));
+  else
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(address));
 }
 
 template <typename smem_t>
@@ -200,14 +209,6 @@ __device__ __forceinline__ void mma_k16(float (&c)[4], const uint32_t (&a)[4], u
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-// Four 8x8 16-bit tiles as stored (A as [cell][k]).
-__device__ __forceinline__ void load_tiles(const void* row, uint32_t (&r)[4]) {
-  const uint32_t address = static_cast<uint32_t>(__cvta_generic_to_shared(row));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(address));
-}
-
 // 16-bit types: one k16 step (sa, sb at the lane's offsets).
 template <bool kSplit, bool kKMajorA, typename smem_t>
 __device__ __forceinline__ void step_products(const smem_t* sa, const smem_t* sb,
@@ -216,16 +217,12 @@ __device__ __forceinline__ void step_products(const smem_t* sa, const smem_t* sb
   static_assert(kTileK == 16, "one m16n8k16 step per staged step");
   uint32_t a[2][4], b[4][2];
 #pragma unroll
-  for (int i = 0; i < 2; ++i) {
-    if (kKMajorA)
-      load_tiles(sa + i * 16 * ld_k<smem_t>(), a[i]);
-    else
-      load_tiles_transposed(sa + i * 16, a[i]);
-  }
+  for (int i = 0; i < 2; ++i)
+    load_tiles<!kKMajorA>(sa + i * 16 * (kKMajorA ? ld_k<smem_t>() : 1), a[i]);
 #pragma unroll
   for (int jj = 0; jj < 2; ++jj) {
     uint32_t q[4];
-    load_tiles_transposed(sb + jj * 16, q);
+    load_tiles<true>(sb + jj * 16, q);
     b[2 * jj][0] = q[0], b[2 * jj][1] = q[1], b[2 * jj + 1][0] = q[2], b[2 * jj + 1][1] = q[3];
   }
 #pragma unroll
@@ -273,8 +270,9 @@ __global__ void __launch_bounds__(kThreads, (kLoad != kElementLoads && !kSplit) 
   constexpr int kATile = a_tile<smem_t, kLoad>();
   constexpr int kStage = kATile + kTileK * kLdB;  // elements of one step's A and B tiles
   constexpr int ab_bytes = 2 * kStage * int(sizeof(smem_t));  // two steps
-  constexpr int c_bytes =
-      (kTileCols * kLdC > kTileCells * kLdT ? kTileCols * kLdC : kTileCells * kLdT) * int(sizeof(float));
+  constexpr int c_elems =  // the products as [column][cell] or [cell][column]
+      kTileCols * kLdC > kTileCells * kLdT ? kTileCols * kLdC : kTileCells * kLdT;
+  constexpr int c_bytes = c_elems * int(sizeof(float));
   // The operand tiles, then (after the last step) the products, cells fastest.
   __shared__ __align__(128) unsigned char tiles[ab_bytes > c_bytes ? ab_bytes : c_bytes];
   __shared__ int64_t cell_x[kTileCells];  // input offset of each cell's pixel, -1 past the end
@@ -337,8 +335,8 @@ __global__ void __launch_bounds__(kThreads, (kLoad != kElementLoads && !kSplit) 
     const int a_kk = kKMajorA ? (t % (kTileK / kV)) * kV : t / (kTileCells / kV);
     const int a_m = kKMajorA ? t / (kTileK / kV) : (t % (kTileCells / kV)) * kV;
     const bool a_inside = a_mine && cell_x[a_m] >= 0;
-    const uint32_t a_dst =
-        smem0 + uint32_t(kKMajorA ? a_m * ld_k<smem_t>() + a_kk : a_kk * kLdA + a_m) * sizeof(smem_t);
+    const int a_offset = kKMajorA ? a_m * ld_k<smem_t>() + a_kk : a_kk * kLdA + a_m;
+    const uint32_t a_dst = smem0 + uint32_t(a_offset) * sizeof(smem_t);
     const scalar_t* a_src = xg + (a_inside ? cell_x[a_m] + a_kk * d.x_sc : 0);
     const int64_t a_step = kTileK * d.x_sc, b_step = int64_t(kTileK) * w_ld;
     // B: weight rows as they are; kKMajorA: tap-major columns from the
@@ -416,8 +414,8 @@ __global__ void __launch_bounds__(kThreads, (kLoad != kElementLoads && !kSplit) 
     const bool b_inside = b_col < cols;
     // Tap-major product columns (channels_last output): column j is tap
     // j / channels of channel j % channels.
-    const int b_src = d.out_channel_fast && b_inside ? (b_col % channels) * d.taps + b_col / channels
-                                                      : b_col;
+    const int b_src =
+        d.out_channel_fast && b_inside ? (b_col % channels) * d.taps + b_col / channels : b_col;
     const scalar_t* b_ptr = wg + int64_t(b_kk0) * w_ld + b_src;
     smem_t a_next[kA], b_next[kB];
     const auto fetch = [&](int k0) {
@@ -436,7 +434,7 @@ __global__ void __launch_bounds__(kThreads, (kLoad != kElementLoads && !kSplit) 
     smem_t* sb = stage0 + kATile;
     fetch(0);
     for (int k0 = 0; k0 < d.cin_g; k0 += kTileK) {
-      // float32 rounded to TF32 once here, as the async path's round_staged does.
+      // float32 rounded to TF32 once here, as the async path's round_staged_tf32 does.
 #pragma unroll
       for (int u = 0; u < kA; ++u) sa[a_smem[u]] = Stage<kSplit, smem_t>::value(a_next[u]);
 #pragma unroll
@@ -562,9 +560,10 @@ void launch(const DisjointTaps& d, int load, int64_t blocks, const at::Tensor& i
   const auto stream = at::cuda::getCurrentCUDAStream();
   const scalar_t* bias_ptr = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
   if (blocks > 0) {
-    auto* kernel = load == kRowVectors       ? disjoint_taps_kernel<scalar_t, kRowVectors, kSplit>
-                   : load == kChannelVectors ? disjoint_taps_kernel<scalar_t, kChannelVectors, kSplit>
-                                             : disjoint_taps_kernel<scalar_t, kElementLoads, kSplit>;
+    auto* kernel = load == kRowVectors ? disjoint_taps_kernel<scalar_t, kRowVectors, kSplit>
+                   : load == kChannelVectors
+                       ? disjoint_taps_kernel<scalar_t, kChannelVectors, kSplit>
+                       : disjoint_taps_kernel<scalar_t, kElementLoads, kSplit>;
     kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
         d, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(), bias_ptr,
         out.data_ptr<scalar_t>());
@@ -696,10 +695,13 @@ void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
                                                        : kElementLoads;
   const at::Tensor tap_major_weight =
       load == kChannelVectors
-          ? weight.view({p.in_channels, p.out_per_group, p.kernel_taps()}).transpose(1, 2).contiguous()
+          ? weight.view({p.in_channels, p.out_per_group, p.kernel_taps()})
+                .transpose(1, 2)
+                .contiguous()
           : weight;
-  d.channels_per_tile = int(load == kChannelVectors ? channel_tile
-                            : channels_per_tile(p, load == kRowVectors ? 16 / input.element_size() : 1));
+  const int64_t vector = load == kRowVectors ? 16 / input.element_size() : 1;
+  d.channels_per_tile =
+      int(load == kChannelVectors ? channel_tile : channels_per_tile(p, vector));
   d.col_tiles = int((p.out_per_group + d.channels_per_tile - 1) / d.channels_per_tile);
   d.cell_tiles = int((p.in_pixels() + kTileCells - 1) / kTileCells);
   d.channel_fast = input.stride(1) == 1 && p.in_per_group > 1;
