@@ -227,9 +227,7 @@ def table_case(cases, case, seed, key, layout="contiguous"):
 @pytest.mark.parametrize("case", range(len(DISJOINT)))
 def test_disjoint_taps(case, key, layout):
     x, w, b, kw = table_case(DISJOINT, case, 40 + case, key, layout)
-    gemm_convt.set_disjoint_taps(True)
-    gemm_convt.set_direct_gather(False)
-    gemm_convt.set_implicit_gemm(False)
+    force_path("disjoint")
     out, names = run_profiled(x, w, b, key, **kw)
     fused = [name for name in names if "disjoint_taps_kernel" in name]
     assert fused, names
@@ -278,9 +276,7 @@ def test_disjoint_taps_float32_contraction_bound(cin):
     channels per group (the tensor cores' accumulation error grows with the contraction),
     and GEMM + col2im above: float32's 1e-5 holds at the bound."""
     x, w, b = make_case(90, 2, cin, 8, (2, 2), (8, 16), 1, True, torch.float32)
-    gemm_convt.set_disjoint_taps(True)
-    gemm_convt.set_direct_gather(False)
-    gemm_convt.set_implicit_gemm(False)
+    force_path("disjoint")
     out, names = run_profiled(x, w, b, "ieee", stride=2)
     assert any("disjoint_taps_kernel" in name for name in names) == (cin <= 512), names
     assert_matches(out, reference(x, w, b, stride=2), "ieee")
