@@ -39,6 +39,7 @@ def _restore_settings():
     gemm_convt.set_direct_gather(None)
     gemm_convt.set_implicit_gemm(None)
     gemm_convt.set_width_folding(None)
+    gemm_convt.set_chunk_graphs(None)
 
 
 def make_case(seed, n, cin, cout_g, k, hw, groups, bias, dtype, device="cuda"):
@@ -182,6 +183,83 @@ def test_several_samples_per_chunk(key, hw, offset):
     F.conv_transpose2d(x64, w64, b.double().cpu(), **kw).backward(grad.double())
     assert_matches(wg.grad, w64.grad, key)
     assert_matches(xg.grad, x64.grad, key)
+
+
+# The forward's chunk loop over an NCHW input packed several samples a chunk replays as a
+# CUDA graph (set_chunk_graphs): each call brings new input, weight, bias and output
+# memory (one call on another stream), and every replay must match float64 and the eager
+# loop bit for bit. The cap leaves ~12 samples per chunk beside cuBLAS's own workspaces.
+LOOP_BLAS_BYTES = 2 * 4 * 2**20
+
+
+def _graphed_loop_case(seed, key, bias):
+    n_cin_cout, k, hw = (16, 8), (4, 4), (6, 6)
+    dtype = DTYPES[key]
+    esize = torch.tensor([], dtype=dtype).element_size()
+    cin, cout = n_cin_cout
+    per_sample = cout * k[0] * k[1] * hw[0] * hw[1] * esize
+    cap = LOOP_BLAS_BYTES + cin * cout * k[0] * k[1] * esize + 2 * 12 * (per_sample + cin * hw[0] * hw[1] * esize)
+    n = cap // per_sample + 40  # columns over the cap: ~25 chunks
+    return cap, make_case(seed, n, cin, cout, k, hw, 1, bias, dtype)
+
+
+@pytest.mark.parametrize("key", ["tf32", "ieee", "float16", "bfloat16"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_chunk_loop_replays_as_a_graph(key, bias):
+    kw = dict(stride=2, padding=1)
+    force_path("gemm")
+    cases = [_graphed_loop_case(40 + i, key, bias) for i in range(4)]
+    gemm_convt.set_workspace_limit(cases[0][0])
+    try:
+        gemm_convt.set_chunk_graphs(False)
+        eager = [run(x, w, b, key, **kw) for _, (x, w, b) in cases]
+        gemm_convt.set_chunk_graphs(None)
+        captures, replays = gemm_convt._native._C._chunk_graph_counts()
+        side = torch.cuda.Stream()
+        for i, (_, (x, w, b)) in enumerate(cases):
+            if i == 2:  # a replay on another stream
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):
+                    out = run(x, w, b, key, **kw)
+                torch.cuda.current_stream().wait_stream(side)
+            else:
+                out = run(x, w, b, key, **kw)
+            assert_matches(out, reference(x, w, b, **kw), key)
+            assert torch.equal(out, eager[i]), "call %d differs from the eager loop" % i
+        now = gemm_convt._native._C._chunk_graph_counts()
+        # The first call runs eagerly, the second captures; calls 2-4 replay.
+        assert now[0] - captures == 1 and now[1] - replays == 3, (captures, replays, now)
+    finally:
+        gemm_convt.set_chunk_graphs(None)
+        gemm_convt.release_chunk_graphs()
+
+
+def test_chunk_graphs_release_and_capture_of_a_replayed_loop():
+    kw = dict(stride=2, padding=1)
+    force_path("gemm")
+    cap, (x, w, b) = _graphed_loop_case(50, "ieee", True)
+    gemm_convt.set_workspace_limit(cap)
+    try:
+        gemm_convt.set_chunk_graphs(True)  # from the first call
+        first = run(x, w, b, "ieee", **kw)
+        torch.cuda.synchronize()
+        held = torch.cuda.memory_allocated()
+        gemm_convt.release_chunk_graphs()
+        assert torch.cuda.memory_allocated() < held - LOOP_BLAS_BYTES, "the held workspace was not freed"
+        assert torch.equal(run(x, w, b, "ieee", **kw), first)
+        # A replayed loop inside a CUDA graph of the caller's own: it runs eagerly in the capture.
+        static_x = x.clone()
+        graph = torch.cuda.CUDAGraph()
+        with torch.no_grad(), torch.cuda.graph(graph):
+            static_out = gemm_convt.conv_transpose2d(static_x, w, b, **kw)
+        _, (x2, _, _) = _graphed_loop_case(51, "ieee", True)
+        static_x.copy_(x2)
+        graph.replay()
+        torch.cuda.synchronize()
+        assert_matches(static_out, reference(x2, w, b, **kw), "ieee")
+    finally:
+        gemm_convt.set_chunk_graphs(None)
+        gemm_convt.release_chunk_graphs()
 
 
 # Taps that never overlap (dilated kernel <= stride): one fused kernel writes the output.
