@@ -163,7 +163,7 @@ bool collect_rebases(const Recorder& rec, const DeviceGraphs& d,
 // Captures `loop` on the workspace; false (nothing kept) where it cannot be
 // captured or replayed with rebased pointers.
 bool capture(DeviceGraphs& d, Entry& e, const std::vector<UserRegion>& regions,
-             const std::function<void(const at::Tensor&)>& loop) {
+             const WorkspaceStep& loop) {
   // A stream of our own: the caller's may be the legacy default stream,
   // which cannot capture. Nothing runs on it.
   const c10::cuda::CUDAStream origin = side_streams(3)[2];
@@ -258,9 +258,8 @@ UserRegion region_of(const at::Tensor& t) {
 }
 
 bool run_chunk_loop_graphed(const std::vector<int64_t>& key, int64_t bytes,
-                            const std::vector<UserRegion>& regions,
-                            const std::function<void(const at::Tensor&)>& prologue,
-                            const std::function<void(const at::Tensor&)>& loop) {
+                            const std::vector<UserRegion>& regions, const WorkspaceStep& prologue,
+                            const WorkspaceStep& loop, const WorkspaceStep& epilogue) {
   const int mode = chunk_graphs();
   if (mode == 0 || bytes > kDefaultWorkspaceBytes) return false;
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream().stream();
@@ -308,6 +307,7 @@ bool run_chunk_loop_graphed(const std::vector<int64_t>& key, int64_t bytes,
   if (d.replayed) AT_CUDA_CHECK(cudaStreamWaitEvent(stream, d.last_replay, 0));
   prologue(d.workspace);
   AT_CUDA_CHECK(cudaGraphLaunch(e->exec, stream));
+  if (epilogue) epilogue(d.workspace);
   AT_CUDA_CHECK(cudaEventRecord(d.last_replay, stream));
   d.replayed = true;
   ++g_replays;

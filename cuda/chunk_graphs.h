@@ -58,15 +58,16 @@ struct UserRegion {
 };
 UserRegion region_of(const at::Tensor& t);  // empty when undefined or empty
 
-// Runs `prologue` (eagerly, on the current stream) and then `loop` on a byte
-// workspace of `bytes`, replaying the loop from a graph captured on an
-// earlier call with the same key. False when it ran nothing: graphs off, a
-// first call, a stream under capture, overlapping regions, a loop that could
-// not be captured (the caller then runs both itself).
+// Runs `prologue` (eagerly, on the current stream), `loop`, and `epilogue`
+// (eagerly; may be empty) on a byte workspace of `bytes`, replaying the loop
+// from a graph captured on an earlier call with the same key. False when it
+// ran nothing: graphs off, a first call, a stream under capture, overlapping
+// regions, a loop that could not be captured (the caller then runs all three
+// itself).
+using WorkspaceStep = std::function<void(const at::Tensor&)>;
 bool run_chunk_loop_graphed(const std::vector<int64_t>& key, int64_t bytes,
-                            const std::vector<UserRegion>& regions,
-                            const std::function<void(const at::Tensor&)>& prologue,
-                            const std::function<void(const at::Tensor&)>& loop);
+                            const std::vector<UserRegion>& regions, const WorkspaceStep& prologue,
+                            const WorkspaceStep& loop, const WorkspaceStep& epilogue = {});
 
 // Frees every device's graphs and held workspace (waits for their replays).
 void release_chunk_graphs();

@@ -293,7 +293,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     const auto alignment = [](const void* ptr) {
       return int64_t(reinterpret_cast<uintptr_t>(ptr) % 256);
     };
-    std::vector<int64_t> key{int64_t(dtype), int64_t(col_dtype), options.groups,
+    std::vector<int64_t> key{1 /* the forward */, int64_t(dtype), int64_t(col_dtype), options.groups,
                              options.workspace_bytes, options.float_columns, options.allow_tf32,
                              options.split_tf32, options.fold_w, p.in_h, p.in_w, p.out_per_group,
                              p.kernel_h, p.kernel_w, bias.defined(), alignment(x.base),

@@ -4,7 +4,7 @@ R=$(pwd)
 source scripts/device_build.sh pack_runs_kernel "$OUT/build.log"
 cd /tmp
 timeout 300 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests" -q -x \
-  -m cuda -k "${TEST_K:-chunk or several_samples or bitwise or graph or side_stream}" 2>&1 | tail -6 | tee "$OUT/tests.log"
+  -m cuda -k "${TEST_K:-chunk or several_samples or bitwise or graph or side_stream or autograd}" 2>&1 | tail -6 | tee "$OUT/tests.log"
 P="python3 $R/scripts/probe_speed.py"
 for g in auto off auto off; do
   $P --problems dcgan --dtypes tf32,ieee,float16 --cudnn --graphs $g 2>&1 | grep ms

@@ -192,11 +192,10 @@ def test_several_samples_per_chunk(key, hw, offset):
 LOOP_BLAS_BYTES = 2 * 4 * 2**20
 
 
-def _graphed_loop_case(seed, key, bias):
-    n_cin_cout, k, hw = (16, 8), (4, 4), (6, 6)
+def _graphed_loop_case(seed, key, bias, cin=16):
+    cout, k, hw = 8, (4, 4), (6, 6)
     dtype = DTYPES[key]
     esize = torch.tensor([], dtype=dtype).element_size()
-    cin, cout = n_cin_cout
     per_sample = cout * k[0] * k[1] * hw[0] * hw[1] * esize
     cap = LOOP_BLAS_BYTES + cin * cout * k[0] * k[1] * esize + 2 * 12 * (per_sample + cin * hw[0] * hw[1] * esize)
     n = cap // per_sample + 40  # columns over the cap: ~25 chunks
@@ -229,6 +228,49 @@ def test_chunk_loop_replays_as_a_graph(key, bias):
         now = gemm_convt._native._C._chunk_graph_counts()
         # The first call runs eagerly, the second captures; calls 2-4 replay.
         assert now[0] - captures == 1 and now[1] - replays == 3, (captures, replays, now)
+    finally:
+        gemm_convt.set_chunk_graphs(None)
+        gemm_convt.release_chunk_graphs()
+
+
+# The backward's loop over whole-sample chunks replays likewise: the weight copied in, each
+# chunk's grad_input made in the workspace and copied out, grad_weight summed there (32 input
+# channels: past the thin kernel's 16, which keeps its own loop).
+@pytest.mark.parametrize("key", ["tf32", "ieee", "float16", "bfloat16"])
+@pytest.mark.parametrize("needs", ["both", "input", "weight"])
+def test_backward_chunk_loop_replays_as_a_graph(key, needs):
+    kw = dict(stride=2, padding=1)
+    force_path("gemm")
+    cases = [_graphed_loop_case(60 + i, key, True, cin=32) for i in range(3)]
+    gemm_convt.set_workspace_limit(cases[0][0])
+
+    def gradients(x, w, b, grad):
+        xg = x.detach().requires_grad_(needs != "weight")
+        wg = w.detach().requires_grad_(needs != "input")
+        gemm_convt.set_allow_tf32(key == "tf32")
+        gemm_convt.set_fp32_split(key != "ieee")
+        gemm_convt.conv_transpose2d(xg, wg, b, **kw).backward(grad)
+        return [t.grad for t in (xg, wg) if t.requires_grad]
+
+    grads = [torch.randn(reference(x, w, b, **kw).shape, generator=torch.Generator().manual_seed(70 + i)).to(x)
+             for i, (_, (x, w, b)) in enumerate(cases)]
+    try:
+        gemm_convt.set_chunk_graphs(False)
+        eager = [gradients(x, w, b, g) for (_, (x, w, b)), g in zip(cases, grads)]
+        gemm_convt.set_chunk_graphs(None)
+        captures, replays = gemm_convt._native._C._chunk_graph_counts()
+        for i, ((_, (x, w, b)), g) in enumerate(zip(cases, grads)):
+            got = gradients(x, w, b, g)
+            x64 = x.double().cpu().requires_grad_(needs != "weight")
+            w64 = w.double().cpu().requires_grad_(needs != "input")
+            F.conv_transpose2d(x64, w64, b.double().cpu(), **kw).backward(g.double().cpu())
+            want = [t.grad for t in (x64, w64) if t.requires_grad]
+            for got_t, want_t, eager_t in zip(got, want, eager[i]):
+                assert_matches(got_t, want_t, key)
+                assert torch.equal(got_t, eager_t), "call %d differs from the eager loop" % i
+        now = gemm_convt._native._C._chunk_graph_counts()
+        # Forward and backward: eager first, then captured and replayed twice.
+        assert now[0] - captures == 2 and now[1] - replays == 4, (captures, replays, now)
     finally:
         gemm_convt.set_chunk_graphs(None)
         gemm_convt.release_chunk_graphs()
