@@ -96,11 +96,10 @@ struct DeviceGraphs {
   void wait_replays() {
     if (replayed) AT_CUDA_CHECK(cudaEventSynchronize(last_replay));
   }
+  // Their counts stay: a loop seen before is captured again on its next call.
   void drop_graphs() {
     wait_replays();
     for (auto& kv : entries) kv.second.destroy();
-    entries.clear();
-    lru.clear();
   }
 };
 
@@ -274,7 +273,7 @@ bool run_chunk_loop_graphed(const std::vector<int64_t>& key, int64_t bytes,
   DeviceGraphs& d = all_devices()[c10::cuda::current_device()];
   std::vector<int64_t> full_key = key;
   full_key.push_back(bytes);
-  Entry* e = &entry_for(d, full_key);
+  Entry* const e = &entry_for(d, full_key);
   if (e->unusable) return false;
   if (!e->exec) {
     // Default: from a loop's second call on, so one-off problems never pay a capture.
@@ -282,9 +281,11 @@ bool run_chunk_loop_graphed(const std::vector<int64_t>& key, int64_t bytes,
     if (!d.workspace.defined() || d.workspace.numel() < bytes) {
       d.drop_graphs();  // they read the old buffer
       d.workspace = at::Tensor();
-      d.workspace = at::empty({bytes}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA));
-      e = &entry_for(d, full_key);
-      e->calls = 2;
+      // The cap at least (plus the loops' alignment slack), so that a layer's
+      // forward and backward loops share one buffer without regrowing.
+      const int64_t held =
+          std::max(bytes, std::min(workspace_limit(), kDefaultWorkspaceBytes) + 4096);
+      d.workspace = at::empty({held}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA));
     }
     if (!capture(d, *e, regions, loop)) {
       e->unusable = true;
