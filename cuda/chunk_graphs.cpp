@@ -5,6 +5,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime.h>
 
+#include <cstdlib>
 #include <list>
 #include <map>
 #include <mutex>
@@ -96,10 +97,15 @@ struct DeviceGraphs {
   void wait_replays() {
     if (replayed) AT_CUDA_CHECK(cudaEventSynchronize(last_replay));
   }
-  // Their counts stay: a loop seen before is captured again on its next call.
-  void drop_graphs() {
+  // forget: the loops' call counts too; else a loop seen before is captured
+  // again on its next call.
+  void drop_graphs(bool forget) {
     wait_replays();
     for (auto& kv : entries) kv.second.destroy();
+    if (forget) {
+      entries.clear();
+      lru.clear();
+    }
   }
 };
 
@@ -215,6 +221,14 @@ Entry& entry_for(DeviceGraphs& d, const std::vector<int64_t>& key) {
 
 }  // namespace
 
+int64_t loop_blas_workspace_bytes() {
+  static const int64_t bytes = [] {
+    const char* v = std::getenv("GEMM_CONVT_LOOP_BLAS_MIB");
+    return (v ? std::max<int64_t>(1, std::atoll(v)) : int64_t(4)) << 20;
+  }();
+  return bytes;
+}
+
 void note_captured_launch(int arg_count, std::initializer_list<int> pointer_args) {
   if (!t_recorder) return;
   const cudaGraphNode_t node = last_captured_node(at::cuda::getCurrentCUDAStream().stream());
@@ -279,7 +293,7 @@ bool run_chunk_loop_graphed(const std::vector<int64_t>& key, int64_t bytes,
     // Default: from a loop's second call on, so one-off problems never pay a capture.
     if (++e->calls < (mode == 1 ? 1 : 2)) return false;
     if (!d.workspace.defined() || d.workspace.numel() < bytes) {
-      d.drop_graphs();  // they read the old buffer
+      d.drop_graphs(false);  // they read the old buffer
       d.workspace = at::Tensor();
       // The cap at least (plus the loops' alignment slack), so that a layer's
       // forward and backward loops share one buffer without regrowing.
@@ -319,7 +333,7 @@ void release_chunk_graphs() {
   std::lock_guard<std::mutex> lock(g_mutex);
   for (auto& kv : all_devices()) {
     c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(kv.first));
-    kv.second.drop_graphs();
+    kv.second.drop_graphs(true);
     kv.second.workspace = at::Tensor();
   }
 }

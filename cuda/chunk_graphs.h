@@ -23,8 +23,9 @@
 
 namespace gemm_convt {
 
-// cuBLAS's workspace per stream in a loop that may be captured.
-constexpr int64_t kLoopBlasWorkspaceBytes = int64_t(4) << 20;
+// cuBLAS's workspace per stream in a loop that may be captured: 4 MiB
+// (GEMM_CONVT_LOOP_BLAS_MIB sets another size, for probes).
+int64_t loop_blas_workspace_bytes();
 
 // Called by our launch wrappers right after a launch on the current stream:
 // while a loop is captured, records the kernel node, its argument count and

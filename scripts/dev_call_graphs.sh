@@ -1,22 +1,20 @@
-# Session 16's iteration call: build, the chunk-loop and chunking tests, then dcgan's forward and
-# training with chunk graphs on (default) and off, beside cuDNN, where the step's time goes, and
-# the other training problems.
+# Session 16's iteration call: build, the chunk-graph tests, then dcgan's training step under
+# probe knobs, alternated, each in its own process (the knobs are read once):
+#   A default; B GEMM_CONVT_BACKWARD_OWN=0 (the backward's old loop, forward graphs only);
+#   C GEMM_CONVT_LOOP_BLAS_MIB=16; D graphs off. Kernel totals for A and B.
 R=$(pwd)
-source scripts/device_build.sh pack_runs_kernel "$OUT/build.log"
+source scripts/device_build.sh pack_runs_kernel "$OUT/build.log" > /dev/null
 cd /tmp
-timeout 300 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests" -q \
-  -m cuda -k "${TEST_K:-chunk or several_samples or bitwise or graph or side_stream or autograd}" 2>&1 \
-  | grep -E "passed|failed|Error|assert" | tail -12 | tee "$OUT/tests.log"
-P="python3 $R/scripts/probe_speed.py"
-for g in auto off; do
-  $P --problems dcgan --dtypes tf32,ieee,float16 --cudnn --graphs $g 2>&1 | grep ms
+timeout 200 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests" -q \
+  -m cuda -k "${TEST_K:-chunk}" 2>&1 | grep -E "passed|failed|Error|assert" | tail -12 | tee "$OUT/tests.log"
+P="python3 $R/scripts/probe_speed.py --problems dcgan --dtypes tf32 --cudnn --train"
+for round in 1 2; do
+  echo "round $round: A"; $P 2>&1 | grep ms
+  echo "B"; GEMM_CONVT_BACKWARD_OWN=0 $P 2>&1 | grep ms
+  echo "C"; GEMM_CONVT_LOOP_BLAS_MIB=16 $P 2>&1 | grep ms
+  echo "D"; $P --graphs off 2>&1 | grep ms
 done
-for g in auto off auto off auto; do
-  $P --problems dcgan --dtypes tf32 --cudnn --train --graphs $g 2>&1 | grep ms
-done
-cd "$R/scripts"
-for path in ours cudnn; do
-  timeout 120 python3 step_gaps.py --problems dcgan --train --path $path --calls 4 --events 30 2>&1 | tail -45
-done
-cd /tmp
-$P --problems fcn_up,unet_up,kb81 --dtypes tf32 --cudnn --train 2>&1 | grep ms
+echo "A kernels"; $P --profile 2>&1 | grep -v "^dcgan" | sort -rn | head -14
+echo "B kernels"; GEMM_CONVT_BACKWARD_OWN=0 $P --profile 2>&1 | grep -v "^dcgan" | sort -rn | head -14
+echo "C forward"; GEMM_CONVT_LOOP_BLAS_MIB=16 python3 $R/scripts/probe_speed.py --problems dcgan --dtypes tf32,ieee --cudnn 2>&1 | grep ms
+echo "A forward"; python3 $R/scripts/probe_speed.py --problems dcgan --dtypes tf32,ieee --cudnn 2>&1 | grep ms
