@@ -55,9 +55,8 @@ int direct_gather();
 void set_implicit_gemm(int mode);
 int implicit_gemm();
 
-// The forward's host-bound chunk loops replayed as CUDA graphs (CUDA;
-// cuda/chunk_graphs.h): 1 from a loop's first call, 0 never, -1 default
-// (from its second call).
+// Host-bound chunk loops replayed as CUDA graphs (CUDA; cuda/chunk_graphs.h):
+// 1 yes (from a loop's second call), 0 or -1 (the default) no.
 void set_chunk_graphs(int mode);
 int chunk_graphs();
 

@@ -5,7 +5,6 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime.h>
 
-#include <cstdlib>
 #include <list>
 #include <map>
 #include <mutex>
@@ -221,13 +220,7 @@ Entry& entry_for(DeviceGraphs& d, const std::vector<int64_t>& key) {
 
 }  // namespace
 
-int64_t loop_blas_workspace_bytes() {
-  static const int64_t bytes = [] {
-    const char* v = std::getenv("GEMM_CONVT_LOOP_BLAS_MIB");
-    return (v ? std::max<int64_t>(1, std::atoll(v)) : int64_t(4)) << 20;
-  }();
-  return bytes;
-}
+bool chunk_graphs_on() { return chunk_graphs() == 1; }
 
 void note_captured_launch(int arg_count, std::initializer_list<int> pointer_args) {
   if (!t_recorder) return;
@@ -273,8 +266,7 @@ UserRegion region_of(const at::Tensor& t) {
 bool run_chunk_loop_graphed(const std::vector<int64_t>& key, int64_t bytes,
                             const std::vector<UserRegion>& regions, const WorkspaceStep& prologue,
                             const WorkspaceStep& loop, const WorkspaceStep& epilogue) {
-  const int mode = chunk_graphs();
-  if (mode == 0 || bytes > kDefaultWorkspaceBytes) return false;
+  if (!chunk_graphs_on() || bytes > kDefaultWorkspaceBytes) return false;
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream().stream();
   cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
   AT_CUDA_CHECK(cudaStreamIsCapturing(stream, &status));
@@ -290,8 +282,8 @@ bool run_chunk_loop_graphed(const std::vector<int64_t>& key, int64_t bytes,
   Entry* const e = &entry_for(d, full_key);
   if (e->unusable) return false;
   if (!e->exec) {
-    // Default: from a loop's second call on, so one-off problems never pay a capture.
-    if (++e->calls < (mode == 1 ? 1 : 2)) return false;
+    // From a loop's second call on, so one-off problems never pay a capture.
+    if (++e->calls < 2) return false;
     if (!d.workspace.defined() || d.workspace.numel() < bytes) {
       d.drop_graphs(false);  // they read the old buffer
       d.workspace = at::Tensor();

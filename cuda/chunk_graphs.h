@@ -1,17 +1,20 @@
 #pragma once
 
-// The forward's chunk loop replayed as a CUDA graph where it is host-bound:
-// each chunk costs a pack launch, a cuBLAS call (heuristic, memset, launch)
+// The forward's and the backward's chunk loops replayed as CUDA graphs where
+// they are host-bound: each chunk costs a pack launch, a cuBLAS call (heuristic, memset, launch)
 // and a col2im launch, ~20 us of host apiece, and dcgan's ~22 launches took
 // longer on the host than on the GPU (NOTES.md, sessions 12 and 16).
+//
+// Opt-in (set_chunk_graphs(True)): on the H100 it took host time off the
+// training step but not enough of its time (NOTES.md, session 16).
 //
 // A loop qualifies when every cuBLAS operand lives in the workspace (the
 // input packed per chunk, the weight copied in): then the only pointers that
 // change between calls are our own kernels' (the input the pack reads, the
 // bias and output col2im uses), and a replay rebases them node by node. The
-// workspace is one buffer per device held between calls (at most the default
-// cap); cuBLAS gets its share of it through our own handle, in eager calls of
-// such a loop too, so a replay computes bitwise what the eager loop computes.
+// workspace is one buffer per device held between calls (the cap, at most
+// 64 MiB); cuBLAS gets its share of it through our own handle, in eager calls
+// of such a loop too, so a replay computes bitwise what the eager loop computes.
 
 #include <ATen/ATen.h>
 #include <cublas_v2.h>
@@ -23,9 +26,12 @@
 
 namespace gemm_convt {
 
-// cuBLAS's workspace per stream in a loop that may be captured: 4 MiB
-// (GEMM_CONVT_LOOP_BLAS_MIB sets another size, for probes).
-int64_t loop_blas_workspace_bytes();
+// cuBLAS's workspace per stream in a loop that may be captured.
+constexpr int64_t kLoopBlasWorkspaceBytes = int64_t(4) << 20;
+
+// Whether chunk loops that qualify keep their operands in the workspace and
+// replay as graphs: set_chunk_graphs(True) (opt-in: NOTES.md, session 16).
+bool chunk_graphs_on();
 
 // Called by our launch wrappers right after a launch on the current stream:
 // while a loop is captured, records the kernel node, its argument count and

@@ -16,8 +16,6 @@
 #include <ATen/Dispatch.h>
 #include <ATen/cuda/CUDAContext.h>
 
-#include <cstdlib>
-
 #include "../csrc/conv_transpose2d_backward.h"
 #include "backward_gemm.h"
 #include "chunk_graphs.h"
@@ -64,7 +62,7 @@ bool grad_input_by_implicit_gemm(const Problem& p, const ConvTranspose2dOptions&
 struct OwnBackward {
   int64_t weight_bytes, grad_weight_bytes, columns_bytes, pack_bytes, grad_input_bytes;
   int64_t bytes() const {
-    return weight_bytes + grad_weight_bytes + loop_blas_workspace_bytes() + columns_bytes +
+    return weight_bytes + grad_weight_bytes + kLoopBlasWorkspaceBytes + columns_bytes +
            pack_bytes + grad_input_bytes;
   }
 };
@@ -100,14 +98,14 @@ void backward_own_operands(const Problem& p, const ConvTranspose2dOptions& optio
     const at::Tensor w = weight_copy(ws);
     at::Tensor gw_sum = gw ? grad_weight_sum(ws) : at::Tensor();
     char* blas = static_cast<char*>(ws.data_ptr()) + l.weight_bytes + l.grad_weight_bytes;
-    int64_t offset = l.weight_bytes + l.grad_weight_bytes + loop_blas_workspace_bytes();
+    int64_t offset = l.weight_bytes + l.grad_weight_bytes + kLoopBlasWorkspaceBytes;
     at::Tensor columns = part(ws, offset, shape.elems(p.backward_chunk_problem()), dtype);
     offset += l.columns_bytes;
     at::Tensor packed = gw ? part(ws, offset, shape.samples * sample_elems, dtype) : at::Tensor();
     offset += l.pack_bytes;
     const at::Tensor gi_chunk = gi ? part(ws, offset, shape.samples * sample_elems, dtype)
                                    : at::Tensor();
-    LoopBlasWorkspace blas_workspace(blas, loop_blas_workspace_bytes());
+    LoopBlasWorkspace blas_workspace(blas, kLoopBlasWorkspaceBytes);
     AT_DISPATCH_FLOATING_TYPES_AND2(
         at::kHalf, at::kBFloat16, dtype, "gemm_convt_backward_cuda", [&] {
           for (const Chunk& c : chunks) {
@@ -191,16 +189,12 @@ void backward_by_columns(const at::Tensor& grad_output, const at::Tensor& input,
   // and cuBLAS's workspace come out of the budget, each sample's grad_input
   // beside its packed input.
   const int64_t columns_bytes = p.batch * p.out_channels() * p.kernel_taps() * p.in_pixels() * esize;
-  static const bool own_allowed = [] {  // GEMM_CONVT_BACKWARD_OWN=0: never (probes)
-    const char* v = std::getenv("GEMM_CONVT_BACKWARD_OWN");
-    return !(v && v[0] == '0');
-  }();
-  if (own_allowed && !thin.grad_input && !thin.grad_weight && columns_bytes > cap &&
+  if (chunk_graphs_on() && !thin.grad_input && !thin.grad_weight && columns_bytes > cap &&
       (!grad_weight.defined() || (!x.channel_major && grad_weight.is_contiguous())) &&
       (!grad_input.defined() || grad_input.is_contiguous())) {
     const int64_t own_budget = budget - aligned_bytes(weight.numel() * esize) -
                                (grad_weight.defined() && !half ? weight.numel() * esize : 0) -
-                               loop_blas_workspace_bytes();
+                               kLoopBlasWorkspaceBytes;
     const ChunkShape shape =
         plan(own_budget, (pack ? p.in_channels : 0) + (grad_input.defined() ? p.in_channels : 0));
     if (shape.samples > 1 && shape.band >= p.in_h && shape.groups == p.groups &&

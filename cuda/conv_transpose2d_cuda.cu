@@ -136,7 +136,8 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // host-bound loop (dcgan). It keeps every cuBLAS operand in the workspace
   // (the weight copied in, every chunk packed, cuBLAS's own workspace) so that
   // it can replay as a CUDA graph (chunk_graphs.h), eagerly or not alike.
-  bool own_operands = needs_pack && !x.channel_major && total_bytes > options.workspace_bytes;
+  bool own_operands = chunk_graphs_on() && needs_pack && !x.channel_major &&
+                      total_bytes > options.workspace_bytes;
   const auto plan = [&](int64_t budget) {  // columns (+ made A, + packed input) in budget bytes
     if (made) budget = budget * col_rows * col_esize / (col_rows * col_esize + a_k * esize);
     ChunkShape planned = plan_chunks(cp, std::max<int64_t>(1, budget / col_esize));
@@ -163,7 +164,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
         split ? 4 * weight.numel()
         : fold ? p.groups * cs.fold.phases * p.out_per_group * cs.taps * cs.k_per_group
         : (k_major_weight || own_operands) ? weight.numel() : 0;
-    const int64_t blas_bytes = own_operands ? 2 * loop_blas_workspace_bytes() : 0;
+    const int64_t blas_bytes = own_operands ? 2 * kLoopBlasWorkspaceBytes : 0;
     const int64_t cap =
         std::max<int64_t>(1, options.workspace_bytes - weight_copy_elems * esize - blas_bytes);
     const int64_t whole = chunk_budget_bytes(cap, total_bytes);
@@ -213,7 +214,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
             if (buffers > 1) on_stream.emplace(streams[b]);
             c10::optional<LoopBlasWorkspace> blas_workspace;
             if (!blas_workspaces.empty())
-              blas_workspace.emplace(blas_workspaces[b], loop_blas_workspace_bytes());
+              blas_workspace.emplace(blas_workspaces[b], kLoopBlasWorkspaceBytes);
             const at::Tensor& columns = column_buffers[b];
             if (c.rows > 0 && made) {
               const int64_t pixel_stride = x.pixel_stride();
@@ -262,7 +263,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     const int64_t weight_bytes = aligned(weight.numel() * esize);
     const int64_t column_bytes = aligned(buffer_elems * col_esize);
     const int64_t pack_bytes = aligned(pack_elems * esize);
-    const int64_t per_buffer = column_bytes + pack_bytes + loop_blas_workspace_bytes();
+    const int64_t per_buffer = column_bytes + pack_bytes + kLoopBlasWorkspaceBytes;
     const int64_t bytes = weight_bytes + buffers * per_buffer;
     const auto weight_copy = [&](const at::Tensor& ws) {
       return ws.narrow(0, 0, weight.numel() * esize).view(dtype);

@@ -185,10 +185,12 @@ def test_several_samples_per_chunk(key, hw, offset):
     assert_matches(xg.grad, x64.grad, key)
 
 
-# The forward's chunk loop over an NCHW input packed several samples a chunk replays as a
-# CUDA graph (set_chunk_graphs): each call brings new input, weight, bias and output
-# memory (one call on another stream), and every replay must match float64 and the eager
-# loop bit for bit. The cap leaves ~12 samples per chunk beside cuBLAS's own workspaces.
+# set_chunk_graphs(True): the forward's chunk loop over an NCHW input packed several samples a
+# chunk runs eagerly on its first call and replays as a CUDA graph from its second. Each call
+# brings new input, weight, bias and output memory (one call on another stream); every replay
+# must match float64, and a replay must equal the eager loop bit for bit (the same call made
+# eagerly again after release_chunk_graphs). The cap leaves ~12 samples per chunk beside
+# cuBLAS's own workspaces.
 LOOP_BLAS_BYTES = 2 * 4 * 2**20
 
 
@@ -202,32 +204,36 @@ def _graphed_loop_case(seed, key, bias, cin=16):
     return cap, make_case(seed, n, cin, cout, k, hw, 1, bias, dtype)
 
 
+def _graph_counts():
+    return gemm_convt._native._C._chunk_graph_counts()
+
+
 @pytest.mark.parametrize("key", ["tf32", "ieee", "float16", "bfloat16"])
 @pytest.mark.parametrize("bias", [True, False])
 def test_chunk_loop_replays_as_a_graph(key, bias):
     kw = dict(stride=2, padding=1)
     force_path("gemm")
-    cases = [_graphed_loop_case(40 + i, key, bias) for i in range(4)]
-    gemm_convt.set_workspace_limit(cases[0][0])
+    cases = [_graphed_loop_case(40 + i, key, bias)[1] for i in range(4)]
+    gemm_convt.set_workspace_limit(_graphed_loop_case(40, key, bias)[0])
+    gemm_convt.set_chunk_graphs(True)
     try:
-        gemm_convt.set_chunk_graphs(False)
-        eager = [run(x, w, b, key, **kw) for _, (x, w, b) in cases]
-        gemm_convt.set_chunk_graphs(None)
-        captures, replays = gemm_convt._native._C._chunk_graph_counts()
-        side = torch.cuda.Stream()
-        for i, (_, (x, w, b)) in enumerate(cases):
+        captures, replays = _graph_counts()
+        first = run(*cases[0], key, **kw)  # eager
+        outs, side = [], torch.cuda.Stream()
+        for i, (x, w, b) in enumerate(cases):
             if i == 2:  # a replay on another stream
                 side.wait_stream(torch.cuda.current_stream())
                 with torch.cuda.stream(side):
-                    out = run(x, w, b, key, **kw)
+                    outs.append(run(x, w, b, key, **kw))
                 torch.cuda.current_stream().wait_stream(side)
             else:
-                out = run(x, w, b, key, **kw)
-            assert_matches(out, reference(x, w, b, **kw), key)
-            assert torch.equal(out, eager[i]), "call %d differs from the eager loop" % i
-        now = gemm_convt._native._C._chunk_graph_counts()
-        # The first call runs eagerly, the second captures; calls 2-4 replay.
-        assert now[0] - captures == 1 and now[1] - replays == 3, (captures, replays, now)
+                outs.append(run(x, w, b, key, **kw))
+            assert_matches(outs[-1], reference(x, w, b, **kw), key)
+        now = _graph_counts()
+        assert (now[0] - captures, now[1] - replays) == (1, 4), (captures, replays, now)
+        assert torch.equal(outs[0], first), "the replay differs from the eager loop"
+        gemm_convt.release_chunk_graphs()
+        assert torch.equal(run(*cases[2], key, **kw), outs[2]), "eager after release differs from the replay"
     finally:
         gemm_convt.set_chunk_graphs(None)
         gemm_convt.release_chunk_graphs()
@@ -241,36 +247,37 @@ def test_chunk_loop_replays_as_a_graph(key, bias):
 def test_backward_chunk_loop_replays_as_a_graph(key, needs):
     kw = dict(stride=2, padding=1)
     force_path("gemm")
-    cases = [_graphed_loop_case(60 + i, key, True, cin=32) for i in range(3)]
-    gemm_convt.set_workspace_limit(cases[0][0])
+    cases = [_graphed_loop_case(60 + i, key, True, cin=32)[1] for i in range(3)]
+    gemm_convt.set_workspace_limit(_graphed_loop_case(60, key, True, cin=32)[0])
+    grads = [torch.randn(reference(x, w, b, **kw).shape, generator=torch.Generator().manual_seed(70 + i)).to(x)
+             for i, (x, w, b) in enumerate(cases)]
 
-    def gradients(x, w, b, grad):
+    def gradients(i):
+        x, w, b = cases[i]
         xg = x.detach().requires_grad_(needs != "weight")
         wg = w.detach().requires_grad_(needs != "input")
         gemm_convt.set_allow_tf32(key == "tf32")
         gemm_convt.set_fp32_split(key != "ieee")
-        gemm_convt.conv_transpose2d(xg, wg, b, **kw).backward(grad)
+        gemm_convt.conv_transpose2d(xg, wg, b, **kw).backward(grads[i])
         return [t.grad for t in (xg, wg) if t.requires_grad]
 
-    grads = [torch.randn(reference(x, w, b, **kw).shape, generator=torch.Generator().manual_seed(70 + i)).to(x)
-             for i, (_, (x, w, b)) in enumerate(cases)]
+    gemm_convt.set_chunk_graphs(True)
     try:
-        gemm_convt.set_chunk_graphs(False)
-        eager = [gradients(x, w, b, g) for (_, (x, w, b)), g in zip(cases, grads)]
-        gemm_convt.set_chunk_graphs(None)
-        captures, replays = gemm_convt._native._C._chunk_graph_counts()
-        for i, ((_, (x, w, b)), g) in enumerate(zip(cases, grads)):
-            got = gradients(x, w, b, g)
+        captures, replays = _graph_counts()
+        first = gradients(0)  # eager, forward and backward
+        got = [gradients(i) for i in range(3)]
+        now = _graph_counts()
+        assert (now[0] - captures, now[1] - replays) == (2, 6), (captures, replays, now)
+        for i, (x, w, b) in enumerate(cases):
             x64 = x.double().cpu().requires_grad_(needs != "weight")
             w64 = w.double().cpu().requires_grad_(needs != "input")
-            F.conv_transpose2d(x64, w64, b.double().cpu(), **kw).backward(g.double().cpu())
-            want = [t.grad for t in (x64, w64) if t.requires_grad]
-            for got_t, want_t, eager_t in zip(got, want, eager[i]):
+            F.conv_transpose2d(x64, w64, b.double().cpu(), **kw).backward(grads[i].double().cpu())
+            for got_t, want_t in zip(got[i], [t.grad for t in (x64, w64) if t.requires_grad]):
                 assert_matches(got_t, want_t, key)
-                assert torch.equal(got_t, eager_t), "call %d differs from the eager loop" % i
-        now = gemm_convt._native._C._chunk_graph_counts()
-        # Forward and backward: eager first, then captured and replayed twice.
-        assert now[0] - captures == 2 and now[1] - replays == 4, (captures, replays, now)
+        assert all(torch.equal(g, e) for g, e in zip(got[0], first)), "the replay differs from the eager loop"
+        gemm_convt.release_chunk_graphs()
+        again = gradients(1)
+        assert all(torch.equal(g, e) for g, e in zip(got[1], again)), "eager after release differs from the replay"
     finally:
         gemm_convt.set_chunk_graphs(None)
         gemm_convt.release_chunk_graphs()
@@ -281,15 +288,18 @@ def test_chunk_graphs_release_and_capture_of_a_replayed_loop():
     force_path("gemm")
     cap, (x, w, b) = _graphed_loop_case(50, "ieee", True)
     gemm_convt.set_workspace_limit(cap)
+    gemm_convt.set_chunk_graphs(True)
     try:
-        gemm_convt.set_chunk_graphs(True)  # from the first call
         first = run(x, w, b, "ieee", **kw)
+        assert torch.equal(run(x, w, b, "ieee", **kw), first)  # captured and replayed
         torch.cuda.synchronize()
         held = torch.cuda.memory_allocated()
         gemm_convt.release_chunk_graphs()
         assert torch.cuda.memory_allocated() < held - LOOP_BLAS_BYTES, "the held workspace was not freed"
-        assert torch.equal(run(x, w, b, "ieee", **kw), first)
         # A replayed loop inside a CUDA graph of the caller's own: it runs eagerly in the capture.
+        run(x, w, b, "ieee", **kw)
+        run(x, w, b, "ieee", **kw)
+        torch.cuda.synchronize()
         static_x = x.clone()
         graph = torch.cuda.CUDAGraph()
         with torch.no_grad(), torch.cuda.graph(graph):
