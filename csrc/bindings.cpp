@@ -6,10 +6,6 @@
 
 #include "settings.h"
 
-#ifdef GEMM_CONVT_WITH_CUDA
-#include "../cuda/chunk_graphs.h"
-#endif
-
 namespace {
 
 py::dict build_info() {
@@ -26,20 +22,6 @@ py::dict build_info() {
   info["cuda_architectures"] = py::none();
 #endif
   return info;
-}
-
-void release_chunk_graphs() {
-#ifdef GEMM_CONVT_WITH_CUDA
-  gemm_convt::release_chunk_graphs();
-#endif
-}
-
-std::vector<int64_t> chunk_graph_counts() {
-#ifdef GEMM_CONVT_WITH_CUDA
-  return gemm_convt::chunk_graph_counts();
-#else
-  return {0, 0};
-#endif
 }
 
 }  // namespace
@@ -65,10 +47,5 @@ PYBIND11_MODULE(_C, m) {
   m.def("get_direct_gather", &gemm_convt::direct_gather);
   m.def("set_implicit_gemm", &gemm_convt::set_implicit_gemm, py::arg("mode"));
   m.def("get_implicit_gemm", &gemm_convt::implicit_gemm);
-  m.def("set_chunk_graphs", &gemm_convt::set_chunk_graphs, py::arg("mode"));
-  m.def("get_chunk_graphs", &gemm_convt::chunk_graphs);
-  m.def("release_chunk_graphs", &release_chunk_graphs,
-        "Frees the chunk graphs and their held workspace on every device");
-  m.def("_chunk_graph_counts", &chunk_graph_counts, "[loops captured, replays] (tests)");
   m.def("build_info", &build_info, "How this extension was built");
 }

@@ -18,7 +18,6 @@ std::atomic<int> g_width_folding{-1};
 std::atomic<int> g_disjoint_taps{-1};
 std::atomic<int> g_direct_gather{-1};
 std::atomic<int> g_implicit_gemm{-1};
-std::atomic<int> g_chunk_graphs{-1};
 
 }  // namespace
 
@@ -66,7 +65,5 @@ void set_direct_gather(int mode) { g_direct_gather = mode; }
 int direct_gather() { return g_direct_gather; }
 void set_implicit_gemm(int mode) { g_implicit_gemm = mode; }
 int implicit_gemm() { return g_implicit_gemm; }
-void set_chunk_graphs(int mode) { g_chunk_graphs = mode; }
-int chunk_graphs() { return g_chunk_graphs; }
 
 }  // namespace gemm_convt

@@ -55,9 +55,4 @@ int direct_gather();
 void set_implicit_gemm(int mode);
 int implicit_gemm();
 
-// Host-bound chunk loops replayed as CUDA graphs (CUDA; cuda/chunk_graphs.h):
-// 1 yes (from a loop's second call), 0 or -1 (the default) no.
-void set_chunk_graphs(int mode);
-int chunk_graphs();
-
 }  // namespace gemm_convt

@@ -5,7 +5,6 @@
 
 #include <limits>
 
-#include "chunk_graphs.h"
 #include "lt_gemm.h"
 #include "pack.cuh"
 
@@ -47,7 +46,7 @@ void gemm_strided_batched(at::ScalarType in_dtype, at::ScalarType out_dtype, int
                           int64_t n, int64_t k, const MatrixRef& a, const MatrixRef& b,
                           void* c, int64_t ldc, int64_t c_batch_stride, double beta,
                           int64_t batch, bool allow_tf32) {
-  cublasHandle_t handle = gemm_handle();
+  cublasHandle_t handle = at::cuda::getCurrentCUDABlasHandle();
   const bool is_double = in_dtype == at::kDouble;
   const bool tf32 = allow_tf32 && in_dtype == at::kFloat;
   MathModeGuard math(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
@@ -93,9 +92,9 @@ bool input_needs_pack(const Problem& p, const InputOperand& x, int64_t rows) {
 }
 
 MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOperand& x,
-                              at::Tensor& pack, bool always_pack) {
+                              at::Tensor& pack) {
   const int64_t esize = x.storage.element_size();
-  if (!always_pack && (c.samples == 1 || !input_needs_pack(p, x, c.rows)))
+  if (c.samples == 1 || !input_needs_pack(p, x, c.rows))
     return MatrixRef{x.chunk_base(c, p.in_w, esize), x.ld, x.channel_major,
                      p.in_per_group * x.channel_stride};
   // Several samples of an NCHW-like input, or of fewer rows than a sample

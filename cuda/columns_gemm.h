@@ -53,10 +53,9 @@ InputOperand input_operand(const at::Tensor& input, int64_t in_per_group);
 // A and grad_weight's B. Read in place where the input is uniform along
 // (sample, pixel) -- one sample, or channels_last with every row -- else
 // repacked into `pack` (channels x samples x rows: in_channels*samples*pixels
-// elements at least). always_pack: repacked even where it could be read in
-// place (a loop replayed as a graph: cuBLAS must read only the workspace).
+// elements at least).
 MatrixRef chunk_input_operand(const Problem& p, const Chunk& c, const InputOperand& x,
-                              at::Tensor& pack, bool always_pack = false);
+                              at::Tensor& pack);
 
 // Whether chunk_input_operand needs `pack` for chunks of several samples of
 // `rows` input rows.

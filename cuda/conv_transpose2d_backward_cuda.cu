@@ -18,11 +18,9 @@
 
 #include "../csrc/conv_transpose2d_backward.h"
 #include "backward_gemm.h"
-#include "chunk_graphs.h"
 #include "im2col_kernel.cuh"
 #include "grad_weight_implicit.cuh"
 #include "implicit_gemm.cuh"
-#include "pack.cuh"
 
 namespace gemm_convt {
 namespace {
@@ -53,106 +51,6 @@ bool grad_input_by_implicit_gemm(const Problem& p, const ConvTranspose2dOptions&
   return true;
 }
 
-// Whole-sample chunks of a batch whose columns exceed the cap (dcgan) are
-// host-bound like the forward's: such a loop keeps every cuBLAS operand in the
-// workspace -- the weight copied in, the input packed per chunk, each chunk's
-// grad_input made there and copied out, grad_weight summed there and copied
-// out at the end -- and replays as a CUDA graph (chunk_graphs.h). Eager calls
-// of such a problem run the same loop, so a replay is bitwise the eager result.
-struct OwnBackward {
-  int64_t weight_bytes, grad_weight_bytes, columns_bytes, pack_bytes, grad_input_bytes;
-  int64_t bytes() const {
-    return weight_bytes + grad_weight_bytes + kLoopBlasWorkspaceBytes + columns_bytes +
-           pack_bytes + grad_input_bytes;
-  }
-};
-
-int64_t aligned_bytes(int64_t n) { return (n + 255) / 256 * 256; }
-
-void backward_own_operands(const Problem& p, const ConvTranspose2dOptions& options,
-                           const ChunkShape& shape, const std::vector<Chunk>& chunks,
-                           const at::Tensor& grad_output, const InputOperand& x,
-                           const at::Tensor& weight, const ThinPlan& thin, at::Tensor& grad_input,
-                           at::Tensor& grad_weight) {
-  const auto dtype = weight.scalar_type();
-  const bool half = dtype == at::kHalf || dtype == at::kBFloat16;
-  const auto acc_dtype = half ? at::kFloat : dtype;
-  const int64_t esize = weight.element_size(), sample_elems = p.in_channels * p.in_pixels();
-  const bool gi = grad_input.defined(), gw = grad_weight.defined();
-  const OwnBackward l{aligned_bytes(weight.numel() * esize),
-                      gw ? aligned_bytes(weight.numel() * c10::elementSize(acc_dtype)) : 0,
-                      aligned_bytes(shape.elems(p.backward_chunk_problem()) * esize),
-                      gw ? aligned_bytes(shape.samples * sample_elems * esize) : 0,
-                      gi ? aligned_bytes(shape.samples * sample_elems * esize) : 0};
-  const auto part = [](const at::Tensor& ws, int64_t offset, int64_t elems, at::ScalarType t) {
-    return ws.narrow(0, offset, elems * c10::elementSize(t)).view(t);
-  };
-  const auto weight_copy = [&](const at::Tensor& ws) {
-    return part(ws, 0, weight.numel(), dtype).view(weight.sizes());
-  };
-  const auto grad_weight_sum = [&](const at::Tensor& ws) {
-    return part(ws, l.weight_bytes, weight.numel(), acc_dtype).view(weight.sizes());
-  };
-  const auto prologue = [&](const at::Tensor& ws) { weight_copy(ws).copy_(weight); };
-  const auto loop = [&](const at::Tensor& ws) {
-    const at::Tensor w = weight_copy(ws);
-    at::Tensor gw_sum = gw ? grad_weight_sum(ws) : at::Tensor();
-    char* blas = static_cast<char*>(ws.data_ptr()) + l.weight_bytes + l.grad_weight_bytes;
-    int64_t offset = l.weight_bytes + l.grad_weight_bytes + kLoopBlasWorkspaceBytes;
-    at::Tensor columns = part(ws, offset, shape.elems(p.backward_chunk_problem()), dtype);
-    offset += l.columns_bytes;
-    at::Tensor packed = gw ? part(ws, offset, shape.samples * sample_elems, dtype) : at::Tensor();
-    offset += l.pack_bytes;
-    const at::Tensor gi_chunk = gi ? part(ws, offset, shape.samples * sample_elems, dtype)
-                                   : at::Tensor();
-    LoopBlasWorkspace blas_workspace(blas, kLoopBlasWorkspaceBytes);
-    AT_DISPATCH_FLOATING_TYPES_AND2(
-        at::kHalf, at::kBFloat16, dtype, "gemm_convt_backward_cuda", [&] {
-          for (const Chunk& c : chunks) {
-            im2col_chunk<scalar_t>(p, options, c, grad_output, columns);
-            if (gi) {
-              at::Tensor dst = gi_chunk.narrow(0, 0, c.samples * sample_elems)
-                                   .view({c.samples, p.in_channels, p.in_h, p.in_w});
-              grad_input_gemm_cuda(p, c, w, columns, dst, c.n0, options.allow_tf32, thin);
-              copy_bytes_cuda(dst.data_ptr(), dst.numel() * esize,
-                              static_cast<char*>(grad_input.data_ptr()) +
-                                  c.n0 * sample_elems * esize);
-            }
-            if (gw)
-              grad_weight_gemm_cuda(p, c, chunk_input_operand(p, c, x, packed, true), columns,
-                                    gw_sum, options.allow_tf32, thin);
-          }
-        });
-    if (gw && !half)
-      copy_bytes_cuda(gw_sum.data_ptr(), weight.numel() * esize, grad_weight.data_ptr());
-  };
-  const auto epilogue = [&](const at::Tensor& ws) {
-    if (gw && half) grad_weight.copy_(grad_weight_sum(ws));
-  };
-  // Everything the loop's kernels, grids and chunks depend on.
-  const auto alignment = [](const at::Tensor& t) {
-    return t.defined() ? int64_t(reinterpret_cast<uintptr_t>(t.data_ptr()) % 256) : -1;
-  };
-  std::vector<int64_t> key{2 /* the backward */, int64_t(dtype), options.groups,
-                           options.workspace_bytes, options.allow_tf32, p.in_h, p.in_w,
-                           p.out_per_group, p.kernel_h, p.kernel_w, gi, gw,
-                           alignment(grad_output), alignment(x.storage), alignment(grad_input),
-                           alignment(grad_weight), int64_t(chunks.size()), shape.samples};
-  for (int d = 0; d < 2; ++d)
-    key.insert(key.end(), {options.stride[d], options.padding[d], options.output_padding[d],
-                           options.dilation[d]});
-  for (const at::Tensor& t : {grad_output, x.storage})
-    for (int64_t d = 0; t.defined() && d < t.dim(); ++d)
-      key.insert(key.end(), {t.size(d), t.stride(d)});
-  const std::vector<UserRegion> regions{region_of(grad_output), region_of(x.storage),
-                                        region_of(grad_input), region_of(grad_weight)};
-  if (run_chunk_loop_graphed(key, l.bytes(), regions, prologue, loop, epilogue)) return;
-  const at::Tensor ws = at::empty({l.bytes()}, weight.options().dtype(at::kByte));
-  prologue(ws);
-  loop(ws);
-  epilogue(ws);
-}
-
 // The rest: im2col of grad_output per chunk, cuBLAS or the thin kernel.
 void backward_by_columns(const at::Tensor& grad_output, const at::Tensor& input,
                          const at::Tensor& weight_in, const ConvTranspose2dOptions& options,
@@ -160,7 +58,6 @@ void backward_by_columns(const at::Tensor& grad_output, const at::Tensor& input,
   const Problem p(input, weight_in, options);
   const at::Tensor weight = weight_in.contiguous();
   const auto dtype = input.scalar_type();
-  const int64_t esize = c10::elementSize(dtype);
   const bool half = dtype == at::kHalf || dtype == at::kBFloat16;
   const InputOperand x =
       grad_weight.defined() ? input_operand(input, p.in_per_group) : InputOperand{};
@@ -175,40 +72,14 @@ void backward_by_columns(const at::Tensor& grad_output, const at::Tensor& input,
   const int64_t parts_bytes = thin_parts_bytes(thin, weight, cap);
   int64_t budget = cap - parts_bytes;
   if (half && grad_weight.defined()) budget -= weight.numel() * int64_t(sizeof(float));
-  const auto plan = [&](int64_t bytes, int64_t extra_per_pixel) {
-    return p.backward_chunk_shape(std::max<int64_t>(bytes, 1), esize, extra_per_pixel);
+  const auto plan = [&](int64_t bytes) {
+    return p.backward_chunk_shape(std::max<int64_t>(bytes, 1), c10::elementSize(dtype),
+                                  pack ? p.in_channels : 0);
   };
-  const ChunkProblem cp = p.backward_chunk_problem();
-  const auto chunks_of = [&](const ChunkShape& shape) {
-    std::vector<Chunk> chunks;
-    for_each_backward_chunk(cp, shape, [&](const Chunk& c) { chunks.push_back(c); });
-    return chunks;
-  };
-  // Own operands (backward_own_operands): an NCHW input and outputs, columns
-  // over the cap, no thin kernel; the weight copy, the float32 grad_weight sum
-  // and cuBLAS's workspace come out of the budget, each sample's grad_input
-  // beside its packed input.
-  const int64_t columns_bytes = p.batch * p.out_channels() * p.kernel_taps() * p.in_pixels() * esize;
-  if (chunk_graphs_on() && !thin.grad_input && !thin.grad_weight && columns_bytes > cap &&
-      (!grad_weight.defined() || (!x.channel_major && grad_weight.is_contiguous())) &&
-      (!grad_input.defined() || grad_input.is_contiguous())) {
-    const int64_t own_budget = budget - aligned_bytes(weight.numel() * esize) -
-                               (grad_weight.defined() && !half ? weight.numel() * esize : 0) -
-                               kLoopBlasWorkspaceBytes;
-    const ChunkShape shape =
-        plan(own_budget, (pack ? p.in_channels : 0) + (grad_input.defined() ? p.in_channels : 0));
-    if (shape.samples > 1 && shape.band >= p.in_h && shape.groups == p.groups &&
-        shape.channels == p.out_per_group) {
-      backward_own_operands(p, options, shape, chunks_of(shape), grad_output, x, weight, thin,
-                            grad_input, grad_weight);
-      return;
-    }
-  }
-  ChunkShape shape = plan(budget, pack ? p.in_channels : 0);
+  ChunkShape shape = plan(budget);
   if (half && grad_input.defined() && shape.channels < p.out_per_group)
-    shape = plan(budget - p.in_channels * p.in_pixels() * int64_t(sizeof(float)),
-                 pack ? p.in_channels : 0);
-  at::Tensor workspace = at::empty({shape.elems(cp)}, input.options());
+    shape = plan(budget - p.in_channels * p.in_pixels() * int64_t(sizeof(float)));
+  at::Tensor workspace = at::empty({shape.elems(p.backward_chunk_problem())}, input.options());
   plan_thin_slices(p, shape, weight, parts_bytes, thin);
   at::Tensor packed_input;
   if (pack && shape.samples > 1)
@@ -227,7 +98,7 @@ void backward_by_columns(const at::Tensor& grad_output, const at::Tensor& input,
 
   AT_DISPATCH_FLOATING_TYPES_AND2(
       at::kHalf, at::kBFloat16, dtype, "gemm_convt_backward_cuda", [&] {
-        for_each_backward_chunk(cp, shape, [&](const Chunk& c) {
+        for_each_backward_chunk(p.backward_chunk_problem(), shape, [&](const Chunk& c) {
           im2col_chunk<scalar_t>(p, options, c, grad_output, workspace);
           if (gi_acc.defined()) {
             const int64_t dst_n0 = gi_acc.is_same(grad_input) ? 0 : c.n0;

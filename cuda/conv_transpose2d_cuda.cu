@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "../csrc/conv_transpose2d.h"
-#include "chunk_graphs.h"
 #include "col2im_kernel.cuh"
 #include "columns_gemm.h"
 #include "direct_gather.cuh"
@@ -123,6 +122,13 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // cuBLAS then runs sm90 kernels, e.g. dcgan's 250 -> 157 us; other dtypes
   // got the same kernels either way (NOTES.md it11).
   const bool k_major_weight = !made && dtype == at::kFloat && options.allow_tf32;
+  // Weight-shaped operands made per call (transposed, folded, split: up to 4
+  // copies alive at once) come out of the cap first.
+  const int64_t weight_copy_elems =
+      split ? 4 * weight.numel()
+      : fold ? p.groups * cs.fold.phases * p.out_per_group * cs.taps * cs.k_per_group
+      : k_major_weight ? weight.numel() : 0;
+  const int64_t cap = std::max<int64_t>(1, options.workspace_bytes - weight_copy_elems * esize);
   // Plain operands: a chunk's samples sit side by side in its columns, one
   // GEMM per group for them all (a dcgan sample has 64 pixels: per-sample
   // GEMMs are mostly tile edges). An NCHW input is then repacked per chunk,
@@ -132,12 +138,6 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   int64_t first_row = 0, live_rows = 0;  // input rows that reach the output
   input_rows_of(cp, 0, p.out_h, &first_row, &live_rows);
   const bool needs_pack = side_by_side && input_needs_pack(p, x, live_rows);
-  // Columns over the cap from an NCHW input packed several samples a chunk: a
-  // host-bound loop (dcgan). It keeps every cuBLAS operand in the workspace
-  // (the weight copied in, every chunk packed, cuBLAS's own workspace) so that
-  // it can replay as a CUDA graph (chunk_graphs.h), eagerly or not alike.
-  bool own_operands = chunk_graphs_on() && needs_pack && !x.channel_major &&
-                      total_bytes > options.workspace_bytes;
   const auto plan = [&](int64_t budget) {  // columns (+ made A, + packed input) in budget bytes
     if (made) budget = budget * col_rows * col_esize / (col_rows * col_esize + a_k * esize);
     ChunkShape planned = plan_chunks(cp, std::max<int64_t>(1, budget / col_esize));
@@ -156,27 +156,10 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     for_each_chunk(cp, planned, [&](const Chunk& c) { chunks.push_back(c); });
     return planned;
   };
-  // Weight-shaped operands made per call (transposed, folded, split: up to 4
-  // copies alive at once) and cuBLAS's own workspaces come out of the cap
-  // first. One buffer when everything fits the cap in one chunk, else two halves.
-  const auto plan_within_cap = [&] {
-    const int64_t weight_copy_elems =
-        split ? 4 * weight.numel()
-        : fold ? p.groups * cs.fold.phases * p.out_per_group * cs.taps * cs.k_per_group
-        : (k_major_weight || own_operands) ? weight.numel() : 0;
-    const int64_t blas_bytes = own_operands ? 2 * kLoopBlasWorkspaceBytes : 0;
-    const int64_t cap =
-        std::max<int64_t>(1, options.workspace_bytes - weight_copy_elems * esize - blas_bytes);
-    const int64_t whole = chunk_budget_bytes(cap, total_bytes);
-    const int64_t half = chunk_budget_bytes(cap, cap + 1);
-    const ChunkShape planned = plan_and_list(whole);
-    return whole > half && chunks.size() > 1 ? plan_and_list(half) : planned;
-  };
-  ChunkShape shape = plan_within_cap();
-  if (own_operands && shape.samples < 2) {  // one sample a chunk: read in place, as before
-    own_operands = false;
-    shape = plan_within_cap();
-  }
+  // One buffer when everything fits the cap in one chunk, else two halves.
+  const int64_t whole = chunk_budget_bytes(cap, total_bytes), half = chunk_budget_bytes(cap, cap + 1);
+  ChunkShape shape = plan_and_list(whole);
+  if (whole > half && chunks.size() > 1) shape = plan_and_list(half);
   const bool pack = needs_pack && shape.samples > 1;
 
   // Two chunks in flight, each with its own part of the workspace and its own
@@ -185,137 +168,9 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const int64_t buffers = chunks.size() > 1 ? 2 : 1;
   const int64_t buffer_elems = shape.elems(cp);
   const int64_t a_elems = made ? shape.samples * p.groups * a_k * shape.max_rows * cs.width : 0;
-  const int64_t pack_elems = pack ? p.in_channels * shape.samples * p.in_pixels() : 0;
-  const Axis<int64_t> w_axis = width_axis<int64_t>(p, options);
-
-  // The chunk loop over buffers made by the caller: `column_buffers` and
-  // `pack_buffers` per buffer, the GEMM's weight, and (own operands) each
-  // buffer's cuBLAS workspace. Views are made once, not per chunk (a torch
-  // view op costs ~3 us of host time: NOTES.md, session 8).
-  const auto run_chunks = [&](const std::vector<at::Tensor>& column_buffers,
-                              std::vector<at::Tensor>& pack_buffers, const at::Tensor& a_workspace,
-                              const at::Tensor& b_operand, const at::Tensor& gemm_weight,
-                              const std::vector<void*>& blas_workspaces) {
-    const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
-    std::vector<c10::cuda::CUDAStream> streams;
-    if (buffers > 1) {
-      at::cuda::CUDAEvent start;
-      start.record(origin);
-      streams = side_streams(buffers);
-      for (const auto& stream : streams) start.block(stream);
-    }
-    AT_DISPATCH_FLOATING_TYPES_AND2(
-        at::kHalf, at::kBFloat16, dtype, "gemm_convt_cuda", [&] {
-          const scalar_t* bias_ptr = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
-          for (size_t i = 0; i < chunks.size(); ++i) {
-            const Chunk& c = chunks[i];
-            const int64_t b = int64_t(i) % buffers;
-            c10::optional<c10::cuda::CUDAStreamGuard> on_stream;
-            if (buffers > 1) on_stream.emplace(streams[b]);
-            c10::optional<LoopBlasWorkspace> blas_workspace;
-            if (!blas_workspaces.empty())
-              blas_workspace.emplace(blas_workspaces[b], kLoopBlasWorkspaceBytes);
-            const at::Tensor& columns = column_buffers[b];
-            if (c.rows > 0 && made) {
-              const int64_t pixel_stride = x.pixel_stride();
-              char* a = static_cast<char*>(a_workspace.data_ptr()) + b * a_elems * esize;
-              const int64_t group_stride = p.in_per_group * x.channel_stride;
-              // The folded A holds the chunk's groups, the split A every group.
-              const char* base = x.chunk_base(c, p.in_w, esize);
-              const OperandSource rows{fold ? base + c.g0 * group_stride * esize : base,
-                                       c.samples, fold ? c.groups : p.groups, p.in_per_group,
-                                       c.rows, x.sample_stride, group_stride, x.channel_stride,
-                                       p.in_w * pixel_stride, pixel_stride};
-              at::Tensor cols = columns;
-              if (fold) {
-                unfold_phases_cuda(dtype, rows, w_axis, cs.fold, a);
-                columns_gemm_folded_cuda(p, cs, c, a, b_operand.data_ptr(), dtype, cols,
-                                         options.allow_tf32);
-              } else {
-                make_split_operand_cuda(rows, p.in_w, SplitOrder::input, a);
-                columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, cols, true);
-              }
-            } else if (c.rows > 0) {
-              at::Tensor cols = columns;
-              columns_gemm_side_by_side_cuda(
-                  p, c, chunk_input_operand(p, c, x, pack_buffers[b], own_operands), gemm_weight,
-                  k_major_weight, cols, options.allow_tf32);
-            }
-            const ColumnsLayout layout = columns_layout(cs, c, side_by_side);
-            if (col_dtype == at::kFloat && dtype != at::kFloat)
-              col2im_chunk<scalar_t, float>(p, options, cs, c, layout, columns, bias_ptr, out);
-            else
-              col2im_chunk<scalar_t, scalar_t>(p, options, cs, c, layout, columns, bias_ptr, out);
-          }
-        });
-    for (const auto& s : streams) {  // the caller's stream waits for both
-      at::cuda::CUDAEvent done;
-      done.record(s);
-      done.block(origin);
-    }
-  };
-
-  if (own_operands) {
-    // One byte buffer: the weight copy, then per buffer its columns, packed
-    // input and cuBLAS workspace, each 256-byte aligned (the same offsets
-    // whether the loop runs eagerly or replays).
-    const auto aligned = [](int64_t n) { return (n + 255) / 256 * 256; };
-    const int64_t weight_bytes = aligned(weight.numel() * esize);
-    const int64_t column_bytes = aligned(buffer_elems * col_esize);
-    const int64_t pack_bytes = aligned(pack_elems * esize);
-    const int64_t per_buffer = column_bytes + pack_bytes + kLoopBlasWorkspaceBytes;
-    const int64_t bytes = weight_bytes + buffers * per_buffer;
-    const auto weight_copy = [&](const at::Tensor& ws) {
-      return ws.narrow(0, 0, weight.numel() * esize).view(dtype);
-    };
-    const auto copy_weight = [&](const at::Tensor& ws) {
-      at::Tensor dst = weight_copy(ws);
-      if (k_major_weight)
-        dst.view({p.groups, p.out_per_group * p.kernel_taps(), p.in_per_group})
-            .copy_(weight.reshape({p.groups, p.in_per_group, p.out_per_group * p.kernel_taps()})
-                       .transpose(1, 2));
-      else
-        dst.copy_(weight.reshape({-1}));
-    };
-    const auto loop = [&](const at::Tensor& ws) {
-      std::vector<at::Tensor> column_buffers, pack_buffers;
-      std::vector<void*> blas_workspaces;
-      for (int64_t b = 0; b < buffers; ++b) {
-        const int64_t offset = weight_bytes + b * per_buffer;
-        column_buffers.push_back(ws.narrow(0, offset, buffer_elems * col_esize).view(col_dtype));
-        pack_buffers.push_back(ws.narrow(0, offset + column_bytes, pack_elems * esize).view(dtype));
-        blas_workspaces.push_back(static_cast<char*>(ws.data_ptr()) + offset + column_bytes +
-                                  pack_bytes);
-      }
-      run_chunks(column_buffers, pack_buffers, at::Tensor(), at::Tensor(), weight_copy(ws),
-                 blas_workspaces);
-    };
-    // Everything the loop's kernels, grids and chunks depend on.
-    const auto alignment = [](const void* ptr) {
-      return int64_t(reinterpret_cast<uintptr_t>(ptr) % 256);
-    };
-    std::vector<int64_t> key{1 /* the forward */, int64_t(dtype), int64_t(col_dtype), options.groups,
-                             options.workspace_bytes, options.float_columns, options.allow_tf32,
-                             options.split_tf32, options.fold_w, p.in_h, p.in_w, p.out_per_group,
-                             p.kernel_h, p.kernel_w, bias.defined(), alignment(x.base),
-                             alignment(out.data_ptr()),
-                             bias.defined() ? alignment(bias.data_ptr()) : 0, x.ld,
-                             x.sample_stride, x.channel_stride, int64_t(chunks.size())};
-    for (int d = 0; d < 2; ++d)
-      key.insert(key.end(), {options.stride[d], options.padding[d], options.output_padding[d],
-                             options.dilation[d]});
-    for (const at::Tensor& t : {x.storage, out})
-      for (int64_t d = 0; d < t.dim(); ++d) key.insert(key.end(), {t.size(d), t.stride(d)});
-    const std::vector<UserRegion> regions{region_of(x.storage), region_of(bias), region_of(out)};
-    if (run_chunk_loop_graphed(key, bytes, regions, copy_weight, loop)) return;
-    const at::Tensor ws = at::empty({bytes}, input.options().dtype(at::kByte));
-    copy_weight(ws);
-    loop(ws);
-    return;
-  }
-
   at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options().dtype(col_dtype));
   at::Tensor a_workspace = made ? at::empty({buffers * a_elems}, input.options()) : at::Tensor();
+  const int64_t pack_elems = pack ? p.in_channels * shape.samples * p.in_pixels() : 0;
   at::Tensor pack_workspace = pack_elems ? at::empty({buffers * pack_elems}, input.options()) : at::Tensor();
   // B to pair with a made A: the weight per phase when folded, split when split.
   at::Tensor b_operand = fold ? fold_weight_cuda(p, options, cs, weight) : weight;
@@ -326,14 +181,71 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
                             col_rows, SplitOrder::weight, stacked.data_ptr());
     b_operand = stacked;
   }
-  const at::Tensor gemm_weight = k_major_weight ? weight_rows_k_major(p, weight) : weight;
+  const at::Tensor plain_weight = k_major_weight ? weight_rows_k_major(p, weight) : weight;
+  const Axis<int64_t> w_axis = width_axis<int64_t>(p, options);
+  const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
+  std::vector<c10::cuda::CUDAStream> streams;
+  if (buffers > 1) {
+    at::cuda::CUDAEvent start;
+    start.record(origin);
+    streams = side_streams(buffers);
+    for (const auto& stream : streams) start.block(stream);
+  }
+
+  // Each buffer's views made once, not per chunk (a torch view op costs ~3 us
+  // of host time, and small problems are bound by it: NOTES.md, session 8).
   std::vector<at::Tensor> column_buffers, pack_buffers;
   for (int64_t b = 0; b < buffers; ++b) {
     column_buffers.push_back(workspace.narrow(0, b * buffer_elems, buffer_elems));
     pack_buffers.push_back(pack_elems ? pack_workspace.narrow(0, b * pack_elems, pack_elems)
                                       : at::Tensor());
   }
-  run_chunks(column_buffers, pack_buffers, a_workspace, b_operand, gemm_weight, {});
+
+  AT_DISPATCH_FLOATING_TYPES_AND2(
+      at::kHalf, at::kBFloat16, dtype, "gemm_convt_cuda", [&] {
+        const scalar_t* bias_ptr = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
+        for (size_t i = 0; i < chunks.size(); ++i) {
+          const Chunk& c = chunks[i];
+          const int64_t b = int64_t(i) % buffers;
+          c10::optional<c10::cuda::CUDAStreamGuard> on_stream;
+          if (buffers > 1) on_stream.emplace(streams[b]);
+          at::Tensor& columns = column_buffers[b];
+          if (c.rows > 0 && made) {
+            const int64_t pixel_stride = x.pixel_stride();
+            char* a = static_cast<char*>(a_workspace.data_ptr()) + b * a_elems * esize;
+            const int64_t group_stride = p.in_per_group * x.channel_stride;
+            // The folded A holds the chunk's groups, the split A every group.
+            const char* base = x.chunk_base(c, p.in_w, esize);
+            const OperandSource rows{fold ? base + c.g0 * group_stride * esize : base,
+                                     c.samples, fold ? c.groups : p.groups, p.in_per_group,
+                                     c.rows, x.sample_stride, group_stride, x.channel_stride,
+                                     p.in_w * pixel_stride, pixel_stride};
+            if (fold) {
+              unfold_phases_cuda(dtype, rows, w_axis, cs.fold, a);
+              columns_gemm_folded_cuda(p, cs, c, a, b_operand.data_ptr(), dtype, columns,
+                                       options.allow_tf32);
+            } else {
+              make_split_operand_cuda(rows, p.in_w, SplitOrder::input, a);
+              columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns, true);
+            }
+          } else if (c.rows > 0) {
+            columns_gemm_side_by_side_cuda(p, c, chunk_input_operand(p, c, x, pack_buffers[b]),
+                                           plain_weight, k_major_weight, columns,
+                                           options.allow_tf32);
+          }
+          const ColumnsLayout layout = columns_layout(cs, c, side_by_side);
+          if (col_dtype == at::kFloat && dtype != at::kFloat)
+            col2im_chunk<scalar_t, float>(p, options, cs, c, layout, columns, bias_ptr, out);
+          else
+            col2im_chunk<scalar_t, scalar_t>(p, options, cs, c, layout, columns, bias_ptr, out);
+        }
+      });
+
+  for (const auto& s : streams) {  // the caller's stream waits for both
+    at::cuda::CUDAEvent done;
+    done.record(s);
+    done.block(origin);
+  }
 }
 
 }  // namespace gemm_convt

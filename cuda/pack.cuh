@@ -16,10 +16,4 @@ namespace gemm_convt {
 void pack_runs_cuda(const void* src, int64_t samples, int64_t channels, int64_t sample_bytes,
                     int64_t channel_bytes, int64_t run_bytes, void* dst);
 
-// dst[b] = src[b] for b < bytes (one run): the same kernel, so that a loop
-// replayed as a graph can rebase its pointers (chunk_graphs.h).
-inline void copy_bytes_cuda(const void* src, int64_t bytes, void* dst) {
-  pack_runs_cuda(src, 1, 1, bytes, bytes, bytes, dst);
-}
-
 }  // namespace gemm_convt

@@ -200,35 +200,3 @@ def set_workspace_limit(num_bytes=None):
 
 def get_workspace_limit():
     return int(_C.get_workspace_limit())
-
-
-def set_chunk_graphs(mode):
-    """Whether host-bound chunk loops replay as CUDA graphs (CUDA). Opt-in.
-
-    Where the columns exceed the workspace cap, a call runs chunk by chunk, and each chunk
-    costs a cuBLAS call and two kernel launches of host time (~20 us each on the H100
-    machine): DCGAN's 8x8 -> 16x16 layer at batch 128 spent longer launching than computing.
-    True: such a loop -- the forward's over an NCHW input packed several samples a chunk, the
-    backward's over whole samples -- keeps every cuBLAS operand in the workspace (the weight
-    copied in, each chunk packed, cuBLAS given its own 4 MiB per stream, the backward's
-    gradients made there and copied out), runs eagerly on a problem's first call, and is
-    captured on its second and replayed from then on, with each call's input, bias, output and
-    gradient pointers patched into our own kernels. Replays compute bitwise what the eager loop
-    computes. The graphs and one workspace buffer per device (the cap, at most 64 MiB) are held
-    between calls; `release_chunk_graphs()` frees them. Calls inside a CUDA graph capture of
-    your own, and caps above 64 MiB, run eagerly.
-
-    None (the default) and False: never. Not the default because on the H100 it took host time
-    off DCGAN's training step but not enough of its time: the loop's copies and smaller chunks
-    cost GPU time (BENCHMARKS.md, session 16)."""
-    _C.set_chunk_graphs(_mode_code("set_chunk_graphs", mode))
-
-
-def get_chunk_graphs():
-    return _mode_of(_C.get_chunk_graphs())
-
-
-def release_chunk_graphs():
-    """Frees the chunk graphs and the workspace they hold on every device (waiting for
-    their replays to finish). They are made again on later calls."""
-    _C.release_chunk_graphs()

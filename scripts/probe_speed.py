@@ -35,7 +35,6 @@ def main():
     ap.add_argument("--direct", choices=["auto", "on", "off"], default="auto", help="set_direct_gather")
     ap.add_argument("--implicit", choices=["auto", "on", "off"], default="auto", help="set_implicit_gemm")
     ap.add_argument("--disjoint", choices=["auto", "on", "off"], default="auto", help="set_disjoint_taps")
-    ap.add_argument("--graphs", choices=["auto", "on", "off"], default="auto", help="set_chunk_graphs")
     ap.add_argument("--channels-last", action="store_true", help="channels_last input")
     ap.add_argument("--train", action="store_true", help="time forward + backward")
     args = ap.parse_args()
@@ -49,9 +48,6 @@ def main():
     if args.disjoint != "auto":
         gemm_convt.set_disjoint_taps(args.disjoint == "on")
         tag += "/disjoint-" + args.disjoint
-    if args.graphs != "auto":
-        gemm_convt.set_chunk_graphs(args.graphs == "on")
-        tag += "/graphs-" + args.graphs
     if args.channels_last:
         tag += "/cl"
     if args.fold != "auto":

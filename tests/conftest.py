@@ -74,7 +74,6 @@ def _restore_gemm_convt_settings():
     fp32_split, float_columns = gemm_convt.get_fp32_split(), gemm_convt.get_float_columns()
     width_folding, disjoint_taps = gemm_convt.get_width_folding(), gemm_convt.get_disjoint_taps()
     direct_gather, implicit_gemm = gemm_convt.get_direct_gather(), gemm_convt.get_implicit_gemm()
-    chunk_graphs = gemm_convt.get_chunk_graphs()
     cudnn_tf32 = torch.backends.cudnn.allow_tf32
     try:
         yield
@@ -87,7 +86,6 @@ def _restore_gemm_convt_settings():
         gemm_convt.set_disjoint_taps(disjoint_taps)
         gemm_convt.set_direct_gather(direct_gather)
         gemm_convt.set_implicit_gemm(implicit_gemm)
-        gemm_convt.set_chunk_graphs(chunk_graphs)
         torch.backends.cudnn.allow_tf32 = cudnn_tf32
 
 

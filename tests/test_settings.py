@@ -115,7 +115,7 @@ def test_cpp_holds_the_other_knobs():
     assert _C.get_width_folding() == -1 and gemm_convt.get_width_folding() is None
 
 
-@pytest.mark.parametrize("knob", ["width_folding", "disjoint_taps", "direct_gather", "implicit_gemm", "chunk_graphs"])
+@pytest.mark.parametrize("knob", ["width_folding", "disjoint_taps", "direct_gather", "implicit_gemm"])
 def test_mode_knobs_take_none_true_false(knob):
     setter, getter = getattr(gemm_convt, "set_" + knob), getattr(gemm_convt, "get_" + knob)
     cpp_getter = getattr(_C, "get_" + knob)
