@@ -87,14 +87,15 @@ void columns_gemm_cpu(const Problem& p, const ConvTranspose2dOptions& o, const C
                       const at::Tensor& folded_weights, at::Tensor& columns) {
   const auto col_dtype = columns.scalar_type();
   const int64_t col_rows = c.channels * cs.taps;
+  const Axis<int64_t> w = width_axis<int64_t>(p, o);
   for (int64_t g = 0; g < c.groups; ++g) {
     const int64_t grp = c.g0 + g;
-    const at::Tensor w_group = weight.narrow(0, grp * p.in_per_group, p.in_per_group);
     const at::Tensor rows = input.narrow(0, c.n0, c.samples)
                                 .narrow(1, grp * p.in_per_group, p.in_per_group)
                                 .narrow(2, c.row_begin, c.rows);
     if (!cs.fold_w) {
-      const at::Tensor w_rows = w_group.reshape({p.in_per_group, p.out_per_group * cs.taps})
+      const at::Tensor w_rows = weight.narrow(0, grp * p.in_per_group, p.in_per_group)
+                                    .reshape({p.in_per_group, p.out_per_group * cs.taps})
                                     .narrow(1, c.c0 * cs.taps, col_rows)
                                     .to(col_dtype);
       const int64_t length = c.samples * c.rows * p.in_w;
@@ -103,7 +104,6 @@ void columns_gemm_cpu(const Problem& p, const ConvTranspose2dOptions& o, const C
       at::mm_out(dst, w_rows.t(), rows.transpose(0, 1).reshape({p.in_per_group, length}).to(col_dtype));
       continue;
     }
-    const Axis<int64_t> w = width_axis<int64_t>(p, o);
     const at::Tensor a = unfold_phases_cpu(rows, w, cs.fold).to(col_dtype);
     const at::Tensor b = folded_weights.select(0, grp).narrow(1, c.c0 * cs.taps, col_rows);
     const int64_t positions = a.size(1);
