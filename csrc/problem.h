@@ -145,10 +145,30 @@ bool chunk_fits(const Problem& p, const ConvTranspose2dOptions& o, const Columns
                 const Chunk& c, const at::Tensor& out, int64_t headroom) {
   const int64_t columns = c.samples * c.groups * c.channels * cs.taps * c.rows * cs.width;
   const int64_t out_span = chunk_output_span(p, c, out);
-  const int64_t items = c.samples * c.groups * c.channels * o.stride[0] * p.out_w *
+  // Tiled items (channel-fastest outputs) overhang the channels and columns by
+  // less than a tile's 32 lanes each.
+  const int64_t items = c.samples * c.groups * (c.channels + 31) * o.stride[0] * (p.out_w + 31) *
                         (p.out_h / o.stride[0] + 2);
   const int64_t limit = std::numeric_limits<index_t>::max() - headroom;
   return columns <= limit && out_span <= limit && items <= limit;
+}
+
+inline int64_t pow2_at_least(int64_t n) {
+  int64_t p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+// Lanes of col2im's tiled items (col2im.h) for a channel-fastest output
+// (channels_last) with at least 8 of the chunk's channels to store side by side;
+// 1: plain order. Output columns take the power of two covering the row (8 to
+// 32; 16 for 2-byte outputs, whose runs then fill 32-byte sectors), channels
+// the rest of the tile, fewer where the chunk has fewer.
+inline int64_t col2im_channel_lanes(const Problem& p, const Chunk& c, const at::Tensor& out) {
+  if (out.stride(1) != 1 || c.channels < 8) return 1;
+  const int64_t most_ow_lanes = out.element_size() == 2 ? 16 : 32;
+  const int64_t ow_lanes = std::min(most_ow_lanes, std::max<int64_t>(8, pow2_at_least(p.out_w)));
+  return std::min(kCol2imTileItems / ow_lanes, std::max<int64_t>(8, pow2_at_least(c.channels)));
 }
 
 // target_items: how many work items the caller wants (the GPU: enough threads
@@ -174,7 +194,17 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   k.cell_begin = index_t(cell_begin);
   const int64_t cells = (c.out_row_end - 1 + o.padding[0]) / o.stride[0] + 1 - cell_begin;
   k.cells = index_t(cells);
-  const int64_t columns = c.samples * c.groups * c.channels * o.stride[0] * p.out_w;
+  const int64_t channel_lanes = col2im_channel_lanes(p, c, out);
+  const int64_t ow_lanes = kCol2imTileItems / channel_lanes;
+  const int64_t ow_tiles = (p.out_w + ow_lanes - 1) / ow_lanes;
+  const int64_t channel_tiles = (c.channels + channel_lanes - 1) / channel_lanes;
+  k.channel_lanes = index_t(channel_lanes);
+  k.ow_lanes = index_t(channel_lanes > 1 ? ow_lanes : 1);
+  k.ow_tiles = index_t(ow_tiles);
+  k.channel_tiles = index_t(channel_tiles);
+  const int64_t columns = c.samples * c.groups * o.stride[0] *
+                          (channel_lanes > 1 ? channel_tiles * ow_tiles * kCol2imTileItems
+                                             : c.channels * p.out_w);
   const int64_t tiles = (cells + kTileRows - 1) / kTileRows;
   const int64_t segments = std::max<int64_t>(1, std::min(tiles, target_items / std::max<int64_t>(columns, 1)));
   k.cells_per_item = index_t((tiles + segments - 1) / segments * kTileRows);
@@ -190,6 +220,10 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   k.col_phases = index_t(layout.phases);
   k.col_stride_phase = index_t(layout.phase_stride);
   k.by_col_phases = Divider<index_t>(k.col_phases);
+  k.by_ow_lanes = Divider<index_t>(k.ow_lanes);
+  k.by_tile_items = Divider<index_t>(kCol2imTileItems);
+  k.by_ow_tiles = Divider<index_t>(k.ow_tiles);
+  k.by_channel_tiles = Divider<index_t>(k.channel_tiles);
   k.out_stride_n = index_t(out.stride(0));
   k.out_stride_c = index_t(out.stride(1));
   k.out_stride_h = index_t(out.stride(2));

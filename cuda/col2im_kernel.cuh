@@ -1,10 +1,16 @@
 #pragma once
 
 // col2im on the GPU: one thread per work item (grid-stride), each gathering
-// one output column of one stride phase through the shared col2im_column.
-// Consecutive threads take consecutive output columns, so loads of one tap
-// and the stores are coalesced. Deterministic: no atomics, every output
-// element is written by exactly one thread.
+// one output column segment of one stride phase through the shared
+// col2im_column. Deterministic: no atomics, every output element is written
+// by exactly one thread.
+// - Plain order (channel-strided outputs, NCHW): consecutive threads take
+//   consecutive output columns, so the loads of one tap and the stores are
+//   coalesced.
+// - Tiled order (channel-fastest outputs, channels_last): a block takes one
+//   tile of items; its warps still load along output columns, and each tile of
+//   rows goes through shared memory to be stored channel-fastest, in runs of
+//   channel_lanes elements instead of one element per C-strided address.
 
 #include <ATen/AccumulateType.h>
 #include <c10/cuda/CUDAException.h>
@@ -15,6 +21,7 @@
 namespace gemm_convt {
 
 constexpr int kCol2imThreads = 256;
+static_assert(kCol2imThreads == kCol2imTileItems, "a block computes one tile of items");
 
 template <typename scalar_t, typename col_t, typename index_t>
 __global__ void __launch_bounds__(kCol2imThreads)
@@ -24,15 +31,78 @@ __global__ void __launch_bounds__(kCol2imThreads)
   const index_t total = chunk.items();
   const index_t step = index_t(blockDim.x) * index_t(gridDim.x);
   for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
-    col2im_column<acc_t>(chunk, columns, bias, out, col2im_item(chunk, i));
+    col2im_item_direct<acc_t>(chunk, columns, bias, out, i);
+}
+
+// Shared-memory pitch of one tile row: an output column's channel_lanes sums
+// plus one, so that neither the column-major writes nor the channel-major
+// reads of a warp meet in a bank (for ow_lanes 16 and 32).
+template <typename index_t>
+__device__ __forceinline__ index_t tile_slot(const Col2imChunk<index_t>& k, index_t ow_lane,
+                                             index_t c_lane) {
+  return ow_lane * (k.channel_lanes + 1) + c_lane;
+}
+constexpr int kTileRowSlots = kCol2imTileItems + 32;  // >= ow_lanes * (channel_lanes + 1)
+
+// store for col2im_column in the tiled kernel: the block's sums of one tile of
+// rows pass through shared memory; thread t then stores output column
+// t / channel_lanes, channel t % channel_lanes of the tile.
+template <typename acc_t, typename index_t, typename out_t>
+struct Col2imTileStore {
+  index_t stride_h, out_stride_h, out_row_begin, out_row_end;
+  acc_t (*sums)[kTileRowSlots];
+  index_t compute_slot;  // where this thread's own sums go
+  index_t store_slot;    // what it stores
+  bool store_active;     // that pixel lies inside the output
+  out_t* dst;            // that pixel in row 0
+
+  __device__ __forceinline__ void operator()(index_t oh0, const acc_t (&acc)[kTileRows]) {
+#pragma unroll
+    for (int r = 0; r < kTileRows; ++r) sums[r][compute_slot] = acc[r];
+    __syncthreads();
+#pragma unroll
+    for (int r = 0; r < kTileRows; ++r) {
+      const index_t oh = oh0 + r * stride_h;
+      if (store_active && oh >= out_row_begin && oh < out_row_end)
+        dst[oh * out_stride_h] = static_cast<out_t>(sums[r][store_slot]);
+    }
+    __syncthreads();  // the next tile of rows overwrites the sums
+  }
+};
+
+template <typename scalar_t, typename col_t, typename index_t>
+__global__ void __launch_bounds__(kCol2imThreads)
+    col2im_tiled_kernel(const Col2imChunk<index_t> chunk, const col_t* __restrict__ columns,
+                        const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
+  using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
+  __shared__ acc_t sums[kTileRows][kTileRowSlots];
+  const index_t lane = threadIdx.x;
+  const index_t ow_lane = lane % chunk.ow_lanes, c_lane = lane / chunk.ow_lanes;
+  const index_t store_ow_lane = lane / chunk.channel_lanes;
+  const index_t store_c_lane = lane - store_ow_lane * chunk.channel_lanes;
+  const index_t tiles = chunk.items() / kCol2imTileItems;
+  for (index_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {  // block-uniform
+    const Col2imItem<index_t> it = col2im_item(chunk, tile * kCol2imTileItems + lane);
+    Col2imItem<index_t> stored = it;  // the pixel this thread stores
+    stored.ow = it.ow - ow_lane + store_ow_lane;
+    stored.c = it.c - c_lane + store_c_lane;
+    Col2imTileStore<acc_t, index_t, scalar_t> store{
+        chunk.h.stride, chunk.out_stride_h, chunk.out_row_begin, chunk.out_row_end, sums, tile_slot(chunk, ow_lane, c_lane), tile_slot(chunk, store_ow_lane, store_c_lane),
+        col2im_item_active(chunk, stored), col2im_item_pixel(chunk, out, stored)};
+    col2im_column<acc_t>(chunk, columns, bias, it, col2im_item_active(chunk, it), store);
+  }
 }
 
 template <typename scalar_t, typename col_t, typename index_t>
 void launch_col2im(const Col2imChunk<index_t>& chunk, const col_t* columns,
                    const scalar_t* bias, scalar_t* out, int64_t blocks) {
-  col2im_kernel<scalar_t, col_t, index_t>
-      <<<static_cast<unsigned>(blocks), kCol2imThreads, 0,
-         c10::cuda::getCurrentCUDAStream()>>>(chunk, columns, bias, out);
+  const auto stream = c10::cuda::getCurrentCUDAStream();
+  if (chunk.tiled())
+    col2im_tiled_kernel<scalar_t, col_t, index_t>
+        <<<static_cast<unsigned>(blocks), kCol2imThreads, 0, stream>>>(chunk, columns, bias, out);
+  else
+    col2im_kernel<scalar_t, col_t, index_t>
+        <<<static_cast<unsigned>(blocks), kCol2imThreads, 0, stream>>>(chunk, columns, bias, out);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 

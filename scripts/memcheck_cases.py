@@ -57,7 +57,7 @@ def main():
                     kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=g)
                     leaves = [t.requires_grad_(True) for t in (x, w, b)]
                     out = gemm_convt.conv_transpose2d(x, w, b, **kw)
-                    gy = torch.randn(out.shape).to("cuda", dtype)
+                    gy = torch.randn(out.shape).to("cuda", dtype).contiguous(memory_format=fmt)
                     grads = torch.autograd.grad(out, leaves, gy)
                     refs64 = [t.detach().double().requires_grad_(True) for t in leaves]
                     ref = F.conv_transpose2d(*refs64, **kw)

@@ -286,6 +286,35 @@ def test_layouts(layout, dtype, device, helpers):
         helpers.assert_close_to_reference(ours, ref, dtype, device)
 
 
+# channels_last grad_output with >= 8 planes (group, channel) per chunk: the CUDA
+# im2col takes 8 planes per block, loading along the channels. Partial lane
+# tiles (11 and 2x5 planes) and bands of input rows (a small workspace).
+@pytest.mark.parametrize("shape, geometry, limit", [
+    pytest.param(dict(cin=6, cout=11, kernel=4, size=(5, 7)), dict(stride=2, padding=1), None, id="c11-s2"),
+    pytest.param(dict(cin=4, cout=5, groups=2, kernel=(3, 2), size=(6, 9)),
+                 dict(stride=(2, 1), dilation=(1, 2), groups=2), None, id="g2x5-d1x2"),
+    pytest.param(dict(cin=4, cout=12, kernel=3, size=(8, 10)), dict(stride=2, padding=1), 3 * 12 * 9 * 10,
+                 id="c12-bands"),
+])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.bfloat16], ids=["float64", "float32",
+                                                                                         "bfloat16"])
+def test_channels_last_grad_output_many_planes(shape, geometry, limit, dtype, device, helpers):
+    x, w, b = helpers.make_inputs(481, dtype=dtype, device=device, **shape)
+    x = x.to(memory_format=CL)
+    if limit is not None:  # column values (three input rows of all planes) -> bytes
+        gemm_convt.set_workspace_limit(limit * (8 if dtype == torch.float64 else 4))
+    with torch.no_grad():
+        probe = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    gy = _grad_output(probe, 482, dtype, helpers).to(memory_format=CL)
+    if device == "cuda":
+        (_, grads), kernels = _ours_and_reference_kernels(x, w, b, gy, geometry)
+        assert any("im2col_kernel" in k for k in kernels), "the case must reach im2col"
+    else:
+        _, grads = _ours_and_reference(x, w, b, gy, geometry)
+    for _, ours, ref in grads:
+        helpers.assert_close_to_reference(ours, ref, dtype, device)
+
+
 def test_empty_batch(helpers):
     x, w, b = helpers.make_inputs(471, n=0, dtype=torch.float64)
     gy = torch.empty(0, 3, 7, 8, dtype=torch.float64)

@@ -357,6 +357,43 @@ def test_workspace_chunking(limit, geometry, channels_last, dtype, device, helpe
     assert torch.equal(out, gemm_convt.conv_transpose2d(x, w, b, **geometry))
 
 
+# channels_last outputs with >= 8 channels per chunk: col2im takes its work items in
+# tiles of output columns x channels (col2im.h), stored channel-fastest on CUDA.
+# Output widths below, at and past a tile's 8-32 column lanes, channel counts that
+# leave a partial tile, groups, bands and channel chunks (fewer than 8 channels
+# per chunk: plain order again).
+TILED_COL2IM_CASES = [
+    pytest.param(dict(cin=6, cout=8, size=(3, 2)), dict(stride=2, padding=1), None, id="w4-c8"),
+    pytest.param(dict(cin=5, cout=11, size=(4, 7)), dict(stride=2, padding=1, output_padding=1), None,
+                 id="w16-c11"),
+    pytest.param(dict(cin=4, cout=20, size=(3, 13), groups=2), dict(stride=(1, 3), dilation=(2, 1), groups=2),
+                 None, id="w40-c20-g2"),
+    pytest.param(dict(cin=3, cout=40, size=(5, 9), bias=False), dict(stride=(2, 4), padding=(0, 1)), None,
+                 id="w36-c40-nobias"),
+    # limits in column values, two chunk buffers of them: ~4 input rows of all 9
+    # channels (bands), ~12 channels of two input rows (channel chunks of one row)
+    pytest.param(dict(cin=4, cout=9, size=(9, 12)), dict(stride=2, padding=1), 2 * 4 * 9 * 16 * 12,
+                 id="w24-c9-bands"),
+    pytest.param(dict(cin=4, cout=24, size=(4, 20)), dict(stride=2, padding=1), 2 * 12 * 2 * 16 * 20,
+                 id="w40-c24-channel-chunks"),
+]
+
+
+@pytest.mark.parametrize("shape, geometry, limit", TILED_COL2IM_CASES)
+def test_channels_last_tiled_col2im(shape, geometry, limit, dtype, device, helpers):
+    x, w, b = helpers.make_inputs(71, n=3, kernel=4, dtype=dtype, device=device, **shape)
+    x = x.to(memory_format=CL)
+    for off in (gemm_convt.set_direct_gather, gemm_convt.set_implicit_gemm, gemm_convt.set_disjoint_taps):
+        off(False)  # GEMM + col2im, the path under test
+    if limit is not None:  # column values -> bytes: float32 columns for half types on the CPU
+        elem = dtype.itemsize if device == "cuda" else (8 if dtype == torch.float64 else 4)
+        gemm_convt.set_workspace_limit(limit * elem)
+    out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    assert out.is_contiguous(memory_format=CL)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
+    assert torch.equal(out, gemm_convt.conv_transpose2d(x, w, b, **geometry))
+
+
 # One sample over budget: bands of output rows, each with the input rows its
 # outputs need (rows feeding two bands are computed for both).
 BAND_GEOMETRIES = [

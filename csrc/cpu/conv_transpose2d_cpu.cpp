@@ -127,7 +127,7 @@ void col2im_cpu_indexed(const Problem& p, const ConvTranspose2dOptions& o, const
   const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * chunk.cells_per_item));
   at::parallel_for(0, int64_t(chunk.items()), grain, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item)
-      col2im_column<acc_t>(chunk, cols, chunk_bias, dst, col2im_item(chunk, index_t(item)));
+      col2im_item_direct<acc_t>(chunk, cols, chunk_bias, dst, index_t(item));
   });
 }
 

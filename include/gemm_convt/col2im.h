@@ -12,6 +12,14 @@ namespace gemm_convt {
 // they share their kernel taps and read consecutive input rows.
 constexpr int kTileRows = 4;
 
+// Channel-fastest outputs (channels_last): the work items come in tiles of
+// kCol2imTileItems, ow_lanes output columns x channel_lanes channels of one
+// (sample, group, h phase, segment), so that the GPU block computing a tile
+// can store it channel-fastest through shared memory (runs of >= 32 bytes)
+// while its warps still read the columns along the output columns. The CUDA
+// block size equals it.
+constexpr int kCol2imTileItems = 256;
+
 // One chunk of work: the columns of `batch` samples x `groups` groups x
 // `channels` output channels per group for the input rows
 // [row_begin, row_begin + rows): column row (group, channel, tap) of sample n
@@ -40,16 +48,24 @@ struct Col2imChunk {
   index_t col_stride_n, col_stride_row, col_stride_h;
   index_t col_phases, col_stride_phase;  // 1 and 0 unless width folded by phase
   index_t out_stride_n, out_stride_c, out_stride_h, out_stride_w;
+  // 1: items in plain order (output column fastest). Else items tiled for a
+  // channel-fastest output: ow_lanes * channel_lanes == kCol2imTileItems, and
+  // the tiles, ow_tiles * channel_tiles of them per (sample, group, h phase,
+  // segment), overhang the output columns and channels (such items are idle).
+  index_t channel_lanes, ow_lanes, ow_tiles, channel_tiles;
   // The work-item decomposition's divisors, precomputed (divider.h): on the
   // GPU the plain integer divisions cost more than the item's loads.
   Divider<index_t> by_out_w, by_segments, by_stride_h, by_channels, by_groups, by_stride_w,
-      by_col_phases;
+      by_col_phases, by_ow_lanes, by_tile_items, by_ow_tiles, by_channel_tiles;
 
   // Work items: cells_per_item cells of one output column of one h phase of
   // one channel of one sample.
   GEMM_CONVT_HD index_t segments() const { return (cells + cells_per_item - 1) / cells_per_item; }
+  GEMM_CONVT_HD bool tiled() const { return channel_lanes > 1; }
   GEMM_CONVT_HD index_t items() const {
-    return batch * groups * channels * h.stride * segments() * w.out_size;
+    const index_t per_phase_segment =
+        tiled() ? channel_tiles * ow_tiles * index_t(kCol2imTileItems) : channels * w.out_size;
+    return batch * groups * h.stride * segments() * per_phase_segment;
   }
 };
 
@@ -63,14 +79,48 @@ GEMM_CONVT_HD index_t column_offset(const Col2imChunk<index_t>& k, index_t x) {
 
 // Work item `item`, decomposed with output column fastest (coalesced loads and
 // stores along a row), then the segment of cells, h phase, channel, group and
-// sample.
+// sample. Tiled: output column within the tile fastest (coalesced loads), then
+// channel within the tile, the tile's output columns, segment, h phase, the
+// tile's channels, group and sample.
 template <typename index_t>
 struct Col2imItem {
   index_t n, grp, c, phase, segment, ow;
 };
 
+// Whether a tiled item lies inside the output (always, in plain order).
+template <typename index_t>
+GEMM_CONVT_HD bool col2im_item_active(const Col2imChunk<index_t>& k, const Col2imItem<index_t>& it) {
+  return !k.tiled() || (it.ow < k.w.out_size && it.c < k.channels);
+}
+
+template <typename index_t>
+GEMM_CONVT_HD Col2imItem<index_t> col2im_tiled_item(const Col2imChunk<index_t>& k, index_t item) {
+  Col2imItem<index_t> it;
+  index_t rest = k.by_tile_items.div(item);
+  const index_t lane = item - rest * index_t(kCol2imTileItems);
+  const index_t c_lane = k.by_ow_lanes.div(lane);
+  const index_t ow_lane = lane - c_lane * k.ow_lanes;
+  item = rest;
+  rest = k.by_ow_tiles.div(item);
+  it.ow = (item - rest * k.ow_tiles) * k.ow_lanes + ow_lane;
+  item = rest;
+  rest = k.by_segments.div(item);
+  it.segment = item - rest * k.segments();
+  item = rest;
+  rest = k.by_stride_h.div(item);
+  it.phase = item - rest * k.h.stride;
+  item = rest;
+  rest = k.by_channel_tiles.div(item);
+  it.c = (item - rest * k.channel_tiles) * k.channel_lanes + c_lane;
+  item = rest;
+  it.n = k.by_groups.div(item);
+  it.grp = item - it.n * k.groups;
+  return it;
+}
+
 template <typename index_t>
 GEMM_CONVT_HD Col2imItem<index_t> col2im_item(const Col2imChunk<index_t>& k, index_t item) {
+  if (k.tiled()) return col2im_tiled_item(k, item);
   Col2imItem<index_t> it;
   index_t rest = k.by_out_w.div(item);
   it.ow = item - rest * k.w.out_size;
@@ -89,20 +139,17 @@ GEMM_CONVT_HD Col2imItem<index_t> col2im_item(const Col2imChunk<index_t>& k, ind
   return it;
 }
 
-// Computes kTileRows output pixels (rows oh0 + r*stride_h, column ow) of one
-// channel from its columns, adds the bias and writes each pixel of the chunk's
-// rows once. hh is the first tap hitting row oh0 (rows one stride apart share
-// their taps, row r reading input row q + r); hw that of column ow. Every tap
-// visited is a hit: the loops step from hit to hit with no division.
-template <typename acc_t, typename index_t, typename col_t, typename out_t>
-GEMM_CONVT_HD void col2im_tile(const Col2imChunk<index_t>& k, const col_t* channel,
-                               acc_t bias, out_t* dst, index_t oh0, AxisHit<index_t> hh,
-                               AxisHit<index_t> hw) {
+// Sums kTileRows output pixels (rows oh0 + r*stride_h, column ow) of one
+// channel from its columns onto acc (which holds the bias). hh is the first
+// tap hitting row oh0 (rows one stride apart share their taps, row r reading
+// input row q + r); hw that of column ow. Every tap visited is a hit: the
+// loops step from hit to hit with no division.
+template <typename acc_t, typename index_t, typename col_t>
+GEMM_CONVT_HD void col2im_tile_sums(const Col2imChunk<index_t>& k, const col_t* channel,
+                                    AxisHit<index_t> hh, AxisHit<index_t> hw,
+                                    acc_t (&acc)[kTileRows]) {
   const Axis<index_t>& ah = k.h;
   const Axis<index_t>& aw = k.w;
-  acc_t acc[kTileRows];
-#pragma unroll
-  for (int r = 0; r < kTileRows; ++r) acc[r] = bias;
   const index_t row_end = k.row_begin + k.rows;
   for (index_t i = hh.k, q = hh.q; i < ah.kernel && q + kTileRows > k.row_begin;
        i += ah.hit_step, q -= ah.hit_q_step) {
@@ -120,38 +167,73 @@ GEMM_CONVT_HD void col2im_tile(const Col2imChunk<index_t>& k, const col_t* chann
       }
     }
   }
-
-#pragma unroll
-  for (int r = 0; r < kTileRows; ++r) {
-    const index_t oh = oh0 + r * ah.stride;
-    if (oh >= k.out_row_begin && oh < k.out_row_end)
-      dst[oh * k.out_stride_h] = static_cast<out_t>(acc[r]);
-  }
 }
 
-// Computes one segment of output column (phase, ow) of one channel: its rows
+// Walks one segment of output column (phase, ow) of one channel: its rows
 // oh = cell * stride_h + phase - pad_h for the segment's cells, kTileRows at a
-// time. The taps are found once; from one tile to the next they read
-// kTileRows rows further.
-template <typename acc_t, typename index_t, typename col_t, typename out_t>
+// time, handing each tile's sums (bias included) to store(oh0, acc). The taps
+// are found once; from one tile to the next they read kTileRows rows further.
+// An inactive item (a tiled item outside the output) sums nothing but still
+// calls store once per tile, as the other items of its tile do.
+template <typename acc_t, typename index_t, typename col_t, typename out_t, typename Store>
 GEMM_CONVT_HD void col2im_column(const Col2imChunk<index_t>& k, const col_t* columns,
-                                 const out_t* bias, out_t* out, const Col2imItem<index_t>& it) {
+                                 const out_t* bias, const Col2imItem<index_t>& it, bool active,
+                                 Store& store) {
   const index_t out_c = it.grp * k.channels_per_group + it.c;
-  const acc_t b = bias ? static_cast<acc_t>(bias[out_c]) : acc_t(0);
+  const acc_t b = bias && active ? static_cast<acc_t>(bias[out_c]) : acc_t(0);
   const index_t taps = k.h.kernel * k.w.kernel;
   const col_t* channel = columns + it.n * k.col_stride_n +
                          (it.grp * k.channels + it.c) * taps * k.col_stride_row;
-  out_t* dst = out + it.n * k.out_stride_n + out_c * k.out_stride_c + it.ow * k.out_stride_w;
   const AxisHit<index_t> hw = first_hit(k.w, it.ow, k.by_stride_w);
   const index_t cell0 = it.segment * k.cells_per_item;
   const index_t cell_end = cell0 + k.cells_per_item < k.cells ? cell0 + k.cells_per_item : k.cells;
   index_t oh0 = (k.cell_begin + cell0) * k.h.stride + it.phase - k.h.pad;  // may be < 0: masked
   AxisHit<index_t> hh = first_hit(k.h, oh0, k.by_stride_h);
   for (index_t t = cell0; t < cell_end; t += kTileRows) {
-    col2im_tile<acc_t>(k, channel, b, dst, oh0, hh, hw);
+    acc_t acc[kTileRows];
+#pragma unroll
+    for (int r = 0; r < kTileRows; ++r) acc[r] = b;
+    if (active) col2im_tile_sums<acc_t>(k, channel, hh, hw, acc);
+    store(oh0, acc);
     oh0 += kTileRows * k.h.stride;
     hh.q += kTileRows;
   }
+}
+
+// store for col2im_column: each item writes its own pixels (plain order, and
+// tiled items on the CPU).
+template <typename acc_t, typename index_t, typename out_t>
+struct Col2imPixelStore {
+  index_t stride_h, out_stride_h, out_row_begin, out_row_end;
+  out_t* dst;  // the item's pixel in row 0
+
+  GEMM_CONVT_HD void operator()(index_t oh0, const acc_t (&acc)[kTileRows]) {
+#pragma unroll
+    for (int r = 0; r < kTileRows; ++r) {
+      const index_t oh = oh0 + r * stride_h;
+      if (oh >= out_row_begin && oh < out_row_end) dst[oh * out_stride_h] = static_cast<out_t>(acc[r]);
+    }
+  }
+};
+
+// The item's pixel in output row 0 (out already offset to the chunk).
+template <typename index_t, typename out_t>
+GEMM_CONVT_HD out_t* col2im_item_pixel(const Col2imChunk<index_t>& k, out_t* out,
+                                       const Col2imItem<index_t>& it) {
+  return out + it.n * k.out_stride_n + (it.grp * k.channels_per_group + it.c) * k.out_stride_c +
+         it.ow * k.out_stride_w;
+}
+
+// One work item, each pixel written by the item itself (tiled items outside
+// the output do nothing).
+template <typename acc_t, typename index_t, typename col_t, typename out_t>
+GEMM_CONVT_HD void col2im_item_direct(const Col2imChunk<index_t>& k, const col_t* columns,
+                                      const out_t* bias, out_t* out, index_t item) {
+  const Col2imItem<index_t> it = col2im_item(k, item);
+  if (!col2im_item_active(k, it)) return;
+  Col2imPixelStore<acc_t, index_t, out_t> store{k.h.stride, k.out_stride_h, k.out_row_begin,
+                                                 k.out_row_end, col2im_item_pixel(k, out, it)};
+  col2im_column<acc_t>(k, columns, bias, it, true, store);
 }
 
 }  // namespace gemm_convt
