@@ -46,27 +46,32 @@ constexpr int kTileRowSlots = kCol2imTileItems + 32;  // >= ow_lanes * (channel_
 
 // store for col2im_column in the tiled kernel: the block's sums of one tile of
 // rows pass through shared memory; thread t then stores output column
-// t / channel_lanes, channel t % channel_lanes of the tile.
+// t / channel_lanes, channel t % channel_lanes of the tile. Two buffers taken
+// in turn, so one barrier per tile of rows suffices: a buffer is written again
+// only after the barrier of the tile between, which each thread reaches after
+// its reads of it.
 template <typename acc_t, typename index_t, typename out_t>
 struct Col2imTileStore {
   index_t stride_h, out_stride_h, out_row_begin, out_row_end;
-  acc_t (*sums)[kTileRowSlots];
+  acc_t (*sums)[kTileRows][kTileRowSlots];  // [2]
+  int buffer;            // the one the next tile of rows takes
   index_t compute_slot;  // where this thread's own sums go
   index_t store_slot;    // what it stores
   bool store_active;     // that pixel lies inside the output
   out_t* dst;            // that pixel in row 0
 
   __device__ __forceinline__ void operator()(index_t oh0, const acc_t (&acc)[kTileRows]) {
+    acc_t(*tile)[kTileRowSlots] = sums[buffer];
+    buffer ^= 1;
 #pragma unroll
-    for (int r = 0; r < kTileRows; ++r) sums[r][compute_slot] = acc[r];
+    for (int r = 0; r < kTileRows; ++r) tile[r][compute_slot] = acc[r];
     __syncthreads();
 #pragma unroll
     for (int r = 0; r < kTileRows; ++r) {
       const index_t oh = oh0 + r * stride_h;
       if (store_active && oh >= out_row_begin && oh < out_row_end)
-        dst[oh * out_stride_h] = static_cast<out_t>(sums[r][store_slot]);
+        dst[oh * out_stride_h] = static_cast<out_t>(tile[r][store_slot]);
     }
-    __syncthreads();  // the next tile of rows overwrites the sums
   }
 };
 
@@ -75,20 +80,23 @@ __global__ void __launch_bounds__(kCol2imThreads)
     col2im_tiled_kernel(const Col2imChunk<index_t> chunk, const col_t* __restrict__ columns,
                         const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
-  __shared__ acc_t sums[kTileRows][kTileRowSlots];
+  __shared__ acc_t sums[2][kTileRows][kTileRowSlots];
   const index_t lane = threadIdx.x;
   const index_t ow_lane = lane % chunk.ow_lanes, c_lane = lane / chunk.ow_lanes;
   const index_t store_ow_lane = lane / chunk.channel_lanes;
   const index_t store_c_lane = lane - store_ow_lane * chunk.channel_lanes;
+  // One store for all the block's tiles, so its buffers keep alternating.
+  Col2imTileStore<acc_t, index_t, scalar_t> store{
+      chunk.h.stride, chunk.out_stride_h, chunk.out_row_begin, chunk.out_row_end, sums, 0,
+      tile_slot(chunk, ow_lane, c_lane), tile_slot(chunk, store_ow_lane, store_c_lane), false, out};
   const index_t tiles = chunk.items() / kCol2imTileItems;
   for (index_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {  // block-uniform
     const Col2imItem<index_t> it = col2im_item(chunk, tile * kCol2imTileItems + lane);
     Col2imItem<index_t> stored = it;  // the pixel this thread stores
     stored.ow = it.ow - ow_lane + store_ow_lane;
     stored.c = it.c - c_lane + store_c_lane;
-    Col2imTileStore<acc_t, index_t, scalar_t> store{
-        chunk.h.stride, chunk.out_stride_h, chunk.out_row_begin, chunk.out_row_end, sums, tile_slot(chunk, ow_lane, c_lane), tile_slot(chunk, store_ow_lane, store_c_lane),
-        col2im_item_active(chunk, stored), col2im_item_pixel(chunk, out, stored)};
+    store.store_active = col2im_item_active(chunk, stored);
+    store.dst = col2im_item_pixel(chunk, out, stored);
     col2im_column<acc_t>(chunk, columns, bias, it, col2im_item_active(chunk, it), store);
   }
 }

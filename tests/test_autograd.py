@@ -286,9 +286,9 @@ def test_layouts(layout, dtype, device, helpers):
         helpers.assert_close_to_reference(ours, ref, dtype, device)
 
 
-# channels_last grad_output with >= 8 planes (group, channel) per chunk: the CUDA
-# im2col takes 8 planes per block, loading along the channels. Partial lane
-# tiles (11 and 2x5 planes) and bands of input rows (a small workspace).
+# channels_last grad_output with >= 8 planes (group, channel) per chunk through
+# im2col (the other layout tests have 6): 11 and 2x5 planes, and bands of input
+# rows (a small workspace).
 @pytest.mark.parametrize("shape, geometry, limit", [
     pytest.param(dict(cin=6, cout=11, kernel=4, size=(5, 7)), dict(stride=2, padding=1), None, id="c11-s2"),
     pytest.param(dict(cin=4, cout=5, groups=2, kernel=(3, 2), size=(6, 9)),
