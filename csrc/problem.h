@@ -195,24 +195,21 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   const int64_t cells = (c.out_row_end - 1 + o.padding[0]) / o.stride[0] + 1 - cell_begin;
   k.cells = index_t(cells);
   const int64_t channel_lanes = col2im_channel_lanes(p, c, out);
-  const int64_t ow_lanes = kCol2imTileItems / channel_lanes;
+  const int64_t ow_lanes = channel_lanes > 1 ? kCol2imTileItems / channel_lanes : 1;
   const int64_t ow_tiles = (p.out_w + ow_lanes - 1) / ow_lanes;
   const int64_t channel_tiles = (c.channels + channel_lanes - 1) / channel_lanes;
+  k.ow_lanes = index_t(ow_lanes);
   k.channel_lanes = index_t(channel_lanes);
-  k.ow_lanes = index_t(channel_lanes > 1 ? ow_lanes : 1);
   k.ow_tiles = index_t(ow_tiles);
   k.channel_tiles = index_t(channel_tiles);
-  const int64_t columns = c.samples * c.groups * o.stride[0] *
-                          (channel_lanes > 1 ? channel_tiles * ow_tiles * kCol2imTileItems
-                                             : c.channels * p.out_w);
+  const int64_t columns =  // work items per segment of cells
+      c.samples * c.groups * o.stride[0] * channel_tiles * ow_tiles * ow_lanes * channel_lanes;
   const int64_t tiles = (cells + kTileRows - 1) / kTileRows;
   const int64_t segments = std::max<int64_t>(1, std::min(tiles, target_items / std::max<int64_t>(columns, 1)));
   k.cells_per_item = index_t((tiles + segments - 1) / segments * kTileRows);
-  k.by_out_w = Divider<index_t>(k.w.out_size);
   k.by_segments = Divider<index_t>(k.segments());
   k.by_stride_h = Divider<index_t>(k.h.stride);
   k.by_stride_w = Divider<index_t>(k.w.stride);
-  k.by_channels = Divider<index_t>(k.channels);
   k.by_groups = Divider<index_t>(k.groups);
   k.col_stride_n = index_t(layout.sample_stride);
   k.col_stride_row = index_t(layout.row_stride);
@@ -221,7 +218,7 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   k.col_stride_phase = index_t(layout.phase_stride);
   k.by_col_phases = Divider<index_t>(k.col_phases);
   k.by_ow_lanes = Divider<index_t>(k.ow_lanes);
-  k.by_tile_items = Divider<index_t>(kCol2imTileItems);
+  k.by_tile_items = Divider<index_t>(k.ow_lanes * k.channel_lanes);
   k.by_ow_tiles = Divider<index_t>(k.ow_tiles);
   k.by_channel_tiles = Divider<index_t>(k.channel_tiles);
   k.out_stride_n = index_t(out.stride(0));

@@ -1,23 +1,39 @@
-# This session's iteration call: the tiled col2im (channels_last outputs) after its change,
-# focused tests beside memcheck of GEMM + col2im, then the tile shape (output-column lanes
-# 8 / 16 / 32 forced by GEMM_CONVT_COL2IM_OW_LANES, a probe knob since removed) on dcgan and
-# fcn_up, two rounds. Log: $OUT/iter.log.
+# This session's last iteration call: one col2im item decomposition for both orders. Builds
+# this tree and build/ab_base (the commit before) side by side, runs the col2im-related CUDA
+# tests beside memcheck (GEMM + col2im, whole and chunked), then both builds' col2im kernel
+# times, NCHW and channels_last, alternating. Log: $OUT/iter.log.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
-source scripts/device_build.sh "col2im_tiled" "$OUT/build.log"
-MEMCHECK_CONFIGS=0 timeout 300 compute-sanitizer --tool memcheck --error-exitcode 99 \
-  python3 scripts/memcheck_cases.py > "$OUT/memcheck_0.log" 2>&1 &
-mc=$!  # waited for by pid: a bare wait would also wait for the tee above, forever
+arch=$(python3 -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
+build() {  # source dir, target dir, log
+  (cd "$1" && GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" CMAKE_BUILD_PARALLEL_LEVEL=8 \
+    python3 -m pip install --no-build-isolation --no-deps --no-index --target "$2" . >"$3" 2>&1) ||
+    { tail -20 "$3"; exit 1; }
+}
+mkdir -p /tmp/ab
+build build/ab_base /tmp/ab/base "$OUT/build_base.log" &
+b1=$!
+build "$R" /tmp/ab/new "$OUT/build_new.log" &
+b2=$!
+wait $b1 $b2
+export PYTHONPATH=/tmp/ab/new
+pids=()
+for i in 0 2; do
+  MEMCHECK_CONFIGS=$i timeout 300 compute-sanitizer --tool memcheck --error-exitcode 99 \
+    python3 scripts/memcheck_cases.py > "$OUT/memcheck_$i.log" 2>&1 &
+  pids+=($!)
+done
 cd /tmp
-timeout 300 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests" -q \
-  -m cuda -k "tiled_col2im or channels_last or chunking or layouts or many_planes or band or fold" 2>&1 | tail -2
-wait $mc; tail -2 "$OUT/memcheck_0.log"
-P="python3 $R/scripts/probe_speed.py"
+timeout 300 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests" -q -m cuda \
+  -k "grid or tiled_col2im or channels_last or chunking or band or fold or layouts or several_samples" 2>&1 | tail -2
+wait "${pids[@]}"; for i in 0 2; do tail -1 "$OUT/memcheck_$i.log"; done
+cp "$R/scripts/probe_speed.py" "$R/scripts/cuda_timing.py" /tmp/ab/
+cd /tmp/ab
 for round in 1 2; do
-  for lanes in 32 16 8 ""; do
-    echo "== round $round ow lanes ${lanes:-default}"
-    GEMM_CONVT_COL2IM_OW_LANES=$lanes $P --problems dcgan,fcn_up --dtypes tf32,float16 --channels-last --profile \
-      2>&1 | grep -E " ms|col2im" | sed -E 's/ *chunk=auto\/cl//; s/\(gemm_convt::Co.*//; s/void gemm_convt::col2im_tiled_kernel/  tiled/'
+  for v in base new; do
+    for cl in "" --channels-last; do
+      PYTHONPATH=/tmp/ab/$v python3 probe_speed.py --problems fcn_up,dcgan,kb81 --dtypes tf32,float16 --profile $cl \
+        2>&1 | grep -E " ms|col2im" | sed -E "s/\(gemm_convt::Co.*//; s/chunk=auto *//; s/^/$v$round /"
+    done
   done
 done
-$P --problems dcgan,fcn_up --dtypes tf32,float16 --channels-last --cudnn 2>&1 | grep " ms"

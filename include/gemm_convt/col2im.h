@@ -48,24 +48,24 @@ struct Col2imChunk {
   index_t col_stride_n, col_stride_row, col_stride_h;
   index_t col_phases, col_stride_phase;  // 1 and 0 unless width folded by phase
   index_t out_stride_n, out_stride_c, out_stride_h, out_stride_w;
-  // 1: items in plain order (output column fastest). Else items tiled for a
-  // channel-fastest output: ow_lanes * channel_lanes == kCol2imTileItems, and
-  // the tiles, ow_tiles * channel_tiles of them per (sample, group, h phase,
-  // segment), overhang the output columns and channels (such items are idle).
-  index_t channel_lanes, ow_lanes, ow_tiles, channel_tiles;
+  // Work items come in tiles of ow_lanes output columns x channel_lanes
+  // channels, ow_tiles x channel_tiles tiles per (sample, group, h phase,
+  // segment). Plain order: one item a tile (lanes 1), so output column fastest.
+  // Tiled, for a channel-fastest output: ow_lanes * channel_lanes ==
+  // kCol2imTileItems, and the tiles overhang the output columns and channels
+  // (items outside them are idle).
+  index_t ow_lanes, channel_lanes, ow_tiles, channel_tiles;
   // The work-item decomposition's divisors, precomputed (divider.h): on the
   // GPU the plain integer divisions cost more than the item's loads.
-  Divider<index_t> by_out_w, by_segments, by_stride_h, by_channels, by_groups, by_stride_w,
-      by_col_phases, by_ow_lanes, by_tile_items, by_ow_tiles, by_channel_tiles;
+  Divider<index_t> by_tile_items, by_ow_lanes, by_ow_tiles, by_segments, by_stride_h,
+      by_channel_tiles, by_groups, by_stride_w, by_col_phases;
 
   // Work items: cells_per_item cells of one output column of one h phase of
   // one channel of one sample.
   GEMM_CONVT_HD index_t segments() const { return (cells + cells_per_item - 1) / cells_per_item; }
   GEMM_CONVT_HD bool tiled() const { return channel_lanes > 1; }
   GEMM_CONVT_HD index_t items() const {
-    const index_t per_phase_segment =
-        tiled() ? channel_tiles * ow_tiles * index_t(kCol2imTileItems) : channels * w.out_size;
-    return batch * groups * h.stride * segments() * per_phase_segment;
+    return batch * groups * h.stride * segments() * channel_tiles * ow_tiles * ow_lanes * channel_lanes;
   }
 };
 
@@ -77,27 +77,27 @@ GEMM_CONVT_HD index_t column_offset(const Col2imChunk<index_t>& k, index_t x) {
   return (x - m * k.col_phases) * k.col_stride_phase + m;
 }
 
-// Work item `item`, decomposed with output column fastest (coalesced loads and
-// stores along a row), then the segment of cells, h phase, channel, group and
-// sample. Tiled: output column within the tile fastest (coalesced loads), then
-// channel within the tile, the tile's output columns, segment, h phase, the
-// tile's channels, group and sample.
+// Work item `item`, decomposed with its tile's output column fastest
+// (coalesced loads along a row), then its tile's channel, the tile's output
+// columns, the segment of cells, h phase, the tile's channels, group and
+// sample. In plain order (lanes 1): output column, segment, h phase, channel,
+// group, sample.
 template <typename index_t>
 struct Col2imItem {
   index_t n, grp, c, phase, segment, ow;
 };
 
-// Whether a tiled item lies inside the output (always, in plain order).
+// Whether an item lies inside the output (a tiled item may overhang it).
 template <typename index_t>
 GEMM_CONVT_HD bool col2im_item_active(const Col2imChunk<index_t>& k, const Col2imItem<index_t>& it) {
-  return !k.tiled() || (it.ow < k.w.out_size && it.c < k.channels);
+  return it.ow < k.w.out_size && it.c < k.channels;
 }
 
 template <typename index_t>
-GEMM_CONVT_HD Col2imItem<index_t> col2im_tiled_item(const Col2imChunk<index_t>& k, index_t item) {
+GEMM_CONVT_HD Col2imItem<index_t> col2im_item(const Col2imChunk<index_t>& k, index_t item) {
   Col2imItem<index_t> it;
   index_t rest = k.by_tile_items.div(item);
-  const index_t lane = item - rest * index_t(kCol2imTileItems);
+  const index_t lane = item - rest * (k.ow_lanes * k.channel_lanes);
   const index_t c_lane = k.by_ow_lanes.div(lane);
   const index_t ow_lane = lane - c_lane * k.ow_lanes;
   item = rest;
@@ -112,27 +112,6 @@ GEMM_CONVT_HD Col2imItem<index_t> col2im_tiled_item(const Col2imChunk<index_t>& 
   item = rest;
   rest = k.by_channel_tiles.div(item);
   it.c = (item - rest * k.channel_tiles) * k.channel_lanes + c_lane;
-  item = rest;
-  it.n = k.by_groups.div(item);
-  it.grp = item - it.n * k.groups;
-  return it;
-}
-
-template <typename index_t>
-GEMM_CONVT_HD Col2imItem<index_t> col2im_item(const Col2imChunk<index_t>& k, index_t item) {
-  if (k.tiled()) return col2im_tiled_item(k, item);
-  Col2imItem<index_t> it;
-  index_t rest = k.by_out_w.div(item);
-  it.ow = item - rest * k.w.out_size;
-  item = rest;
-  rest = k.by_segments.div(item);
-  it.segment = item - rest * k.segments();
-  item = rest;
-  rest = k.by_stride_h.div(item);
-  it.phase = item - rest * k.h.stride;
-  item = rest;
-  rest = k.by_channels.div(item);
-  it.c = item - rest * k.channels;
   item = rest;
   it.n = k.by_groups.div(item);
   it.grp = item - it.n * k.groups;
@@ -224,8 +203,8 @@ GEMM_CONVT_HD out_t* col2im_item_pixel(const Col2imChunk<index_t>& k, out_t* out
          it.ow * k.out_stride_w;
 }
 
-// One work item, each pixel written by the item itself (tiled items outside
-// the output do nothing).
+// One work item, each pixel written by the item itself (items outside the
+// output do nothing).
 template <typename acc_t, typename index_t, typename col_t, typename out_t>
 GEMM_CONVT_HD void col2im_item_direct(const Col2imChunk<index_t>& k, const col_t* columns,
                                       const out_t* bias, out_t* out, index_t item) {
