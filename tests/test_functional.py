@@ -360,8 +360,8 @@ def test_workspace_chunking(limit, geometry, channels_last, dtype, device, helpe
 # channels_last outputs with >= 8 channels per chunk: col2im takes its work items in
 # tiles of output columns x channels (col2im.h), stored channel-fastest on CUDA.
 # Output widths below, at and past a tile's 8-32 column lanes, channel counts that
-# leave a partial tile, groups, bands and channel chunks (fewer than 8 channels
-# per chunk: plain order again).
+# leave a partial tile, groups, bands and chunks of channels. (On the CPU a broken
+# tile walk fails the cases wider than their lanes: a mutation fails 5 of 6.)
 TILED_COL2IM_CASES = [
     pytest.param(dict(cin=6, cout=8, size=(3, 2)), dict(stride=2, padding=1), None, id="w4-c8"),
     pytest.param(dict(cin=5, cout=11, size=(4, 7)), dict(stride=2, padding=1, output_padding=1), None,
