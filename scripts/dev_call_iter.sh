@@ -1,39 +1,16 @@
-# This session's last iteration call: one col2im item decomposition for both orders. Builds
-# this tree and build/ab_base (the commit before) side by side, runs the col2im-related CUDA
-# tests beside memcheck (GEMM + col2im, whole and chunked), then both builds' col2im kernel
-# times, NCHW and channels_last, alternating. Log: $OUT/iter.log.
+# This session's last iteration call: the channels_last im2col with sizeof(col_t) planes per
+# block (whole-sector column stores), its tests beside memcheck (GEMM + col2im, both layouts),
+# then fcn_up's training step in both layouts with kernel times. Log: $OUT/iter.log.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
-arch=$(python3 -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
-build() {  # source dir, target dir, log
-  (cd "$1" && GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" CMAKE_BUILD_PARALLEL_LEVEL=8 \
-    python3 -m pip install --no-build-isolation --no-deps --no-index --target "$2" . >"$3" 2>&1) ||
-    { tail -20 "$3"; exit 1; }
-}
-mkdir -p /tmp/ab
-build build/ab_base /tmp/ab/base "$OUT/build_base.log" &
-b1=$!
-build "$R" /tmp/ab/new "$OUT/build_new.log" &
-b2=$!
-wait $b1 $b2
-export PYTHONPATH=/tmp/ab/new
-pids=()
-for i in 0 2; do
-  MEMCHECK_CONFIGS=$i timeout 300 compute-sanitizer --tool memcheck --error-exitcode 99 \
-    python3 scripts/memcheck_cases.py > "$OUT/memcheck_$i.log" 2>&1 &
-  pids+=($!)
-done
+source scripts/device_build.sh "im2col" "$OUT/build.log"
+MEMCHECK_CONFIGS=0 timeout 300 compute-sanitizer --tool memcheck --error-exitcode 99 \
+  python3 scripts/memcheck_cases.py > "$OUT/memcheck_0.log" 2>&1 &
+mc=$!  # waited for by pid: a bare wait would also wait for the tee above, forever
 cd /tmp
 timeout 300 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests" -q -m cuda \
-  -k "grid or tiled_col2im or channels_last or chunking or band or fold or layouts or several_samples" 2>&1 | tail -2
-wait "${pids[@]}"; for i in 0 2; do tail -1 "$OUT/memcheck_$i.log"; done
-cp "$R/scripts/probe_speed.py" "$R/scripts/cuda_timing.py" /tmp/ab/
-cd /tmp/ab
-for round in 1 2; do
-  for v in base new; do
-    for cl in "" --channels-last; do
-      PYTHONPATH=/tmp/ab/$v python3 probe_speed.py --problems fcn_up,dcgan,kb81 --dtypes tf32,float16 --profile $cl \
-        2>&1 | grep -E " ms|col2im" | sed -E "s/\(gemm_convt::Co.*//; s/chunk=auto *//; s/^/$v$round /"
-    done
-  done
-done
+  -k "many_planes or layouts or autograd and (chunk or band or channels_last)" 2>&1 | tail -2
+wait $mc; tail -1 "$OUT/memcheck_0.log"
+P="python3 $R/scripts/probe_speed.py"
+$P --problems fcn_up,dcgan --dtypes tf32,float16 --cudnn --channels-last --train --profile 2>&1 | grep -E " ms|im2col|col2im"
+$P --problems fcn_up --dtypes tf32 --train --profile 2>&1 | grep -E " ms|im2col"
