@@ -314,10 +314,15 @@ def test_asymmetric_argument_forms(forms, canonical, helpers):
 CHUNK_N, CHUNK_GROUPS, CHUNK_COUT, CHUNK_K, CHUNK_SIZE = 3, 2, 3, (3, 2), (4, 5)
 
 
+def _column_element_size(dtype, device):
+    """Bytes of one column value: half types have float32 columns on the CPU and
+    their own dtype on CUDA (the default)."""
+    return dtype.itemsize if device == "cuda" else (8 if dtype == torch.float64 else 4)
+
+
 def _column_bytes(dtype, unit, device="cpu"):
     """Bytes of the columns for one output channel / group / sample / batch."""
-    # half types: float32 columns on the CPU, their own dtype on CUDA (the default)
-    elem = dtype.itemsize if device == "cuda" else (8 if dtype == torch.float64 else 4)
+    elem = _column_element_size(dtype, device)
     plane = CHUNK_K[0] * CHUNK_K[1] * CHUNK_SIZE[0] * CHUNK_SIZE[1] * elem
     return {"channel": plane, "group": CHUNK_COUT * plane, "sample": CHUNK_GROUPS * CHUNK_COUT * plane,
             "batch": CHUNK_N * CHUNK_GROUPS * CHUNK_COUT * plane}[unit]
@@ -385,9 +390,8 @@ def test_channels_last_tiled_col2im(shape, geometry, limit, dtype, device, helpe
     x = x.to(memory_format=CL)
     for off in (gemm_convt.set_direct_gather, gemm_convt.set_implicit_gemm, gemm_convt.set_disjoint_taps):
         off(False)  # GEMM + col2im, the path under test
-    if limit is not None:  # column values -> bytes: float32 columns for half types on the CPU
-        elem = dtype.itemsize if device == "cuda" else (8 if dtype == torch.float64 else 4)
-        gemm_convt.set_workspace_limit(limit * elem)
+    if limit is not None:  # column values -> bytes
+        gemm_convt.set_workspace_limit(limit * _column_element_size(dtype, device))
     out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
     assert out.is_contiguous(memory_format=CL)
     helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
