@@ -7,6 +7,8 @@
 // - Plain order (channel-strided outputs, NCHW): consecutive threads take
 //   consecutive output columns, so the loads of one tap and the stores are
 //   coalesced.
+// - Runs (taps that never overlap, plain order): one thread per run of rows
+//   of one output column, each pixel one predicated load and one store.
 // - Tiled order (channel-fastest outputs, channels_last): a block takes one
 //   tile of items; its warps still load along output columns, and each tile of
 //   rows goes through shared memory to be stored channel-fastest, in runs of
@@ -32,6 +34,17 @@ __global__ void __launch_bounds__(kCol2imThreads)
   const index_t step = index_t(blockDim.x) * index_t(gridDim.x);
   for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
     col2im_item_direct<acc_t>(chunk, columns, bias, out, i);
+}
+
+template <typename scalar_t, typename col_t, typename index_t>
+__global__ void __launch_bounds__(kCol2imThreads)
+    col2im_runs_kernel(const Col2imChunk<index_t> chunk, const col_t* __restrict__ columns,
+                       const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
+  using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
+  const index_t total = chunk.items();
+  const index_t step = index_t(blockDim.x) * index_t(gridDim.x);
+  for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
+    col2im_run<acc_t>(chunk, columns, bias, out, i);
 }
 
 // Shared-memory pitch of one tile row: an output column's channel_lanes sums
@@ -107,6 +120,9 @@ void launch_col2im(const Col2imChunk<index_t>& chunk, const col_t* columns,
   const auto stream = c10::cuda::getCurrentCUDAStream();
   if (chunk.tiled())
     col2im_tiled_kernel<scalar_t, col_t, index_t>
+        <<<static_cast<unsigned>(blocks), kCol2imThreads, 0, stream>>>(chunk, columns, bias, out);
+  else if (chunk.runs)
+    col2im_runs_kernel<scalar_t, col_t, index_t>
         <<<static_cast<unsigned>(blocks), kCol2imThreads, 0, stream>>>(chunk, columns, bias, out);
   else
     col2im_kernel<scalar_t, col_t, index_t>

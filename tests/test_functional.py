@@ -398,6 +398,44 @@ def test_channels_last_tiled_col2im(shape, geometry, limit, dtype, device, helpe
     assert torch.equal(out, gemm_convt.conv_transpose2d(x, w, b, **geometry))
 
 
+# Taps that never overlap on either axis (dilated kernel within the stride): col2im
+# copies runs of rows, each pixel its bias plus at most one column value (col2im.h's
+# col2im_run). Cells with gaps on both axes, offsets past a whole cell, output_padding,
+# groups, no bias, 1x1 kernels with dilation over the stride, and bands of output rows.
+RUN_COL2IM_CASES = [
+    pytest.param(dict(kernel=3, size=(4, 7)), dict(stride=5, padding=1, dilation=2), None, id="k3-d2-s5"),
+    pytest.param(dict(kernel=2, size=(3, 5), groups=2, cin=4, cout=3),
+                 dict(stride=3, dilation=2, output_padding=(2, 1), groups=2), None, id="k2-d2-s3-op-g2"),
+    pytest.param(dict(kernel=1, size=(5, 4)), dict(stride=(3, 2), dilation=(5, 7), padding=(1, 0)), None,
+                 id="k1-d5x7-s3x2"),
+    pytest.param(dict(kernel=(2, 3), size=(4, 6), bias=False), dict(stride=(2, 3), padding=(1, 2)), None,
+                 id="k2x3-s2x3-nobias"),
+    pytest.param(dict(kernel=2, size=(3, 4)), dict(stride=4, padding=5, output_padding=3), None,
+                 id="k2-s4-p5-op3"),
+    # about two input rows of all 3 channels per chunk buffer: bands of output rows
+    pytest.param(dict(kernel=3, size=(7, 5)), dict(stride=5, padding=1, dilation=2), 2 * 2 * 3 * 9 * 5,
+                 id="k3-d2-s5-bands"),
+]
+
+
+@pytest.mark.parametrize("shape, geometry, limit", RUN_COL2IM_CASES)
+def test_disjoint_taps_col2im_runs(shape, geometry, limit, dtype, device, helpers):
+    x, w, b = helpers.make_inputs(83, n=2, **dict(dict(cin=3, cout=3), **shape), dtype=dtype, device=device)
+    for off in (gemm_convt.set_direct_gather, gemm_convt.set_implicit_gemm, gemm_convt.set_disjoint_taps):
+        off(False)  # GEMM + col2im, the path under test
+    if limit is not None:  # column values -> bytes
+        gemm_convt.set_workspace_limit(limit * _column_element_size(dtype, device))
+    if device == "cuda":
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+            out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+            torch.cuda.synchronize()
+        assert any("col2im_runs_kernel" in e.name for e in prof.events()), "the case must reach the runs"
+    else:
+        out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
+    assert torch.equal(out, gemm_convt.conv_transpose2d(x, w, b, **geometry))
+
+
 # One sample over budget: bands of output rows, each with the input rows its
 # outputs need (rows feeding two bands are computed for both).
 BAND_GEOMETRIES = [

@@ -118,16 +118,23 @@ void col2im_cpu_indexed(const Problem& p, const ConvTranspose2dOptions& o, const
                         const Chunk& c, const at::Tensor& columns, const scalar_t* bias,
                         at::Tensor& out) {
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/false>;
+  // Items of about 4 pixels: output columns cut into segments (runs of rows)
+  // as the GPU cuts them, so CI walks that arithmetic too.
+  const int64_t pixels = c.samples * c.groups * c.channels * (c.out_row_end - c.out_row_begin) * p.out_w;
   const Col2imChunk<index_t> chunk = make_col2im_chunk<index_t>(
       p, o, cs, c, columns_layout(cs, c, /*samples_side_by_side=*/true), out,
-      /*target_items=*/1);
+      /*target_items=*/std::max<int64_t>(1, pixels / 4));
   const col_t* cols = columns.data_ptr<col_t>();
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
-  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * chunk.cells_per_item));
+  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * chunk.item_pixels()));
   at::parallel_for(0, int64_t(chunk.items()), grain, [&](int64_t begin, int64_t end) {
-    for (int64_t item = begin; item < end; ++item)
-      col2im_item_direct<acc_t>(chunk, cols, chunk_bias, dst, index_t(item));
+    for (int64_t item = begin; item < end; ++item) {
+      if (chunk.runs)
+        col2im_run<acc_t>(chunk, cols, chunk_bias, dst, index_t(item));
+      else
+        col2im_item_direct<acc_t>(chunk, cols, chunk_bias, dst, index_t(item));
+    }
   });
 }
 

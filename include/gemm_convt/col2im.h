@@ -59,14 +59,24 @@ struct Col2imChunk {
   // GPU the plain integer divisions cost more than the item's loads.
   Divider<index_t> by_tile_items, by_ow_lanes, by_ow_tiles, by_segments, by_stride_h,
       by_channel_tiles, by_groups, by_stride_w, by_col_phases;
+  // Runs (col2im_run): taps disjoint on both axes, plain order, unfolded
+  // columns. Each output then takes at most one column value, so a work item
+  // is a run of rows_per_item owned output rows of one output column, copied
+  // row by row; row_runs of them per (sample, group, channel, column).
+  bool runs;
+  index_t rows_per_item, row_runs;
+  Divider<index_t> by_row_runs;
 
   // Work items: cells_per_item cells of one output column of one h phase of
   // one channel of one sample.
   GEMM_CONVT_HD index_t segments() const { return (cells + cells_per_item - 1) / cells_per_item; }
   GEMM_CONVT_HD bool tiled() const { return channel_lanes > 1; }
   GEMM_CONVT_HD index_t items() const {
+    if (runs) return batch * groups * channels * row_runs * w.out_size;
     return batch * groups * h.stride * segments() * channel_tiles * ow_tiles * ow_lanes * channel_lanes;
   }
+  // Output pixels one work item writes, at most.
+  GEMM_CONVT_HD index_t item_pixels() const { return runs ? rows_per_item : cells_per_item; }
 };
 
 // Offset of column x within its input row's values.
@@ -201,6 +211,58 @@ GEMM_CONVT_HD out_t* col2im_item_pixel(const Col2imChunk<index_t>& k, out_t* out
                                        const Col2imItem<index_t>& it) {
   return out + it.n * k.out_stride_n + (it.grp * k.channels_per_group + it.c) * k.out_stride_c +
          it.ow * k.out_stride_w;
+}
+
+// Work item `item` of a chunk of runs: output column fastest (coalesced
+// loads and stores along a row), then the run of rows (segment), channel,
+// group and sample.
+template <typename index_t>
+GEMM_CONVT_HD Col2imItem<index_t> col2im_run_item(const Col2imChunk<index_t>& k, index_t item) {
+  Col2imItem<index_t> it;
+  index_t rest = k.by_ow_tiles.div(item);  // ow_tiles == out_w in plain order
+  it.ow = item - rest * k.ow_tiles;
+  item = rest;
+  rest = k.by_row_runs.div(item);
+  it.segment = item - rest * k.row_runs;
+  item = rest;
+  rest = k.by_channel_tiles.div(item);  // channel_tiles == channels
+  it.c = item - rest * k.channel_tiles;
+  it.n = k.by_groups.div(rest);
+  it.grp = rest - it.n * k.groups;
+  it.phase = 0;
+  return it;
+}
+
+// One run: the item's output column over its rows, each pixel its bias plus
+// the one column value landing there, if any. The width tap is found once;
+// along the rows the cell walk (geometry.h) advances without division. Same
+// sums in the same order as col2im_column, so the same bits.
+template <typename acc_t, typename index_t, typename col_t, typename out_t>
+GEMM_CONVT_HD void col2im_run(const Col2imChunk<index_t>& k, const col_t* columns,
+                              const out_t* bias, out_t* out, index_t item) {
+  const Col2imItem<index_t> it = col2im_run_item(k, item);
+  const index_t out_c = it.grp * k.channels_per_group + it.c;
+  const acc_t b = bias ? static_cast<acc_t>(bias[out_c]) : acc_t(0);
+  const index_t taps = k.h.kernel * k.w.kernel;
+  const CellWalk<index_t> cw = cell_walk_at(k.w, it.ow, k.by_stride_w);
+  const bool w_hit = cell_hit(k.w, cw) && cw.q < k.w.in_size;
+  // Row (c, 0, j) of the channel's taps, at the input column the width tap reads.
+  const col_t* src = columns + it.n * k.col_stride_n +
+                     ((it.grp * k.channels + it.c) * taps + cw.tap) * k.col_stride_row + cw.q;
+  const index_t row_step = k.w.kernel * k.col_stride_row;  // from tap (i, j) to (i + 1, j)
+  const index_t oh0 = k.out_row_begin + it.segment * k.rows_per_item;
+  const index_t oh_end = oh0 + k.rows_per_item < k.out_row_end ? oh0 + k.rows_per_item : k.out_row_end;
+  CellWalk<index_t> ch = cell_walk_at(k.h, oh0, k.by_stride_h);
+  out_t* dst = col2im_item_pixel(k, out, it) + oh0 * k.out_stride_h;
+  for (index_t oh = oh0; oh < oh_end; ++oh) {
+    acc_t acc = b;
+    const index_t q = ch.q - k.row_begin;
+    if (w_hit && cell_hit(k.h, ch) && q >= 0 && q < k.rows)
+      acc += static_cast<acc_t>(src[ch.tap * row_step + q * k.col_stride_h]);
+    *dst = static_cast<out_t>(acc);
+    dst += k.out_stride_h;
+    cell_step(k.h, ch);
+  }
 }
 
 // One work item, each pixel written by the item itself (items outside the

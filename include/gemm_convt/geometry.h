@@ -125,6 +125,53 @@ GEMM_CONVT_HD int cell_tap(int r, int kernel, int dilation) {
   return (r % dilation == 0 && r / dilation < kernel) ? r / dilation : -1;
 }
 
+// Consecutive output positions of an axis with disjoint taps, walked without
+// division: position o lies at offset r of input position q's cell
+// (o + pad = q*stride + r); `tap` is the first tap at or after offset r
+// (tap_offset = tap*dilation; tap == kernel: none left in the cell), and it
+// lands on o exactly when tap_offset == r.
+template <typename index_t>
+struct CellWalk {
+  index_t q, r, tap, tap_offset, dilation;
+};
+
+template <typename index_t, typename divide_t>
+GEMM_CONVT_HD CellWalk<index_t> cell_walk_at(const Axis<index_t>& a, index_t o,
+                                             const divide_t& by_stride) {
+  CellWalk<index_t> c;
+  const index_t t = o + a.pad;  // >= 0 for every output position
+  c.q = by_stride.div(t);
+  c.r = t - c.q * a.stride;
+  c.dilation = a.dil_div * a.stride + a.dil_mod;
+  c.tap = 0;
+  c.tap_offset = 0;
+  while (c.tap < a.kernel && c.tap_offset < c.r) {
+    ++c.tap;
+    c.tap_offset += c.dilation;
+  }
+  return c;
+}
+
+template <typename index_t>
+GEMM_CONVT_HD bool cell_hit(const Axis<index_t>& a, const CellWalk<index_t>& c) {
+  return c.tap < a.kernel && c.tap_offset == c.r;
+}
+
+// On to output position o + 1.
+template <typename index_t>
+GEMM_CONVT_HD void cell_step(const Axis<index_t>& a, CellWalk<index_t>& c) {
+  if (cell_hit(a, c)) {
+    ++c.tap;
+    c.tap_offset += c.dilation;
+  }
+  if (++c.r == a.stride) {
+    c.r = 0;
+    ++c.q;
+    c.tap = 0;
+    c.tap_offset = 0;
+  }
+}
+
 // Stride phases of one axis: positions o = phase + stride * m (m = 0, 1, ...)
 // share the taps that land on them. The implicit GEMM and the width-folded
 // columns both walk an axis phase by phase.
