@@ -209,21 +209,16 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   k.cells_per_item = index_t((tiles + segments - 1) / segments * kTileRows);
   // Taps that never overlap make col2im a permutation with the bias: runs of
   // rows copied one value per pixel (col2im_run), as many runs per column as
-  // target_items asks for, each of kMinRunRows rows at least.
+  // target_items asks for.
   k.runs = channel_lanes == 1 && !cs.fold_w &&
            taps_disjoint(p.kernel_h, o.stride[0], o.dilation[0]) &&
            taps_disjoint(p.kernel_w, o.stride[1], o.dilation[1]);
   const int64_t owned_rows = c.out_row_end - c.out_row_begin;
-  const int64_t span = kRunLanes * kRunColumns;
-  const int64_t run_row_items = (p.out_w + span - 1) / span * kRunLanes;
-  const int64_t run_columns = std::max<int64_t>(1, c.samples * c.groups * c.channels * run_row_items);
-  const int64_t most_runs = std::max<int64_t>(1, (owned_rows + kMinRunRows - 1) / kMinRunRows);
-  const int64_t runs = std::max<int64_t>(1, std::min(most_runs, target_items / run_columns));
+  const int64_t run_columns = std::max<int64_t>(1, c.samples * c.groups * c.channels * p.out_w);
+  const int64_t runs = std::max<int64_t>(1, std::min(owned_rows, target_items / run_columns));
   const int64_t rows_per_item = std::max<int64_t>(1, (owned_rows + runs - 1) / runs);
   k.rows_per_item = index_t(rows_per_item);
   k.row_runs = index_t((owned_rows + rows_per_item - 1) / rows_per_item);
-  k.run_row_items = index_t(run_row_items);
-  k.by_run_row_items = Divider<index_t>(k.run_row_items);
   k.by_row_runs = Divider<index_t>(k.row_runs);
   k.by_segments = Divider<index_t>(k.segments());
   k.by_stride_h = Divider<index_t>(k.h.stride);

@@ -65,7 +65,7 @@ constexpr int kTileRowSlots = kCol2imTileItems + 32;  // >= ow_lanes * (channel_
 // its reads of it.
 template <typename acc_t, typename index_t, typename out_t>
 struct Col2imTileStore {
-  index_t stride_h, out_stride_h, out_row_begin, out_row_end;
+  Col2imOwnedRows<index_t> rows;
   acc_t (*sums)[kTileRows][kTileRowSlots];  // [2]
   int buffer;            // the one the next tile of rows takes
   index_t compute_slot;  // where this thread's own sums go
@@ -79,12 +79,7 @@ struct Col2imTileStore {
 #pragma unroll
     for (int r = 0; r < kTileRows; ++r) tile[r][compute_slot] = acc[r];
     __syncthreads();
-#pragma unroll
-    for (int r = 0; r < kTileRows; ++r) {
-      const index_t oh = oh0 + r * stride_h;
-      if (store_active && oh >= out_row_begin && oh < out_row_end)
-        dst[oh * out_stride_h] = static_cast<out_t>(tile[r][store_slot]);
-    }
+    if (store_active) rows.store(dst, oh0, [&](int r) { return tile[r][store_slot]; });
   }
 };
 
@@ -100,8 +95,8 @@ __global__ void __launch_bounds__(kCol2imThreads)
   const index_t store_c_lane = lane - store_ow_lane * chunk.channel_lanes;
   // One store for all the block's tiles, so its buffers keep alternating.
   Col2imTileStore<acc_t, index_t, scalar_t> store{
-      chunk.h.stride, chunk.out_stride_h, chunk.out_row_begin, chunk.out_row_end, sums, 0,
-      tile_slot(chunk, ow_lane, c_lane), tile_slot(chunk, store_ow_lane, store_c_lane), false, out};
+      col2im_owned_rows(chunk), sums, 0, tile_slot(chunk, ow_lane, c_lane),
+      tile_slot(chunk, store_ow_lane, store_c_lane), false, out};
   const index_t tiles = chunk.items() / kCol2imTileItems;
   for (index_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {  // block-uniform
     const Col2imItem<index_t> it = col2im_item(chunk, tile * kCol2imTileItems + lane);

@@ -707,8 +707,7 @@ void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   d.channel_fast = input.stride(1) == 1 && p.in_per_group > 1;
   d.out_channel_fast = load == kChannelVectors ||
                        (load == kElementLoads && out.stride(1) == 1 && p.out_channels() > 1);
-  d.channel_slots = 1;
-  while (d.channel_slots < d.channels_per_tile) d.channel_slots *= 2;
+  d.channel_slots = int(pow2_at_least(d.channels_per_tile));
   d.by_s_h = Divider<int32_t>(d.s_h);
   d.by_s_w = Divider<int32_t>(d.s_w);
   const int positions = kTileCells * d.s_w;

@@ -1,17 +1,23 @@
 # The session's device call (run with the device tool: `bash scripts/dev_call.sh`): the whole
-# check, then, in the time left under the call's 600 s, the channels_last forward of the GEMM +
-# col2im and disjoint-taps problems. Everything lands in $OUT/gc.tgz.
+# check without its benchmarks (build, CUDA tests, memcheck), then the suite benchmarks one by
+# one in the time left under LIMIT seconds (default 560), each writing straight to $OUT so
+# that a call cut short still returns what finished: gc.tgz (the check's logs), bench.log,
+# and one JSON per benchmark.
 set -u
-GPU_CHECK_SKIP_CPU_TESTS=1 timeout 530 bash scripts/gpu_check.sh /tmp/gc --warmup 3 --iters 20 > /tmp/gc_summary.log 2>&1
+limit=${LIMIT:-560}
+GPU_CHECK_SKIP_CPU_TESTS=1 GPU_CHECK_SKIP_BENCH=1 timeout $((limit - 130)) bash scripts/gpu_check.sh /tmp/gc \
+  > /tmp/gc_summary.log 2>&1
 rc=$?
-left=$((580 - SECONDS))
-if [ $left -gt 30 ]; then
-  (cd /tmp && timeout $left python3 -m gemm_convt.bench --problem dcgan --problem fcn_up --problem unet_up \
-    --problem kb81 --channels-last --dtype float32,float16 --warmup 3 --iters 20 --json /tmp/gc/bench_cl.json \
-    > /tmp/gc/bench_cl.log 2>&1)
-fi
-cp /tmp/gc_summary.log /tmp/gc/
-tar czf $OUT/gc.tgz -C /tmp/gc --exclude='*.png' .
-head -c 3000 /tmp/gc_summary.log | head -14
-grep -h -E "passed|failed|memcheck subset|ERROR SUMMARY" /tmp/gc/*.log | sort | uniq -c | tail -8
+cp /tmp/gc_summary.log /tmp/gc/ && tar czf $OUT/gc.tgz -C /tmp/gc .
+head -c 2500 /tmp/gc_summary.log
+grep -h -E "passed|failed|ERROR SUMMARY" /tmp/gc/tests.log /tmp/gc/memcheck.log | sort | uniq -c | tail -8
+for spec in "float32 --suite" "train_float32 --suite --mode train" "float16 --suite --dtype float16" \
+    "bfloat16 --suite --dtype bfloat16"; do
+  set -- $spec; name=$1; shift
+  left=$((limit - SECONDS))
+  [ $left -gt 40 ] || { echo "no time left for bench $name"; continue; }
+  (cd /tmp && timeout $left python3 -m gemm_convt.bench "$@" --warmup 3 --iters 20 --json "$OUT/bench_$name.json" \
+    >> "$OUT/bench.log" 2>&1)
+  echo "bench $name rc=$? at ${SECONDS}s"
+done
 echo rc=$rc seconds=$SECONDS

@@ -1,4 +1,6 @@
-"""One gemm_convt call on a suite problem, for ncu (profile one of its kernel launches)."""
+"""One gemm_convt call on a suite problem, for ncu (profile one of its kernel launches).
+    usage: python ncu_col2im.py PROBLEM float32|float16 [nchw|cl] [forward|train]
+"train" runs two training steps (forward + backward) instead of two forwards."""
 import os
 import sys
 
@@ -8,7 +10,11 @@ import gemm_convt
 from gemm_convt._bench.problems import PROBLEMS, call_kwargs, make_tensors
 
 name, dtype = sys.argv[1], {"float32": torch.float32, "float16": torch.float16}[sys.argv[2]]
+layout = sys.argv[3] if len(sys.argv) > 3 else "nchw"
+mode = sys.argv[4] if len(sys.argv) > 4 else "forward"
 xs, w, b = make_tensors(PROBLEMS[name], dtype, "cuda")
+if layout == "cl":
+    xs = [x.contiguous(memory_format=torch.channels_last) for x in xs]
 kw = call_kwargs(PROBLEMS[name])
 gemm_convt.set_allow_tf32(os.environ.get("GEMM_CONVT_PROBE_TF32", "1") == "1")
 if os.environ.get("GEMM_CONVT_PROBE_IMPLICIT"):  # "on" / "off": set_implicit_gemm
@@ -17,7 +23,14 @@ if os.environ.get("GEMM_CONVT_PROBE_DIRECT"):  # "on" / "off": set_direct_gather
     gemm_convt.set_direct_gather(os.environ["GEMM_CONVT_PROBE_DIRECT"] == "on")
 if os.environ.get("GEMM_CONVT_PROBE_DISJOINT"):  # "on" / "off": set_disjoint_taps
     gemm_convt.set_disjoint_taps(os.environ["GEMM_CONVT_PROBE_DISJOINT"] == "on")
-with torch.no_grad():
+if mode == "train":
+    x = xs[0].requires_grad_()
+    w.requires_grad_()
     for _ in range(2):
-        gemm_convt.conv_transpose2d(xs[0], w, b, **kw)
+        out = gemm_convt.conv_transpose2d(x, w, b, **kw)
+        out.backward(torch.randn_like(out))
+else:
+    with torch.no_grad():
+        for _ in range(2):
+            gemm_convt.conv_transpose2d(xs[0], w, b, **kw)
 torch.cuda.synchronize()

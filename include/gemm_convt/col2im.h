@@ -20,17 +20,6 @@ constexpr int kTileRows = 4;
 // block size equals it.
 constexpr int kCol2imTileItems = 256;
 
-// Runs (col2im_run): a work item copies kRunColumns output columns kRunLanes
-// apart, so that kRunLanes consecutive items (a warp) cover
-// kRunLanes * kRunColumns consecutive columns with one coalesced store per
-// column slot and row, and the row's walk is shared by the item's columns.
-constexpr int kRunLanes = 32;
-constexpr int kRunColumns = 4;
-// Rows one run walks at least (where the chunk owns that many): its setup
-// (index decomposition, one width walk per column) costs about as much as
-// eight rows.
-constexpr int kMinRunRows = 8;
-
 // One chunk of work: the columns of `batch` samples x `groups` groups x
 // `channels` output channels per group for the input rows
 // [row_begin, row_begin + rows): column row (group, channel, tap) of sample n
@@ -72,23 +61,22 @@ struct Col2imChunk {
       by_channel_tiles, by_groups, by_stride_w, by_col_phases;
   // Runs (col2im_run): taps disjoint on both axes, plain order, unfolded
   // columns. Each output then takes at most one column value, so a work item
-  // is a run of rows_per_item owned output rows of kRunColumns output columns,
-  // copied row by row; row_runs runs per (sample, group, channel), run_row_items
-  // items across the output columns (kRunLanes per kRunLanes * kRunColumns).
+  // is a run of rows_per_item owned output rows of one output column, copied
+  // row by row; row_runs of them per (sample, group, channel, column).
   bool runs;
-  index_t rows_per_item, row_runs, run_row_items;
-  Divider<index_t> by_row_runs, by_run_row_items;
+  index_t rows_per_item, row_runs;
+  Divider<index_t> by_row_runs;
 
   // Work items: cells_per_item cells of one output column of one h phase of
   // one channel of one sample.
   GEMM_CONVT_HD index_t segments() const { return (cells + cells_per_item - 1) / cells_per_item; }
   GEMM_CONVT_HD bool tiled() const { return channel_lanes > 1; }
   GEMM_CONVT_HD index_t items() const {
-    if (runs) return batch * groups * channels * row_runs * run_row_items;
+    if (runs) return batch * groups * channels * row_runs * w.out_size;
     return batch * groups * h.stride * segments() * channel_tiles * ow_tiles * ow_lanes * channel_lanes;
   }
   // Output pixels one work item writes, at most.
-  GEMM_CONVT_HD index_t item_pixels() const { return runs ? rows_per_item * kRunColumns : cells_per_item; }
+  GEMM_CONVT_HD index_t item_pixels() const { return runs ? rows_per_item : cells_per_item; }
 };
 
 // Offset of column x within its input row's values.
@@ -201,19 +189,37 @@ GEMM_CONVT_HD void col2im_column(const Col2imChunk<index_t>& k, const col_t* col
   }
 }
 
+// The rows of a tile (kTileRows rows one stride apart from oh0) that the chunk
+// owns, stored at their pixels of one output column: for both stores below.
+template <typename index_t>
+struct Col2imOwnedRows {
+  index_t stride_h, out_stride_h, out_row_begin, out_row_end;
+
+  // pixel: the column's pixel in row 0; value(r): row r's sum.
+  template <typename out_t, typename Value>
+  GEMM_CONVT_HD void store(out_t* pixel, index_t oh0, const Value& value) const {
+#pragma unroll
+    for (int r = 0; r < kTileRows; ++r) {
+      const index_t oh = oh0 + r * stride_h;
+      if (oh >= out_row_begin && oh < out_row_end) pixel[oh * out_stride_h] = static_cast<out_t>(value(r));
+    }
+  }
+};
+
+template <typename index_t>
+GEMM_CONVT_HD Col2imOwnedRows<index_t> col2im_owned_rows(const Col2imChunk<index_t>& k) {
+  return Col2imOwnedRows<index_t>{k.h.stride, k.out_stride_h, k.out_row_begin, k.out_row_end};
+}
+
 // store for col2im_column: each item writes its own pixels (plain order, and
 // tiled items on the CPU).
 template <typename acc_t, typename index_t, typename out_t>
 struct Col2imPixelStore {
-  index_t stride_h, out_stride_h, out_row_begin, out_row_end;
+  Col2imOwnedRows<index_t> rows;
   out_t* dst;  // the item's pixel in row 0
 
   GEMM_CONVT_HD void operator()(index_t oh0, const acc_t (&acc)[kTileRows]) {
-#pragma unroll
-    for (int r = 0; r < kTileRows; ++r) {
-      const index_t oh = oh0 + r * stride_h;
-      if (oh >= out_row_begin && oh < out_row_end) dst[oh * out_stride_h] = static_cast<out_t>(acc[r]);
-    }
+    rows.store(dst, oh0, [&](int r) { return acc[r]; });
   }
 };
 
@@ -225,20 +231,19 @@ GEMM_CONVT_HD out_t* col2im_item_pixel(const Col2imChunk<index_t>& k, out_t* out
          it.ow * k.out_stride_w;
 }
 
-// Work item `item` of a chunk of runs: its columns fastest (lane, then the
-// span of kRunLanes * kRunColumns columns), then the run of rows (segment),
-// channel, group and sample. it.ow is its first column.
+// Work item `item` of a chunk of runs: output column fastest (coalesced
+// loads and stores along a row), then the run of rows (segment), channel,
+// group and sample.
 template <typename index_t>
 GEMM_CONVT_HD Col2imItem<index_t> col2im_run_item(const Col2imChunk<index_t>& k, index_t item) {
   Col2imItem<index_t> it;
-  index_t rest = k.by_run_row_items.div(item);
-  const index_t x = item - rest * k.run_row_items;
-  it.ow = x / kRunLanes * (kRunLanes * kRunColumns) + x % kRunLanes;
+  index_t rest = k.by_ow_tiles.div(item);  // ow_tiles == out_w in plain order
+  it.ow = item - rest * k.ow_tiles;
   item = rest;
   rest = k.by_row_runs.div(item);
   it.segment = item - rest * k.row_runs;
   item = rest;
-  rest = k.by_channel_tiles.div(item);  // channel_tiles == channels in plain order
+  rest = k.by_channel_tiles.div(item);  // channel_tiles == channels
   it.c = item - rest * k.channel_tiles;
   it.n = k.by_groups.div(rest);
   it.grp = rest - it.n * k.groups;
@@ -246,68 +251,36 @@ GEMM_CONVT_HD Col2imItem<index_t> col2im_run_item(const Col2imChunk<index_t>& k,
   return it;
 }
 
-// The rows of one run (col2im_run): per row, the cell walk and the offset of
-// its tap's row once, then each of the first `live` columns (all of them where
-// kLive == kRunColumns) one predicated load, the add and the store.
-template <int kLive, typename acc_t, typename index_t, typename col_t, typename out_t>
-GEMM_CONVT_HD void col2im_run_rows(const Col2imChunk<index_t>& k, const col_t* channel,
-                                   const index_t (&src)[kRunColumns], const bool (&w_hit)[kRunColumns],
-                                   acc_t b, index_t oh0, out_t* row, index_t live = kLive) {
-  const index_t row_step = k.w.kernel * k.col_stride_row;  // from tap (i, j) to (i + 1, j)
-  const index_t column_step = kRunLanes * k.out_stride_w;
-  const index_t oh_end = oh0 + k.rows_per_item < k.out_row_end ? oh0 + k.rows_per_item : k.out_row_end;
-  CellWalk<index_t> ch = cell_walk_at(k.h, oh0, k.by_stride_h);
-  for (index_t oh = oh0; oh < oh_end; ++oh) {
-    const index_t q = ch.q - k.row_begin;
-    const bool h_hit = cell_hit(k.h, ch) && q >= 0 && q < k.rows;
-    // The row's tap row at input row q, once for all columns.
-    const col_t* tap_row = channel + (h_hit ? ch.tap * row_step + q * k.col_stride_h : index_t(0));
-#pragma unroll
-    for (int j = 0; j < kRunColumns; ++j) {
-      if (kLive == kRunColumns || j < live) {
-        acc_t acc = b;
-        if (h_hit && w_hit[j]) acc += static_cast<acc_t>(tap_row[src[j]]);
-        row[j * column_step] = static_cast<out_t>(acc);
-      }
-    }
-    row += k.out_stride_h;
-    cell_step(k.h, ch);
-  }
-}
-
-// One run: the item's output columns over its rows, each pixel its bias plus
-// the one column value landing there, if any. The width taps are found once;
-// along the rows the cell walk (geometry.h) advances without division, once
-// for all the item's columns. Same sum in the same order as col2im_column
-// (bias, then the value), so the same bits.
+// One run: the item's output column over its rows, each pixel its bias plus
+// the one column value landing there, if any. The width tap is found once;
+// along the rows the cell walk (geometry.h) advances without division. Same
+// sums in the same order as col2im_column, so the same bits.
 template <typename acc_t, typename index_t, typename col_t, typename out_t>
 GEMM_CONVT_HD void col2im_run(const Col2imChunk<index_t>& k, const col_t* columns,
                               const out_t* bias, out_t* out, index_t item) {
   const Col2imItem<index_t> it = col2im_run_item(k, item);
   const index_t out_c = it.grp * k.channels_per_group + it.c;
   const acc_t b = bias ? static_cast<acc_t>(bias[out_c]) : acc_t(0);
-  const col_t* channel = columns + it.n * k.col_stride_n +
-                         (it.grp * k.channels + it.c) * k.h.kernel * k.w.kernel * k.col_stride_row;
-  // Columns inside the output: a prefix of the item's kRunColumns.
-  const index_t live = (k.w.out_size - it.ow + kRunLanes - 1) / kRunLanes;
-  // Per column: the offset of its width tap's row (c, 0, j) at the input
-  // column it reads, and whether it has one.
-  index_t src[kRunColumns];
-  bool w_hit[kRunColumns];
-#pragma unroll
-  for (int j = 0; j < kRunColumns; ++j) {
-    const index_t ow = j < live ? it.ow + j * kRunLanes : index_t(0);
-    const CellWalk<index_t> cw = cell_walk_at(k.w, ow, k.by_stride_w);
-    w_hit[j] = j < live && cell_hit(k.w, cw) && cw.q < k.w.in_size;
-    src[j] = w_hit[j] ? cw.tap * k.col_stride_row + cw.q : index_t(0);
-  }
+  const index_t taps = k.h.kernel * k.w.kernel;
+  const CellWalk<index_t> cw = cell_walk_at(k.w, it.ow, k.by_stride_w);
+  const bool w_hit = cell_hit(k.w, cw) && cw.q < k.w.in_size;
+  // Row (c, 0, j) of the channel's taps, at the input column the width tap reads.
+  const col_t* src = columns + it.n * k.col_stride_n +
+                     ((it.grp * k.channels + it.c) * taps + cw.tap) * k.col_stride_row + cw.q;
+  const index_t row_step = k.w.kernel * k.col_stride_row;  // from tap (i, j) to (i + 1, j)
   const index_t oh0 = k.out_row_begin + it.segment * k.rows_per_item;
-  out_t* row = col2im_item_pixel(k, out, it) + oh0 * k.out_stride_h;
-  // The common case, every column inside the output, without a test per column.
-  if (live >= kRunColumns)
-    col2im_run_rows<kRunColumns>(k, channel, src, w_hit, b, oh0, row);
-  else
-    col2im_run_rows<0>(k, channel, src, w_hit, b, oh0, row, live);
+  const index_t oh_end = oh0 + k.rows_per_item < k.out_row_end ? oh0 + k.rows_per_item : k.out_row_end;
+  CellWalk<index_t> ch = cell_walk_at(k.h, oh0, k.by_stride_h);
+  out_t* dst = col2im_item_pixel(k, out, it) + oh0 * k.out_stride_h;
+  for (index_t oh = oh0; oh < oh_end; ++oh) {
+    acc_t acc = b;
+    const index_t q = ch.q - k.row_begin;
+    if (w_hit && cell_hit(k.h, ch) && q >= 0 && q < k.rows)
+      acc += static_cast<acc_t>(src[ch.tap * row_step + q * k.col_stride_h]);
+    *dst = static_cast<out_t>(acc);
+    dst += k.out_stride_h;
+    cell_step(k.h, ch);
+  }
 }
 
 // One work item, each pixel written by the item itself (items outside the
@@ -317,8 +290,7 @@ GEMM_CONVT_HD void col2im_item_direct(const Col2imChunk<index_t>& k, const col_t
                                       const out_t* bias, out_t* out, index_t item) {
   const Col2imItem<index_t> it = col2im_item(k, item);
   if (!col2im_item_active(k, it)) return;
-  Col2imPixelStore<acc_t, index_t, out_t> store{k.h.stride, k.out_stride_h, k.out_row_begin,
-                                                 k.out_row_end, col2im_item_pixel(k, out, it)};
+  Col2imPixelStore<acc_t, index_t, out_t> store{col2im_owned_rows(k), col2im_item_pixel(k, out, it)};
   col2im_column<acc_t>(k, columns, bias, it, true, store);
 }
 
