@@ -25,15 +25,19 @@ namespace gemm_convt {
 constexpr int kCol2imThreads = 256;
 static_assert(kCol2imThreads == kCol2imTileItems, "a block computes one tile of items");
 
+// The grid-stride loop over a launch's work items, item_fn(i) for each.
+template <typename index_t, typename ItemFn>
+__device__ __forceinline__ void for_each_item(index_t total, const ItemFn& item_fn) {
+  const index_t step = index_t(blockDim.x) * index_t(gridDim.x);
+  for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step) item_fn(i);
+}
+
 template <typename scalar_t, typename col_t, typename index_t>
 __global__ void __launch_bounds__(kCol2imThreads)
     col2im_kernel(const Col2imChunk<index_t> chunk, const col_t* __restrict__ columns,
                   const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
-  const index_t total = chunk.items();
-  const index_t step = index_t(blockDim.x) * index_t(gridDim.x);
-  for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
-    col2im_item_direct<acc_t>(chunk, columns, bias, out, i);
+  for_each_item(chunk.items(), [&](index_t i) { col2im_item_direct<acc_t>(chunk, columns, bias, out, i); });
 }
 
 template <typename scalar_t, typename col_t, typename index_t>
@@ -41,10 +45,7 @@ __global__ void __launch_bounds__(kCol2imThreads)
     col2im_runs_kernel(const Col2imChunk<index_t> chunk, const col_t* __restrict__ columns,
                        const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
-  const index_t total = chunk.items();
-  const index_t step = index_t(blockDim.x) * index_t(gridDim.x);
-  for (index_t i = index_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
-    col2im_run<acc_t>(chunk, columns, bias, out, i);
+  for_each_item(chunk.items(), [&](index_t i) { col2im_run<acc_t>(chunk, columns, bias, out, i); });
 }
 
 // Shared-memory pitch of one tile row: an output column's channel_lanes sums
