@@ -401,8 +401,8 @@ def test_channels_last_tiled_col2im(shape, geometry, limit, dtype, device, helpe
 # Taps that never overlap on either axis (dilated kernel within the stride): col2im
 # copies runs of rows, each pixel its bias plus at most one column value (col2im.h's
 # col2im_run). Cells with gaps on both axes, offsets past a whole cell, output_padding,
-# groups, no bias, 1x1 kernels with dilation over the stride, rows wider than a run's
-# columns, and bands of output rows.
+# groups, no bias, 1x1 kernels with dilation over the stride, wide rows, and bands of
+# output rows.
 RUN_COL2IM_CASES = [
     pytest.param(dict(kernel=3, size=(4, 7)), dict(stride=5, padding=1, dilation=2), None, id="k3-d2-s5"),
     pytest.param(dict(kernel=2, size=(3, 5), groups=2, cin=4, cout=3),
@@ -413,7 +413,7 @@ RUN_COL2IM_CASES = [
                  id="k2x3-s2x3-nobias"),
     pytest.param(dict(kernel=2, size=(3, 4)), dict(stride=4, padding=5, output_padding=3), None,
                  id="k2-s4-p5-op3"),
-    # 156 output columns: two spans of a run's 4 x 32 columns, the second partial
+    # 156 output columns: rows wider than a warp of runs, the last warp partial
     pytest.param(dict(kernel=2, size=(3, 40)), dict(stride=(2, 4), padding=(0, 1)), None, id="k2-s2x4-w156"),
     # about two input rows of all 3 channels per chunk buffer: bands of output rows
     pytest.param(dict(kernel=3, size=(7, 5)), dict(stride=5, padding=1, dilation=2), 2 * 2 * 3 * 9 * 5,
