@@ -328,6 +328,15 @@ def _column_bytes(dtype, unit, device="cpu"):
             "batch": CHUNK_N * CHUNK_GROUPS * CHUNK_COUT * plane}[unit]
 
 
+def _gemm_col2im_only(limit, dtype, device):
+    """GEMM + col2im, the path under test (no direct path), with a workspace of `limit`
+    column values when given."""
+    for off in (gemm_convt.set_direct_gather, gemm_convt.set_implicit_gemm, gemm_convt.set_disjoint_taps):
+        off(False)
+    if limit is not None:  # column values -> bytes
+        gemm_convt.set_workspace_limit(limit * _column_element_size(dtype, device))
+
+
 WORKSPACE_LIMITS = [
     pytest.param(lambda dt: 1, id="1-byte"),
     pytest.param(lambda dt: 300, id="300-bytes"),
@@ -388,10 +397,7 @@ TILED_COL2IM_CASES = [
 def test_channels_last_tiled_col2im(shape, geometry, limit, dtype, device, helpers):
     x, w, b = helpers.make_inputs(71, n=3, kernel=4, dtype=dtype, device=device, **shape)
     x = x.to(memory_format=CL)
-    for off in (gemm_convt.set_direct_gather, gemm_convt.set_implicit_gemm, gemm_convt.set_disjoint_taps):
-        off(False)  # GEMM + col2im, the path under test
-    if limit is not None:  # column values -> bytes
-        gemm_convt.set_workspace_limit(limit * _column_element_size(dtype, device))
+    _gemm_col2im_only(limit, dtype, device)
     out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
     assert out.is_contiguous(memory_format=CL)
     helpers.assert_close_to_reference(out, helpers.reference(x, w, b, **geometry), dtype, device)
@@ -424,10 +430,7 @@ RUN_COL2IM_CASES = [
 @pytest.mark.parametrize("shape, geometry, limit", RUN_COL2IM_CASES)
 def test_disjoint_taps_col2im_runs(shape, geometry, limit, dtype, device, helpers):
     x, w, b = helpers.make_inputs(83, n=2, **dict(dict(cin=3, cout=3), **shape), dtype=dtype, device=device)
-    for off in (gemm_convt.set_direct_gather, gemm_convt.set_implicit_gemm, gemm_convt.set_disjoint_taps):
-        off(False)  # GEMM + col2im, the path under test
-    if limit is not None:  # column values -> bytes
-        gemm_convt.set_workspace_limit(limit * _column_element_size(dtype, device))
+    _gemm_col2im_only(limit, dtype, device)
     if device == "cuda":
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
             out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
