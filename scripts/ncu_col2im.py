@@ -1,6 +1,7 @@
 """One gemm_convt call on a suite problem, for ncu (profile one of its kernel launches).
     usage: python ncu_col2im.py PROBLEM float32|float16 [nchw|cl] [forward|train]
-"train" runs two training steps (forward + backward) instead of two forwards."""
+"train" runs two training steps (forward + backward) instead of two forwards. The second
+call is bracketed by cudaProfilerStart/Stop: `ncu --profile-from-start off` sees only it."""
 import os
 import sys
 
@@ -23,14 +24,23 @@ if os.environ.get("GEMM_CONVT_PROBE_DIRECT"):  # "on" / "off": set_direct_gather
     gemm_convt.set_direct_gather(os.environ["GEMM_CONVT_PROBE_DIRECT"] == "on")
 if os.environ.get("GEMM_CONVT_PROBE_DISJOINT"):  # "on" / "off": set_disjoint_taps
     gemm_convt.set_disjoint_taps(os.environ["GEMM_CONVT_PROBE_DISJOINT"] == "on")
+if os.environ.get("GEMM_CONVT_PROBE_FOLD"):  # "on" / "off": set_width_folding
+    gemm_convt.set_width_folding(os.environ["GEMM_CONVT_PROBE_FOLD"] == "on")
 if mode == "train":
     x = xs[0].requires_grad_()
     w.requires_grad_()
-    for _ in range(2):
-        out = gemm_convt.conv_transpose2d(x, w, b, **kw)
-        out.backward(torch.randn_like(out))
+    grad = torch.randn_like(gemm_convt.conv_transpose2d(x, w, b, **kw))
+    for i in range(2):
+        torch.cuda.synchronize()
+        if i == 1:
+            torch.cuda.profiler.start()
+        gemm_convt.conv_transpose2d(x, w, b, **kw).backward(grad)
 else:
     with torch.no_grad():
-        for _ in range(2):
+        for i in range(2):
+            torch.cuda.synchronize()
+            if i == 1:
+                torch.cuda.profiler.start()
             gemm_convt.conv_transpose2d(xs[0], w, b, **kw)
 torch.cuda.synchronize()
+torch.cuda.profiler.stop()
