@@ -4,61 +4,108 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "gemm_convt/divider.h"
 
 namespace gemm_convt {
 namespace {
 
-// A block takes 32 consecutive positions (n, row, m) of one group and phase x
-// one tile of 32 channels, every slot in turn, through shared
-// memory: read along the input row (consecutive m), written along K
-// (consecutive ci), both coalesced. Each thread finds its position's source
-// once per block, in 32-bit arithmetic (a chunk's positions fit: its columns
-// are capped by the workspace); 64-bit only for addresses. One channel tile
-// per block: four ran fcn_up's unfold at 677 us, one at 355-483 (four left
-// too few blocks per chunk to hide the loads' latency: NOTES.md, session 13).
-constexpr int kTile = 32, kTileRowsPerPass = 8;
+// A block takes kPositions consecutive positions (n, row, m) of one group x
+// kChannels channels, for every (phase, slot) pair of the fold. Each pass
+// gathers the tiles of up to kPairsPerPass pairs into shared memory, read along
+// the input row (consecutive m across a warp) with all of a thread's loads in
+// flight before the one barrier, then writes each position's channels along K
+// (16 bytes a thread where A's rows allow). The version before, one pair and
+// 32 x 32 elements a block with 4-byte stores, ran 12.7 us per fcn_up chunk
+// (8 MiB of A) where the bytes take ~3 (ncu: NOTES.md, session 19). Each
+// thread finds its position once; 32-bit index arithmetic (the host checks a
+// chunk's positions fit), 64-bit only for addresses.
+constexpr int kPositions = 32, kChannels = 32, kThreadRows = 8;
+constexpr int kUnfoldThreads = kPositions * kThreadRows;
+
+template <typename T>
+constexpr int pairs_per_pass() {
+  return sizeof(T) > 4 ? 2 : 4;  // <= 16.5 KB of tiles
+}
 
 struct UnfoldTiles {
-  int32_t p_tiles, c_tiles, phases, groups, positions, length, rows;
-  int64_t count() const { return int64_t(p_tiles) * c_tiles * phases * groups; }
+  int32_t p_tiles, c_tiles, groups, positions, length, rows;
+  bool vector_stores;  // K a multiple of 16 bytes' elements, A 16-byte aligned
+  int64_t count() const { return int64_t(p_tiles) * c_tiles * groups; }
 };
 
 template <typename T>
-__global__ void __launch_bounds__(kTile * kTileRowsPerPass)
-    unfold_phases_kernel(const OperandSource src, const Axis<int64_t> w,
-                         const Divider<int64_t> by_stride, const WidthFold<int64_t> fold,
+__global__ void __launch_bounds__(kUnfoldThreads, 4)
+    unfold_phases_kernel(const OperandSource src, const Axis<int32_t> w,
+                         const Divider<int32_t> by_stride, const WidthFold<int32_t> fold,
                          const UnfoldTiles tiles, T* __restrict__ dst) {
-  __shared__ T tile[kTile][kTile + 1];
-  int32_t b = int32_t(blockIdx.x);  // -> (position tile, channel tile, phase, group)
+  constexpr int kPairs = pairs_per_pass<T>();
+  constexpr int kVector = 16 / int(sizeof(T));  // elements per 16-byte store
+  __shared__ T tile[kPairs][kChannels][kPositions + 1];
+  int32_t b = int32_t(blockIdx.x);  // -> (position tile, channel tile, group)
   const int32_t pt = b % tiles.p_tiles;
   b /= tiles.p_tiles;
-  const int32_t ct = b % tiles.c_tiles;
-  b /= tiles.c_tiles;
-  const int32_t r = b % tiles.phases, g = b / tiles.phases;
-  const PhaseTaps<int64_t> phase = phase_taps(w, int64_t(r), by_stride);
+  const int32_t ct = b % tiles.c_tiles, g = b / tiles.c_tiles;
+  const int32_t p0 = pt * kPositions, c0 = ct * kChannels, k = int32_t(src.k);
+  const int32_t k_len = fold.taps * k, pairs = fold.phases * fold.taps;
+  const int32_t tid = int32_t(threadIdx.y) * kPositions + int32_t(threadIdx.x);
 
-  const int32_t p = pt * kTile + int32_t(threadIdx.x);
+  // Load side: position p0 + threadIdx.x, channels threadIdx.y + i * kThreadRows.
+  const int32_t p = p0 + int32_t(threadIdx.x);
   const bool valid = p < tiles.positions;
   const int32_t n_row = p / tiles.length, m = p - n_row * tiles.length;
   const int32_t n = n_row / tiles.rows, row = n_row - n * tiles.rows;
   const T* in = static_cast<const T*>(src.base) + n * src.ss + g * src.sg + row * src.sr;
-  const int64_t k_len = fold.taps * src.k;
-  T* out = dst + (int64_t(g * tiles.phases + r) * tiles.positions + pt * kTile) * k_len;
-  const int32_t ci_out = ct * kTile + int32_t(threadIdx.x);
-  for (int64_t t = 0; t < fold.taps; ++t) {
-    const int64_t x = valid ? fold_source(w, phase, t, int64_t(m)) : int64_t(-1);
-    for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass) {
-      const int32_t ci = ct * kTile + k;
-      tile[k][threadIdx.x] = x >= 0 && ci < src.k ? in[ci * src.sk + x * src.sx] : T(0);
+
+  for (int32_t pair0 = 0; pair0 < pairs; pair0 += kPairs) {
+#pragma unroll
+    for (int q = 0; q < kPairs; ++q) {
+      const int32_t pair = pair0 + q;
+      if (pair >= pairs) break;
+      const int32_t r = pair / fold.taps, t = pair - r * fold.taps;
+      const int32_t x = valid ? fold_source(w, phase_taps(w, r, by_stride), t, m) : -1;
+#pragma unroll
+      for (int i = 0; i < kChannels / kThreadRows; ++i) {
+        const int32_t row_in_tile = int32_t(threadIdx.y) + i * kThreadRows;
+        const int32_t ci = c0 + row_in_tile;
+        tile[q][row_in_tile][threadIdx.x] =
+            x >= 0 && ci < k ? in[ci * src.sk + x * src.sx] : T(0);
+      }
     }
     __syncthreads();
-    if (ci_out < src.k)
-      for (int k = threadIdx.y; k < kTile; k += kTileRowsPerPass)
-        if (pt * kTile + k < tiles.positions)
-          out[k * k_len + t * src.k + ci_out] = tile[threadIdx.x][k];
+    for (int q = 0; q < kPairs && pair0 + q < pairs; ++q) {
+      const int32_t r = (pair0 + q) / fold.taps, t = (pair0 + q) - r * fold.taps;
+      T* out = dst + (int64_t(g * fold.phases + r) * tiles.positions + p0) * k_len + t * k + c0;
+      if (tiles.vector_stores) {
+        // Thread v: position v / per_position, channels (v % per_position) * kVector on.
+        constexpr int kPerPosition = kChannels / kVector;
+        for (int32_t v = tid; v < kPositions * kPerPosition; v += kUnfoldThreads) {
+          const int32_t pp = v / kPerPosition, c = (v - pp * kPerPosition) * kVector;
+          if (p0 + pp >= tiles.positions || c0 + c >= k) continue;
+          alignas(16) T values[kVector];
+#pragma unroll
+          for (int e = 0; e < kVector; ++e) values[e] = tile[q][c + e][pp];
+          *reinterpret_cast<uint4*>(out + int64_t(pp) * k_len + c) =
+              *reinterpret_cast<const uint4*>(values);
+        }
+      } else {
+        for (int32_t v = tid; v < kPositions * kChannels; v += kUnfoldThreads) {
+          const int32_t pp = v / kChannels, c = v - pp * kChannels;
+          if (p0 + pp < tiles.positions && c0 + c < k) out[int64_t(pp) * k_len + c] = tile[q][c][pp];
+        }
+      }
+    }
     __syncthreads();
   }
+}
+
+template <typename index_t>
+Axis<int32_t> axis32(const Axis<index_t>& a) {
+  return Axis<int32_t>{int32_t(a.in_size), int32_t(a.out_size), int32_t(a.kernel),
+                       int32_t(a.stride),  int32_t(a.pad),      int32_t(a.dil_div),
+                       int32_t(a.dil_mod), int32_t(a.hit_step), int32_t(a.hit_q_step)};
 }
 
 // One thread per B element, in B's order.
@@ -90,21 +137,28 @@ __global__ void fold_weight_kernel(const T* __restrict__ weight, const Axis<int6
 void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Axis<int64_t>& w,
                         const WidthFold<int64_t>& fold, void* dst) {
   const int64_t positions = src.samples * src.rows * fold.length;
-  const int64_t c_tiles = (src.k + kTile - 1) / kTile;
-  TORCH_CHECK(positions + kTile < (int64_t(1) << 31), "gemm_convt: unfolded chunk of ", positions,
-              " positions is too large");
-  const UnfoldTiles tiles{int32_t((positions + kTile - 1) / kTile), int32_t(c_tiles),
-                          int32_t(fold.phases), int32_t(src.groups),
-                          int32_t(positions), int32_t(fold.length), int32_t(src.rows)};
+  const int64_t c_tiles = (src.k + kChannels - 1) / kChannels;
+  const int64_t k_len = fold.taps * src.k;
+  TORCH_CHECK(positions + kPositions < (int64_t(1) << 31) && k_len < (int64_t(1) << 31) &&
+                  std::max(w.in_size, w.out_size) < (int64_t(1) << 30),
+              "gemm_convt: unfolded chunk of ", positions, " positions x ", k_len,
+              " values is too large");
+  const int64_t esize = c10::elementSize(dtype);
+  const bool vector_stores =
+      (src.k * esize) % 16 == 0 && reinterpret_cast<uintptr_t>(dst) % 16 == 0;
+  const UnfoldTiles tiles{int32_t((positions + kPositions - 1) / kPositions), int32_t(c_tiles),
+                          int32_t(src.groups), int32_t(positions), int32_t(fold.length),
+                          int32_t(src.rows), vector_stores};
   const int64_t blocks = tiles.count();
   if (blocks == 0) return;
   TORCH_CHECK(blocks < (int64_t(1) << 31), "gemm_convt: unfolded operand of ", blocks,
               " tiles is too large");
+  const WidthFold<int32_t> fold32{int32_t(fold.phases), int32_t(fold.length), int32_t(fold.taps)};
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "gemm_convt_unfold", [&] {
     unfold_phases_kernel<scalar_t>
-        <<<static_cast<unsigned>(blocks), dim3(kTile, kTileRowsPerPass), 0,
-           at::cuda::getCurrentCUDAStream()>>>(src, w, Divider<int64_t>(w.stride), fold, tiles,
-                                               static_cast<scalar_t*>(dst));
+        <<<static_cast<unsigned>(blocks), dim3(kPositions, kThreadRows), 0,
+           at::cuda::getCurrentCUDAStream()>>>(src, axis32(w), Divider<int32_t>(int32_t(w.stride)),
+                                               fold32, tiles, static_cast<scalar_t*>(dst));
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }

@@ -7,7 +7,8 @@ set -u
 base_src=$(cd "$1" && pwd); shift
 R=$(pwd); OUT=${OUT:-/tmp/out}; mkdir -p "$OUT" /tmp/ab
 arch=$(python3 -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
-build() {  # source dir, target dir, log
+build() {  # source dir, target dir, log; a target already built is kept (a second A/B in one call)
+  [ -d "$2/gemm_convt" ] && return 0
   (cd "$1" && GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" CMAKE_BUILD_PARALLEL_LEVEL=8 \
     python3 -m pip install --no-build-isolation --no-deps --no-index --target "$2" . >"$3" 2>&1) ||
     { tail -20 "$3"; exit 1; }

@@ -142,6 +142,27 @@ def test_width_folding_grid(case, key, limit):
     assert_matches(out, reference(x, w, b, **kw), key)
 
 
+# The unfold's tiles: more input channels than one 32-channel tile (40: 16-byte
+# stores in every dtype; 36: float16 / bfloat16 rows of 72 bytes, element
+# stores), more (phase, slot) pairs than one pass (k5 stride 1: five slots),
+# and 32-position tiles spanning rows (5 positions per phase row).
+@pytest.mark.parametrize("limit", [None, 20000], ids=["whole", "chunked"])
+@pytest.mark.parametrize("key", ["tf32", "float16", "bfloat16", "float64"])
+@pytest.mark.parametrize("cin", [40, 36])
+@pytest.mark.parametrize("k, geometry", [((4, 4), dict(stride=2, padding=1)), ((3, 5), dict(padding=(1, 2))),
+                                         ((2, 5), dict(stride=(1, 3), padding=(0, 2), output_padding=(0, 1)))],
+                         ids=["k4-s2", "k5-s1", "s3-uneven"])
+def test_width_folding_unfold_tiles(k, geometry, cin, key, limit):
+    x, w, b = make_case(29, 3, cin, 5, k, (6, 5), 1, True, DTYPES[key])
+    force_path("gemm")
+    gemm_convt.set_width_folding(True)
+    gemm_convt.set_workspace_limit(limit)
+    out, names = run_profiled(x, w, b, key, **geometry)
+    assert any("unfold_phases_kernel" in name for name in names), names
+    assert torch.equal(out, run(x, w, b, key, **geometry)), "a rerun differs"
+    assert_matches(out, reference(x, w, b, **geometry), key)
+
+
 # tf32: the columns GEMM through cuBLASLt plans (K <= 256), one per chunk shape and operand
 # alignment (bands start at arbitrary 4-byte offsets).
 @pytest.mark.parametrize("key", ["float32", "tf32", "float16"])
