@@ -2,8 +2,6 @@
 
 // The col2im step, shared by the CPU loop and the CUDA kernel.
 
-#include <type_traits>
-
 #include "gemm_convt/divider.h"
 #include "gemm_convt/geometry.h"
 
@@ -160,84 +158,6 @@ GEMM_CONVT_HD void col2im_tile_sums(const Col2imChunk<index_t>& k, const col_t* 
   }
 }
 
-// The (h hit, w hit) pairs landing on one output column of one h phase, found
-// once per work item: rows one stride apart share them, and from one tile of
-// rows to the next every pair reads kTileRows input rows further. For a tile
-// whose first h hit reads input row q, pair p reads tile row r from input row
-// q - h_shift[p] + r (which the tile checks against the band), at
-// src[p] + (q - h_shift[p] + r - row_begin) * col_stride_h. Up to kItemPairs
-// pairs: every kernel up to 4 x 4 at stride 2, 2 x 2 at stride 1; items with
-// more walk the taps tile by tile (col2im_tile_sums).
-constexpr int kItemPairs = 4;
-
-template <typename index_t, typename col_t>
-struct Col2imPairs {
-  const col_t* src[kItemPairs];  // the pair's column row, at its input column
-  index_t h_shift[kItemPairs];
-  int count;  // kItemPairs + 1: too many
-};
-
-template <typename index_t, typename col_t>
-GEMM_CONVT_HD Col2imPairs<index_t, col_t> col2im_pairs(const Col2imChunk<index_t>& k,
-                                                       const col_t* channel, AxisHit<index_t> hh,
-                                                       AxisHit<index_t> hw) {
-  Col2imPairs<index_t, col_t> pairs;
-  pairs.count = 0;
-  for (int p = 0; p < kItemPairs; ++p) {
-    pairs.src[p] = channel;
-    pairs.h_shift[p] = 0;
-  }
-  index_t shift = 0;
-  for (index_t i = hh.k; i < k.h.kernel; i += k.h.hit_step, shift += k.h.hit_q_step) {
-    for (index_t j = hw.k, x = hw.q; j < k.w.kernel && x >= 0; j += k.w.hit_step, x -= k.w.hit_q_step) {
-      if (x >= k.w.in_size) continue;
-      if (pairs.count == kItemPairs) {
-        pairs.count = kItemPairs + 1;
-        return pairs;
-      }
-      const col_t* src = channel + column_row(index_t(0), i, j, k.h.kernel, k.w.kernel) * k.col_stride_row +
-                         column_offset(k, x);
-#pragma unroll
-      for (int p = 0; p < kItemPairs; ++p) {  // constant indices: the pairs stay in registers
-        if (p == pairs.count) {
-          pairs.src[p] = src;
-          pairs.h_shift[p] = shift;
-        }
-      }
-      ++pairs.count;
-    }
-  }
-  return pairs;
-}
-
-// col2im_tile_sums from an item's pairs: every load of the tile issued before
-// the first add (kItemPairs x kTileRows in flight, no tap walk), the adds in
-// the walk's order (pairs h hit major, then the rows), so the same sums to the
-// bit.
-template <typename acc_t, typename index_t, typename col_t>
-GEMM_CONVT_HD void col2im_pair_sums(const Col2imChunk<index_t>& k, const Col2imPairs<index_t, col_t>& pairs,
-                                    index_t q, acc_t (&acc)[kTileRows]) {
-  using uindex_t = typename std::make_unsigned<index_t>::type;
-  const index_t band_row = q - k.row_begin;  // tile row 0's first-hit row, in the band
-  col_t values[kItemPairs][kTileRows];
-  bool valid[kItemPairs][kTileRows];
-#pragma unroll
-  for (int p = 0; p < kItemPairs; ++p) {
-#pragma unroll
-    for (int r = 0; r < kTileRows; ++r) {
-      const index_t row = band_row - pairs.h_shift[p] + r;
-      valid[p][r] = p < pairs.count && uindex_t(row) < uindex_t(k.rows);  // 0 <= row < rows
-      values[p][r] = valid[p][r] ? pairs.src[p][row * k.col_stride_h] : col_t(0);
-    }
-  }
-#pragma unroll
-  for (int p = 0; p < kItemPairs; ++p) {
-#pragma unroll
-    for (int r = 0; r < kTileRows; ++r)
-      if (valid[p][r]) acc[r] += static_cast<acc_t>(values[p][r]);
-  }
-}
-
 // Walks one segment of output column (phase, ow) of one channel: its rows
 // oh = cell * stride_h + phase - pad_h for the segment's cells, kTileRows at a
 // time, handing each tile's sums (bias included) to store(oh0, acc). The taps
@@ -258,16 +178,11 @@ GEMM_CONVT_HD void col2im_column(const Col2imChunk<index_t>& k, const col_t* col
   const index_t cell_end = cell0 + k.cells_per_item < k.cells ? cell0 + k.cells_per_item : k.cells;
   index_t oh0 = (k.cell_begin + cell0) * k.h.stride + it.phase - k.h.pad;  // may be < 0: masked
   AxisHit<index_t> hh = first_hit(k.h, oh0, k.by_stride_h);
-  Col2imPairs<index_t, col_t> pairs = col2im_pairs(k, channel, hh, hw);
-  if (!active) pairs.count = 0;
   for (index_t t = cell0; t < cell_end; t += kTileRows) {
     acc_t acc[kTileRows];
 #pragma unroll
     for (int r = 0; r < kTileRows; ++r) acc[r] = b;
-    if (pairs.count <= kItemPairs)
-      col2im_pair_sums<acc_t>(k, pairs, hh.q, acc);
-    else
-      col2im_tile_sums<acc_t>(k, channel, hh, hw, acc);
+    if (active) col2im_tile_sums<acc_t>(k, channel, hh, hw, acc);
     store(oh0, acc);
     oh0 += kTileRows * k.h.stride;
     hh.q += kTileRows;
