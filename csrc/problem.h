@@ -90,7 +90,9 @@ struct ColumnsShape {
     // Only when asked (set_width_folding(True)): on the H100 the per-chunk
     // unfold and launches ate what the GEMM and col2im gained (fcn_up TF32
     // level to 10% faster, float16 and dcgan slower: NOTES.md, session 13).
-    fold_w = p.kernel_w > 1 && o.fold_w > 0 && !split_operands;
+    // Width strides above kMaxFoldPhases stay plain: the CUDA unfold keeps each
+    // phase's taps in shared memory.
+    fold_w = p.kernel_w > 1 && o.fold_w > 0 && !split_operands && o.stride[1] <= kMaxFoldPhases;
     fold = fold_w ? width_fold(width_axis<int64_t>(p, o)) : WidthFold<int64_t>{1, p.in_w, 1};
     taps = fold_w ? p.kernel_h : p.kernel_taps();
     width = fold.phases * fold.length;

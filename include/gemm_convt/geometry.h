@@ -214,6 +214,9 @@ struct WidthFold {
   index_t phases, length, taps;
 };
 
+// Width strides (so phases) a fold takes at most.
+constexpr int kMaxFoldPhases = 32;
+
 template <typename index_t>
 GEMM_CONVT_HD WidthFold<index_t> width_fold(const Axis<index_t>& w) {
   return WidthFold<index_t>{w.stride, (w.out_size + w.stride - 1) / w.stride, max_width_hits(w)};
