@@ -14,7 +14,7 @@ namespace {
 
 // A block takes kPositions consecutive positions (n, row, m) of one group x
 // kChannels channels, for every (phase, slot) pair of the fold. Each pass
-// gathers the tiles of up to kPairsPerPass pairs into shared memory: each
+// gathers the tiles of up to pairs_per_pass() pairs into shared memory: each
 // thread first finds the input column of its position for every pair of the
 // pass, then issues all its loads (read along the input row: consecutive m
 // across a warp), then stores them to the tiles; after one barrier it writes

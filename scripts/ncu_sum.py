@@ -15,7 +15,8 @@ def main(path):
         entry["m"][row["Metric Name"]] = float(row["Metric Value"].replace(",", "") or 0)
     kernels = OrderedDict()
     for entry in launches.values():
-        name = entry["name"].split("(")[0].split("<")[0][:60]
+        bare = entry["name"].replace("(anonymous namespace)::", "").replace("<unnamed>::", "")
+        name = bare.split("(")[0].split("<")[0][:60]
         k = kernels.setdefault(name, [0, 0.0, 0.0])
         k[0] += 1
         k[1] += entry["m"].get("gpu__time_duration.sum", 0.0)
