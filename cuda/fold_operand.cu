@@ -21,7 +21,7 @@ namespace {
 // each position's channels along K (16 bytes a thread where A's rows allow).
 // The phases' taps are found once per block, in shared memory. Earlier
 // versions (ncu, NOTES.md session 19): one pair per block with 4-byte stores,
-// 12.7 us per fcn_up chunk (8 MiB of A); all pairs per block but each pair's
+// 12.6 us per fcn_up chunk (8 MiB of A); all pairs per block but each pair's
 // loads waiting on its tap search, 10.3 us, bound by issue (index math).
 // 32-bit index arithmetic (the host checks a chunk's positions fit), 64-bit
 // only for addresses.
