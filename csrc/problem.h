@@ -23,7 +23,7 @@ struct ConvTranspose2dOptions {
   bool allow_tf32;          // CUDA float32 GEMM may use TF32 tensor cores
   bool split_tf32;          // CUDA float32 without TF32: three TF32 products (operand.cuh)
                             // instead of the IEEE SIMT GEMM
-  int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 or -1 (default) no
+  int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 no, -1 by width_fold_pays (CUDA)
   int disjoint_taps;        // CUDA, taps that never overlap: 1 the fused kernel, 0 never, -1 by its rule
   int direct_gather;        // 1 gather every output (CPU too), 0 never, -1 where CUDA's cost model picks it
   int implicit_gemm;        // CUDA tensor-core implicit GEMM: 1 wherever supported, 0 never, -1 by cost
@@ -71,6 +71,40 @@ Axis<index_t> width_axis(const Problem& p, const ConvTranspose2dOptions& o) {
                             o.dilation[1]);
 }
 
+// Width strides above kMaxFoldPhases never fold: the CUDA unfold keeps each
+// phase's taps in shared memory.
+inline bool width_fold_applies(const Problem& p, const ConvTranspose2dOptions& o) {
+  return p.kernel_w > 1 && o.stride[1] <= kMaxFoldPhases;
+}
+
+// CUDA's default for width folding (set_width_folding(None)), from an A/B of
+// folded against plain columns over nine shapes in three dtypes on the H100
+// (NOTES.md, session 20). The fold pays where
+// - the column bytes it saves (written by the GEMM, read by col2im) are at
+//   least the bytes of the unfolded input it adds (written, then read by the
+//   GEMM): #81's 3-tap stride 5 and a 3x3 stride 2 fail this and ran 0.56x
+//   and 0.82x folded;
+// - and writing the plain columns is what bounds the plain GEMM: float32 in
+//   TF32, where cuBLAS ran the plain columns GEMM on sm80 kernels at ~100
+//   TFLOP/s and the fold's K-major operands on sm90 ones at 180-290 (1.2-1.9x
+//   faster forwards), and half types with at most 128 input channels per group
+//   (1.15-2.0x); with more, their plain GEMM is bound by its products and the
+//   fold came out level (0.94-1.10x), so the plain path stays.
+// Strict float32 (split TF32 or SIMT) and float64 were not measured: plain.
+inline bool width_fold_pays(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype) {
+  const bool tf32 = dtype == at::kFloat && o.allow_tf32;
+  const bool half = dtype == at::kHalf || dtype == at::kBFloat16;
+  if (!width_fold_applies(p, o) || !(tf32 || (half && p.in_per_group <= 128))) return false;
+  const WidthFold<int64_t> f = width_fold(width_axis<int64_t>(p, o));
+  const int64_t esize = c10::elementSize(dtype);
+  const int64_t col_esize = half && o.float_columns ? 4 : esize;
+  // Per input row: column values plain and folded, values of the unfolded input.
+  const int64_t plain = p.out_per_group * p.kernel_h * p.kernel_w * p.in_w;
+  const int64_t folded = p.out_per_group * p.kernel_h * f.phases * f.length;
+  const int64_t unfolded = p.in_per_group * f.taps * f.phases * f.length;
+  return (plain - folded) * col_esize >= unfolded * esize;
+}
+
 // The columns as the GEMM writes them. Plain: out_per_group*kh*kw rows per
 // input pixel. Width folded (geometry.h's WidthFold): the width taps move into
 // the GEMM's contraction, one stride phase of the output width at a time (the
@@ -86,13 +120,12 @@ struct ColumnsShape {
 
   // split_operands: the backend splits float32 operands (CUDA's split TF32),
   // whose A is made M-major (operand.cuh) where the fold's is K-major: no fold.
-  ColumnsShape(const Problem& p, const ConvTranspose2dOptions& o, bool split_operands) {
-    // Only when asked (set_width_folding(True)): on the H100 the per-chunk
-    // unfold and launches ate what the GEMM and col2im gained (fcn_up TF32
-    // level to 10% faster, float16 and dcgan slower: NOTES.md, session 13).
-    // Width strides above kMaxFoldPhases stay plain: the CUDA unfold keeps each
-    // phase's taps in shared memory.
-    fold_w = p.kernel_w > 1 && o.fold_w > 0 && !split_operands && o.stride[1] <= kMaxFoldPhases;
+  // fold_by_default: what set_width_folding(None) means here (CUDA:
+  // width_fold_pays; the CPU: plain).
+  ColumnsShape(const Problem& p, const ConvTranspose2dOptions& o, bool split_operands,
+               bool fold_by_default) {
+    const bool asked = o.fold_w > 0 || (o.fold_w < 0 && fold_by_default);
+    fold_w = asked && !split_operands && width_fold_applies(p, o);
     fold = fold_w ? width_fold(width_axis<int64_t>(p, o)) : WidthFold<int64_t>{1, p.in_w, 1};
     taps = fold_w ? p.kernel_h : p.kernel_taps();
     width = fold.phases * fold.length;

@@ -92,12 +92,14 @@ def set_width_folding(mode):
     phase of the output width at a time: each phase contracts only the width taps
     that land on it (the input unfolded along w per chunk), leaving
     out_channels * kh column values per input row and output column (kw / stride_w
-    times fewer than plain columns where the taps overlap). None (the default) and
-    False: plain columns. On the H100 the fold's GEMM and col2im ran at about half
-    the plain ones' time on FCN-style 4x4 stride-2 layers, but the per-chunk unfold
-    and launches ate the gain (float32 TF32 slower, float16/bfloat16 level:
-    BENCHMARKS.md). True forces it where kw > 1, except under set_fp32_split(True)
-    for float32 on CUDA."""
+    times fewer than plain columns where the taps overlap). None (the default): on
+    CUDA where the column bytes it saves cover the unfolded input's and the plain
+    GEMM is bound by writing its columns (float32 under set_allow_tf32(True);
+    float16/bfloat16 with at most 128 input channels per group): 1.15-2.0x faster
+    there on the H100, level or better elsewhere (README, BENCHMARKS.md); strict
+    float32, float64 and the CPU keep plain columns. True forces it where kw > 1 and
+    the width stride is at most 32, except under set_fp32_split(True) for float32 on
+    CUDA; False: plain columns."""
     _C.set_width_folding(_mode_code("set_width_folding", mode))
 
 

@@ -5,7 +5,8 @@ and (True), alternating `--rounds` times (CUDA-event medians), and the kernel su
 one call of each (GEMM, col2im, unfold), so that a cost model can be fitted to the
 parts and checked on the whole. The other paths (implicit GEMM, direct gather,
 disjoint taps) are switched off: the fold only ever competes with plain columns.
-The last column says which path the default dispatch takes.
+The last columns say which path the default dispatch takes (folded or plain
+columns, or another path) and its time.
 
     python scripts/fold_rule_probe.py [--dtypes tf32,float16,bfloat16] [--rounds 3] [--profile]
 """
@@ -29,6 +30,13 @@ SHAPES = [
     problem("k8s4", 8, 64, 32, 8, (32, 32), 4, 2),
     problem("k3x7s1", 4, 32, 32, (3, 7), (128, 128), 1, (1, 3)),
 ]
+# Shapes the rule was not fitted on (session 20's second call checks it on them).
+HELD_OUT = [
+    problem("k4s2_c128", 32, 128, 64, 4, (32, 32), 2, 1),
+    problem("k5s1_c48", 8, 48, 48, 5, (96, 96), 1, 2),
+    problem("k6s2_c96", 8, 96, 96, 6, (48, 48), 2, 2),
+    problem("k4s2_c192", 8, 192, 192, 4, (64, 64), 2, 1),
+]
 
 
 def kernel_parts(fn):
@@ -48,23 +56,26 @@ def main():
     ap.add_argument("--dtypes", default="tf32,float16,bfloat16")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--held-out", action="store_true", help="also the shapes the rule was not fitted on")
+    ap.add_argument("--channels-last", action="store_true", help="channels_last inputs")
     args = ap.parse_args()
-    for shape in SHAPES:
+    for shape in SHAPES + (HELD_OUT if args.held_out else []):
         for key in args.dtypes.split(","):
             dtype = {"float16": torch.float16, "bfloat16": torch.bfloat16}.get(key, torch.float32)
             xs, w, b = make_tensors(shape, dtype, "cuda", 2)
+            if args.channels_last:
+                xs = [x.contiguous(memory_format=torch.channels_last) for x in xs]
             kw = call_kwargs(shape)
             gemm_convt.set_allow_tf32(key == "tf32")
             call = lambda: gemm_convt.conv_transpose2d(xs[0], w, b, **kw)  # noqa: E731
             with torch.no_grad():
-                default_path = "columns"
                 for setter in (gemm_convt.set_implicit_gemm, gemm_convt.set_direct_gather,
-                               gemm_convt.set_disjoint_taps):
+                               gemm_convt.set_disjoint_taps, gemm_convt.set_width_folding):
                     setter(None)
-                gemm_convt.set_width_folding(False)
                 auto = kernel_parts(call)
-                if auto["gemm"] == 0.0 or auto["col2im"] == 0.0:
-                    default_path = "other"
+                default_path = ("other" if auto["gemm"] == 0.0 or auto["col2im"] == 0.0
+                                else "folded" if auto["unfold"] else "plain")
+                default_ms = median_ms(call, iters=20, warmup=3)
                 for setter in (gemm_convt.set_implicit_gemm, gemm_convt.set_direct_gather,
                                gemm_convt.set_disjoint_taps):
                     setter(False)
@@ -73,10 +84,10 @@ def main():
                     for fold in (False, True):
                         gemm_convt.set_width_folding(fold)
                         times[fold].append(median_ms(call, iters=20, warmup=3))
-                line = "%-9s %-8s plain %s  fold %s  ratio %.2f  default:%s" % (
+                line = "%-9s %-8s plain %s  fold %s  ratio %.2f  default:%s %.3f" % (
                     shape.name, key, " ".join("%.3f" % t for t in times[False]),
                     " ".join("%.3f" % t for t in times[True]),
-                    min(times[False]) / min(times[True]), default_path)
+                    min(times[False]) / min(times[True]), default_path, default_ms)
                 print(line, flush=True)
                 if args.profile:
                     for fold in (False, True):

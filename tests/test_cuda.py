@@ -104,8 +104,10 @@ PATH_KERNELS = {"gemm": None, "gather": "direct_gather_kernel", "implicit": "imp
 def force_path(path):
     gemm_convt.set_direct_gather(path == "gather")
     gemm_convt.set_implicit_gemm(path == "implicit")
-    # "gemm" means GEMM + col2im, also where taps are disjoint
+    # "gemm" means GEMM + col2im with plain columns, also where taps are
+    # disjoint or the fold's rule would pick the fold (tested on its own below)
     gemm_convt.set_disjoint_taps(path == "disjoint")
+    gemm_convt.set_width_folding(False if path == "gemm" else None)
 
 
 @pytest.mark.parametrize("path", list(PATH_KERNELS))
@@ -163,6 +165,36 @@ def test_width_folding_unfold_tiles(k, geometry, cin, key, limit):
     assert_folded_run(x, w, b, key, limit, **geometry)
 
 
+# Width folding's default rule (problem.h's width_fold_pays), on GEMM + col2im:
+# folded where the saved column bytes cover the unfolded input's and the plain
+# GEMM is bound by writing its columns (TF32; half types with <= 128 input
+# channels per group), plain elsewhere. Each case's result still matches float64.
+FOLD_RULE_CASES = [
+    # (cin, cout, kernel, geometry, key, folds)
+    (8, 8, (4, 4), dict(stride=2, padding=1), "tf32", True),           # halves the columns
+    (8, 8, (4, 4), dict(stride=2, padding=1), "float16", True),
+    (8, 8, (4, 4), dict(stride=2, padding=1), "ieee", False),          # strict float32: not by default
+    (8, 8, (4, 4), dict(stride=2, padding=1), "float64", False),
+    (32, 8, (4, 4), dict(stride=2, padding=1), "tf32", False),         # the unfolded input outweighs
+    (136, 136, (4, 4), dict(stride=2, padding=1), "bfloat16", False),  # > 128 input channels
+    (136, 136, (4, 4), dict(stride=2, padding=1), "tf32", True),
+    (8, 8, (3, 3), dict(stride=2, padding=1, output_padding=1), "tf32", False),  # saves too little
+    (8, 8, (3, 3), dict(stride=5, padding=1, dilation=2), "tf32", False),        # folded columns grow
+    (8, 8, (3, 7), dict(padding=(1, 3)), "float16", True),
+]
+
+
+@pytest.mark.parametrize("cin, cout, k, geometry, key, folds", FOLD_RULE_CASES)
+def test_width_folding_rule(cin, cout, k, geometry, key, folds):
+    x, w, b = make_case(31, 2, cin, cout, k, (9, 10), 1, True, DTYPES[key])
+    force_path("gemm")
+    gemm_convt.set_width_folding(None)
+    out, names = run_profiled(x, w, b, key, **geometry)
+    assert any("unfold_phases_kernel" in name for name in names) == folds, names
+    assert torch.equal(out, run(x, w, b, key, **geometry)), "a rerun differs"
+    assert_matches(out, reference(x, w, b, **geometry), key)
+
+
 # tf32: the columns GEMM through cuBLASLt plans (K <= 256), one per chunk shape and operand
 # alignment (bands start at arbitrary 4-byte offsets).
 @pytest.mark.parametrize("key", ["float32", "tf32", "float16"])
@@ -190,8 +222,9 @@ def test_several_samples_per_chunk(key, hw, offset):
     columns_per_sample = cout * k[0] * k[1] * hw[0] * hw[1] * esize
     # Two buffers of half the cap when the columns do not fit: ~3 samples per chunk.
     gemm_convt.set_workspace_limit(int(7 * columns_per_sample))
-    gemm_convt.set_direct_gather(False)  # the GEMM path's repack is what this tests
+    gemm_convt.set_direct_gather(False)  # the plain GEMM path's repack is what this tests
     gemm_convt.set_implicit_gemm(False)
+    gemm_convt.set_width_folding(False)
     out, names = run_profiled(x, w, b, key, **kw)
     assert any("pack_runs_kernel" in name for name in names), "the input was not repacked"
     assert_matches(out, reference(x, w, b, **kw), key)
