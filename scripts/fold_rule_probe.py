@@ -39,16 +39,24 @@ HELD_OUT = [
 ]
 
 
+# TF32 sweep: 4x4 stride 2 with Cin = Cout from 64 to 512 at two sizes.
+SWEEP = [problem("k4s2_%d_%d" % (c, hw), n, c, c, 4, (hw, hw), 2, 1)
+         for c in (64, 128, 192, 256, 384, 512) for n, hw in ((16, 32), (8, 64))]
+
+
 def kernel_parts(fn):
-    """Device microseconds of one call by role: GEMM, col2im, unfold, the rest."""
-    parts = dict(gemm=0.0, col2im=0.0, unfold=0.0, other=0.0)
+    """Device microseconds of one call by role (GEMM, col2im, unfold, the rest),
+    and the name of its costliest GEMM kernel."""
+    parts, gemm_name, gemm_us = dict(gemm=0.0, col2im=0.0, unfold=0.0, other=0.0), "", 0.0
     for name, us, _ in kernel_times(fn, top=40):
         low = name.lower()
         role = ("col2im" if "col2im" in low else "unfold" if "unfold" in low or "fold_weight" in low
                 else "gemm" if any(s in low for s in ("gemm", "nvjet", "xmma", "cutlass", "sm90", "sm80"))
                 else "other")
         parts[role] += us
-    return parts
+        if role == "gemm" and us > gemm_us:
+            gemm_name, gemm_us = name[:40], us
+    return parts, gemm_name
 
 
 def main():
@@ -58,8 +66,10 @@ def main():
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--held-out", action="store_true", help="also the shapes the rule was not fitted on")
     ap.add_argument("--channels-last", action="store_true", help="channels_last inputs")
+    ap.add_argument("--sweep", action="store_true", help="only the 4x4 stride-2 channel sweep")
     args = ap.parse_args()
-    for shape in SHAPES + (HELD_OUT if args.held_out else []):
+    shapes = SWEEP if args.sweep else SHAPES + (HELD_OUT if args.held_out else [])
+    for shape in shapes:
         for key in args.dtypes.split(","):
             dtype = {"float16": torch.float16, "bfloat16": torch.bfloat16}.get(key, torch.float32)
             xs, w, b = make_tensors(shape, dtype, "cuda", 2)
@@ -72,10 +82,12 @@ def main():
                 for setter in (gemm_convt.set_implicit_gemm, gemm_convt.set_direct_gather,
                                gemm_convt.set_disjoint_taps, gemm_convt.set_width_folding):
                     setter(None)
-                auto = kernel_parts(call)
+                # Timed before any profiling: a median taken right after the
+                # profiler ran was up to 3x slow (session 20's second call).
+                default_ms = median_ms(call, iters=20, warmup=3)
+                auto, _ = kernel_parts(call)
                 default_path = ("other" if auto["gemm"] == 0.0 or auto["col2im"] == 0.0
                                 else "folded" if auto["unfold"] else "plain")
-                default_ms = median_ms(call, iters=20, warmup=3)
                 for setter in (gemm_convt.set_implicit_gemm, gemm_convt.set_direct_gather,
                                gemm_convt.set_disjoint_taps):
                     setter(False)
@@ -92,9 +104,10 @@ def main():
                 if args.profile:
                     for fold in (False, True):
                         gemm_convt.set_width_folding(fold)
-                        parts = kernel_parts(call)
-                        print("    %-5s %s" % ("fold" if fold else "plain",
-                                               "  ".join("%s %.0f" % kv for kv in parts.items())), flush=True)
+                        parts, gemm_name = kernel_parts(call)
+                        print("    %-5s %s  (%s)" % ("fold" if fold else "plain",
+                                                     "  ".join("%s %.0f" % kv for kv in parts.items()),
+                                                     gemm_name), flush=True)
             del xs, w, b
             torch.cuda.empty_cache()
 
