@@ -77,32 +77,42 @@ inline bool width_fold_applies(const Problem& p, const ConvTranspose2dOptions& o
   return p.kernel_w > 1 && o.stride[1] <= kMaxFoldPhases;
 }
 
-// CUDA's default for width folding (set_width_folding(None)), from an A/B of
-// folded against plain columns over nine shapes in three dtypes on the H100
-// (NOTES.md, session 20). The fold pays where
+// CUDA's default for width folding (set_width_folding(None)), from A/Bs of
+// folded against plain columns on the H100: 13 shapes in three dtypes and a
+// 4x4 stride-2 sweep of 64-512 channels in TF32 (NOTES.md, session 20). The
+// fold pays where
 // - the column bytes it saves (written by the GEMM, read by col2im) are at
 //   least the bytes of the unfolded input it adds (written, then read by the
 //   GEMM): #81's 3-tap stride 5 and a 3x3 stride 2 fail this and ran 0.56x
 //   and 0.82x folded;
-// - and writing the plain columns is what bounds the plain GEMM: float32 in
-//   TF32, where cuBLAS ran the plain columns GEMM on sm80 kernels at ~100
-//   TFLOP/s and the fold's K-major operands on sm90 ones at 180-290 (1.2-1.9x
-//   faster forwards), and half types with at most 128 input channels per group
-//   (1.15-2.0x); with more, their plain GEMM is bound by its products and the
-//   fold came out level (0.94-1.10x), so the plain path stays.
+// - float32 in TF32 with >= 256 input channels per group, or columns shrunk
+//   at least 3x (stride-1 kernels of width >= 3, 6 wide at stride 2): cuBLAS
+//   runs the plain columns GEMM at ~100-110 TFLOP/s there (sm80 kernels up to
+//   K = 256, sm90 "nn" above) and the fold's K-major one at 180-290: 1.04-1.8x
+//   faster forwards. With 64-192 channels and a 2x shrink the fold's kernels
+//   still summed lower, but the forwards came out 0.76-1.6x by lease (host-
+//   paced): plain there;
+// - float16 / bfloat16 with at most 128 input channels per group and a
+//   channel-strided (NCHW) input: writing the columns bounds their plain GEMM
+//   and the fold ran 0.96-2.0x (1.15x or better on five of seven shapes). With
+//   more channels their GEMM is bound by its products (level, 0.94-1.10x);
+//   with channels_last input their plain GEMM reads it in place and the fold
+//   ran 0.91-1.31x.
 // Strict float32 (split TF32 or SIMT) and float64 were not measured: plain.
-inline bool width_fold_pays(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype) {
-  const bool tf32 = dtype == at::kFloat && o.allow_tf32;
-  const bool half = dtype == at::kHalf || dtype == at::kBFloat16;
-  if (!width_fold_applies(p, o) || !(tf32 || (half && p.in_per_group <= 128))) return false;
+inline bool width_fold_pays(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
+                            bool channels_last_input) {
+  if (!width_fold_applies(p, o)) return false;
   const WidthFold<int64_t> f = width_fold(width_axis<int64_t>(p, o));
+  const bool half = dtype == at::kHalf || dtype == at::kBFloat16;
   const int64_t esize = c10::elementSize(dtype);
   const int64_t col_esize = half && o.float_columns ? 4 : esize;
   // Per input row: column values plain and folded, values of the unfolded input.
   const int64_t plain = p.out_per_group * p.kernel_h * p.kernel_w * p.in_w;
   const int64_t folded = p.out_per_group * p.kernel_h * f.phases * f.length;
   const int64_t unfolded = p.in_per_group * f.taps * f.phases * f.length;
-  return (plain - folded) * col_esize >= unfolded * esize;
+  if ((plain - folded) * col_esize < unfolded * esize) return false;
+  if (dtype == at::kFloat && o.allow_tf32) return p.in_per_group >= 256 || plain >= 3 * folded;
+  return half && p.in_per_group <= 128 && !channels_last_input;
 }
 
 // The columns as the GEMM writes them. Plain: out_per_group*kh*kw rows per

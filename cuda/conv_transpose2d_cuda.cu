@@ -111,7 +111,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // or the float32 operands are split (operand.cuh; never both: problem.h);
   // the budget covers it and the columns.
   const bool split = dtype == at::kFloat && options.split_tf32 && !options.allow_tf32;
-  const ColumnsShape cs(p, options, split, width_fold_pays(p, options, dtype));
+  const ColumnsShape cs(p, options, split, width_fold_pays(p, options, dtype, x.channel_major));
   const int64_t total_bytes =
       p.batch * p.out_channels() * cs.taps * p.in_h * cs.width * col_esize;
   const bool fold = cs.fold_w;

@@ -93,13 +93,14 @@ def set_width_folding(mode):
     that land on it (the input unfolded along w per chunk), leaving
     out_channels * kh column values per input row and output column (kw / stride_w
     times fewer than plain columns where the taps overlap). None (the default): on
-    CUDA where the column bytes it saves cover the unfolded input's and the plain
-    GEMM is bound by writing its columns (float32 under set_allow_tf32(True);
-    float16/bfloat16 with at most 128 input channels per group): 1.15-2.0x faster
-    there on the H100, level or better elsewhere (README, BENCHMARKS.md); strict
-    float32, float64 and the CPU keep plain columns. True forces it where kw > 1 and
-    the width stride is at most 32, except under set_fp32_split(True) for float32 on
-    CUDA; False: plain columns."""
+    CUDA where the column bytes it saves cover the unfolded input's and the plain GEMM
+    is the slow part (float32 under set_allow_tf32(True) with >= 256 input channels
+    per group or columns shrunk >= 3x; float16/bfloat16 with <= 128 input channels
+    per group and an NCHW input): on the H100 its picks ran 1.23x (TF32, 0.82-1.8x) and
+    1.29x (half types, 0.96-2.0x) faster in geometric mean (README, BENCHMARKS.md);
+    strict float32, float64 and the CPU keep plain columns. True
+    forces it where kw > 1 and the width stride is at most 32, except under
+    set_fp32_split(True) for float32 on CUDA; False: plain columns."""
     _C.set_width_folding(_mode_code("set_width_folding", mode))
 
 

@@ -166,27 +166,32 @@ def test_width_folding_unfold_tiles(k, geometry, cin, key, limit):
 
 
 # Width folding's default rule (problem.h's width_fold_pays), on GEMM + col2im:
-# folded where the saved column bytes cover the unfolded input's and the plain
-# GEMM is bound by writing its columns (TF32; half types with <= 128 input
-# channels per group), plain elsewhere. Each case's result still matches float64.
+# folded where the saved column bytes cover the unfolded input's, and in TF32
+# with >= 256 input channels per group or columns shrunk >= 3x, in half types
+# with <= 128 input channels per group and an NCHW input; plain elsewhere.
+# Each case's result still matches float64.
 FOLD_RULE_CASES = [
-    # (cin, cout, kernel, geometry, key, folds)
-    (8, 8, (4, 4), dict(stride=2, padding=1), "tf32", True),           # halves the columns
-    (8, 8, (4, 4), dict(stride=2, padding=1), "float16", True),
-    (8, 8, (4, 4), dict(stride=2, padding=1), "ieee", False),          # strict float32: not by default
-    (8, 8, (4, 4), dict(stride=2, padding=1), "float64", False),
-    (32, 8, (4, 4), dict(stride=2, padding=1), "tf32", False),         # the unfolded input outweighs
-    (136, 136, (4, 4), dict(stride=2, padding=1), "bfloat16", False),  # > 128 input channels
-    (136, 136, (4, 4), dict(stride=2, padding=1), "tf32", True),
-    (8, 8, (3, 3), dict(stride=2, padding=1, output_padding=1), "tf32", False),  # saves too little
-    (8, 8, (3, 3), dict(stride=5, padding=1, dilation=2), "tf32", False),        # folded columns grow
-    (8, 8, (3, 7), dict(padding=(1, 3)), "float16", True),
+    # (cin, cout, kernel, geometry, key, channels_last, folds)
+    (8, 8, (4, 4), dict(stride=2, padding=1), "float16", False, True),      # halves the columns
+    (8, 8, (4, 4), dict(stride=2, padding=1), "bfloat16", True, False),     # channels_last half input
+    (8, 8, (4, 4), dict(stride=2, padding=1), "tf32", False, False),        # TF32: few channels, 2x shrink
+    (256, 256, (4, 4), dict(stride=2, padding=1), "tf32", True, True),      # TF32, 256 channels
+    (8, 8, (3, 3), dict(padding=1), "tf32", False, True),                   # TF32, 3x shrink
+    (8, 8, (3, 3), dict(padding=1), "ieee", False, False),                  # strict float32: not by default
+    (8, 8, (3, 3), dict(padding=1), "float64", False, False),
+    (32, 8, (4, 4), dict(stride=2, padding=1), "float16", False, False),    # the unfolded input outweighs
+    (136, 136, (4, 4), dict(stride=2, padding=1), "bfloat16", False, False),  # > 128 input channels
+    (8, 8, (3, 3), dict(stride=2, padding=1, output_padding=1), "float16", False, False),  # saves too little
+    (8, 8, (3, 3), dict(stride=5, padding=1, dilation=2), "tf32", False, False),  # folded columns grow
+    (8, 8, (3, 7), dict(padding=(1, 3)), "float16", False, True),
 ]
 
 
-@pytest.mark.parametrize("cin, cout, k, geometry, key, folds", FOLD_RULE_CASES)
-def test_width_folding_rule(cin, cout, k, geometry, key, folds):
+@pytest.mark.parametrize("cin, cout, k, geometry, key, channels_last, folds", FOLD_RULE_CASES)
+def test_width_folding_rule(cin, cout, k, geometry, key, channels_last, folds):
     x, w, b = make_case(31, 2, cin, cout, k, (9, 10), 1, True, DTYPES[key])
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
     force_path("gemm")
     gemm_convt.set_width_folding(None)
     out, names = run_profiled(x, w, b, key, **geometry)
