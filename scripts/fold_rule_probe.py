@@ -67,8 +67,11 @@ def main():
     ap.add_argument("--held-out", action="store_true", help="also the shapes the rule was not fitted on")
     ap.add_argument("--channels-last", action="store_true", help="channels_last inputs")
     ap.add_argument("--sweep", action="store_true", help="only the 4x4 stride-2 channel sweep")
+    ap.add_argument("--only", help="comma-separated shape names, from any of the lists")
     args = ap.parse_args()
     shapes = SWEEP if args.sweep else SHAPES + (HELD_OUT if args.held_out else [])
+    if args.only:
+        shapes = [s for s in SHAPES + HELD_OUT + SWEEP if s.name in args.only.split(",")]
     for shape in shapes:
         for key in args.dtypes.split(","):
             dtype = {"float16": torch.float16, "bfloat16": torch.bfloat16}.get(key, torch.float32)
