@@ -3,7 +3,6 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/Exceptions.h>
 
-#include <cstdlib>
 #include <limits>
 
 #include "lt_gemm.h"
@@ -226,16 +225,8 @@ void columns_gemm_folded_cuda(const Problem& p, const ColumnsShape& cs, const Ch
                               ((c.g0 + g) * phases * b_rows + c.c0 * cs.taps) * k * esize,
                           k, false, b_rows * k};
     char* c_ptr = static_cast<char*>(columns.data_ptr()) + g * col_rows * phases * positions * col_esize;
-    // TF32: a cached no-workspace cuBLASLt plan first, as for plain columns. On
-    // one folded chunk's GEMM it ran as fast as cuBLAS's pick or faster, at about
-    // half the host time per call (NOTES.md, session 20; session 13 had measured
-    // the opposite on other chunk shapes). GEMM_CONVT_FOLD_CUBLAS set: cuBLAS
-    // only (probes).
-    static const bool cublas_only = std::getenv("GEMM_CONVT_FOLD_CUBLAS") != nullptr;
-    if (allow_tf32 && dtype == at::kFloat && !cublas_only &&
-        lt_gemm_strided_batched(dtype, columns.scalar_type(), positions, col_rows, k, a_ref, b_ref,
-                                c_ptr, phases * positions, positions, phases, allow_tf32))
-      continue;
+    // cuBLAS, not a cached cuBLASLt plan: Lt's first no-workspace algorithm was
+    // sm80's (fcn_up TF32 1128 us against cuBLAS's sm90 742: NOTES.md, session 13).
     gemm_strided_batched(dtype, columns.scalar_type(), positions, col_rows, k, a_ref, b_ref,
                          c_ptr, phases * positions, positions, 0.0, phases, allow_tf32);
   }
