@@ -88,10 +88,10 @@ inline bool width_fold_applies(const Problem& p, const ConvTranspose2dOptions& o
 // - float32 in TF32 with >= 256 input channels per group, or columns shrunk
 //   at least 3x (stride-1 kernels of width >= 3, 6 wide at stride 2): cuBLAS
 //   runs the plain columns GEMM at ~100-110 TFLOP/s there (sm80 kernels up to
-//   K = 256, sm90 "nn" above) and the fold's K-major one at 180-290: 1.04-1.8x
-//   faster forwards. With 64-192 channels and a 2x shrink the fold's kernels
-//   still summed lower, but the forwards came out 0.76-1.6x by lease (host-
-//   paced): plain there;
+//   K = 256, sm90 "nn" above) and the fold's K-major one at 180-290: these
+//   picks ran 1.23x faster in geometric mean (26 forwards, 0.82-1.8x). With
+//   64-192 channels and a 2x shrink the fold's kernels still summed lower, but
+//   the forwards came out 0.76-1.9x by lease (host-paced): plain there;
 // - float16 / bfloat16 with at most 128 input channels per group and a
 //   channel-strided (NCHW) input: writing the columns bounds their plain GEMM
 //   and the fold ran 0.96-2.0x (1.15x or better on five of seven shapes). With
