@@ -4,6 +4,11 @@
 
 #include <torch/extension.h>
 
+#include <array>
+#include <string>
+#include <vector>
+
+#include "problem.h"
 #include "settings.h"
 
 namespace {
@@ -22,6 +27,32 @@ py::dict build_info() {
   info["cuda_architectures"] = py::none();
 #endif
   return info;
+}
+
+// Test hook: the CUDA backend's width-folding rule (problem.h's
+// width_fold_pays) for a call's sizes, so that CPU CI checks its picks. The
+// sizes go through meta tensors (no memory); dtype is "float32", "float64",
+// "float16" or "bfloat16".
+bool width_fold_pays_for(const std::vector<int64_t>& input_size,
+                         const std::vector<int64_t>& weight_size, std::array<int64_t, 2> stride,
+                         std::array<int64_t, 2> padding, std::array<int64_t, 2> output_padding,
+                         std::array<int64_t, 2> dilation, int64_t groups, const std::string& dtype,
+                         bool allow_tf32, bool float_columns, bool channels_last_input) {
+  TORCH_CHECK(input_size.size() == 4 && weight_size.size() == 4,
+              "width_fold_pays_for: expected 4-d input and weight sizes");
+  TORCH_CHECK(dtype == "float32" || dtype == "float64" || dtype == "float16" || dtype == "bfloat16",
+              "width_fold_pays_for: expected dtype float32, float64, float16 or bfloat16, but got ",
+              dtype);
+  const at::ScalarType type = dtype == "float64"    ? at::kDouble
+                              : dtype == "float16"  ? at::kHalf
+                              : dtype == "bfloat16" ? at::kBFloat16
+                                                    : at::kFloat;
+  const auto meta = at::TensorOptions().device(at::kMeta).dtype(type);
+  gemm_convt::ConvTranspose2dOptions o{};
+  o.stride = stride, o.padding = padding, o.output_padding = output_padding, o.dilation = dilation;
+  o.groups = groups, o.allow_tf32 = allow_tf32, o.float_columns = float_columns;
+  const gemm_convt::Problem p(at::empty(input_size, meta), at::empty(weight_size, meta), o);
+  return gemm_convt::width_fold_pays(p, o, type, channels_last_input);
 }
 
 }  // namespace
@@ -48,4 +79,8 @@ PYBIND11_MODULE(_C, m) {
   m.def("set_implicit_gemm", &gemm_convt::set_implicit_gemm, py::arg("mode"));
   m.def("get_implicit_gemm", &gemm_convt::implicit_gemm);
   m.def("build_info", &build_info, "How this extension was built");
+  m.def("_width_fold_pays", &width_fold_pays_for, py::arg("input_size"), py::arg("weight_size"),
+        py::arg("stride"), py::arg("padding"), py::arg("output_padding"), py::arg("dilation"),
+        py::arg("groups"), py::arg("dtype"), py::arg("allow_tf32"), py::arg("float_columns"),
+        py::arg("channels_last_input"), "Test hook: CUDA's width-folding rule for these sizes");
 }
