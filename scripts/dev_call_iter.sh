@@ -1,7 +1,9 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
 # Session 20, call 11: the folded TF32 GEMM through a cached cuBLASLt plan (columns_gemm.cpp)
 # against cuBLAS (GEMM_CONVT_FOLD_CUBLAS=1), one build, alternating processes; the width
-# folding CUDA tests first. Logs in $OUT as they finish.
+# folding CUDA tests first. Logs in $OUT as they finish. That Lt routing and its
+# GEMM_CONVT_FOLD_CUBLAS switch were reverted after this call (NOTES.md, session 20), so
+# run as it stands the two variants below are the same build: rewrite it for the next call.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
 source scripts/device_build.sh "unfold_phases" "$OUT/build.log" > /dev/null
