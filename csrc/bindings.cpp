@@ -55,6 +55,31 @@ bool width_fold_pays_for(const std::vector<int64_t>& input_size,
   return gemm_convt::width_fold_pays(p, o, type, channels_last_input);
 }
 
+// Test hook: the width phases of col2im's block items (problem.h's
+// col2im_block_groups; 0: single output columns) for a whole batch in one CPU
+// chunk (samples side by side), plain or width-folded columns of column_bytes
+// each, so that tests know which walk their shapes take.
+int64_t col2im_block_groups_for(const std::vector<int64_t>& input_size,
+                                const std::vector<int64_t>& weight_size,
+                                std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
+                                std::array<int64_t, 2> output_padding,
+                                std::array<int64_t, 2> dilation, int64_t groups,
+                                int64_t column_bytes, bool fold_w) {
+  TORCH_CHECK(input_size.size() == 4 && weight_size.size() == 4,
+              "col2im_block_groups_for: expected 4-d input and weight sizes");
+  TORCH_CHECK(column_bytes == 2 || column_bytes == 4 || column_bytes == 8,
+              "col2im_block_groups_for: expected column_bytes 2, 4 or 8, but got ", column_bytes);
+  const auto meta = at::TensorOptions().device(at::kMeta);
+  gemm_convt::ConvTranspose2dOptions o{};
+  o.stride = stride, o.padding = padding, o.output_padding = output_padding, o.dilation = dilation;
+  o.groups = groups, o.fold_w = fold_w ? 1 : 0;
+  const gemm_convt::Problem p(at::empty(input_size, meta), at::empty(weight_size, meta), o);
+  const gemm_convt::ColumnsShape cs(p, o, /*split_operands=*/false, /*fold_by_default=*/false);
+  gemm_convt::Chunk c{0, p.batch, 0, p.groups, 0, p.out_per_group, 0, p.out_h, 0, p.in_h};
+  return gemm_convt::col2im_block_groups(p, o, cs, gemm_convt::columns_layout(cs, c, true),
+                                         column_bytes);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_C, m) {
@@ -78,9 +103,16 @@ PYBIND11_MODULE(_C, m) {
   m.def("get_direct_gather", &gemm_convt::direct_gather);
   m.def("set_implicit_gemm", &gemm_convt::set_implicit_gemm, py::arg("mode"));
   m.def("get_implicit_gemm", &gemm_convt::implicit_gemm);
+  m.def("_set_col2im_blocks", &gemm_convt::set_col2im_blocks, py::arg("enabled"),
+        "Test hook: col2im's block items where they apply (default True)");
+  m.def("_get_col2im_blocks", &gemm_convt::col2im_blocks);
   m.def("build_info", &build_info, "How this extension was built");
   m.def("_width_fold_pays", &width_fold_pays_for, py::arg("input_size"), py::arg("weight_size"),
         py::arg("stride"), py::arg("padding"), py::arg("output_padding"), py::arg("dilation"),
         py::arg("groups"), py::arg("dtype"), py::arg("allow_tf32"), py::arg("float_columns"),
         py::arg("channels_last_input"), "Test hook: CUDA's width-folding rule for these sizes");
+  m.def("_col2im_block_groups", &col2im_block_groups_for, py::arg("input_size"),
+        py::arg("weight_size"), py::arg("stride"), py::arg("padding"), py::arg("output_padding"),
+        py::arg("dilation"), py::arg("groups"), py::arg("column_bytes"), py::arg("fold_w"),
+        "Test hook: col2im's block width phases for these sizes on the CPU (0: none)");
 }

@@ -33,7 +33,8 @@ ConvTranspose2dOptions make_options(at::IntArrayRef stride, at::IntArrayRef padd
                                 width_folding(),
                                 disjoint_taps(),
                                 direct_gather(),
-                                implicit_gemm()};
+                                implicit_gemm(),
+                                col2im_blocks()};
 }
 
 bool is_unbatched(const at::Tensor& input) {

@@ -12,6 +12,7 @@
 
 #include "gemm_convt/chunking.h"
 #include "gemm_convt/col2im.h"
+#include "gemm_convt/col2im_block.h"
 
 namespace gemm_convt {
 
@@ -27,6 +28,7 @@ struct ConvTranspose2dOptions {
   int disjoint_taps;        // CUDA, taps that never overlap: 1 the fused kernel, 0 never, -1 by its rule
   int direct_gather;        // 1 gather every output (CPU too), 0 never, -1 where CUDA's cost model picks it
   int implicit_gemm;        // CUDA tensor-core implicit GEMM: 1 wherever supported, 0 never, -1 by cost
+  bool col2im_blocks;       // col2im takes blocks of output columns where they apply (col2im_block.h)
 };
 
 struct Problem {
@@ -216,14 +218,57 @@ inline int64_t col2im_channel_lanes(const Problem& p, const Chunk& c, const at::
   return std::min(kCol2imTileItems / ow_lanes, std::max<int64_t>(8, pow2_at_least(c.channels)));
 }
 
+// col2im's block items (col2im_block.h): G, the width phases a block takes,
+// or 0 where items stay single output columns. Blocks need the plain order
+// with overlapping taps (runs have their own walk), a width stride (or fold
+// phases) of at most kMaxBlockGroups, rows at least a block wide, and column
+// strides in whole runs, so that a run's offset from a vector boundary is the
+// same on every row (the GPU's vector loads rely on it).
+inline int64_t col2im_block_groups(const Problem& p, const ConvTranspose2dOptions& o,
+                                   const ColumnsShape& cs, const ColumnsLayout& layout,
+                                   int64_t column_bytes) {
+  const int64_t groups = cs.fold_w ? cs.fold.phases : o.stride[1];
+  if (groups > kMaxBlockGroups) return 0;
+  const int64_t lanes = block_lanes(int(column_bytes), int(groups));
+  if (p.out_w < groups * lanes) return 0;
+  const int64_t strides[4] = {layout.sample_stride, layout.row_stride, layout.h_stride,
+                              layout.phase_stride};
+  for (int64_t s : strides)
+    if (s % lanes != 0) return 0;
+  return groups;
+}
+
+// Fills the chunk's block fields for G = groups (col2im_block_groups): each
+// phase's landing width taps, from the shared geometry.
+template <typename index_t>
+void fill_col2im_blocks(Col2imChunk<index_t>& k, const Problem& p, const ConvTranspose2dOptions& o,
+                       const ColumnsShape& cs, const ColumnsLayout& layout, int64_t groups) {
+  k.block_groups = index_t(groups);
+  k.block_limit = index_t(cs.fold_w ? cs.fold.length : p.in_w);
+  const Axis<int64_t> w = width_axis<int64_t>(p, o);
+  const Divider<int64_t> by_stride_w(w.stride);
+  for (int64_t g = 0; g < groups; ++g) {
+    if (cs.fold_w) {  // phase plane g: one tap, position m read for block position m
+      k.block_first[g] = 0, k.block_hits[g] = 1, k.block_base[g] = 0;
+      k.block_plane[g] = index_t(g * layout.phase_stride);
+    } else {
+      const PhaseTaps<int64_t> t = phase_taps(w, g, by_stride_w);
+      k.block_first[g] = index_t(t.first), k.block_hits[g] = index_t(t.hits);
+      k.block_base[g] = index_t(t.base), k.block_plane[g] = 0;
+    }
+  }
+}
+
 // target_items: how many work items the caller wants (the GPU: enough threads
 // to fill it); each walks as many cells as that leaves (a multiple of kTileRows).
+// column_bytes: the size of one column value; blocks: whether col2im may take
+// block items (col2im_block_groups decides where they apply).
 template <typename index_t>
 Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o,
                                        const ColumnsShape& cs, const Chunk& c,
                                        const ColumnsLayout& layout, const at::Tensor& out,
-                                       int64_t target_items) {
-  Col2imChunk<index_t> k;
+                                       int64_t target_items, int64_t column_bytes, bool blocks) {
+  Col2imChunk<index_t> k{};
   k.h = height_axis<index_t>(p, o);
   k.w = cs.fold_w ? folded_axis<index_t>(p.out_w) : width_axis<index_t>(p, o);
   k.batch = index_t(c.samples);
@@ -240,8 +285,19 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   const int64_t cells = (c.out_row_end - 1 + o.padding[0]) / o.stride[0] + 1 - cell_begin;
   k.cells = index_t(cells);
   const int64_t channel_lanes = col2im_channel_lanes(p, c, out);
+  // Taps that never overlap make col2im a permutation with the bias: runs of
+  // rows copied one value per pixel (col2im_run), as many runs per column as
+  // target_items asks for.
+  k.runs = channel_lanes == 1 && !cs.fold_w &&
+           taps_disjoint(p.kernel_h, o.stride[0], o.dilation[0]) &&
+           taps_disjoint(p.kernel_w, o.stride[1], o.dilation[1]);
+  const int64_t block_groups =
+      blocks && channel_lanes == 1 && !k.runs ? col2im_block_groups(p, o, cs, layout, column_bytes) : 0;
+  if (block_groups > 0) fill_col2im_blocks(k, p, o, cs, layout, block_groups);
   const int64_t ow_lanes = channel_lanes > 1 ? kCol2imTileItems / channel_lanes : 1;
-  const int64_t ow_tiles = (p.out_w + ow_lanes - 1) / ow_lanes;
+  const int64_t block_columns =
+      block_groups > 0 ? block_groups * block_lanes(int(column_bytes), int(block_groups)) : 1;
+  const int64_t ow_tiles = (p.out_w + ow_lanes * block_columns - 1) / (ow_lanes * block_columns);
   const int64_t channel_tiles = (c.channels + channel_lanes - 1) / channel_lanes;
   k.ow_lanes = index_t(ow_lanes);
   k.channel_lanes = index_t(channel_lanes);
@@ -252,12 +308,6 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   const int64_t tiles = (cells + kTileRows - 1) / kTileRows;
   const int64_t segments = std::max<int64_t>(1, std::min(tiles, target_items / std::max<int64_t>(columns, 1)));
   k.cells_per_item = index_t((tiles + segments - 1) / segments * kTileRows);
-  // Taps that never overlap make col2im a permutation with the bias: runs of
-  // rows copied one value per pixel (col2im_run), as many runs per column as
-  // target_items asks for.
-  k.runs = channel_lanes == 1 && !cs.fold_w &&
-           taps_disjoint(p.kernel_h, o.stride[0], o.dilation[0]) &&
-           taps_disjoint(p.kernel_w, o.stride[1], o.dilation[1]);
   const int64_t owned_rows = c.out_row_end - c.out_row_begin;
   const int64_t run_columns = std::max<int64_t>(1, c.samples * c.groups * c.channels * p.out_w);
   const int64_t runs = std::max<int64_t>(1, std::min(owned_rows, target_items / run_columns));

@@ -18,6 +18,7 @@ std::atomic<int> g_width_folding{-1};
 std::atomic<int> g_disjoint_taps{-1};
 std::atomic<int> g_direct_gather{-1};
 std::atomic<int> g_implicit_gemm{-1};
+std::atomic<bool> g_col2im_blocks{true};
 
 }  // namespace
 
@@ -65,5 +66,7 @@ void set_direct_gather(int mode) { g_direct_gather = mode; }
 int direct_gather() { return g_direct_gather; }
 void set_implicit_gemm(int mode) { g_implicit_gemm = mode; }
 int implicit_gemm() { return g_implicit_gemm; }
+void set_col2im_blocks(bool enabled) { g_col2im_blocks = enabled; }
+bool col2im_blocks() { return g_col2im_blocks; }
 
 }  // namespace gemm_convt

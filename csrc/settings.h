@@ -55,4 +55,10 @@ int direct_gather();
 void set_implicit_gemm(int mode);
 int implicit_gemm();
 
+// col2im's block items (include/gemm_convt/col2im_block.h) where they apply
+// (default), or single output columns everywhere: a switch for tests and A/B
+// probes (same sums, same bits).
+void set_col2im_blocks(bool enabled);
+bool col2im_blocks();
+
 }  // namespace gemm_convt

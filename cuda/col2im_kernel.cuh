@@ -9,6 +9,10 @@
 //   coalesced.
 // - Runs (taps that never overlap, plain order): one thread per run of rows
 //   of one output column, each pixel one predicated load and one store.
+// - Blocks (plain order, width stride or fold phases <= 2; col2im_block.h):
+//   one thread per block of up to 8 output columns, each run of a tap one
+//   16-byte load (two where it straddles a vector boundary), whole blocks
+//   stored as vectors.
 // - Tiled order (channel-fastest outputs, channels_last): a block takes one
 //   tile of items; its warps still load along output columns, and each tile of
 //   rows goes through shared memory to be stored channel-fastest, in runs of
@@ -18,7 +22,12 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+
 #include "gemm_convt/col2im.h"
+#include "gemm_convt/col2im_block.h"
 
 namespace gemm_convt {
 
@@ -46,6 +55,135 @@ __global__ void __launch_bounds__(kCol2imThreads)
                        const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
   using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
   for_each_item(chunk.items(), [&](index_t i) { col2im_run<acc_t>(chunk, columns, bias, out, i); });
+}
+
+// L column values as one load (aligned to their size: 16 bytes, or 8).
+template <int L, typename col_t>
+struct alignas(L * sizeof(col_t)) ColumnRun {
+  col_t v[L];
+};
+
+// Adds the runs of the tile's rows lo <= r < hi that start `R` values past a
+// vector boundary: value u is first[r].v[R + u], or second[r].v[R + u - L].
+template <int R, int L, typename acc_t, typename col_t>
+__device__ __forceinline__ void add_shifted_runs(const ColumnRun<L, col_t> (&first)[kTileRows],
+                                                 const ColumnRun<L, col_t> (&second)[kTileRows],
+                                                 int lo, int hi, acc_t (&acc)[kTileRows][L]) {
+#pragma unroll
+  for (int r = 0; r < kTileRows; ++r) {
+    if (r < lo || r >= hi) continue;
+#pragma unroll
+    for (int u = 0; u < L; ++u)
+      acc[r][u] += static_cast<acc_t>(R + u < L ? first[r].v[R + u] : second[r].v[R + u - L]);
+  }
+}
+
+// add_shifted_runs<shift> for a shift known at run time (the same for every
+// thread of a launch: a uniform branch).
+template <int R, int L>
+struct ShiftedRuns {
+  template <typename acc_t, typename col_t>
+  __device__ __forceinline__ static void add(int shift, const ColumnRun<L, col_t> (&first)[kTileRows],
+                                             const ColumnRun<L, col_t> (&second)[kTileRows],
+                                             int lo, int hi, acc_t (&acc)[kTileRows][L]) {
+    if (shift == R)
+      add_shifted_runs<R>(first, second, lo, hi, acc);
+    else
+      ShiftedRuns<R + 1, L>::add(shift, first, second, lo, hi, acc);
+  }
+};
+
+template <int L>
+struct ShiftedRuns<L, L> {
+  template <typename acc_t, typename col_t>
+  __device__ __forceinline__ static void add(int, const ColumnRun<L, col_t> (&)[kTileRows],
+                                             const ColumnRun<L, col_t> (&)[kTileRows], int, int,
+                                             acc_t (&)[kTileRows][L]) {}
+};
+
+// Runs for col2im_block on the GPU: a run inside its row is one vector load
+// per row, two where it straddles a vector boundary (its offset from one,
+// `shift`, is the same on every row: col2im_block_groups asks for column
+// strides in whole runs, and the columns buffer starts on a run boundary);
+// runs crossing a row end take the scalar form.
+struct VectorRuns {
+  template <int L, typename acc_t, typename index_t, typename col_t>
+  __device__ __forceinline__ void add(const col_t* src, index_t x, index_t limit, index_t h_stride,
+                                      int lo, int hi, acc_t (&acc)[kTileRows][L]) const {
+    if (x < 0 || x + L > limit) {
+      ScalarRuns{}.add<L>(src, x, limit, h_stride, lo, hi, acc);
+      return;
+    }
+    using Run = ColumnRun<L, col_t>;
+    const int shift = int(reinterpret_cast<uintptr_t>(src) / sizeof(col_t)) & (L - 1);
+    const Run* run = reinterpret_cast<const Run*>(src - shift);
+    const index_t run_stride = h_stride / L;
+    Run first[kTileRows], second[kTileRows];
+#pragma unroll
+    for (int r = 0; r < kTileRows; ++r) {  // all loads issued before the first add
+      if (r < lo || r >= hi) continue;
+      first[r] = run[r * run_stride];
+      if (shift != 0) second[r] = run[r * run_stride + 1];
+    }
+    if (shift == 0)
+      add_shifted_runs<0>(first, first, lo, hi, acc);
+    else
+      ShiftedRuns<1, L>::add(shift, first, second, lo, hi, acc);
+  }
+};
+
+// A block's output values stored N at a time (16 bytes, or the whole block).
+template <int N, typename out_t>
+struct alignas(N * sizeof(out_t)) OutputRun {
+  out_t v[N];
+};
+
+template <int G, int L, typename out_t>
+constexpr int output_run_values() {
+  return G * L * int(sizeof(out_t)) < 16 ? G * L : 16 / int(sizeof(out_t));
+}
+
+// Stores for col2im_block on the GPU: a whole block of a contiguous row as
+// vectors where the host found the rows aligned (block_vector_stores), the
+// scalar form otherwise (and at the row's end).
+struct VectorBlockStore {
+  template <int G, int L, typename acc_t, typename index_t, typename out_t>
+  __device__ __forceinline__ void operator()(const Col2imChunk<index_t>& k, out_t* pixel, index_t oh0,
+                                             index_t ow0, const acc_t (&acc)[G][kTileRows][L]) const {
+    if (!k.block_vector_stores || ow0 + G * L > k.w.out_size) {
+      store_block_scalar<G, L>(k, pixel, oh0, ow0, acc);
+      return;
+    }
+    constexpr int N = output_run_values<G, L, out_t>();
+    using Run = OutputRun<N, out_t>;
+#pragma unroll
+    for (int r = 0; r < kTileRows; ++r) {
+      const index_t oh = oh0 + r * k.h.stride;
+      if (oh < k.out_row_begin || oh >= k.out_row_end) continue;
+      Run* dst = reinterpret_cast<Run*>(pixel + oh * k.out_stride_h);
+#pragma unroll
+      for (int part = 0; part < G * L / N; ++part) {
+        Run values;
+#pragma unroll
+        for (int e = 0; e < N; ++e) {
+          const int column = part * N + e;  // ow0 + column = ow0 + g + G*u
+          values.v[e] = static_cast<out_t>(acc[column % G][r][column / G]);
+        }
+        dst[part] = values;
+      }
+    }
+  }
+};
+
+template <typename scalar_t, typename col_t, typename index_t, int G>
+__global__ void __launch_bounds__(kCol2imThreads)
+    col2im_block_kernel(const Col2imChunk<index_t> chunk, const col_t* __restrict__ columns,
+                        const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
+  using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
+  constexpr int L = block_lanes(int(sizeof(col_t)), G);
+  for_each_item(chunk.items(), [&](index_t i) {
+    col2im_block<G, L, acc_t>(chunk, columns, bias, out, i, VectorRuns{}, VectorBlockStore{});
+  });
 }
 
 // Shared-memory pitch of one tile row: an output column's channel_lanes sums
@@ -110,11 +248,34 @@ __global__ void __launch_bounds__(kCol2imThreads)
   }
 }
 
+// Threads per block of the block kernel (GEMM_CONVT_COL2IM_BLOCK_THREADS for
+// probes): its items are 8 times larger than single columns, so a chunk has
+// fewer of them to spread over the SMs.
+inline int col2im_block_threads() {
+  static const int threads = [] {
+    const char* v = std::getenv("GEMM_CONVT_COL2IM_BLOCK_THREADS");
+    const int t = v ? std::atoi(v) : 128;
+    return (t == 32 || t == 64 || t == 128 || t == 256) ? t : 128;
+  }();
+  return threads;
+}
+
 template <typename scalar_t, typename col_t, typename index_t>
 void launch_col2im(const Col2imChunk<index_t>& chunk, const col_t* columns,
                    const scalar_t* bias, scalar_t* out, int64_t blocks) {
   const auto stream = c10::cuda::getCurrentCUDAStream();
-  if (chunk.tiled())
+  if (chunk.block_groups > 0) {
+    const int threads = col2im_block_threads();
+    const int64_t items = chunk.items();
+    const auto grid = static_cast<unsigned>(std::max<int64_t>(
+        1, std::min<int64_t>((items + threads - 1) / threads, blocks * kCol2imThreads / threads)));
+    if (chunk.block_groups == 1)
+      col2im_block_kernel<scalar_t, col_t, index_t, 1>
+          <<<grid, threads, 0, stream>>>(chunk, columns, bias, out);
+    else
+      col2im_block_kernel<scalar_t, col_t, index_t, 2>
+          <<<grid, threads, 0, stream>>>(chunk, columns, bias, out);
+  } else if (chunk.tiled())
     col2im_tiled_kernel<scalar_t, col_t, index_t>
         <<<static_cast<unsigned>(blocks), kCol2imThreads, 0, stream>>>(chunk, columns, bias, out);
   else if (chunk.runs)

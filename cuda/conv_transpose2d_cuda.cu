@@ -36,6 +36,20 @@ int64_t col2im_blocks(int64_t items) {
   return std::max<int64_t>(1, std::min(needed, sms * 64));
 }
 
+// Whether col2im's block items may store whole blocks as vectors
+// (VectorBlockStore): output columns contiguous, and every row of the chunk
+// starting on a vector boundary.
+template <typename scalar_t, typename col_t>
+bool block_vector_stores(const Col2imChunk<int64_t>& k, const scalar_t* dst) {
+  if (k.block_groups == 0 || k.out_stride_w != 1) return false;
+  constexpr int kLanes1 = block_lanes(int(sizeof(col_t)), 1), kLanes2 = block_lanes(int(sizeof(col_t)), 2);
+  const int64_t values = k.block_groups == 1 ? output_run_values<1, kLanes1, scalar_t>()
+                                             : output_run_values<2, kLanes2, scalar_t>();
+  return k.out_stride_n % values == 0 && k.out_stride_c % values == 0 &&
+         k.out_stride_h % values == 0 &&
+         reinterpret_cast<uintptr_t>(dst) % (values * sizeof(scalar_t)) == 0;
+}
+
 template <typename scalar_t, typename col_t>
 void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
                   const Chunk& c, const ColumnsLayout& layout, const at::Tensor& columns,
@@ -48,14 +62,21 @@ void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Colum
   const auto* props = at::cuda::getCurrentDeviceProperties();
   const int64_t target_items = int64_t(props->multiProcessorCount) *
                                props->maxThreadsPerMultiProcessor * 4;
-  const auto chunk64 = make_col2im_chunk<int64_t>(p, o, cs, c, layout, out, target_items);
-  const int64_t blocks = col2im_blocks(chunk64.items());
+  // Block items load whole vectors: the columns must start on a 16-byte boundary.
+  const bool blocks = o.col2im_blocks && reinterpret_cast<uintptr_t>(cols) % 16 == 0;
+  auto chunk64 = make_col2im_chunk<int64_t>(p, o, cs, c, layout, out, target_items,
+                                            sizeof(col_t), blocks);
+  chunk64.block_vector_stores = block_vector_stores<scalar_t, col_t>(chunk64, dst);
+  const int64_t blocks_needed = col2im_blocks(chunk64.items());
   // 32-bit index arithmetic whenever every offset of the chunk fits.
-  if (chunk_fits<int32_t>(p, o, cs, c, out, blocks * kCol2imThreads))
-    launch_col2im(make_col2im_chunk<int32_t>(p, o, cs, c, layout, out, target_items), cols,
-                  chunk_bias, dst, blocks);
-  else
-    launch_col2im(chunk64, cols, chunk_bias, dst, blocks);
+  if (chunk_fits<int32_t>(p, o, cs, c, out, blocks_needed * kCol2imThreads)) {
+    auto chunk32 = make_col2im_chunk<int32_t>(p, o, cs, c, layout, out, target_items,
+                                              sizeof(col_t), blocks);
+    chunk32.block_vector_stores = chunk64.block_vector_stores;
+    launch_col2im(chunk32, cols, chunk_bias, dst, blocks_needed);
+  } else {
+    launch_col2im(chunk64, cols, chunk_bias, dst, blocks_needed);
+  }
 }
 
 // Bytes of columns per chunk. Columns that fit the cap are made in one go;

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 import gemm_convt
 from gemm_convt import _settings
+from gemm_convt._native import _C
 
 # Tolerance per dtype, used twice by assert_close_to_reference:
 #   ||out - ref|| / ||ref||              <= TOL[dtype]
@@ -75,6 +76,7 @@ def _restore_gemm_convt_settings():
     width_folding, disjoint_taps = gemm_convt.get_width_folding(), gemm_convt.get_disjoint_taps()
     direct_gather, implicit_gemm = gemm_convt.get_direct_gather(), gemm_convt.get_implicit_gemm()
     cudnn_tf32 = torch.backends.cudnn.allow_tf32
+    col2im_blocks = _C._get_col2im_blocks()
     try:
         yield
     finally:
@@ -87,6 +89,7 @@ def _restore_gemm_convt_settings():
         gemm_convt.set_direct_gather(direct_gather)
         gemm_convt.set_implicit_gemm(implicit_gemm)
         torch.backends.cudnn.allow_tf32 = cudnn_tf32
+        _C._set_col2im_blocks(col2im_blocks)
 
 
 def _pair(v):

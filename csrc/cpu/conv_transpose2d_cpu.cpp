@@ -113,6 +113,14 @@ void columns_gemm_cpu(const Problem& p, const ConvTranspose2dOptions& o, const C
   }
 }
 
+// One block item (col2im_block.h) of G width phases, scalar loads and stores.
+template <int G, typename acc_t, typename index_t, typename col_t, typename scalar_t>
+void col2im_block_cpu(const Col2imChunk<index_t>& k, const col_t* cols, const scalar_t* bias,
+                      scalar_t* out, index_t item) {
+  constexpr int L = block_lanes(int(sizeof(col_t)), G);
+  col2im_block<G, L, acc_t>(k, cols, bias, out, item, ScalarRuns{}, ScalarBlockStore{});
+}
+
 template <typename scalar_t, typename col_t, typename index_t>
 void col2im_cpu_indexed(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
                         const Chunk& c, const at::Tensor& columns, const scalar_t* bias,
@@ -123,7 +131,7 @@ void col2im_cpu_indexed(const Problem& p, const ConvTranspose2dOptions& o, const
   const int64_t pixels = c.samples * c.groups * c.channels * (c.out_row_end - c.out_row_begin) * p.out_w;
   const Col2imChunk<index_t> chunk = make_col2im_chunk<index_t>(
       p, o, cs, c, columns_layout(cs, c, /*samples_side_by_side=*/true), out,
-      /*target_items=*/std::max<int64_t>(1, pixels / 4));
+      /*target_items=*/std::max<int64_t>(1, pixels / 4), sizeof(col_t), o.col2im_blocks);
   const col_t* cols = columns.data_ptr<col_t>();
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
@@ -132,6 +140,10 @@ void col2im_cpu_indexed(const Problem& p, const ConvTranspose2dOptions& o, const
     for (int64_t item = begin; item < end; ++item) {
       if (chunk.runs)
         col2im_run<acc_t>(chunk, cols, chunk_bias, dst, index_t(item));
+      else if (chunk.block_groups == 1)
+        col2im_block_cpu<1, acc_t>(chunk, cols, chunk_bias, dst, index_t(item));
+      else if (chunk.block_groups == 2)
+        col2im_block_cpu<2, acc_t>(chunk, cols, chunk_bias, dst, index_t(item));
       else
         col2im_item_direct<acc_t>(chunk, cols, chunk_bias, dst, index_t(item));
     }

@@ -20,6 +20,11 @@ constexpr int kTileRows = 4;
 // block size equals it.
 constexpr int kCol2imTileItems = 256;
 
+// Width phases one block item (col2im_block.h) takes, and its output columns,
+// at most (its sums live in registers).
+constexpr int kMaxBlockGroups = 2;
+constexpr int kMaxBlockColumns = 8;
+
 // One chunk of work: the columns of `batch` samples x `groups` groups x
 // `channels` output channels per group for the input rows
 // [row_begin, row_begin + rows): column row (group, channel, tap) of sample n
@@ -66,6 +71,16 @@ struct Col2imChunk {
   bool runs;
   index_t rows_per_item, row_runs;
   Divider<index_t> by_row_runs;
+  // Blocks (col2im_block.h): block_groups = G > 0 makes every work item a
+  // block of output columns (plain order, ow_tiles = blocks per row); 0: off.
+  // Per group g < G: its first landing width tap, how many land, the input
+  // column (or fold position) the first reads at block 0, and the offset of
+  // the group's phase plane (folded columns).
+  index_t block_groups;
+  index_t block_first[kMaxBlockGroups], block_hits[kMaxBlockGroups];
+  index_t block_base[kMaxBlockGroups], block_plane[kMaxBlockGroups];
+  index_t block_limit;       // columns per input row a run may read: in_w, or the fold's length
+  bool block_vector_stores;  // GPU: whole blocks stored as vectors (contiguous, aligned rows)
 
   // Work items: cells_per_item cells of one output column of one h phase of
   // one channel of one sample.
@@ -76,7 +91,9 @@ struct Col2imChunk {
     return batch * groups * h.stride * segments() * channel_tiles * ow_tiles * ow_lanes * channel_lanes;
   }
   // Output pixels one work item writes, at most.
-  GEMM_CONVT_HD index_t item_pixels() const { return runs ? rows_per_item : cells_per_item; }
+  GEMM_CONVT_HD index_t item_pixels() const {
+    return runs ? rows_per_item : cells_per_item * (block_groups > 0 ? index_t(kMaxBlockColumns) : 1);
+  }
 };
 
 // Offset of column x within its input row's values.
