@@ -219,16 +219,16 @@ inline int64_t col2im_channel_lanes(const Problem& p, const Chunk& c, const at::
 }
 
 // col2im's block items (col2im_block.h): G, the width phases a block takes,
-// or 0 where items stay single output columns. Blocks need the plain order
-// with overlapping taps (runs have their own walk), a width stride (or fold
-// phases) of at most kMaxBlockGroups, rows at least a block wide, and column
-// strides in whole runs, so that a run's offset from a vector boundary is the
-// same on every row (the GPU's vector loads rely on it).
-inline int64_t col2im_block_groups(const Problem& p, const ConvTranspose2dOptions& o,
-                                   const ColumnsShape& cs, const ColumnsLayout& layout,
-                                   int64_t column_bytes) {
-  const int64_t groups = cs.fold_w ? cs.fold.phases : o.stride[1];
-  if (groups > kMaxBlockGroups) return 0;
+// or 0 where items stay single output columns. Blocks need width-folded
+// columns of at most kMaxBlockGroups phases, rows at least a block wide, and
+// column strides in whole runs, so that every run lies inside one row and
+// starts on a vector boundary (the GPU's vector loads rely on it). The item
+// walk stays wherever the columns are unfolded: there each tap's run starts
+// at its own offset, and the blocks ran 1.5-2.4x slower (NOTES.md, session 21).
+inline int64_t col2im_block_groups(const Problem& p, const ColumnsShape& cs,
+                                   const ColumnsLayout& layout, int64_t column_bytes) {
+  if (!cs.fold_w || cs.fold.phases > kMaxBlockGroups) return 0;
+  const int64_t groups = cs.fold.phases;
   const int64_t lanes = block_lanes(int(column_bytes), int(groups));
   if (p.out_w < groups * lanes) return 0;
   const int64_t strides[4] = {layout.sample_stride, layout.row_stride, layout.h_stride,
@@ -236,27 +236,6 @@ inline int64_t col2im_block_groups(const Problem& p, const ConvTranspose2dOption
   for (int64_t s : strides)
     if (s % lanes != 0) return 0;
   return groups;
-}
-
-// Fills the chunk's block fields for G = groups (col2im_block_groups): each
-// phase's landing width taps, from the shared geometry.
-template <typename index_t>
-void fill_col2im_blocks(Col2imChunk<index_t>& k, const Problem& p, const ConvTranspose2dOptions& o,
-                       const ColumnsShape& cs, const ColumnsLayout& layout, int64_t groups) {
-  k.block_groups = index_t(groups);
-  k.block_limit = index_t(cs.fold_w ? cs.fold.length : p.in_w);
-  const Axis<int64_t> w = width_axis<int64_t>(p, o);
-  const Divider<int64_t> by_stride_w(w.stride);
-  for (int64_t g = 0; g < groups; ++g) {
-    if (cs.fold_w) {  // phase plane g: one tap, position m read for block position m
-      k.block_first[g] = 0, k.block_hits[g] = 1, k.block_base[g] = 0;
-      k.block_plane[g] = index_t(g * layout.phase_stride);
-    } else {
-      const PhaseTaps<int64_t> t = phase_taps(w, g, by_stride_w);
-      k.block_first[g] = index_t(t.first), k.block_hits[g] = index_t(t.hits);
-      k.block_base[g] = index_t(t.base), k.block_plane[g] = 0;
-    }
-  }
 }
 
 // target_items: how many work items the caller wants (the GPU: enough threads
@@ -279,10 +258,18 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   k.rows = index_t(c.rows);
   k.out_row_begin = index_t(c.out_row_begin);
   k.out_row_end = index_t(c.out_row_end);
-  // Cells t_h / stride_h (t_h = oh + pad_h) spanning the owned rows.
-  const int64_t cell_begin = (c.out_row_begin + o.padding[0]) / o.stride[0];
-  k.cell_begin = index_t(cell_begin);
-  const int64_t cells = (c.out_row_end - 1 + o.padding[0]) / o.stride[0] + 1 - cell_begin;
+  // Cells t_h / stride_h (t_h = oh + pad_h) of the owned rows, per h phase:
+  // each phase walks only its own (a band's ends would otherwise add a tile).
+  const int64_t t_begin = c.out_row_begin + o.padding[0], t_end = c.out_row_end + o.padding[0];
+  k.cell_begin = index_t(t_begin / o.stride[0]);
+  k.cell_begin_rem = index_t(t_begin % o.stride[0]);
+  k.cell_end = index_t(t_end / o.stride[0]);
+  k.cell_end_rem = index_t(t_end % o.stride[0]);
+  int64_t cells = 0;
+  for (int64_t phase = 0; phase < o.stride[0]; ++phase) {
+    const PhaseCells<index_t> pc = phase_cells(k, index_t(phase));
+    cells = std::max<int64_t>(cells, int64_t(pc.end) - int64_t(pc.first));
+  }
   k.cells = index_t(cells);
   const int64_t channel_lanes = col2im_channel_lanes(p, c, out);
   // Taps that never overlap make col2im a permutation with the bias: runs of
@@ -292,8 +279,8 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
            taps_disjoint(p.kernel_h, o.stride[0], o.dilation[0]) &&
            taps_disjoint(p.kernel_w, o.stride[1], o.dilation[1]);
   const int64_t block_groups =
-      blocks && channel_lanes == 1 && !k.runs ? col2im_block_groups(p, o, cs, layout, column_bytes) : 0;
-  if (block_groups > 0) fill_col2im_blocks(k, p, o, cs, layout, block_groups);
+      blocks && channel_lanes == 1 ? col2im_block_groups(p, cs, layout, column_bytes) : 0;
+  k.block_groups = index_t(block_groups);
   const int64_t ow_lanes = channel_lanes > 1 ? kCol2imTileItems / channel_lanes : 1;
   const int64_t block_columns =
       block_groups > 0 ? block_groups * block_lanes(int(column_bytes), int(block_groups)) : 1;

@@ -9,10 +9,9 @@
 //   coalesced.
 // - Runs (taps that never overlap, plain order): one thread per run of rows
 //   of one output column, each pixel one predicated load and one store.
-// - Blocks (plain order, width stride or fold phases <= 2; col2im_block.h):
-//   one thread per block of up to 8 output columns, each run of a tap one
-//   16-byte load (two where it straddles a vector boundary), whole blocks
-//   stored as vectors.
+// - Blocks (width-folded columns of <= 2 phases, plain order; col2im_block.h):
+//   one thread per block of up to 16 output columns, each phase plane's run
+//   one 16-byte load per row, whole blocks stored as vectors.
 // - Tiled order (channel-fastest outputs, channels_last): a block takes one
 //   tile of items; its warps still load along output columns, and each tile of
 //   rows goes through shared memory to be stored channel-fastest, in runs of
@@ -63,72 +62,27 @@ struct alignas(L * sizeof(col_t)) ColumnRun {
   col_t v[L];
 };
 
-// Adds the runs of the tile's rows lo <= r < hi that start `R` values past a
-// vector boundary: value u is first[r].v[R + u], or second[r].v[R + u - L].
-template <int R, int L, typename acc_t, typename col_t>
-__device__ __forceinline__ void add_shifted_runs(const ColumnRun<L, col_t> (&first)[kTileRows],
-                                                 const ColumnRun<L, col_t> (&second)[kTileRows],
-                                                 int lo, int hi, acc_t (&acc)[kTileRows][L]) {
-#pragma unroll
-  for (int r = 0; r < kTileRows; ++r) {
-    if (r < lo || r >= hi) continue;
-#pragma unroll
-    for (int u = 0; u < L; ++u)
-      acc[r][u] += static_cast<acc_t>(R + u < L ? first[r].v[R + u] : second[r].v[R + u - L]);
-  }
-}
-
-// add_shifted_runs<shift> for a shift known at run time (the same for every
-// thread of a launch: a uniform branch).
-template <int R, int L>
-struct ShiftedRuns {
-  template <typename acc_t, typename col_t>
-  __device__ __forceinline__ static void add(int shift, const ColumnRun<L, col_t> (&first)[kTileRows],
-                                             const ColumnRun<L, col_t> (&second)[kTileRows],
-                                             int lo, int hi, acc_t (&acc)[kTileRows][L]) {
-    if (shift == R)
-      add_shifted_runs<R>(first, second, lo, hi, acc);
-    else
-      ShiftedRuns<R + 1, L>::add(shift, first, second, lo, hi, acc);
-  }
-};
-
-template <int L>
-struct ShiftedRuns<L, L> {
-  template <typename acc_t, typename col_t>
-  __device__ __forceinline__ static void add(int, const ColumnRun<L, col_t> (&)[kTileRows],
-                                             const ColumnRun<L, col_t> (&)[kTileRows], int, int,
-                                             acc_t (&)[kTileRows][L]) {}
-};
-
-// Runs for col2im_block on the GPU: a run inside its row is one vector load
-// per row, two where it straddles a vector boundary (its offset from one,
-// `shift`, is the same on every row: col2im_block_groups asks for column
-// strides in whole runs, and the columns buffer starts on a run boundary);
-// runs crossing a row end take the scalar form.
+// Runs for col2im_block on the GPU: one vector load per row, all of a tile's
+// issued before the first add. Every run starts on a vector boundary
+// (col2im_block_groups: strides in whole runs; the columns buffer starts on
+// one).
 struct VectorRuns {
   template <int L, typename acc_t, typename index_t, typename col_t>
-  __device__ __forceinline__ void add(const col_t* src, index_t x, index_t limit, index_t h_stride,
-                                      int lo, int hi, acc_t (&acc)[kTileRows][L]) const {
-    if (x < 0 || x + L > limit) {
-      ScalarRuns{}.add<L>(src, x, limit, h_stride, lo, hi, acc);
-      return;
-    }
+  __device__ __forceinline__ void add(const col_t* src, index_t h_stride, int lo, int hi,
+                                      acc_t (&acc)[kTileRows][L]) const {
     using Run = ColumnRun<L, col_t>;
-    const int shift = int(reinterpret_cast<uintptr_t>(src) / sizeof(col_t)) & (L - 1);
-    const Run* run = reinterpret_cast<const Run*>(src - shift);
+    const Run* run = reinterpret_cast<const Run*>(src);
     const index_t run_stride = h_stride / L;
-    Run first[kTileRows], second[kTileRows];
+    Run values[kTileRows];
 #pragma unroll
-    for (int r = 0; r < kTileRows; ++r) {  // all loads issued before the first add
+    for (int r = 0; r < kTileRows; ++r)
+      if (r >= lo && r < hi) values[r] = run[r * run_stride];
+#pragma unroll
+    for (int r = 0; r < kTileRows; ++r) {
       if (r < lo || r >= hi) continue;
-      first[r] = run[r * run_stride];
-      if (shift != 0) second[r] = run[r * run_stride + 1];
+#pragma unroll
+      for (int u = 0; u < L; ++u) acc[r][u] += static_cast<acc_t>(values[r].v[u]);
     }
-    if (shift == 0)
-      add_shifted_runs<0>(first, first, lo, hi, acc);
-    else
-      ShiftedRuns<1, L>::add(shift, first, second, lo, hi, acc);
   }
 };
 

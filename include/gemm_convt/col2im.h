@@ -23,7 +23,7 @@ constexpr int kCol2imTileItems = 256;
 // Width phases one block item (col2im_block.h) takes, and its output columns,
 // at most (its sums live in registers).
 constexpr int kMaxBlockGroups = 2;
-constexpr int kMaxBlockColumns = 8;
+constexpr int kMaxBlockColumns = 16;
 
 // One chunk of work: the columns of `batch` samples x `groups` groups x
 // `channels` output channels per group for the input rows
@@ -48,7 +48,10 @@ struct Col2imChunk {
   index_t channels_per_group;  // output-channel distance between two groups
   index_t row_begin, rows;     // input rows held by the columns
   index_t out_row_begin, out_row_end;
-  index_t cell_begin, cells;   // t_h / stride_h over the owned rows, rounded out
+  // Cells t_h / stride_h (t_h = oh + pad_h) of the owned rows, per h phase
+  // (phase_cells): floor(t_h / stride_h) and t_h % stride_h at both ends.
+  index_t cell_begin, cell_begin_rem, cell_end, cell_end_rem;
+  index_t cells;               // the most cells of any phase
   index_t cells_per_item;      // a multiple of kTileRows: how far one work item walks
   index_t col_stride_n, col_stride_row, col_stride_h;
   index_t col_phases, col_stride_phase;  // 1 and 0 unless width folded by phase
@@ -71,15 +74,10 @@ struct Col2imChunk {
   bool runs;
   index_t rows_per_item, row_runs;
   Divider<index_t> by_row_runs;
-  // Blocks (col2im_block.h): block_groups = G > 0 makes every work item a
-  // block of output columns (plain order, ow_tiles = blocks per row); 0: off.
-  // Per group g < G: its first landing width tap, how many land, the input
-  // column (or fold position) the first reads at block 0, and the offset of
-  // the group's phase plane (folded columns).
+  // Blocks (col2im_block.h, width-folded columns): block_groups = G > 0, the
+  // fold's phases, makes every work item a block of output columns (plain
+  // order, ow_tiles = blocks per row); 0: off.
   index_t block_groups;
-  index_t block_first[kMaxBlockGroups], block_hits[kMaxBlockGroups];
-  index_t block_base[kMaxBlockGroups], block_plane[kMaxBlockGroups];
-  index_t block_limit;       // columns per input row a run may read: in_w, or the fold's length
   bool block_vector_stores;  // GPU: whole blocks stored as vectors (contiguous, aligned rows)
 
   // Work items: cells_per_item cells of one output column of one h phase of
@@ -95,6 +93,19 @@ struct Col2imChunk {
     return runs ? rows_per_item : cells_per_item * (block_groups > 0 ? index_t(kMaxBlockColumns) : 1);
   }
 };
+
+// The cells [first, end) of h phase `phase` whose rows the chunk owns:
+// t_h = cell * stride_h + phase lies in [out_row_begin, out_row_end) + pad_h.
+template <typename index_t>
+struct PhaseCells {
+  index_t first, end;
+};
+
+template <typename index_t>
+GEMM_CONVT_HD PhaseCells<index_t> phase_cells(const Col2imChunk<index_t>& k, index_t phase) {
+  return PhaseCells<index_t>{k.cell_begin + (phase < k.cell_begin_rem ? 1 : 0),
+                             k.cell_end + (phase < k.cell_end_rem ? 1 : 0)};
+}
 
 // Offset of column x within its input row's values.
 template <typename index_t>
@@ -191,9 +202,10 @@ GEMM_CONVT_HD void col2im_column(const Col2imChunk<index_t>& k, const col_t* col
   const col_t* channel = columns + it.n * k.col_stride_n +
                          (it.grp * k.channels + it.c) * taps * k.col_stride_row;
   const AxisHit<index_t> hw = first_hit(k.w, it.ow, k.by_stride_w);
-  const index_t cell0 = it.segment * k.cells_per_item;
-  const index_t cell_end = cell0 + k.cells_per_item < k.cells ? cell0 + k.cells_per_item : k.cells;
-  index_t oh0 = (k.cell_begin + cell0) * k.h.stride + it.phase - k.h.pad;  // may be < 0: masked
+  const PhaseCells<index_t> cells = phase_cells(k, it.phase);
+  const index_t cell0 = cells.first + it.segment * k.cells_per_item;
+  const index_t cell_end = cell0 + k.cells_per_item < cells.end ? cell0 + k.cells_per_item : cells.end;
+  index_t oh0 = cell0 * k.h.stride + it.phase - k.h.pad;
   AxisHit<index_t> hh = first_hit(k.h, oh0, k.by_stride_h);
   for (index_t t = cell0; t < cell_end; t += kTileRows) {
     acc_t acc[kTileRows];

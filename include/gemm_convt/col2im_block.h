@@ -1,16 +1,17 @@
 #pragma once
 
-// col2im over blocks of output columns, shared by the CPU loop and the CUDA
-// kernel (plain order only: channel-strided outputs, overlapping taps).
+// col2im of width-folded columns over blocks of output columns, shared by the
+// CPU loop and the CUDA kernel (plain order: channel-strided outputs).
 //
-// A work item is kTileRows rows of one h phase (as in col2im.h) times one
-// block of G*L consecutive output columns ow0 + g + G*u (g < G, u < L), G the
-// width stride (or the fold's phases). Group g of the block is one width
-// phase: every tap landing on it reads L consecutive columns of one column row
-// (input columns x0 .. x0+L-1, or fold positions), so the GPU loads each as
-// one vector, and the taps of a phase are the same for every block, so the
-// chunk carries them (found once on the host, no division on the device).
-// Sums are taken in col2im_tile_sums's order: the same bits as the item path.
+// Folded columns (geometry.h's WidthFold) hold, per column row and input row,
+// one plane per width phase g, position m of which belongs to output column
+// g + G*m. A work item is kTileRows rows of one h phase (as in col2im.h) times
+// a block of G*L consecutive output columns ow0 + g + G*u (u < L): in every
+// plane it reads the L consecutive positions m0 .. m0+L-1 (m0 = block * L),
+// which the GPU loads as one vector per row. col2im_block_groups (problem.h)
+// takes blocks only where planes and rows hold whole runs, so no run crosses
+// a row's end or a vector boundary. Sums are taken in col2im_tile_sums's
+// order: the same bits as the item walk.
 
 #include "gemm_convt/col2im.h"
 
@@ -22,32 +23,28 @@ GEMM_CONVT_HD constexpr int block_lanes(int col_bytes, int groups) {
   return 16 / col_bytes < kMaxBlockColumns / groups ? 16 / col_bytes : kMaxBlockColumns / groups;
 }
 
-// Adds the L values of a run at src (input columns x .. x+L-1, of which only
-// those in [0, limit) exist) for the tile's rows lo <= r < hi (row r at
-// src + r*h_stride) onto acc[r][u]. The scalar form: the CPU's, and the GPU's
-// at the row ends.
+// Adds the runs at src (L values, row r at src + r*h_stride) of the tile's
+// rows lo <= r < hi onto acc[r][u]. The scalar form (the CPU's).
 struct ScalarRuns {
   template <int L, typename acc_t, typename index_t, typename col_t>
-  GEMM_CONVT_HD void add(const col_t* src, index_t x, index_t limit, index_t h_stride, int lo,
-                         int hi, acc_t (&acc)[kTileRows][L]) const {
+  GEMM_CONVT_HD void add(const col_t* src, index_t h_stride, int lo, int hi,
+                         acc_t (&acc)[kTileRows][L]) const {
 #pragma unroll
     for (int r = 0; r < kTileRows; ++r) {
       if (r < lo || r >= hi) continue;
 #pragma unroll
-      for (int u = 0; u < L; ++u)
-        if (x + u >= 0 && x + u < limit) acc[r][u] += static_cast<acc_t>(src[r * h_stride + u]);
+      for (int u = 0; u < L; ++u) acc[r][u] += static_cast<acc_t>(src[r * h_stride + u]);
     }
   }
 };
 
 // The sums of one tile of rows of a block: acc[g][r][u] is output row
 // oh0 + r*stride_h, column ow0 + g + G*u, starting from the bias. hh is the
-// first tap hitting row oh0; m0 = block * L is the block's first position
-// within each phase.
+// first tap hitting row oh0.
 template <int G, int L, typename acc_t, typename index_t, typename col_t, typename Runs>
-GEMM_CONVT_HD void col2im_block_tile_sums(const Col2imChunk<index_t>& k, const col_t* channel,
-                                          AxisHit<index_t> hh, index_t m0,
-                                          acc_t (&acc)[G][kTileRows][L], const Runs& runs) {
+GEMM_CONVT_HD void col2im_block_tile_sums(const Col2imChunk<index_t>& k, const col_t* block,
+                                          AxisHit<index_t> hh, acc_t (&acc)[G][kTileRows][L],
+                                          const Runs& runs) {
   const Axis<index_t>& ah = k.h;
   const index_t row_end = k.row_begin + k.rows;
   for (index_t i = hh.k, q = hh.q; i < ah.kernel && q + kTileRows > k.row_begin;
@@ -55,20 +52,10 @@ GEMM_CONVT_HD void col2im_block_tile_sums(const Col2imChunk<index_t>& k, const c
     if (q >= row_end) continue;
     const int lo = q < k.row_begin ? int(k.row_begin - q) : 0;
     const int hi = q + kTileRows > row_end ? int(row_end - q) : kTileRows;
-    // Column row (channel, i, 0) at input row q.
-    const col_t* tap_row = channel + column_row(index_t(0), i, index_t(0), ah.kernel, k.w.kernel) *
-                                         k.col_stride_row +
-                           (q - k.row_begin) * k.col_stride_h;
+    // Column row (channel, i) at input row q; folded, the kernel's width is 1.
+    const col_t* src = block + i * k.col_stride_row + (q - k.row_begin) * k.col_stride_h;
 #pragma unroll
-    for (int g = 0; g < G; ++g) {
-      const index_t hits = k.block_hits[g];
-      for (index_t t = 0; t < hits; ++t) {
-        const index_t x = k.block_base[g] - t * k.w.hit_q_step + m0;
-        const index_t j = k.block_first[g] + t * k.w.hit_step;
-        runs.template add<L>(tap_row + j * k.col_stride_row + k.block_plane[g] + x, x,
-                             k.block_limit, k.col_stride_h, lo, hi, acc[g]);
-      }
-    }
+    for (int g = 0; g < G; ++g) runs.template add<L>(src + g * k.col_stride_phase, k.col_stride_h, lo, hi, acc[g]);
   }
 }
 
@@ -90,9 +77,17 @@ GEMM_CONVT_HD void store_block_scalar(const Col2imChunk<index_t>& k, out_t* pixe
   }
 }
 
+struct ScalarBlockStore {
+  template <int G, int L, typename acc_t, typename index_t, typename out_t>
+  GEMM_CONVT_HD void operator()(const Col2imChunk<index_t>& k, out_t* pixel, index_t oh0,
+                                index_t ow0, const acc_t (&acc)[G][kTileRows][L]) const {
+    store_block_scalar<G, L>(k, pixel, oh0, ow0, acc);
+  }
+};
+
 // One block item: its column segment, kTileRows rows at a time (taps found
 // once per segment, as col2im_column does), each tile handed to
-// store(pixel, oh0, ow0, acc) with pixel the block's first column in row 0.
+// store(k, pixel, oh0, ow0, acc) with pixel the block's first column in row 0.
 template <int G, int L, typename acc_t, typename index_t, typename col_t, typename out_t,
           typename Runs, typename Store>
 GEMM_CONVT_HD void col2im_block(const Col2imChunk<index_t>& k, const col_t* columns,
@@ -103,15 +98,15 @@ GEMM_CONVT_HD void col2im_block(const Col2imChunk<index_t>& k, const col_t* colu
   const Col2imItem<index_t> it = col2im_item(k, item);
   const index_t out_c = it.grp * k.channels_per_group + it.c;
   const acc_t b = bias ? static_cast<acc_t>(bias[out_c]) : acc_t(0);
-  const index_t taps = k.h.kernel * k.w.kernel;
-  const col_t* channel = columns + it.n * k.col_stride_n +
-                         (it.grp * k.channels + it.c) * taps * k.col_stride_row;
   const index_t m0 = it.ow * L;
+  const col_t* block = columns + it.n * k.col_stride_n +
+                       (it.grp * k.channels + it.c) * k.h.kernel * k.col_stride_row + m0;
   const index_t ow0 = m0 * G;
   out_t* pixel = out + it.n * k.out_stride_n + out_c * k.out_stride_c + ow0 * k.out_stride_w;
-  const index_t cell0 = it.segment * k.cells_per_item;
-  const index_t cell_end = cell0 + k.cells_per_item < k.cells ? cell0 + k.cells_per_item : k.cells;
-  index_t oh0 = (k.cell_begin + cell0) * k.h.stride + it.phase - k.h.pad;  // may be < 0: masked
+  const PhaseCells<index_t> cells = phase_cells(k, it.phase);
+  const index_t cell0 = cells.first + it.segment * k.cells_per_item;
+  const index_t cell_end = cell0 + k.cells_per_item < cells.end ? cell0 + k.cells_per_item : cells.end;
+  index_t oh0 = cell0 * k.h.stride + it.phase - k.h.pad;
   AxisHit<index_t> hh = first_hit(k.h, oh0, k.by_stride_h);
   for (index_t t = cell0; t < cell_end; t += kTileRows) {
     acc_t acc[G][kTileRows][L];
@@ -121,19 +116,11 @@ GEMM_CONVT_HD void col2im_block(const Col2imChunk<index_t>& k, const col_t* colu
       for (int r = 0; r < kTileRows; ++r)
 #pragma unroll
         for (int u = 0; u < L; ++u) acc[g][r][u] = b;
-    col2im_block_tile_sums<G, L>(k, channel, hh, m0, acc, runs);
+    col2im_block_tile_sums<G, L>(k, block, hh, acc, runs);
     store(k, pixel, oh0, ow0, acc);
     oh0 += kTileRows * k.h.stride;
     hh.q += kTileRows;
   }
 }
-
-struct ScalarBlockStore {
-  template <int G, int L, typename acc_t, typename index_t, typename out_t>
-  GEMM_CONVT_HD void operator()(const Col2imChunk<index_t>& k, out_t* pixel, index_t oh0,
-                                index_t ow0, const acc_t (&acc)[G][kTileRows][L]) const {
-    store_block_scalar<G, L>(k, pixel, oh0, ow0, acc);
-  }
-};
 
 }  // namespace gemm_convt
