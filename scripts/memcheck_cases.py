@@ -24,6 +24,7 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
     (3, 70, 66, (2, 3), (24, 40), 1, (1, 0), 0, 1, 1),  # implicit grad_weight: partial tiles, two slices
     (2, 20, 40, (2, 2), (8, 16), 2, 0, 0, 1, 1),  # disjoint taps, gap-free cells, 16-byte copies, K tail
     (2, 16, 20, (3, 3), (8, 8), 5, 1, 0, 2, 1),  # disjoint taps with gaps (#81-like), two column tiles
+    (2, 4, 3, (4, 4), (6, 15), 2, 1, 1, 1, 1),  # folded: col2im blocks, 31-wide rows (a partial block)
 ]
 
 # (workspace limit, direct gather, implicit GEMM, width folding, disjoint taps): GEMM + col2im
