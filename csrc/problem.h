@@ -79,27 +79,45 @@ inline bool width_fold_applies(const Problem& p, const ConvTranspose2dOptions& o
   return p.kernel_w > 1 && o.stride[1] <= kMaxFoldPhases;
 }
 
+// Whether col2im takes block items over a fold's columns (col2im_block.h):
+// at most kMaxBlockGroups phases, rows of whole runs of column_bytes values.
+// The layouts' strides are multiples of the fold's length, which
+// col2im_block_groups checks again per chunk.
+inline bool fold_takes_col2im_blocks(const Problem& p, const WidthFold<int64_t>& f,
+                                     int64_t column_bytes) {
+  if (f.phases > kMaxBlockGroups) return false;
+  const int64_t lanes = block_lanes(int(column_bytes), int(f.phases));
+  return p.out_w >= f.phases * lanes && f.length % lanes == 0;
+}
+
 // CUDA's default for width folding (set_width_folding(None)), from A/Bs of
 // folded against plain columns on the H100: 13 shapes in three dtypes and a
-// 4x4 stride-2 sweep of 64-512 channels in TF32 (NOTES.md, session 20). The
-// fold pays where
+// 4x4 stride-2 sweep of 64-512 channels in TF32 (NOTES.md, sessions 20 and
+// 21). The fold pays where
 // - the column bytes it saves (written by the GEMM, read by col2im) are at
 //   least the bytes of the unfolded input it adds (written, then read by the
 //   GEMM): #81's 3-tap stride 5 and a 3x3 stride 2 fail this and ran 0.56x
 //   and 0.82x folded;
-// - float32 in TF32 with >= 256 input channels per group, or columns shrunk
+// - float32 in TF32 with >= 256 input channels per group (128 with blocks,
+//   below), or columns shrunk
 //   at least 3x (stride-1 kernels of width >= 3, 6 wide at stride 2): cuBLAS
 //   runs the plain columns GEMM at ~100-110 TFLOP/s there (sm80 kernels up to
 //   K = 256, sm90 "nn" above) and the fold's K-major one at 180-290: these
 //   picks ran 1.23x faster in geometric mean (26 forwards, 0.82-1.8x). With
 //   64-192 channels and a 2x shrink the fold's kernels still summed lower, but
 //   the forwards came out 0.76-1.9x by lease (host-paced): plain there;
-// - float16 / bfloat16 with at most 128 input channels per group and a
-//   channel-strided (NCHW) input: writing the columns bounds their plain GEMM
+// - float16 / bfloat16 with at most 128 input channels per group (any with
+//   blocks, below) and a channel-strided (NCHW) input: writing the columns bounds their plain GEMM
 //   and the fold ran 0.96-2.0x (1.15x or better on five of seven shapes). With
-//   more channels their GEMM is bound by its products (level, 0.94-1.10x);
+//   more channels their GEMM is bound by its products (level, 0.94-1.10x,
+//   with session 20's col2im);
 //   with channels_last input their plain GEMM reads it in place and the fold
 //   ran 0.91-1.31x.
+// Where col2im takes blocks over the folded columns (fold_takes_col2im_blocks:
+// 1.2-1.4x faster alone, session 21) the fold's col2im got cheaper, and the
+// sweep and half-type A/Bs were run again with them: TF32 folds from 128
+// channels (128-192: 1.13-1.33x) and the half types at any channel count
+// (256-512: 1.01-1.41x). 64 channels in TF32 stayed mixed (0.99-1.49x).
 // Strict float32 (split TF32 or SIMT) and float64 were not measured: plain.
 inline bool width_fold_pays(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
                             bool channels_last_input) {
@@ -113,8 +131,10 @@ inline bool width_fold_pays(const Problem& p, const ConvTranspose2dOptions& o, a
   const int64_t folded = p.out_per_group * p.kernel_h * f.phases * f.length;
   const int64_t unfolded = p.in_per_group * f.taps * f.phases * f.length;
   if ((plain - folded) * col_esize < unfolded * esize) return false;
-  if (dtype == at::kFloat && o.allow_tf32) return p.in_per_group >= 256 || plain >= 3 * folded;
-  return half && p.in_per_group <= 128 && !channels_last_input;
+  const bool blocks = fold_takes_col2im_blocks(p, f, col_esize);
+  if (dtype == at::kFloat && o.allow_tf32)
+    return p.in_per_group >= (blocks ? 128 : 256) || plain >= 3 * folded;
+  return half && (blocks || p.in_per_group <= 128) && !channels_last_input;
 }
 
 // The columns as the GEMM writes them. Plain: out_per_group*kh*kw rows per
@@ -227,10 +247,9 @@ inline int64_t col2im_channel_lanes(const Problem& p, const Chunk& c, const at::
 // at its own offset, and the blocks ran 1.5-2.4x slower (NOTES.md, session 21).
 inline int64_t col2im_block_groups(const Problem& p, const ColumnsShape& cs,
                                    const ColumnsLayout& layout, int64_t column_bytes) {
-  if (!cs.fold_w || cs.fold.phases > kMaxBlockGroups) return 0;
+  if (!cs.fold_w || !fold_takes_col2im_blocks(p, cs.fold, column_bytes)) return 0;
   const int64_t groups = cs.fold.phases;
   const int64_t lanes = block_lanes(int(column_bytes), int(groups));
-  if (p.out_w < groups * lanes) return 0;
   const int64_t strides[4] = {layout.sample_stride, layout.row_stride, layout.h_stride,
                               layout.phase_stride};
   for (int64_t s : strides)

@@ -180,7 +180,8 @@ FOLD_RULE_CASES = [
     (8, 8, (3, 3), dict(padding=1), "ieee", False, False),                  # strict float32: not by default
     (8, 8, (3, 3), dict(padding=1), "float64", False, False),
     (32, 8, (4, 4), dict(stride=2, padding=1), "float16", False, False),    # the unfolded input outweighs
-    (136, 136, (4, 4), dict(stride=2, padding=1), "bfloat16", False, False),  # > 128 input channels
+    (136, 136, (4, 4), dict(stride=2, padding=1), "bfloat16", False, False),  # > 128, no col2im blocks
+    (136, 136, (4, 4), dict(stride=2, padding=1), "tf32", False, False),  # < 256, no col2im blocks
     (8, 8, (3, 3), dict(stride=2, padding=1, output_padding=1), "float16", False, False),  # saves too little
     (8, 8, (3, 3), dict(stride=5, padding=1, dilation=2), "tf32", False, False),  # folded columns grow
     (8, 8, (3, 7), dict(padding=(1, 3)), "float16", False, True),
@@ -198,6 +199,20 @@ def test_width_folding_rule(cin, cout, k, geometry, key, channels_last, folds):
     assert any("unfold_phases_kernel" in name for name in names) == folds, names
     assert torch.equal(out, run(x, w, b, key, **geometry)), "a rerun differs"
     assert_matches(out, reference(x, w, b, **geometry), key)
+
+
+# Where col2im takes blocks over the folded columns (planes of 8 positions here), the rule
+# folds 136 channels in the half types and TF32 (session 21), and the block kernel runs.
+@pytest.mark.parametrize("key", ["tf32", "bfloat16"])
+def test_width_folding_rule_with_col2im_blocks(key):
+    x, w, b = make_case(37, 2, 136, 72, (4, 4), (9, 8), 1, True, DTYPES[key])
+    force_path("gemm")
+    gemm_convt.set_width_folding(None)
+    out, names = run_profiled(x, w, b, key, stride=2, padding=1)
+    assert any("unfold_phases_kernel" in name for name in names), names
+    assert any("col2im_block_kernel" in name for name in names), names
+    assert torch.equal(out, run(x, w, b, key, stride=2, padding=1)), "a rerun differs"
+    assert_matches(out, reference(x, w, b, stride=2, padding=1), key)
 
 
 # tf32: the columns GEMM through cuBLASLt plans (K <= 256), one per chunk shape and operand
