@@ -99,16 +99,16 @@ inline bool fold_takes_col2im_blocks(const Problem& p, const WidthFold<int64_t>&
 //   GEMM): #81's 3-tap stride 5 and a 3x3 stride 2 fail this and ran 0.56x
 //   and 0.82x folded;
 // - float32 in TF32 with >= 256 input channels per group (128 with blocks,
-//   below), or columns shrunk
-//   at least 3x (stride-1 kernels of width >= 3, 6 wide at stride 2): cuBLAS
+//   below), or columns shrunk at least 3x (stride-1 kernels of width >= 3,
+//   6 wide at stride 2): cuBLAS
 //   runs the plain columns GEMM at ~100-110 TFLOP/s there (sm80 kernels up to
 //   K = 256, sm90 "nn" above) and the fold's K-major one at 180-290: these
 //   picks ran 1.23x faster in geometric mean (26 forwards, 0.82-1.8x). With
 //   64-192 channels and a 2x shrink the fold's kernels still summed lower, but
 //   the forwards came out 0.76-1.9x by lease (host-paced): plain there;
 // - float16 / bfloat16 with at most 128 input channels per group (any with
-//   blocks, below) and a channel-strided (NCHW) input: writing the columns bounds their plain GEMM
-//   and the fold ran 0.96-2.0x (1.15x or better on five of seven shapes). With
+//   blocks, below) and a channel-strided (NCHW) input: writing the columns
+//   bounds their plain GEMM and the fold ran 0.96-2.0x (1.15x or better on five of seven shapes). With
 //   more channels their GEMM is bound by its products (level, 0.94-1.10x,
 //   with session 20's col2im);
 //   with channels_last input their plain GEMM reads it in place and the fold

@@ -56,7 +56,7 @@ __global__ void __launch_bounds__(kCol2imThreads)
   for_each_item(chunk.items(), [&](index_t i) { col2im_run<acc_t>(chunk, columns, bias, out, i); });
 }
 
-// L column values as one load (aligned to their size: 16 bytes, or 8).
+// L column values as one 16-byte load (block_lanes), aligned to their size.
 template <int L, typename col_t>
 struct alignas(L * sizeof(col_t)) ColumnRun {
   col_t v[L];
@@ -203,8 +203,8 @@ __global__ void __launch_bounds__(kCol2imThreads)
 }
 
 // Threads per block of the block kernel (GEMM_CONVT_COL2IM_BLOCK_THREADS for
-// probes): its items are 8 times larger than single columns, so a chunk has
-// fewer of them to spread over the SMs.
+// probes): its items cover up to 16 output columns, so a chunk has fewer of
+// them to spread over the SMs.
 inline int col2im_block_threads() {
   static const int threads = [] {
     const char* v = std::getenv("GEMM_CONVT_COL2IM_BLOCK_THREADS");

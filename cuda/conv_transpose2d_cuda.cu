@@ -42,7 +42,8 @@ int64_t col2im_blocks(int64_t items) {
 template <typename scalar_t, typename col_t>
 bool block_vector_stores(const Col2imChunk<int64_t>& k, const scalar_t* dst) {
   if (k.block_groups == 0 || k.out_stride_w != 1) return false;
-  constexpr int kLanes1 = block_lanes(int(sizeof(col_t)), 1), kLanes2 = block_lanes(int(sizeof(col_t)), 2);
+  constexpr int kLanes1 = block_lanes(int(sizeof(col_t)), 1);
+  constexpr int kLanes2 = block_lanes(int(sizeof(col_t)), 2);
   const int64_t values = k.block_groups == 1 ? output_run_values<1, kLanes1, scalar_t>()
                                              : output_run_values<2, kLanes2, scalar_t>();
   return k.out_stride_n % values == 0 && k.out_stride_c % values == 0 &&

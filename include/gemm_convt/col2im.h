@@ -186,6 +186,26 @@ GEMM_CONVT_HD void col2im_tile_sums(const Col2imChunk<index_t>& k, const col_t* 
   }
 }
 
+// The walk of one item's segment: its cells [cell0, cell_end) of its h phase,
+// the output row oh0 of cell0, and that row's first tap.
+template <typename index_t>
+struct SegmentWalk {
+  index_t cell0, cell_end, oh0;
+  AxisHit<index_t> hh;
+};
+
+template <typename index_t>
+GEMM_CONVT_HD SegmentWalk<index_t> segment_walk(const Col2imChunk<index_t>& k,
+                                                const Col2imItem<index_t>& it) {
+  const PhaseCells<index_t> cells = phase_cells(k, it.phase);
+  SegmentWalk<index_t> s;
+  s.cell0 = cells.first + it.segment * k.cells_per_item;
+  s.cell_end = s.cell0 + k.cells_per_item < cells.end ? s.cell0 + k.cells_per_item : cells.end;
+  s.oh0 = s.cell0 * k.h.stride + it.phase - k.h.pad;
+  s.hh = first_hit(k.h, s.oh0, k.by_stride_h);
+  return s;
+}
+
 // Walks one segment of output column (phase, ow) of one channel: its rows
 // oh = cell * stride_h + phase - pad_h for the segment's cells, kTileRows at a
 // time, handing each tile's sums (bias included) to store(oh0, acc). The taps
@@ -202,19 +222,15 @@ GEMM_CONVT_HD void col2im_column(const Col2imChunk<index_t>& k, const col_t* col
   const col_t* channel = columns + it.n * k.col_stride_n +
                          (it.grp * k.channels + it.c) * taps * k.col_stride_row;
   const AxisHit<index_t> hw = first_hit(k.w, it.ow, k.by_stride_w);
-  const PhaseCells<index_t> cells = phase_cells(k, it.phase);
-  const index_t cell0 = cells.first + it.segment * k.cells_per_item;
-  const index_t cell_end = cell0 + k.cells_per_item < cells.end ? cell0 + k.cells_per_item : cells.end;
-  index_t oh0 = cell0 * k.h.stride + it.phase - k.h.pad;
-  AxisHit<index_t> hh = first_hit(k.h, oh0, k.by_stride_h);
-  for (index_t t = cell0; t < cell_end; t += kTileRows) {
+  SegmentWalk<index_t> s = segment_walk(k, it);
+  for (index_t t = s.cell0; t < s.cell_end; t += kTileRows) {
     acc_t acc[kTileRows];
 #pragma unroll
     for (int r = 0; r < kTileRows; ++r) acc[r] = b;
-    if (active) col2im_tile_sums<acc_t>(k, channel, hh, hw, acc);
-    store(oh0, acc);
-    oh0 += kTileRows * k.h.stride;
-    hh.q += kTileRows;
+    if (active) col2im_tile_sums<acc_t>(k, channel, s.hh, hw, acc);
+    store(s.oh0, acc);
+    s.oh0 += kTileRows * k.h.stride;
+    s.hh.q += kTileRows;
   }
 }
 

@@ -55,7 +55,8 @@ GEMM_CONVT_HD void col2im_block_tile_sums(const Col2imChunk<index_t>& k, const c
     // Column row (channel, i) at input row q; folded, the kernel's width is 1.
     const col_t* src = block + i * k.col_stride_row + (q - k.row_begin) * k.col_stride_h;
 #pragma unroll
-    for (int g = 0; g < G; ++g) runs.template add<L>(src + g * k.col_stride_phase, k.col_stride_h, lo, hi, acc[g]);
+    for (int g = 0; g < G; ++g)
+      runs.template add<L>(src + g * k.col_stride_phase, k.col_stride_h, lo, hi, acc[g]);
   }
 }
 
@@ -103,12 +104,8 @@ GEMM_CONVT_HD void col2im_block(const Col2imChunk<index_t>& k, const col_t* colu
                        (it.grp * k.channels + it.c) * k.h.kernel * k.col_stride_row + m0;
   const index_t ow0 = m0 * G;
   out_t* pixel = out + it.n * k.out_stride_n + out_c * k.out_stride_c + ow0 * k.out_stride_w;
-  const PhaseCells<index_t> cells = phase_cells(k, it.phase);
-  const index_t cell0 = cells.first + it.segment * k.cells_per_item;
-  const index_t cell_end = cell0 + k.cells_per_item < cells.end ? cell0 + k.cells_per_item : cells.end;
-  index_t oh0 = cell0 * k.h.stride + it.phase - k.h.pad;
-  AxisHit<index_t> hh = first_hit(k.h, oh0, k.by_stride_h);
-  for (index_t t = cell0; t < cell_end; t += kTileRows) {
+  SegmentWalk<index_t> s = segment_walk(k, it);
+  for (index_t t = s.cell0; t < s.cell_end; t += kTileRows) {
     acc_t acc[G][kTileRows][L];
 #pragma unroll
     for (int g = 0; g < G; ++g)
@@ -116,10 +113,10 @@ GEMM_CONVT_HD void col2im_block(const Col2imChunk<index_t>& k, const col_t* colu
       for (int r = 0; r < kTileRows; ++r)
 #pragma unroll
         for (int u = 0; u < L; ++u) acc[g][r][u] = b;
-    col2im_block_tile_sums<G, L>(k, block, hh, acc, runs);
-    store(k, pixel, oh0, ow0, acc);
-    oh0 += kTileRows * k.h.stride;
-    hh.q += kTileRows;
+    col2im_block_tile_sums<G, L>(k, block, s.hh, acc, runs);
+    store(k, pixel, s.oh0, ow0, acc);
+    s.oh0 += kTileRows * k.h.stride;
+    s.hh.q += kTileRows;
   }
 }
 
