@@ -97,8 +97,11 @@ def set_width_folding(mode):
     is the slow part (float32 under set_allow_tf32(True) with >= 256 input channels
     per group or columns shrunk >= 3x; float16/bfloat16 with <= 128 input channels
     per group and an NCHW input): on the H100 its picks ran 1.23x (TF32, 0.82-1.8x) and
-    1.29x (half types, 0.96-2.0x) faster in geometric mean (README, BENCHMARKS.md);
-    strict float32, float64 and the CPU keep plain columns. True
+    1.29x (half types, 0.96-2.0x) faster in geometric mean (README, BENCHMARKS.md).
+    Where col2im takes blocks over the folded columns (width stride <= 2, phase planes
+    of whole 16-byte runs) it also folds TF32 from 128 input channels per group and the
+    half types at any channel count (1.13-1.41x there, session 21). Strict float32,
+    float64 and the CPU keep plain columns. True
     forces it where kw > 1 and the width stride is at most 32, except under
     set_fp32_split(True) for float32 on CUDA; False: plain columns."""
     _C.set_width_folding(_mode_code("set_width_folding", mode))
