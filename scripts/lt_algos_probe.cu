@@ -3,31 +3,7 @@
 // NCHW input, B K-major as the weight copy, TF32), times every algorithm the
 // heuristic offers beside cublasGemmEx's default choice.
 //   nvcc -O2 -o /tmp/lt scripts/lt_algos_probe.cu -lcublasLt -lcublas && /tmp/lt
-#include <cublasLt.h>
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
-
-#include <algorithm>
-#include <cstdio>
-#include <vector>
-
-#define CHECK(x) do { auto st_ = (x); if (st_ != 0) { printf("%s failed: %d (line %d)\n", #x, int(st_), __LINE__); return; } } while (0)
-
-struct Shape { const char* name; int m, n, k; };
-
-template <typename F>
-float median_us(F f, cudaStream_t st) {
-  for (int i = 0; i < 3; ++i) f();
-  std::vector<float> t;
-  cudaEvent_t a, b;
-  cudaEventCreate(&a); cudaEventCreate(&b);
-  for (int i = 0; i < 25; ++i) {
-    cudaEventRecord(a, st); f(); cudaEventRecord(b, st); cudaEventSynchronize(b);
-    float ms; cudaEventElapsedTime(&ms, a, b); t.push_back(ms * 1000);
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
+#include "lt_probe_util.cuh"
 
 void run(const Shape& s, cublasHandle_t blas, cublasLtHandle_t lt, void* ws, size_t ws_bytes) {
   float *A, *B, *C;
@@ -43,7 +19,7 @@ void run(const Shape& s, cublasHandle_t blas, cublasLtHandle_t lt, void* ws, siz
     cublasGemmEx(blas, CUBLAS_OP_N, CUBLAS_OP_N, s.m, s.n, s.k, &alpha, A, CUDA_R_32F, s.m, B,
                  CUDA_R_32F, s.k, &beta, C, CUDA_R_32F, s.m, CUBLAS_COMPUTE_32F_FAST_TF32,
                  CUBLAS_GEMM_DEFAULT);
-  }, 0);
+  });
   printf("%-10s m=%d n=%d k=%d  cublasGemmEx default %8.1f us %6.1f TFLOP/s\n", s.name, s.m, s.n,
          s.k, t0, gflop / t0 * 1e3);
   cublasLtMatmulDesc_t op;
@@ -60,31 +36,21 @@ void run(const Shape& s, cublasHandle_t blas, cublasLtHandle_t lt, void* ws, siz
   int found = 0;
   CHECK(cublasLtMatmulAlgoGetHeuristic(lt, op, a, b, c, c, pref, 32, res, &found));
   for (int i = 0; i < found; ++i) {
-    int tile = -1, stages = -1, splitk = -1, red = -1, id = -1;
-    size_t w;
-    cublasLtMatmulAlgoConfigGetAttribute(&res[i].algo, CUBLASLT_ALGO_CONFIG_ID, &id, sizeof(id), &w);
-    cublasLtMatmulAlgoConfigGetAttribute(&res[i].algo, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof(tile), &w);
-    cublasLtMatmulAlgoConfigGetAttribute(&res[i].algo, CUBLASLT_ALGO_CONFIG_STAGES_ID, &stages, sizeof(stages), &w);
-    cublasLtMatmulAlgoConfigGetAttribute(&res[i].algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &splitk, sizeof(splitk), &w);
-    cublasLtMatmulAlgoConfigGetAttribute(&res[i].algo, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME, &red, sizeof(red), &w);
+    const AlgoConfig cfg = algo_config(res[i].algo);
     float t = median_us([&] {
       cublasLtMatmul(lt, op, &alpha, A, a, B, b, &beta, C, c, C, c, &res[i].algo, ws, ws_bytes, 0);
-    }, 0);
+    });
     printf("    lt #%2d algo %3d tile %3d stages %3d splitk %2d red %d ws %8zu  %8.1f us %6.1f TFLOP/s\n",
-           i, id, tile, stages, splitk, red, res[i].workspaceSize, t, gflop / t * 1e3);
+           i, cfg.id, cfg.tile, cfg.stages, cfg.splitk, cfg.reduction, res[i].workspaceSize, t, gflop / t * 1e3);
   }
   cudaFree(A); cudaFree(B); cudaFree(C);
 }
 
 int main() {
-  cublasHandle_t blas; cublasCreate(&blas);
-  cublasLtHandle_t lt; cublasLtCreate(&lt);
-  size_t ws_bytes = 32u << 20;
-  void* ws; cudaMalloc(&ws, ws_bytes);
-  cublasSetWorkspace(blas, ws, ws_bytes);
+  const ProbeHandles h = make_probe_handles();
   const Shape shapes[] = {{"fcn_up", 1472, 4096, 256}, {"fcn_up30", 1920, 4096, 256},
                           {"dcgan", 1536, 4096, 512}, {"unet_up", 32768, 256, 128},
                           {"kb81", 8192, 576, 32}, {"kb71", 16384, 288, 32}};
-  for (const Shape& s : shapes) run(s, blas, lt, ws, ws_bytes);
+  for (const Shape& s : shapes) run(s, h.blas, h.lt, h.ws, h.ws_bytes);
   return 0;
 }

@@ -6,19 +6,10 @@
 // Lt plan could run the fold's GEMM on sm90 kernels at cuBLAS's speed with less
 // host time per chunk (NOTES.md, session 20, "Next session").
 //   nvcc -std=c++17 -O2 -o /tmp/ltf scripts/lt_fold_probe.cu -lcublasLt -lcublas && /tmp/ltf
-#include <cublasLt.h>
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
-
-#include <algorithm>
-#include <chrono>
 #include <utility>
-#include <cstdio>
-#include <vector>
 
-#define CHECK(x) do { auto st_ = (x); if (st_ != 0) { printf("%s failed: %d (line %d)\n", #x, int(st_), __LINE__); return; } } while (0)
+#include "lt_probe_util.cuh"
 
-struct Shape { const char* name; int m, n, k; };
 constexpr int kPhases = 2;  // batched over the phases, planes interleaved in C as the fold writes them
 
 // Values in [-1, 1) from a hash of the index: tensor cores draw (and clock) by the
@@ -29,31 +20,6 @@ __global__ void fill_random(float* p, size_t n, unsigned seed) {
     h ^= h >> 16; h *= 2246822519u; h ^= h >> 13;
     p[i] = float(h & 0xffffff) / float(1 << 23) - 1.0f;
   }
-}
-
-template <typename F>
-float median_us(F f) {
-  for (int i = 0; i < 3; ++i) f();
-  std::vector<float> t;
-  cudaEvent_t a, b;
-  cudaEventCreate(&a); cudaEventCreate(&b);
-  for (int i = 0; i < 25; ++i) {
-    cudaEventRecord(a, 0); f(); cudaEventRecord(b, 0); cudaEventSynchronize(b);
-    float ms; cudaEventElapsedTime(&ms, a, b); t.push_back(ms * 1000);
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-// Host microseconds per enqueue, 50 calls back to back (the queue does not fill).
-template <typename F>
-double host_us(F f) {
-  cudaDeviceSynchronize();
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 50; ++i) f();
-  const auto t1 = std::chrono::steady_clock::now();
-  cudaDeviceSynchronize();
-  return std::chrono::duration<double, std::micro>(t1 - t0).count() / 50;
 }
 
 void run(const Shape& s, cublasHandle_t blas, cublasLtHandle_t lt, void* ws, size_t ws_bytes) {
@@ -100,20 +66,14 @@ void run(const Shape& s, cublasHandle_t blas, cublasLtHandle_t lt, void* ws, siz
     CHECK(cublasLtMatmulAlgoGetHeuristic(lt, op, a, b, c, c, pref, 16, res, &found));
     printf("  workspace limit %zu: %d algorithms\n", limit, found);
     for (int i = 0; i < found && i < 8; ++i) {
-      int tile = -1, stages = -1, splitk = -1, id = -1, cluster = -1;
-      size_t w;
-      cublasLtMatmulAlgoConfigGetAttribute(&res[i].algo, CUBLASLT_ALGO_CONFIG_ID, &id, sizeof(id), &w);
-      cublasLtMatmulAlgoConfigGetAttribute(&res[i].algo, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof(tile), &w);
-      cublasLtMatmulAlgoConfigGetAttribute(&res[i].algo, CUBLASLT_ALGO_CONFIG_STAGES_ID, &stages, sizeof(stages), &w);
-      cublasLtMatmulAlgoConfigGetAttribute(&res[i].algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &splitk, sizeof(splitk), &w);
-      cublasLtMatmulAlgoConfigGetAttribute(&res[i].algo, CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID, &cluster, sizeof(cluster), &w);
+      const AlgoConfig cfg = algo_config(res[i].algo);
       auto lt_call = [&] {
         cublasLtMatmul(lt, op, &alpha, A, a, B, b, &beta, C, c, C, c, &res[i].algo, ws,
                        res[i].workspaceSize, 0);
       };
       const float t = median_us(lt_call);
       printf("    #%d algo %3d tile %3d stages %3d splitk %2d cluster %3d ws %8zu  %8.1f us %6.1f TFLOP/s, host %.1f us\n",
-             i, id, tile, stages, splitk, cluster, res[i].workspaceSize, t, gflop / t * 1e3, host_us(lt_call));
+             i, cfg.id, cfg.tile, cfg.stages, cfg.splitk, cfg.cluster, res[i].workspaceSize, t, gflop / t * 1e3, host_us(lt_call));
     }
     cublasLtMatmulPreferenceDestroy(pref);
   }
@@ -121,14 +81,10 @@ void run(const Shape& s, cublasHandle_t blas, cublasLtHandle_t lt, void* ws, siz
 }
 
 int main() {
-  cublasHandle_t blas; cublasCreate(&blas);
-  cublasLtHandle_t lt; cublasLtCreate(&lt);
-  size_t ws_bytes = 32u << 20;
-  void* ws; cudaMalloc(&ws, ws_bytes);
-  cublasSetWorkspace(blas, ws, ws_bytes);
+  const ProbeHandles h = make_probe_handles();
   // One phase of a folded chunk: m = positions, n = out channels * kh, k = in channels * slots.
   const Shape shapes[] = {{"fcn_up", 2048, 1024, 512}, {"k4s2_128", 2048, 512, 256},
                           {"k4s2_192", 2048, 768, 384}, {"k3s1_64", 4096, 192, 192}};
-  for (const Shape& s : shapes) run(s, blas, lt, ws, ws_bytes);
+  for (const Shape& s : shapes) run(s, h.blas, h.lt, h.ws, h.ws_bytes);
   return 0;
 }
