@@ -29,6 +29,32 @@ py::dict build_info() {
   return info;
 }
 
+// The test hooks' call: their sizes checked, options with the geometry set
+// (settings left at their zero values), and the Problem of the sizes through
+// meta tensors (no memory).
+void check_hook_sizes(const char* hook, const std::vector<int64_t>& input_size,
+                      const std::vector<int64_t>& weight_size) {
+  TORCH_CHECK(input_size.size() == 4 && weight_size.size() == 4, hook,
+              ": expected 4-d input and weight sizes");
+}
+
+gemm_convt::ConvTranspose2dOptions hook_options(std::array<int64_t, 2> stride,
+                                                std::array<int64_t, 2> padding,
+                                                std::array<int64_t, 2> output_padding,
+                                                std::array<int64_t, 2> dilation, int64_t groups) {
+  gemm_convt::ConvTranspose2dOptions o{};
+  o.stride = stride, o.padding = padding, o.output_padding = output_padding, o.dilation = dilation;
+  o.groups = groups;
+  return o;
+}
+
+gemm_convt::Problem hook_problem(const std::vector<int64_t>& input_size,
+                                 const std::vector<int64_t>& weight_size, at::ScalarType type,
+                                 const gemm_convt::ConvTranspose2dOptions& o) {
+  const auto meta = at::TensorOptions().device(at::kMeta).dtype(type);
+  return gemm_convt::Problem(at::empty(input_size, meta), at::empty(weight_size, meta), o);
+}
+
 // Test hook: the CUDA backend's width-folding rule (problem.h's
 // width_fold_pays) for a call's sizes, so that CPU CI checks its picks. The
 // sizes go through meta tensors (no memory); dtype is "float32", "float64",
@@ -38,8 +64,7 @@ bool width_fold_pays_for(const std::vector<int64_t>& input_size,
                          std::array<int64_t, 2> padding, std::array<int64_t, 2> output_padding,
                          std::array<int64_t, 2> dilation, int64_t groups, const std::string& dtype,
                          bool allow_tf32, bool float_columns, bool channels_last_input) {
-  TORCH_CHECK(input_size.size() == 4 && weight_size.size() == 4,
-              "width_fold_pays_for: expected 4-d input and weight sizes");
+  check_hook_sizes("width_fold_pays_for", input_size, weight_size);
   TORCH_CHECK(dtype == "float32" || dtype == "float64" || dtype == "float16" || dtype == "bfloat16",
               "width_fold_pays_for: expected dtype float32, float64, float16 or bfloat16, but got ",
               dtype);
@@ -47,11 +72,10 @@ bool width_fold_pays_for(const std::vector<int64_t>& input_size,
                               : dtype == "float16"  ? at::kHalf
                               : dtype == "bfloat16" ? at::kBFloat16
                                                     : at::kFloat;
-  const auto meta = at::TensorOptions().device(at::kMeta).dtype(type);
-  gemm_convt::ConvTranspose2dOptions o{};
-  o.stride = stride, o.padding = padding, o.output_padding = output_padding, o.dilation = dilation;
-  o.groups = groups, o.allow_tf32 = allow_tf32, o.float_columns = float_columns;
-  const gemm_convt::Problem p(at::empty(input_size, meta), at::empty(weight_size, meta), o);
+  gemm_convt::ConvTranspose2dOptions o =
+      hook_options(stride, padding, output_padding, dilation, groups);
+  o.allow_tf32 = allow_tf32, o.float_columns = float_columns;
+  const gemm_convt::Problem p = hook_problem(input_size, weight_size, type, o);
   return gemm_convt::width_fold_pays(p, o, type, channels_last_input);
 }
 
@@ -65,15 +89,13 @@ int64_t col2im_block_groups_for(const std::vector<int64_t>& input_size,
                                 std::array<int64_t, 2> output_padding,
                                 std::array<int64_t, 2> dilation, int64_t groups,
                                 int64_t column_bytes, bool fold_w) {
-  TORCH_CHECK(input_size.size() == 4 && weight_size.size() == 4,
-              "col2im_block_groups_for: expected 4-d input and weight sizes");
+  check_hook_sizes("col2im_block_groups_for", input_size, weight_size);
   TORCH_CHECK(column_bytes == 2 || column_bytes == 4 || column_bytes == 8,
               "col2im_block_groups_for: expected column_bytes 2, 4 or 8, but got ", column_bytes);
-  const auto meta = at::TensorOptions().device(at::kMeta);
-  gemm_convt::ConvTranspose2dOptions o{};
-  o.stride = stride, o.padding = padding, o.output_padding = output_padding, o.dilation = dilation;
-  o.groups = groups, o.fold_w = fold_w ? 1 : 0;
-  const gemm_convt::Problem p(at::empty(input_size, meta), at::empty(weight_size, meta), o);
+  gemm_convt::ConvTranspose2dOptions o =
+      hook_options(stride, padding, output_padding, dilation, groups);
+  o.fold_w = fold_w ? 1 : 0;
+  const gemm_convt::Problem p = hook_problem(input_size, weight_size, at::kFloat, o);
   const gemm_convt::ColumnsShape cs(p, o, /*split_operands=*/false, /*fold_by_default=*/false);
   gemm_convt::Chunk c{0, p.batch, 0, p.groups, 0, p.out_per_group, 0, p.out_h, 0, p.in_h};
   return gemm_convt::col2im_block_groups(p, cs, gemm_convt::columns_layout(cs, c, true),
