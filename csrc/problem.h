@@ -74,9 +74,16 @@ Axis<index_t> width_axis(const Problem& p, const ConvTranspose2dOptions& o) {
 }
 
 // Width strides above kMaxFoldPhases never fold: the CUDA unfold keeps each
-// phase's taps in shared memory.
+// phase's taps in shared memory. Nor do shift spreads above
+// kMaxFoldShiftSpread: the unfold holds the input columns a tile of positions
+// reads (widened by the spread) in shared memory.
+constexpr int64_t kMaxFoldShiftSpread = 64;
+
 inline bool width_fold_applies(const Problem& p, const ConvTranspose2dOptions& o) {
-  return p.kernel_w > 1 && o.stride[1] <= kMaxFoldPhases;
+  if (p.kernel_w <= 1 || o.stride[1] > kMaxFoldPhases) return false;
+  const FoldShifts<int64_t> s = fold_shifts(width_axis<int64_t>(p, o), int64_t(o.stride[1]),
+                                            Divider<int64_t>(o.stride[1]));
+  return s.max - s.min <= kMaxFoldShiftSpread;
 }
 
 // Whether col2im takes block items over a fold's columns (col2im_block.h):

@@ -12,119 +12,171 @@
 namespace gemm_convt {
 namespace {
 
-// A block takes kPositions consecutive positions (n, row, m) of one group x
-// kChannels channels, for every (phase, slot) pair of the fold. Each pass
-// gathers the tiles of up to pairs_per_pass() pairs into shared memory: each
-// thread first finds the input column of its position for every pair of the
-// pass, then issues all its loads (read along the input row: consecutive m
-// across a warp), then stores them to the tiles; after one barrier it writes
-// each position's channels along K (16 bytes a thread where A's rows allow).
-// The phases' taps are found once per block, in shared memory. Earlier
-// versions (ncu, NOTES.md session 19): one pair per block with 4-byte stores,
-// 12.6 us per fcn_up chunk (8 MiB of A); all pairs per block but each pair's
-// loads waiting on its tap search, 10.3 us, bound by issue (index math).
-// 32-bit index arithmetic (the host checks a chunk's positions fit), 64-bit
-// only for addresses.
-constexpr int kPositions = 32, kChannels = 32, kThreadRows = 8;
-constexpr int kUnfoldThreads = kPositions * kThreadRows;
+// The unfold (v3): a block takes up to kUnfoldPositions positions (whole
+// lines (n, row) x a range of m) of one group and kTileBytes of channels.
+// Phase 1 reads the input columns those positions read for every (phase,
+// slot) pair once (x from m0 + shifts.min to the tile's end + shifts.max,
+// widened to whole vectors) into shared memory, one slot per x with its
+// channels fastest: along the input row as 16-byte vectors where the layout
+// allows (NCHW rows of whole vectors), transposed by 4-byte units
+// (conflict-free stores); element by element otherwise. Phase 2 writes every
+// pair's K-major rows of A from it, 16 bytes a thread where A's rows allow.
+// Earlier versions (NOTES.md sessions 13 and 19) loaded each input value once
+// per pair and stored A from shared memory one element at a time: 8.3 us
+// (float32) and 12.9 us (float16) per fcn_up chunk of 8 MiB of A.
+constexpr int kTileBytes = 128;               // channels of a tile: 128 bytes' worth
+constexpr int kSlotPitch = kTileBytes + 16;   // shared bytes per x slot (spreads scalar stores)
+constexpr int kUnfoldPositions = 64;
+constexpr int kUnfoldThreads = 256;
+constexpr int kMaxTileBytes = 40 * 1024;      // a block's shared memory, at most
+constexpr int kChunks = kTileBytes / 16;      // 16-byte chunks of a slot
 
-template <typename T>
-constexpr int pairs_per_pass() {
-  return sizeof(T) > 4 ? 2 : 4;  // <= 16.5 KB of tiles
-}
-
-struct UnfoldTiles {
-  int32_t p_tiles, c_tiles, groups, positions, length, rows;
-  Divider<int32_t> by_length, by_rows;
-  bool vector_stores;  // K a multiple of 16 bytes' elements, A 16-byte aligned
-  int64_t count() const { return int64_t(p_tiles) * c_tiles * groups; }
+struct UnfoldPlan {
+  int32_t groups, lines, rows, length, in_w, k, k_len, positions;
+  int32_t m_tile, line_tile, m_tiles, line_tiles, c_tiles;
+  int32_t shift_min, align, x_span;  // slot s of a block holds x = xa + s, xa a multiple of align
+  Divider<int32_t> by_rows, by_m_tile;
+  bool vector_loads, vector_stores;
+  int64_t count() const { return int64_t(m_tiles) * line_tiles * c_tiles * groups; }
 };
 
+// Channels one 4-byte unit of a slot holds (one 8-byte element for double).
 template <typename T>
-__global__ void __launch_bounds__(kUnfoldThreads, 4)
+constexpr int unit_channels() {
+  return sizeof(T) >= 4 ? 1 : 4 / int(sizeof(T));
+}
+template <typename T>
+struct alignas(unit_channels<T>() * sizeof(T)) ChannelUnit {
+  T v[unit_channels<T>()];
+};
+template <typename T>
+struct alignas(16) Vector16 {
+  T v[16 / sizeof(T)];
+};
+
+__device__ __forceinline__ int32_t floor_to(int32_t x, int32_t a) {
+  return (x >= 0 ? x / a : -((-x + a - 1) / a)) * a;
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kUnfoldThreads)
     unfold_phases_kernel(const OperandSource src, const Axis<int32_t> w,
                          const Divider<int32_t> by_stride, const WidthFold<int32_t> fold,
-                         const UnfoldTiles tiles, T* __restrict__ dst) {
-  constexpr int kPairs = pairs_per_pass<T>();
-  constexpr int kVector = 16 / int(sizeof(T));  // elements per 16-byte store
-  constexpr int kRowsPerThread = kChannels / kThreadRows;
-  __shared__ T tile[kPairs][kChannels][kPositions + 1];
+                         const UnfoldPlan plan, T* __restrict__ dst) {
+  constexpr int kChannels = kTileBytes / int(sizeof(T));
+  constexpr int kV = 16 / int(sizeof(T));  // values per 16-byte vector
+  constexpr int kCW = unit_channels<T>();
+  constexpr int kUnits = kChannels / kCW;
+  extern __shared__ __align__(16) unsigned char tile[];
   __shared__ int32_t phase_hits[kMaxFoldPhases], phase_base[kMaxFoldPhases];
-  int32_t b = int32_t(blockIdx.x);  // -> (position tile, channel tile, group)
-  const int32_t pt = b % tiles.p_tiles;
-  b /= tiles.p_tiles;
-  const int32_t ct = b % tiles.c_tiles, g = b / tiles.c_tiles;
-  const int32_t p0 = pt * kPositions, c0 = ct * kChannels, k = int32_t(src.k);
-  const int32_t k_len = fold.taps * k, pairs = fold.phases * fold.taps;
-  const int32_t tid = int32_t(threadIdx.y) * kPositions + int32_t(threadIdx.x);
+  int32_t b = int32_t(blockIdx.x);  // -> (m tile, line tile, channel tile, group)
+  const int32_t mt = b % plan.m_tiles;
+  b /= plan.m_tiles;
+  const int32_t lt = b % plan.line_tiles;
+  b /= plan.line_tiles;
+  const int32_t ct = b % plan.c_tiles, g = b / plan.c_tiles;
+  const int32_t m0 = mt * plan.m_tile, line0 = lt * plan.line_tile, c0 = ct * kChannels;
+  const int32_t xa = floor_to(m0 + plan.shift_min, plan.align);
+  const int32_t tid = int32_t(threadIdx.x);
   if (tid < fold.phases) {  // <= kMaxFoldPhases (problem.h)
     const PhaseTaps<int32_t> phase = phase_taps(w, tid, by_stride);
     phase_hits[tid] = phase.hits;
     phase_base[tid] = phase.base;
   }
+  const T* in_group = static_cast<const T*>(src.base) + g * src.sg;
+  const auto line_input = [&](int32_t line) {  // input row of line (n, row)
+    const int32_t n = plan.by_rows.div(line), row = line - n * plan.rows;
+    return in_group + n * src.ss + row * src.sr;
+  };
+  const auto slot_at = [&](int32_t l, int32_t s) { return tile + (l * plan.x_span + s) * kSlotPitch; };
+
+  // Phase 1: the tile's input columns into shared memory.
+  if (plan.vector_loads) {
+    // Task: one unit of channels x two vectors along x (a 32-byte sector per channel).
+    const int32_t pairs_per_line = plan.x_span / (2 * kV);
+    const int32_t tasks = plan.line_tile * pairs_per_line * kUnits;
+    for (int32_t task = tid; task < tasks; task += kUnfoldThreads) {
+      const int32_t u = task % kUnits, rest = task / kUnits;
+      const int32_t xp = rest % pairs_per_line, l = rest / pairs_per_line;
+      if (line0 + l >= plan.lines) continue;  // never read
+      const T* in = line_input(line0 + l);
+      Vector16<T> v[kCW][2];
+#pragma unroll
+      for (int j = 0; j < kCW; ++j) {
+        const int32_t c = c0 + u * kCW + j;
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const int32_t x = xa + xp * 2 * kV + h * kV;  // whole vectors: all in or all out
+          if (c < plan.k && x >= 0 && x < plan.in_w)
+            v[j][h] = *reinterpret_cast<const Vector16<T>*>(in + int64_t(c) * src.sk + x);
+          else
+#pragma unroll
+            for (int e = 0; e < kV; ++e) v[j][h].v[e] = T(0);
+        }
+      }
+#pragma unroll
+      for (int h = 0; h < 2; ++h)
+#pragma unroll
+        for (int e = 0; e < kV; ++e) {
+          ChannelUnit<T> unit;
+#pragma unroll
+          for (int j = 0; j < kCW; ++j) unit.v[j] = v[j][h].v[e];
+          *reinterpret_cast<ChannelUnit<T>*>(slot_at(l, xp * 2 * kV + h * kV + e) +
+                                             u * int32_t(sizeof(unit))) = unit;
+        }
+    }
+  } else {
+    // Element by element, channels fastest where they are contiguous.
+    const bool channel_fast = src.sk == 1;
+    const int32_t per_line = plan.x_span * kChannels;
+    const int32_t tasks = plan.line_tile * per_line;
+    for (int32_t task = tid; task < tasks; task += kUnfoldThreads) {
+      const int32_t l = task / per_line, e = task - l * per_line;
+      const int32_t s = channel_fast ? e / kChannels : e % plan.x_span;
+      const int32_t c = channel_fast ? e % kChannels : e / plan.x_span;
+      if (line0 + l >= plan.lines) continue;
+      const int32_t x = xa + s, ci = c0 + c;
+      const T value = ci < plan.k && x >= 0 && x < plan.in_w
+                          ? line_input(line0 + l)[int64_t(ci) * src.sk + int64_t(x) * src.sx]
+                          : T(0);
+      reinterpret_cast<T*>(slot_at(l, s))[c] = value;
+    }
+  }
   __syncthreads();
-  const auto taps_of = [&](int32_t r) { return PhaseTaps<int32_t>{0, phase_hits[r], phase_base[r]}; };
 
-  // Load side: position p0 + threadIdx.x, channels threadIdx.y + i * kThreadRows.
-  const int32_t p = p0 + int32_t(threadIdx.x);
-  const bool valid = p < tiles.positions;
-  const int32_t n_row = tiles.by_length.div(p), m = p - n_row * tiles.length;
-  const int32_t n = tiles.by_rows.div(n_row), row = n_row - n * tiles.rows;
-  const T* in = static_cast<const T*>(src.base) + n * src.ss + g * src.sg + row * src.sr;
-
-  for (int32_t pair0 = 0; pair0 < pairs; pair0 += kPairs) {
-    const int32_t r0 = pair0 / fold.taps, t0 = pair0 - r0 * fold.taps;
-    int32_t x[kPairs];
+  // Phase 2: each pair's rows of A, K-major (the pair's slot t at t * k).
+  const int32_t block_positions = plan.line_tile * plan.m_tile;
+  for (int32_t r = 0; r < fold.phases; ++r) {
+    const int32_t hits = phase_hits[r], base = phase_base[r];
+    T* plane = dst + int64_t(g * fold.phases + r) * plan.positions * plan.k_len + c0;
+    for (int32_t t = 0; t < fold.taps; ++t) {
+      const int32_t shift = base - t * w.hit_q_step;  // x - m (slots < hits)
+      if (plan.vector_stores) {
+        for (int32_t task = tid; task < block_positions * kChunks; task += kUnfoldThreads) {
+          const int32_t cc = task % kChunks, pp = task / kChunks;
+          const int32_t l = plan.by_m_tile.div(pp), m = m0 + pp - l * plan.m_tile;
+          if (m >= plan.length || line0 + l >= plan.lines || c0 + cc * kV >= plan.k) continue;
+          Vector16<T> value;
+          if (t < hits)
+            value = *reinterpret_cast<const Vector16<T>*>(slot_at(l, m + shift - xa) + cc * 16);
+          else
 #pragma unroll
-    for (int q = 0, r = r0, t = t0; q < kPairs; ++q) {  // (r, t) = pair pair0 + q
-      x[q] = valid && pair0 + q < pairs ? fold_source(w, taps_of(r), t, m) : -1;
-      if (++t == fold.taps) {
-        t = 0;
-        ++r;
-      }
-    }
-    T values[kPairs][kRowsPerThread];
-#pragma unroll
-    for (int q = 0; q < kPairs; ++q) {
-#pragma unroll
-      for (int i = 0; i < kRowsPerThread; ++i) {
-        const int32_t ci = c0 + int32_t(threadIdx.y) + i * kThreadRows;
-        values[q][i] = x[q] >= 0 && ci < k ? in[ci * src.sk + x[q] * src.sx] : T(0);
-      }
-    }
-#pragma unroll
-    for (int q = 0; q < kPairs; ++q) {
-#pragma unroll
-      for (int i = 0; i < kRowsPerThread; ++i)
-        tile[q][int32_t(threadIdx.y) + i * kThreadRows][threadIdx.x] = values[q][i];
-    }
-    __syncthreads();
-    for (int q = 0, r = r0, t = t0; q < kPairs && pair0 + q < pairs; ++q) {
-      T* out = dst + (int64_t(g * fold.phases + r) * tiles.positions + p0) * k_len + t * k + c0;
-      if (tiles.vector_stores) {
-        // Thread v: position v / per_position, channels (v % per_position) * kVector on.
-        constexpr int kPerPosition = kChannels / kVector;
-        for (int32_t v = tid; v < kPositions * kPerPosition; v += kUnfoldThreads) {
-          const int32_t pp = v / kPerPosition, c = (v - pp * kPerPosition) * kVector;
-          if (p0 + pp >= tiles.positions || c0 + c >= k) continue;
-          alignas(16) T stored[kVector];
-#pragma unroll
-          for (int e = 0; e < kVector; ++e) stored[e] = tile[q][c + e][pp];
-          *reinterpret_cast<uint4*>(out + int64_t(pp) * k_len + c) =
-              *reinterpret_cast<const uint4*>(stored);
+            for (int e = 0; e < kV; ++e) value.v[e] = T(0);
+          const int64_t pos = int64_t(line0 + l) * plan.length + m;
+          *reinterpret_cast<Vector16<T>*>(plane + pos * plan.k_len + t * plan.k + cc * kV) = value;
         }
       } else {
-        for (int32_t v = tid; v < kPositions * kChannels; v += kUnfoldThreads) {
-          const int32_t pp = v / kChannels, c = v - pp * kChannels;
-          if (p0 + pp < tiles.positions && c0 + c < k) out[int64_t(pp) * k_len + c] = tile[q][c][pp];
+        for (int32_t task = tid; task < block_positions * kChannels; task += kUnfoldThreads) {
+          const int32_t c = task % kChannels, pp = task / kChannels;
+          const int32_t l = plan.by_m_tile.div(pp), m = m0 + pp - l * plan.m_tile;
+          if (m >= plan.length || line0 + l >= plan.lines || c0 + c >= plan.k) continue;
+          const T value =
+              t < hits ? reinterpret_cast<const T*>(slot_at(l, m + shift - xa))[c] : T(0);
+          const int64_t pos = int64_t(line0 + l) * plan.length + m;
+          plane[pos * plan.k_len + t * plan.k + c] = value;
         }
       }
-      if (++t == fold.taps) {
-        t = 0;
-        ++r;
-      }
     }
-    __syncthreads();
   }
 }
 
@@ -135,26 +187,34 @@ Axis<int32_t> axis32(const Axis<index_t>& a) {
                        int32_t(a.dil_mod), int32_t(a.hit_step), int32_t(a.hit_q_step)};
 }
 
-// One thread per B element, in B's order.
-template <typename T>
-__global__ void fold_weight_kernel(const T* __restrict__ weight, const Axis<int64_t> w,
-                                   const Divider<int64_t> by_stride, const WidthFold<int64_t> fold,
-                                   int64_t in_per_group, int64_t rows /* out_per_group * kh */,
-                                   int64_t groups, T* __restrict__ dst) {
-  const int64_t total = groups * fold.phases * rows * fold.taps * in_per_group;
-  for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total;
-       e += int64_t(blockDim.x) * gridDim.x) {
-    int64_t rest = e;
-    const int64_t ci = rest % in_per_group;
-    rest /= in_per_group;
-    const int64_t t = rest % fold.taps;
-    rest /= fold.taps;
-    const int64_t ci_row = rest % rows;  // (c, i)
-    rest /= rows;
-    const int64_t r = rest % fold.phases, g = rest / fold.phases;
-    const PhaseTaps<int64_t> phase = phase_taps(w, r, by_stride);
-    dst[e] = t < phase.hits
-                 ? weight[((g * in_per_group + ci) * rows + ci_row) * w.kernel + fold_tap(w, phase, t)]
+// The phases' landing taps, found on the host.
+struct PhaseTable {
+  int32_t first[kMaxFoldPhases], hits[kMaxFoldPhases];
+};
+
+// One thread per B element, in B's order: B[g][r][(c, i)][t * k + ci]. The
+// divisions are multiply-shifts where B's offsets fit 32 bits (a plain 64-bit
+// division per index cost dcgan's 8 MiB B 27 us).
+template <typename T, typename index_t>
+__global__ void fold_weight_kernel(const T* __restrict__ weight, const PhaseTable phases,
+                                   int32_t hit_step, int32_t kernel_w, const Divider<index_t> by_k,
+                                   const Divider<index_t> by_taps, const Divider<index_t> by_rows,
+                                   const Divider<index_t> by_phases, index_t total,
+                                   T* __restrict__ dst) {
+  const index_t step = index_t(blockDim.x) * index_t(gridDim.x);
+  for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += step) {
+    index_t rest = by_k.div(e);
+    const index_t ci = e - rest * by_k.divisor;
+    index_t next = by_taps.div(rest);
+    const index_t t = rest - next * by_taps.divisor;
+    rest = next;
+    next = by_rows.div(rest);
+    const index_t ci_row = rest - next * by_rows.divisor;  // (c, i)
+    rest = next;
+    const index_t g = by_phases.div(rest), r = rest - g * by_phases.divisor;
+    dst[e] = t < phases.hits[r]
+                 ? weight[((g * by_k.divisor + ci) * by_rows.divisor + ci_row) * kernel_w +
+                          phases.first[r] + t * hit_step]
                  : T(0);
   }
 }
@@ -163,31 +223,65 @@ __global__ void fold_weight_kernel(const T* __restrict__ weight, const Axis<int6
 
 void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Axis<int64_t>& w,
                         const WidthFold<int64_t>& fold, void* dst) {
-  const int64_t positions = src.samples * src.rows * fold.length;
-  const int64_t c_tiles = (src.k + kChannels - 1) / kChannels;
+  const int64_t lines = src.samples * src.rows;
+  const int64_t positions = lines * fold.length;
   const int64_t k_len = fold.taps * src.k;
   TORCH_INTERNAL_ASSERT(fold.phases <= kMaxFoldPhases);  // ColumnsShape folds no wider stride
-  TORCH_CHECK(positions + kPositions < (int64_t(1) << 31) && k_len < (int64_t(1) << 31) &&
+  TORCH_CHECK(positions + kUnfoldPositions < (int64_t(1) << 31) && k_len < (int64_t(1) << 31) &&
                   std::max(w.in_size, w.out_size) < (int64_t(1) << 30),
               "gemm_convt: unfolded chunk of ", positions, " positions x ", k_len,
               " values is too large");
+  if (positions == 0 || src.k == 0) return;
   const int64_t esize = c10::elementSize(dtype);
+  const int64_t channels = kTileBytes / esize, v = 16 / esize;
+  const FoldShifts<int64_t> shifts = fold_shifts(w, fold.phases, Divider<int64_t>(w.stride));
+  const int64_t spread = shifts.max - shifts.min;
+  TORCH_INTERNAL_ASSERT(spread <= kMaxFoldShiftSpread);  // width_fold_applies
+  // 16-byte loads along NCHW rows of whole vectors (each vector then lies
+  // inside the row or outside it).
+  const auto whole = [&](int64_t stride) { return stride % v == 0; };
+  const bool vector_loads = src.sx == 1 && w.in_size % v == 0 && whole(src.ss) && whole(src.sg) &&
+                            whole(src.sk) && whole(src.sr) &&
+                            reinterpret_cast<uintptr_t>(src.base) % 16 == 0;
   const bool vector_stores =
       (src.k * esize) % 16 == 0 && reinterpret_cast<uintptr_t>(dst) % 16 == 0;
-  const UnfoldTiles tiles{int32_t((positions + kPositions - 1) / kPositions), int32_t(c_tiles),
-                          int32_t(src.groups), int32_t(positions), int32_t(fold.length),
-                          int32_t(src.rows), Divider<int32_t>(int32_t(fold.length)),
-                          Divider<int32_t>(int32_t(src.rows)), vector_stores};
-  const int64_t blocks = tiles.count();
+  const int64_t align = vector_loads ? 2 * v : 1;
+  const int64_t m_tile = std::min<int64_t>(fold.length, kUnfoldPositions);
+  const int64_t x_span = (m_tile + spread + align - 1 + align - 1) / align * align;
+  int64_t line_tile = std::max<int64_t>(1, std::min<int64_t>(kUnfoldPositions / m_tile, lines));
+  while (line_tile > 1 && line_tile * x_span * kSlotPitch > kMaxTileBytes) --line_tile;
+  UnfoldPlan plan;
+  plan.lines = int32_t(lines);
+  plan.rows = int32_t(src.rows);
+  plan.length = int32_t(fold.length);
+  plan.in_w = int32_t(w.in_size);
+  plan.k = int32_t(src.k);
+  plan.k_len = int32_t(k_len);
+  plan.positions = int32_t(positions);
+  plan.m_tile = int32_t(m_tile);
+  plan.line_tile = int32_t(line_tile);
+  plan.m_tiles = int32_t((fold.length + m_tile - 1) / m_tile);
+  plan.line_tiles = int32_t((lines + line_tile - 1) / line_tile);
+  plan.c_tiles = int32_t((src.k + channels - 1) / channels);
+  plan.groups = int32_t(src.groups);
+  plan.shift_min = int32_t(shifts.min);
+  plan.align = int32_t(align);
+  plan.x_span = int32_t(x_span);
+  plan.by_rows = Divider<int32_t>(int32_t(src.rows));
+  plan.by_m_tile = Divider<int32_t>(int32_t(m_tile));
+  plan.vector_loads = vector_loads;
+  plan.vector_stores = vector_stores;
+  const int64_t blocks = plan.count();
   if (blocks == 0) return;
   TORCH_CHECK(blocks < (int64_t(1) << 31), "gemm_convt: unfolded operand of ", blocks,
               " tiles is too large");
+  const size_t shared = size_t(line_tile * x_span * kSlotPitch);
   const WidthFold<int32_t> fold32{int32_t(fold.phases), int32_t(fold.length), int32_t(fold.taps)};
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "gemm_convt_unfold", [&] {
     unfold_phases_kernel<scalar_t>
-        <<<static_cast<unsigned>(blocks), dim3(kPositions, kThreadRows), 0,
+        <<<static_cast<unsigned>(blocks), kUnfoldThreads, shared,
            at::cuda::getCurrentCUDAStream()>>>(src, axis32(w), Divider<int32_t>(int32_t(w.stride)),
-                                               fold32, tiles, static_cast<scalar_t*>(dst));
+                                               fold32, plan, static_cast<scalar_t*>(dst));
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
@@ -199,14 +293,30 @@ at::Tensor fold_weight_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const int64_t total = b.numel();
   if (total == 0) return b;
   TORCH_INTERNAL_ASSERT(weight.is_contiguous());  // conv_transpose2d_cuda made it so
+  const Axis<int64_t> w = width_axis<int64_t>(p, o);
+  PhaseTable phases{};
+  for (int64_t r = 0; r < cs.fold.phases; ++r) {  // <= kMaxFoldPhases (problem.h)
+    const PhaseTaps<int64_t> phase = phase_taps(w, r, Divider<int64_t>(w.stride));
+    phases.first[r] = int32_t(phase.first);
+    phases.hits[r] = int32_t(phase.hits);
+  }
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t blocks = std::min<int64_t>((total + 255) / 256, sms * 8);
+  const int64_t threads = 256, blocks = std::min<int64_t>((total + threads - 1) / threads, sms * 16);
   const auto type = weight.scalar_type();
+  const auto stream = at::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, type, "gemm_convt_fold_weight", [&] {
-    fold_weight_kernel<scalar_t><<<static_cast<unsigned>(blocks), 256, 0,
-                                   at::cuda::getCurrentCUDAStream()>>>(
-        weight.data_ptr<scalar_t>(), width_axis<int64_t>(p, o), Divider<int64_t>(o.stride[1]), cs.fold,
-        p.in_per_group, rows, p.groups, b.data_ptr<scalar_t>());
+    const auto launch = [&](auto index) {
+      using index_t = decltype(index);
+      fold_weight_kernel<scalar_t, index_t><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
+          weight.data_ptr<scalar_t>(), phases, int32_t(w.hit_step), int32_t(w.kernel),
+          Divider<index_t>(index_t(p.in_per_group)), Divider<index_t>(index_t(cs.fold.taps)),
+          Divider<index_t>(index_t(rows)), Divider<index_t>(index_t(cs.fold.phases)),
+          index_t(total), b.data_ptr<scalar_t>());
+    };
+    if (total + blocks * threads < (int64_t(1) << 31))
+      launch(int32_t(0));
+    else
+      launch(int64_t(0));
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return b;

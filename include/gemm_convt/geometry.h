@@ -232,6 +232,30 @@ GEMM_CONVT_HD index_t fold_source(const Axis<index_t>& w, const PhaseTaps<index_
   return x >= 0 && x < w.in_size ? x : index_t(-1);
 }
 
+// The shifts x - m of a fold's input columns (fold_source) over every phase's
+// landing slots lie in [min, max]: what one position range of the unfold
+// reads, widened by max - min (the spread).
+template <typename index_t>
+struct FoldShifts {
+  index_t min, max;
+};
+
+template <typename index_t, typename divide_t>
+GEMM_CONVT_HD FoldShifts<index_t> fold_shifts(const Axis<index_t>& w, index_t phases,
+                                              const divide_t& by_stride) {
+  FoldShifts<index_t> s{index_t(0), index_t(0)};
+  bool any = false;
+  for (index_t r = 0; r < phases; ++r) {
+    const PhaseTaps<index_t> phase = phase_taps(w, r, by_stride);
+    if (phase.hits == 0) continue;
+    const index_t lo = phase.base - (phase.hits - 1) * w.hit_q_step;
+    s.min = any && s.min < lo ? s.min : lo;
+    s.max = any && s.max > phase.base ? s.max : phase.base;
+    any = true;
+  }
+  return s;
+}
+
 // Kernel column of slot t of a phase (slots < hits only).
 template <typename index_t>
 GEMM_CONVT_HD index_t fold_tap(const Axis<index_t>& w, const PhaseTaps<index_t>& phase, index_t t) {
