@@ -26,7 +26,7 @@ namespace {
 // (float32) and 12.9 us (float16) per fcn_up chunk of 8 MiB of A.
 constexpr int kTileBytes = 128;               // channels of a tile: 128 bytes' worth
 constexpr int kSlotPitch = kTileBytes + 16;   // shared bytes per x slot (spreads scalar stores)
-constexpr int kUnfoldPositions = 64;
+constexpr int kUnfoldPositions = 32;
 constexpr int kUnfoldThreads = 256;
 constexpr int kMaxTileBytes = 40 * 1024;      // a block's shared memory, at most
 constexpr int kChunks = kTileBytes / 16;      // 16-byte chunks of a slot
@@ -192,30 +192,28 @@ struct PhaseTable {
   int32_t first[kMaxFoldPhases], hits[kMaxFoldPhases];
 };
 
-// One thread per B element, in B's order: B[g][r][(c, i)][t * k + ci]. The
-// divisions are multiply-shifts where B's offsets fit 32 bits (a plain 64-bit
-// division per index cost dcgan's 8 MiB B 27 us).
+// One thread per weight row (g, ci, (c, i)): it reads the row's kw taps (one
+// run of the weight; consecutive threads take consecutive ci, so B's stores
+// are coalesced) and writes them to every (phase, slot) of B[g][r][(c, i)]
+// [t * k + ci]. Earlier, one thread per B element with 64-bit divisions read
+// one scattered weight value each: 27 us for dcgan's 8 MiB (NOTES.md session 22).
 template <typename T, typename index_t>
 __global__ void fold_weight_kernel(const T* __restrict__ weight, const PhaseTable phases,
-                                   int32_t hit_step, int32_t kernel_w, const Divider<index_t> by_k,
-                                   const Divider<index_t> by_taps, const Divider<index_t> by_rows,
-                                   const Divider<index_t> by_phases, index_t total,
+                                   int32_t phase_count, int32_t slots, int32_t hit_step,
+                                   int32_t kernel_w, const Divider<index_t> by_k,
+                                   const Divider<index_t> by_rows, index_t total,
                                    T* __restrict__ dst) {
   const index_t step = index_t(blockDim.x) * index_t(gridDim.x);
+  const index_t k = by_k.divisor, rows = by_rows.divisor;
   for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += step) {
-    index_t rest = by_k.div(e);
-    const index_t ci = e - rest * by_k.divisor;
-    index_t next = by_taps.div(rest);
-    const index_t t = rest - next * by_taps.divisor;
-    rest = next;
-    next = by_rows.div(rest);
-    const index_t ci_row = rest - next * by_rows.divisor;  // (c, i)
-    rest = next;
-    const index_t g = by_phases.div(rest), r = rest - g * by_phases.divisor;
-    dst[e] = t < phases.hits[r]
-                 ? weight[((g * by_k.divisor + ci) * by_rows.divisor + ci_row) * kernel_w +
-                          phases.first[r] + t * hit_step]
-                 : T(0);
+    const index_t rest = by_k.div(e), ci = e - rest * k;
+    const index_t g = by_rows.div(rest), ci_row = rest - g * rows;  // (c, i)
+    const T* taps = weight + ((g * k + ci) * rows + ci_row) * kernel_w;
+    for (int32_t r = 0; r < phase_count; ++r) {
+      T* out = dst + ((g * phase_count + r) * rows + ci_row) * slots * k + ci;
+      const int32_t hits = phases.hits[r], first = phases.first[r];
+      for (int32_t t = 0; t < slots; ++t) out[t * k] = t < hits ? taps[first + t * hit_step] : T(0);
+    }
   }
 }
 
@@ -301,18 +299,20 @@ at::Tensor fold_weight_cuda(const Problem& p, const ConvTranspose2dOptions& o,
     phases.hits[r] = int32_t(phase.hits);
   }
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const int64_t threads = 256, blocks = std::min<int64_t>((total + threads - 1) / threads, sms * 16);
+  const int64_t weight_rows = p.groups * p.in_per_group * rows;  // one thread each
+  const int64_t threads = 256,
+                blocks = std::min<int64_t>((weight_rows + threads - 1) / threads, sms * 16);
   const auto type = weight.scalar_type();
   const auto stream = at::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, type, "gemm_convt_fold_weight", [&] {
     const auto launch = [&](auto index) {
       using index_t = decltype(index);
       fold_weight_kernel<scalar_t, index_t><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
-          weight.data_ptr<scalar_t>(), phases, int32_t(w.hit_step), int32_t(w.kernel),
-          Divider<index_t>(index_t(p.in_per_group)), Divider<index_t>(index_t(cs.fold.taps)),
-          Divider<index_t>(index_t(rows)), Divider<index_t>(index_t(cs.fold.phases)),
-          index_t(total), b.data_ptr<scalar_t>());
+          weight.data_ptr<scalar_t>(), phases, int32_t(cs.fold.phases), int32_t(cs.fold.taps),
+          int32_t(w.hit_step), int32_t(w.kernel), Divider<index_t>(index_t(p.in_per_group)),
+          Divider<index_t>(index_t(rows)), index_t(weight_rows), b.data_ptr<scalar_t>());
     };
+    // B's offsets (>= the weight's) in 32 bits where they fit: multiply-shift divisions.
     if (total + blocks * threads < (int64_t(1) << 31))
       launch(int32_t(0));
     else
