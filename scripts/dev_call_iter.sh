@@ -1,9 +1,9 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`,
-# carry build/base = `git archive 39cad54`).
-# Session 22, call 3 (warm machine: /tmp/ab/base = 39cad54, /tmp/ab/new = the unfold v3 with
-# 64-position tiles, from call 2): this tree (32-position tiles, fold_weight by weight row)
-# built as /tmp/ab/new32; its fold / chunking / col2im CUDA tests; ncu of the unfold and
-# fold_weight alone in new and new32; forwards alternating base / new / new32.
+# carry build/base = `git archive 54d4da5`, the unfold v3 with 64-position tiles).
+# Session 22, call 3 (call 2 compared 39cad54 with 54d4da5): 54d4da5 built as /tmp/ab/new and this
+# tree (32-position tiles, fold_weight by weight row) as /tmp/ab/new32, side by side; the
+# fold / chunking / col2im CUDA tests on new32; ncu of the unfold and fold_weight alone in
+# both; forwards alternating new / new32.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
 arch=$(python3 -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
@@ -29,9 +29,10 @@ for pd in "fcn_up float32" "fcn_up float16" "dcgan float32"; do
   ncu_unfold new32 $pd
 done
 echo "ncu done at ${SECONDS}s"
+cp "$R/scripts/probe_speed.py" "$R/scripts/cuda_timing.py" /tmp/ab/
 cd /tmp/ab
 for round in 1 2; do
-  for v in base new new32; do
+  for v in new new32; do
     PYTHONPATH=/tmp/ab/$v timeout 60 python3 probe_speed.py --problems fcn_up,dcgan --dtypes tf32,float16,bfloat16 \
       2>&1 | grep -v "^ *$\|arn" | sed "s/^/$v$round /"
   done
