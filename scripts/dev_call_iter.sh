@@ -1,16 +1,20 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`,
 # carry build/base = `git archive 54d4da5`, the unfold v3 with 64-position tiles).
-# Session 22, call 3 (call 2 compared 39cad54 with 54d4da5): 54d4da5 built as /tmp/ab/new and this
-# tree (32-position tiles, fold_weight by weight row) as /tmp/ab/new32, side by side; the
-# fold / chunking / col2im CUDA tests on new32; ncu of the unfold and fold_weight alone in
-# both; forwards alternating new / new32.
+# Session 22, call 3 (call 2 compared 39cad54 with 54d4da5): 54d4da5 built as /tmp/ab/new and
+# this tree (32-position tiles, fold_weight by weight row) as /tmp/ab/new32, side by side;
+# the fold / chunking / col2im CUDA tests on new32; ncu of the unfold and fold_weight alone
+# in both; forwards alternating new / new32.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
 arch=$(python3 -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
-[ -d /tmp/ab/base/gemm_convt ] || { echo "cold machine: call 2's builds are gone"; exit 1; }
-(CMAKE_ARGS="-DCMAKE_CUDA_FLAGS=-Xptxas=-v" GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" \
-  CMAKE_BUILD_PARALLEL_LEVEL=16 python3 -m pip install --no-build-isolation --no-deps --no-index -v \
-  --target /tmp/ab/new32 . > "$OUT/build_new32.log" 2>&1) || { tail -20 "$OUT/build_new32.log"; exit 1; }
+build() {  # source dir, target dir, log
+  (cd "$1" && CMAKE_ARGS="-DCMAKE_CUDA_FLAGS=-Xptxas=-v" GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" \
+    CMAKE_BUILD_PARALLEL_LEVEL=8 python3 -m pip install --no-build-isolation --no-deps --no-index -v \
+    --target "$2" . >"$3" 2>&1) || { tail -20 "$3"; exit 1; }
+}
+build "$R/build/base" /tmp/ab/new "$OUT/build_new.log" & pb=$!
+build "$R" /tmp/ab/new32 "$OUT/build_new32.log" & pn=$!
+wait $pb $pn
 echo "built at ${SECONDS}s"
 cd /tmp
 PYTHONPATH=/tmp/ab/new32 timeout 120 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" \
