@@ -26,7 +26,7 @@ namespace {
 // (float32) and 12.9 us (float16) per fcn_up chunk of 8 MiB of A.
 constexpr int kTileBytes = 128;               // channels of a tile: 128 bytes' worth
 constexpr int kSlotPitch = kTileBytes + 16;   // shared bytes per x slot (spreads scalar stores)
-constexpr int kUnfoldPositions = 32;
+constexpr int kUnfoldPositions = 64;
 constexpr int kUnfoldThreads = 256;
 constexpr int kMaxTileBytes = 40 * 1024;      // a block's shared memory, at most
 constexpr int kChunks = kTileBytes / 16;      // 16-byte chunks of a slot
