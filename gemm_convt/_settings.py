@@ -102,8 +102,10 @@ def set_width_folding(mode):
     of whole 16-byte runs) it also folds TF32 from 128 input channels per group and the
     half types at any channel count (1.13-1.41x there, session 21). Strict float32,
     float64 and the CPU keep plain columns. True
-    forces it where kw > 1 and the width stride is at most 32, except under
-    set_fp32_split(True) for float32 on CUDA; False: plain columns."""
+    forces it where kw > 1, the width stride is at most 32 and the width taps' input
+    columns span at most 64 more than their positions ((kw - 1) * dilation <= 64 at
+    stride 1), except under set_fp32_split(True) for float32 on CUDA; False: plain
+    columns."""
     _C.set_width_folding(_mode_code("set_width_folding", mode))
 
 

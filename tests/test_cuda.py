@@ -150,18 +150,23 @@ def assert_folded_run(x, w, b, key, limit, **kw):
     assert_matches(out, reference(x, w, b, **kw), key)
 
 
-# The unfold's tiles: more input channels than one 32-channel tile (40: 16-byte
-# stores in every dtype; 36: float16 / bfloat16 rows of 72 bytes, element
-# stores), more (phase, slot) pairs than one pass (k5 stride 1: five slots),
-# and 32-position tiles spanning rows (5 positions per phase row).
+# The unfold's tiles (fold_operand.cu): more input channels than one tile of 128
+# bytes (40: 16-byte stores in every dtype; 36: float16 / bfloat16 rows of 72
+# bytes, element stores), several (phase, slot) pairs (k5 stride 1: five slots),
+# tiles of several lines (5 or 8 positions per phase row), input rows of whole
+# 16-byte vectors (width 16: vector loads) or not (width 5: element loads), and
+# shift spreads of ~30 (stride 2, dilation 7) and 64 (the most a fold takes).
 @pytest.mark.parametrize("limit", [None, 20000], ids=["whole", "chunked"])
 @pytest.mark.parametrize("key", ["tf32", "float16", "bfloat16", "float64"])
 @pytest.mark.parametrize("cin", [40, 36])
+@pytest.mark.parametrize("size", [(6, 5), (4, 16)], ids=["w5", "w16"])
 @pytest.mark.parametrize("k, geometry", [((4, 4), dict(stride=2, padding=1)), ((3, 5), dict(padding=(1, 2))),
-                                         ((2, 5), dict(stride=(1, 3), padding=(0, 2), output_padding=(0, 1)))],
-                         ids=["k4-s2", "k5-s1", "s3-uneven"])
-def test_width_folding_unfold_tiles(k, geometry, cin, key, limit):
-    x, w, b = make_case(29, 3, cin, 5, k, (6, 5), 1, True, DTYPES[key])
+                                         ((2, 5), dict(stride=(1, 3), padding=(0, 2), output_padding=(0, 1))),
+                                         ((2, 9), dict(stride=(1, 2), padding=(0, 3), dilation=(1, 7))),
+                                         ((1, 65), dict(padding=(0, 32)))],
+                         ids=["k4-s2", "k5-s1", "s3-uneven", "s2-d7", "spread64"])
+def test_width_folding_unfold_tiles(k, geometry, size, cin, key, limit):
+    x, w, b = make_case(29, 3, cin, 5, k, size, 1, True, DTYPES[key])
     assert_folded_run(x, w, b, key, limit, **geometry)
 
 

@@ -77,6 +77,17 @@ def test_width_one_and_wide_strides_never_fold():
     assert not pays(problem("s33", 2, 2, 8, (1, 132), (4, 4), (1, 33)), "float16")
 
 
+def test_shift_spreads_past_the_unfold_tile_never_fold():
+    # The unfold holds each tile's input columns widened by the spread of its
+    # (phase, slot) shifts, (kw - 1) * dilation at stride 1: at most 64
+    # (problem.h kMaxFoldShiftSpread).
+    for kw, dilation in ((65, 1), (33, 2), (9, 8)):
+        assert pays(problem("spread64", 2, 2, 8, (1, kw), (4, 80), dilation=(1, dilation)), "float16")
+        assert not pays(problem("spread>64", 2, 2, 8, (1, kw + 1), (4, 80), dilation=(1, dilation)), "float16")
+    # Stride 2, dilation 9: nine slots a phase, 9 input columns apart.
+    assert not pays(problem("s2d9", 2, 2, 8, (1, 17), (4, 80), (1, 2), dilation=(1, 9)), "float16")
+
+
 def test_bad_dtype_is_refused():
     with pytest.raises(RuntimeError, match="expected dtype"):
         pays(FCN, "int8")
