@@ -25,6 +25,8 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
     (2, 20, 40, (2, 2), (8, 16), 2, 0, 0, 1, 1),  # disjoint taps, gap-free cells, 16-byte copies, K tail
     (2, 16, 20, (3, 3), (8, 8), 5, 1, 0, 2, 1),  # disjoint taps with gaps (#81-like), two column tiles
     (2, 4, 3, (4, 4), (6, 15), 2, 1, 1, 1, 1),  # folded: col2im blocks, 31-wide rows (a partial block)
+    (2, 40, 5, (2, 9), (4, 16), (1, 2), (0, 3), 0, (1, 7), 1),  # folded: unfold's 16-byte loads, spread ~30
+    (2, 36, 5, (1, 65), (4, 16), 1, (0, 32), 0, 1, 1),  # folded: the largest shift spread (64)
 ]
 
 # (workspace limit, direct gather, implicit GEMM, width folding, disjoint taps): GEMM + col2im
