@@ -201,11 +201,11 @@ template <typename T, typename index_t>
 __global__ void fold_weight_kernel(const T* __restrict__ weight, const PhaseTable phases,
                                    int32_t phase_count, int32_t slots, int32_t hit_step,
                                    int32_t kernel_w, const Divider<index_t> by_k,
-                                   const Divider<index_t> by_rows, index_t total,
+                                   const Divider<index_t> by_rows, index_t weight_rows,
                                    T* __restrict__ dst) {
   const index_t step = index_t(blockDim.x) * index_t(gridDim.x);
   const index_t k = by_k.divisor, rows = by_rows.divisor;
-  for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += step) {
+  for (index_t e = index_t(blockIdx.x) * blockDim.x + threadIdx.x; e < weight_rows; e += step) {
     const index_t rest = by_k.div(e), ci = e - rest * k;
     const index_t g = by_rows.div(rest), ci_row = rest - g * rows;  // (c, i)
     const T* taps = weight + ((g * k + ci) * rows + ci_row) * kernel_w;
@@ -245,6 +245,8 @@ void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Ax
       (src.k * esize) % 16 == 0 && reinterpret_cast<uintptr_t>(dst) % 16 == 0;
   const int64_t align = vector_loads ? 2 * v : 1;
   const int64_t m_tile = std::min<int64_t>(fold.length, kUnfoldPositions);
+  // Slots a block reads past xa (its first x rounded down to align): at most
+  // m_tile + spread + align - 1, rounded up to whole pairs of vectors.
   const int64_t x_span = (m_tile + spread + align - 1 + align - 1) / align * align;
   int64_t line_tile = std::max<int64_t>(1, std::min<int64_t>(kUnfoldPositions / m_tile, lines));
   while (line_tile > 1 && line_tile * x_span * kSlotPitch > kMaxTileBytes) --line_tile;
