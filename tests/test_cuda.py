@@ -153,7 +153,7 @@ def assert_folded_run(x, w, b, key, limit, **kw):
 # The unfold's tiles (fold_operand.cu): more input channels than one tile of 128
 # bytes (40: 16-byte stores in every dtype; 36: float16 / bfloat16 rows of 72
 # bytes, element stores), several (phase, slot) pairs (k5 stride 1: five slots),
-# tiles of several lines (5 or 8 positions per phase row), input rows of whole
+# tiles of several lines (phase rows of 5-16 positions), input rows of whole
 # 16-byte vectors (width 16: vector loads) or not (width 5: element loads), and
 # shift spreads of ~30 (stride 2, dilation 7) and 64 (the most a fold takes).
 @pytest.mark.parametrize("limit", [None, 20000], ids=["whole", "chunked"])
