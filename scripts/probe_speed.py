@@ -35,6 +35,8 @@ def main():
     ap.add_argument("--direct", choices=["auto", "on", "off"], default="auto", help="set_direct_gather")
     ap.add_argument("--implicit", choices=["auto", "on", "off"], default="auto", help="set_implicit_gemm")
     ap.add_argument("--disjoint", choices=["auto", "on", "off"], default="auto", help="set_disjoint_taps")
+    ap.add_argument("--blocks", choices=["on", "off"], default="on",
+                    help="col2im's block items and staged tiles (off: the item walk everywhere)")
     ap.add_argument("--channels-last", action="store_true", help="channels_last input")
     ap.add_argument("--train", action="store_true", help="time forward + backward")
     args = ap.parse_args()
@@ -50,6 +52,10 @@ def main():
         tag += "/disjoint-" + args.disjoint
     if args.channels_last:
         tag += "/cl"
+    if args.blocks == "off":
+        from gemm_convt._native import _C
+        _C._set_col2im_blocks(False)
+        tag += "/blocks-off"
     if args.fold != "auto":
         gemm_convt.set_width_folding(args.fold == "on")
         tag += "/fold-" + args.fold
