@@ -102,32 +102,6 @@ int64_t col2im_block_groups_for(const std::vector<int64_t>& input_size,
                                          column_bytes);
 }
 
-// Test hook: the output tile (rows, cols) of col2im's staged items
-// (col2im_staged.h; (0, 0): another walk) for a whole batch in one CPU chunk
-// of plain columns of column_bytes each, through problem.h's own rule.
-std::vector<int64_t> col2im_staged_tile_for(const std::vector<int64_t>& input_size,
-                                            const std::vector<int64_t>& weight_size,
-                                            std::array<int64_t, 2> stride,
-                                            std::array<int64_t, 2> padding,
-                                            std::array<int64_t, 2> output_padding,
-                                            std::array<int64_t, 2> dilation, int64_t groups,
-                                            int64_t column_bytes) {
-  check_hook_sizes("col2im_staged_tile_for", input_size, weight_size);
-  TORCH_CHECK(column_bytes == 2 || column_bytes == 4 || column_bytes == 8,
-              "col2im_staged_tile_for: expected column_bytes 2, 4 or 8, but got ", column_bytes);
-  const gemm_convt::ConvTranspose2dOptions o =
-      hook_options(stride, padding, output_padding, dilation, groups);
-  const gemm_convt::Problem p = hook_problem(input_size, weight_size, at::kFloat, o);
-  const gemm_convt::ColumnsShape cs(p, o, /*split_operands=*/false, /*fold_by_default=*/false);
-  gemm_convt::Chunk c{0, p.batch, 0, p.groups, 0, p.out_per_group, 0, p.out_h, 0, p.in_h};
-  const at::Tensor out = at::empty({p.batch, p.groups * p.out_per_group, p.out_h, p.out_w},
-                                   at::TensorOptions().device(at::kMeta));
-  const auto k = gemm_convt::make_col2im_chunk<int64_t>(
-      p, o, cs, c, gemm_convt::columns_layout(cs, c, true), out, /*target_items=*/1, column_bytes,
-      /*blocks=*/true);
-  return k.staged ? std::vector<int64_t>{k.tile_rows, k.tile_cols} : std::vector<int64_t>{0, 0};
-}
-
 }  // namespace
 
 PYBIND11_MODULE(_C, m) {
@@ -163,8 +137,4 @@ PYBIND11_MODULE(_C, m) {
         py::arg("weight_size"), py::arg("stride"), py::arg("padding"), py::arg("output_padding"),
         py::arg("dilation"), py::arg("groups"), py::arg("column_bytes"), py::arg("fold_w"),
         "Test hook: col2im's block width phases for these sizes on the CPU (0: none)");
-  m.def("_col2im_staged_tile", &col2im_staged_tile_for, py::arg("input_size"),
-        py::arg("weight_size"), py::arg("stride"), py::arg("padding"), py::arg("output_padding"),
-        py::arg("dilation"), py::arg("groups"), py::arg("column_bytes"),
-        "Test hook: col2im's staged tile (rows, cols) for these sizes on the CPU ((0, 0): none)");
 }

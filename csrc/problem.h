@@ -13,7 +13,6 @@
 #include "gemm_convt/chunking.h"
 #include "gemm_convt/col2im.h"
 #include "gemm_convt/col2im_block.h"
-#include "gemm_convt/col2im_staged.h"
 
 namespace gemm_convt {
 
@@ -265,37 +264,6 @@ inline int64_t col2im_block_groups(const Problem& p, const ColumnsShape& cs,
   return groups;
 }
 
-// The output tile of col2im's staged items (col2im_staged.h); rows 0 where
-// they do not apply. Up to kStagedTileCols output columns, fewer where the
-// staged values would not fit, and as many rows as keep those within
-// kStagedMaxBytes and the tile near kStagedTilePixels. Each tap stages
-// ceil(rows / stride_h) input rows of a power-of-two pitch covering
-// ceil(cols / stride_w) input columns (the most a tile's rows and columns
-// take of any tap).
-struct StagedShape {
-  int64_t rows, cols, q_pitch, x_shift;
-};
-
-inline StagedShape staged_shape(const Problem& p, const ConvTranspose2dOptions& o,
-                                int64_t owned_rows, int64_t column_bytes) {
-  const int64_t taps = p.kernel_h * p.kernel_w;
-  if (p.kernel_h > kStagedMaxKernel || p.kernel_w > kStagedMaxKernel || owned_rows < 1)
-    return StagedShape{0, 0, 0, 0};
-  for (int64_t cols = std::min<int64_t>(p.out_w, kStagedTileCols);; cols = (cols + 1) / 2) {
-    const int64_t pitch = pow2_at_least((cols + o.stride[1] - 1) / o.stride[1]);
-    const int64_t q_max =
-        std::min<int64_t>(kStagedMaxBytes / (taps * pitch * column_bytes), kStagedMaxRows / taps);
-    if (q_max >= 1) {
-      const int64_t rows = std::min({q_max * o.stride[0],
-                                     std::max<int64_t>(1, kStagedTilePixels / cols), owned_rows});
-      int64_t shift = 0;
-      while ((int64_t(1) << shift) < pitch) ++shift;
-      return StagedShape{rows, cols, (rows + o.stride[0] - 1) / o.stride[0], shift};
-    }
-    if (cols == 1) return StagedShape{0, 0, 0, 0};
-  }
-}
-
 // target_items: how many work items the caller wants (the GPU: enough threads
 // to fill it); each walks as many cells as that leaves (a multiple of kTileRows).
 // column_bytes: the size of one column value; blocks: whether col2im may take
@@ -374,25 +342,6 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   k.by_tile_items = Divider<index_t>(k.ow_lanes * k.channel_lanes);
   k.by_ow_tiles = Divider<index_t>(k.ow_tiles);
   k.by_channel_tiles = Divider<index_t>(k.channel_tiles);
-  // Staged tiles where blocks are allowed and nothing above applies: plain
-  // order, unfolded columns, taps that overlap (col2im_staged.h).
-  const StagedShape staged = blocks && channel_lanes == 1 && !cs.fold_w && !k.runs
-                                 ? staged_shape(p, o, owned_rows, column_bytes)
-                                 : StagedShape{0, 0, 0, 0};
-  k.staged = staged.rows > 0;
-  if (k.staged) {
-    k.tile_rows = index_t(staged.rows);
-    k.tile_cols = index_t(staged.cols);
-    k.row_tiles = index_t((owned_rows + staged.rows - 1) / staged.rows);
-    k.col_tiles = index_t((p.out_w + staged.cols - 1) / staged.cols);
-    k.q_pitch = index_t(staged.q_pitch);
-    k.x_shift = index_t(staged.x_shift);
-    k.by_tile_cols = Divider<index_t>(k.tile_cols);
-    k.by_row_tiles = Divider<index_t>(k.row_tiles);
-    k.by_col_tiles = Divider<index_t>(k.col_tiles);
-    k.by_q_pitch = Divider<index_t>(k.q_pitch);
-    k.by_kernel_w = Divider<index_t>(k.w.kernel);
-  }
   k.out_stride_n = index_t(out.stride(0));
   k.out_stride_c = index_t(out.stride(1));
   k.out_stride_h = index_t(out.stride(2));

@@ -18,7 +18,6 @@
 //   channel_lanes elements instead of one element per C-strided address.
 
 #include <ATen/AccumulateType.h>
-#include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAStream.h>
 
@@ -28,7 +27,6 @@
 
 #include "gemm_convt/col2im.h"
 #include "gemm_convt/col2im_block.h"
-#include "gemm_convt/col2im_staged.h"
 
 namespace gemm_convt {
 
@@ -204,53 +202,6 @@ __global__ void __launch_bounds__(kCol2imThreads)
   }
 }
 
-// Staged tiles (col2im_staged.h): a block per tile (grid-stride over them).
-// Its threads find the tile's spans, then the row table, then copy the
-// staged runs into shared memory (consecutive threads on consecutive values of
-// a run, four loads in flight each), then sum its pixels from there.
-constexpr int kStagedLoads = 4;
-
-template <typename scalar_t, typename col_t, typename index_t>
-__global__ void __launch_bounds__(kCol2imThreads)
-    col2im_staged_kernel(const Col2imChunk<index_t> chunk, const col_t* __restrict__ columns,
-                         const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
-  using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
-  extern __shared__ __align__(16) unsigned char staged_bytes[];
-  col_t* staging = reinterpret_cast<col_t*>(staged_bytes);
-  __shared__ StagedSpans<index_t> spans;
-  __shared__ StagedRow<index_t> rows[kStagedMaxRows];
-  const index_t tiles = chunk.items(), spans_needed = chunk.h.kernel + chunk.w.kernel;
-  const index_t row_count = staged_rows(chunk), values = row_count << chunk.x_shift;
-  const index_t pixels = chunk.tile_rows * chunk.tile_cols;
-  const index_t mask = (index_t(1) << chunk.x_shift) - 1;
-  for (index_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {  // block-uniform
-    const StagedTile<index_t> t = staged_tile(chunk, tile);
-    if (index_t(threadIdx.x) < spans_needed) staged_set_span(chunk, t, index_t(threadIdx.x), spans);
-    __syncthreads();
-    for (index_t r = threadIdx.x; r < row_count; r += blockDim.x) rows[r] = staged_row(chunk, spans, r);
-    __syncthreads();
-    const col_t* channel = staged_channel(chunk, columns, t);
-    for (index_t v0 = threadIdx.x; v0 < values; v0 += kStagedLoads * blockDim.x) {
-      col_t loaded[kStagedLoads];
-#pragma unroll
-      for (int u = 0; u < kStagedLoads; ++u) {
-        const index_t v = v0 + u * index_t(blockDim.x);
-        const StagedRow<index_t> row = rows[v < values ? v >> chunk.x_shift : 0];
-        if (v < values && (v & mask) < row.count) loaded[u] = channel[row.src + (v & mask)];
-      }
-#pragma unroll
-      for (int u = 0; u < kStagedLoads; ++u) {
-        const index_t v = v0 + u * index_t(blockDim.x);
-        if (v < values && (v & mask) < rows[v >> chunk.x_shift].count) staging[v] = loaded[u];
-      }
-    }
-    __syncthreads();
-    for (index_t e = threadIdx.x; e < pixels; e += blockDim.x)
-      staged_pixel<acc_t>(chunk, t, spans, staging, bias, out, e);
-    __syncthreads();  // the next tile restages
-  }
-}
-
 // Threads per block of the block kernel (GEMM_CONVT_COL2IM_BLOCK_THREADS for
 // probes): its items cover up to 16 output columns, so a chunk has fewer of
 // them to spread over the SMs.
@@ -278,12 +229,6 @@ void launch_col2im(const Col2imChunk<index_t>& chunk, const col_t* columns,
     else
       col2im_block_kernel<scalar_t, col_t, index_t, 2>
           <<<grid, threads, 0, stream>>>(chunk, columns, bias, out);
-  } else if (chunk.staged) {
-    const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-    const auto grid = static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>(chunk.items(), sms * 16)));
-    const size_t bytes = size_t(staged_rows(chunk)) << chunk.x_shift;
-    col2im_staged_kernel<scalar_t, col_t, index_t>
-        <<<grid, kCol2imThreads, bytes * sizeof(col_t), stream>>>(chunk, columns, bias, out);
   } else if (chunk.tiled())
     col2im_tiled_kernel<scalar_t, col_t, index_t>
         <<<static_cast<unsigned>(blocks), kCol2imThreads, 0, stream>>>(chunk, columns, bias, out);

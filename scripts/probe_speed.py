@@ -36,7 +36,7 @@ def main():
     ap.add_argument("--implicit", choices=["auto", "on", "off"], default="auto", help="set_implicit_gemm")
     ap.add_argument("--disjoint", choices=["auto", "on", "off"], default="auto", help="set_disjoint_taps")
     ap.add_argument("--blocks", choices=["on", "off"], default="on",
-                    help="col2im's block items and staged tiles (off: the item walk everywhere)")
+                    help="col2im's block items (off: the item walk everywhere)")
     ap.add_argument("--channels-last", action="store_true", help="channels_last input")
     ap.add_argument("--train", action="store_true", help="time forward + backward")
     args = ap.parse_args()

@@ -135,15 +135,6 @@ void col2im_cpu_indexed(const Problem& p, const ConvTranspose2dOptions& o, const
   const col_t* cols = columns.data_ptr<col_t>();
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
-  if (chunk.staged) {  // col2im_staged.h: a staging buffer per thread
-    at::parallel_for(0, int64_t(chunk.items()), 1, [&](int64_t begin, int64_t end) {
-      std::vector<col_t> staging(size_t(staged_rows(chunk)) << chunk.x_shift);
-      StagedSpans<index_t> spans;
-      for (int64_t item = begin; item < end; ++item)
-        col2im_staged_tile<acc_t>(chunk, cols, chunk_bias, dst, index_t(item), spans, staging.data());
-    });
-    return;
-  }
   const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * chunk.item_pixels()));
   at::parallel_for(0, int64_t(chunk.items()), grain, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {

@@ -79,14 +79,6 @@ struct Col2imChunk {
   // order, ow_tiles = blocks per row); 0: off.
   index_t block_groups;
   bool block_vector_stores;  // GPU: whole blocks stored as vectors (contiguous, aligned rows)
-  // Staged tiles (col2im_staged.h, plain order, unfolded overlapping taps):
-  // staged makes every work item a tile of tile_rows x tile_cols output
-  // pixels of one channel, row_tiles x col_tiles of them per (sample, group,
-  // channel). Its column values are staged as taps * q_pitch rows of
-  // 1 << x_shift values each.
-  bool staged;
-  index_t tile_rows, tile_cols, row_tiles, col_tiles, q_pitch, x_shift;
-  Divider<index_t> by_tile_cols, by_row_tiles, by_col_tiles, by_q_pitch, by_kernel_w;
 
   // Work items: cells_per_item cells of one output column of one h phase of
   // one channel of one sample.
@@ -94,12 +86,10 @@ struct Col2imChunk {
   GEMM_CONVT_HD bool tiled() const { return channel_lanes > 1; }
   GEMM_CONVT_HD index_t items() const {
     if (runs) return batch * groups * channels * row_runs * w.out_size;
-    if (staged) return batch * groups * channels * row_tiles * col_tiles;
     return batch * groups * h.stride * segments() * channel_tiles * ow_tiles * ow_lanes * channel_lanes;
   }
   // Output pixels one work item writes, at most.
   GEMM_CONVT_HD index_t item_pixels() const {
-    if (staged) return tile_rows * tile_cols;
     return runs ? rows_per_item : cells_per_item * (block_groups > 0 ? index_t(kMaxBlockColumns) : 1);
   }
 };
