@@ -45,6 +45,9 @@ def main():
     picked = os.environ.get("MEMCHECK_CONFIGS")  # e.g. "5": the indices of the configs to run
     if picked:
         configs = [CONFIGS[int(i)] for i in picked.split(",")]
+    cases_picked = CASES
+    if os.environ.get("MEMCHECK_CASES"):  # e.g. "13,14,15": the indices of the cases to run
+        cases_picked = [CASES[int(i)] for i in os.environ["MEMCHECK_CASES"].split(",")]
     for limit, direct, implicit, fold, disjoint in configs:
         gemm_convt.set_workspace_limit(limit)
         gemm_convt.set_direct_gather(direct)
@@ -52,7 +55,7 @@ def main():
         gemm_convt.set_width_folding(fold)
         gemm_convt.set_disjoint_taps(disjoint)
         for dtype in (torch.float32, torch.float16, torch.bfloat16, torch.float64):
-            for n, cin, cout_g, k, hw, s, p, op, d, g in CASES:
+            for n, cin, cout_g, k, hw, s, p, op, d, g in cases_picked:
                 for fmt in (torch.contiguous_format, torch.channels_last):
                     x = torch.randn(n, cin, *hw).to("cuda", dtype).contiguous(memory_format=fmt)
                     w = torch.randn(cin, cout_g, *k).to("cuda", dtype)
