@@ -195,7 +195,9 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const int64_t pack_elems = pack ? p.in_channels * shape.samples * p.in_pixels() : 0;
   at::Tensor pack_workspace = pack_elems ? at::empty({buffers * pack_elems}, input.options()) : at::Tensor();
   // B to pair with a made A: the weight per phase when folded, split when split.
-  at::Tensor b_operand = fold ? fold_weight_cuda(p, options, cs, weight) : weight;
+  const Axis<int64_t> w_axis = width_axis<int64_t>(p, options);
+  const FoldPhases phases = fold ? fold_phases(w_axis, cs.fold) : FoldPhases{};
+  at::Tensor b_operand = fold ? fold_weight_cuda(p, options, cs, phases, weight) : weight;
   if (split) {
     at::Tensor stacked = at::empty({p.groups * a_k * col_rows}, input.options());
     make_split_operand_cuda(OperandSource{b_operand.data_ptr(), 1, p.groups, cs.k_per_group, 1, 0,
@@ -204,7 +206,6 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     b_operand = stacked;
   }
   const at::Tensor plain_weight = k_major_weight ? weight_rows_k_major(p, weight) : weight;
-  const Axis<int64_t> w_axis = width_axis<int64_t>(p, options);
   const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
   std::vector<c10::cuda::CUDAStream> streams;
   if (buffers > 1) {
@@ -243,7 +244,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
                                      c.rows, x.sample_stride, group_stride, x.channel_stride,
                                      p.in_w * pixel_stride, pixel_stride};
             if (fold) {
-              unfold_phases_cuda(dtype, rows, w_axis, cs.fold, a);
+              unfold_phases_cuda(dtype, rows, w_axis, cs.fold, phases, a);
               columns_gemm_folded_cuda(p, cs, c, a, b_operand.data_ptr(), dtype, columns,
                                        options.allow_tf32);
             } else {

@@ -60,15 +60,14 @@ __device__ __forceinline__ int32_t floor_to(int32_t x, int32_t a) {
 
 template <typename T>
 __global__ void __launch_bounds__(kUnfoldThreads)
-    unfold_phases_kernel(const OperandSource src, const Axis<int32_t> w,
-                         const Divider<int32_t> by_stride, const WidthFold<int32_t> fold,
+    unfold_phases_kernel(const OperandSource src, const int32_t hit_q_step,
+                         const FoldPhases phases, const WidthFold<int32_t> fold,
                          const UnfoldPlan plan, T* __restrict__ dst) {
   constexpr int kChannels = kTileBytes / int(sizeof(T));
   constexpr int kV = 16 / int(sizeof(T));  // values per 16-byte vector
   constexpr int kCW = unit_channels<T>();
   constexpr int kUnits = kChannels / kCW;
   extern __shared__ __align__(16) unsigned char tile[];
-  __shared__ int32_t phase_hits[kMaxFoldPhases], phase_base[kMaxFoldPhases];
   int32_t b = int32_t(blockIdx.x);  // -> (m tile, line tile, channel tile, group)
   const int32_t mt = b % plan.m_tiles;
   b /= plan.m_tiles;
@@ -78,11 +77,6 @@ __global__ void __launch_bounds__(kUnfoldThreads)
   const int32_t m0 = mt * plan.m_tile, line0 = lt * plan.line_tile, c0 = ct * kChannels;
   const int32_t xa = floor_to(m0 + plan.shift_min, plan.align);
   const int32_t tid = int32_t(threadIdx.x);
-  if (tid < fold.phases) {  // <= kMaxFoldPhases (problem.h)
-    const PhaseTaps<int32_t> phase = phase_taps(w, tid, by_stride);
-    phase_hits[tid] = phase.hits;
-    phase_base[tid] = phase.base;
-  }
   const T* in_group = static_cast<const T*>(src.base) + g * src.sg;
   const auto line_input = [&](int32_t line) {  // input row of line (n, row)
     const int32_t n = plan.by_rows.div(line), row = line - n * plan.rows;
@@ -147,10 +141,10 @@ __global__ void __launch_bounds__(kUnfoldThreads)
   // Phase 2: each pair's rows of A, K-major (the pair's slot t at t * k).
   const int32_t block_positions = plan.line_tile * plan.m_tile;
   for (int32_t r = 0; r < fold.phases; ++r) {
-    const int32_t hits = phase_hits[r], base = phase_base[r];
+    const int32_t hits = phases.hits[r], base = phases.base[r];
     T* plane = dst + int64_t(g * fold.phases + r) * plan.positions * plan.k_len + c0;
     for (int32_t t = 0; t < fold.taps; ++t) {
-      const int32_t shift = base - t * w.hit_q_step;  // x - m (slots < hits)
+      const int32_t shift = base - t * hit_q_step;  // x - m (slots < hits)
       if (plan.vector_stores) {
         for (int32_t task = tid; task < block_positions * kChunks; task += kUnfoldThreads) {
           const int32_t cc = task % kChunks, pp = task / kChunks;
@@ -180,25 +174,13 @@ __global__ void __launch_bounds__(kUnfoldThreads)
   }
 }
 
-template <typename index_t>
-Axis<int32_t> axis32(const Axis<index_t>& a) {
-  return Axis<int32_t>{int32_t(a.in_size), int32_t(a.out_size), int32_t(a.kernel),
-                       int32_t(a.stride),  int32_t(a.pad),      int32_t(a.dil_div),
-                       int32_t(a.dil_mod), int32_t(a.hit_step), int32_t(a.hit_q_step)};
-}
-
-// The phases' landing taps, found on the host.
-struct PhaseTable {
-  int32_t first[kMaxFoldPhases], hits[kMaxFoldPhases];
-};
-
 // One thread per weight row (g, ci, (c, i)): it reads the row's kw taps (one
 // run of the weight; consecutive threads take consecutive ci, so B's stores
 // are coalesced) and writes them to every (phase, slot) of B[g][r][(c, i)]
 // [t * k + ci]. Earlier, one thread per B element with 64-bit divisions read
 // one scattered weight value each: 27 us for dcgan's 8 MiB (NOTES.md session 22).
 template <typename T, typename index_t>
-__global__ void fold_weight_kernel(const T* __restrict__ weight, const PhaseTable phases,
+__global__ void fold_weight_kernel(const T* __restrict__ weight, const FoldPhases phases,
                                    int32_t phase_count, int32_t slots, int32_t hit_step,
                                    int32_t kernel_w, const Divider<index_t> by_k,
                                    const Divider<index_t> by_rows, index_t weight_rows,
@@ -219,12 +201,27 @@ __global__ void fold_weight_kernel(const T* __restrict__ weight, const PhaseTabl
 
 }  // namespace
 
+FoldPhases fold_phases(const Axis<int64_t>& w, const WidthFold<int64_t>& fold) {
+  TORCH_INTERNAL_ASSERT(fold.phases <= kMaxFoldPhases);  // ColumnsShape folds no wider stride
+  const Divider<int64_t> by_stride(w.stride);
+  FoldPhases phases{};
+  for (int64_t r = 0; r < fold.phases; ++r) {
+    const PhaseTaps<int64_t> phase = phase_taps(w, r, by_stride);
+    phases.first[r] = int32_t(phase.first);
+    phases.hits[r] = int32_t(phase.hits);
+    phases.base[r] = int32_t(phase.base);
+  }
+  const FoldShifts<int64_t> shifts = fold_shifts(w, fold.phases, by_stride);
+  phases.shift_min = int32_t(shifts.min);
+  phases.shift_max = int32_t(shifts.max);
+  return phases;
+}
+
 void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Axis<int64_t>& w,
-                        const WidthFold<int64_t>& fold, void* dst) {
+                        const WidthFold<int64_t>& fold, const FoldPhases& phases, void* dst) {
   const int64_t lines = src.samples * src.rows;
   const int64_t positions = lines * fold.length;
   const int64_t k_len = fold.taps * src.k;
-  TORCH_INTERNAL_ASSERT(fold.phases <= kMaxFoldPhases);  // ColumnsShape folds no wider stride
   TORCH_CHECK(positions + kUnfoldPositions < (int64_t(1) << 31) && k_len < (int64_t(1) << 31) &&
                   std::max(w.in_size, w.out_size) < (int64_t(1) << 30),
               "gemm_convt: unfolded chunk of ", positions, " positions x ", k_len,
@@ -232,8 +229,7 @@ void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Ax
   if (positions == 0 || src.k == 0) return;
   const int64_t esize = c10::elementSize(dtype);
   const int64_t channels = kTileBytes / esize, v = 16 / esize;
-  const FoldShifts<int64_t> shifts = fold_shifts(w, fold.phases, Divider<int64_t>(w.stride));
-  const int64_t spread = shifts.max - shifts.min;
+  const int64_t spread = int64_t(phases.shift_max) - phases.shift_min;
   TORCH_INTERNAL_ASSERT(spread <= kMaxFoldShiftSpread);  // width_fold_applies
   // 16-byte loads along NCHW rows of whole vectors (each vector then lies
   // inside the row or outside it).
@@ -264,7 +260,7 @@ void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Ax
   plan.line_tiles = int32_t((lines + line_tile - 1) / line_tile);
   plan.c_tiles = int32_t((src.k + channels - 1) / channels);
   plan.groups = int32_t(src.groups);
-  plan.shift_min = int32_t(shifts.min);
+  plan.shift_min = phases.shift_min;
   plan.align = int32_t(align);
   plan.x_span = int32_t(x_span);
   plan.by_rows = Divider<int32_t>(int32_t(src.rows));
@@ -280,26 +276,21 @@ void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Ax
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "gemm_convt_unfold", [&] {
     unfold_phases_kernel<scalar_t>
         <<<static_cast<unsigned>(blocks), kUnfoldThreads, shared,
-           at::cuda::getCurrentCUDAStream()>>>(src, axis32(w), Divider<int32_t>(int32_t(w.stride)),
-                                               fold32, plan, static_cast<scalar_t*>(dst));
+           at::cuda::getCurrentCUDAStream()>>>(src, int32_t(w.hit_q_step), phases, fold32,
+                                               plan, static_cast<scalar_t*>(dst));
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
 at::Tensor fold_weight_cuda(const Problem& p, const ConvTranspose2dOptions& o,
-                            const ColumnsShape& cs, const at::Tensor& weight) {
+                            const ColumnsShape& cs, const FoldPhases& phases,
+                            const at::Tensor& weight) {
   const int64_t rows = p.out_per_group * p.kernel_h;
   at::Tensor b = at::empty({p.groups, cs.fold.phases, rows, cs.k_per_group}, weight.options());
   const int64_t total = b.numel();
   if (total == 0) return b;
   TORCH_INTERNAL_ASSERT(weight.is_contiguous());  // conv_transpose2d_cuda made it so
   const Axis<int64_t> w = width_axis<int64_t>(p, o);
-  PhaseTable phases{};
-  for (int64_t r = 0; r < cs.fold.phases; ++r) {  // <= kMaxFoldPhases (problem.h)
-    const PhaseTaps<int64_t> phase = phase_taps(w, r, Divider<int64_t>(w.stride));
-    phases.first[r] = int32_t(phase.first);
-    phases.hits[r] = int32_t(phase.hits);
-  }
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   const int64_t weight_rows = p.groups * p.in_per_group * rows;  // one thread each
   const int64_t threads = 256,

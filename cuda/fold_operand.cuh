@@ -15,13 +15,25 @@
 
 namespace gemm_convt {
 
+// The fold's phases, found once a call on the host (geometry.h's phase_taps)
+// for both kernels below: each phase's slot-0 kernel column (first), landing
+// slots (hits) and slot-0 shift x - m (base), and the range of the shifts
+// (geometry.h's fold_shifts). Passed by value as a kernel parameter.
+struct FoldPhases {
+  int32_t first[kMaxFoldPhases], hits[kMaxFoldPhases], base[kMaxFoldPhases];
+  int32_t shift_min, shift_max;
+};
+
+FoldPhases fold_phases(const Axis<int64_t>& w, const WidthFold<int64_t>& fold);
+
 // dst: src.groups * fold.phases * (src.samples * src.rows * fold.length) *
 // (fold.taps * src.k) elements; src.k is in_per_group. On torch's current stream.
 void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Axis<int64_t>& w,
-                        const WidthFold<int64_t>& fold, void* dst);
+                        const WidthFold<int64_t>& fold, const FoldPhases& phases, void* dst);
 
 // B for every group and phase: [groups][phases][out_per_group * kh][k_per_group].
 at::Tensor fold_weight_cuda(const Problem& p, const ConvTranspose2dOptions& o,
-                            const ColumnsShape& cs, const at::Tensor& weight);
+                            const ColumnsShape& cs, const FoldPhases& phases,
+                            const at::Tensor& weight);
 
 }  // namespace gemm_convt
