@@ -38,16 +38,17 @@ CONFIGS = ((None, False, False, None, False), (500, False, False, None, False),
            (None, False, False, None, True))
 
 
+def picked(items, variable):
+    """The items whose indices the environment variable lists (e.g. "13,14,15"), or all."""
+    indices = os.environ.get(variable)
+    return [items[int(i)] for i in indices.split(",")] if indices else items
+
+
 def main():
     torch.manual_seed(0)
     worst, cases = 0.0, 0
-    configs = CONFIGS
-    picked = os.environ.get("MEMCHECK_CONFIGS")  # e.g. "5": the indices of the configs to run
-    if picked:
-        configs = [CONFIGS[int(i)] for i in picked.split(",")]
-    cases_picked = CASES
-    if os.environ.get("MEMCHECK_CASES"):  # e.g. "13,14,15": the indices of the cases to run
-        cases_picked = [CASES[int(i)] for i in os.environ["MEMCHECK_CASES"].split(",")]
+    configs = picked(CONFIGS, "MEMCHECK_CONFIGS")
+    cases_picked = picked(CASES, "MEMCHECK_CASES")
     for limit, direct, implicit, fold, disjoint in configs:
         gemm_convt.set_workspace_limit(limit)
         gemm_convt.set_direct_gather(direct)
