@@ -10,6 +10,9 @@
 
 #include "problem.h"
 #include "settings.h"
+#ifdef GEMM_CONVT_WITH_CUDA
+#include "../cuda/gemm_graphs.h"
+#endif
 
 namespace {
 
@@ -128,6 +131,20 @@ PYBIND11_MODULE(_C, m) {
   m.def("_set_col2im_blocks", &gemm_convt::set_col2im_blocks, py::arg("enabled"),
         "Test hook: col2im's block items where they apply (default True)");
   m.def("_get_col2im_blocks", &gemm_convt::col2im_blocks);
+  m.def("set_gemm_graphs", &gemm_convt::set_gemm_graphs, py::arg("enabled"));
+  m.def("get_gemm_graphs", &gemm_convt::gemm_graphs);
+  m.def("release_gemm_graphs", [] {
+#ifdef GEMM_CONVT_WITH_CUDA
+    gemm_convt::release_gemm_graphs();
+#endif
+  }, "Free the cached GEMM graphs and their cuBLAS workspaces");
+  m.def("_gemm_graphs_cached", [] {
+#ifdef GEMM_CONVT_WITH_CUDA
+    return gemm_convt::gemm_graphs_cached();
+#else
+    return int64_t(0);
+#endif
+  }, "Test hook: how many GEMM graphs are cached");
   m.def("build_info", &build_info, "How this extension was built");
   m.def("_width_fold_pays", &width_fold_pays_for, py::arg("input_size"), py::arg("weight_size"),
         py::arg("stride"), py::arg("padding"), py::arg("output_padding"), py::arg("dilation"),

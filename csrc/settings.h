@@ -61,4 +61,9 @@ int implicit_gemm();
 void set_col2im_blocks(bool enabled);
 bool col2im_blocks();
 
+// CUDA: cuBLAS GEMMs replayed from CUDA graphs once a call repeats
+// (cuda/gemm_graphs.h; default), or every GEMM enqueued eagerly.
+void set_gemm_graphs(bool enabled);
+bool gemm_graphs();
+
 }  // namespace gemm_convt

@@ -2,9 +2,14 @@
 
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/Exceptions.h>
+#include <c10/cuda/CUDAFunctions.h>
 
+#include <algorithm>
+#include <cstring>
+#include <iterator>
 #include <limits>
 
+#include "gemm_graphs.h"
 #include "lt_gemm.h"
 #include "pack.cuh"
 
@@ -46,22 +51,38 @@ void gemm_strided_batched(at::ScalarType in_dtype, at::ScalarType out_dtype, int
                           int64_t n, int64_t k, const MatrixRef& a, const MatrixRef& b,
                           void* c, int64_t ldc, int64_t c_batch_stride, double beta,
                           int64_t batch, bool allow_tf32) {
-  cublasHandle_t handle = at::cuda::getCurrentCUDABlasHandle();
   const bool is_double = in_dtype == at::kDouble;
   const bool tf32 = allow_tf32 && in_dtype == at::kFloat;
-  MathModeGuard math(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
   const cublasComputeType_t compute =
       is_double ? CUBLAS_COMPUTE_64F : (tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F);
-  const double alpha_d = 1.0, beta_d = beta;
-  const float alpha_f = 1.0f, beta_f = static_cast<float>(beta);
-  const void* alpha = is_double ? static_cast<const void*>(&alpha_d) : &alpha_f;
-  const void* beta_p = is_double ? static_cast<const void*>(&beta_d) : &beta_f;
-  TORCH_CUDABLAS_CHECK(cublasGemmStridedBatchedEx(
-      handle, a.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, b.transposed ? CUBLAS_OP_T : CUBLAS_OP_N,
-      as_int(m, "m"), as_int(n, "n"), as_int(k, "k"), alpha, a.ptr, cuda_dtype(in_dtype),
-      as_int(a.ld, "lda"), a.batch_stride, b.ptr, cuda_dtype(in_dtype), as_int(b.ld, "ldb"),
-      b.batch_stride, beta_p, c, cuda_dtype(out_dtype), as_int(ldc, "ldc"), c_batch_stride,
-      as_int(batch, "batch"), compute, CUBLAS_GEMM_DEFAULT));
+  int64_t beta_bits = 0;
+  std::memcpy(&beta_bits, &beta, sizeof(beta));
+  GemmCallKey key;
+  const int64_t fields[] = {int64_t(c10::cuda::current_device()),
+                            reinterpret_cast<int64_t>(at::cuda::getCurrentCUDAStream().stream()),
+                            int64_t(in_dtype), int64_t(out_dtype), int64_t(compute), m, n, k,
+                            reinterpret_cast<int64_t>(a.ptr), a.ld, a.transposed, a.batch_stride,
+                            reinterpret_cast<int64_t>(b.ptr), b.ld, b.transposed, b.batch_stride,
+                            reinterpret_cast<int64_t>(c), ldc, c_batch_stride,
+                            beta_bits, batch};
+  static_assert(sizeof(fields) / sizeof(fields[0]) <= GemmCallKey::kFields, "GemmCallKey too small");
+  std::copy(std::begin(fields), std::end(fields), key.field);
+  run_gemm(key, [&](void* workspace, size_t workspace_bytes) {
+    cublasHandle_t handle = at::cuda::getCurrentCUDABlasHandle();
+    if (workspace != nullptr)
+      TORCH_CUDABLAS_CHECK(cublasSetWorkspace(handle, workspace, workspace_bytes));
+    MathModeGuard math(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
+    const double alpha_d = 1.0, beta_d = beta;
+    const float alpha_f = 1.0f, beta_f = static_cast<float>(beta);
+    const void* alpha = is_double ? static_cast<const void*>(&alpha_d) : &alpha_f;
+    const void* beta_p = is_double ? static_cast<const void*>(&beta_d) : &beta_f;
+    TORCH_CUDABLAS_CHECK(cublasGemmStridedBatchedEx(
+        handle, a.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, b.transposed ? CUBLAS_OP_T : CUBLAS_OP_N,
+        as_int(m, "m"), as_int(n, "n"), as_int(k, "k"), alpha, a.ptr, cuda_dtype(in_dtype),
+        as_int(a.ld, "lda"), a.batch_stride, b.ptr, cuda_dtype(in_dtype), as_int(b.ld, "ldb"),
+        b.batch_stride, beta_p, c, cuda_dtype(out_dtype), as_int(ldc, "ldc"), c_batch_stride,
+        as_int(batch, "batch"), compute, CUBLAS_GEMM_DEFAULT));
+  });
 }
 
 InputOperand input_operand(const at::Tensor& input, int64_t in_per_group) {

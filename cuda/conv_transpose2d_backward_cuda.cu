@@ -19,6 +19,7 @@
 #include "../csrc/conv_transpose2d_backward.h"
 #include "backward_gemm.h"
 #include "im2col_kernel.cuh"
+#include "side_streams.h"
 #include "grad_weight_implicit.cuh"
 #include "implicit_gemm.cuh"
 
@@ -96,6 +97,7 @@ void backward_by_columns(const at::Tensor& grad_output, const at::Tensor& input,
   if (grad_weight.defined())
     gw_acc = half ? at::empty(weight.sizes(), weight.options().dtype(at::kFloat)) : grad_weight;
 
+  const OnSideStream on_side_stream;
   AT_DISPATCH_FLOATING_TYPES_AND2(
       at::kHalf, at::kBFloat16, dtype, "gemm_convt_backward_cuda", [&] {
         for_each_backward_chunk(p.backward_chunk_problem(), shape, [&](const Chunk& c) {

@@ -206,12 +206,14 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     b_operand = stacked;
   }
   const at::Tensor plain_weight = k_major_weight ? weight_rows_k_major(p, weight) : weight;
+  // The chunks run on side streams even where there is one buffer: their cuBLAS
+  // calls can then be replayed from graphs (gemm_graphs.h), which the legacy
+  // default stream does not allow.
   const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
-  std::vector<c10::cuda::CUDAStream> streams;
-  if (buffers > 1) {
+  const std::vector<c10::cuda::CUDAStream> streams = side_streams(buffers);
+  {
     at::cuda::CUDAEvent start;
     start.record(origin);
-    streams = side_streams(buffers);
     for (const auto& stream : streams) start.block(stream);
   }
 
@@ -230,8 +232,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
         for (size_t i = 0; i < chunks.size(); ++i) {
           const Chunk& c = chunks[i];
           const int64_t b = int64_t(i) % buffers;
-          c10::optional<c10::cuda::CUDAStreamGuard> on_stream;
-          if (buffers > 1) on_stream.emplace(streams[b]);
+          const c10::cuda::CUDAStreamGuard on_stream(streams[b]);
           at::Tensor& columns = column_buffers[b];
           if (c.rows > 0 && made) {
             const int64_t pixel_stride = x.pixel_stride();

@@ -22,4 +22,29 @@ std::vector<c10::cuda::CUDAStream> side_streams(int64_t count) {
   return std::vector<c10::cuda::CUDAStream>(streams.begin(), streams.begin() + count);
 }
 
+namespace {
+
+c10::cuda::CUDAStream side_after(const c10::cuda::CUDAStream& origin) {
+  c10::cuda::CUDAStream side = side_streams(1)[0];
+  at::cuda::CUDAEvent start;
+  start.record(origin);
+  start.block(side);
+  return side;
+}
+
+}  // namespace
+
+OnSideStream::OnSideStream()
+    : origin_(c10::cuda::getCurrentCUDAStream()), side_(side_after(origin_)), guard_(side_) {}
+
+OnSideStream::~OnSideStream() {
+  try {
+    at::cuda::CUDAEvent done;
+    done.record(side_);
+    done.block(origin_);
+  } catch (...) {
+    // Only a broken CUDA context fails here; the call reports that itself.
+  }
+}
+
 }  // namespace gemm_convt

@@ -164,6 +164,29 @@ def get_implicit_gemm():
     return _mode_of(_C.get_implicit_gemm())
 
 
+def set_gemm_graphs(enabled):
+    """Whether CUDA calls replay their cuBLAS GEMMs from CUDA graphs. True (the
+    default): a GEMM call seen before with the same pointers, sizes and stream is
+    captured once and replayed after that: the same kernel on the same data, so the
+    same bits, at ~5-10 us of host time instead of cuBLAS's 24-90 (its heuristic,
+    attribute queries, memset and launch) on the H100 hosts measured; calls made of
+    many chunks, and small problems, were paced by that host time. Each stream that
+    replays holds a cuBLAS workspace of torch's chosen size (32 MiB on Hopper) for
+    its graphs. False: every GEMM enqueued eagerly (release_gemm_graphs frees the
+    graphs and workspaces)."""
+    _C.set_gemm_graphs(_checked_bool("set_gemm_graphs", enabled))
+
+
+def get_gemm_graphs():
+    return bool(_C.get_gemm_graphs())
+
+
+def release_gemm_graphs():
+    """Frees the cached GEMM graphs and their cuBLAS workspaces (replays already
+    enqueued complete first); later calls capture again."""
+    _C.release_gemm_graphs()
+
+
 def _cudnn_conv_allows_tf32():
     """torch's cuDNN-convolution TF32 policy as Python reads it (the C++ side's
     reading, _C.torch_conv_allows_tf32, must agree; tests check it)."""

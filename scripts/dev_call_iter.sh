@@ -1,25 +1,26 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Session 23, call 3: the fold's phases found once a call on the host and passed to both
-# operand kernels (FoldPhases; the unfold's per-block tap search and shared arrays gone).
-# Build; the fold / width / unfold CUDA tests; memcheck of the folded cases beside them;
-# ncu of the unfold and fold_weight alone (session 22: 7.4 / 7.1 / 9.4 us, 9.6 / 9.3 / 15.8).
+# Session 24, call 4: cuBLAS GEMMs replayed from CUDA graphs (cuda/gemm_graphs.*), the
+# forward's one-buffer loop and the backward's loop on a side stream. Build; the graph
+# tests and the CUDA tests whose calls make cuBLAS GEMMs; then graphs on / off in
+# alternating processes: forwards and training steps beside cuDNN, host against the cap.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
-source scripts/device_build.sh "unfold_phases\|fold_weight" "$OUT/build.log"
-echo "built at ${SECONDS}s"
+source scripts/device_build.sh "col2im" "$OUT/build.log" > /dev/null
+echo "built at ${SECONDS}s"; nvidia-smi --query-gpu=name --format=csv,noheader
 cd /tmp
-MEMCHECK_CONFIGS=5 MEMCHECK_CASES=13,14,15 timeout 200 compute-sanitizer --tool memcheck \
-  --error-exitcode 99 python3 "$R/scripts/memcheck_cases.py" > "$OUT/memcheck_5.log" 2>&1 & pm=$!
-timeout 200 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests" -q -x \
-  -m cuda -k "fold or width or unfold" > "$OUT/tests.log" 2>&1
-echo "tests rc=$? at ${SECONDS}s"; tail -1 "$OUT/tests.log"
-wait $pm; echo "memcheck rc=$? at ${SECONDS}s"; grep -E "ERROR SUMMARY|cases" "$OUT/memcheck_5.log" | tail -2
-NCU=$(which ncu || ls /opt/nvidia/nsight-compute/*/ncu | head -1)
-for pd in "fcn_up float32" "fcn_up float16" "dcgan float32"; do
-  echo "== ncu $pd"
-  timeout 60 $NCU --profile-from-start off --clock-control none -k regex:"unfold|fold_weight" \
-    --csv --print-units base --metrics gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum \
-    python3 "$R/scripts/ncu_col2im.py" $pd > /tmp/ncu.csv 2>/dev/null
-  python3 "$R/scripts/ncu_sum.py" /tmp/ncu.csv
+export PYTHONPATH="$R/scripts" PYTHONUNBUFFERED=1
+timeout 260 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" -q -x \
+  "$R/tests/test_gemm_graphs.py" "$R/tests/test_torch_integration.py" "$R/tests/test_autograd.py" \
+  "$R/tests/test_cuda.py" -m cuda -k "graphs or integration or autograd or chunk or several or layouts or folding_grid or bitwise or determin or capture or stream" \
+  > "$OUT/tests.log" 2>&1
+echo "tests rc=$? at ${SECONDS}s"; tail -3 "$OUT/tests.log"
+for round in 1 2; do
+  for g in on off; do
+    echo "== round $round graphs $g"
+    python3 "$R/scripts/probe_speed.py" --problems fcn_up,dcgan,kb81,unet_up,kb71 --dtypes tf32,float16 --cudnn --graphs $g 2>&1 | grep -v Warn
+    python3 "$R/scripts/probe_speed.py" --problems dcgan,fcn_up,unet_up,kb81 --dtypes tf32 --cudnn --train --graphs $g 2>&1 | grep -v Warn
+  done
 done
+python3 "$R/scripts/host_per_chunk.py" --problems fcn_up,dcgan --limits 64 2>&1 | grep -v Warn
+python3 "$R/scripts/host_per_chunk.py" --problems fcn_up,dcgan --limits 64 --backward 2>&1 | grep -v Warn
 echo seconds=$SECONDS

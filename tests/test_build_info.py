@@ -63,7 +63,7 @@ def test_public_api():
         assert hasattr(gemm_convt, name), name
     assert set(gemm_convt.__all__) == {
         "ArgumentError", "ArgumentTypeError", "ArgumentValueError", "ConvTranspose2d", "build_info",
-        "conv_transpose2d", "convert", "get_allow_tf32", "get_direct_gather", "get_disjoint_taps", "get_float_columns", "get_fp32_split", "get_implicit_gemm", "get_width_folding",
-        "get_workspace_limit", "set_allow_tf32", "set_direct_gather", "set_disjoint_taps", "set_float_columns", "set_fp32_split", "set_implicit_gemm", "set_width_folding",
+        "conv_transpose2d", "convert", "get_allow_tf32", "get_direct_gather", "get_disjoint_taps", "get_float_columns", "get_fp32_split", "get_gemm_graphs", "get_implicit_gemm", "get_width_folding",
+        "get_workspace_limit", "release_gemm_graphs", "set_allow_tf32", "set_direct_gather", "set_disjoint_taps", "set_float_columns", "set_fp32_split", "set_gemm_graphs", "set_implicit_gemm", "set_width_folding",
         "set_workspace_limit",
     }

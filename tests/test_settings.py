@@ -133,3 +133,15 @@ def test_mode_knobs_take_none_true_false(knob):
 
 def test_disjoint_taps_default_is_its_rule():
     assert gemm_convt.get_disjoint_taps() is None  # the conftest restores every knob after a test
+
+
+def test_gemm_graphs_round_trip():
+    assert gemm_convt.get_gemm_graphs() is True  # the default (the conftest restores it)
+    gemm_convt.set_gemm_graphs(False)
+    assert gemm_convt.get_gemm_graphs() is False and _C.get_gemm_graphs() is False
+    with pytest.raises(TypeError, match=r"set_gemm_graphs: expected enabled to be a bool, but got 0"):
+        gemm_convt.set_gemm_graphs(0)
+    assert gemm_convt.get_gemm_graphs() is False  # a rejected value changes nothing
+    gemm_convt.release_gemm_graphs()  # a no-op without graphs (and on CPU builds)
+    gemm_convt.set_gemm_graphs(True)
+    assert _C.get_gemm_graphs() is True
