@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--problems", default="dcgan,fcn_up")
     ap.add_argument("--limits", default="16,64,256,1024", help="workspace caps in MiB")
     ap.add_argument("--backward", action="store_true", help="time torch.autograd.grad of the layer instead")
+    ap.add_argument("--graphs", default="on", help="set_gemm_graphs per row: on, off or both (off, then on)")
     args = ap.parse_args()
     gemm_convt.set_allow_tf32(True)
     torch.backends.cudnn.allow_tf32 = True
@@ -51,9 +52,11 @@ def main():
                 name, count_kernels(run(F.conv_transpose2d)), host, wall))
             for mib in (int(v) for v in args.limits.split(",")):
                 gemm_convt.set_workspace_limit(mib << 20)
-                host, wall = host_and_wall_us(run(gemm_convt.conv_transpose2d))
-                print("%-8s ours cap %5d MiB kernels %4d  host %7.1f us  wall %7.1f us" % (
-                    name, mib, count_kernels(run(gemm_convt.conv_transpose2d)), host, wall))
+                for graphs in (["off", "on"] if args.graphs == "both" else [args.graphs]):
+                    gemm_convt.set_gemm_graphs(graphs == "on")
+                    host, wall = host_and_wall_us(run(gemm_convt.conv_transpose2d))
+                    print("%-8s ours cap %5d MiB graphs %-3s kernels %4d  host %7.1f us  wall %7.1f us" % (
+                        name, mib, graphs, count_kernels(run(gemm_convt.conv_transpose2d)), host, wall))
             gemm_convt.set_workspace_limit(None)
 
 
