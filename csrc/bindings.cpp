@@ -138,13 +138,15 @@ PYBIND11_MODULE(_C, m) {
     gemm_convt::release_gemm_graphs();
 #endif
   }, "Free the cached GEMM graphs and their cuBLAS workspaces");
-  m.def("_gemm_graphs_cached", [] {
+  m.def("_gemm_graph_stats", [] {
+    py::dict d;
 #ifdef GEMM_CONVT_WITH_CUDA
-    return gemm_convt::gemm_graphs_cached();
-#else
-    return int64_t(0);
+    const gemm_convt::GemmGraphStats s = gemm_convt::gemm_graph_stats();
+    d["eager"] = s.eager, d["captured"] = s.captured, d["replayed"] = s.replayed;
+    d["failed"] = s.failed, d["evicted"] = s.evicted, d["cached"] = s.cached;
 #endif
-  }, "Test hook: how many GEMM graphs are cached");
+    return d;
+  }, "Test hook: GEMM graph counts (eager, captured, replayed, failed, evicted; cached now)");
   m.def("build_info", &build_info, "How this extension was built");
   m.def("_width_fold_pays", &width_fold_pays_for, py::arg("input_size"), py::arg("weight_size"),
         py::arg("stride"), py::arg("padding"), py::arg("output_padding"), py::arg("dilation"),

@@ -7,6 +7,9 @@
 #include <torch/version.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -50,6 +53,7 @@ struct Cache {
   std::mutex mutex;
   std::unordered_map<GemmCallKey, Entry, KeyHash> entries;
   std::map<std::pair<int, cudaStream_t>, at::DataPtr> workspaces;
+  GemmGraphStats stats;
 };
 
 // Leaked: destructors at exit would call into a CUDA runtime already torn down.
@@ -58,13 +62,31 @@ Cache& cache() {
   return *c;
 }
 
-// Calls whose pointers change every time never repeat: bound the map.
+// Calls whose pointers change every time never repeat: bound the map. Full,
+// it forgets the calls seen once, then (still three quarters full) every graph.
 constexpr size_t kMaxEntries = 1024;
 
-void destroy_entries(Cache& c) {
-  for (auto& kv : c.entries)
-    if (kv.second.exec) cudaGraphExecDestroy(kv.second.exec);  // in-flight replays complete
-  c.entries.clear();
+void destroy_entries(Cache& c, bool captured_too) {
+  for (auto it = c.entries.begin(); it != c.entries.end();) {
+    if (it->second.exec != nullptr && !captured_too) {
+      ++it;
+      continue;
+    }
+    if (it->second.exec) cudaGraphExecDestroy(it->second.exec);  // in-flight replays complete
+    ++c.stats.evicted;
+    it = c.entries.erase(it);
+  }
+}
+
+void make_room(Cache& c) {
+  destroy_entries(c, false);
+  if (c.entries.size() >= kMaxEntries * 3 / 4) destroy_entries(c, true);
+}
+
+// Why captures fail, on stderr, when GEMM_CONVT_GEMM_GRAPHS_DEBUG is set.
+void debug(const char* step, cudaError_t err) {
+  static const bool on = std::getenv("GEMM_CONVT_GEMM_GRAPHS_DEBUG") != nullptr;
+  if (on) std::fprintf(stderr, "gemm_convt: GEMM graph capture: %s: %s\n", step, cudaGetErrorString(err));
 }
 
 bool capturable(cudaStream_t stream) {
@@ -92,23 +114,31 @@ cudaGraphExec_t capture(cudaStream_t stream, void* workspace, size_t bytes,
   // torch makes the handle's workspace for this stream on first use: before the
   // capture, where allocating is allowed.
   at::cuda::getCurrentCUDABlasHandle();
-  if (cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal) != cudaSuccess) {
+  cudaError_t err = cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal);
+  if (err != cudaSuccess) {
+    debug("begin", err);
     (void)cudaGetLastError();
     return nullptr;
   }
   bool enqueued = true;
   try {
     enqueue(workspace, bytes);
-  } catch (...) {
+  } catch (const std::exception& e) {
     enqueued = false;
+    debug(e.what(), cudaSuccess);
   }
   cudaGraph_t graph = nullptr;
-  const bool ended = cudaStreamEndCapture(stream, &graph) == cudaSuccess;
+  err = cudaStreamEndCapture(stream, &graph);
+  if (err != cudaSuccess) debug("end", err);
   at::cuda::getCurrentCUDABlasHandle();  // puts torch's own workspace back on the handle
   cudaGraphExec_t exec = nullptr;
-  if (!enqueued || !ended || graph == nullptr ||
-      cudaGraphInstantiateWithFlags(&exec, graph, 0) != cudaSuccess)
-    exec = nullptr;
+  if (enqueued && err == cudaSuccess && graph != nullptr) {
+    err = cudaGraphInstantiateWithFlags(&exec, graph, 0);
+    if (err != cudaSuccess) {
+      debug("instantiate", err);
+      exec = nullptr;
+    }
+  }
   if (graph != nullptr) cudaGraphDestroy(graph);
   (void)cudaGetLastError();  // a failed capture's error is not sticky
   return exec;
@@ -121,33 +151,42 @@ void run_gemm(const GemmCallKey& key, const GemmEnqueue& enqueue) {
   if (!kGraphsBuilt || !gemm_graphs() || !capturable(stream)) return enqueue(nullptr, 0);
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  if (c.entries.size() >= kMaxEntries && c.entries.find(key) == c.entries.end()) destroy_entries(c);
+  if (c.entries.size() >= kMaxEntries && c.entries.find(key) == c.entries.end()) make_room(c);
   Entry& e = c.entries[key];
   if (e.exec == nullptr) {
     // The first run eager: it also loads the kernel's module, which a capture must not.
-    if (e.eager_only || e.seen++ == 0) return enqueue(nullptr, 0);
+    if (e.eager_only || e.seen++ == 0) {
+      ++c.stats.eager;
+      return enqueue(nullptr, 0);
+    }
     const size_t bytes = capture_workspace_bytes();
     e.exec = capture(stream, capture_workspace(c, int(c10::cuda::current_device()), stream, bytes),
                      bytes, enqueue);
     if (e.exec == nullptr) {
       e.eager_only = true;
+      ++c.stats.failed;
+      ++c.stats.eager;
       return enqueue(nullptr, 0);
     }
+    ++c.stats.captured;
   }
+  ++c.stats.replayed;
   C10_CUDA_CHECK(cudaGraphLaunch(e.exec, stream));
 }
 
-int64_t gemm_graphs_cached() {
+GemmGraphStats gemm_graph_stats() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  return std::count_if(c.entries.begin(), c.entries.end(),
-                       [](const auto& kv) { return kv.second.exec != nullptr; });
+  GemmGraphStats s = c.stats;
+  s.cached = std::count_if(c.entries.begin(), c.entries.end(),
+                           [](const auto& kv) { return kv.second.exec != nullptr; });
+  return s;
 }
 
 void release_gemm_graphs() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  destroy_entries(c);
+  destroy_entries(c, true);
   c.workspaces.clear();
 }
 

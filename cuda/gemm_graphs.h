@@ -35,8 +35,12 @@ using GemmEnqueue = std::function<void(void* workspace, size_t bytes)>;
 // `key` names the call, the current device and stream included.
 void run_gemm(const GemmCallKey& key, const GemmEnqueue& enqueue);
 
-// How many GEMM graphs are cached now (a test hook).
-int64_t gemm_graphs_cached();
+// Counts since the process started (GEMM calls run eagerly, graphs captured,
+// replays, captures that failed, cache entries evicted) and graphs cached now.
+struct GemmGraphStats {
+  int64_t eager = 0, captured = 0, replayed = 0, failed = 0, evicted = 0, cached = 0;
+};
+GemmGraphStats gemm_graph_stats();
 
 // Frees every cached graph and capture workspace (enqueued replays still complete).
 void release_gemm_graphs();

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
 import gemm_convt
+from gemm_convt._native import _C
 
 from cuda_timing import host_and_wall_us, problem_tensors  # scripts/ is on sys.path when run as a script
 
@@ -55,8 +56,9 @@ def main():
                 for graphs in (["off", "on"] if args.graphs == "both" else [args.graphs]):
                     gemm_convt.set_gemm_graphs(graphs == "on")
                     host, wall = host_and_wall_us(run(gemm_convt.conv_transpose2d))
-                    print("%-8s ours cap %5d MiB graphs %-3s kernels %4d  host %7.1f us  wall %7.1f us" % (
-                        name, mib, graphs, count_kernels(run(gemm_convt.conv_transpose2d)), host, wall))
+                    print("%-8s ours cap %5d MiB graphs %-3s kernels %4d  host %7.1f us  wall %7.1f us  %s" % (
+                        name, mib, graphs, count_kernels(run(gemm_convt.conv_transpose2d)), host, wall,
+                        _C._gemm_graph_stats()))
             gemm_convt.set_workspace_limit(None)
 
 

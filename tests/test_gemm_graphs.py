@@ -24,6 +24,10 @@ DTYPE = {"tf32": torch.float32, "ieee": torch.float32, "float16": torch.float16,
          "bfloat16": torch.bfloat16, "float64": torch.float64}
 
 
+def cached():
+    return _C._gemm_graph_stats()["cached"]
+
+
 def assert_correct(out, x, w, b, key, helpers, **kw):
     """Against float64; TF32 (10-bit operands) to 5e-3 of the reference's norm."""
     ref = helpers.reference(x, w, b, **kw)
@@ -66,11 +70,11 @@ def test_replays_give_the_eager_bits(case, helpers):
     grad = helpers.randn(helpers.reference(x, w, b, **kw).shape, 600 + case, DTYPE[key]).cuda()
     gemm_convt.set_gemm_graphs(False)
     eager = step(x, w, b, grad, kw)
-    assert _C._gemm_graphs_cached() == 0
+    assert cached() == 0
     gemm_convt.set_gemm_graphs(True)
     for _ in range(3):  # the first call runs eagerly, later ones replay
         assert all(torch.equal(r, e) for r, e in zip(step(x, w, b, grad, kw), eager))
-    assert _C._gemm_graphs_cached() > 0
+    assert cached() > 0
     assert_correct(eager[0], x, w, b, key, helpers, **kw)
 
 
@@ -81,7 +85,7 @@ def test_replays_read_the_operands_current_values(helpers):
     with torch.no_grad():
         for _ in range(3):
             gemm_convt.conv_transpose2d(x, w, b, **kw)
-        assert _C._gemm_graphs_cached() > 0
+        assert cached() > 0
         x2, w2, b2 = helpers.make_inputs(8, 4, 32, 16, (4, 4), (12, 12), device="cuda")
         x.copy_(x2), w.copy_(w2), b.copy_(b2)  # same storage, new values
         replayed = gemm_convt.conv_transpose2d(x, w, b, **kw)
@@ -104,5 +108,5 @@ def test_replays_on_a_user_stream_and_after_release(helpers):
         torch.cuda.current_stream().wait_stream(stream)
         assert all(torch.equal(o, eager) for o in outs)
         gemm_convt.release_gemm_graphs()
-        assert _C._gemm_graphs_cached() == 0
+        assert cached() == 0
         assert all(torch.equal(gemm_convt.conv_transpose2d(x, w, b, stride=2), eager) for _ in range(3))
