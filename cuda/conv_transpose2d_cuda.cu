@@ -209,6 +209,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // The chunks run on side streams even where there is one buffer: their cuBLAS
   // calls can then be replayed from graphs (gemm_graphs.h), which the legacy
   // default stream does not allow.
+  const SideStreamLock side_lock;  // held until the caller's stream has joined
   const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
   const std::vector<c10::cuda::CUDAStream> streams = side_streams(buffers);
   {

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "../csrc/settings.h"
+#include "side_streams.h"
 
 namespace gemm_convt {
 
@@ -148,7 +149,8 @@ cudaGraphExec_t capture(cudaStream_t stream, void* workspace, size_t bytes,
 
 void run_gemm(const GemmCallKey& key, const GemmEnqueue& enqueue) {
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  if (!kGraphsBuilt || !gemm_graphs() || !capturable(stream)) return enqueue(nullptr, 0);
+  if (!kGraphsBuilt || !gemm_graphs() || !side_stream_held(stream) || !capturable(stream))
+    return enqueue(nullptr, 0);
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
   if (c.entries.size() >= kMaxEntries && c.entries.find(key) == c.entries.end()) make_room(c);

@@ -11,8 +11,9 @@
 // A captured GEMM runs on a cuBLAS workspace of its own per (device, stream),
 // of torch's chosen size (cuBLAS then picks the kernel it picks eagerly), held
 // until release_gemm_graphs(): torch may free its own workspaces while graphs
-// still point at them. Streams that cannot be captured (the legacy default
-// stream, or one already capturing) run eagerly.
+// still point at them. Only our own side streams capture, under their lock
+// (side_streams.h); GEMMs on other streams, or on one already capturing (a
+// caller's own graph), run eagerly.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,28 +1,41 @@
 #include "side_streams.h"
 
+#include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAFunctions.h>
 
+#include <algorithm>
 #include <map>
-#include <mutex>
 
 namespace gemm_convt {
+namespace {
 
-// The current device's side streams, taken from torch's pool once per process
-// and reused: cuBLAS gets a workspace from the caching allocator for each
-// stream it runs on (32 MiB on sm90), so fresh pool streams per call pinned
-// one per pool stream (+1087 MiB after 18 dcgan calls, NOTES.md).
-std::vector<c10::cuda::CUDAStream> side_streams(int64_t count) {
+constexpr int64_t kSideStreams = 2;
+
+struct DeviceSide {
+  std::vector<c10::cuda::CUDAStream> streams;
+  std::mutex enqueue;  // SideStreamLock's
+};
+
+// Kept for the process (never destroyed, as torch keeps its pool streams):
+// cuBLAS gets a workspace for each stream it runs on (32 MiB on sm90), so fresh
+// streams per call pinned one each (+1087 MiB after 18 dcgan calls, NOTES.md).
+// Our own streams rather than torch's pool: the pool hands the same streams to
+// other code (torch.cuda.Stream()), whose launches could land in a capture.
+DeviceSide& device_side(c10::DeviceIndex device) {
   static std::mutex mutex;
-  static std::map<c10::DeviceIndex, std::vector<c10::cuda::CUDAStream>> cache;
-  const c10::DeviceIndex device = c10::cuda::current_device();
+  static std::map<c10::DeviceIndex, DeviceSide> sides;
   std::lock_guard<std::mutex> lock(mutex);
-  std::vector<c10::cuda::CUDAStream>& streams = cache[device];
-  while (int64_t(streams.size()) < count)
-    streams.push_back(c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device));
-  return std::vector<c10::cuda::CUDAStream>(streams.begin(), streams.begin() + count);
+  DeviceSide& side = sides[device];
+  while (int64_t(side.streams.size()) < kSideStreams) {
+    const c10::cuda::CUDAGuard on_device(device);
+    cudaStream_t s = nullptr;
+    C10_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+    side.streams.push_back(c10::cuda::getStreamFromExternal(s, device));
+  }
+  return side;
 }
 
-namespace {
+thread_local int g_locked_device = -1;
 
 c10::cuda::CUDAStream side_after(const c10::cuda::CUDAStream& origin) {
   c10::cuda::CUDAStream side = side_streams(1)[0];
@@ -33,6 +46,29 @@ c10::cuda::CUDAStream side_after(const c10::cuda::CUDAStream& origin) {
 }
 
 }  // namespace
+
+std::vector<c10::cuda::CUDAStream> side_streams(int64_t count) {
+  TORCH_CHECK(count >= 1 && count <= kSideStreams, "gemm_convt: at most ", kSideStreams,
+              " side streams, but ", count, " were asked for");
+  const DeviceSide& side = device_side(c10::cuda::current_device());
+  return std::vector<c10::cuda::CUDAStream>(side.streams.begin(), side.streams.begin() + count);
+}
+
+SideStreamLock::SideStreamLock() : previous_(g_locked_device) {
+  const c10::DeviceIndex device = c10::cuda::current_device();
+  if (previous_ != device) lock_ = std::unique_lock<std::mutex>(device_side(device).enqueue);
+  g_locked_device = device;
+}
+
+SideStreamLock::~SideStreamLock() { g_locked_device = previous_; }
+
+bool side_stream_held(cudaStream_t stream) {
+  const c10::DeviceIndex device = c10::cuda::current_device();
+  if (g_locked_device != device) return false;
+  const std::vector<c10::cuda::CUDAStream> streams = side_streams(kSideStreams);
+  return std::any_of(streams.begin(), streams.end(),
+                     [&](const c10::cuda::CUDAStream& s) { return s.stream() == stream; });
+}
 
 OnSideStream::OnSideStream()
     : origin_(c10::cuda::getCurrentCUDAStream()), side_(side_after(origin_)), guard_(side_) {}

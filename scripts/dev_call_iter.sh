@@ -1,17 +1,18 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Session 24, call 8: the half-type suites and the whole-model training steps on the final
-# code (the whole check's call ran out of time after float32 and training).
+# Session 24, call 9: side streams of our own behind a per-device lock (a GEMM capture
+# holds only its thread's call). Build; every CUDA test; dcgan / fcn_up TF32 training and
+# forwards with graphs on and off.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
 source scripts/device_build.sh "col2im" "$OUT/build.log" > /dev/null
 echo "built at ${SECONDS}s"; nvidia-smi --query-gpu=name --format=csv,noheader
 cd /tmp
-for spec in "float16 --suite --dtype float16" "bfloat16 --suite --dtype bfloat16" \
-    "models --model dcgan --model unet --mode train --dtype float32"; do
-  set -- $spec; name=$1; shift
-  left=$((560 - SECONDS))
-  [ $left -gt 40 ] || { echo "no time left for bench $name"; continue; }
-  timeout $left python3 -m gemm_convt.bench "$@" --warmup 3 --iters 20 --json "$OUT/bench_$name.json" >> "$OUT/bench.log" 2>&1
-  echo "bench $name rc=$? at ${SECONDS}s"
+export PYTHONPATH="$R/scripts" PYTHONUNBUFFERED=1
+timeout 380 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests" -q -m cuda \
+  > "$OUT/tests.log" 2>&1
+echo "tests rc=$? at ${SECONDS}s"; tail -2 "$OUT/tests.log"
+for g in on off on; do
+  python3 "$R/scripts/probe_speed.py" --problems dcgan,fcn_up --dtypes tf32 --cudnn --train --graphs $g 2>&1 | grep -v Warn
 done
+python3 "$R/scripts/host_per_chunk.py" --problems fcn_up,dcgan --limits 64 --graphs both 2>&1 | grep -v Warn
 echo seconds=$SECONDS
