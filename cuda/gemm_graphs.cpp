@@ -26,8 +26,9 @@ bool GemmCallKey::operator==(const GemmCallKey& o) const {
 
 namespace {
 
-// at::cuda::getChosenWorkspaceSize (the size torch gives cuBLAS) is public
-// from torch 2.x; older torch runs every GEMM eagerly.
+// at::cuda::getChosenWorkspaceSize (the size torch gives cuBLAS) is declared
+// by the torch versions this was built and run with (2.11, 2.14); older torch,
+// where it may be missing, runs every GEMM eagerly.
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 6)
 constexpr bool kGraphsBuilt = true;
 size_t capture_workspace_bytes() { return at::cuda::getChosenWorkspaceSize(); }
