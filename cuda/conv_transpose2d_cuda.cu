@@ -59,10 +59,15 @@ void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Colum
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
   // Enough work items for four waves of full occupancy, each walking the
-  // cells that leaves (its taps found once).
+  // cells that leaves (its taps found once). GEMM_CONVT_COL2IM_WAVES: probes.
+  static const double waves = [] {
+    const char* v = std::getenv("GEMM_CONVT_COL2IM_WAVES");
+    const double w = v ? std::atof(v) : 4.0;
+    return w > 0 ? w : 4.0;
+  }();
   const auto* props = at::cuda::getCurrentDeviceProperties();
-  const int64_t target_items = int64_t(props->multiProcessorCount) *
-                               props->maxThreadsPerMultiProcessor * 4;
+  const int64_t target_items = std::max<int64_t>(
+      1, int64_t(double(props->multiProcessorCount) * props->maxThreadsPerMultiProcessor * waves));
   // Block items load whole vectors: the columns must start on a 16-byte boundary.
   const bool blocks = o.col2im_blocks && reinterpret_cast<uintptr_t>(cols) % 16 == 0;
   auto chunk64 = make_col2im_chunk<int64_t>(p, o, cs, c, layout, out, target_items,

@@ -17,14 +17,16 @@ def main(path):
     for entry in launches.values():
         bare = entry["name"].replace("(anonymous namespace)::", "").replace("<unnamed>::", "")
         name = bare.split("(")[0].split("<")[0][:60]
-        k = kernels.setdefault(name, [0, 0.0, 0.0])
+        k = kernels.setdefault(name, [0, 0.0, 0.0, 0.0])
         k[0] += 1
+        k[3] += entry["m"].get("smsp__inst_executed.sum", 0.0)
         k[1] += entry["m"].get("gpu__time_duration.sum", 0.0)
         k[2] += entry["m"].get("dram__bytes_read.sum", 0.0) + entry["m"].get("dram__bytes_write.sum", 0.0)
     total = sum(k[1] for k in kernels.values())
-    for name, (count, ns, dram) in kernels.items():
-        print("%-60s %4dx %9.1f us (mean %7.1f)  DRAM %8.1f MB  %5.2f TB/s"
-              % (name, count, ns / 1e3, ns / 1e3 / count, dram / 1e6, dram / ns / 1e3 if ns else 0.0))
+    for name, (count, ns, dram, inst) in kernels.items():
+        print("%-60s %4dx %9.1f us (mean %7.1f)  DRAM %8.1f MB  %5.2f TB/s  %8.2f M warp instructions a launch"
+              % (name, count, ns / 1e3, ns / 1e3 / count, dram / 1e6, dram / ns / 1e3 if ns else 0.0,
+                 inst / 1e6 / count))
     print("%-60s       %9.1f us  (kernels alone, serialised)" % ("sum", total / 1e3))
 
 
