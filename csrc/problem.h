@@ -6,6 +6,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -13,6 +14,7 @@
 #include "gemm_convt/chunking.h"
 #include "gemm_convt/col2im.h"
 #include "gemm_convt/col2im_block.h"
+#include "gemm_convt/col2im_bands.h"
 
 namespace gemm_convt {
 
@@ -29,6 +31,7 @@ struct ConvTranspose2dOptions {
   int direct_gather;        // 1 gather every output (CPU too), 0 never, -1 where CUDA's cost model picks it
   int implicit_gemm;        // CUDA tensor-core implicit GEMM: 1 wherever supported, 0 never, -1 by cost
   bool col2im_blocks;       // col2im takes blocks of output columns where they apply (col2im_block.h)
+  bool col2im_bands;        // col2im takes band tiles where they apply (col2im_bands.h)
 };
 
 struct Problem {
@@ -264,6 +267,39 @@ inline int64_t col2im_block_groups(const Problem& p, const ColumnsShape& cs,
   return groups;
 }
 
+// Band tiles (col2im_bands.h) for a chunk of plain-order, unfolded columns
+// whose input rows lie one after another: kTileRows cells of every h phase a
+// band, and as many channels a tile as fill kBandThreads items, within
+// kBandStageBytes of staging. rows 0: they do not apply (the item walk).
+struct BandPlan {
+  int64_t rows = 0, channels = 0, slot = 0;
+};
+
+inline BandPlan col2im_band_plan(const Problem& p, const ConvTranspose2dOptions& o,
+                                 const ColumnsShape& cs, const Chunk& c,
+                                 const ColumnsLayout& layout, int64_t column_bytes) {
+  BandPlan plan;
+  const int64_t s = o.stride[0], owned = c.out_row_end - c.out_row_begin;
+  if (cs.fold_w || layout.phases != 1 || layout.h_stride != p.in_w || owned <= 0 || c.rows <= 0)
+    return plan;
+  const int64_t rows = std::min<int64_t>(owned, kTileRows * s);
+  // Input rows a band's taps read, at most: band_tile's span, ceil((oh_end + pad) / s) -
+  // ceil((oh_begin + pad - reach) / s) <= ceil((rows + reach) / s).
+  const int64_t reach = (p.kernel_h - 1) * o.dilation[0];
+  const int64_t q_rows = std::min(c.rows, (rows + reach + s - 1) / s);
+  const int64_t unit = kBandAlignBytes / column_bytes;  // a slot holds a lead and whole units
+  const int64_t slot = (q_rows * p.in_w + unit - 1) / unit * unit + unit;
+  const int64_t channel_bytes = p.kernel_h * p.kernel_w * slot * column_bytes;
+  if (channel_bytes > kBandStageBytes) return plan;
+  const int64_t segments = ((rows + s - 1) / s + kTileRows - 1) / kTileRows;
+  const int64_t channel_items = s * segments * p.out_w;
+  plan.rows = rows;
+  plan.slot = slot;
+  plan.channels = std::max<int64_t>(
+      1, std::min({c.channels, kBandThreads / channel_items, kBandStageBytes / channel_bytes}));
+  return plan;
+}
+
 // target_items: how many work items the caller wants (the GPU: enough threads
 // to fill it); each walks as many cells as that leaves (a multiple of kTileRows).
 // column_bytes: the size of one column value; blocks: whether col2im may take
@@ -272,7 +308,8 @@ template <typename index_t>
 Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o,
                                        const ColumnsShape& cs, const Chunk& c,
                                        const ColumnsLayout& layout, const at::Tensor& out,
-                                       int64_t target_items, int64_t column_bytes, bool blocks) {
+                                       int64_t target_items, int64_t column_bytes, bool blocks,
+                                       bool bands) {
   Col2imChunk<index_t> k{};
   k.h = height_axis<index_t>(p, o);
   k.w = cs.fold_w ? folded_axis<index_t>(p.out_w) : width_axis<index_t>(p, o);
@@ -342,6 +379,20 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   k.by_tile_items = Divider<index_t>(k.ow_lanes * k.channel_lanes);
   k.by_ow_tiles = Divider<index_t>(k.ow_tiles);
   k.by_channel_tiles = Divider<index_t>(k.channel_tiles);
+  const BandPlan band = bands && channel_lanes == 1 && !k.runs && block_groups == 0
+                            ? col2im_band_plan(p, o, cs, c, layout, column_bytes)
+                            : BandPlan{};
+  if (band.rows > 0) {
+    k.band_rows = index_t(band.rows);
+    k.band_channels = index_t(band.channels);
+    k.band_slot = index_t(band.slot);
+    k.bands = index_t((owned_rows + band.rows - 1) / band.rows);
+    k.band_channel_tiles = index_t((c.channels + band.channels - 1) / band.channels);
+    k.band_segments = index_t(((band.rows + o.stride[0] - 1) / o.stride[0] + kTileRows - 1) / kTileRows);
+    k.by_bands = Divider<index_t>(k.bands);
+    k.by_band_channel_tiles = Divider<index_t>(k.band_channel_tiles);
+    k.by_band_segments = Divider<index_t>(k.band_segments);
+  }
   k.out_stride_n = index_t(out.stride(0));
   k.out_stride_c = index_t(out.stride(1));
   k.out_stride_h = index_t(out.stride(2));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../csrc/conv_transpose2d.h"
+#include "col2im_bands.cuh"
 #include "col2im_kernel.cuh"
 #include "columns_gemm.h"
 #include "direct_gather.cuh"
@@ -68,16 +69,33 @@ void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Colum
   const auto* props = at::cuda::getCurrentDeviceProperties();
   const int64_t target_items = std::max<int64_t>(
       1, int64_t(double(props->multiProcessorCount) * props->maxThreadsPerMultiProcessor * waves));
-  // Block items load whole vectors: the columns must start on a 16-byte boundary.
-  const bool blocks = o.col2im_blocks && reinterpret_cast<uintptr_t>(cols) % 16 == 0;
+  // Block items load whole vectors, band tiles copy whole 16-byte units: the
+  // columns must start on a 16-byte boundary.
+  const bool aligned = reinterpret_cast<uintptr_t>(cols) % 16 == 0;
+  const bool blocks = o.col2im_blocks && aligned;
+  const bool bands = o.col2im_bands && aligned && props->major >= 9 &&
+                     col2im_bands_supported<scalar_t, col_t>(c10::cuda::current_device());
   auto chunk64 = make_col2im_chunk<int64_t>(p, o, cs, c, layout, out, target_items,
-                                            sizeof(col_t), blocks);
+                                            sizeof(col_t), blocks, bands);
+  if (chunk64.band_rows > 0) {
+    const int64_t shared = band_shared_bytes(chunk64, sizeof(col_t));
+    const int sms = props->multiProcessorCount;
+    const int64_t shared_per_sm = int64_t(props->sharedMemPerMultiprocessor);
+    if (chunk_fits<int32_t>(p, o, cs, c, out, band_tiles(chunk64))) {
+      const auto chunk32 = make_col2im_chunk<int32_t>(p, o, cs, c, layout, out, target_items,
+                                                      sizeof(col_t), blocks, bands);
+      launch_col2im_bands(chunk32, cols, chunk_bias, dst, shared, sms, shared_per_sm);
+    } else {
+      launch_col2im_bands(chunk64, cols, chunk_bias, dst, shared, sms, shared_per_sm);
+    }
+    return;
+  }
   chunk64.block_vector_stores = block_vector_stores<scalar_t, col_t>(chunk64, dst);
   const int64_t blocks_needed = col2im_blocks(chunk64.items());
   // 32-bit index arithmetic whenever every offset of the chunk fits.
   if (chunk_fits<int32_t>(p, o, cs, c, out, blocks_needed * kCol2imThreads)) {
     auto chunk32 = make_col2im_chunk<int32_t>(p, o, cs, c, layout, out, target_items,
-                                              sizeof(col_t), blocks);
+                                              sizeof(col_t), blocks, bands);
     chunk32.block_vector_stores = chunk64.block_vector_stores;
     launch_col2im(chunk32, cols, chunk_bias, dst, blocks_needed);
   } else {
