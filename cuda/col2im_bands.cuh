@@ -42,6 +42,10 @@ __device__ __forceinline__ void stage_band(const Col2imChunk<index_t>& k, const 
   }
   bytes = __reduce_add_sync(0xffffffffu, bytes);
   if (lane == 0) mbarrier_arrive_expect(bar, bytes);
+  // The stage was last read (and its tails written) through the generic proxy;
+  // the block's barrier ordered those before this point, this orders them
+  // before the copy engine's writes.
+  asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
   __syncwarp();
   for (index_t r = lane; r < runs; r += 32) {
     const BandRun<col_t> run = band_run(k, columns, t, r);
