@@ -5,7 +5,7 @@
 #include <torch/extension.h>
 
 #include <array>
-#include <utility>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -106,10 +106,10 @@ int64_t col2im_block_groups_for(const std::vector<int64_t>& input_size,
                                          column_bytes);
 }
 
-// Test hook: col2im's band plan (problem.h's col2im_band_plan: output rows and
-// channels a tile; 0, 0 where band tiles do not apply) for a whole batch in
+// Test hook: col2im's band plan (problem.h's col2im_band_plan: output rows,
+// channels and samples a tile; zeros where band tiles do not apply) for a whole batch in
 // one CPU chunk of plain columns, samples side by side, of column_bytes each.
-std::pair<int64_t, int64_t> col2im_band_plan_for(
+std::tuple<int64_t, int64_t, int64_t> col2im_band_plan_for(
     const std::vector<int64_t>& input_size, const std::vector<int64_t>& weight_size,
     std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
     std::array<int64_t, 2> output_padding, std::array<int64_t, 2> dilation, int64_t groups,
@@ -125,7 +125,7 @@ std::pair<int64_t, int64_t> col2im_band_plan_for(
   gemm_convt::Chunk c{0, p.batch, 0, p.groups, 0, p.out_per_group, 0, p.out_h, 0, p.in_h};
   const gemm_convt::BandPlan plan = gemm_convt::col2im_band_plan(
       p, o, cs, c, gemm_convt::columns_layout(cs, c, true), column_bytes);
-  return {plan.rows, plan.channels};
+  return std::make_tuple(plan.rows, plan.channels, plan.samples);
 }
 
 }  // namespace
@@ -185,5 +185,5 @@ PYBIND11_MODULE(_C, m) {
   m.def("_col2im_band_plan", &col2im_band_plan_for, py::arg("input_size"), py::arg("weight_size"),
         py::arg("stride"), py::arg("padding"), py::arg("output_padding"), py::arg("dilation"),
         py::arg("groups"), py::arg("column_bytes"),
-        "Test hook: col2im's band tile (output rows, channels) for these sizes on the CPU");
+        "Test hook: col2im's band tile (output rows, channels, samples) for these sizes on the CPU");
 }

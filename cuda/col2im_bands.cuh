@@ -3,9 +3,10 @@
 // col2im over band tiles on the GPU (include/gemm_convt/col2im_bands.h; sm90):
 // a persistent grid, each block taking tiles blockIdx.x, + gridDim.x, ...
 // Its first warp stages a tile's runs into shared memory with the bulk copy
-// engine (whole 16-byte units; a run's last partial unit by plain loads),
-// completing on one of two mbarriers, while the block sums the tile before
-// from the other stage. Same sums as the item walk, so the same bits.
+// engine (whole 16-byte units around each run: the columns buffer has 16
+// bytes after its end), completing on one of two mbarriers, while the block
+// sums the tile before from the other stage. Same sums as the item walk, so
+// the same bits.
 
 #include <ATen/AccumulateType.h>
 #include <c10/cuda/CUDAException.h>
@@ -26,9 +27,14 @@ namespace gemm_convt {
 constexpr int kBandBarrierBytes = 128;
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-// Warp 0: tile `tile`'s runs into `staging`, the bulk part completing on bar.
-// Its partial last units are stored by plain loads; the block's barrier after
-// the tile before (or after the first tile's staging) makes them visible.
+// The bytes staged for a run: its 16-byte units, from the one it starts in.
+template <typename col_t>
+__device__ __forceinline__ uint32_t band_run_bytes(const BandRun<col_t>& run) {
+  return uint32_t(((run.lead + run.count) * int64_t(sizeof(col_t)) + kBandAlignBytes - 1) &
+                  ~int64_t(kBandAlignBytes - 1));
+}
+
+// Warp 0: tile `tile`'s runs into `staging`, completing on bar.
 template <typename index_t, typename col_t>
 __device__ __forceinline__ void stage_band(const Col2imChunk<index_t>& k, const col_t* columns,
                                            index_t tile, col_t* staging, uint64_t* bar) {
@@ -38,23 +44,18 @@ __device__ __forceinline__ void stage_band(const Col2imChunk<index_t>& k, const 
   uint32_t bytes = 0;
   for (index_t r = lane; r < runs; r += 32) {
     const BandRun<col_t> run = band_run(k, columns, t, r);
-    bytes += uint32_t((run.lead + run.count) * int64_t(sizeof(col_t))) & ~uint32_t(kBandAlignBytes - 1);
+    if (run.count > 0) bytes += band_run_bytes(run);
   }
   bytes = __reduce_add_sync(0xffffffffu, bytes);
   if (lane == 0) mbarrier_arrive_expect(bar, bytes);
-  // The stage was last read (and its tails written) through the generic proxy;
+  // The stage was last read through the generic proxy;
   // the block's barrier ordered those before this point, this orders them
   // before the copy engine's writes.
   asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
   __syncwarp();
   for (index_t r = lane; r < runs; r += 32) {
     const BandRun<col_t> run = band_run(k, columns, t, r);
-    const uint32_t bulk =
-        uint32_t((run.lead + run.count) * int64_t(sizeof(col_t))) & ~uint32_t(kBandAlignBytes - 1);
-    col_t* slot = staging + run.slot;
-    if (bulk > 0) bulk_copy_to_shared(slot, run.src - run.lead, bulk, bar);
-    const int64_t tail = std::max<int64_t>(0, int64_t(bulk / sizeof(col_t)) - run.lead);
-    for (int64_t v = tail; v < run.count; ++v) slot[run.lead + v] = run.src[v];
+    if (run.count > 0) bulk_copy_to_shared(staging + run.slot, run.src - run.lead, band_run_bytes(run), bar);
   }
 }
 #endif
@@ -77,7 +78,6 @@ __global__ void __launch_bounds__(kBandThreads)
   __syncthreads();
   if (threadIdx.x < 32 && index_t(blockIdx.x) < tiles)
     stage_band(k, columns, index_t(blockIdx.x), stages, &full[0]);
-  __syncthreads();
   uint32_t use = 0;
   for (index_t tile = blockIdx.x; tile < tiles; tile += gridDim.x, ++use) {
     const index_t next = tile + index_t(gridDim.x);

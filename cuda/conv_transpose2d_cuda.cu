@@ -73,7 +73,10 @@ void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Colum
   // columns must start on a 16-byte boundary.
   const bool aligned = reinterpret_cast<uintptr_t>(cols) % 16 == 0;
   const bool blocks = o.col2im_blocks && aligned;
-  const bool bands = o.col2im_bands && aligned && props->major >= 9 &&
+  const int64_t bytes_after = int64_t(columns.storage().nbytes()) -
+                              (columns.storage_offset() + columns.numel()) * int64_t(sizeof(col_t));
+  const bool bands = o.col2im_bands && aligned && bytes_after >= kBandAlignBytes &&
+                     props->major >= 9 &&
                      col2im_bands_supported<scalar_t, col_t>(c10::cuda::current_device());
   auto chunk64 = make_col2im_chunk<int64_t>(p, o, cs, c, layout, out, target_items,
                                             sizeof(col_t), blocks, bands);
@@ -213,7 +216,12 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const int64_t buffers = chunks.size() > 1 ? 2 : 1;
   const int64_t buffer_elems = shape.elems(cp);
   const int64_t a_elems = made ? shape.samples * p.groups * a_k * shape.max_rows * cs.width : 0;
-  at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options().dtype(col_dtype));
+  // 16 bytes more: col2im's band tiles copy whole 16-byte units around each run
+  // (col2im_bands.cuh), so the last buffer's last unit may reach past it. (The
+  // first buffer's reaches into the second's head, which the other stream may
+  // be writing: those bytes are copied, never summed.)
+  at::Tensor workspace = at::empty({buffers * buffer_elems + kBandAlignBytes / col_esize},
+                                   input.options().dtype(col_dtype));
   at::Tensor a_workspace = made ? at::empty({buffers * a_elems}, input.options()) : at::Tensor();
   const int64_t pack_elems = pack ? p.in_channels * shape.samples * p.in_pixels() : 0;
   at::Tensor pack_workspace = pack_elems ? at::empty({buffers * pack_elems}, input.options()) : at::Tensor();

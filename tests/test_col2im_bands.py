@@ -42,8 +42,14 @@ CASES = [
                  dict(stride=(2, 1), padding=(1, 2), groups=2), None, id="k3x5-s2x1-g2-nobias"),
     pytest.param(dict(cin=3, cout=4, kernel=(5, 4), size=(7, 10)),
                  dict(stride=(3, 2), padding=(2, 1), output_padding=(1, 1)), None, id="k5x4-s3x2-op"),
-    # small planes: several channels a tile, 7 channels leaving a partial last tile
+    # small planes: a tile takes all rows of 3 samples (runs joined) and 7 channels
     pytest.param(dict(cin=6, cout=7, kernel=4, size=(3, 3)), dict(stride=2, padding=1), None, id="k4-s2-c7-3x3"),
+    # 8 samples a tile over 11: a partial last sample tile
+    pytest.param(dict(n=11, cin=3, cout=2, kernel=4, size=(4, 8)), dict(stride=2, padding=1), None,
+                 id="k4-s2-n11-4x8"),
+    # stride 1, dilation 2, 7x7 planes: 2 samples x 9 channels a tile, 11 channels leaving 2
+    pytest.param(dict(n=2, cin=2, cout=11, kernel=3, size=(5, 5)), dict(stride=1, padding=1, dilation=2), None,
+                 id="k3-s1-d2-c11-5x5"),
     # chunks of ~3 input rows of all channels: tiles' input rows clipped to the chunk's
     pytest.param(dict(cin=4, cout=5, kernel=4, size=(12, 15)), dict(stride=2, padding=1),
                  2 * 5 * 16 * 3 * 15, id="k4-s2-row-bands"),
@@ -54,10 +60,11 @@ CASES = [
 
 @pytest.mark.parametrize("shape, geometry, limit", CASES)
 def test_band_walk_matches_item_walk(shape, geometry, limit, dtype, device, helpers):
-    x, w, b = helpers.make_inputs(91, n=3, dtype=dtype, device=device, **shape)
+    shape = dict(shape)
+    x, w, b = helpers.make_inputs(91, n=shape.pop("n", 3), dtype=dtype, device=device, **shape)
     cpu_column_bytes = 8 if dtype == torch.float64 else 4
-    rows, channels = _band_plan(x, w, geometry, cpu_column_bytes)
-    assert rows > 0 and channels > 0
+    rows, channels, samples = _band_plan(x, w, geometry, cpu_column_bytes)
+    assert rows > 0 and channels > 0 and samples > 0
     _unfolded_columns_path()
     if limit is not None:
         gemm_convt.set_workspace_limit(limit * cpu_column_bytes)
@@ -68,17 +75,22 @@ def test_band_walk_matches_item_walk(shape, geometry, limit, dtype, device, help
 
 
 def test_band_plan_rule():
-    """Plans seen from the rule's side: channels fill 256 items within the staging
-    limit; a tile whose staging would not fit 26 KB gets none (the item walk)."""
-    x = torch.empty(2, 8, 4, 4)
-    # 4x4 stride 2 on 4x4 inputs: 8 output columns x 2 phases = 16 items a channel
-    assert _C._col2im_band_plan([2, 8, 4, 4], [8, 24, 4, 4], [2, 2], [1, 1], [0, 0], [1, 1], 1, 4) == (8, 16)
-    assert _C._col2im_band_plan([2, 8, 4, 4], [8, 9, 4, 4], [2, 2], [1, 1], [0, 0], [1, 1], 1, 4) == (8, 9)
-    # 64 columns at stride 2 (fcn_up's plane): one channel a tile, 8 rows
-    assert _C._col2im_band_plan([1, 8, 64, 64], [8, 8, 4, 4], [2, 2], [1, 1], [0, 0], [1, 1], 1, 4) == (8, 1)
-    # 7x7 taps over 200 columns at stride 1: 49 runs of ~12 rows do not fit
-    assert _C._col2im_band_plan([1, 2, 20, 200], [2, 2, 7, 7], [1, 1], [3, 3], [0, 0], [1, 1], 1, 4) == (0, 0)
-    del x
+    """Plans seen from the rule's side, (output rows, channels, samples) a tile:
+    small planes take all their rows and join samples, then channels, to fill
+    256 items within the staging limit; larger planes take kTileRows cells of
+    each phase and channels; a tile whose staging would not fit 26 KB gets none
+    (the item walk)."""
+    plan = lambda *sizes: _C._col2im_band_plan(*sizes)  # noqa: E731
+    # 4x4 stride 2 on 4x4 inputs (dcgan's shape, smaller): 8 output rows x 8 columns,
+    # 2 phases x 1 segment x 8 = 16 items a plane: 16 samples would fill 256, 2 exist
+    assert plan([2, 8, 4, 4], [8, 24, 4, 4], [2, 2], [1, 1], [0, 0], [1, 1], 1, 4) == (8, 8, 2)
+    assert plan([32, 8, 4, 4], [8, 9, 4, 4], [2, 2], [1, 1], [0, 0], [1, 1], 1, 4) == (8, 1, 16)
+    # dcgan: 8x8 inputs, 16x16 outputs: 2 phases x 2 segments x 16 = 64 items, 4 samples
+    assert plan([128, 8, 8, 8], [8, 4, 4, 4], [2, 2], [1, 1], [0, 0], [1, 1], 1, 4) == (16, 1, 4)
+    # 64 columns at stride 2 (fcn_up's plane): 256 items a band of 8 rows, one channel
+    assert plan([1, 8, 64, 64], [8, 8, 4, 4], [2, 2], [1, 1], [0, 0], [1, 1], 1, 4) == (8, 1, 1)
+    # 7x7 taps over 200 columns at stride 1: 49 runs of ~10 rows do not fit
+    assert plan([1, 2, 20, 200], [2, 2, 7, 7], [1, 1], [3, 3], [0, 0], [1, 1], 1, 4) == (0, 0, 0)
 
 
 @pytest.mark.cuda

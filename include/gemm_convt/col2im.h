@@ -81,12 +81,13 @@ struct Col2imChunk {
   bool block_vector_stores;  // GPU: whole blocks stored as vectors (contiguous, aligned rows)
   // Band tiles (col2im_bands.h: plain order, unfolded columns): band_rows > 0
   // makes the work a set of tiles of band_rows owned output rows x
-  // band_channels channels, each tile's column values staged (the GPU: copied
-  // to shared memory by the bulk copy engine) and summed from there; 0: off.
-  // band_slot: staging values per (channel, tap); band_segments: kTileRows
-  // cells a phase's item walks per tile.
-  index_t band_rows, band_channels, band_slot, bands, band_channel_tiles, band_segments;
-  Divider<index_t> by_bands, by_band_channel_tiles, by_band_segments;
+  // band_channels channels x band_samples samples, each tile's column values
+  // staged (the GPU: copied to shared memory by the bulk copy engine) and
+  // summed from there; 0: off. band_slot: staging values per (channel, tap);
+  // band_segments: kTileRows cells a phase's item walks per tile.
+  index_t band_rows, band_channels, band_samples, band_slot, band_segments;
+  index_t bands, band_channel_tiles, band_sample_tiles;
+  Divider<index_t> by_bands, by_band_channel_tiles, by_band_segments, by_band_channels;
 
   // Work items: cells_per_item cells of one output column of one h phase of
   // one channel of one sample.
