@@ -60,8 +60,13 @@ __device__ __forceinline__ void stage_band(const Col2imChunk<index_t>& k, const 
 }
 #endif
 
+// Blocks a multiprocessor is meant to hold (four stages' worth of shared
+// memory fit an H100's): registers capped to match, so that the persistent
+// grid is resident at once.
+constexpr int kBandBlocksPerSM = 4;
+
 template <typename scalar_t, typename col_t, typename index_t>
-__global__ void __launch_bounds__(kBandThreads)
+__global__ void __launch_bounds__(kBandThreads, kBandBlocksPerSM)
     col2im_bands_kernel(const Col2imChunk<index_t> k, const col_t* __restrict__ columns,
                         const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
@@ -136,10 +141,19 @@ void launch_col2im_bands(const Col2imChunk<index_t>& chunk, const col_t* columns
                          const scalar_t* bias, scalar_t* out, int64_t shared_bytes,
                          int multiprocessors, int64_t shared_per_multiprocessor) {
   const auto kernel = col2im_bands_kernel<scalar_t, col_t, index_t>;
-  // Blocks a multiprocessor holds: by threads, and by shared memory (1 KB of
-  // it reserved per block).
-  const int64_t per_sm = std::max<int64_t>(
-      1, std::min<int64_t>(2048 / kBandThreads, shared_per_multiprocessor / (shared_bytes + 1024)));
+  // Blocks a multiprocessor holds at once (registers, shared memory): the
+  // persistent grid must be resident, not run in waves.
+  thread_local int64_t known_shared = -1, known_per_sm = 1;
+  if (shared_bytes != known_shared) {
+    int per_sm = 1;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kBandThreads, size_t(shared_bytes)) !=
+        cudaSuccess) {
+      (void)cudaGetLastError();
+      per_sm = int(std::max<int64_t>(1, shared_per_multiprocessor / (shared_bytes + 1024)));
+    }
+    known_shared = shared_bytes, known_per_sm = std::max(1, per_sm);
+  }
+  const int64_t per_sm = known_per_sm;
   const int64_t tiles = band_tiles(chunk);
   const auto grid = static_cast<unsigned>(std::max<int64_t>(1, std::min(tiles, per_sm * multiprocessors)));
   kernel<<<grid, kBandThreads, shared_bytes, c10::cuda::getCurrentCUDAStream()>>>(chunk, columns,

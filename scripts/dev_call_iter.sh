@@ -1,6 +1,6 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Session 25, call 4: col2im over band tiles, second version (whole 16-byte units, samples
-# joined on small planes) against the item walk: tests, memcheck, col2im alone (ncu), forwards.
+# Session 25, call 5: col2im over band tiles, third version (registers capped for 4 blocks an SM,
+# grid from the occupancy API) against the item walk: tests, col2im alone (ncu), forwards.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
 source scripts/device_build.sh "col2im_bands" "$OUT/build.log"
@@ -13,8 +13,8 @@ echo "tests done at ${SECONDS}s"
 timeout 100 compute-sanitizer --tool memcheck --error-exitcode 9 $PY $R/tests/test_col2im_bands.py -m cuda -k "not runs_on" \
   > "$OUT/memcheck.log" 2>&1; echo "memcheck rc=$?"; grep -E "ERROR SUMMARY|passed|failed" "$OUT/memcheck.log" | tail -3
 echo "memcheck done at ${SECONDS}s"
-M=gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum,smsp__inst_executed.sum
-for case in "fcn_up float32 0" "dcgan float32 0" "fcn_up float16 1" "dcgan float16 1"; do
+M=gpu__time_duration.sum,dram__bytes_read.sum,dram__bytes_write.sum,smsp__inst_executed.sum,launch__registers_per_thread,sm__warps_active.avg.pct_of_peak_sustained_active
+for case in "fcn_up float32 0" "dcgan float32 0" "fcn_up float16 1"; do
   set -- $case
   for bands in off on; do
     echo "== $1 $2 tf32=$3 bands=$bands"
@@ -26,7 +26,7 @@ for case in "fcn_up float32 0" "dcgan float32 0" "fcn_up float16 1" "dcgan float
   done
 done
 echo "ncu done at ${SECONDS}s"
-for round in 1 2; do
+for round in 1; do
   for bands in off on; do
     echo "== forwards bands=$bands round $round"
     timeout 60 python3 $R/scripts/probe_speed.py --problems fcn_up,dcgan --dtypes ieee,float16,tf32 \

@@ -17,16 +17,19 @@ def main(path):
     for entry in launches.values():
         bare = entry["name"].replace("(anonymous namespace)::", "").replace("<unnamed>::", "")
         name = bare.split("(")[0].split("<")[0][:60]
-        k = kernels.setdefault(name, [0, 0.0, 0.0, 0.0])
+        k = kernels.setdefault(name, [0, 0.0, 0.0, 0.0, 0.0, 0.0])
         k[0] += 1
         k[3] += entry["m"].get("smsp__inst_executed.sum", 0.0)
+        k[4] = entry["m"].get("launch__registers_per_thread", 0.0)
+        k[5] += entry["m"].get("sm__warps_active.avg.pct_of_peak_sustained_active", 0.0)
         k[1] += entry["m"].get("gpu__time_duration.sum", 0.0)
         k[2] += entry["m"].get("dram__bytes_read.sum", 0.0) + entry["m"].get("dram__bytes_write.sum", 0.0)
     total = sum(k[1] for k in kernels.values())
-    for name, (count, ns, dram, inst) in kernels.items():
+    for name, (count, ns, dram, inst, regs, occupancy) in kernels.items():
         print("%-60s %4dx %9.1f us (mean %7.1f)  DRAM %8.1f MB  %5.2f TB/s  %8.2f M warp instructions a launch"
               % (name, count, ns / 1e3, ns / 1e3 / count, dram / 1e6, dram / ns / 1e3 if ns else 0.0,
-                 inst / 1e6 / count))
+                 inst / 1e6 / count)
+              + ("  %d registers, occupancy %.0f%%" % (regs, occupancy / count) if regs else ""))
     print("%-60s       %9.1f us  (kernels alone, serialised)" % ("sum", total / 1e3))
 
 
