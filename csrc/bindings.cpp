@@ -5,7 +5,6 @@
 #include <torch/extension.h>
 
 #include <array>
-#include <tuple>
 #include <string>
 #include <vector>
 
@@ -106,28 +105,6 @@ int64_t col2im_block_groups_for(const std::vector<int64_t>& input_size,
                                          column_bytes);
 }
 
-// Test hook: col2im's band plan (problem.h's col2im_band_plan: output rows,
-// channels and samples a tile; zeros where band tiles do not apply) for a whole batch in
-// one CPU chunk of plain columns, samples side by side, of column_bytes each.
-std::tuple<int64_t, int64_t, int64_t> col2im_band_plan_for(
-    const std::vector<int64_t>& input_size, const std::vector<int64_t>& weight_size,
-    std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
-    std::array<int64_t, 2> output_padding, std::array<int64_t, 2> dilation, int64_t groups,
-    int64_t column_bytes) {
-  check_hook_sizes("col2im_band_plan_for", input_size, weight_size);
-  TORCH_CHECK(column_bytes == 2 || column_bytes == 4 || column_bytes == 8,
-              "col2im_band_plan_for: expected column_bytes 2, 4 or 8, but got ", column_bytes);
-  gemm_convt::ConvTranspose2dOptions o =
-      hook_options(stride, padding, output_padding, dilation, groups);
-  o.fold_w = 0;
-  const gemm_convt::Problem p = hook_problem(input_size, weight_size, at::kFloat, o);
-  const gemm_convt::ColumnsShape cs(p, o, /*split_operands=*/false, /*fold_by_default=*/false);
-  gemm_convt::Chunk c{0, p.batch, 0, p.groups, 0, p.out_per_group, 0, p.out_h, 0, p.in_h};
-  const gemm_convt::BandPlan plan = gemm_convt::col2im_band_plan(
-      p, o, cs, c, gemm_convt::columns_layout(cs, c, true), column_bytes);
-  return std::make_tuple(plan.rows, plan.channels, plan.samples);
-}
-
 }  // namespace
 
 PYBIND11_MODULE(_C, m) {
@@ -154,9 +131,6 @@ PYBIND11_MODULE(_C, m) {
   m.def("_set_col2im_blocks", &gemm_convt::set_col2im_blocks, py::arg("enabled"),
         "Test hook: col2im's block items where they apply (default True)");
   m.def("_get_col2im_blocks", &gemm_convt::col2im_blocks);
-  m.def("_set_col2im_bands", &gemm_convt::set_col2im_bands, py::arg("enabled"),
-        "Test hook: col2im's band tiles where they apply (default True)");
-  m.def("_get_col2im_bands", &gemm_convt::col2im_bands);
   m.def("set_gemm_graphs", &gemm_convt::set_gemm_graphs, py::arg("enabled"));
   m.def("get_gemm_graphs", &gemm_convt::gemm_graphs);
   m.def("release_gemm_graphs", [] {
@@ -182,8 +156,4 @@ PYBIND11_MODULE(_C, m) {
         py::arg("weight_size"), py::arg("stride"), py::arg("padding"), py::arg("output_padding"),
         py::arg("dilation"), py::arg("groups"), py::arg("column_bytes"), py::arg("fold_w"),
         "Test hook: col2im's block width phases for these sizes on the CPU (0: none)");
-  m.def("_col2im_band_plan", &col2im_band_plan_for, py::arg("input_size"), py::arg("weight_size"),
-        py::arg("stride"), py::arg("padding"), py::arg("output_padding"), py::arg("dilation"),
-        py::arg("groups"), py::arg("column_bytes"),
-        "Test hook: col2im's band tile (output rows, channels, samples) for these sizes on the CPU");
 }

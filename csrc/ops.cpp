@@ -34,8 +34,7 @@ ConvTranspose2dOptions make_options(at::IntArrayRef stride, at::IntArrayRef padd
                                 disjoint_taps(),
                                 direct_gather(),
                                 implicit_gemm(),
-                                col2im_blocks(),
-                                col2im_bands()};
+                                col2im_blocks()};
 }
 
 bool is_unbatched(const at::Tensor& input) {

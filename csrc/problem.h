@@ -6,7 +6,6 @@
 
 #include <ATen/ATen.h>
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -14,7 +13,6 @@
 #include "gemm_convt/chunking.h"
 #include "gemm_convt/col2im.h"
 #include "gemm_convt/col2im_block.h"
-#include "gemm_convt/col2im_bands.h"
 
 namespace gemm_convt {
 
@@ -31,7 +29,6 @@ struct ConvTranspose2dOptions {
   int direct_gather;        // 1 gather every output (CPU too), 0 never, -1 where CUDA's cost model picks it
   int implicit_gemm;        // CUDA tensor-core implicit GEMM: 1 wherever supported, 0 never, -1 by cost
   bool col2im_blocks;       // col2im takes blocks of output columns where they apply (col2im_block.h)
-  bool col2im_bands;        // col2im takes band tiles where they apply (col2im_bands.h)
 };
 
 struct Problem {
@@ -267,57 +264,6 @@ inline int64_t col2im_block_groups(const Problem& p, const ColumnsShape& cs,
   return groups;
 }
 
-// Band tiles (col2im_bands.h) for a chunk of plain-order, unfolded columns
-// whose input rows lie one after another, within kBandStageBytes of staging
-// and aiming at kBandThreads items a tile. Where a plane has fewer items than
-// that, its samples lie side by side and one band reads all the chunk's rows,
-// a tile takes every owned row of several samples (their runs join). Else a
-// band is kTileRows cells of every h phase, and a tile as many channels as
-// fill the items. rows 0: they do not apply (the item walk).
-struct BandPlan {
-  int64_t rows = 0, channels = 0, samples = 0, slot = 0;
-};
-
-inline BandPlan col2im_band_plan(const Problem& p, const ConvTranspose2dOptions& o,
-                                 const ColumnsShape& cs, const Chunk& c,
-                                 const ColumnsLayout& layout, int64_t column_bytes) {
-  BandPlan plan;
-  const int64_t s = o.stride[0], owned = c.out_row_end - c.out_row_begin;
-  if (cs.fold_w || layout.phases != 1 || layout.h_stride != p.in_w || owned <= 0 || c.rows <= 0)
-    return plan;
-  const int64_t reach = (p.kernel_h - 1) * o.dilation[0];
-  const int64_t unit = kBandAlignBytes / column_bytes;  // a slot holds a lead and whole units
-  const int64_t taps = p.kernel_h * p.kernel_w;
-  const auto slot_for = [&](int64_t values) { return (values + unit - 1) / unit * unit + unit; };
-  const auto items_for = [&](int64_t rows) {  // a (sample, channel)'s items in a band of rows
-    return s * (((rows + s - 1) / s + kTileRows - 1) / kTileRows) * p.out_w;
-  };
-  const auto fill = [&](int64_t rows, int64_t samples, int64_t run_values) {
-    plan.rows = rows, plan.samples = samples, plan.slot = slot_for(run_values);
-    const int64_t channel_bytes = taps * plan.slot * column_bytes;
-    plan.channels = std::max<int64_t>(1, std::min({c.channels, kBandThreads / (samples * items_for(rows)),
-                                                   kBandStageBytes / channel_bytes}));
-    return channel_bytes <= kBandStageBytes;
-  };
-  // One band of all owned rows, reading exactly the chunk's rows (band_tile's span).
-  const int64_t pad = o.padding[0];
-  const int64_t lo = band_ceil_div<int64_t>(c.out_row_begin + pad - reach, s);
-  const int64_t hi = band_ceil_div<int64_t>(c.out_row_end + pad, s);
-  const bool joined = layout.sample_stride == c.rows * p.in_w && lo <= c.row_begin &&
-                      hi >= c.row_begin + c.rows && items_for(owned) < kBandThreads;
-  if (joined) {
-    int64_t samples = std::max<int64_t>(1, std::min(c.samples, kBandThreads / items_for(owned)));
-    for (; samples >= 1; samples /= 2)
-      if (fill(owned, samples, samples * c.rows * p.in_w)) return plan;
-  }
-  const int64_t rows = std::min<int64_t>(owned, kTileRows * s);
-  // Input rows a band's taps read, at most: band_tile's span, ceil((oh_end + pad) / s) -
-  // ceil((oh_begin + pad - reach) / s) <= ceil((rows + reach) / s).
-  const int64_t q_rows = std::min(c.rows, (rows + reach + s - 1) / s);
-  if (fill(rows, 1, q_rows * p.in_w)) return plan;
-  return BandPlan{};
-}
-
 // target_items: how many work items the caller wants (the GPU: enough threads
 // to fill it); each walks as many cells as that leaves (a multiple of kTileRows).
 // column_bytes: the size of one column value; blocks: whether col2im may take
@@ -326,8 +272,7 @@ template <typename index_t>
 Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o,
                                        const ColumnsShape& cs, const Chunk& c,
                                        const ColumnsLayout& layout, const at::Tensor& out,
-                                       int64_t target_items, int64_t column_bytes, bool blocks,
-                                       bool bands) {
+                                       int64_t target_items, int64_t column_bytes, bool blocks) {
   Col2imChunk<index_t> k{};
   k.h = height_axis<index_t>(p, o);
   k.w = cs.fold_w ? folded_axis<index_t>(p.out_w) : width_axis<index_t>(p, o);
@@ -397,23 +342,6 @@ Col2imChunk<index_t> make_col2im_chunk(const Problem& p, const ConvTranspose2dOp
   k.by_tile_items = Divider<index_t>(k.ow_lanes * k.channel_lanes);
   k.by_ow_tiles = Divider<index_t>(k.ow_tiles);
   k.by_channel_tiles = Divider<index_t>(k.channel_tiles);
-  const BandPlan band = bands && channel_lanes == 1 && !k.runs && block_groups == 0
-                            ? col2im_band_plan(p, o, cs, c, layout, column_bytes)
-                            : BandPlan{};
-  if (band.rows > 0) {
-    k.band_rows = index_t(band.rows);
-    k.band_channels = index_t(band.channels);
-    k.band_samples = index_t(band.samples);
-    k.band_slot = index_t(band.slot);
-    k.bands = index_t((owned_rows + band.rows - 1) / band.rows);
-    k.band_channel_tiles = index_t((c.channels + band.channels - 1) / band.channels);
-    k.band_sample_tiles = index_t((c.samples + band.samples - 1) / band.samples);
-    k.band_segments = index_t(((band.rows + o.stride[0] - 1) / o.stride[0] + kTileRows - 1) / kTileRows);
-    k.by_bands = Divider<index_t>(k.bands);
-    k.by_band_channel_tiles = Divider<index_t>(k.band_channel_tiles);
-    k.by_band_segments = Divider<index_t>(k.band_segments);
-    k.by_band_channels = Divider<index_t>(k.band_channels);
-  }
   k.out_stride_n = index_t(out.stride(0));
   k.out_stride_c = index_t(out.stride(1));
   k.out_stride_h = index_t(out.stride(2));

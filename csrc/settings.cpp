@@ -19,7 +19,6 @@ std::atomic<int> g_disjoint_taps{-1};
 std::atomic<int> g_direct_gather{-1};
 std::atomic<int> g_implicit_gemm{-1};
 std::atomic<bool> g_col2im_blocks{true};
-std::atomic<bool> g_col2im_bands{true};
 std::atomic<bool> g_gemm_graphs{true};
 
 }  // namespace
@@ -70,8 +69,6 @@ void set_implicit_gemm(int mode) { g_implicit_gemm = mode; }
 int implicit_gemm() { return g_implicit_gemm; }
 void set_col2im_blocks(bool enabled) { g_col2im_blocks = enabled; }
 bool col2im_blocks() { return g_col2im_blocks; }
-void set_col2im_bands(bool enabled) { g_col2im_bands = enabled; }
-bool col2im_bands() { return g_col2im_bands; }
 void set_gemm_graphs(bool enabled) { g_gemm_graphs = enabled; }
 bool gemm_graphs() { return g_gemm_graphs; }
 

@@ -61,12 +61,6 @@ int implicit_gemm();
 void set_col2im_blocks(bool enabled);
 bool col2im_blocks();
 
-// col2im's band tiles (include/gemm_convt/col2im_bands.h) where they apply
-// (default), or the item walk there: a switch for tests and A/B probes (same
-// sums, same bits).
-void set_col2im_bands(bool enabled);
-bool col2im_bands();
-
 // CUDA: cuBLAS GEMMs replayed from CUDA graphs once a call repeats
 // (cuda/gemm_graphs.h; default), or every GEMM enqueued eagerly.
 void set_gemm_graphs(bool enabled);

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "../csrc/conv_transpose2d.h"
-#include "col2im_bands.cuh"
 #include "col2im_kernel.cuh"
 #include "columns_gemm.h"
 #include "direct_gather.cuh"
@@ -60,45 +59,20 @@ void col2im_chunk(const Problem& p, const ConvTranspose2dOptions& o, const Colum
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
   // Enough work items for four waves of full occupancy, each walking the
-  // cells that leaves (its taps found once). GEMM_CONVT_COL2IM_WAVES: probes.
-  static const double waves = [] {
-    const char* v = std::getenv("GEMM_CONVT_COL2IM_WAVES");
-    const double w = v ? std::atof(v) : 4.0;
-    return w > 0 ? w : 4.0;
-  }();
+  // cells that leaves (its taps found once).
   const auto* props = at::cuda::getCurrentDeviceProperties();
-  const int64_t target_items = std::max<int64_t>(
-      1, int64_t(double(props->multiProcessorCount) * props->maxThreadsPerMultiProcessor * waves));
-  // Block items load whole vectors, band tiles copy whole 16-byte units: the
-  // columns must start on a 16-byte boundary.
-  const bool aligned = reinterpret_cast<uintptr_t>(cols) % 16 == 0;
-  const bool blocks = o.col2im_blocks && aligned;
-  const int64_t bytes_after = int64_t(columns.storage().nbytes()) -
-                              (columns.storage_offset() + columns.numel()) * int64_t(sizeof(col_t));
-  const bool bands = o.col2im_bands && aligned && bytes_after >= kBandAlignBytes &&
-                     props->major >= 9 &&
-                     col2im_bands_supported<scalar_t, col_t>(c10::cuda::current_device());
+  const int64_t target_items = int64_t(props->multiProcessorCount) *
+                               props->maxThreadsPerMultiProcessor * 4;
+  // Block items load whole vectors: the columns must start on a 16-byte boundary.
+  const bool blocks = o.col2im_blocks && reinterpret_cast<uintptr_t>(cols) % 16 == 0;
   auto chunk64 = make_col2im_chunk<int64_t>(p, o, cs, c, layout, out, target_items,
-                                            sizeof(col_t), blocks, bands);
-  if (chunk64.band_rows > 0) {
-    const int64_t shared = band_shared_bytes(chunk64, sizeof(col_t));
-    const int sms = props->multiProcessorCount;
-    const int64_t shared_per_sm = int64_t(props->sharedMemPerMultiprocessor);
-    if (chunk_fits<int32_t>(p, o, cs, c, out, band_tiles(chunk64))) {
-      const auto chunk32 = make_col2im_chunk<int32_t>(p, o, cs, c, layout, out, target_items,
-                                                      sizeof(col_t), blocks, bands);
-      launch_col2im_bands(chunk32, cols, chunk_bias, dst, shared, sms, shared_per_sm);
-    } else {
-      launch_col2im_bands(chunk64, cols, chunk_bias, dst, shared, sms, shared_per_sm);
-    }
-    return;
-  }
+                                            sizeof(col_t), blocks);
   chunk64.block_vector_stores = block_vector_stores<scalar_t, col_t>(chunk64, dst);
   const int64_t blocks_needed = col2im_blocks(chunk64.items());
   // 32-bit index arithmetic whenever every offset of the chunk fits.
   if (chunk_fits<int32_t>(p, o, cs, c, out, blocks_needed * kCol2imThreads)) {
     auto chunk32 = make_col2im_chunk<int32_t>(p, o, cs, c, layout, out, target_items,
-                                              sizeof(col_t), blocks, bands);
+                                              sizeof(col_t), blocks);
     chunk32.block_vector_stores = chunk64.block_vector_stores;
     launch_col2im(chunk32, cols, chunk_bias, dst, blocks_needed);
   } else {
@@ -216,12 +190,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const int64_t buffers = chunks.size() > 1 ? 2 : 1;
   const int64_t buffer_elems = shape.elems(cp);
   const int64_t a_elems = made ? shape.samples * p.groups * a_k * shape.max_rows * cs.width : 0;
-  // 16 bytes more: col2im's band tiles copy whole 16-byte units around each run
-  // (col2im_bands.cuh), so the last buffer's last unit may reach past it. (The
-  // first buffer's reaches into the second's head, which the other stream may
-  // be writing: those bytes are copied, never summed.)
-  at::Tensor workspace = at::empty({buffers * buffer_elems + kBandAlignBytes / col_esize},
-                                   input.options().dtype(col_dtype));
+  at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options().dtype(col_dtype));
   at::Tensor a_workspace = made ? at::empty({buffers * a_elems}, input.options()) : at::Tensor();
   const int64_t pack_elems = pack ? p.in_channels * shape.samples * p.in_pixels() : 0;
   at::Tensor pack_workspace = pack_elems ? at::empty({buffers * pack_elems}, input.options()) : at::Tensor();

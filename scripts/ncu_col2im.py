@@ -30,9 +30,6 @@ if os.environ.get("GEMM_CONVT_PROBE_FOLD"):  # "on" / "off": set_width_folding
 if os.environ.get("GEMM_CONVT_PROBE_BLOCKS"):  # "on" / "off": col2im's block items
     from gemm_convt._native import _C
     _C._set_col2im_blocks(os.environ["GEMM_CONVT_PROBE_BLOCKS"] == "on")
-if os.environ.get("GEMM_CONVT_PROBE_BANDS"):  # "on" / "off": col2im's band tiles
-    from gemm_convt._native import _C
-    _C._set_col2im_bands(os.environ["GEMM_CONVT_PROBE_BANDS"] == "on")
 if mode == "train":
     x = xs[0].requires_grad_()
     w.requires_grad_()

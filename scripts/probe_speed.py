@@ -37,8 +37,6 @@ def main():
     ap.add_argument("--disjoint", choices=["auto", "on", "off"], default="auto", help="set_disjoint_taps")
     ap.add_argument("--blocks", choices=["on", "off"], default="on",
                     help="col2im's block items (off: the item walk everywhere)")
-    ap.add_argument("--bands", choices=["on", "off"], default="on",
-                    help="col2im's band tiles (off: the item walk on unfolded columns)")
     ap.add_argument("--graphs", choices=["on", "off"], default="on",
                     help="set_gemm_graphs (off: every cuBLAS GEMM enqueued eagerly)")
     ap.add_argument("--channels-last", action="store_true", help="channels_last input")
@@ -59,10 +57,6 @@ def main():
     if args.graphs == "off":
         gemm_convt.set_gemm_graphs(False)
         tag += "/graphs-off"
-    if args.bands == "off":
-        from gemm_convt._native import _C
-        _C._set_col2im_bands(False)
-        tag += "/bands-off"
     if args.blocks == "off":
         from gemm_convt._native import _C
         _C._set_col2im_blocks(False)

@@ -77,7 +77,6 @@ def _restore_gemm_convt_settings():
     direct_gather, implicit_gemm = gemm_convt.get_direct_gather(), gemm_convt.get_implicit_gemm()
     cudnn_tf32 = torch.backends.cudnn.allow_tf32
     col2im_blocks = _C._get_col2im_blocks()
-    col2im_bands = _C._get_col2im_bands()
     gemm_graphs = gemm_convt.get_gemm_graphs()
     try:
         yield
@@ -92,7 +91,6 @@ def _restore_gemm_convt_settings():
         gemm_convt.set_implicit_gemm(implicit_gemm)
         torch.backends.cudnn.allow_tf32 = cudnn_tf32
         _C._set_col2im_blocks(col2im_blocks)
-        _C._set_col2im_bands(col2im_bands)
         gemm_convt.set_gemm_graphs(gemm_graphs)
 
 

@@ -121,28 +121,6 @@ void col2im_block_cpu(const Col2imChunk<index_t>& k, const col_t* cols, const sc
   col2im_block<G, L, acc_t>(k, cols, bias, out, item, ScalarRuns{}, ScalarBlockStore{});
 }
 
-// Band tiles (col2im_bands.h): each tile's runs copied to a staging buffer,
-// then its items summed from there, as the GPU block does.
-template <typename acc_t, typename index_t, typename col_t, typename scalar_t>
-void col2im_bands_cpu(const Col2imChunk<index_t>& k, const col_t* cols, const scalar_t* bias,
-                      scalar_t* out) {
-  const index_t taps = k.h.kernel * k.w.kernel;
-  const int64_t tile_pixels = int64_t(k.band_channels) * k.band_rows * k.w.out_size;
-  const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / tile_pixels);
-  at::parallel_for(0, int64_t(band_tiles(k)), grain, [&](int64_t begin, int64_t end) {
-    std::vector<col_t> staging(size_t(k.band_channels) * taps * k.band_slot);
-    for (int64_t tile = begin; tile < end; ++tile) {
-      const BandTile<index_t> t = band_tile(k, index_t(tile));
-      for (index_t r = 0; r < t.channels * taps; ++r) {
-        const BandRun<col_t> run = band_run(k, cols, t, r);
-        std::copy(run.src, run.src + run.count, staging.data() + run.slot + run.lead);
-      }
-      const index_t items = band_items(k, t);
-      for (index_t u = 0; u < items; ++u) band_item<acc_t>(k, t, cols, staging.data(), bias, out, u);
-    }
-  });
-}
-
 template <typename scalar_t, typename col_t, typename index_t>
 void col2im_cpu_indexed(const Problem& p, const ConvTranspose2dOptions& o, const ColumnsShape& cs,
                         const Chunk& c, const at::Tensor& columns, const scalar_t* bias,
@@ -153,15 +131,10 @@ void col2im_cpu_indexed(const Problem& p, const ConvTranspose2dOptions& o, const
   const int64_t pixels = c.samples * c.groups * c.channels * (c.out_row_end - c.out_row_begin) * p.out_w;
   const Col2imChunk<index_t> chunk = make_col2im_chunk<index_t>(
       p, o, cs, c, columns_layout(cs, c, /*samples_side_by_side=*/true), out,
-      /*target_items=*/std::max<int64_t>(1, pixels / 4), sizeof(col_t), o.col2im_blocks,
-      o.col2im_bands);
+      /*target_items=*/std::max<int64_t>(1, pixels / 4), sizeof(col_t), o.col2im_blocks);
   const col_t* cols = columns.data_ptr<col_t>();
   scalar_t* dst = out.data_ptr<scalar_t>() + chunk_out_offset(p, c, out);
   const scalar_t* chunk_bias = bias ? bias + chunk_first_channel(p, c) : nullptr;
-  if (chunk.band_rows > 0) {
-    col2im_bands_cpu<acc_t>(chunk, cols, chunk_bias, dst);
-    return;
-  }
   const int64_t grain = std::max<int64_t>(1, at::internal::GRAIN_SIZE / (4 * chunk.item_pixels()));
   at::parallel_for(0, int64_t(chunk.items()), grain, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {

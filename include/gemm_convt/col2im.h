@@ -79,15 +79,6 @@ struct Col2imChunk {
   // order, ow_tiles = blocks per row); 0: off.
   index_t block_groups;
   bool block_vector_stores;  // GPU: whole blocks stored as vectors (contiguous, aligned rows)
-  // Band tiles (col2im_bands.h: plain order, unfolded columns): band_rows > 0
-  // makes the work a set of tiles of band_rows owned output rows x
-  // band_channels channels x band_samples samples, each tile's column values
-  // staged (the GPU: copied to shared memory by the bulk copy engine) and
-  // summed from there; 0: off. band_slot: staging values per (channel, tap);
-  // band_segments: kTileRows cells a phase's item walks per tile.
-  index_t band_rows, band_channels, band_samples, band_slot, band_segments;
-  index_t bands, band_channel_tiles, band_sample_tiles;
-  Divider<index_t> by_bands, by_band_channel_tiles, by_band_segments, by_band_channels;
 
   // Work items: cells_per_item cells of one output column of one h phase of
   // one channel of one sample.
@@ -165,44 +156,31 @@ GEMM_CONVT_HD Col2imItem<index_t> col2im_item(const Col2imChunk<index_t>& k, ind
   return it;
 }
 
-// Where a walk reads one channel's column values straight from the columns:
-// tap row `row` (column_row of the channel's taps), input row q, column x;
-// h_stride from one input row to the next.
-template <typename index_t, typename col_t>
-struct ChunkColumns {
-  const Col2imChunk<index_t>* k;
-  const col_t* channel;
-
-  GEMM_CONVT_HD index_t h_stride() const { return k->col_stride_h; }
-  GEMM_CONVT_HD const col_t* at(index_t row, index_t q, index_t x) const {
-    return channel + row * k->col_stride_row + (q - k->row_begin) * k->col_stride_h + column_offset(*k, x);
-  }
-};
-
 // Sums kTileRows output pixels (rows oh0 + r*stride_h, column ow) of one
-// channel from its column values (src: ChunkColumns, or a staged copy) onto
-// acc (which holds the bias), reading only input rows [q_begin, q_end). hh is
-// the first tap hitting row oh0 (rows one stride apart share their taps, row r
-// reading input row q + r); hw that of column ow. Every tap visited is a hit:
-// the loops step from hit to hit with no division.
-template <typename acc_t, typename index_t, typename Source>
-GEMM_CONVT_HD void col2im_tile_sums(const Col2imChunk<index_t>& k, const Source& src,
-                                    index_t q_begin, index_t q_end, AxisHit<index_t> hh,
-                                    AxisHit<index_t> hw, acc_t (&acc)[kTileRows]) {
+// channel from its columns onto acc (which holds the bias). hh is the first
+// tap hitting row oh0 (rows one stride apart share their taps, row r reading
+// input row q + r); hw that of column ow. Every tap visited is a hit: the
+// loops step from hit to hit with no division.
+template <typename acc_t, typename index_t, typename col_t>
+GEMM_CONVT_HD void col2im_tile_sums(const Col2imChunk<index_t>& k, const col_t* channel,
+                                    AxisHit<index_t> hh, AxisHit<index_t> hw,
+                                    acc_t (&acc)[kTileRows]) {
   const Axis<index_t>& ah = k.h;
   const Axis<index_t>& aw = k.w;
-  const index_t h_stride = src.h_stride();
-  for (index_t i = hh.k, q = hh.q; i < ah.kernel && q + kTileRows > q_begin;
+  const index_t row_end = k.row_begin + k.rows;
+  for (index_t i = hh.k, q = hh.q; i < ah.kernel && q + kTileRows > k.row_begin;
        i += ah.hit_step, q -= ah.hit_q_step) {
-    if (q >= q_end) continue;
+    if (q >= row_end) continue;
     for (index_t j = hw.k, x = hw.q; j < aw.kernel && x >= 0;
          j += aw.hit_step, x -= aw.hit_q_step) {
       if (x >= aw.in_size) continue;
-      const auto* values = src.at(column_row(index_t(0), i, j, ah.kernel, aw.kernel), q, x);
+      const index_t row = column_row(index_t(0), i, j, ah.kernel, aw.kernel);
+      const col_t* src =
+          channel + row * k.col_stride_row + (q - k.row_begin) * k.col_stride_h + column_offset(k, x);
 #pragma unroll
       for (int r = 0; r < kTileRows; ++r) {
         const index_t qr = q + r;
-        if (qr >= q_begin && qr < q_end) acc[r] += static_cast<acc_t>(values[r * h_stride]);
+        if (qr >= k.row_begin && qr < row_end) acc[r] += static_cast<acc_t>(src[r * k.col_stride_h]);
       }
     }
   }
@@ -241,15 +219,15 @@ GEMM_CONVT_HD void col2im_column(const Col2imChunk<index_t>& k, const col_t* col
   const index_t out_c = it.grp * k.channels_per_group + it.c;
   const acc_t b = bias && active ? static_cast<acc_t>(bias[out_c]) : acc_t(0);
   const index_t taps = k.h.kernel * k.w.kernel;
-  const ChunkColumns<index_t, col_t> src{
-      &k, columns + it.n * k.col_stride_n + (it.grp * k.channels + it.c) * taps * k.col_stride_row};
+  const col_t* channel = columns + it.n * k.col_stride_n +
+                         (it.grp * k.channels + it.c) * taps * k.col_stride_row;
   const AxisHit<index_t> hw = first_hit(k.w, it.ow, k.by_stride_w);
   SegmentWalk<index_t> s = segment_walk(k, it);
   for (index_t t = s.cell0; t < s.cell_end; t += kTileRows) {
     acc_t acc[kTileRows];
 #pragma unroll
     for (int r = 0; r < kTileRows; ++r) acc[r] = b;
-    if (active) col2im_tile_sums<acc_t>(k, src, k.row_begin, k.row_begin + k.rows, s.hh, hw, acc);
+    if (active) col2im_tile_sums<acc_t>(k, channel, s.hh, hw, acc);
     store(s.oh0, acc);
     s.oh0 += kTileRows * k.h.stride;
     s.hh.q += kTileRows;
