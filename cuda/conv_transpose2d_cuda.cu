@@ -197,7 +197,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // B to pair with a made A: the weight per phase when folded, split when split.
   const Axis<int64_t> w_axis = width_axis<int64_t>(p, options);
   const FoldPhases phases = fold ? fold_phases(w_axis, cs.fold) : FoldPhases{};
-  at::Tensor b_operand = fold ? fold_weight_cuda(p, options, cs, phases, weight) : weight;
+  at::Tensor b_operand = fold ? fold_weight_cuda(p, w_axis, cs, phases, weight) : weight;
   if (split) {
     at::Tensor stacked = at::empty({p.groups * a_k * col_rows}, input.options());
     make_split_operand_cuda(OperandSource{b_operand.data_ptr(), 1, p.groups, cs.k_per_group, 1, 0,

@@ -34,7 +34,7 @@ constexpr int kChunks = kTileBytes / 16;      // 16-byte chunks of a slot
 struct UnfoldPlan {
   int32_t groups, lines, rows, length, in_w, k, k_len, positions;
   int32_t m_tile, line_tile, m_tiles, line_tiles, c_tiles;
-  int32_t shift_min, align, x_span;  // slot s of a block holds x = xa + s, xa a multiple of align
+  int32_t align, x_span;  // slot s of a block holds x = xa + s, xa a multiple of align
   Divider<int32_t> by_rows, by_m_tile;
   bool vector_loads, vector_stores;
   int64_t count() const { return int64_t(m_tiles) * line_tiles * c_tiles * groups; }
@@ -75,7 +75,7 @@ __global__ void __launch_bounds__(kUnfoldThreads)
   b /= plan.line_tiles;
   const int32_t ct = b % plan.c_tiles, g = b / plan.c_tiles;
   const int32_t m0 = mt * plan.m_tile, line0 = lt * plan.line_tile, c0 = ct * kChannels;
-  const int32_t xa = floor_to(m0 + plan.shift_min, plan.align);
+  const int32_t xa = floor_to(m0 + phases.shift_min, plan.align);
   const int32_t tid = int32_t(threadIdx.x);
   const T* in_group = static_cast<const T*>(src.base) + g * src.sg;
   const auto line_input = [&](int32_t line) {  // input row of line (n, row)
@@ -260,7 +260,6 @@ void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Ax
   plan.line_tiles = int32_t((lines + line_tile - 1) / line_tile);
   plan.c_tiles = int32_t((src.k + channels - 1) / channels);
   plan.groups = int32_t(src.groups);
-  plan.shift_min = phases.shift_min;
   plan.align = int32_t(align);
   plan.x_span = int32_t(x_span);
   plan.by_rows = Divider<int32_t>(int32_t(src.rows));
@@ -282,15 +281,13 @@ void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Ax
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
-at::Tensor fold_weight_cuda(const Problem& p, const ConvTranspose2dOptions& o,
-                            const ColumnsShape& cs, const FoldPhases& phases,
-                            const at::Tensor& weight) {
+at::Tensor fold_weight_cuda(const Problem& p, const Axis<int64_t>& w, const ColumnsShape& cs,
+                            const FoldPhases& phases, const at::Tensor& weight) {
   const int64_t rows = p.out_per_group * p.kernel_h;
   at::Tensor b = at::empty({p.groups, cs.fold.phases, rows, cs.k_per_group}, weight.options());
   const int64_t total = b.numel();
   if (total == 0) return b;
   TORCH_INTERNAL_ASSERT(weight.is_contiguous());  // conv_transpose2d_cuda made it so
-  const Axis<int64_t> w = width_axis<int64_t>(p, o);
   const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   const int64_t weight_rows = p.groups * p.in_per_group * rows;  // one thread each
   const int64_t threads = 256,

@@ -31,9 +31,9 @@ FoldPhases fold_phases(const Axis<int64_t>& w, const WidthFold<int64_t>& fold);
 void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Axis<int64_t>& w,
                         const WidthFold<int64_t>& fold, const FoldPhases& phases, void* dst);
 
-// B for every group and phase: [groups][phases][out_per_group * kh][k_per_group].
-at::Tensor fold_weight_cuda(const Problem& p, const ConvTranspose2dOptions& o,
-                            const ColumnsShape& cs, const FoldPhases& phases,
-                            const at::Tensor& weight);
+// B for every group and phase: [groups][phases][out_per_group * kh][k_per_group];
+// w: the width axis (width_axis).
+at::Tensor fold_weight_cuda(const Problem& p, const Axis<int64_t>& w, const ColumnsShape& cs,
+                            const FoldPhases& phases, const at::Tensor& weight);
 
 }  // namespace gemm_convt

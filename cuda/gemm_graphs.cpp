@@ -91,8 +91,10 @@ void debug(const char* step, cudaError_t err) {
   if (on) std::fprintf(stderr, "gemm_convt: GEMM graph capture: %s: %s\n", step, cudaGetErrorString(err));
 }
 
+// Whether a capture may begin on `stream`, one of our side streams (never a
+// default stream: side_stream_held is checked first): not while the caller is
+// capturing a graph of its own there.
 bool capturable(cudaStream_t stream) {
-  if (stream == nullptr || stream == cudaStreamLegacy || stream == cudaStreamPerThread) return false;
   cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
   if (cudaStreamIsCapturing(stream, &status) != cudaSuccess) {
     (void)cudaGetLastError();

@@ -35,7 +35,11 @@ DeviceSide& device_side(c10::DeviceIndex device) {
   return side;
 }
 
+// The device whose side streams this thread holds the lock of, and their
+// streams (a DeviceSide's streams never change once made, and the map keeps
+// it in place, so they are read without the map's mutex).
 thread_local int g_locked_device = -1;
+thread_local const DeviceSide* g_locked_side = nullptr;
 
 c10::cuda::CUDAStream side_after(const c10::cuda::CUDAStream& origin) {
   c10::cuda::CUDAStream side = side_streams(1)[0];
@@ -54,18 +58,24 @@ std::vector<c10::cuda::CUDAStream> side_streams(int64_t count) {
   return std::vector<c10::cuda::CUDAStream>(side.streams.begin(), side.streams.begin() + count);
 }
 
-SideStreamLock::SideStreamLock() : previous_(g_locked_device) {
+SideStreamLock::SideStreamLock() : previous_(g_locked_device), previous_side_(g_locked_side) {
   const c10::DeviceIndex device = c10::cuda::current_device();
-  if (previous_ != device) lock_ = std::unique_lock<std::mutex>(device_side(device).enqueue);
+  if (previous_ != device) {
+    DeviceSide& side = device_side(device);
+    lock_ = std::unique_lock<std::mutex>(side.enqueue);
+    g_locked_side = &side;
+  }
   g_locked_device = device;
 }
 
-SideStreamLock::~SideStreamLock() { g_locked_device = previous_; }
+SideStreamLock::~SideStreamLock() {
+  g_locked_device = previous_;
+  g_locked_side = static_cast<const DeviceSide*>(previous_side_);
+}
 
 bool side_stream_held(cudaStream_t stream) {
-  const c10::DeviceIndex device = c10::cuda::current_device();
-  if (g_locked_device != device) return false;
-  const std::vector<c10::cuda::CUDAStream> streams = side_streams(kSideStreams);
+  if (g_locked_side == nullptr || g_locked_device != c10::cuda::current_device()) return false;
+  const std::vector<c10::cuda::CUDAStream>& streams = g_locked_side->streams;
   return std::any_of(streams.begin(), streams.end(),
                      [&](const c10::cuda::CUDAStream& s) { return s.stream() == stream; });
 }

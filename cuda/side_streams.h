@@ -28,7 +28,8 @@ class SideStreamLock {
 
  private:
   std::unique_lock<std::mutex> lock_;
-  int previous_;  // the device whose lock this thread held before (nesting)
+  int previous_;               // the device whose lock this thread held before (nesting)
+  const void* previous_side_;  // and its streams (side_streams.cpp's DeviceSide)
 };
 
 // Whether `stream` is one of the current device's side streams and this thread
