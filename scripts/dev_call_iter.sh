@@ -1,6 +1,8 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
 # Session 25, call 5: col2im over band tiles, third version (registers capped for 4 blocks an SM,
 # grid from the occupancy API) against the item walk: tests, col2im alone (ncu), forwards.
+# The band tiles were reverted after it: their switches (_set_col2im_bands, probe_speed's --bands,
+# GEMM_CONVT_PROBE_BANDS) exist only in 57ee99e's tree, where this script runs as it stands.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
 source scripts/device_build.sh "col2im_bands" "$OUT/build.log"
