@@ -31,25 +31,11 @@ namespace {
 // where it may be missing, runs every GEMM eagerly.
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 6)
 constexpr bool kGraphsBuilt = true;
-size_t torch_workspace_bytes() { return at::cuda::getChosenWorkspaceSize(); }
+size_t capture_workspace_bytes() { return at::cuda::getChosenWorkspaceSize(); }
 #else
 constexpr bool kGraphsBuilt = false;
-size_t torch_workspace_bytes() { return 0; }
+size_t capture_workspace_bytes() { return 0; }
 #endif
-
-// The side streams' workspace: 4 MiB, or torch's size if smaller.
-// GEMM_CONVT_SIDE_WORKSPACE_BYTES sets it (probes). cuBLAS picked the same
-// kernels for our chunk GEMMs at every size from 32 MiB down to 256 KiB
-// (NOTES.md, session 24); eager calls and captures on a side stream both use
-// it, so a replay runs the eager call's kernel whatever cuBLAS picks there.
-size_t side_workspace_bytes() {
-  static const size_t bytes = [] {
-    const char* v = std::getenv("GEMM_CONVT_SIDE_WORKSPACE_BYTES");
-    const size_t asked = v ? size_t(std::max<long long>(0, std::atoll(v))) : size_t(4) << 20;
-    return std::min(asked, torch_workspace_bytes());
-  }();
-  return bytes;
-}
 
 struct KeyHash {
   size_t operator()(const GemmCallKey& k) const {
@@ -117,9 +103,9 @@ bool capturable(cudaStream_t stream) {
   return status == cudaStreamCaptureStatusNone;
 }
 
-// The side stream's workspace, allocated on it (the current stream), so the
-// caching allocator orders its reuse after the stream's GEMMs and replays.
-void* side_workspace(Cache& c, int device, cudaStream_t stream, size_t bytes) {
+// The stream's capture workspace, allocated on it (the current stream), so the
+// caching allocator orders its reuse after the stream's replays.
+void* capture_workspace(Cache& c, int device, cudaStream_t stream, size_t bytes) {
   at::DataPtr& ws = c.workspaces[{device, stream}];
   if (!ws) ws = c10::cuda::CUDACachingAllocator::get()->allocate(bytes);
   return ws.get();
@@ -166,29 +152,26 @@ cudaGraphExec_t capture(cudaStream_t stream, void* workspace, size_t bytes,
 
 void run_gemm(const GemmCallKey& key, const GemmEnqueue& enqueue) {
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
-  const size_t bytes = side_workspace_bytes();
-  // Inside a caller's own capture: torch's workspace, which torch keeps for its graphs
-  // (ours could be released under them; allocating there would take the graph's pool).
-  if (!kGraphsBuilt || bytes == 0 || !side_stream_held(stream) || !capturable(stream))
+  if (!kGraphsBuilt || !gemm_graphs() || !side_stream_held(stream) || !capturable(stream))
     return enqueue(nullptr, 0);
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  void* workspace = side_workspace(c, int(c10::cuda::current_device()), stream, bytes);
-  if (!gemm_graphs()) return enqueue(workspace, bytes);
   if (c.entries.size() >= kMaxEntries && c.entries.find(key) == c.entries.end()) make_room(c);
   Entry& e = c.entries[key];
   if (e.exec == nullptr) {
     // The first run eager: it also loads the kernel's module, which a capture must not.
     if (e.eager_only || e.seen++ == 0) {
       ++c.stats.eager;
-      return enqueue(workspace, bytes);
+      return enqueue(nullptr, 0);
     }
-    e.exec = capture(stream, workspace, bytes, enqueue);
+    const size_t bytes = capture_workspace_bytes();
+    e.exec = capture(stream, capture_workspace(c, int(c10::cuda::current_device()), stream, bytes),
+                     bytes, enqueue);
     if (e.exec == nullptr) {
       e.eager_only = true;
       ++c.stats.failed;
       ++c.stats.eager;
-      return enqueue(workspace, bytes);
+      return enqueue(nullptr, 0);
     }
     ++c.stats.captured;
   }

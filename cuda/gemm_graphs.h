@@ -8,13 +8,12 @@
 // (pointers, sizes, strides, math, stream) is seen, and replayed after that:
 // the same kernel on the same addresses, so the same bits as the eager call.
 //
-// Every GEMM on our own side streams (side_streams.h), eager or captured, runs
-// on a cuBLAS workspace of ours per (device, stream), 4 MiB (torch's is 32 MiB
-// on sm90), held until release_gemm_graphs(): torch may free its own
-// workspaces while graphs still point at them, and one workspace for both
-// makes a replay run the kernel cuBLAS picked for the eager call. Only the
-// side streams capture, under their lock; GEMMs on other streams, or on one
-// already capturing (a caller's own graph), run eagerly on torch's workspace.
+// A captured GEMM runs on a cuBLAS workspace of its own per (device, stream),
+// of torch's chosen size (cuBLAS then picks the kernel it picks eagerly), held
+// until release_gemm_graphs(): torch may free its own workspaces while graphs
+// still point at them. Only our own side streams capture, under their lock
+// (side_streams.h); GEMMs on other streams, or on one already capturing (a
+// caller's own graph), run eagerly.
 
 #include <cstddef>
 #include <cstdint>
@@ -33,8 +32,8 @@ struct GemmCallKey {
 // given, the call sets it on the handle (after torch's handle setup) first.
 using GemmEnqueue = std::function<void(void* workspace, size_t bytes)>;
 
-// Runs `enqueue` eagerly, or the graph captured from it; `key` names the call,
-// the current device and stream included.
+// Runs `enqueue` eagerly (no workspace given), or the graph captured from it;
+// `key` names the call, the current device and stream included.
 void run_gemm(const GemmCallKey& key, const GemmEnqueue& enqueue);
 
 // Counts since the process started (GEMM calls run eagerly, graphs captured,
@@ -44,7 +43,7 @@ struct GemmGraphStats {
 };
 GemmGraphStats gemm_graph_stats();
 
-// Frees every cached graph and side-stream workspace (enqueued work still completes).
+// Frees every cached graph and capture workspace (enqueued replays still complete).
 void release_gemm_graphs();
 
 }  // namespace gemm_convt
