@@ -1,7 +1,7 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
 # Session 25, call 8: the 4 MiB side-stream workspace against torch's 32 MiB in training:
 # GEMM kernels of forward + backward, and training steps alternating processes (call 7 had one
-# sample each).
+# sample each). GEMM_CONVT_SIDE_WORKSPACE_BYTES exists only in 7439531-644164a (reverted in c858ed7).
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
 source scripts/device_build.sh "gemm_graphs" "$OUT/build.log" > /dev/null
