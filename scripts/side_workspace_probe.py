@@ -2,7 +2,9 @@
 of torch, graphs' pools), and the GEMM kernels one call runs, for a suite problem.
     usage: python side_workspace_probe.py PROBLEM tf32|ieee|float16 [train]
 "train": forward + backward of the layer. Run it under two GEMM_CONVT_SIDE_WORKSPACE_BYTES
-settings to compare (that knob exists in 7439531's tree; session 25 reverted it)."""
+settings to compare (that knob exists in 7439531's tree; session 25 reverted it). In "train",
+the forward that shapes the gradient runs before the baseline is read, so "held" counts only
+what later calls add there."""
 import os
 import sys
 
