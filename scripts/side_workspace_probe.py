@@ -53,4 +53,8 @@ def probe(name, key):
 if __name__ == "__main__":
     for problem in sys.argv[1].split(","):
         for k in sys.argv[2].split(","):
-            probe(problem, k)
+            try:
+                probe(problem, k)
+            except Exception as e:  # noqa: BLE001 - report and go on to the next case
+                print("%-8s %-7s failed: %s" % (problem, k, str(e).splitlines()[0][:120]), flush=True)
+            torch.cuda.empty_cache()
