@@ -7,14 +7,15 @@
 #include <map>
 
 namespace gemm_convt {
-namespace {
-
-constexpr int64_t kSideStreams = 2;
 
 struct DeviceSide {
   std::vector<c10::cuda::CUDAStream> streams;
   std::mutex enqueue;  // SideStreamLock's
 };
+
+namespace {
+
+constexpr int64_t kSideStreams = 2;
 
 // Kept for the process (never destroyed, as torch keeps its pool streams):
 // cuBLAS gets a workspace for each stream it runs on (32 MiB on sm90), so fresh
@@ -70,7 +71,7 @@ SideStreamLock::SideStreamLock() : previous_(g_locked_device), previous_side_(g_
 
 SideStreamLock::~SideStreamLock() {
   g_locked_device = previous_;
-  g_locked_side = static_cast<const DeviceSide*>(previous_side_);
+  g_locked_side = previous_side_;
 }
 
 bool side_stream_held(cudaStream_t stream) {

@@ -18,6 +18,9 @@ namespace gemm_convt {
 
 std::vector<c10::cuda::CUDAStream> side_streams(int64_t count);
 
+// One device's side streams and the lock over them (side_streams.cpp).
+struct DeviceSide;
+
 // One thread at a time enqueues on the current device's side streams.
 class SideStreamLock {
  public:
@@ -28,8 +31,8 @@ class SideStreamLock {
 
  private:
   std::unique_lock<std::mutex> lock_;
-  int previous_;               // the device whose lock this thread held before (nesting)
-  const void* previous_side_;  // and its streams (side_streams.cpp's DeviceSide)
+  int previous_;                     // the device whose lock this thread held before (nesting)
+  const DeviceSide* previous_side_;  // and its streams
 };
 
 // Whether `stream` is one of the current device's side streams and this thread
