@@ -1,18 +1,26 @@
-"""Probe (session 26): what would float32 as three TF32 products on width-folded
-columns cost? Times, with stock torch GEMMs on the problem's chunk shapes (columns
-of <= 32 MiB per chunk, as two chunks in flight at the 64 MiB cap), the folded
-columns GEMM in TF32 with its contraction K = in_channels * fold taps and with 3K
-(the split's hi/hi/lo stacking), beside the plain columns GEMM in IEEE float32
-(SIMT), which the IEEE columns path runs today.
+"""Probe (session 26): what would float32 as three TF32 products cost with operands
+cuBLAS runs its sm90 kernels on? Times stock torch GEMMs on the problem's chunk shapes
+(<= 32 MiB of float32 columns per chunk: two chunks in flight at the 64 MiB cap):
+
+- plain columns (K = in_channels per group, N = out_channels * kh * kw):
+  IEEE float32 (the IEEE columns path today); TF32 with K tripled (the split's hi/hi/lo
+  stacking) with the operands as the split path makes them today (A M-major, B N-major:
+  cuBLAS "nt") and both K-major ("tn", as the TF32 and folded paths use);
+- width-folded columns (K = in_channels * fold taps, N = out_channels * kh, one GEMM per
+  phase): TF32 at K and at 3K, K-major.
+
+Columns come out pixel-fastest, as the library writes them: torch computes them as
+[N, M] = B[N, K] @ A[K, M].
 
     python scripts/split_fold_probe.py [dcgan,fcn_up,...]
 """
 import math
+import os
 import sys
 
 import torch
 
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cuda_timing import median_ms  # noqa: E402
 from gemm_convt._bench.problems import PROBLEMS  # noqa: E402
 
@@ -21,12 +29,13 @@ def out_size(n, k, s, p, d, op):
     return (n - 1) * s - 2 * p + d * (k - 1) + op + 1
 
 
-def gemm_ms(batch, m, n, k, tf32):
+def gemm_ms(batch, m, n, k, tf32, a_k_major, b_k_major):
+    """[batch] x ([n, k] @ [k, m]) -> [batch, n, m], operands in the asked layouts."""
     torch.backends.cuda.matmul.allow_tf32 = tf32
-    a = torch.randn(batch, m, k, device="cuda")
-    b = torch.randn(batch, k, n, device="cuda")
-    c = torch.empty(batch, m, n, device="cuda")
-    return median_ms(lambda: torch.bmm(a, b, out=c), iters=20)
+    a = torch.randn(batch, m, k, device="cuda").transpose(1, 2) if a_k_major else torch.randn(batch, k, m, device="cuda")
+    b = torch.randn(batch, n, k, device="cuda") if b_k_major else torch.randn(batch, k, n, device="cuda").transpose(1, 2)
+    c = torch.empty(batch, n, m, device="cuda")
+    return median_ms(lambda: torch.bmm(b, a, out=c), iters=20)
 
 
 def main():
@@ -35,29 +44,31 @@ def main():
     for name in names:
         p = PROBLEMS[name]
         kh, kw = p.kernel_size
-        sh, sw = p.stride
-        oh = out_size(p.input_size[0], kh, sh, p.padding[0], p.dilation[0], p.output_padding[0])
+        sw = p.stride[1]
         ow = out_size(p.input_size[1], kw, sw, p.padding[1], p.dilation[1], p.output_padding[1])
         cin, cout = p.in_channels // p.groups, p.out_channels // p.groups
-        phases, taps, length = sw, math.ceil(kw / sw), math.ceil(ow / sw)
-        k = cin * taps
-        n = cout * kh
-        # positions per chunk: columns (phases * positions * n floats) <= 32 MiB
-        line = length  # positions per input row
         rows_total = p.batch * p.input_size[0]
-        lines = max(1, min(rows_total, (32 << 20) // 4 // (phases * n * line)))
-        chunks = math.ceil(rows_total / lines)
-        m = lines * line
-        t1 = gemm_ms(phases, m, n, k, True) * chunks
-        t3 = gemm_ms(phases, m, n, 3 * k, True) * chunks
-        # plain columns in IEEE: positions = pixels, N = cout*kh*kw, K = cin
-        plines = max(1, min(rows_total, (32 << 20) // 4 // (cout * kh * kw * p.input_size[1])))
-        pchunks = math.ceil(rows_total / plines)
-        ts = gemm_ms(1, plines * p.input_size[1], cout * kh * kw, cin, False) * pchunks
-        print("%-8s fold: %d phases x (M=%d N=%d K=%d) x %d chunks: TF32 K %.3f ms, 3K %.3f ms | "
-              "plain IEEE (M=%d N=%d K=%d) x %d: %.3f ms" %
-              (name, phases, m, n, k, chunks, t1, t3, plines * p.input_size[1], cout * kh * kw, cin,
-               pchunks, ts), flush=True)
+        # plain columns
+        n = cout * kh * kw
+        lines = max(1, min(rows_total, (32 << 20) // 4 // (n * p.input_size[1])))
+        chunks = math.ceil(rows_total / lines) * p.groups
+        m = lines * p.input_size[1]
+        ieee = gemm_ms(1, m, n, cin, False, False, False) * chunks
+        tf32 = gemm_ms(1, m, n, cin, True, True, True) * chunks
+        nt3 = gemm_ms(1, m, n, 3 * cin, True, False, False) * chunks
+        tn3 = gemm_ms(1, m, n, 3 * cin, True, True, True) * chunks
+        print("%-8s plain (M=%d N=%d K=%d) x %d: IEEE %.3f ms | TF32 K tn %.3f | TF32 3K nt %.3f, tn %.3f"
+              % (name, m, n, cin, chunks, ieee, tf32, nt3, tn3), flush=True)
+        # folded columns
+        phases, taps, length = sw, math.ceil(kw / sw), math.ceil(ow / sw)
+        fn, fk = cout * kh, cin * taps
+        flines = max(1, min(rows_total, (32 << 20) // 4 // (phases * fn * length)))
+        fchunks = math.ceil(rows_total / flines) * p.groups
+        fm = flines * length
+        f1 = gemm_ms(phases, fm, fn, fk, True, True, True) * fchunks
+        f3 = gemm_ms(phases, fm, fn, 3 * fk, True, True, True) * fchunks
+        print("%-8s folded %d phases x (M=%d N=%d K=%d) x %d: TF32 K %.3f ms, 3K %.3f"
+              % (name, phases, fm, fn, fk, fchunks, f1, f3), flush=True)
 
 
 if __name__ == "__main__":
