@@ -99,7 +99,7 @@ int64_t col2im_block_groups_for(const std::vector<int64_t>& input_size,
       hook_options(stride, padding, output_padding, dilation, groups);
   o.fold_w = fold_w ? 1 : 0;
   const gemm_convt::Problem p = hook_problem(input_size, weight_size, at::kFloat, o);
-  const gemm_convt::ColumnsShape cs(p, o, /*split_operands=*/false, /*fold_by_default=*/false);
+  const gemm_convt::ColumnsShape cs(p, o, /*fold_by_default=*/false);
   gemm_convt::Chunk c{0, p.batch, 0, p.groups, 0, p.out_per_group, 0, p.out_h, 0, p.in_h};
   return gemm_convt::col2im_block_groups(p, cs, gemm_convt::columns_layout(cs, c, true),
                                          column_bytes);

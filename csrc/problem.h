@@ -157,14 +157,11 @@ struct ColumnsShape {
   int64_t k_per_group;  // the GEMM's contraction: in_per_group, times fold.taps folded
   WidthFold<int64_t> fold;  // {1, in_w, 1} unless folded
 
-  // split_operands: the backend splits float32 operands (CUDA's split TF32),
-  // whose A is made M-major (operand.cuh) where the fold's is K-major: no fold.
   // fold_by_default: what set_width_folding(None) means here (CUDA:
-  // width_fold_pays; the CPU: plain).
-  ColumnsShape(const Problem& p, const ConvTranspose2dOptions& o, bool split_operands,
-               bool fold_by_default) {
+  // width_fold_pays, or wherever it applies for split TF32; the CPU: plain).
+  ColumnsShape(const Problem& p, const ConvTranspose2dOptions& o, bool fold_by_default) {
     const bool asked = o.fold_w > 0 || (o.fold_w < 0 && fold_by_default);
-    fold_w = asked && !split_operands && width_fold_applies(p, o);
+    fold_w = asked && width_fold_applies(p, o);
     fold = fold_w ? width_fold(width_axis<int64_t>(p, o)) : WidthFold<int64_t>{1, p.in_w, 1};
     taps = fold_w ? p.kernel_h : p.kernel_taps();
     width = fold.phases * fold.length;

@@ -231,10 +231,10 @@ void columns_gemm_made_cuda(const Problem& p, const ColumnsShape& cs, const Chun
 }
 
 void columns_gemm_folded_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
-                              const void* a, const void* b, at::ScalarType dtype,
+                              const void* a, const void* b, int64_t k, at::ScalarType dtype,
                               at::Tensor& columns, bool allow_tf32) {
   const int64_t esize = c10::elementSize(dtype), col_esize = columns.element_size();
-  const int64_t k = cs.k_per_group, phases = cs.fold.phases;
+  const int64_t phases = cs.fold.phases;
   const int64_t positions = c.samples * c.rows * cs.fold.length;  // one phase plane
   const int64_t col_rows = c.channels * cs.taps, b_rows = p.out_per_group * cs.taps;
   for (int64_t g = 0; g < c.groups; ++g) {

@@ -83,9 +83,10 @@ void columns_gemm_made_cuda(const Problem& p, const ColumnsShape& cs, const Chun
 // Width folded (fold_operand.cuh): columns[g][c*taps + i][r][(n, row, m)]
 // (problem.h's phase-plane layout) for each group and phase r, from the
 // chunk's A [g][r][(n, row, m)][k] and B [groups][r][out_per_group*taps][k]:
-// one call per group, batched over the phases.
+// one call per group, batched over the phases. k: cs.k_per_group, or three
+// times that for split operands (with allow_tf32).
 void columns_gemm_folded_cuda(const Problem& p, const ColumnsShape& cs, const Chunk& c,
-                              const void* a, const void* b, at::ScalarType dtype,
+                              const void* a, const void* b, int64_t k, at::ScalarType dtype,
                               at::Tensor& columns, bool allow_tf32);
 
 // 1x1 kernel, stride 1, no padding: the GEMM result is the output itself.

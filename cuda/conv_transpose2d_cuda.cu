@@ -130,10 +130,11 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   const auto col_dtype = column_dtype(dtype, options.float_columns);
   const int64_t col_esize = c10::elementSize(col_dtype), esize = input.element_size();
   // The A operand is made per chunk when the width is folded (fold_operand.cuh)
-  // or the float32 operands are split (operand.cuh; never both: problem.h);
-  // the budget covers it and the columns.
+  // or the float32 operands are split (operand.cuh); the budget covers it and
+  // the columns. Split operands are folded wherever the fold applies (unless
+  // set_width_folding(False)): K-major, as cuBLAS's sm90 TF32 kernels take them.
   const bool split = dtype == at::kFloat && options.split_tf32 && !options.allow_tf32;
-  const ColumnsShape cs(p, options, split, width_fold_pays(p, options, dtype, x.channel_major));
+  const ColumnsShape cs(p, options, split || width_fold_pays(p, options, dtype, x.channel_major));
   const int64_t total_bytes =
       p.batch * p.out_channels() * cs.taps * p.in_h * cs.width * col_esize;
   const bool fold = cs.fold_w;
@@ -147,8 +148,8 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // Weight-shaped operands made per call (transposed, folded, split: up to 4
   // copies alive at once) come out of the cap first.
   const int64_t weight_copy_elems =
-      split ? 4 * weight.numel()
-      : fold ? p.groups * cs.fold.phases * p.out_per_group * cs.taps * cs.k_per_group
+      fold ? p.groups * cs.fold.phases * p.out_per_group * cs.taps * a_k
+      : split ? 4 * weight.numel()
       : k_major_weight ? weight.numel() : 0;
   const int64_t cap = std::max<int64_t>(1, options.workspace_bytes - weight_copy_elems * esize);
   // Plain operands: a chunk's samples sit side by side in its columns, one
@@ -197,8 +198,8 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // B to pair with a made A: the weight per phase when folded, split when split.
   const Axis<int64_t> w_axis = width_axis<int64_t>(p, options);
   const FoldPhases phases = fold ? fold_phases(w_axis, cs.fold) : FoldPhases{};
-  at::Tensor b_operand = fold ? fold_weight_cuda(p, w_axis, cs, phases, weight) : weight;
-  if (split) {
+  at::Tensor b_operand = fold ? fold_weight_cuda(p, w_axis, cs, phases, split, weight) : weight;
+  if (split && !fold) {
     at::Tensor stacked = at::empty({p.groups * a_k * col_rows}, input.options());
     make_split_operand_cuda(OperandSource{b_operand.data_ptr(), 1, p.groups, cs.k_per_group, 1, 0,
                                           cs.k_per_group * col_rows, col_rows, 0, 1},
@@ -246,9 +247,9 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
                                      c.rows, x.sample_stride, group_stride, x.channel_stride,
                                      p.in_w * pixel_stride, pixel_stride};
             if (fold) {
-              unfold_phases_cuda(dtype, rows, w_axis, cs.fold, phases, a);
-              columns_gemm_folded_cuda(p, cs, c, a, b_operand.data_ptr(), dtype, columns,
-                                       options.allow_tf32);
+              unfold_phases_cuda(dtype, rows, w_axis, cs.fold, phases, split, a);
+              columns_gemm_folded_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns,
+                                       options.allow_tf32 || split);
             } else {
               make_split_operand_cuda(rows, p.in_w, SplitOrder::input, a);
               columns_gemm_made_cuda(p, cs, c, a, b_operand.data_ptr(), a_k, dtype, columns, true);

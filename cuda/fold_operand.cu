@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "gemm_convt/divider.h"
+#include "ptx.cuh"
 
 namespace gemm_convt {
 namespace {
@@ -33,6 +34,7 @@ constexpr int kChunks = kTileBytes / 16;      // 16-byte chunks of a slot
 
 struct UnfoldPlan {
   int32_t groups, lines, rows, length, in_w, k, k_len, positions;
+  int32_t row_len;  // A's row: k_len values, or 3 * k_len split (hi, hi, lo)
   int32_t m_tile, line_tile, m_tiles, line_tiles, c_tiles;
   int32_t align, x_span;  // slot s of a block holds x = xa + s, xa a multiple of align
   Divider<int32_t> by_rows, by_m_tile;
@@ -58,7 +60,29 @@ __device__ __forceinline__ int32_t floor_to(int32_t x, int32_t a) {
   return (x >= 0 ? x / a : -((-x + a - 1) / a)) * a;
 }
 
-template <typename T>
+// Values of A's row stored at dst: as they are, or (kSplit: float32 for
+// three TF32 products) as their parts hi, hi, lo, k_len apart (operand.cuh's
+// input order).
+template <bool kSplit, typename V>
+__device__ __forceinline__ void store_a(V* dst, const V& value, int32_t k_len) {
+  if constexpr (kSplit) {
+    constexpr int kN = sizeof(V) / sizeof(float);
+    const float* v = reinterpret_cast<const float*>(&value);
+    V hi, lo;
+#pragma unroll
+    for (int e = 0; e < kN; ++e)
+      tf32_split(v[e], reinterpret_cast<float*>(&hi)[e], reinterpret_cast<float*>(&lo)[e]);
+    const size_t part = size_t(k_len) * sizeof(float);
+    char* at = reinterpret_cast<char*>(dst);
+    *dst = hi;
+    *reinterpret_cast<V*>(at + part) = hi;
+    *reinterpret_cast<V*>(at + 2 * part) = lo;
+  } else {
+    *dst = value;
+  }
+}
+
+template <typename T, bool kSplit>
 __global__ void __launch_bounds__(kUnfoldThreads)
     unfold_phases_kernel(const OperandSource src, const int32_t hit_q_step,
                          const FoldPhases phases, const WidthFold<int32_t> fold,
@@ -142,7 +166,7 @@ __global__ void __launch_bounds__(kUnfoldThreads)
   const int32_t block_positions = plan.line_tile * plan.m_tile;
   for (int32_t r = 0; r < fold.phases; ++r) {
     const int32_t hits = phases.hits[r], base = phases.base[r];
-    T* plane = dst + int64_t(g * fold.phases + r) * plan.positions * plan.k_len + c0;
+    T* plane = dst + int64_t(g * fold.phases + r) * plan.positions * plan.row_len + c0;
     for (int32_t t = 0; t < fold.taps; ++t) {
       const int32_t shift = base - t * hit_q_step;  // x - m (slots < hits)
       if (plan.vector_stores) {
@@ -157,7 +181,8 @@ __global__ void __launch_bounds__(kUnfoldThreads)
 #pragma unroll
             for (int e = 0; e < kV; ++e) value.v[e] = T(0);
           const int64_t pos = int64_t(line0 + l) * plan.length + m;
-          *reinterpret_cast<Vector16<T>*>(plane + pos * plan.k_len + t * plan.k + cc * kV) = value;
+          store_a<kSplit>(reinterpret_cast<Vector16<T>*>(plane + pos * plan.row_len + t * plan.k + cc * kV),
+                          value, plan.k_len);
         }
       } else {
         for (int32_t task = tid; task < block_positions * kChannels; task += kUnfoldThreads) {
@@ -167,7 +192,7 @@ __global__ void __launch_bounds__(kUnfoldThreads)
           const T value =
               t < hits ? reinterpret_cast<const T*>(slot_at(l, m + shift - xa))[c] : T(0);
           const int64_t pos = int64_t(line0 + l) * plan.length + m;
-          plane[pos * plan.k_len + t * plan.k + c] = value;
+          store_a<kSplit>(plane + pos * plan.row_len + t * plan.k + c, value, plan.k_len);
         }
       }
     }
@@ -177,9 +202,11 @@ __global__ void __launch_bounds__(kUnfoldThreads)
 // One thread per weight row (g, ci, (c, i)): it reads the row's kw taps (one
 // run of the weight; consecutive threads take consecutive ci, so B's stores
 // are coalesced) and writes them to every (phase, slot) of B[g][r][(c, i)]
-// [t * k + ci]. Earlier, one thread per B element with 64-bit divisions read
-// one scattered weight value each: 27 us for dcgan's 8 MiB (NOTES.md session 22).
-template <typename T, typename index_t>
+// [t * k + ci] (split: its parts hi, lo, hi at [part * slots * k + t * k + ci],
+// operand.cuh's weight order). Earlier, one thread per B element with 64-bit
+// divisions read one scattered weight value each: 27 us for dcgan's 8 MiB
+// (NOTES.md session 22).
+template <typename T, typename index_t, bool kSplit>
 __global__ void fold_weight_kernel(const T* __restrict__ weight, const FoldPhases phases,
                                    int32_t phase_count, int32_t slots, int32_t hit_step,
                                    int32_t kernel_w, const Divider<index_t> by_k,
@@ -191,10 +218,22 @@ __global__ void fold_weight_kernel(const T* __restrict__ weight, const FoldPhase
     const index_t rest = by_k.div(e), ci = e - rest * k;
     const index_t g = by_rows.div(rest), ci_row = rest - g * rows;  // (c, i)
     const T* taps = weight + ((g * k + ci) * rows + ci_row) * kernel_w;
+    const index_t row_len = slots * k * (kSplit ? 3 : 1);
     for (int32_t r = 0; r < phase_count; ++r) {
-      T* out = dst + ((g * phase_count + r) * rows + ci_row) * slots * k + ci;
+      T* out = dst + ((g * phase_count + r) * rows + ci_row) * row_len + ci;
       const int32_t hits = phases.hits[r], first = phases.first[r];
-      for (int32_t t = 0; t < slots; ++t) out[t * k] = t < hits ? taps[first + t * hit_step] : T(0);
+      for (int32_t t = 0; t < slots; ++t) {
+        const T value = t < hits ? taps[first + t * hit_step] : T(0);
+        if constexpr (kSplit) {
+          float hi, lo;
+          tf32_split(value, hi, lo);
+          out[t * k] = hi;
+          out[(slots + t) * k] = lo;
+          out[(2 * slots + t) * k] = hi;
+        } else {
+          out[t * k] = value;
+        }
+      }
     }
   }
 }
@@ -218,11 +257,13 @@ FoldPhases fold_phases(const Axis<int64_t>& w, const WidthFold<int64_t>& fold) {
 }
 
 void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Axis<int64_t>& w,
-                        const WidthFold<int64_t>& fold, const FoldPhases& phases, void* dst) {
+                        const WidthFold<int64_t>& fold, const FoldPhases& phases, bool split,
+                        void* dst) {
+  TORCH_INTERNAL_ASSERT(!split || dtype == at::kFloat);
   const int64_t lines = src.samples * src.rows;
   const int64_t positions = lines * fold.length;
   const int64_t k_len = fold.taps * src.k;
-  TORCH_CHECK(positions + kUnfoldPositions < (int64_t(1) << 31) && k_len < (int64_t(1) << 31) &&
+  TORCH_CHECK(positions + kUnfoldPositions < (int64_t(1) << 31) && 3 * k_len < (int64_t(1) << 31) &&
                   std::max(w.in_size, w.out_size) < (int64_t(1) << 30),
               "gemm_convt: unfolded chunk of ", positions, " positions x ", k_len,
               " values is too large");
@@ -253,6 +294,7 @@ void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Ax
   plan.in_w = int32_t(w.in_size);
   plan.k = int32_t(src.k);
   plan.k_len = int32_t(k_len);
+  plan.row_len = int32_t(split ? 3 * k_len : k_len);
   plan.positions = int32_t(positions);
   plan.m_tile = int32_t(m_tile);
   plan.line_tile = int32_t(line_tile);
@@ -272,19 +314,25 @@ void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Ax
               " tiles is too large");
   const size_t shared = size_t(line_tile * x_span * kSlotPitch);
   const WidthFold<int32_t> fold32{int32_t(fold.phases), int32_t(fold.length), int32_t(fold.taps)};
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "gemm_convt_unfold", [&] {
-    unfold_phases_kernel<scalar_t>
-        <<<static_cast<unsigned>(blocks), kUnfoldThreads, shared,
-           at::cuda::getCurrentCUDAStream()>>>(src, int32_t(w.hit_q_step), phases, fold32,
-                                               plan, static_cast<scalar_t*>(dst));
-  });
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  if (split) {
+    unfold_phases_kernel<float, true><<<static_cast<unsigned>(blocks), kUnfoldThreads, shared, stream>>>(
+        src, int32_t(w.hit_q_step), phases, fold32, plan, static_cast<float*>(dst));
+  } else {
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "gemm_convt_unfold", [&] {
+      unfold_phases_kernel<scalar_t, false><<<static_cast<unsigned>(blocks), kUnfoldThreads, shared, stream>>>(
+          src, int32_t(w.hit_q_step), phases, fold32, plan, static_cast<scalar_t*>(dst));
+    });
+  }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
 at::Tensor fold_weight_cuda(const Problem& p, const Axis<int64_t>& w, const ColumnsShape& cs,
-                            const FoldPhases& phases, const at::Tensor& weight) {
+                            const FoldPhases& phases, bool split, const at::Tensor& weight) {
+  TORCH_INTERNAL_ASSERT(!split || weight.scalar_type() == at::kFloat);
   const int64_t rows = p.out_per_group * p.kernel_h;
-  at::Tensor b = at::empty({p.groups, cs.fold.phases, rows, cs.k_per_group}, weight.options());
+  at::Tensor b = at::empty({p.groups, cs.fold.phases, rows, (split ? 3 : 1) * cs.k_per_group},
+                           weight.options());
   const int64_t total = b.numel();
   if (total == 0) return b;
   TORCH_INTERNAL_ASSERT(weight.is_contiguous());  // conv_transpose2d_cuda made it so
@@ -297,7 +345,9 @@ at::Tensor fold_weight_cuda(const Problem& p, const Axis<int64_t>& w, const Colu
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, type, "gemm_convt_fold_weight", [&] {
     const auto launch = [&](auto index) {
       using index_t = decltype(index);
-      fold_weight_kernel<scalar_t, index_t><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
+      const auto kernel = split ? fold_weight_kernel<scalar_t, index_t, std::is_same<scalar_t, float>::value>
+                                : fold_weight_kernel<scalar_t, index_t, false>;
+      kernel<<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
           weight.data_ptr<scalar_t>(), phases, int32_t(cs.fold.phases), int32_t(cs.fold.taps),
           int32_t(w.hit_step), int32_t(w.kernel), Divider<index_t>(index_t(p.in_per_group)),
           Divider<index_t>(index_t(rows)), index_t(weight_rows), b.data_ptr<scalar_t>());

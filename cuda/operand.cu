@@ -31,9 +31,8 @@ __global__ void __launch_bounds__(kOperandThreads)
         static_cast<const float*>(src.base) + s * src.ss + g * src.sg + k * src.sk + r * src.sr;
     float* out = dst + (s * src.groups + g) * 3 * part + (k * src.rows + r) * width;
     for (int64_t o = threadIdx.x; o < width; o += kOperandThreads) {
-      const float v = in[o * src.sx];
-      const float hi = __uint_as_float(tf32_bits(v));
-      const float lo = isfinite(hi) ? v - hi : 0.0f;  // inf stays in hi, not inf - inf
+      float hi, lo;
+      tf32_split(in[o * src.sx], hi, lo);
       out[o] = hi;
       out[part + o] = order == SplitOrder::input ? hi : lo;
       out[2 * part + o] = order == SplitOrder::input ? lo : hi;

@@ -14,6 +14,13 @@ __device__ __forceinline__ uint32_t tf32_bits(float x) {
   return isnan(x) ? 0x7fffffffu : bits;
 }
 
+// x = hi + lo for split TF32 products: hi the TF32 rounding of x, lo the
+// float32 remainder (0 where hi is not finite: inf stays in hi, not inf - inf).
+__device__ __forceinline__ void tf32_split(float x, float& hi, float& lo) {
+  hi = __uint_as_float(tf32_bits(x));
+  lo = isfinite(hi) ? x - hi : 0.0f;
+}
+
 // cp.async: 16 bytes global -> shared (a shared-memory address, or a pointer).
 __device__ __forceinline__ void copy_async_16(uint32_t smem_address, const void* gmem) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(smem_address), "l"(gmem));

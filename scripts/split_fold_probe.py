@@ -22,7 +22,20 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cuda_timing import median_ms  # noqa: E402
-from gemm_convt._bench.problems import PROBLEMS  # noqa: E402
+
+# The suite's columns problems (gemm_convt/_bench/problems.py), kept here so that the probe
+# runs without the extension: batch, in, out, (kh, kw), (in_h, in_w), stride_w, pad_w, groups.
+Problem = __import__("collections").namedtuple("Problem", "batch cin cout kernel size stride_w pad_w groups")
+PROBLEMS = {
+    "kb57": Problem(8, 64, 64, (3, 3), (1024, 1024), 1, 0, 1),
+    "kb65": Problem(8, 64, 64, (3, 7), (512, 512), 1, 0, 1),
+    "kb69": Problem(64, 64, 128, (3, 5), (128, 256), 1, 0, 1),
+    "kb71": Problem(8, 32, 32, (3, 3), (512, 1024), 1, 0, 1),
+    "kb75": Problem(16, 32, 64, (3, 5), (128, 256), 3, 2, 4),
+    "kb78": Problem(8, 32, 32, (3, 7), (512, 1024), 1, 3, 1),
+    "dcgan": Problem(128, 512, 256, (4, 4), (8, 8), 2, 1, 1),
+    "fcn_up": Problem(16, 256, 256, (4, 4), (64, 64), 2, 1, 1),
+}
 
 
 def out_size(n, k, s, p, d, op):
@@ -43,16 +56,16 @@ def main():
     print(torch.cuda.get_device_name(), torch.__version__)
     for name in names:
         p = PROBLEMS[name]
-        kh, kw = p.kernel_size
-        sw = p.stride[1]
-        ow = out_size(p.input_size[1], kw, sw, p.padding[1], p.dilation[1], p.output_padding[1])
-        cin, cout = p.in_channels // p.groups, p.out_channels // p.groups
-        rows_total = p.batch * p.input_size[0]
+        kh, kw = p.kernel
+        sw = p.stride_w
+        ow = out_size(p.size[1], kw, sw, p.pad_w, 1, 0)
+        cin, cout = p.cin // p.groups, p.cout // p.groups
+        rows_total = p.batch * p.size[0]
         # plain columns
         n = cout * kh * kw
-        lines = max(1, min(rows_total, (32 << 20) // 4 // (n * p.input_size[1])))
+        lines = max(1, min(rows_total, (32 << 20) // 4 // (n * p.size[1])))
         chunks = math.ceil(rows_total / lines) * p.groups
-        m = lines * p.input_size[1]
+        m = lines * p.size[1]
         ieee = gemm_ms(1, m, n, cin, False, False, False) * chunks
         tf32 = gemm_ms(1, m, n, cin, True, True, True) * chunks
         nt3 = gemm_ms(1, m, n, 3 * cin, True, False, False) * chunks

@@ -129,9 +129,10 @@ def test_grid(case, key, path):
 
 
 # Width folding forced on GEMM + col2im: the unfold kernel runs (split TF32,
-# "float32", never folds), whole and in chunks (bands, channel slices).
+# "float32", with A and B in three K blocks), whole and in chunks (bands,
+# channel slices).
 @pytest.mark.parametrize("limit", [None, 3000], ids=["whole", "chunked"])
-@pytest.mark.parametrize("key", ["tf32", "ieee", "float16", "bfloat16", "float16_f32cols", "float64"])
+@pytest.mark.parametrize("key", ["tf32", "float32", "ieee", "float16", "bfloat16", "float16_f32cols", "float64"])
 @pytest.mark.parametrize("case", [c for c in range(len(GRID)) if GRID[c][3][1] > 1])
 def test_width_folding_grid(case, key, limit):
     x, w, b, kw = table_case(GRID, case, case, key)
@@ -157,7 +158,7 @@ def assert_folded_run(x, w, b, key, limit, **kw):
 # 16-byte vectors (width 16: vector loads) or not (width 5: element loads), and
 # shift spreads of ~30 (stride 2, dilation 7) and 64 (the most a fold takes).
 @pytest.mark.parametrize("limit", [None, 20000], ids=["whole", "chunked"])
-@pytest.mark.parametrize("key", ["tf32", "float16", "bfloat16", "float64"])
+@pytest.mark.parametrize("key", ["tf32", "float32", "float16", "bfloat16", "float64"])
 @pytest.mark.parametrize("cin", [40, 36])
 @pytest.mark.parametrize("size", [(6, 5), (4, 16)], ids=["w5", "w16"])
 @pytest.mark.parametrize("k, geometry", [((4, 4), dict(stride=2, padding=1)), ((3, 5), dict(padding=(1, 2))),

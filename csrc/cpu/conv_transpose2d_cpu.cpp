@@ -178,7 +178,7 @@ void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
   }
   // Float columns for half inputs on the CPU: at::mm runs in float there anyway.
   const auto col_dtype = column_dtype(input.scalar_type(), /*float_columns=*/true);
-  const ColumnsShape cs(p, options, /*split_operands=*/false, /*fold_by_default=*/false);
+  const ColumnsShape cs(p, options, /*fold_by_default=*/false);
   const ChunkProblem cp = cs.chunk_problem(p, options);
   const ChunkShape shape = plan_chunks(cp, options.workspace_bytes / c10::elementSize(col_dtype));
   at::Tensor workspace = at::empty({shape.elems(cp)},
