@@ -22,8 +22,8 @@ struct ConvTranspose2dOptions {
   int64_t workspace_bytes;  // cap on the columns buffer
   bool float_columns;       // half/bfloat16 inputs: keep the columns in float32
   bool allow_tf32;          // CUDA float32 GEMM may use TF32 tensor cores
-  bool split_tf32;          // CUDA float32 without TF32: three TF32 products (operand.cuh)
-                            // instead of the IEEE SIMT GEMM
+  int split_tf32;           // CUDA float32 columns GEMM without TF32: three TF32 products
+                            // (operand.cuh) for the IEEE SIMT GEMM: 1 yes, 0 no, -1 by split_tf32_takes
   int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 no, -1 by width_fold_pays (CUDA)
   int disjoint_taps;        // CUDA, taps that never overlap: 1 the fused kernel, 0 never, -1 by its rule
   int direct_gather;        // 1 gather every output (CPU too), 0 never, -1 where CUDA's cost model picks it
@@ -84,6 +84,23 @@ inline bool width_fold_applies(const Problem& p, const ConvTranspose2dOptions& o
   const FoldShifts<int64_t> s = fold_shifts(width_axis<int64_t>(p, o), int64_t(o.stride[1]),
                                             Divider<int64_t>(o.stride[1]));
   return s.max - s.min <= kMaxFoldShiftSpread;
+}
+
+// Whether the float32 columns GEMM without TF32 takes three TF32 products of
+// split operands (operand.cuh) instead of cuBLAS's IEEE (SIMT) GEMM. By
+// default (set_fp32_split(None)) where the width fold applies, is not turned
+// off, and at least halves the column values: the products then run on
+// folded, K-major operands at the sm90 TF32 rate. On the H100 that took dcgan
+// 0.91 -> 0.61-0.71 ms and fcn_up's columns path 4.17 -> 2.27 ms (against
+// 2.93 for the implicit GEMM), at a relative error of ~1e-6 against float64
+// where the IEEE GEMM gives ~2e-7 (NOTES.md, session 26). Elsewhere the split
+// operands are plain and cuBLAS runs them at about the SIMT GEMM's speed.
+inline bool split_tf32_takes(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype) {
+  if (dtype != at::kFloat || o.allow_tf32 || o.split_tf32 == 0) return false;
+  if (o.split_tf32 > 0) return true;
+  if (o.fold_w == 0 || !width_fold_applies(p, o)) return false;
+  const WidthFold<int64_t> f = width_fold(width_axis<int64_t>(p, o));
+  return p.kernel_h * p.kernel_w * p.in_w >= 2 * p.kernel_h * f.phases * f.length;
 }
 
 // Whether col2im takes block items over a fold's columns (col2im_block.h):

@@ -12,7 +12,8 @@ namespace {
 std::atomic<int64_t> g_workspace_bytes{kDefaultWorkspaceBytes};
 // -1: default (float32-accurate); 0: float32-accurate; 1: TF32.
 std::atomic<int> g_allow_tf32{-1};
-std::atomic<bool> g_fp32_split{false};
+// -1: by split_tf32_takes (problem.h); 0: never; 1: wherever the columns path runs.
+std::atomic<int> g_fp32_split{-1};
 std::atomic<bool> g_float_columns{false};
 std::atomic<int> g_width_folding{-1};
 std::atomic<int> g_disjoint_taps{-1};
@@ -55,8 +56,8 @@ bool torch_conv_allows_tf32() {
 
 bool allow_tf32() { return g_allow_tf32 == 1; }
 
-void set_fp32_split(bool enabled) { g_fp32_split = enabled; }
-bool fp32_split() { return g_fp32_split; }
+void set_fp32_split(int mode) { g_fp32_split = mode; }
+int fp32_split() { return g_fp32_split; }
 void set_float_columns(bool enabled) { g_float_columns = enabled; }
 bool float_columns() { return g_float_columns; }
 void set_width_folding(int mode) { g_width_folding = mode; }

@@ -25,11 +25,11 @@ c10::optional<bool> allow_tf32_override();
 bool allow_tf32();                 // the decision the next call uses
 bool torch_conv_allows_tf32();     // torch's cuDNN-convolution TF32 policy (for reference)
 
-// float32 without TF32: split operands on TF32 tensor cores (true) or
-// cuBLAS's IEEE SIMT GEMM (false, default: faster on every suite problem but
-// one, BENCHMARKS.md).
-void set_fp32_split(bool enabled);
-bool fp32_split();
+// The float32 columns GEMM without TF32: three TF32 products of split
+// operands (1), cuBLAS's IEEE SIMT GEMM (0), or by problem.h's
+// split_tf32_takes (-1, default: split where the width fold halves the columns).
+void set_fp32_split(int mode);
+int fp32_split();
 
 // float16/bfloat16 columns kept in float32 (true) or in the input dtype (false, default).
 void set_float_columns(bool enabled);

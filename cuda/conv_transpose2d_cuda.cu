@@ -133,7 +133,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // or the float32 operands are split (operand.cuh); the budget covers it and
   // the columns. Split operands are folded wherever the fold applies (unless
   // set_width_folding(False)): K-major, as cuBLAS's sm90 TF32 kernels take them.
-  const bool split = dtype == at::kFloat && options.split_tf32 && !options.allow_tf32;
+  const bool split = split_tf32_takes(p, options, dtype);
   const ColumnsShape cs(p, options, split || width_fold_pays(p, options, dtype, x.channel_major));
   const int64_t total_bytes =
       p.batch * p.out_channels() * cs.taps * p.in_h * cs.width * col_esize;

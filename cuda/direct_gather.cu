@@ -33,12 +33,12 @@ constexpr double kGatherMacsPerSecond = 10.5e12;
 constexpr double kColumnsPathBytesPerSecond = 2.0e12;
 constexpr double kGatherMargin = 0.8;
 
-double gemm_flops_per_second(at::ScalarType dtype, const ConvTranspose2dOptions& o) {
+double gemm_flops_per_second(const Problem& p, at::ScalarType dtype, const ConvTranspose2dOptions& o) {
   switch (dtype) {
     case at::kDouble: return 50e12;
     case at::kHalf:
     case at::kBFloat16: return 600e12;
-    default: return o.allow_tf32 ? 300e12 : (o.split_tf32 ? 100e12 : 51e12);
+    default: return o.allow_tf32 ? 300e12 : (split_tf32_takes(p, o, dtype) ? 100e12 : 51e12);
   }
 }
 
@@ -198,7 +198,7 @@ double columns_path_seconds(const Problem& p, const ConvTranspose2dOptions& o,
   const double inputs = double(p.batch) * double(p.in_channels) * double(p.in_pixels());
   const double macs = columns * double(p.in_per_group);  // every (input pixel, tap) product
   return (2.0 * columns * col_esize + (outputs + inputs) * esize) / kColumnsPathBytesPerSecond +
-         2.0 * macs / gemm_flops_per_second(dtype, o);
+         2.0 * macs / gemm_flops_per_second(p, dtype, o);
 }
 
 bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,

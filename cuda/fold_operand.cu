@@ -34,7 +34,7 @@ constexpr int kChunks = kTileBytes / 16;      // 16-byte chunks of a slot
 
 struct UnfoldPlan {
   int32_t groups, lines, rows, length, in_w, k, k_len, positions;
-  int32_t row_len;  // A's row: k_len values, or 3 * k_len split (hi, hi, lo)
+  int32_t row_len;  // A's row: k_len values, or 3 * k_len split (lo, cross, hi)
   int32_t m_tile, line_tile, m_tiles, line_tiles, c_tiles;
   int32_t align, x_span;  // slot s of a block holds x = xa + s, xa a multiple of align
   Divider<int32_t> by_rows, by_m_tile;
@@ -61,22 +61,26 @@ __device__ __forceinline__ int32_t floor_to(int32_t x, int32_t a) {
 }
 
 // Values of A's row stored at dst: as they are, or (kSplit: float32 for
-// three TF32 products) as their parts hi, hi, lo, k_len apart (operand.cuh's
+// three TF32 products) as their parts lo, cross, hi, k_len apart (operand.cuh's
 // input order).
 template <bool kSplit, typename V>
 __device__ __forceinline__ void store_a(V* dst, const V& value, int32_t k_len) {
   if constexpr (kSplit) {
     constexpr int kN = sizeof(V) / sizeof(float);
     const float* v = reinterpret_cast<const float*>(&value);
-    V hi, lo;
+    V hi, cross, lo;
 #pragma unroll
-    for (int e = 0; e < kN; ++e)
-      tf32_split(v[e], reinterpret_cast<float*>(&hi)[e], reinterpret_cast<float*>(&lo)[e]);
+    for (int e = 0; e < kN; ++e) {
+      const Tf32Parts x = tf32_parts(v[e]);
+      reinterpret_cast<float*>(&hi)[e] = x.hi;
+      reinterpret_cast<float*>(&cross)[e] = x.cross;
+      reinterpret_cast<float*>(&lo)[e] = x.lo;
+    }
     const size_t part = size_t(k_len) * sizeof(float);
     char* at = reinterpret_cast<char*>(dst);
-    *dst = hi;
-    *reinterpret_cast<V*>(at + part) = hi;
-    *reinterpret_cast<V*>(at + 2 * part) = lo;
+    *dst = lo;
+    *reinterpret_cast<V*>(at + part) = cross;
+    *reinterpret_cast<V*>(at + 2 * part) = hi;
   } else {
     *dst = value;
   }
@@ -202,8 +206,8 @@ __global__ void __launch_bounds__(kUnfoldThreads)
 // One thread per weight row (g, ci, (c, i)): it reads the row's kw taps (one
 // run of the weight; consecutive threads take consecutive ci, so B's stores
 // are coalesced) and writes them to every (phase, slot) of B[g][r][(c, i)]
-// [t * k + ci] (split: its parts hi, lo, hi at [part * slots * k + t * k + ci],
-// operand.cuh's weight order). Earlier, one thread per B element with 64-bit
+// [t * k + ci] (split: its parts cross, lo, hi at [part * slots * k + t * k +
+// ci], operand.cuh's weight order). Earlier, one thread per B element with 64-bit
 // divisions read one scattered weight value each: 27 us for dcgan's 8 MiB
 // (NOTES.md session 22).
 template <typename T, typename index_t, bool kSplit>
@@ -225,11 +229,10 @@ __global__ void fold_weight_kernel(const T* __restrict__ weight, const FoldPhase
       for (int32_t t = 0; t < slots; ++t) {
         const T value = t < hits ? taps[first + t * hit_step] : T(0);
         if constexpr (kSplit) {
-          float hi, lo;
-          tf32_split(value, hi, lo);
-          out[t * k] = hi;
-          out[(slots + t) * k] = lo;
-          out[(2 * slots + t) * k] = hi;
+          const Tf32Parts w = tf32_parts(value);
+          out[t * k] = w.cross;
+          out[(slots + t) * k] = w.lo;
+          out[(2 * slots + t) * k] = w.hi;
         } else {
           out[t * k] = value;
         }

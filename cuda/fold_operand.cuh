@@ -29,14 +29,14 @@ FoldPhases fold_phases(const Axis<int64_t>& w, const WidthFold<int64_t>& fold);
 // dst: src.groups * fold.phases * (src.samples * src.rows * fold.length) *
 // (fold.taps * src.k) elements, three times that split; src.k is in_per_group.
 // On torch's current stream.
-// split (float32 only): A's rows hold three K blocks, the parts hi, hi, lo of
+// split (float32 only): A's rows hold three K blocks, the parts lo, cross, hi of
 // the values (operand.cuh), for one TF32 GEMM over three products.
 void unfold_phases_cuda(at::ScalarType dtype, const OperandSource& src, const Axis<int64_t>& w,
                         const WidthFold<int64_t>& fold, const FoldPhases& phases, bool split,
                         void* dst);
 
 // B for every group and phase: [groups][phases][out_per_group * kh][k_per_group],
-// split: [...][3 * k_per_group], the parts hi, lo, hi pairing with A's;
+// split: [...][3 * k_per_group], the parts cross, lo, hi pairing with A's;
 // w: the width axis (width_axis).
 at::Tensor fold_weight_cuda(const Problem& p, const Axis<int64_t>& w, const ColumnsShape& cs,
                             const FoldPhases& phases, bool split, const at::Tensor& weight);

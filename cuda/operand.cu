@@ -31,11 +31,10 @@ __global__ void __launch_bounds__(kOperandThreads)
         static_cast<const float*>(src.base) + s * src.ss + g * src.sg + k * src.sk + r * src.sr;
     float* out = dst + (s * src.groups + g) * 3 * part + (k * src.rows + r) * width;
     for (int64_t o = threadIdx.x; o < width; o += kOperandThreads) {
-      float hi, lo;
-      tf32_split(in[o * src.sx], hi, lo);
-      out[o] = hi;
-      out[part + o] = order == SplitOrder::input ? hi : lo;
-      out[2 * part + o] = order == SplitOrder::input ? lo : hi;
+      const Tf32Parts x = tf32_parts(in[o * src.sx]);
+      out[o] = order == SplitOrder::input ? x.lo : x.cross;
+      out[part + o] = order == SplitOrder::input ? x.cross : x.lo;
+      out[2 * part + o] = x.hi;
     }
     if (++r == src.rows) {  // step to the next row
       r = 0;

@@ -2,10 +2,13 @@
 
 // The split TF32 GEMM's operands (float32 at tensor-core speed), made per
 // chunk (the input) and per call (the weight): x = hi + lo with hi the TF32
-// rounding of x and lo the exact float32 remainder, stacked along K so that
-// one TF32 GEMM contracts x_hi·w_hi + x_hi·w_lo + x_lo·w_hi. The dropped lo·lo
+// rounding of x and lo the exact float32 remainder (ptx.cuh's tf32_parts),
+// stacked along K so that one TF32 GEMM contracts x_lo·w_hi + x_hi·w_lo +
+// x_hi·w_hi (the cross products on the parts' cross, 0 for a non-finite
+// value, so that inf and NaN propagate as in torch). The dropped lo·lo
 // term and the TF32 truncation of lo leave a relative error near 2^-21 per
-// product: float32-class (the GEMM accumulates in float32).
+// product; the tensor cores' float32 accumulation adds an error that grows
+// with K (~1e-6 against float64 at K = 1-3 thousand: float32-class, not IEEE).
 
 #include <ATen/ATen.h>
 
@@ -22,7 +25,11 @@ struct OperandSource {
 };
 
 // Which of hi / lo each of the three K blocks holds (A and B pair up).
-enum class SplitOrder { input /* hi, hi, lo */, weight /* hi, lo, hi */ };
+// The cross products come first: stock TF32 GEMMs accumulate K in order, and
+// with x_hi·w_hi last the error against float64 measured 4x lower (2.4e-6 ->
+// 1.2e-6 at K = 512 on an H100: scripts/split_accuracy_probe.py, NOTES.md
+// session 26).
+enum class SplitOrder { input /* lo, cross, hi */, weight /* cross, lo, hi */ };
 
 // dst, dense float32 [samples][groups][3][k][rows][width]: the three parts
 // of source(s, g, k, r, x) in `order`. On torch's current stream.

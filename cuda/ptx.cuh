@@ -14,11 +14,21 @@ __device__ __forceinline__ uint32_t tf32_bits(float x) {
   return isnan(x) ? 0x7fffffffu : bits;
 }
 
-// x = hi + lo for split TF32 products: hi the TF32 rounding of x, lo the
-// float32 remainder (0 where hi is not finite: inf stays in hi, not inf - inf).
-__device__ __forceinline__ void tf32_split(float x, float& hi, float& lo) {
-  hi = __uint_as_float(tf32_bits(x));
-  lo = isfinite(hi) ? x - hi : 0.0f;
+// x = hi + lo for split TF32 products (operand.cuh): hi the TF32 rounding of
+// x (truncated where rounding would overflow, as near float32's largest
+// values), lo the float32 remainder, and cross the part the cross products
+// take: hi, and lo too, are 0 where hi is not finite, so an inf or NaN reaches
+// the sum through hi x hi alone, with no inf x 0 or inf - inf that torch's
+// result would not have.
+struct Tf32Parts {
+  float hi, cross, lo;
+};
+__device__ __forceinline__ Tf32Parts tf32_parts(float x) {
+  uint32_t bits = tf32_bits(x);  // a NaN made one the tensor cores keep
+  if (isinf(__uint_as_float(bits)) && isfinite(x)) bits = __float_as_uint(x) & 0xffffe000u;
+  const float hi = __uint_as_float(bits);
+  const bool finite = isfinite(hi);
+  return Tf32Parts{hi, finite ? hi : 0.0f, finite ? x - hi : 0.0f};
 }
 
 // cp.async: 16 bytes global -> shared (a shared-memory address, or a pointer).

@@ -35,8 +35,10 @@ def set_allow_tf32(allow):
     """Whether float32 GEMMs on CUDA may round their operands to TF32.
 
     True: plain TF32 tensor cores (10-bit mantissas, relative error ~3e-4).
-    False or None (the default): float32-accurate results (~1e-7), by cuBLAS's
-    IEEE float32 GEMM (or split TF32 products: see set_fp32_split).
+    False or None (the default): float32-accurate results: ~1e-7 against
+    float64 by cuBLAS's IEEE float32 GEMM and the kernels' in-register three
+    TF32 products, ~1e-6 where the columns GEMM takes split TF32 products
+    (stride-2 upsampling layers by default: see set_fp32_split).
 
     None does not follow torch's cuDNN TF32 flag: cuDNN, although allowed TF32
     by default, returns float32-accurate results on many problems (KernelBench
@@ -56,20 +58,29 @@ def get_allow_tf32():
     return bool(_C.get_allow_tf32())
 
 
-def set_fp32_split(enabled):
-    """How float32 is computed on CUDA when TF32 is not allowed. False (the
-    default): cuBLAS's IEEE float32 (SIMT) GEMM. True: each operand split into
-    its TF32 rounding and the float32 remainder, one TF32 GEMM over the three
-    cross products (hi·hi + hi·lo + lo·hi), float32-class accuracy (~1e-6) on
-    the tensor cores. Split measured slower than IEEE on 9 of the 10 suite
-    problems on an H100 (the columns GEMM is bound by writing its output, and
-    the split costs a pass over the input; BENCHMARKS.md). The backward pass
-    uses the IEEE GEMM either way."""
-    _C.set_fp32_split(_checked_bool("set_fp32_split", enabled))
+def set_fp32_split(mode):
+    """How the float32 columns GEMM runs on CUDA when TF32 is not allowed.
+
+    True: each operand split into its TF32 rounding and the float32 remainder,
+    one TF32 GEMM over three products (lo·hi + hi·lo + hi·hi) on the tensor
+    cores: float32-class accuracy, a relative error of ~1e-6 against float64
+    (the tensor cores' accumulation loses more than IEEE float32's ~2e-7), well
+    inside the float32 tests' 1e-5. The operands are width-folded wherever the
+    fold applies (unless set_width_folding(False)): K-major, the layout cuBLAS
+    runs at the sm90 TF32 rate.
+    False: cuBLAS's IEEE float32 (SIMT) GEMM.
+    None (the default): split where the width fold applies and at least halves
+    the columns (stride-2 upsampling layers such as dcgan's and fcn_up's 4x4:
+    1.3-1.5x faster than IEEE on the H100, BENCHMARKS.md), IEEE elsewhere, where
+    plain split operands ran no faster.
+    Only the columns path reads this: the implicit GEMM, the gather and the
+    disjoint-taps kernel keep their own float32-accurate products, and the
+    backward pass uses the IEEE GEMM either way."""
+    _C.set_fp32_split(_mode_code("set_fp32_split", mode))
 
 
 def get_fp32_split():
-    return bool(_C.get_fp32_split())
+    return _mode_of(_C.get_fp32_split())
 
 
 def set_float_columns(enabled):
@@ -100,12 +111,12 @@ def set_width_folding(mode):
     1.29x (half types, 0.96-2.0x) faster in geometric mean (README, BENCHMARKS.md).
     Where col2im takes blocks over the folded columns (width stride <= 2, phase planes
     of whole 16-byte runs) it also folds TF32 from 128 input channels per group and the
-    half types at any channel count (1.13-1.41x there, session 21). Strict float32,
-    float64 and the CPU keep plain columns. True
+    half types at any channel count (1.13-1.41x there, session 21). Strict float32
+    folds where it takes split TF32 products (set_fp32_split), which fold wherever
+    the fold applies; the IEEE GEMM, float64 and the CPU keep plain columns. True
     forces it where kw > 1, the width stride is at most 32 and the width taps' input
     columns span at most 64 more than their positions ((kw - 1) * dilation <= 64 at
-    stride 1), except under set_fp32_split(True) for float32 on CUDA; False: plain
-    columns."""
+    stride 1); False: plain columns (split TF32 then runs on plain operands)."""
     _C.set_width_folding(_mode_code("set_width_folding", mode))
 
 

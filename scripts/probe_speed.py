@@ -27,7 +27,7 @@ def train_step(conv, x, w, b, kw, grad):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--problems", default="kb57,kb65,kb69,kb71,kb75,kb78,kb81,unet_up,dcgan,fcn_up")
-    ap.add_argument("--dtypes", default="tf32,ieee,float16", help="tf32, ieee, split, float16, bfloat16")
+    ap.add_argument("--dtypes", default="tf32,ieee,float16", help="tf32, ieee, split, fp32, float16, bfloat16")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--cudnn", action="store_true", help="also time cuDNN")
     ap.add_argument("--workspace", type=int, default=None, help="workspace cap in MiB")
@@ -75,7 +75,8 @@ def main():
                 xs = [x.contiguous(memory_format=torch.channels_last) for x in xs]
             kw = call_kwargs(PROBLEMS[name])
             gemm_convt.set_allow_tf32(key == "tf32")
-            gemm_convt.set_fp32_split(key == "split")  # float32 as three TF32 products
+            # float32 without TF32: "split" three TF32 products, "ieee" the SIMT GEMM, "fp32" the default rule
+            gemm_convt.set_fp32_split({"split": True, "fp32": None}.get(key, False))
             torch.backends.cudnn.allow_tf32 = key == "tf32"
             if args.train:
                 train_probe(name, key, xs, w, b, kw, args)

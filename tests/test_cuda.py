@@ -16,14 +16,16 @@ pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available()
 TOLERANCE = {
     "float64": (1e-12, 1e-11),
     "float32": (1e-5, 1e-5),      # fp32 by split operands, three TF32 products: set_fp32_split(True)
-    "ieee": (1e-5, 1e-5),         # cuBLAS IEEE fp32 (SIMT) GEMM, the default
+    "ieee": (1e-5, 1e-5),         # cuBLAS IEEE fp32 (SIMT) GEMM: set_fp32_split(False)
+    "fp32": (1e-5, 1e-5),         # the default: split where the fold halves the columns, else IEEE
     "tf32": (5e-3, 2e-2),         # 10-bit mantissa operands
     "float16": (2e-3, 4e-3),      # fp16 columns (default): fp32 accumulation, rounded per column and at the output
     "bfloat16": (1e-2, 2e-2),     # bf16 columns (default), likewise
     "float16_f32cols": (2e-3, 4e-3),   # set_float_columns(True): one rounding, at the output
     "bfloat16_f32cols": (1e-2, 2e-2),
 }
-DTYPES = {"float64": torch.float64, "float32": torch.float32, "ieee": torch.float32, "tf32": torch.float32,
+DTYPES = {"float64": torch.float64, "float32": torch.float32, "ieee": torch.float32, "fp32": torch.float32,
+          "tf32": torch.float32,
           "float16": torch.float16, "bfloat16": torch.bfloat16, "float16_f32cols": torch.float16,
           "bfloat16_f32cols": torch.bfloat16}
 
@@ -32,7 +34,7 @@ DTYPES = {"float64": torch.float64, "float32": torch.float32, "ieee": torch.floa
 def _restore_settings():
     yield
     gemm_convt.set_allow_tf32(None)
-    gemm_convt.set_fp32_split(False)
+    gemm_convt.set_fp32_split(None)
     gemm_convt.set_float_columns(False)
     gemm_convt.set_workspace_limit(None)
     gemm_convt.set_disjoint_taps(None)
@@ -69,7 +71,7 @@ def assert_matches(out, ref, key):
 
 def run(x, w, b, key, **kw):
     gemm_convt.set_allow_tf32(key == "tf32")
-    gemm_convt.set_fp32_split(key != "ieee")
+    gemm_convt.set_fp32_split({"ieee": False, "fp32": None}.get(key, True))
     gemm_convt.set_float_columns(key.endswith("_f32cols"))
     with torch.no_grad():
         return gemm_convt.conv_transpose2d(x, w, b, **kw)
@@ -427,9 +429,8 @@ def _non_finite_case_geometry(path):
 def test_infinities_and_nans_propagate(path, key, where):
     """An inf or NaN in the input or the weight reaches the outputs it feeds as torch's do
     (the implicit GEMM's three TF32 products must not add inf - inf or 0 x inf: its guarded
-    rerun). "ieee" is the default float32: cuBLAS's IEEE GEMM on the GEMM path, three
-    products on the implicit one. The opt-in split columns GEMM (set_fp32_split(True)) does
-    not pass this: NOTES.md."""
+    rerun). "ieee": cuBLAS's IEEE GEMM on the GEMM path, three products on the implicit
+    one. The split columns GEMM: test_split_products_non_finite."""
     k, kw = _non_finite_case_geometry(path)
     x, w, b = make_case(77, 2, 16, 8, k, (6, 140), 1, True, DTYPES[key])
     if where == "input":
@@ -475,6 +476,66 @@ def test_float32_near_its_largest_value(path):
     hit = (out - b.double().cpu().view(1, -1, 1, 1)).abs() > 1e30  # the outputs the big values feed
     assert hit.sum() > 0
     assert torch.allclose(out[hit], ref[hit], rtol=1e-6, atol=0)
+
+
+# The default float32 rule (problem.h's split_tf32_takes), on GEMM + col2im: split TF32
+# products on folded operands where the fold applies and at least halves the columns,
+# the IEEE GEMM elsewhere. (kernel, call arguments, split)
+SPLIT_RULE_CASES = [
+    ((4, 4), dict(stride=2, padding=1), True),                  # dcgan / fcn_up: 16 -> 8 values
+    ((3, 3), dict(padding=1), True),                            # stride 1: 9 -> 3
+    ((3, 3), dict(stride=2, padding=1, output_padding=1), False),  # 9 -> 6: IEEE
+    ((3, 1), dict(stride=2), False),                            # no width to fold
+]
+
+
+@pytest.mark.parametrize("k, geometry, split", SPLIT_RULE_CASES)
+def test_fp32_split_rule(k, geometry, split):
+    x, w, b = make_case(81, 3, 24, 8, k, (7, 12), 1, True, torch.float32)
+    force_path("gemm")
+    gemm_convt.set_width_folding(None)
+    out, names = run_profiled(x, w, b, "fp32", **geometry)
+    assert any("unfold_phases_kernel" in name for name in names) == split, names
+    assert any("tf32" in name for name in names) == split, names  # cuBLAS's TF32 GEMM kernels
+    assert_matches(out, reference(x, w, b, **geometry), "fp32")
+    assert torch.equal(out, run(x, w, b, "fp32", **geometry)), "a rerun differs"
+
+
+@pytest.mark.parametrize("fold", [True, False], ids=["folded", "plain"])
+@pytest.mark.parametrize("where", ["input", "weight", "largest"])
+def test_split_products_non_finite(where, fold):
+    """Split TF32 products (set_fp32_split(True)) on folded and plain operands: an inf or
+    NaN reaches the outputs it feeds as torch's do (the cross products take 0 for it, not
+    inf x 0), and float32's largest values (whose TF32 rounding overflows) give finite
+    outputs (truncated instead)."""
+    geometry = dict(stride=2, padding=1)
+    x, w, b = make_case(79, 2, 16, 8, (4, 4), (6, 70), 1, True, torch.float32)
+    if where == "input":
+        x[0, 3, 2, 5] = float("inf")
+        x[1, 7, 4, 60] = float("-inf")
+        x[1, 2, 5, 20] = float("nan")
+        x.view(torch.int32)[0, 9, 1, 30] = 0x7F800001  # a NaN with low payload bits only
+    elif where == "weight":
+        w[5, 2, 1, 1] = float("inf")
+        w[9, 3, 2, 2] = float("nan")
+    else:
+        big = torch.finfo(torch.float32).max
+        x[0, 3, 2, 5] = big
+        x[1, 7, 4, 60] = -big
+        w /= 4  # every output stays finite
+    force_path("gemm")
+    gemm_convt.set_width_folding(fold)
+    out, names = run_profiled(x, w, b, "float32", **geometry)
+    assert any("unfold_phases_kernel" in name for name in names) == fold, names
+    out = out.double().cpu()
+    ref = reference(x, w, b, **geometry)
+    assert torch.equal(torch.isnan(out), torch.isnan(ref))
+    assert torch.equal(torch.isposinf(out), torch.isposinf(ref))
+    assert torch.equal(torch.isneginf(out), torch.isneginf(ref))
+    finite = torch.isfinite(ref)
+    assert finite.sum() > ref.numel() // 2
+    err = ((out - ref)[finite].norm() / ref[finite].norm()).item()
+    assert err <= TOLERANCE["float32"][0], err
 
 
 def test_cpu_and_cuda_agree():

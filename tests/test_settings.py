@@ -38,11 +38,14 @@ def test_explicit_override_wins(override):
 
 
 def test_fp32_split_round_trip():
-    assert gemm_convt.get_fp32_split() is False  # the default: IEEE float32
+    assert gemm_convt.get_fp32_split() is None  # the default: by problem.h's split_tf32_takes
     gemm_convt.set_fp32_split(True)
-    assert gemm_convt.get_fp32_split() is True
+    assert gemm_convt.get_fp32_split() is True and _C.get_fp32_split() == 1
     gemm_convt.set_fp32_split(False)
-    with pytest.raises(TypeError, match="set_fp32_split: expected enabled to be a bool"):
+    assert gemm_convt.get_fp32_split() is False and _C.get_fp32_split() == 0
+    gemm_convt.set_fp32_split(None)
+    assert _C.get_fp32_split() == -1
+    with pytest.raises(TypeError, match="set_fp32_split: expected mode to be None or bool"):
         gemm_convt.set_fp32_split(1)
 
 

@@ -27,9 +27,12 @@ def variants(device, dtype):
         rows = [Variant("gemm_convt tf32", True, "tf32", dict(ours_tf32=True, cudnn_tf32=True)),
                 Variant("cuDNN tf32 (default)", False, "tf32", dict(cudnn_tf32=True))]
         if hasattr(gemm_convt_settings, "set_fp32_split"):
-            # float32 by split TF32 (three TF32 products, float32-class accuracy; opt-in).
+            # float32 by split TF32 (three TF32 products, float32-class accuracy) everywhere,
+            # and our default: split where the width fold halves the columns, else IEEE.
             rows.append(Variant("gemm_convt fp32 (split)", True, "tf32x3",
                                 dict(ours_tf32=None, ours_split=True, cudnn_tf32=False)))
+            rows.append(Variant("gemm_convt fp32 (default)", True, "ieee",
+                                dict(ours_tf32=None, ours_split=None, cudnn_tf32=False)))
         rows += [Variant("gemm_convt fp32 IEEE", True, "ieee", dict(ours_tf32=False, ours_split=False,
                                                                       cudnn_tf32=False)),
                  Variant("cuDNN fp32 strict", False, "ieee", dict(cudnn_tf32=False)),
@@ -40,11 +43,14 @@ def variants(device, dtype):
             Variant("torch own (cudnn off)", False, native, dict(cudnn_enabled=False))]
 
 
+_LEAVE = object()
+
+
 @contextlib.contextmanager
-def applied(cudnn_enabled=True, cudnn_tf32=True, ours_tf32=None, ours_split=None, mkldnn=True):
+def applied(cudnn_enabled=True, cudnn_tf32=True, ours_tf32=None, ours_split=_LEAVE, mkldnn=True):
     """Sets cuDNN on/off and its conv TF32 switch, mkldnn on/off and gemm_convt's
-    TF32 override and float32 split (None: leave it) for the duration; restores
-    them after."""
+    TF32 override and float32 split (None: its default rule; unset: leave it) for
+    the duration; restores them after."""
     get_tf32, set_tf32 = gemm_convt_settings.cudnn_conv_tf32_flag()
     has_split = hasattr(gemm_convt_settings, "set_fp32_split")
     saved = (torch.backends.cudnn.enabled, get_tf32(), torch.backends.mkldnn.enabled,
@@ -53,7 +59,7 @@ def applied(cudnn_enabled=True, cudnn_tf32=True, ours_tf32=None, ours_split=None
     set_tf32(cudnn_tf32)
     torch.backends.mkldnn.enabled = mkldnn
     gemm_convt_settings.set_allow_tf32(ours_tf32)
-    if has_split and ours_split is not None:
+    if has_split and ours_split is not _LEAVE:
         gemm_convt_settings.set_fp32_split(ours_split)
     try:
         yield
