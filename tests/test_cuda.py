@@ -495,8 +495,8 @@ def test_fp32_split_rule(k, geometry, split):
     force_path("gemm")
     gemm_convt.set_width_folding(None)
     out, names = run_profiled(x, w, b, "fp32", **geometry)
+    # Strict float32 folds only for split products (the IEEE GEMM keeps plain columns).
     assert any("unfold_phases_kernel" in name for name in names) == split, names
-    assert any("tf32" in name for name in names) == split, names  # cuBLAS's TF32 GEMM kernels
     assert_matches(out, reference(x, w, b, **geometry), "fp32")
     assert torch.equal(out, run(x, w, b, "fp32", **geometry)), "a rerun differs"
 
