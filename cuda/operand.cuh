@@ -26,9 +26,9 @@ struct OperandSource {
 
 // Which of hi / lo each of the three K blocks holds (A and B pair up).
 // The cross products come first: stock TF32 GEMMs accumulate K in order, and
-// with x_hi·w_hi last the error against float64 measured 4x lower (2.4e-6 ->
-// 1.2e-6 at K = 512 on an H100: scripts/split_accuracy_probe.py, NOTES.md
-// session 26).
+// with x_hi·w_hi last the error against float64 measured 4x lower on an H100
+// (5.3e-6 -> 1.2e-6 at K = 512 in scripts/split_accuracy_probe.py; dcgan's
+// folded split 4.4e-6 -> 1.0e-6: NOTES.md session 26).
 enum class SplitOrder { input /* lo, cross, hi */, weight /* cross, lo, hi */ };
 
 // dst, dense float32 [samples][groups][3][k][rows][width]: the three parts

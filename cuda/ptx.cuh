@@ -16,10 +16,10 @@ __device__ __forceinline__ uint32_t tf32_bits(float x) {
 
 // x = hi + lo for split TF32 products (operand.cuh): hi the TF32 rounding of
 // x (truncated where rounding would overflow, as near float32's largest
-// values), lo the float32 remainder, and cross the part the cross products
-// take: hi, and lo too, are 0 where hi is not finite, so an inf or NaN reaches
-// the sum through hi x hi alone, with no inf x 0 or inf - inf that torch's
-// result would not have.
+// values), lo the float32 remainder, and cross the copy of hi that the cross
+// products take. cross and lo are 0 where hi is not finite, so an inf or NaN
+// reaches the sum through hi x hi alone, with no inf x 0 or inf - inf that
+// torch's result would not have.
 struct Tf32Parts {
   float hi, cross, lo;
 };
