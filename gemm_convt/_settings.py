@@ -71,8 +71,8 @@ def set_fp32_split(mode):
     False: cuBLAS's IEEE float32 (SIMT) GEMM.
     None (the default): split where the width fold applies and at least halves
     the columns (stride-2 upsampling layers such as dcgan's and fcn_up's 4x4:
-    1.3-1.5x faster than IEEE on the H100, BENCHMARKS.md), IEEE elsewhere, where
-    plain split operands ran no faster.
+    1.2-1.5x faster than the IEEE or the implicit GEMM on the H100,
+    BENCHMARKS.md), IEEE elsewhere, where plain split operands ran no faster.
     Only the columns path reads this: the implicit GEMM, the gather and the
     disjoint-taps kernel keep their own float32-accurate products, and the
     backward pass uses the IEEE GEMM either way."""
