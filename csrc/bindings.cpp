@@ -58,6 +58,15 @@ gemm_convt::Problem hook_problem(const std::vector<int64_t>& input_size,
   return gemm_convt::Problem(at::empty(input_size, meta), at::empty(weight_size, meta), o);
 }
 
+at::ScalarType hook_dtype(const char* hook, const std::string& dtype) {
+  TORCH_CHECK(dtype == "float32" || dtype == "float64" || dtype == "float16" || dtype == "bfloat16",
+              hook, ": expected dtype float32, float64, float16 or bfloat16, but got ", dtype);
+  return dtype == "float64"    ? at::kDouble
+         : dtype == "float16"  ? at::kHalf
+         : dtype == "bfloat16" ? at::kBFloat16
+                               : at::kFloat;
+}
+
 // Test hook: the CUDA backend's width-folding rule (problem.h's
 // width_fold_pays) for a call's sizes, so that CPU CI checks its picks. The
 // sizes go through meta tensors (no memory); dtype is "float32", "float64",
@@ -68,18 +77,29 @@ bool width_fold_pays_for(const std::vector<int64_t>& input_size,
                          std::array<int64_t, 2> dilation, int64_t groups, const std::string& dtype,
                          bool allow_tf32, bool float_columns, bool channels_last_input) {
   check_hook_sizes("width_fold_pays_for", input_size, weight_size);
-  TORCH_CHECK(dtype == "float32" || dtype == "float64" || dtype == "float16" || dtype == "bfloat16",
-              "width_fold_pays_for: expected dtype float32, float64, float16 or bfloat16, but got ",
-              dtype);
-  const at::ScalarType type = dtype == "float64"    ? at::kDouble
-                              : dtype == "float16"  ? at::kHalf
-                              : dtype == "bfloat16" ? at::kBFloat16
-                                                    : at::kFloat;
+  const at::ScalarType type = hook_dtype("width_fold_pays_for", dtype);
   gemm_convt::ConvTranspose2dOptions o =
       hook_options(stride, padding, output_padding, dilation, groups);
   o.allow_tf32 = allow_tf32, o.float_columns = float_columns;
   const gemm_convt::Problem p = hook_problem(input_size, weight_size, type, o);
   return gemm_convt::width_fold_pays(p, o, type, channels_last_input);
+}
+
+// Test hook: whether CUDA's columns GEMM takes split TF32 products
+// (problem.h's split_tf32_takes) for a call's sizes under set_fp32_split's
+// split_mode and set_width_folding's fold_mode (1, 0, -1: None).
+bool split_tf32_takes_for(const std::vector<int64_t>& input_size,
+                          const std::vector<int64_t>& weight_size, std::array<int64_t, 2> stride,
+                          std::array<int64_t, 2> padding, std::array<int64_t, 2> output_padding,
+                          std::array<int64_t, 2> dilation, int64_t groups, const std::string& dtype,
+                          bool allow_tf32, int split_mode, int fold_mode) {
+  check_hook_sizes("split_tf32_takes_for", input_size, weight_size);
+  const at::ScalarType type = hook_dtype("split_tf32_takes_for", dtype);
+  gemm_convt::ConvTranspose2dOptions o =
+      hook_options(stride, padding, output_padding, dilation, groups);
+  o.allow_tf32 = allow_tf32, o.split_tf32 = split_mode, o.fold_w = fold_mode;
+  const gemm_convt::Problem p = hook_problem(input_size, weight_size, type, o);
+  return gemm_convt::split_tf32_takes(p, o, type);
 }
 
 // Test hook: the width phases of col2im's block items (problem.h's
@@ -152,6 +172,10 @@ PYBIND11_MODULE(_C, m) {
         py::arg("stride"), py::arg("padding"), py::arg("output_padding"), py::arg("dilation"),
         py::arg("groups"), py::arg("dtype"), py::arg("allow_tf32"), py::arg("float_columns"),
         py::arg("channels_last_input"), "Test hook: CUDA's width-folding rule for these sizes");
+  m.def("_split_tf32_takes", &split_tf32_takes_for, py::arg("input_size"), py::arg("weight_size"),
+        py::arg("stride"), py::arg("padding"), py::arg("output_padding"), py::arg("dilation"),
+        py::arg("groups"), py::arg("dtype"), py::arg("allow_tf32"), py::arg("split_mode"),
+        py::arg("fold_mode"), "Test hook: whether CUDA's columns GEMM splits float32 for these sizes");
   m.def("_col2im_block_groups", &col2im_block_groups_for, py::arg("input_size"),
         py::arg("weight_size"), py::arg("stride"), py::arg("padding"), py::arg("output_padding"),
         py::arg("dilation"), py::arg("groups"), py::arg("column_bytes"), py::arg("fold_w"),
