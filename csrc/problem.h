@@ -23,7 +23,8 @@ struct ConvTranspose2dOptions {
   bool float_columns;       // half/bfloat16 inputs: keep the columns in float32
   bool allow_tf32;          // CUDA float32 GEMM may use TF32 tensor cores
   int split_tf32;           // CUDA float32 columns GEMM without TF32: three TF32 products
-                            // (operand.cuh) for the IEEE SIMT GEMM: 1 yes, 0 no, -1 by split_tf32_takes
+                            // (operand.cuh) instead of the IEEE SIMT GEMM: 1 yes, 0 no,
+                            // -1 by split_tf32_takes
   int fold_w;               // kernel width folded into the GEMM: 1 yes, 0 no, -1 by width_fold_pays (CUDA)
   int disjoint_taps;        // CUDA, taps that never overlap: 1 the fused kernel, 0 never, -1 by its rule
   int direct_gather;        // 1 gather every output (CPU too), 0 never, -1 where CUDA's cost model picks it
@@ -142,7 +143,9 @@ inline bool fold_takes_col2im_blocks(const Problem& p, const WidthFold<int64_t>&
 // sweep and half-type A/Bs were run again with them: TF32 folds from 128
 // channels (128-192: 1.13-1.33x) and the half types at any channel count
 // (256-512: 1.01-1.41x). 64 channels in TF32 stayed mixed (0.99-1.49x).
-// Strict float32 (split TF32 or SIMT) and float64 were not measured: plain.
+// Strict float32 folds through split_tf32_takes above (split TF32 products,
+// session 26), not through this rule; the SIMT GEMM and float64 were not
+// measured: plain.
 inline bool width_fold_pays(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
                             bool channels_last_input) {
   if (!width_fold_applies(p, o)) return false;
