@@ -1,9 +1,9 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Session 26, call 9: the non-finite tests after their shared check moved into a helper.
-R=$(pwd)
+# Session 27, call 1: the wgmma split probe (scripts/wgmma_split_probe.cu), standalone.
 exec > >(tee "$OUT/iter.log") 2>&1
-source scripts/device_build.sh "xxxx" "$OUT/build.log" > /dev/null
-echo "built at ${SECONDS}s"; nvidia-smi --query-gpu=name --format=csv,noheader
-cd /tmp && python3 -m pytest -p no:cacheprovider -c $R/pyproject.toml --rootdir $R $R/tests/test_cuda.py -q \
-  -k "infinities or non_finite or largest or split_rule" 2>&1 | tail -4
+nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm --format=csv,noheader
+cd scripts && nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v wgmma_split_probe.cu \
+  -o /tmp/probe 2> "$OUT/ptxas.log" || { cat "$OUT/ptxas.log"; exit 1; }
+cuobjdump -sass /tmp/probe > "$OUT/probe.sass"; echo "HGMMA in SASS: $(grep -c HGMMA $OUT/probe.sass)"
+/tmp/probe
 echo seconds=$SECONDS

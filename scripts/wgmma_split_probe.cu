@@ -1,0 +1,342 @@
+// Probe (session 27): can wgmma (sm_90a) run the implicit GEMM's split float32
+// (three TF32 products) faster than the library's mma.sync kernel?
+// Standalone: a stride-1 transposed convolution (no padding) laid out as the
+// library's implicit GEMM lays it out: a block takes 64 * kWgM output
+// positions of one output row x 64 output channels; per landing row tap and 16
+// input channels it stages the input row segment ([column][channel], 80-byte
+// rows: ldmatrix fragments, as implicit_gemm.cu) and, per width tap, the
+// weight's TF32 high and low parts (core matrices, the wgmma B operand).
+// Each warpgroup loads its A fragments (the input, shifted per tap) with
+// ldmatrix, splits them in registers and issues lo x hi, hi x lo, hi x hi.
+// Checks against float64, then times kb69 (and a TF32 one-product variant).
+//   nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a wgmma_split_probe.cu
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "../cuda/ptx.cuh"
+
+using namespace gemm_convt;
+
+#define CHECK(x)                                                                              \
+  do {                                                                                        \
+    cudaError_t e = (x);                                                                      \
+    if (e != cudaSuccess) {                                                                   \
+      printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e), __FILE__, __LINE__);         \
+      exit(1);                                                                                \
+    }                                                                                         \
+  } while (0)
+
+constexpr int kChunkK = 16, kLd = 20, kN = 64;
+
+struct Geo {
+  int n, cin, cout, kh, kw, h, w, oh, ow, m_tiles, a_rows;
+};
+
+__device__ __forceinline__ void ldsm_x4(uint32_t address, uint32_t (&r)[4]) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(address));
+}
+// No-swizzle K-major: core matrices of 8 rows x 16 bytes; lbo steps along K, sbo along N.
+__device__ __forceinline__ uint64_t smem_desc(uint32_t address, uint32_t lbo, uint32_t sbo) {
+  return uint64_t((address & 0x3FFFF) >> 4) | (uint64_t(lbo >> 4) << 16) | (uint64_t(sbo >> 4) << 32);
+}
+__device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void wg_wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+}
+__device__ __forceinline__ void wgmma_n64(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
+}
+__device__ __forceinline__ void keep(float (&d)[32]) {
+  asm volatile("" : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]) :: "memory");
+}
+__device__ __forceinline__ void keep(uint32_t (&a)[4]) {
+  asm volatile("" : "+r"(a[0]), "+r"(a[1]), "+r"(a[2]), "+r"(a[3])::"memory");
+}
+
+template <int kWgM, bool kSplit>
+__global__ void __launch_bounds__(128 * kWgM) probe_kernel(Geo g, const float* __restrict__ x,
+                                                           const float* __restrict__ wp,
+                                                           const float* __restrict__ bias,
+                                                           float* __restrict__ out) {
+  extern __shared__ __align__(128) float smem[];
+  constexpr int kTM = 64 * kWgM, kThreads = 128 * kWgM;
+  constexpr int kParts = kSplit ? 2 : 1;
+  const int a_floats = g.a_rows * kLd;
+  constexpr int kBTile = kN * kChunkK;  // floats of one (tap, part) tile
+  const int buffer_floats = a_floats + g.kw * kParts * kBTile;
+  const int oh = int(blockIdx.x) / g.m_tiles, ow0 = (int(blockIdx.x) % g.m_tiles) * kTM;
+  const int co_tiles = g.cout / kN;
+  const int n = int(blockIdx.y) / co_tiles, co0 = (int(blockIdx.y) % co_tiles) * kN;
+  const int i_lo = max(0, oh - g.h + 1), i_hi = min(g.kh - 1, oh);
+  const int chunks = g.cin / kChunkK, steps = (i_hi - i_lo + 1) * chunks;
+  const int tid = int(threadIdx.x), lane = tid & 31, warp = tid >> 5, wg = warp >> 2, wq = warp & 3;
+  const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
+
+  const auto stage = [&](int s, int buf) {
+    const int i = i_lo + s / chunks, c0 = (s % chunks) * kChunkK, q = oh - i;
+    const uint32_t base = smem_base + uint32_t(buf * buffer_floats) * 4;
+    for (int e = tid; e < g.a_rows * 4; e += kThreads) {
+      const int r = e >> 2, quad = e & 3, col = ow0 - (g.kw - 1) + r;
+      const bool in = col >= 0 && col < g.w;
+      const float* src = x + ((int64_t(n) * g.h + q) * g.w + (in ? col : 0)) * g.cin + c0 + quad * 4;
+      copy_async_16(base + uint32_t(r * kLd + quad * 4) * 4, src, in);
+    }
+    for (int e = tid; e < g.kw * kParts * kN * 4; e += kThreads) {
+      const int kq = e & 3, nn = (e >> 2) % kN, jp = (e >> 2) / kN;
+      const int j = jp / kParts, p = jp % kParts;
+      const float* src = wp + (((int64_t(i) * g.kw + j) * 2 + p) * g.cout + co0 + nn) * g.cin + c0 + kq * 4;
+      const uint32_t dst = base + uint32_t(a_floats + jp * kBTile) * 4 + (nn >> 3) * 512 + kq * 128 + (nn & 7) * 16;
+      copy_async_16(dst, src);
+    }
+    copy_async_commit();
+  };
+
+  float acc[32], part[32];
+#pragma unroll
+  for (int e = 0; e < 32; ++e) acc[e] = 0.0f, part[e] = 0.0f;
+  uint32_t hi[2][4], xr[2][4], lo[2][4];
+#pragma unroll
+  for (int u = 0; u < 2; ++u)
+#pragma unroll
+    for (int r = 0; r < 4; ++r) hi[u][r] = xr[u][r] = lo[u][r] = 0u;
+  const int tile_row = lane >> 3;
+  const int a_lane_row = wg * 64 + wq * 16 + (tile_row & 1) * 8 + (lane & 7);
+  const int a_lane_k = (tile_row >> 1) * 4;
+
+  if (steps > 0) stage(0, 0);
+  for (int s = 0; s < steps; ++s) {
+    const int buf = s & 1;
+    copy_async_wait<0>();
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    __syncthreads();
+    if (s + 1 < steps) stage(s + 1, buf ^ 1);
+    const uint32_t a_base = smem_base + uint32_t(buf * buffer_floats + a_lane_row * kLd + a_lane_k) * 4;
+    const uint32_t b_base = smem_base + uint32_t(buf * buffer_floats + a_floats) * 4;
+    for (int j = 0; j < g.kw; ++j) {
+#pragma unroll
+      for (int kk = 0; kk < 2; ++kk) {
+        uint32_t a[4];
+        ldsm_x4(a_base + uint32_t((g.kw - 1 - j) * kLd + kk * 8) * 4, a);
+        wg_wait<1>();  // the products that read this set's registers two groups ago are done
+        keep(hi[kk]);
+        keep(xr[kk]);
+        keep(lo[kk]);
+        const uint32_t bh = b_base + uint32_t(j * kParts * kBTile) * 4 + kk * 32;
+        if (kSplit) {
+#pragma unroll
+          for (int r = 0; r < 4; ++r) {
+            hi[kk][r] = (a[r] + 0x1000u) & 0xffffe000u;
+            xr[kk][r] = hi[kk][r];
+            lo[kk][r] = __float_as_uint(__uint_as_float(a[r]) - __uint_as_float(hi[kk][r]));
+          }
+          const uint32_t bl = bh + uint32_t(kBTile) * 4;
+          wg_fence();
+          wgmma_n64(part, lo[kk], smem_desc(bh, 128, 512));
+          wgmma_n64(part, xr[kk], smem_desc(bl, 128, 512));
+          wgmma_n64(part, hi[kk], smem_desc(bh, 128, 512));
+        } else {
+#pragma unroll
+          for (int r = 0; r < 4; ++r) hi[kk][r] = (a[r] + 0x1000u) & 0xffffe000u;
+          wg_fence();
+          wgmma_n64(part, hi[kk], smem_desc(bh, 128, 512));
+        }
+        wg_commit();
+      }
+    }
+    wg_wait<0>();
+    keep(part);
+#pragma unroll
+    for (int e = 0; e < 32; ++e) acc[e] += part[e], part[e] = 0.0f;
+  }
+  // acc[4 j8 + r]: position wg*64 + wq*16 + lane/4 (+8 for r >= 2), channel 8 j8 + 2 (lane % 4) + r % 2.
+#pragma unroll
+  for (int e = 0; e < 32; ++e) {
+    const int m = wg * 64 + wq * 16 + (lane >> 2) + ((e >> 1) & 1) * 8;
+    const int co = co0 + (e >> 2) * 8 + 2 * (lane & 3) + (e & 1);
+    const int ow = ow0 + m;
+    if (ow < g.ow) out[((int64_t(n) * g.cout + co) * g.oh + oh) * g.ow + ow] = acc[e] + bias[co];
+  }
+}
+
+// One output in float64 from the original weight [cin][cout][kh][kw].
+__global__ void reference_kernel(Geo g, const float* x, const float* w, const float* bias, const float* out,
+                                 int64_t count, uint64_t seed, double* err) {
+  int64_t total = int64_t(g.n) * g.cout * g.oh * g.ow;
+  for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < count; t += int64_t(gridDim.x) * blockDim.x) {
+    uint64_t h = (uint64_t(t) + 1) * 0x9E3779B97F4A7C15ull ^ seed;
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 29;
+    const int64_t o = count >= total ? t : int64_t(h % uint64_t(total));
+    const int ow = int(o % g.ow), oh = int(o / g.ow % g.oh), co = int(o / g.ow / g.oh % g.cout),
+              n = int(o / g.ow / g.oh / g.cout);
+    double s = bias[co], mag = fabs(double(bias[co]));
+    for (int i = 0; i < g.kh; ++i)
+      for (int j = 0; j < g.kw; ++j) {
+        const int q = oh - i, c = ow - j;
+        if (q < 0 || q >= g.h || c < 0 || c >= g.w) continue;
+        for (int ci = 0; ci < g.cin; ++ci) {
+          const double p = double(w[((int64_t(ci) * g.cout + co) * g.kh + i) * g.kw + j]) *
+                           double(x[((int64_t(n) * g.h + q) * g.w + c) * g.cin + ci]);
+          s += p;
+          mag += fabs(p);
+        }
+      }
+    const double d = double(out[o]) - s;
+    atomicAdd(&err[0], d * d);
+    atomicAdd(&err[1], s * s);
+    if (!(fabs(d) <= 1e30)) atomicAdd(&err[2], 1.0);  // NaN / unwritten
+  }
+}
+
+__global__ void fill_kernel(float* p, int64_t count, uint32_t seed) {
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < count; e += int64_t(gridDim.x) * blockDim.x) {
+    uint32_t h = uint32_t(e) * 2654435761u ^ seed;
+    h ^= h >> 15;
+    h *= 2246822519u;
+    h ^= h >> 13;
+    h *= 3266489917u;
+    h ^= h >> 16;
+    p[e] = float(h) * (2.0f / 4294967296.0f) - 1.0f;
+  }
+}
+
+static uint32_t hi_bits(uint32_t b) { return (b + 0x1000u) & 0xffffe000u; }
+
+struct Run {
+  Geo g;
+  float *x, *w, *wp, *bias, *out;
+};
+
+Run make(int n, int cin, int cout, int kh, int kw, int h, int w, int wg_m, uint32_t seed) {
+  Run r;
+  Geo& g = r.g;
+  g.n = n, g.cin = cin, g.cout = cout, g.kh = kh, g.kw = kw, g.h = h, g.w = w;
+  g.oh = h + kh - 1, g.ow = w + kw - 1;
+  g.m_tiles = (g.ow + 64 * wg_m - 1) / (64 * wg_m);
+  g.a_rows = (64 * wg_m + kw - 1 + 7) / 8 * 8;
+  const int64_t xs = int64_t(n) * h * w * cin, ws = int64_t(cin) * cout * kh * kw, os = int64_t(n) * cout * g.oh * g.ow;
+  CHECK(cudaMalloc(&r.x, xs * 4));
+  CHECK(cudaMalloc(&r.w, ws * 4));
+  CHECK(cudaMalloc(&r.wp, 2 * ws * 4));
+  CHECK(cudaMalloc(&r.bias, cout * 4));
+  CHECK(cudaMalloc(&r.out, os * 4));
+  fill_kernel<<<1024, 256>>>(r.x, xs, seed);
+  fill_kernel<<<1024, 256>>>(r.w, ws, seed * 7 + 1);
+  fill_kernel<<<1, 256>>>(r.bias, cout, seed * 13 + 5);
+  CHECK(cudaGetLastError());
+  std::vector<float> hw(ws), hp(2 * ws);
+  CHECK(cudaMemcpy(hw.data(), r.w, ws * 4, cudaMemcpyDeviceToHost));
+  // packed [i][j][part][cout][cin]
+  for (int ci = 0; ci < cin; ++ci)
+    for (int co = 0; co < cout; ++co)
+      for (int i = 0; i < kh; ++i)
+        for (int j = 0; j < kw; ++j) {
+          const float v = hw[((int64_t(ci) * cout + co) * kh + i) * kw + j];
+          uint32_t b;
+          memcpy(&b, &v, 4);
+          const uint32_t hb = hi_bits(b);
+          float hv;
+          memcpy(&hv, &hb, 4);
+          const int64_t base = ((int64_t(i) * kw + j) * 2) * cout;
+          hp[(base + co) * cin + ci] = hv;
+          hp[(base + cout + co) * cin + ci] = v - hv;
+        }
+  CHECK(cudaMemcpy(r.wp, hp.data(), 2 * ws * 4, cudaMemcpyHostToDevice));
+  return r;
+}
+
+template <int kWgM, bool kSplit>
+float launch(const Run& r, int reps) {
+  const Geo& g = r.g;
+  const size_t smem = size_t(g.a_rows * kLd + g.kw * (kSplit ? 2 : 1) * kN * kChunkK) * 4 * 2;
+  CHECK(cudaFuncSetAttribute(probe_kernel<kWgM, kSplit>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+  dim3 grid(g.oh * g.m_tiles, g.n * (g.cout / kN));
+  cudaEvent_t e0, e1;
+  CHECK(cudaEventCreate(&e0));
+  CHECK(cudaEventCreate(&e1));
+  std::vector<float> times;
+  for (int rep = 0; rep < reps; ++rep) {
+    CHECK(cudaEventRecord(e0));
+    probe_kernel<kWgM, kSplit><<<grid, 128 * kWgM, smem>>>(g, r.x, r.wp, r.bias, r.out);
+    CHECK(cudaEventRecord(e1));
+    CHECK(cudaEventSynchronize(e1));
+    CHECK(cudaGetLastError());
+    float ms;
+    CHECK(cudaEventElapsedTime(&ms, e0, e1));
+    times.push_back(ms);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+template <int kWgM, bool kSplit>
+void check(const char* label, const Run& r, int64_t samples) {
+  const Geo& g = r.g;
+  const int64_t os = int64_t(g.n) * g.cout * g.oh * g.ow;
+  CHECK(cudaMemset(r.out, 0xff, os * 4));  // NaN poison: unwritten outputs fail
+  launch<kWgM, kSplit>(r, 1);
+  double* err;
+  CHECK(cudaMalloc(&err, 3 * sizeof(double)));
+  CHECK(cudaMemset(err, 0, 3 * sizeof(double)));
+  reference_kernel<<<264, 256>>>(g, r.x, r.w, r.bias, r.out, std::min(samples, os), 12345, err);
+  CHECK(cudaGetLastError());
+  double h[3];
+  CHECK(cudaMemcpy(h, err, sizeof(h), cudaMemcpyDeviceToHost));
+  printf("check %-28s wg_m=%d %s: rel err %.2e, non-finite %.0f  (%s)\n", label, kWgM, kSplit ? "split" : "tf32 ",
+         sqrt(h[0] / h[1]), h[2], (h[2] == 0 && sqrt(h[0] / h[1]) < (kSplit ? 1e-5 : 2e-3)) ? "ok" : "FAIL");
+  CHECK(cudaFree(err));
+}
+
+template <int kWgM, bool kSplit>
+void time_it(const char* label, const Run& r) {
+  const Geo& g = r.g;
+  launch<kWgM, kSplit>(r, 3);
+  const float ms = launch<kWgM, kSplit>(r, 20);
+  const double macs = double(g.n) * g.h * g.w * g.cin * g.cout * g.kh * g.kw;
+  printf("time  %-28s wg_m=%d %s: %.3f ms, %.1f TFLOP/s useful (%.1f in TF32 products)\n", label, kWgM,
+         kSplit ? "split" : "tf32 ", ms, 2 * macs / ms / 1e9, 2 * macs * (kSplit ? 3 : 1) / ms / 1e9);
+}
+
+int main() {
+  cudaDeviceProp prop;
+  CHECK(cudaGetDeviceProperties(&prop, 0));
+  printf("%s\n", prop.name);
+  {  // small, every output checked
+    Run a = make(2, 32, 128, 3, 3, 9, 150, 1, 11);
+    check<1, true>("small 3x3 all outputs", a, 1LL << 40);
+    check<1, false>("small 3x3 all outputs", a, 1LL << 40);
+    Run b = make(2, 48, 64, 3, 5, 7, 200, 2, 12);
+    check<2, true>("small 3x5 all outputs", b, 1LL << 40);
+  }
+  Run k = make(64, 64, 128, 3, 5, 128, 256, 1, 7);  // kb69
+  check<1, true>("kb69 (1M samples)", k, 1 << 20);
+  time_it<1, true>("kb69", k);
+  time_it<1, false>("kb69", k);
+  Run k2 = make(64, 64, 128, 3, 5, 128, 256, 2, 7);
+  check<2, true>("kb69 (1M samples)", k2, 1 << 20);
+  time_it<2, true>("kb69", k2);
+  time_it<2, false>("kb69", k2);
+  Run k4 = make(64, 64, 128, 3, 5, 128, 256, 4, 7);
+  time_it<4, true>("kb69", k4);
+  Run k57 = make(8, 64, 64, 3, 3, 1024, 1024, 2, 9);  // kb57
+  check<2, true>("kb57 (1M samples)", k57, 1 << 20);
+  time_it<2, true>("kb57", k57);
+  time_it<2, false>("kb57", k57);
+  return 0;
+}
