@@ -61,6 +61,13 @@ __device__ __forceinline__ void wgmma_n64(float (&d)[32], const uint32_t (&a)[4]
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
 }
+__device__ __forceinline__ void wgmma_n64_ss(float (&d)[32], uint64_t a, uint64_t b, int scale_d = 1) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "l"(a), "l"(b), "r"(scale_d));
+}
 __device__ __forceinline__ void keep(float (&d)[32]) {
   asm volatile("" : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]) :: "memory");
 }
@@ -68,7 +75,7 @@ __device__ __forceinline__ void keep(uint32_t (&a)[4]) {
   asm volatile("" : "+r"(a[0]), "+r"(a[1]), "+r"(a[2]), "+r"(a[3])::"memory");
 }
 
-template <int kWgM, bool kSplit>
+template <int kWgM, bool kSplit, int kStages>
 __global__ void __launch_bounds__(128 * kWgM) probe_kernel(Geo g, const float* __restrict__ x,
                                                            const float* __restrict__ wp,
                                                            const float* __restrict__ bias,
@@ -118,13 +125,19 @@ __global__ void __launch_bounds__(128 * kWgM) probe_kernel(Geo g, const float* _
   const int a_lane_row = wg * 64 + wq * 16 + (tile_row & 1) * 8 + (lane & 7);
   const int a_lane_k = (tile_row >> 1) * 4;
 
-  if (steps > 0) stage(0, 0);
+  // kStages buffers in a ring: stage s + kStages - 1 is copied while s is computed.
+#pragma unroll
+  for (int p = 0; p < kStages - 1; ++p) {
+    if (p < steps) stage(p, p);
+    else copy_async_commit();  // empty groups keep the wait count uniform
+  }
   for (int s = 0; s < steps; ++s) {
-    const int buf = s & 1;
-    copy_async_wait<0>();
+    const int buf = s % kStages;
+    copy_async_wait<kStages - 2>();
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-    __syncthreads();
-    if (s + 1 < steps) stage(s + 1, buf ^ 1);
+    __syncthreads();  // stage s is in; stage s - 1's buffer is free (its products waited for)
+    if (s + kStages - 1 < steps) stage(s + kStages - 1, (s + kStages - 1) % kStages);
+    else copy_async_commit();
     const uint32_t a_base = smem_base + uint32_t(buf * buffer_floats + a_lane_row * kLd + a_lane_k) * 4;
     const uint32_t b_base = smem_base + uint32_t(buf * buffer_floats + a_floats) * 4;
     for (int j = 0; j < g.kw; ++j) {
@@ -136,7 +149,7 @@ __global__ void __launch_bounds__(128 * kWgM) probe_kernel(Geo g, const float* _
         keep(hi[kk]);
         keep(xr[kk]);
         keep(lo[kk]);
-        const uint32_t bh = b_base + uint32_t(j * kParts * kBTile) * 4 + kk * 32;
+        const uint32_t bh = b_base + uint32_t(j * kParts * kBTile) * 4 + kk * 256;  // k8: two core matrices
         if (kSplit) {
 #pragma unroll
           for (int r = 0; r < 4; ++r) {
@@ -164,6 +177,130 @@ __global__ void __launch_bounds__(128 * kWgM) probe_kernel(Geo g, const float* _
     for (int e = 0; e < 32; ++e) acc[e] += part[e], part[e] = 0.0f;
   }
   // acc[4 j8 + r]: position wg*64 + wq*16 + lane/4 (+8 for r >= 2), channel 8 j8 + 2 (lane % 4) + r % 2.
+#pragma unroll
+  for (int e = 0; e < 32; ++e) {
+    const int m = wg * 64 + wq * 16 + (lane >> 2) + ((e >> 1) & 1) * 8;
+    const int co = co0 + (e >> 2) * 8 + 2 * (lane & 3) + (e & 1);
+    const int ow = ow0 + m;
+    if (ow < g.ow) out[((int64_t(n) * g.cout + co) * g.oh + oh) * g.ow + ow] = acc[e] + bias[co];
+  }
+}
+
+// Both operands from shared memory (SS): the input staged split, as TF32 high
+// and low tiles, each [channel quad][column] of 16-byte rows, so a width tap's
+// shift of the positions is a shift of the descriptor's start (16 bytes a
+// column); the weight's parts as before. A stage's wgmma are issued back to
+// back, one commit; the next stage's input loads fly meanwhile.
+template <int kWgM, bool kSplit>
+__global__ void __launch_bounds__(128 * kWgM) probe_ss_kernel(Geo g, const float* __restrict__ x,
+                                                              const float* __restrict__ wp,
+                                                              const float* __restrict__ bias,
+                                                              float* __restrict__ out) {
+  extern __shared__ __align__(128) float smem[];
+  constexpr int kTM = 64 * kWgM, kThreads = 128 * kWgM;
+  constexpr int kParts = kSplit ? 2 : 1;
+  constexpr int kBTile = kN * kChunkK;
+  const int a_part = g.a_rows * kChunkK;  // floats: 4 planes of a_rows 16-byte rows
+  const int buffer_floats = kParts * a_part + g.kw * kParts * kBTile;
+  const int oh = int(blockIdx.x) / g.m_tiles, ow0 = (int(blockIdx.x) % g.m_tiles) * kTM;
+  const int co_tiles = g.cout / kN;
+  const int n = int(blockIdx.y) / co_tiles, co0 = (int(blockIdx.y) % co_tiles) * kN;
+  const int i_lo = max(0, oh - g.h + 1), i_hi = min(g.kh - 1, oh);
+  const int chunks = g.cin / kChunkK, steps = (i_hi - i_lo + 1) * chunks;
+  const int tid = int(threadIdx.x), wg = tid >> 7;
+  const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
+  constexpr int kHeld = (64 * 4 + 8 * 4 + kThreads - 1) / kThreads + 1;  // float4s per thread (kw <= 9)
+  float4 held[kHeld];
+
+  const auto load_a = [&](int s) {
+    const int i = i_lo + s / chunks, c0 = (s % chunks) * kChunkK, q = oh - i;
+#pragma unroll
+    for (int u = 0; u < kHeld; ++u) {
+      const int e = tid + u * kThreads, r = e >> 2, quad = e & 3, col = ow0 - (g.kw - 1) + r;
+      held[u] = make_float4(0.f, 0.f, 0.f, 0.f);
+      if (r < g.a_rows && col >= 0 && col < g.w)
+        held[u] = *reinterpret_cast<const float4*>(x + ((int64_t(n) * g.h + q) * g.w + col) * g.cin + c0 + quad * 4);
+    }
+  };
+  const auto store_a = [&](int buf) {
+    float* a = smem + buf * buffer_floats;
+#pragma unroll
+    for (int u = 0; u < kHeld; ++u) {
+      const int e = tid + u * kThreads, r = e >> 2, quad = e & 3;
+      if (r >= g.a_rows) continue;
+      float4 v = held[u];
+      float* dst = a + quad * g.a_rows * 4 + r * 4;
+      if (kSplit) {
+        float4 h;
+        h.x = __uint_as_float((__float_as_uint(v.x) + 0x1000u) & 0xffffe000u);
+        h.y = __uint_as_float((__float_as_uint(v.y) + 0x1000u) & 0xffffe000u);
+        h.z = __uint_as_float((__float_as_uint(v.z) + 0x1000u) & 0xffffe000u);
+        h.w = __uint_as_float((__float_as_uint(v.w) + 0x1000u) & 0xffffe000u);
+        *reinterpret_cast<float4*>(dst) = h;
+        *reinterpret_cast<float4*>(dst + a_part) = make_float4(v.x - h.x, v.y - h.y, v.z - h.z, v.w - h.w);
+      } else {
+        *reinterpret_cast<float4*>(dst) = v;
+      }
+    }
+  };
+  const auto copy_b = [&](int s, int buf) {
+    const int i = i_lo + s / chunks, c0 = (s % chunks) * kChunkK;
+    const uint32_t base = smem_base + uint32_t(buf * buffer_floats + kParts * a_part) * 4;
+    for (int e = tid; e < g.kw * kParts * kN * 4; e += kThreads) {
+      const int kq = e & 3, nn = (e >> 2) % kN, jp = (e >> 2) / kN;
+      const int j = jp / kParts, p = jp % kParts;
+      const float* src = wp + (((int64_t(i) * g.kw + j) * 2 + p) * g.cout + co0 + nn) * g.cin + c0 + kq * 4;
+      copy_async_16(base + uint32_t(jp * kBTile) * 4 + (nn >> 3) * 512 + kq * 128 + (nn & 7) * 16, src);
+    }
+    copy_async_commit();
+  };
+
+  float acc[32], part[32];
+#pragma unroll
+  for (int e = 0; e < 32; ++e) acc[e] = 0.0f, part[e] = 0.0f;
+  if (steps > 0) {
+    copy_b(0, 0);
+    load_a(0);
+    store_a(0);
+  }
+  const uint32_t lbo_a = uint32_t(g.a_rows) * 16;
+  for (int s = 0; s < steps; ++s) {
+    const int buf = s & 1;
+    copy_async_wait<0>();
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    __syncthreads();
+    if (s + 1 < steps) {
+      copy_b(s + 1, buf ^ 1);
+      load_a(s + 1);
+    }
+    const uint32_t a_base = smem_base + uint32_t(buf * buffer_floats) * 4 + uint32_t(wg * 64) * 16;
+    const uint32_t b_base = smem_base + uint32_t(buf * buffer_floats + kParts * a_part) * 4;
+    wg_fence();
+    for (int j = 0; j < g.kw; ++j) {
+      const uint32_t a_hi = a_base + uint32_t(g.kw - 1 - j) * 16;
+#pragma unroll
+      for (int kk = 0; kk < 2; ++kk) {
+        const uint32_t ah = a_hi + kk * 2 * lbo_a;
+        const uint32_t bh = b_base + uint32_t(j * kParts * kBTile) * 4 + kk * 256;
+        const int first = j == 0 && kk == 0 ? 0 : 1;  // the stage's first product overwrites part
+        if (kSplit) {
+          const uint32_t al = ah + uint32_t(a_part) * 4, bl = bh + uint32_t(kBTile) * 4;
+          wgmma_n64_ss(part, smem_desc(al, lbo_a, 128), smem_desc(bh, 128, 512), first);
+          wgmma_n64_ss(part, smem_desc(ah, lbo_a, 128), smem_desc(bl, 128, 512));
+          wgmma_n64_ss(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512));
+        } else {
+          wgmma_n64_ss(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), first);
+        }
+      }
+    }
+    wg_commit();
+    if (s + 1 < steps) store_a(buf ^ 1);
+    wg_wait<0>();
+    keep(part);
+#pragma unroll
+    for (int e = 0; e < 32; ++e) acc[e] += part[e];
+  }
+  const int lane = tid & 31, wq = (tid >> 5) & 3;
 #pragma unroll
   for (int e = 0; e < 32; ++e) {
     const int m = wg * 64 + wq * 16 + (lane >> 2) + ((e >> 1) & 1) * 8;
@@ -261,11 +398,14 @@ Run make(int n, int cin, int cout, int kh, int kw, int h, int w, int wg_m, uint3
   return r;
 }
 
-template <int kWgM, bool kSplit>
+template <int kWgM, bool kSplit, bool kSS = false, int kStages = 2>
 float launch(const Run& r, int reps) {
   const Geo& g = r.g;
-  const size_t smem = size_t(g.a_rows * kLd + g.kw * (kSplit ? 2 : 1) * kN * kChunkK) * 4 * 2;
-  CHECK(cudaFuncSetAttribute(probe_kernel<kWgM, kSplit>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+  const int parts = kSplit ? 2 : 1;
+  const size_t smem = kSS ? size_t(parts * g.a_rows * kChunkK + g.kw * parts * kN * kChunkK) * 4 * 2
+                          : size_t(g.a_rows * kLd + g.kw * parts * kN * kChunkK) * 4 * kStages;
+  auto kernel = kSS ? probe_ss_kernel<kWgM, kSplit> : probe_kernel<kWgM, kSplit, kStages>;
+  CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   dim3 grid(g.oh * g.m_tiles, g.n * (g.cout / kN));
   cudaEvent_t e0, e1;
   CHECK(cudaEventCreate(&e0));
@@ -273,7 +413,7 @@ float launch(const Run& r, int reps) {
   std::vector<float> times;
   for (int rep = 0; rep < reps; ++rep) {
     CHECK(cudaEventRecord(e0));
-    probe_kernel<kWgM, kSplit><<<grid, 128 * kWgM, smem>>>(g, r.x, r.wp, r.bias, r.out);
+    kernel<<<grid, 128 * kWgM, smem>>>(g, r.x, r.wp, r.bias, r.out);
     CHECK(cudaEventRecord(e1));
     CHECK(cudaEventSynchronize(e1));
     CHECK(cudaGetLastError());
@@ -285,12 +425,12 @@ float launch(const Run& r, int reps) {
   return times[times.size() / 2];
 }
 
-template <int kWgM, bool kSplit>
+template <int kWgM, bool kSplit, bool kSS = false, int kStages = 2>
 void check(const char* label, const Run& r, int64_t samples) {
   const Geo& g = r.g;
   const int64_t os = int64_t(g.n) * g.cout * g.oh * g.ow;
   CHECK(cudaMemset(r.out, 0xff, os * 4));  // NaN poison: unwritten outputs fail
-  launch<kWgM, kSplit>(r, 1);
+  launch<kWgM, kSplit, kSS, kStages>(r, 1);
   double* err;
   CHECK(cudaMalloc(&err, 3 * sizeof(double)));
   CHECK(cudaMemset(err, 0, 3 * sizeof(double)));
@@ -298,45 +438,57 @@ void check(const char* label, const Run& r, int64_t samples) {
   CHECK(cudaGetLastError());
   double h[3];
   CHECK(cudaMemcpy(h, err, sizeof(h), cudaMemcpyDeviceToHost));
-  printf("check %-28s wg_m=%d %s: rel err %.2e, non-finite %.0f  (%s)\n", label, kWgM, kSplit ? "split" : "tf32 ",
+  printf("check %-28s %s%d wg_m=%d %s: rel err %.2e, non-finite %.0f  (%s)\n", label, kSS ? "SS" : "RS", kStages, kWgM, kSplit ? "split" : "tf32 ",
          sqrt(h[0] / h[1]), h[2], (h[2] == 0 && sqrt(h[0] / h[1]) < (kSplit ? 1e-5 : 2e-3)) ? "ok" : "FAIL");
   CHECK(cudaFree(err));
 }
 
-template <int kWgM, bool kSplit>
+template <int kWgM, bool kSplit, bool kSS = false, int kStages = 2>
 void time_it(const char* label, const Run& r) {
   const Geo& g = r.g;
-  launch<kWgM, kSplit>(r, 3);
-  const float ms = launch<kWgM, kSplit>(r, 20);
+  launch<kWgM, kSplit, kSS, kStages>(r, 3);
+  const float ms = launch<kWgM, kSplit, kSS, kStages>(r, 20);
   const double macs = double(g.n) * g.h * g.w * g.cin * g.cout * g.kh * g.kw;
-  printf("time  %-28s wg_m=%d %s: %.3f ms, %.1f TFLOP/s useful (%.1f in TF32 products)\n", label, kWgM,
+  printf("time  %-28s %s%d wg_m=%d %s: %.3f ms, %.1f TFLOP/s useful (%.1f in TF32 products)\n", label, kSS ? "SS" : "RS", kStages, kWgM,
          kSplit ? "split" : "tf32 ", ms, 2 * macs / ms / 1e9, 2 * macs * (kSplit ? 3 : 1) / ms / 1e9);
 }
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) {  // one kb69 launch of RS4 wg_m=2 (for ncu): argv[1] = split | tf32
+    Run k2 = make(64, 64, 128, 3, 5, 128, 256, 2, 7);
+    if (argv[1][0] == 's') launch<2, true, false, 4>(k2, 1);
+    else launch<2, false, false, 4>(k2, 1);
+    CHECK(cudaDeviceSynchronize());
+    return 0;
+  }
   cudaDeviceProp prop;
   CHECK(cudaGetDeviceProperties(&prop, 0));
   printf("%s\n", prop.name);
   {  // small, every output checked
     Run a = make(2, 32, 128, 3, 3, 9, 150, 1, 11);
-    check<1, true>("small 3x3 all outputs", a, 1LL << 40);
-    check<1, false>("small 3x3 all outputs", a, 1LL << 40);
+    check<1, true, false, 3>("small 3x3 all outputs", a, 1LL << 40);
+    check<1, false, false, 4>("small 3x3 all outputs", a, 1LL << 40);
     Run b = make(2, 48, 64, 3, 5, 7, 200, 2, 12);
-    check<2, true>("small 3x5 all outputs", b, 1LL << 40);
+    check<2, true, false, 4>("small 3x5 all outputs", b, 1LL << 40);
   }
   Run k = make(64, 64, 128, 3, 5, 128, 256, 1, 7);  // kb69
-  check<1, true>("kb69 (1M samples)", k, 1 << 20);
-  time_it<1, true>("kb69", k);
-  time_it<1, false>("kb69", k);
+  check<1, true, false, 4>("kb69 (1M samples)", k, 1 << 20);
+  time_it<1, true, false, 3>("kb69", k);
+  time_it<1, true, false, 4>("kb69", k);
+  time_it<1, false, false, 4>("kb69", k);
   Run k2 = make(64, 64, 128, 3, 5, 128, 256, 2, 7);
-  check<2, true>("kb69 (1M samples)", k2, 1 << 20);
-  time_it<2, true>("kb69", k2);
-  time_it<2, false>("kb69", k2);
+  time_it<2, true, false, 2>("kb69", k2);
+  time_it<2, true, false, 3>("kb69", k2);
+  time_it<2, true, false, 4>("kb69", k2);
+  time_it<2, false, false, 4>("kb69", k2);
   Run k4 = make(64, 64, 128, 3, 5, 128, 256, 4, 7);
-  time_it<4, true>("kb69", k4);
+  check<4, true, false, 3>("kb69 (1M samples)", k4, 1 << 20);
+  time_it<4, true, false, 3>("kb69", k4);
   Run k57 = make(8, 64, 64, 3, 3, 1024, 1024, 2, 9);  // kb57
-  check<2, true>("kb57 (1M samples)", k57, 1 << 20);
-  time_it<2, true>("kb57", k57);
-  time_it<2, false>("kb57", k57);
+  check<2, true, false, 4>("kb57 (1M samples)", k57, 1 << 20);
+  time_it<2, true, false, 4>("kb57", k57);
+  time_it<2, false, false, 4>("kb57", k57);
+  Run k57b = make(8, 64, 64, 3, 3, 1024, 1024, 4, 9);
+  time_it<4, true, false, 3>("kb57", k57b);
   return 0;
 }
