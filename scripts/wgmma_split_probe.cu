@@ -34,6 +34,7 @@ using namespace gemm_convt;
   } while (0)
 
 constexpr int kChunkK = 16, kLd = 20, kN = 64;
+constexpr uint32_t kBTileBytes = kN * kChunkK * 4;  // one (tap, part) weight tile
 
 struct Geo {
   int n, cin, cout, kh, kw, h, w, oh, ow, m_tiles, a_rows;
@@ -310,6 +311,164 @@ __global__ void __launch_bounds__(128 * kWgM) probe_ss_kernel(Geo g, const float
   }
 }
 
+// Bulk-staged (session 27, call 6): the input packed beforehand (per sample,
+// row and 16-channel block: [part][channel quad][padded column][4]) and the
+// weight packed as core-matrix tiles ([i][channel block][channel tile][j]
+// [part][4 KB]), so that a stage is one bulk copy of the weights and 4 (TF32)
+// or 8 (split) of the input, issued by one producer thread on an mbarrier;
+// the consumer warpgroups wait on it, issue the stage's wgmma (both operands
+// from shared memory) and release the buffer. No per-thread staging work.
+__device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count));
+}
+__device__ __forceinline__ void mbar_expect_tx(uint32_t bar, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+  asm volatile(
+      "{\n.reg .pred done;\nwait_%=:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra wait_%=;\n}\n" ::"r"(bar),
+      "r"(parity)
+      : "memory");
+}
+__device__ __forceinline__ void bulk_copy(uint32_t dst, const void* src, uint32_t bytes, uint32_t bar) {
+  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(dst),
+               "l"(src), "r"(bytes), "r"(bar)
+               : "memory");
+}
+
+struct Packed {
+  int wp;  // padded columns per (sample, row, block, part, quad)
+};
+
+template <int kWgM, bool kSplit, int kStages>
+__global__ void __launch_bounds__(128 * kWgM + 32) probe_bulk_kernel(Geo g, Packed pk, const float* __restrict__ xp,
+                                                                     const float* __restrict__ wt,
+                                                                     const float* __restrict__ bias,
+                                                                     float* __restrict__ out) {
+  extern __shared__ __align__(1024) float smem[];
+  __shared__ __align__(8) uint64_t bars[2 * kStages];  // full, then empty
+  constexpr int kTM = 64 * kWgM, kParts = kSplit ? 2 : 1;
+  const int a_plane = g.a_rows * 4;  // floats of one quad plane
+  const int a_floats = kParts * 4 * a_plane;
+  const int b_floats = g.kw * kParts * kN * kChunkK;
+  const int stage_floats = a_floats + b_floats;
+  const int oh = int(blockIdx.x) / g.m_tiles, ow0 = (int(blockIdx.x) % g.m_tiles) * kTM;
+  const int co_tiles = g.cout / kN;
+  const int n = int(blockIdx.y) / co_tiles, co_tile = int(blockIdx.y) % co_tiles, co0 = co_tile * kN;
+  const int i_lo = max(0, oh - g.h + 1), i_hi = min(g.kh - 1, oh);
+  const int chunks = g.cin / kChunkK, steps = (i_hi - i_lo + 1) * chunks;
+  const int tid = int(threadIdx.x), wg = tid >> 7;
+  const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
+  const uint32_t bar_base = uint32_t(__cvta_generic_to_shared(bars));
+  const auto full_bar = [&](int b) { return bar_base + 8 * b; };
+  const auto empty_bar = [&](int b) { return bar_base + 8 * (kStages + b); };
+  if (tid == 0) {
+    for (int b = 0; b < kStages; ++b) {
+      mbar_init(full_bar(b), 1);
+      mbar_init(empty_bar(b), kWgM * 4);
+    }
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+
+  if (wg == kWgM) {  // producer warp
+    if (tid == kWgM * 128) {
+      for (int s = 0; s < steps; ++s) {
+        const int b = s % kStages;
+        mbar_wait(empty_bar(b), ((s / kStages) & 1) ^ 1);
+        const int i = i_lo + s / chunks, cb = s % chunks, q = oh - i;
+        const uint32_t a_bytes = uint32_t(g.a_rows) * 16;
+        mbar_expect_tx(full_bar(b), kParts * 4 * a_bytes + uint32_t(b_floats) * 4);
+        const uint32_t dst = smem_base + uint32_t(b * stage_floats) * 4;
+        const float* src = xp + (((int64_t(n) * g.h + q) * chunks + cb) * kParts * 4) * int64_t(pk.wp) * 4 + ow0 * 4;
+        for (int pq = 0; pq < kParts * 4; ++pq)
+          bulk_copy(dst + pq * a_bytes, src + int64_t(pq) * pk.wp * 4, a_bytes, full_bar(b));
+        const float* wsrc = wt + ((int64_t(i) * chunks + cb) * co_tiles + co_tile) * b_floats;
+        bulk_copy(dst + uint32_t(a_floats) * 4, wsrc, uint32_t(b_floats) * 4, full_bar(b));
+      }
+    }
+    return;
+  }
+
+  float acc[32], part[32];
+#pragma unroll
+  for (int e = 0; e < 32; ++e) acc[e] = 0.0f, part[e] = 0.0f;
+  const uint32_t lbo_a = uint32_t(g.a_rows) * 16;
+  for (int s = 0; s < steps; ++s) {
+    const int b = s % kStages;
+    mbar_wait(full_bar(b), (s / kStages) & 1);
+    const uint32_t a_base = smem_base + uint32_t(b * stage_floats) * 4 + uint32_t(wg * 64) * 16;
+    const uint32_t b_base = smem_base + uint32_t(b * stage_floats + a_floats) * 4;
+    wg_fence();
+    for (int j = 0; j < g.kw; ++j) {
+      const uint32_t a_hi = a_base + uint32_t(g.kw - 1 - j) * 16;
+#pragma unroll
+      for (int kk = 0; kk < 2; ++kk) {
+        const uint32_t ah = a_hi + kk * 2 * lbo_a;
+        const uint32_t bh = b_base + uint32_t(j * kParts * kBTileBytes) + kk * 256;
+        const int first = j == 0 && kk == 0 ? 0 : 1;
+        if (kSplit) {
+          const uint32_t al = ah + 4 * lbo_a, bl = bh + kBTileBytes;
+          wgmma_n64_ss(part, smem_desc(al, lbo_a, 128), smem_desc(bh, 128, 512), first);
+          wgmma_n64_ss(part, smem_desc(ah, lbo_a, 128), smem_desc(bl, 128, 512));
+          wgmma_n64_ss(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512));
+        } else {
+          wgmma_n64_ss(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), first);
+        }
+      }
+    }
+    wg_commit();
+    wg_wait<0>();
+    keep(part);
+    if ((tid & 31) == 0) mbar_arrive(empty_bar(b));
+#pragma unroll
+    for (int e = 0; e < 32; ++e) acc[e] += part[e];
+  }
+  const int lane = tid & 31, wq = (tid >> 5) & 3;
+#pragma unroll
+  for (int e = 0; e < 32; ++e) {
+    const int m = wg * 64 + wq * 16 + (lane >> 2) + ((e >> 1) & 1) * 8;
+    const int co = co0 + (e >> 2) * 8 + 2 * (lane & 3) + (e & 1);
+    const int ow = ow0 + m;
+    if (ow < g.ow) out[((int64_t(n) * g.cout + co) * g.oh + oh) * g.ow + ow] = acc[e] + bias[co];
+  }
+}
+
+// Input NHWC -> [n][h][block][part][quad][wp][4], column c at wp index c + kw - 1, zeros around.
+__global__ void pack_input_kernel(Geo g, Packed pk, int parts, const float* __restrict__ x, float* __restrict__ xp) {
+  const int chunks = g.cin / kChunkK;
+  const int64_t total = int64_t(g.n) * g.h * chunks * parts * 4 * pk.wp;  // float4s
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
+    const int pc = int(e % pk.wp);
+    int64_t r = e / pk.wp;
+    const int quad = int(r % 4);
+    r /= 4;
+    const int p = int(r % parts);
+    r /= parts;
+    const int cb = int(r % chunks);
+    r /= chunks;  // n * h + row
+    const int col = pc - (g.kw - 1);
+    float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
+    if (col >= 0 && col < g.w) {
+      v = *reinterpret_cast<const float4*>(x + (r * g.w + col) * g.cin + cb * kChunkK + quad * 4);
+      if (parts == 2) {
+        float4 h;
+        h.x = __uint_as_float((__float_as_uint(v.x) + 0x1000u) & 0xffffe000u);
+        h.y = __uint_as_float((__float_as_uint(v.y) + 0x1000u) & 0xffffe000u);
+        h.z = __uint_as_float((__float_as_uint(v.z) + 0x1000u) & 0xffffe000u);
+        h.w = __uint_as_float((__float_as_uint(v.w) + 0x1000u) & 0xffffe000u);
+        v = p == 0 ? h : make_float4(v.x - h.x, v.y - h.y, v.z - h.z, v.w - h.w);
+      }
+    }
+    reinterpret_cast<float4*>(xp)[e] = v;
+  }
+}
+
 // One output in float64 from the original weight [cin][cout][kh][kw].
 __global__ void reference_kernel(Geo g, const float* x, const float* w, const float* bias, const float* out,
                                  int64_t count, uint64_t seed, double* err) {
@@ -358,6 +517,7 @@ static uint32_t hi_bits(uint32_t b) { return (b + 0x1000u) & 0xffffe000u; }
 struct Run {
   Geo g;
   float *x, *w, *wp, *bias, *out;
+  std::vector<float> host_w;
 };
 
 Run make(int n, int cin, int cout, int kh, int kw, int h, int w, int wg_m, uint32_t seed) {
@@ -395,6 +555,7 @@ Run make(int n, int cin, int cout, int kh, int kw, int h, int w, int wg_m, uint3
           hp[(base + cout + co) * cin + ci] = v - hv;
         }
   CHECK(cudaMemcpy(r.wp, hp.data(), 2 * ws * 4, cudaMemcpyHostToDevice));
+  r.host_w = hp;  // [i][j][part][cout][cin]
   return r;
 }
 
@@ -453,6 +614,96 @@ void time_it(const char* label, const Run& r) {
          kSplit ? "split" : "tf32 ", ms, 2 * macs / ms / 1e9, 2 * macs * (kSplit ? 3 : 1) / ms / 1e9);
 }
 
+// The bulk kernel's operands, packed (timed separately: the input pack is a pass over it).
+template <int kWgM, bool kSplit, int kStages>
+float launch_bulk(const Run& r, int reps, float* pack_ms = nullptr) {
+  const Geo& g = r.g;
+  const int parts = kSplit ? 2 : 1, chunks = g.cin / kChunkK, co_tiles = g.cout / kN;
+  Packed pk;
+  pk.wp = g.m_tiles * 64 * kWgM + g.a_rows;
+  static float *xp = nullptr, *wt = nullptr;
+  static size_t xp_size = 0;
+  const size_t need = size_t(g.n) * g.h * chunks * parts * 4 * pk.wp * 4 * 4;
+  if (need > xp_size) {
+    if (xp) CHECK(cudaFree(xp));
+    CHECK(cudaMalloc(&xp, need));
+    xp_size = need;
+  }
+  // weights: [i][cb][co_tile][j][part][core-matrix tile: (n / 8) * 128 + kq * 32 + (n % 8) * 4 + k % 4 floats]
+  std::vector<float> ht(size_t(g.kh) * chunks * co_tiles * g.kw * parts * kN * kChunkK);
+  for (int i = 0; i < g.kh; ++i)
+    for (int cb = 0; cb < chunks; ++cb)
+      for (int ct = 0; ct < co_tiles; ++ct)
+        for (int j = 0; j < g.kw; ++j)
+          for (int p = 0; p < parts; ++p)
+            for (int nn = 0; nn < kN; ++nn)
+              for (int k = 0; k < kChunkK; ++k) {
+                const size_t tile = ((((size_t(i) * chunks + cb) * co_tiles + ct) * g.kw + j) * parts + p);
+                const size_t at = tile * kN * kChunkK + (nn / 8) * 128 + (k / 4) * 32 + (nn % 8) * 4 + k % 4;
+                ht[at] = r.host_w[((((size_t(i) * g.kw + j) * 2 + p) * g.cout) + ct * kN + nn) * g.cin + cb * kChunkK + k];
+              }
+  if (wt) CHECK(cudaFree(wt));
+  CHECK(cudaMalloc(&wt, ht.size() * 4));
+  CHECK(cudaMemcpy(wt, ht.data(), ht.size() * 4, cudaMemcpyHostToDevice));
+  cudaEvent_t e0, e1;
+  CHECK(cudaEventCreate(&e0));
+  CHECK(cudaEventCreate(&e1));
+  CHECK(cudaEventRecord(e0));
+  pack_input_kernel<<<2048, 256>>>(g, pk, parts, r.x, xp);
+  CHECK(cudaEventRecord(e1));
+  CHECK(cudaEventSynchronize(e1));
+  CHECK(cudaGetLastError());
+  if (pack_ms) CHECK(cudaEventElapsedTime(pack_ms, e0, e1));
+  const size_t smem = size_t(parts * 4 * g.a_rows * 4 + g.kw * parts * kN * kChunkK) * 4 * kStages;
+  auto kernel = probe_bulk_kernel<kWgM, kSplit, kStages>;
+  CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+  dim3 grid(g.oh * g.m_tiles, g.n * co_tiles);
+  std::vector<float> times;
+  for (int rep = 0; rep < reps; ++rep) {
+    CHECK(cudaEventRecord(e0));
+    kernel<<<grid, 128 * kWgM + 32, smem>>>(g, pk, xp, wt, r.bias, r.out);
+    CHECK(cudaEventRecord(e1));
+    CHECK(cudaEventSynchronize(e1));
+    CHECK(cudaGetLastError());
+    float ms;
+    CHECK(cudaEventElapsedTime(&ms, e0, e1));
+    times.push_back(ms);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+template <int kWgM, bool kSplit, int kStages>
+void check_bulk(const char* label, const Run& r, int64_t samples) {
+  const Geo& g = r.g;
+  const int64_t os = int64_t(g.n) * g.cout * g.oh * g.ow;
+  CHECK(cudaMemset(r.out, 0xff, os * 4));
+  launch_bulk<kWgM, kSplit, kStages>(r, 1);
+  double* err;
+  CHECK(cudaMalloc(&err, 3 * sizeof(double)));
+  CHECK(cudaMemset(err, 0, 3 * sizeof(double)));
+  reference_kernel<<<264, 256>>>(g, r.x, r.w, r.bias, r.out, std::min(samples, os), 12345, err);
+  CHECK(cudaGetLastError());
+  double h[3];
+  CHECK(cudaMemcpy(h, err, sizeof(h), cudaMemcpyDeviceToHost));
+  printf("check %-28s BULK%d wg_m=%d %s: rel err %.2e, non-finite %.0f  (%s)\n", label, kStages, kWgM,
+         kSplit ? "split" : "tf32 ", sqrt(h[0] / h[1]), h[2],
+         (h[2] == 0 && sqrt(h[0] / h[1]) < (kSplit ? 1e-5 : 2e-3)) ? "ok" : "FAIL");
+  CHECK(cudaFree(err));
+}
+
+template <int kWgM, bool kSplit, int kStages>
+void time_bulk(const char* label, const Run& r) {
+  const Geo& g = r.g;
+  float pack_ms = 0;
+  launch_bulk<kWgM, kSplit, kStages>(r, 3);
+  const float ms = launch_bulk<kWgM, kSplit, kStages>(r, 20, &pack_ms);
+  const double macs = double(g.n) * g.h * g.w * g.cin * g.cout * g.kh * g.kw;
+  printf("time  %-28s BULK%d wg_m=%d %s: %.3f ms (+ input pack %.3f), %.1f TFLOP/s useful (%.1f in TF32 products)\n",
+         label, kStages, kWgM, kSplit ? "split" : "tf32 ", ms, pack_ms, 2 * macs / ms / 1e9,
+         2 * macs * (kSplit ? 3 : 1) / ms / 1e9);
+}
+
 int main(int argc, char** argv) {
   if (argc > 1) {  // one kb69 launch of RS4 wg_m=2 (for ncu): argv[1] = split | tf32
     Run k2 = make(64, 64, 128, 3, 5, 128, 256, 2, 7);
@@ -466,29 +717,24 @@ int main(int argc, char** argv) {
   printf("%s\n", prop.name);
   {  // small, every output checked
     Run a = make(2, 32, 128, 3, 3, 9, 150, 1, 11);
-    check<1, true, false, 3>("small 3x3 all outputs", a, 1LL << 40);
-    check<1, false, false, 4>("small 3x3 all outputs", a, 1LL << 40);
+    check_bulk<1, true, 3>("small 3x3 all outputs", a, 1LL << 40);
+    check_bulk<1, false, 3>("small 3x3 all outputs", a, 1LL << 40);
     Run b = make(2, 48, 64, 3, 5, 7, 200, 2, 12);
-    check<2, true, false, 4>("small 3x5 all outputs", b, 1LL << 40);
+    check_bulk<2, true, 3>("small 3x5 all outputs", b, 1LL << 40);
   }
-  Run k = make(64, 64, 128, 3, 5, 128, 256, 1, 7);  // kb69
-  check<1, true, false, 4>("kb69 (1M samples)", k, 1 << 20);
-  time_it<1, true, false, 3>("kb69", k);
-  time_it<1, true, false, 4>("kb69", k);
-  time_it<1, false, false, 4>("kb69", k);
+  Run k1 = make(64, 64, 128, 3, 5, 128, 256, 1, 7);  // kb69
+  check_bulk<1, true, 4>("kb69 (1M samples)", k1, 1 << 20);
+  time_bulk<1, true, 4>("kb69", k1);
+  time_bulk<1, false, 4>("kb69", k1);
   Run k2 = make(64, 64, 128, 3, 5, 128, 256, 2, 7);
-  time_it<2, true, false, 2>("kb69", k2);
-  time_it<2, true, false, 3>("kb69", k2);
-  time_it<2, true, false, 4>("kb69", k2);
-  time_it<2, false, false, 4>("kb69", k2);
-  Run k4 = make(64, 64, 128, 3, 5, 128, 256, 4, 7);
-  check<4, true, false, 3>("kb69 (1M samples)", k4, 1 << 20);
-  time_it<4, true, false, 3>("kb69", k4);
+  check_bulk<2, true, 3>("kb69 (1M samples)", k2, 1 << 20);
+  time_bulk<2, true, 2>("kb69", k2);
+  time_bulk<2, true, 3>("kb69", k2);
+  time_bulk<2, false, 3>("kb69", k2);
+  time_it<2, true, false, 2>("kb69 (cp.async, as before)", k2);
   Run k57 = make(8, 64, 64, 3, 3, 1024, 1024, 2, 9);  // kb57
-  check<2, true, false, 4>("kb57 (1M samples)", k57, 1 << 20);
-  time_it<2, true, false, 4>("kb57", k57);
-  time_it<2, false, false, 4>("kb57", k57);
-  Run k57b = make(8, 64, 64, 3, 3, 1024, 1024, 4, 9);
-  time_it<4, true, false, 3>("kb57", k57b);
+  check_bulk<2, true, 3>("kb57 (1M samples)", k57, 1 << 20);
+  time_bulk<2, true, 3>("kb57", k57);
+  time_bulk<2, false, 3>("kb57", k57);
   return 0;
 }
