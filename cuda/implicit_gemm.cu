@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "direct_gather.cuh"
+#include "implicit_wgmma_host.h"
 #include "gemm_convt/divider.h"
 #include "gemm_convt/geometry.h"
 #include "mma_tf32.cuh"
@@ -644,7 +645,11 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const int n_tile = tile_n(p);
   const size_t smem = smem_bytes(d);
   const bool split = input.scalar_type() == at::kFloat && !o.allow_tf32;
-  const at::Tensor packed = pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
+  // sm_90a, float32, stride 1: the first launch on wgmma (implicit_wgmma.h); a
+  // guarded rerun, when flagged, on the kernel below.
+  const bool wgmma = d.rows == 1 && implicit_wgmma_applies(p, o, input.scalar_type());
+  const at::Tensor packed =
+      wgmma && !split ? at::Tensor() : pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
   const at::Tensor redo = split ? at::zeros({1}, input.options().dtype(at::kInt)) : at::Tensor();
   // Four-value loads: rows of unit stride whose every quad is aligned.
   const int64_t quad_bytes = 4 * int64_t(input.element_size());
@@ -661,6 +666,10 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
     // launch's outputs held an infinity or NaN (a device flag; no sync).
     for (const bool guard : {false, true}) {
       if (guard && !split) break;
+      if (!guard && wgmma) {
+        implicit_wgmma_cuda(p, o, input, weight, bias, out, split ? redo.data_ptr<int>() : nullptr);
+        continue;
+      }
       const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, guard, d.rows > 1, load);
       if (smem > 48 * 1024)
         C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,

@@ -395,9 +395,10 @@ BANDED_CASES = range(6, 11)
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
 @pytest.mark.parametrize("key", ["float32", "tf32", "float16", "bfloat16"])
 @pytest.mark.parametrize("case", range(len(IMPLICIT)))
-def test_implicit_gemm(case, key, layout):
+def test_implicit_gemm(case, key, layout, monkeypatch):
     x, w, b, kw = table_case(IMPLICIT, case, 60 + case, key, layout)
     force_path("implicit")
+    monkeypatch.setenv("GEMM_CONVT_WGMMA", "0")  # the mma.sync kernel (test_wgmma_* test the other)
     out, names = run_profiled(x, w, b, key, **kw)
     names = [name for name in names if "implicit_gemm_kernel" in name]
     assert names
@@ -415,6 +416,136 @@ def test_implicit_gemm(case, key, layout):
     assert template_args[-2].strip() == str(case in BANDED_CASES).lower(), names[0]  # bands
     assert_matches(out, reference(x, w, b, **kw), key)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+
+
+# The implicit GEMM's first launch on Hopper's wgmma (sm_90a: float32, stride 1, >= 48 output
+# channels per group; cuda/implicit_wgmma.h): whole samples per chunk, and output-row bands of
+# one sample under a small workspace.
+# (N, Cin, Cout/groups, kernel, input HxW, stride, padding, output_padding, dilation, groups, bias)
+WGMMA = [
+    (2, 64, 64, (3, 5), (6, 140), (1, 1), (0, 0), (0, 0), (1, 1), 1, False),  # kb69-like, two position tiles
+    (2, 24, 72, (3, 3), (5, 131), (1, 1), (1, 2), (0, 0), (1, 1), 1, True),   # partial channel blocks and tiles
+    (1, 32, 64, (3, 7), (5, 300), (1, 1), (1, 3), (0, 0), (1, 1), 2, True),   # groups, 3x7 (kb65/kb78-like)
+    (2, 16, 48, (2, 3), (7, 129), (1, 1), (0, 1), (0, 1), (3, 2), 1, True),   # dilation, rows few taps reach
+]
+
+
+def wgmma_available():
+    return torch.cuda.get_device_capability() == (9, 0)
+
+
+def wgmma_geometry(case, key):
+    """(bytes of one packed input row of a sample, input rows, output rows, batch, rows a
+    band's taps reach above it) as implicit_wgmma.cpp counts them."""
+    n, cin, cout_g, k, hw, s, p, op, d, groups, bias = WGMMA[case]
+    out_h, out_w = (hw[i] - 1 + d[i] * (k[i] - 1) - 2 * p[i] + op[i] + 1 for i in range(2))
+    tiles = -(-out_w // 128)
+    wp = (tiles - 1) * 128 + (128 + (k[1] - 1) * d[1] + 7) // 8 * 8
+    row_bytes = groups * -(-(cin // groups) // 16) * (1 if key == "tf32" else 2) * 16 * wp * 4
+    return row_bytes, hw[0], out_h, n, (k[0] - 1) * d[0]
+
+
+def wgmma_launches(case, key, limit):
+    """The chunks under a workspace of `limit` bytes: whole samples where one fits, else
+    bands of output rows of one sample."""
+    row_bytes, in_h, out_h, n, reach = wgmma_geometry(case, key)
+    if in_h * row_bytes <= limit:
+        return -(-n // min(n, limit // (in_h * row_bytes)))
+    return n * -(-out_h // max(1, limit // row_bytes - reach))
+
+
+@pytest.mark.parametrize("limit", ["default", "bands"])
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+@pytest.mark.parametrize("key", ["float32", "tf32"])
+@pytest.mark.parametrize("case", range(len(WGMMA)))
+def test_wgmma_implicit_gemm(case, key, layout, limit):
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b, kw = table_case(WGMMA, case, 90 + case, key, layout)
+    force_path("implicit")
+    limit_bytes = gemm_convt.get_workspace_limit()
+    if limit == "bands":  # the split's packed input of 2-row bands (TF32: one sample per chunk)
+        row_bytes, in_h, out_h, n, reach = wgmma_geometry(case, "float32")
+        limit_bytes = row_bytes * (2 + reach)
+        assert (in_h * row_bytes > limit_bytes) and (in_h * row_bytes // 2 <= limit_bytes)
+        gemm_convt.set_workspace_limit(limit_bytes)
+    out, names = run_profiled(x, w, b, key, **kw)
+    launches = sum("implicit_wgmma_kernel" in name for name in names)
+    assert launches == wgmma_launches(case, key, limit_bytes), names
+    # split float32: the guarded rerun's launch on the mma.sync kernel (it returns at once)
+    others = [name for name in names if "implicit_gemm_kernel" in name]
+    assert len(others) == (1 if key == "float32" else 0), others
+    assert_matches(out, reference(x, w, b, **kw), key)
+    assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+
+
+@pytest.mark.parametrize("key", ["float32", "tf32"])
+def test_wgmma_agrees_with_mma_sync_kernel(key, monkeypatch):
+    """The wgmma kernel and the mma.sync one (GEMM_CONVT_WGMMA=0) on the same call: both
+    within the float64 tolerance, and close to each other."""
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b, kw = table_case(WGMMA, 0, 99, key)
+    force_path("implicit")
+    out, names = run_profiled(x, w, b, key, **kw)
+    assert any("implicit_wgmma_kernel" in name for name in names)
+    monkeypatch.setenv("GEMM_CONVT_WGMMA", "0")
+    old, old_names = run_profiled(x, w, b, key, **kw)
+    assert not any("implicit_wgmma_kernel" in name for name in old_names)
+    ref = reference(x, w, b, **kw)
+    assert_matches(out, ref, key)
+    assert_matches(old, ref, key)
+
+
+def test_wgmma_in_cuda_graph():
+    """Captured in a CUDA graph (the packs, the kernel and the guarded rerun), then replayed
+    on new data."""
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b, kw = table_case(WGMMA, 0, 98, "float32")
+    force_path("implicit")
+    gemm_convt.set_allow_tf32(False)
+    static_x = x.clone()
+    with torch.no_grad():
+        gemm_convt.conv_transpose2d(static_x, w, b, **kw)  # warm-up outside capture
+        torch.cuda.synchronize()
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            static_out = gemm_convt.conv_transpose2d(static_x, w, b, **kw)
+    x2 = table_case(WGMMA, 0, 97, "float32")[0]
+    static_x.copy_(x2)
+    graph.replay()
+    torch.cuda.synchronize()
+    assert_matches(static_out, reference(x2, w, b, **kw), "float32")
+
+
+@pytest.mark.parametrize("where", ["input", "weight", "largest"])
+def test_wgmma_non_finite(where):
+    """Split float32 on wgmma: an inf or NaN output flags the guarded rerun (the mma.sync
+    kernel), which recomputes every output as torch's would come out; float32's largest
+    values (whose TF32 rounding overflows) give finite outputs."""
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b = make_case(79, 2, 32, 64, (3, 3), (6, 140), 1, True, torch.float32)
+    if where == "input":
+        x[0, 3, 2, 5] = float("inf")
+        x[1, 7, 4, 100] = float("-inf")
+        x[1, 2, 5, 20] = float("nan")
+        x.view(torch.int32)[0, 9, 1, 60] = 0x7F800001  # a NaN with low payload bits only
+    elif where == "weight":
+        w[5, 2, 1, 1] = float("inf")
+    else:
+        x[0, 3, 2, 5] = torch.finfo(torch.float32).max
+        x[1, 7, 4, 100] = -torch.finfo(torch.float32).max
+    force_path("implicit")
+    out, names = run_profiled(x, w, b, "float32", padding=1)
+    assert any("implicit_wgmma_kernel" in name for name in names)
+    ref = reference(x, w, b, padding=1)
+    if where == "largest":
+        assert torch.isfinite(out).all()
+        assert_matches(out, ref, "float32")
+    else:
+        assert_non_finite_matches(out, ref, "float32")
 
 
 def _non_finite_case_geometry(path):

@@ -1,0 +1,304 @@
+// The wgmma implicit GEMM's kernels (implicit_wgmma.h), built for sm_90a alone
+// (CMakeLists.txt): wgmma exists only there. Elsewhere the launchers report
+// cudaErrorNotSupported; the host code takes this path on compute capability
+// 9.0 only.
+#include "implicit_wgmma.h"
+
+#include <algorithm>
+
+#include "ptx.cuh"
+
+namespace gemm_convt {
+namespace {
+
+constexpr int kConsumers = kWgmmaTileM / 64;         // warpgroups, 64 positions each
+constexpr int kThreads = kConsumers * 128 + 32;      // and one producer warp
+constexpr int kTileFloats = kWgmmaTileN * kWgmmaBlockK;  // one (tap, part) weight tile
+constexpr uint32_t kTileBytes = kTileFloats * 4;
+
+__host__ __device__ inline int a_floats(const WgmmaConv& c) { return c.parts * 4 * c.a_rows * 4; }
+__host__ __device__ inline int b_floats(const WgmmaConv& c) { return c.kw * c.parts * kTileFloats; }
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+// Shared-memory matrix descriptor, no swizzle: core matrices of 8 rows x 16
+// bytes; lbo steps between them along K, sbo along M/N.
+__device__ __forceinline__ uint64_t smem_desc(uint32_t address, uint32_t lbo, uint32_t sbo) {
+  return uint64_t((address & 0x3FFFF) >> 4) | (uint64_t(lbo >> 4) << 16) | (uint64_t(sbo >> 4) << 32);
+}
+__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void wgmma_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+
+// d (64 positions x 64 channels over the warpgroup) += a (64 x 8) . b (8 x 64),
+// TF32, both from shared memory; scale_d 0: d = a . b.
+__device__ __forceinline__ void wgmma_64x64x8(float (&d)[32], uint64_t a, uint64_t b, int scale_d) {
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, "
+      "%10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, "
+      "%29, %30, %31}, %32, %33, p, 1, 1;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]),
+        "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]),
+        "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]),
+        "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "l"(a), "l"(b), "r"(scale_d));
+}
+// The accumulators as the asynchronous products left them: no read moves above the wait.
+__device__ __forceinline__ void settle(float (&d)[32]) {
+#pragma unroll
+  for (int e = 0; e < 32; ++e) asm volatile("" : "+f"(d[e])::"memory");
+}
+
+__device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count));
+}
+__device__ __forceinline__ void mbar_expect_tx(uint32_t bar, uint32_t bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+  asm volatile(
+      "{\n.reg .pred done;\nwait_%=:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra wait_%=;\n}\n" ::"r"(bar),
+      "r"(parity)
+      : "memory");
+}
+__device__ __forceinline__ void bulk_copy(uint32_t dst, const float* src, uint32_t bytes, uint32_t bar) {
+  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(dst),
+               "l"(src), "r"(bytes), "r"(bar)
+               : "memory");
+}
+
+// x's parts: TF32 alone (nearest, a NaN kept), or split as the implicit GEMM's
+// unguarded split_tf32 (an infinite or NaN output then reruns guarded).
+__device__ __forceinline__ float tf32_part(float x, int parts, int part) {
+  if (parts == 1) return __uint_as_float(tf32_bits(x));
+  const float hi = __uint_as_float((__float_as_uint(x) + 0x1000u) & 0xffffe000u);
+  return part == 0 ? hi : x - hi;
+}
+
+__global__ void pack_weight_kernel(const WgmmaConv c, const float* __restrict__ w, float* __restrict__ packed,
+                                   int64_t total) {
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
+    const int within = int(e % kTileFloats);  // (n / 8) * 128 + (k / 4) * 32 + (n % 8) * 4 + k % 4
+    int64_t tile = e / kTileFloats;
+    const int part = int(tile % c.parts);
+    tile /= c.parts;
+    const int j = int(tile % c.kw);
+    tile /= c.kw;
+    const int ct = int(tile % c.co_tiles);
+    tile /= c.co_tiles;
+    const int cb = int(tile % c.blocks);
+    tile /= c.blocks;
+    const int i = int(tile % c.kh), g = int(tile / c.kh);
+    const int ci = cb * kWgmmaBlockK + (within >> 5 & 3) * 4 + (within & 3);
+    const int co = ct * kWgmmaTileN + (within >> 7) * 8 + (within >> 2 & 7);
+    float v = 0.0f;
+    if (ci < c.cin_g && co < c.cout_g)
+      v = tf32_part(w[(int64_t(g) * c.cin_g + ci) * c.w_si + co * c.w_so + i * c.w_sh + j * c.w_sw], c.parts, part);
+    packed[e] = v;
+  }
+}
+
+// Thread: one packed column pc of a line (sample, row, group, block, channel
+// quad), its four channels read once and written as every part.
+__global__ void pack_input_kernel(const WgmmaConv c, const float* __restrict__ x, float* __restrict__ packed,
+                                  int64_t lines) {
+  const int pc = int(blockIdx.x) * blockDim.x + int(threadIdx.x);
+  if (pc >= c.wp) return;
+  const int col = pc + c.pad_w - (c.kw - 1) * c.dil_w;
+  for (int64_t line = blockIdx.y; line < lines; line += gridDim.y) {
+    const int quad = int(line & 3);
+    int64_t rest = line >> 2;
+    const int cb = int(rest % c.blocks);
+    rest /= c.blocks;
+    const int g = int(rest % c.groups);
+    rest /= c.groups;
+    const int qr = int(rest % c.q_rows), s = int(rest / c.q_rows);
+    float v[4];
+    const int ci0 = cb * kWgmmaBlockK + quad * 4;
+    const bool inside = col >= 0 && col < c.in_w;
+    const float* src = x + int64_t(c.n0 + s) * c.x_sn + int64_t(c.q0 + qr) * c.x_sh + int64_t(col) * c.x_sw +
+                       (int64_t(g) * c.cin_g + ci0) * c.x_sc;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) v[e] = inside && ci0 + e < c.cin_g ? src[e * c.x_sc] : 0.0f;
+    const int64_t base = (((int64_t(s) * c.q_rows + qr) * c.groups + g) * c.blocks + cb) * c.parts;
+    for (int part = 0; part < c.parts; ++part)
+      reinterpret_cast<float4*>(packed)[((base + part) * 4 + quad) * c.wp + pc] =
+          make_float4(tf32_part(v[0], c.parts, part), tf32_part(v[1], c.parts, part),
+                      tf32_part(v[2], c.parts, part), tf32_part(v[3], c.parts, part));
+  }
+}
+
+// Block: kWgmmaTileM positions of one output row x kWgmmaTileN channels of one
+// (sample, group). The producer thread streams the steps (landing row tap i x
+// 16-channel block) into kWgmmaStages buffers; each consumer warpgroup takes 64
+// positions: per width tap j the input window shifted by (kw - 1 - j) * dil_w
+// columns (16 bytes each: the descriptor's start moves), two k8 steps, one or
+// three products (split: lo x hi, hi x lo, hi x hi, the small terms first). A
+// step's products gather in part, then join acc with a float32 add: the
+// tensor cores' accumulation does not round to nearest (implicit_gemm.cu).
+template <bool kSplit>
+__global__ void __launch_bounds__(kThreads, 1)
+    implicit_wgmma_kernel(const WgmmaConv c, const float* __restrict__ xp, const float* __restrict__ wt,
+                          const float* __restrict__ bias, float* __restrict__ out, int* __restrict__ redo) {
+  extern __shared__ __align__(128) float smem[];
+  __shared__ __align__(8) uint64_t bars[2 * kWgmmaStages];  // full, then empty
+  const int af = a_floats(c), stage_floats = af + b_floats(c);
+  const int row = int(blockIdx.x) / c.m_tiles, ow0 = (int(blockIdx.x) - row * c.m_tiles) * kWgmmaTileM;
+  const int oh = c.row0 + row;
+  int plane = int(blockIdx.y);
+  const int ct = plane % c.co_tiles;
+  plane /= c.co_tiles;
+  const int g = plane % c.groups, s = plane / c.groups;
+  // Landing row taps: 0 <= oh + pad_h - i * dil_h < in_h.
+  const int top = oh + c.pad_h;
+  const int i_lo = top >= c.in_h ? (top - c.in_h) / c.dil_h + 1 : 0;
+  const int i_hi = min(c.kh - 1, top / c.dil_h);
+  const int steps = max(0, i_hi - i_lo + 1) * c.blocks;
+  const int tid = int(threadIdx.x), wg = tid >> 7;
+  const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
+  const uint32_t bar_base = uint32_t(__cvta_generic_to_shared(bars));
+  const auto full_bar = [&](int b) { return bar_base + 8 * b; };
+  const auto empty_bar = [&](int b) { return bar_base + 8 * (kWgmmaStages + b); };
+  if (tid == 0) {
+    for (int b = 0; b < kWgmmaStages; ++b) {
+      mbar_init(full_bar(b), 1);
+      mbar_init(empty_bar(b), kConsumers * 4);  // each consumer warp releases
+    }
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+
+  if (wg == kConsumers) {  // the producer warp: one thread issues the copies
+    if (tid == kConsumers * 128) {
+      const uint32_t a_bytes = uint32_t(c.a_rows) * 16, b_bytes = uint32_t(b_floats(c)) * 4;
+      for (int k = 0; k < steps; ++k) {
+        const int b = k % kWgmmaStages;
+        mbar_wait(empty_bar(b), ((k / kWgmmaStages) & 1) ^ 1);  // a fresh barrier passes parity 1
+        const int i = i_lo + k / c.blocks, cb = k % c.blocks;
+        const int qr = top - i * c.dil_h - c.q0;
+        mbar_expect_tx(full_bar(b), c.parts * 4 * a_bytes + b_bytes);
+        const uint32_t dst = smem_base + uint32_t(b * stage_floats) * 4;
+        const float* a_src = xp + ((((int64_t(s) * c.q_rows + qr) * c.groups + g) * c.blocks + cb) * c.parts * 4 *
+                                       int64_t(c.wp) + ow0) * 4;
+        for (int pq = 0; pq < c.parts * 4; ++pq)
+          bulk_copy(dst + pq * a_bytes, a_src + int64_t(pq) * c.wp * 4, a_bytes, full_bar(b));
+        const float* b_src = wt + (((int64_t(g) * c.kh + i) * c.blocks + cb) * c.co_tiles + ct) * b_floats(c);
+        bulk_copy(dst + uint32_t(af) * 4, b_src, b_bytes, full_bar(b));
+      }
+    }
+    return;
+  }
+
+  float acc[32], part[32];
+#pragma unroll
+  for (int e = 0; e < 32; ++e) acc[e] = 0.0f, part[e] = 0.0f;
+  const uint32_t lbo_a = uint32_t(c.a_rows) * 16;  // one channel quad's plane
+  for (int k = 0; k < steps; ++k) {
+    const int b = k % kWgmmaStages;
+    mbar_wait(full_bar(b), (k / kWgmmaStages) & 1);
+    const uint32_t a_base = smem_base + uint32_t(b * stage_floats) * 4 + uint32_t(wg * 64) * 16;
+    const uint32_t b_base = smem_base + uint32_t(b * stage_floats + af) * 4;
+    wgmma_fence();
+    for (int j = 0; j < c.kw; ++j) {
+      const uint32_t a_tap = a_base + uint32_t((c.kw - 1 - j) * c.dil_w) * 16;
+#pragma unroll
+      for (int kk = 0; kk < 2; ++kk) {
+        const uint32_t ah = a_tap + kk * 2 * lbo_a;  // k8 = two channel quads
+        const uint32_t bh = b_base + uint32_t(j * c.parts) * kTileBytes + kk * 256;
+        const int scale_d = j == 0 && kk == 0 ? 0 : 1;  // the step's first product starts part
+        if (kSplit) {
+          const uint32_t al = ah + 4 * lbo_a, bl = bh + kTileBytes;
+          wgmma_64x64x8(part, smem_desc(al, lbo_a, 128), smem_desc(bh, 128, 512), scale_d);
+          wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bl, 128, 512), 1);
+          wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), 1);
+        } else {
+          wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), scale_d);
+        }
+      }
+    }
+    wgmma_commit();
+    wgmma_wait_all();
+    settle(part);
+    if ((tid & 31) == 0) mbar_arrive(empty_bar(b));
+#pragma unroll
+    for (int e = 0; e < 32; ++e) acc[e] += part[e];
+  }
+
+  // acc[4 n8 + r]: position wg * 64 + warp * 16 + lane / 4 (+ 8 for r >= 2),
+  // channel 8 n8 + 2 (lane % 4) + r % 2.
+  const int lane = tid & 31, warp = (tid >> 5) & 3;
+  uint32_t magnitude = 0;
+  float* out_plane = out + int64_t(c.n0 + s) * c.o_sn + int64_t(g) * c.cout_g * c.o_sc + int64_t(oh) * c.o_sh;
+#pragma unroll
+  for (int e = 0; e < 32; ++e) {
+    const int ow = ow0 + wg * 64 + warp * 16 + (lane >> 2) + (e >> 1 & 1) * 8;
+    const int co = ct * kWgmmaTileN + (e >> 2) * 8 + 2 * (lane & 3) + (e & 1);
+    if (ow < c.out_w && co < c.cout_g) {
+      out_plane[int64_t(co) * c.o_sc + int64_t(ow) * c.o_sw] = acc[e] + (bias ? bias[g * c.cout_g + co] : 0.0f);
+      magnitude = max(magnitude, __float_as_uint(acc[e]) & 0x7fffffffu);
+    }
+  }
+  if (kSplit && magnitude >= 0x7f800000u) *redo = 1;
+}
+#else
+__global__ void pack_weight_kernel(const WgmmaConv, const float*, float*, int64_t) {}
+__global__ void pack_input_kernel(const WgmmaConv, const float*, float*, int64_t) {}
+template <bool kSplit>
+__global__ void implicit_wgmma_kernel(const WgmmaConv, const float*, const float*, const float*, float*, int*) {}
+#endif
+
+bool built_for_sm90a() {
+#if defined(GEMM_CONVT_WGMMA_BUILT)
+  return true;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+size_t wgmma_smem_bytes(const WgmmaConv& c) {
+  return size_t(a_floats(c) + b_floats(c)) * 4 * kWgmmaStages;
+}
+int64_t wgmma_packed_weight_floats(const WgmmaConv& c) {
+  return int64_t(c.groups) * c.kh * c.blocks * c.co_tiles * b_floats(c);
+}
+int64_t wgmma_packed_input_floats(const WgmmaConv& c) {
+  return int64_t(c.samples) * c.q_rows * c.groups * c.blocks * c.parts * 4 * int64_t(c.wp) * 4;
+}
+
+cudaError_t launch_wgmma_pack_weight(const WgmmaConv& c, const float* weight, float* packed, cudaStream_t stream) {
+  if (!built_for_sm90a()) return cudaErrorNotSupported;
+  const int64_t total = wgmma_packed_weight_floats(c);
+  pack_weight_kernel<<<unsigned(std::min<int64_t>((total + 255) / 256, 4096)), 256, 0, stream>>>(c, weight, packed,
+                                                                                                  total);
+  return cudaGetLastError();
+}
+
+cudaError_t launch_wgmma_pack_input(const WgmmaConv& c, const float* input, float* packed, cudaStream_t stream) {
+  if (!built_for_sm90a()) return cudaErrorNotSupported;
+  const int64_t lines = int64_t(c.samples) * c.q_rows * c.groups * c.blocks * 4;
+  const dim3 grid(unsigned((c.wp + 127) / 128), unsigned(std::min<int64_t>(lines, 65535)));
+  pack_input_kernel<<<grid, 128, 0, stream>>>(c, input, packed, lines);
+  return cudaGetLastError();
+}
+
+cudaError_t launch_wgmma_conv(const WgmmaConv& c, const float* packed_input, const float* packed_weight,
+                              const float* bias, float* out, int* redo, cudaStream_t stream) {
+  if (!built_for_sm90a()) return cudaErrorNotSupported;
+  const auto kernel = c.parts == 2 ? implicit_wgmma_kernel<true> : implicit_wgmma_kernel<false>;
+  const size_t smem = wgmma_smem_bytes(c);
+  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+  if (e != cudaSuccess) return e;
+  const dim3 grid(unsigned(c.rows * c.m_tiles), unsigned(c.samples * c.groups * c.co_tiles));
+  kernel<<<grid, kThreads, smem, stream>>>(c, packed_input, packed_weight, bias, out, redo);
+  return cudaGetLastError();
+}
+
+}  // namespace gemm_convt
