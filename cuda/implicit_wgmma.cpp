@@ -17,7 +17,7 @@
 namespace gemm_convt {
 namespace {
 
-WgmmaConv describe_wgmma(const Problem& p, const ConvTranspose2dOptions& o, bool split) {
+WgmmaConv describe_wgmma(const Problem& p, const ConvTranspose2dOptions& o, bool split, int64_t smem_optin) {
   WgmmaConv c{};
   c.in_h = int(p.in_h), c.in_w = int(p.in_w), c.out_w = int(p.out_w);
   c.kh = int(p.kernel_h), c.kw = int(p.kernel_w);
@@ -31,6 +31,8 @@ WgmmaConv describe_wgmma(const Problem& p, const ConvTranspose2dOptions& o, bool
   // A tile's window: its positions plus the shifts between the width taps, whole 8-row core matrices.
   c.a_rows = (kWgmmaTileM + (c.kw - 1) * c.dil_w + 7) / 8 * 8;
   c.wp = (c.m_tiles - 1) * kWgmmaTileM + c.a_rows;  // the last tile's window ends the packed row
+  c.stages = 3;  // three buffers where they fit beside the barriers (1 KB), else two
+  if (int64_t(wgmma_smem_bytes(c)) + 1024 > smem_optin) c.stages = 2;
   return c;
 }
 
@@ -55,7 +57,7 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
   if (p.out_per_group < 48) return false;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   if (p.in_h > int_max || p.in_w > int_max || p.out_h > int_max || p.out_w > int_max) return false;
-  const WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
+  const WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32, props->sharedMemPerBlockOptin);
   if (c.a_rows > kImplicitMaxSpan + 8 || int64_t(c.groups) * c.co_tiles > 65535 ||
       int64_t(wgmma_smem_bytes(c)) + 1024 > int64_t(props->sharedMemPerBlockOptin))
     return false;
@@ -65,7 +67,7 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
 
 void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
                          const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo) {
-  WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
+  WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32, at::cuda::getCurrentDeviceProperties()->sharedMemPerBlockOptin);
   c.x_sn = input.stride(0), c.x_sc = input.stride(1), c.x_sh = input.stride(2), c.x_sw = input.stride(3);
   c.w_si = weight.stride(0), c.w_so = weight.stride(1), c.w_sh = weight.stride(2), c.w_sw = weight.stride(3);
   c.o_sn = out.stride(0), c.o_sc = out.stride(1), c.o_sh = out.stride(2), c.o_sw = out.stride(3);

@@ -23,13 +23,13 @@ namespace gemm_convt {
 constexpr int kWgmmaTileM = 128;  // output positions of one row per block: two warpgroups of 64
 constexpr int kWgmmaTileN = 64;   // output channels per block
 constexpr int kWgmmaBlockK = 16;  // input channels per step
-constexpr int kWgmmaStages = 2;   // shared-memory buffers
 
 // One chunk's geometry (stride 1): output rows row0 .. row0 + rows - 1 of
 // samples n0 .. n0 + samples - 1, reading packed input rows q0 .. q0 + q_rows - 1.
 struct WgmmaConv {
   int in_h, in_w, out_w, kh, kw, pad_h, pad_w, dil_h, dil_w;
   int cin_g, cout_g, groups, blocks, co_tiles, parts;  // blocks: 16-channel blocks per group
+  int stages;                                          // shared-memory buffers: 3, or 2 where 3 do not fit
   int m_tiles, a_rows, wp;  // position tiles per row, staged window rows, packed row length
   int row0, rows, q0, q_rows, n0, samples;
   int64_t x_sn, x_sc, x_sh, x_sw;  // input strides (elements), for the pack

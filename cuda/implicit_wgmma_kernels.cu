@@ -19,7 +19,7 @@ constexpr uint32_t kTileBytes = kTileFloats * 4;
 __host__ __device__ inline int a_floats(const WgmmaConv& c) { return c.parts * 4 * c.a_rows * 4; }
 __host__ __device__ inline int b_floats(const WgmmaConv& c) { return c.kw * c.parts * kTileFloats; }
 
-#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#if !defined(__CUDA_ARCH__) || defined(__CUDA_ARCH_FEAT_SM90_ALL)
 // Shared-memory matrix descriptor, no swizzle: core matrices of 8 rows x 16
 // bytes; lbo steps between them along K, sbo along M/N.
 __device__ __forceinline__ uint64_t smem_desc(uint32_t address, uint32_t lbo, uint32_t sbo) {
@@ -27,7 +27,10 @@ __device__ __forceinline__ uint64_t smem_desc(uint32_t address, uint32_t lbo, ui
 }
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+template <int kPending>
+__device__ __forceinline__ void wgmma_wait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(kPending) : "memory");
+}
 
 // d (64 positions x 64 channels over the warpgroup) += a (64 x 8) . b (8 x 64),
 // TF32, both from shared memory; scale_d 0: d = a . b.
@@ -71,6 +74,33 @@ __device__ __forceinline__ void bulk_copy(uint32_t dst, const float* src, uint32
   asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(dst),
                "l"(src), "r"(bytes), "r"(bar)
                : "memory");
+}
+
+// One step's products into part: per width tap j the input window shifted by
+// (kw - 1 - j) * dil_w columns (16 bytes each: the descriptor's start moves),
+// two k8 steps, one or three products (split: lo x hi, hi x lo, hi x hi, the
+// small terms first); the step's first product overwrites part.
+template <bool kSplit>
+__device__ __forceinline__ void step_products(float (&part)[32], const WgmmaConv& c, uint32_t a_base,
+                                              uint32_t b_base) {
+  const uint32_t lbo_a = uint32_t(c.a_rows) * 16;  // one channel quad's plane
+  for (int j = 0; j < c.kw; ++j) {
+    const uint32_t a_tap = a_base + uint32_t((c.kw - 1 - j) * c.dil_w) * 16;
+#pragma unroll
+    for (int kk = 0; kk < 2; ++kk) {
+      const uint32_t ah = a_tap + kk * 2 * lbo_a;  // k8 = two channel quads
+      const uint32_t bh = b_base + uint32_t(j * c.parts) * kTileBytes + kk * 256;
+      const int scale_d = j == 0 && kk == 0 ? 0 : 1;
+      if (kSplit) {
+        const uint32_t al = ah + 4 * lbo_a, bl = bh + kTileBytes;
+        wgmma_64x64x8(part, smem_desc(al, lbo_a, 128), smem_desc(bh, 128, 512), scale_d);
+        wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bl, 128, 512), 1);
+        wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), 1);
+      } else {
+        wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), scale_d);
+      }
+    }
+  }
 }
 
 // x's parts: TF32 alone (nearest, a NaN kept), or split as the implicit GEMM's
@@ -136,18 +166,16 @@ __global__ void pack_input_kernel(const WgmmaConv c, const float* __restrict__ x
 
 // Block: kWgmmaTileM positions of one output row x kWgmmaTileN channels of one
 // (sample, group). The producer thread streams the steps (landing row tap i x
-// 16-channel block) into kWgmmaStages buffers; each consumer warpgroup takes 64
-// positions: per width tap j the input window shifted by (kw - 1 - j) * dil_w
-// columns (16 bytes each: the descriptor's start moves), two k8 steps, one or
-// three products (split: lo x hi, hi x lo, hi x hi, the small terms first). A
-// step's products gather in part, then join acc with a float32 add: the
-// tensor cores' accumulation does not round to nearest (implicit_gemm.cu).
-template <bool kSplit>
+// 16-channel block) into kStages buffers; each consumer warpgroup takes 64
+// positions (step_products). A step's products gather in a partial sum, then
+// join acc with a float32 add: the tensor cores' accumulation does not round
+// to nearest (implicit_gemm.cu).
+template <bool kSplit, int kStages>
 __global__ void __launch_bounds__(kThreads, 1)
     implicit_wgmma_kernel(const WgmmaConv c, const float* __restrict__ xp, const float* __restrict__ wt,
                           const float* __restrict__ bias, float* __restrict__ out, int* __restrict__ redo) {
   extern __shared__ __align__(128) float smem[];
-  __shared__ __align__(8) uint64_t bars[2 * kWgmmaStages];  // full, then empty
+  __shared__ __align__(8) uint64_t bars[2 * kStages];  // full, then empty
   const int af = a_floats(c), stage_floats = af + b_floats(c);
   const int row = int(blockIdx.x) / c.m_tiles, ow0 = (int(blockIdx.x) - row * c.m_tiles) * kWgmmaTileM;
   const int oh = c.row0 + row;
@@ -164,9 +192,9 @@ __global__ void __launch_bounds__(kThreads, 1)
   const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
   const uint32_t bar_base = uint32_t(__cvta_generic_to_shared(bars));
   const auto full_bar = [&](int b) { return bar_base + 8 * b; };
-  const auto empty_bar = [&](int b) { return bar_base + 8 * (kWgmmaStages + b); };
+  const auto empty_bar = [&](int b) { return bar_base + 8 * (kStages + b); };
   if (tid == 0) {
-    for (int b = 0; b < kWgmmaStages; ++b) {
+    for (int b = 0; b < kStages; ++b) {
       mbar_init(full_bar(b), 1);
       mbar_init(empty_bar(b), kConsumers * 4);  // each consumer warp releases
     }
@@ -178,8 +206,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     if (tid == kConsumers * 128) {
       const uint32_t a_bytes = uint32_t(c.a_rows) * 16, b_bytes = uint32_t(b_floats(c)) * 4;
       for (int k = 0; k < steps; ++k) {
-        const int b = k % kWgmmaStages;
-        mbar_wait(empty_bar(b), ((k / kWgmmaStages) & 1) ^ 1);  // a fresh barrier passes parity 1
+        const int b = k % kStages;
+        mbar_wait(empty_bar(b), ((k / kStages) & 1) ^ 1);  // a fresh barrier passes parity 1
         const int i = i_lo + k / c.blocks, cb = k % c.blocks;
         const int qr = top - i * c.dil_h - c.q0;
         mbar_expect_tx(full_bar(b), c.parts * 4 * a_bytes + b_bytes);
@@ -195,39 +223,42 @@ __global__ void __launch_bounds__(kThreads, 1)
     return;
   }
 
-  float acc[32], part[32];
+  // Two partial sums in turn: step k's products run while step k - 1's join acc
+  // and its buffer goes back to the producer.
+  float acc[32], part0[32], part1[32];
 #pragma unroll
-  for (int e = 0; e < 32; ++e) acc[e] = 0.0f, part[e] = 0.0f;
-  const uint32_t lbo_a = uint32_t(c.a_rows) * 16;  // one channel quad's plane
+  for (int e = 0; e < 32; ++e) acc[e] = 0.0f, part0[e] = 0.0f, part1[e] = 0.0f;
+  const auto join = [&](float(&part)[32], int k) {
+    settle(part);
+    if ((tid & 31) == 0 && k + kStages < steps) mbar_arrive(empty_bar(k % kStages));
+#pragma unroll
+    for (int e = 0; e < 32; ++e) acc[e] += part[e];
+  };
   for (int k = 0; k < steps; ++k) {
-    const int b = k % kWgmmaStages;
-    mbar_wait(full_bar(b), (k / kWgmmaStages) & 1);
+    const int b = k % kStages;
+    mbar_wait(full_bar(b), (k / kStages) & 1);
     const uint32_t a_base = smem_base + uint32_t(b * stage_floats) * 4 + uint32_t(wg * 64) * 16;
     const uint32_t b_base = smem_base + uint32_t(b * stage_floats + af) * 4;
     wgmma_fence();
-    for (int j = 0; j < c.kw; ++j) {
-      const uint32_t a_tap = a_base + uint32_t((c.kw - 1 - j) * c.dil_w) * 16;
-#pragma unroll
-      for (int kk = 0; kk < 2; ++kk) {
-        const uint32_t ah = a_tap + kk * 2 * lbo_a;  // k8 = two channel quads
-        const uint32_t bh = b_base + uint32_t(j * c.parts) * kTileBytes + kk * 256;
-        const int scale_d = j == 0 && kk == 0 ? 0 : 1;  // the step's first product starts part
-        if (kSplit) {
-          const uint32_t al = ah + 4 * lbo_a, bl = bh + kTileBytes;
-          wgmma_64x64x8(part, smem_desc(al, lbo_a, 128), smem_desc(bh, 128, 512), scale_d);
-          wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bl, 128, 512), 1);
-          wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), 1);
-        } else {
-          wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), scale_d);
-        }
-      }
-    }
+    if (k & 1)
+      step_products<kSplit>(part1, c, a_base, b_base);
+    else
+      step_products<kSplit>(part0, c, a_base, b_base);
     wgmma_commit();
-    wgmma_wait_all();
-    settle(part);
-    if ((tid & 31) == 0) mbar_arrive(empty_bar(b));
-#pragma unroll
-    for (int e = 0; e < 32; ++e) acc[e] += part[e];
+    if (k > 0) {
+      wgmma_wait<1>();
+      if (k & 1)
+        join(part0, k - 1);
+      else
+        join(part1, k - 1);
+    }
+  }
+  if (steps > 0) {
+    wgmma_wait<0>();
+    if ((steps - 1) & 1)
+      join(part1, steps - 1);
+    else
+      join(part0, steps - 1);
   }
 
   // acc[4 n8 + r]: position wg * 64 + warp * 16 + lane / 4 (+ 8 for r >= 2),
@@ -246,11 +277,13 @@ __global__ void __launch_bounds__(kThreads, 1)
   }
   if (kSplit && magnitude >= 0x7f800000u) *redo = 1;
 }
-#else
-__global__ void pack_weight_kernel(const WgmmaConv, const float*, float*, int64_t) {}
-__global__ void pack_input_kernel(const WgmmaConv, const float*, float*, int64_t) {}
-template <bool kSplit>
-__global__ void implicit_wgmma_kernel(const WgmmaConv, const float*, const float*, const float*, float*, int*) {}
+#else  // another device pass (the build has none): the same kernels, empty
+__global__ void pack_weight_kernel(const WgmmaConv, const float* __restrict__, float* __restrict__, int64_t) {}
+__global__ void pack_input_kernel(const WgmmaConv, const float* __restrict__, float* __restrict__, int64_t) {}
+template <bool kSplit, int kStages>
+__global__ void __launch_bounds__(kThreads, 1)
+    implicit_wgmma_kernel(const WgmmaConv, const float* __restrict__, const float* __restrict__,
+                          const float* __restrict__, float* __restrict__, int* __restrict__) {}
 #endif
 
 bool built_for_sm90a() {
@@ -263,9 +296,7 @@ bool built_for_sm90a() {
 
 }  // namespace
 
-size_t wgmma_smem_bytes(const WgmmaConv& c) {
-  return size_t(a_floats(c) + b_floats(c)) * 4 * kWgmmaStages;
-}
+size_t wgmma_smem_bytes(const WgmmaConv& c) { return size_t(a_floats(c) + b_floats(c)) * 4 * c.stages; }
 int64_t wgmma_packed_weight_floats(const WgmmaConv& c) {
   return int64_t(c.groups) * c.kh * c.blocks * c.co_tiles * b_floats(c);
 }
@@ -292,7 +323,8 @@ cudaError_t launch_wgmma_pack_input(const WgmmaConv& c, const float* input, floa
 cudaError_t launch_wgmma_conv(const WgmmaConv& c, const float* packed_input, const float* packed_weight,
                               const float* bias, float* out, int* redo, cudaStream_t stream) {
   if (!built_for_sm90a()) return cudaErrorNotSupported;
-  const auto kernel = c.parts == 2 ? implicit_wgmma_kernel<true> : implicit_wgmma_kernel<false>;
+  const auto kernel = c.parts == 2 ? (c.stages == 3 ? implicit_wgmma_kernel<true, 3> : implicit_wgmma_kernel<true, 2>)
+                                   : (c.stages == 3 ? implicit_wgmma_kernel<false, 3> : implicit_wgmma_kernel<false, 2>);
   const size_t smem = wgmma_smem_bytes(c);
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
   if (e != cudaSuccess) return e;
