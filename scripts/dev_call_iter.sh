@@ -1,5 +1,5 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Session 27, call 9: wgmma kernel with two partial sums in turn and three buffers: tests, A/B, profile.
+# Session 27, call 10: wgmma kernel whose producer warpgroup stages the input itself (no pack pass).
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
 source scripts/device_build.sh "implicit_wgmma_kernel" "$OUT/build.log" | grep -v C7519
@@ -8,6 +8,8 @@ cd /tmp && timeout 200 python3 -m pytest -p no:cacheprovider -c $R/pyproject.tom
   -k "wgmma or infinities or largest" 2>&1 | tail -4
 echo "tests done at ${SECONDS}s"
 cd $R/scripts
-GEMM_CONVT_WGMMA=1 timeout 150 python3 probe_speed.py --problems kb69,kb57,kb65 --dtypes fp32,tf32 --profile 2>&1 | grep -v "^ *$\|arn" | sed "s/^/wgmma=1 /"
+for st in 3 2; do
+GEMM_CONVT_WGMMA_STAGES=$st timeout 150 python3 probe_speed.py --problems kb69,kb57,kb65 --dtypes fp32,tf32 --profile 2>&1 | grep -v "^ *$\|arn" | grep -v "pack_weight\|implicit_gemm_kernel" | sed "s/^/stages=$st /"
+done
 GEMM_CONVT_WGMMA=0 timeout 150 python3 probe_speed.py --problems kb69,kb57,kb65 --dtypes fp32,tf32 2>&1 | grep -v "^ *$\|arn" | sed "s/^/wgmma=0 /"
 echo seconds=$SECONDS
