@@ -16,6 +16,7 @@ constexpr int kConsumers = kWgmmaTileM / 64;         // warpgroups, 64 positions
 constexpr int kThreads = kConsumers * 128 + 128;     // and one producer warpgroup
 // A step's window items (column, channel quad) per producer thread, at most.
 constexpr int kMaxItems = ((kImplicitMaxSpan + 8) * 4 + 127) / 128;
+constexpr int kLoadDepth = 3;  // steps whose window loads the producer keeps in flight
 constexpr int kTileFloats = kWgmmaTileN * kWgmmaBlockK;  // one (tap, part) weight tile
 constexpr uint32_t kTileBytes = kTileFloats * 4;
 
@@ -195,11 +196,11 @@ __global__ void __launch_bounds__(kThreads, 1)
       item_dst[u] = it < items ? (quad * c.a_rows + r) * 4 : -1;  // floats into a part's planes
     }
     const uint32_t b_bytes = uint32_t(b_floats(c)) * 4;
-    for (int k = 0; k < steps; ++k) {
-      const int b = k % kStages;
-      const int i = i_lo + k / c.blocks, cb = k % c.blocks;
+    // Step k's window into registers (kLoadDepth steps ahead of its store: one
+    // round trip to memory per step would bound the producer).
+    const auto load_step = [&](int k, float(&v)[kMaxItems][4]) {
+      const int i = i_lo + k / c.blocks, cb = k - (k / c.blocks) * c.blocks;
       const int64_t step_offset = int64_t(cb * kWgmmaBlockK) * c.x_sc + int64_t(top - i * c.dil_h) * c.x_sh;
-      float v[kMaxItems][4];  // loaded before the buffer frees up
 #pragma unroll
       for (int u = 0; u < kMaxItems; ++u) {
         const int ci = cb * kWgmmaBlockK + item_quad[u] * 4;
@@ -207,13 +208,18 @@ __global__ void __launch_bounds__(kThreads, 1)
         for (int e = 0; e < 4; ++e)
           v[u][e] = item_in[u] && ci + e < c.cin_g ? xs[step_offset + item_offset[u] + e * c.x_sc] : 0.0f;
       }
+    };
+    // ... then, once its buffer is free, split into the buffer with the weight's bulk copy.
+    const auto store_step = [&](int k, const float(&v)[kMaxItems][4]) {
+      const int b = k % kStages;
       mbar_wait(empty_bar(b), ((k / kStages) & 1) ^ 1);  // a fresh barrier passes parity 1
-      float* a = smem + b * stage_floats;
       if (pt == 0) {
+        const int i = i_lo + k / c.blocks, cb = k - (k / c.blocks) * c.blocks;
         mbar_expect_tx(full_bar(b), b_bytes);
         const float* b_src = wt + (((int64_t(g) * c.kh + i) * c.blocks + cb) * c.co_tiles + ct) * b_floats(c);
         bulk_copy(smem_base + uint32_t(b * stage_floats + af) * 4, b_src, b_bytes, full_bar(b));
       }
+      float* a = smem + b * stage_floats;
 #pragma unroll
       for (int u = 0; u < kMaxItems; ++u) {
         if (item_dst[u] < 0) continue;
@@ -225,6 +231,18 @@ __global__ void __launch_bounds__(kThreads, 1)
       }
       asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // the stores, for wgmma's reads
       mbar_arrive(full_bar(b));
+    };
+    float v[kLoadDepth][kMaxItems][4];
+#pragma unroll
+    for (int d = 0; d < kLoadDepth; ++d)
+      if (d < steps) load_step(d, v[d]);
+    for (int k0 = 0; k0 < steps; k0 += kLoadDepth) {
+#pragma unroll
+      for (int d = 0; d < kLoadDepth; ++d) {  // slot d holds step k0 + d
+        if (k0 + d >= steps) break;
+        store_step(k0 + d, v[d]);
+        if (k0 + d + kLoadDepth < steps) load_step(k0 + d + kLoadDepth, v[d]);
+      }
     }
     return;
   }

@@ -1,5 +1,5 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Session 27, call 10: wgmma kernel whose producer warpgroup stages the input itself (no pack pass).
+# Session 27, call 12: the producer keeps three steps of window loads in flight.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
 source scripts/device_build.sh "implicit_wgmma_kernel" "$OUT/build.log" | grep -v C7519

@@ -426,7 +426,7 @@ WGMMA = [
     (2, 24, 72, (3, 3), (5, 131), (1, 1), (1, 2), (0, 0), (1, 1), 1, True),   # partial channel blocks and tiles
     (1, 32, 64, (3, 7), (5, 300), (1, 1), (1, 3), (0, 0), (1, 1), 2, True),   # groups, 3x7 (kb65/kb78-like)
     (2, 16, 48, (2, 3), (7, 129), (1, 1), (0, 1), (0, 1), (3, 2), 1, True),   # dilation, rows few taps reach
-    (1, 16, 64, (2, 3), (2, 20), (1, 1), (0, 1), (0, 0), (4, 1), 1, True),    # output rows no tap reaches: bias
+    (1, 16, 64, (2, 3), (2, 100), (1, 1), (0, 1), (0, 0), (4, 1), 1, True),   # output rows no tap reaches: bias
 ]
 
 
