@@ -35,6 +35,8 @@ WgmmaConv describe_wgmma(const Problem& p, const ConvTranspose2dOptions& o, bool
   const char* forced = std::getenv("GEMM_CONVT_WGMMA_STAGES");
   c.stages = forced && std::strcmp(forced, "2") == 0 ? 2 : 3;
   if (int64_t(wgmma_smem_bytes(c)) + 1024 > smem_optin) c.stages = 2;
+  const char* probe = std::getenv("GEMM_CONVT_WGMMA_PROBE");
+  c.probe_no_fence = probe && std::strcmp(probe, "nofence") == 0;
   return c;
 }
 

@@ -29,6 +29,7 @@ struct WgmmaConv {
   int stages;                                          // shared-memory buffers: 3, or 2 where 3 do not fit
   int m_tiles, a_rows;  // position tiles per row; a step's window: positions plus the width taps' reach
   int n0, samples;
+  int probe_no_fence;  // PROBE ONLY (GEMM_CONVT_WGMMA_PROBE=nofence): timing without the proxy fence
   int64_t x_sn, x_sc, x_sh, x_sw;  // input strides (elements)
   int64_t w_si, w_so, w_sh, w_sw;  // weight strides: input channel, output channel, kh, kw
   int64_t o_sn, o_sc, o_sh, o_sw;  // output strides

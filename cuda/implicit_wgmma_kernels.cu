@@ -229,7 +229,8 @@ __global__ void __launch_bounds__(kThreads, 1)
               make_float4(tf32_part(v[u][0], kSplit ? 2 : 1, part), tf32_part(v[u][1], kSplit ? 2 : 1, part),
                           tf32_part(v[u][2], kSplit ? 2 : 1, part), tf32_part(v[u][3], kSplit ? 2 : 1, part));
       }
-      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // the stores, for wgmma's reads
+      if (!c.probe_no_fence)
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // the stores, for wgmma's reads
       mbar_arrive(full_bar(b));
     };
     float v[kLoadDepth][kMaxItems][4];
