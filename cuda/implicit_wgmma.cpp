@@ -1,6 +1,6 @@
 // Host side of the wgmma implicit GEMM (implicit_wgmma.h): where it applies,
-// the packed weight, and the launches (samples in groups that the grid's y
-// axis holds).
+// the packed operands, and the chunks (samples, or output-row bands of one
+// sample) that keep the packed input within the workspace cap.
 #include "implicit_wgmma_host.h"
 
 #include <ATen/cuda/CUDAContext.h>
@@ -17,9 +17,9 @@
 namespace gemm_convt {
 namespace {
 
-WgmmaConv describe_wgmma(const Problem& p, const ConvTranspose2dOptions& o, bool split, int64_t smem_optin) {
+WgmmaConv describe_wgmma(const Problem& p, const ConvTranspose2dOptions& o, bool split) {
   WgmmaConv c{};
-  c.in_h = int(p.in_h), c.in_w = int(p.in_w), c.out_h = int(p.out_h), c.out_w = int(p.out_w);
+  c.in_h = int(p.in_h), c.in_w = int(p.in_w), c.out_w = int(p.out_w);
   c.kh = int(p.kernel_h), c.kw = int(p.kernel_w);
   c.pad_h = int(o.padding[0]), c.pad_w = int(o.padding[1]);
   c.dil_h = int(o.dilation[0]), c.dil_w = int(o.dilation[1]);
@@ -28,17 +28,18 @@ WgmmaConv describe_wgmma(const Problem& p, const ConvTranspose2dOptions& o, bool
   c.co_tiles = (c.cout_g + kWgmmaTileN - 1) / kWgmmaTileN;
   c.parts = split ? 2 : 1;
   c.m_tiles = (c.out_w + kWgmmaTileM - 1) / kWgmmaTileM;
-  // A step's window: the tile's positions plus the shifts between the width taps, whole 8-row core matrices.
+  // A tile's window: its positions plus the shifts between the width taps, whole 8-row core matrices.
   c.a_rows = (kWgmmaTileM + (c.kw - 1) * c.dil_w + 7) / 8 * 8;
-  // Three buffers where they fit beside the barriers (1 KB), else two.
-  // GEMM_CONVT_WGMMA_STAGES=2 or 3: the count for A/B probes.
-  const char* forced = std::getenv("GEMM_CONVT_WGMMA_STAGES");
-  c.stages = forced && std::strcmp(forced, "2") == 0 ? 2 : 3;
-  if (int64_t(wgmma_smem_bytes(c)) + 1024 > smem_optin) c.stages = 2;
-  const char* probe = std::getenv("GEMM_CONVT_WGMMA_PROBE");
-  c.probe_no_fence = probe && std::strcmp(probe, "nofence") == 0;
+  c.wp = (c.m_tiles - 1) * kWgmmaTileM + c.a_rows;  // the last tile's window ends the packed row
   return c;
 }
+
+// Packed floats per input row of one sample.
+int64_t row_floats(const WgmmaConv& c) { return int64_t(c.groups) * c.blocks * c.parts * 4 * c.wp * 4; }
+// Input rows a band of output rows reads (stride 1): its rows and the taps' reach above them.
+int64_t band_input_rows(const WgmmaConv& c, int64_t out_rows) { return out_rows + int64_t(c.kh - 1) * c.dil_h; }
+
+constexpr double kWgmmaMinMacsPerByte = 180;
 
 // A/B switch (GEMM_CONVT_WGMMA=0: the mma.sync kernel everywhere), read per call.
 bool wgmma_switched_off() {
@@ -55,32 +56,69 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
   // 64-channel tiles: narrower groups would leave half the products on padding.
   if (p.out_per_group < 48) return false;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
-  if (p.in_h > int_max || p.in_w > int_max || p.out_h * p.out_w > int_max || p.kernel_h * o.dilation[0] > int_max ||
-      p.kernel_w * o.dilation[1] > int_max)
+  if (p.in_h > int_max || p.in_w > int_max || p.out_h > int_max || p.out_w > int_max ||
+      p.out_h * ((p.out_w + kWgmmaTileM - 1) / kWgmmaTileM) > int_max)
     return false;
-  const WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32, props->sharedMemPerBlockOptin);
-  return c.a_rows <= kImplicitMaxSpan + 8 && int64_t(c.groups) * c.co_tiles <= 65535 &&
-         int64_t(c.out_h) * c.m_tiles <= int_max &&
-         int64_t(wgmma_smem_bytes(c)) + 1024 <= int64_t(props->sharedMemPerBlockOptin) &&
-         wgmma_packed_weight_floats(c) * 4 <= o.workspace_bytes;
+  const WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
+  // By the rule (implicit GEMM not forced): the pack is a pass over the input, written as
+  // its parts; it pays where each packed byte feeds enough multiply-adds. Measured on the
+  // H100 (session 27), against the mma.sync kernel: TF32 kb57 at 144 per byte 3% slower,
+  // split kb57 at 216 11% faster, kb65/kb69 at 336-720 8-33% faster.
+  const double macs_per_byte = double(p.out_per_group) * double(p.kernel_taps()) * (c.parts == 2 ? 3 : 1) /
+                               (4.0 * c.parts);
+  if (o.implicit_gemm < 0 && macs_per_byte < kWgmmaMinMacsPerByte) return false;
+  if (c.a_rows > kImplicitMaxSpan + 8 || int64_t(c.groups) * c.co_tiles > 65535 ||
+      int64_t(wgmma_smem_bytes(c)) + 1024 > int64_t(props->sharedMemPerBlockOptin))
+    return false;
+  // One output row's band must fit the cap; the packed weight is small beside it.
+  return band_input_rows(c, 1) * row_floats(c) * 4 <= o.workspace_bytes;
 }
 
 void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
                          const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo) {
-  WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32, at::cuda::getCurrentDeviceProperties()->sharedMemPerBlockOptin);
+  WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
   c.x_sn = input.stride(0), c.x_sc = input.stride(1), c.x_sh = input.stride(2), c.x_sw = input.stride(3);
   c.w_si = weight.stride(0), c.w_so = weight.stride(1), c.w_sh = weight.stride(2), c.w_sw = weight.stride(3);
   c.o_sn = out.stride(0), c.o_sc = out.stride(1), c.o_sh = out.stride(2), c.o_sw = out.stride(3);
-  if (p.batch == 0 || c.out_h == 0 || c.out_w == 0) return;
   const auto stream = at::cuda::getCurrentCUDAStream();
-  at::Tensor packed_weight = at::empty({wgmma_packed_weight_floats(c)}, input.options().dtype(at::kFloat));
+  const auto floats = input.options().dtype(at::kFloat);
+  at::Tensor packed_weight = at::empty({wgmma_packed_weight_floats(c)}, floats);
   C10_CUDA_CHECK(launch_wgmma_pack_weight(c, weight.data_ptr<float>(), packed_weight.data_ptr<float>(), stream));
-  const int64_t samples = std::min<int64_t>(p.batch, 65535 / (int64_t(c.groups) * c.co_tiles));
+
+  // Chunks: as many whole samples as the cap holds (and the grid's y axis), or
+  // bands of one sample's output rows with the input rows they read.
+  const int64_t cap = o.workspace_bytes / 4, per_row = row_floats(c);
+  const int64_t per_sample = int64_t(c.in_h) * per_row;
+  const int64_t planes = int64_t(c.groups) * c.co_tiles;
+  const bool whole_samples = per_sample <= cap;
+  int64_t samples = 1, band = p.out_h;
+  if (whole_samples)
+    samples = std::min<int64_t>({p.batch, cap / std::max<int64_t>(per_sample, 1), 65535 / planes});
+  else
+    band = std::max<int64_t>(1, cap / per_row - int64_t(c.kh - 1) * c.dil_h);
+  const int64_t input_floats =
+      whole_samples ? samples * per_sample : std::min<int64_t>(band_input_rows(c, band), c.in_h) * per_row;
+  at::Tensor packed_input = at::empty({input_floats}, floats);
   for (int64_t n0 = 0; n0 < p.batch; n0 += samples) {
-    c.n0 = int(n0), c.samples = int(std::min(samples, p.batch - n0));
-    C10_CUDA_CHECK(launch_wgmma_conv(c, input.data_ptr<float>(), packed_weight.data_ptr<float>(),
-                                     bias.defined() ? bias.data_ptr<float>() : nullptr, out.data_ptr<float>(), redo,
-                                     stream));
+    for (int64_t r0 = 0; r0 < p.out_h; r0 += band) {
+      c.n0 = int(n0), c.samples = int(std::min(samples, p.batch - n0));
+      c.row0 = int(r0), c.rows = int(std::min(band, p.out_h - r0));
+      if (whole_samples) {
+        c.q0 = 0, c.q_rows = c.in_h;
+      } else {  // the rows oh + pad_h - i * dil_h that land, clipped to the input
+        const int64_t lo = std::max<int64_t>(0, r0 + c.pad_h - int64_t(c.kh - 1) * c.dil_h);
+        const int64_t hi = std::min<int64_t>(c.in_h, r0 + c.rows + c.pad_h);
+        c.q0 = int(lo), c.q_rows = int(std::max<int64_t>(0, hi - lo));
+      }
+      const int64_t need = wgmma_packed_input_floats(c);
+      TORCH_INTERNAL_ASSERT(need <= input_floats, "implicit_wgmma: chunk larger than its buffer");
+      if (need > 0)
+        C10_CUDA_CHECK(launch_wgmma_pack_input(c, input.data_ptr<float>(), packed_input.data_ptr<float>(), stream));
+      C10_CUDA_CHECK(launch_wgmma_conv(c, need > 0 ? packed_input.data_ptr<float>() : nullptr,
+                                       packed_weight.data_ptr<float>(),
+                                       bias.defined() ? bias.data_ptr<float>() : nullptr, out.data_ptr<float>(),
+                                       redo, stream));
+    }
   }
 }
 

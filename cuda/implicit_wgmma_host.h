@@ -9,8 +9,9 @@
 namespace gemm_convt {
 
 // float32, stride 1, compute capability 9.0, at least 48 output channels per
-// group, a window within the staged span, and one output row's input within
-// the workspace cap (GEMM_CONVT_WGMMA=0 turns it off: A/B runs).
+// group, a window within the staged span, one output row's packed input within
+// the workspace cap and, unless the implicit GEMM is forced, enough
+// multiply-adds per packed byte (GEMM_CONVT_WGMMA=0 turns it off: A/B runs).
 bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype);
 
 // Every output of the call; split (TF32 not allowed) flags an infinite or NaN

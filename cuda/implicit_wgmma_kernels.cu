@@ -6,19 +6,18 @@
 
 #include <algorithm>
 
-#include "gemm_convt/implicit.h"
 #include "ptx.cuh"
 
 namespace gemm_convt {
 namespace {
 
 constexpr int kConsumers = kWgmmaTileM / 64;         // warpgroups, 64 positions each
-constexpr int kThreads = kConsumers * 128 + 128;     // and one producer warpgroup
-// A step's window items (column, channel quad) per producer thread, at most.
-constexpr int kMaxItems = ((kImplicitMaxSpan + 8) * 4 + 127) / 128;
-constexpr int kLoadDepth = 3;  // steps whose window loads the producer keeps in flight
+constexpr int kThreads = kConsumers * 128 + 32;      // and one producer warp
 constexpr int kTileFloats = kWgmmaTileN * kWgmmaBlockK;  // one (tap, part) weight tile
 constexpr uint32_t kTileBytes = kTileFloats * 4;
+// Shared-memory buffers. Measured (H100, kb69/kb57/kb65): three ran no faster, and two
+// partial sums in turn (a step's products beside the previous one's join) 15-30% slower.
+constexpr int kStages = 2;
 
 __host__ __device__ inline int a_floats(const WgmmaConv& c) { return c.parts * 4 * c.a_rows * 4; }
 __host__ __device__ inline int b_floats(const WgmmaConv& c) { return c.kw * c.parts * kTileFloats; }
@@ -31,10 +30,7 @@ __device__ __forceinline__ uint64_t smem_desc(uint32_t address, uint32_t lbo, ui
 }
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-template <int kPending>
-__device__ __forceinline__ void wgmma_wait() {
-  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(kPending) : "memory");
-}
+__device__ __forceinline__ void wgmma_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
 
 // d (64 positions x 64 channels over the warpgroup) += a (64 x 8) . b (8 x 64),
 // TF32, both from shared memory; scale_d 0: d = a . b.
@@ -138,23 +134,51 @@ __global__ void pack_weight_kernel(const WgmmaConv c, const float* __restrict__ 
   }
 }
 
+// Thread: one packed column pc of a line (sample, row, group, block, channel
+// quad), its four channels read once and written as every part.
+__global__ void pack_input_kernel(const WgmmaConv c, const float* __restrict__ x, float* __restrict__ packed,
+                                  int64_t lines) {
+  const int pc = int(blockIdx.x) * blockDim.x + int(threadIdx.x);
+  if (pc >= c.wp) return;
+  const int col = pc + c.pad_w - (c.kw - 1) * c.dil_w;
+  for (int64_t line = blockIdx.y; line < lines; line += gridDim.y) {
+    const int quad = int(line & 3);
+    int64_t rest = line >> 2;
+    const int cb = int(rest % c.blocks);
+    rest /= c.blocks;
+    const int g = int(rest % c.groups);
+    rest /= c.groups;
+    const int qr = int(rest % c.q_rows), s = int(rest / c.q_rows);
+    float v[4];
+    const int ci0 = cb * kWgmmaBlockK + quad * 4;
+    const bool inside = col >= 0 && col < c.in_w;
+    const float* src = x + int64_t(c.n0 + s) * c.x_sn + int64_t(c.q0 + qr) * c.x_sh + int64_t(col) * c.x_sw +
+                       (int64_t(g) * c.cin_g + ci0) * c.x_sc;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) v[e] = inside && ci0 + e < c.cin_g ? src[e * c.x_sc] : 0.0f;
+    const int64_t base = (((int64_t(s) * c.q_rows + qr) * c.groups + g) * c.blocks + cb) * c.parts;
+    for (int part = 0; part < c.parts; ++part)
+      reinterpret_cast<float4*>(packed)[((base + part) * 4 + quad) * c.wp + pc] =
+          make_float4(tf32_part(v[0], c.parts, part), tf32_part(v[1], c.parts, part),
+                      tf32_part(v[2], c.parts, part), tf32_part(v[3], c.parts, part));
+  }
+}
+
 // Block: kWgmmaTileM positions of one output row x kWgmmaTileN channels of one
-// (sample, group), over the steps (landing row tap i x 16-channel block) in
-// kStages buffers. The producer warpgroup loads each step's input window from
-// the input itself (any strides), splits it and stores its parts as core
-// matrices ([part][channel quad][window column][4 channels]); one of its
-// threads brings the step's packed weight with a bulk copy. Each consumer
-// warpgroup takes 64 positions (step_products). A step's products gather in a
-// partial sum, then join acc with a float32 add: the tensor cores'
-// accumulation does not round to nearest (implicit_gemm.cu).
-template <bool kSplit, int kStages>
+// (sample, group). The producer thread streams the steps (landing row tap i x
+// 16-channel block) into kStages buffers; each consumer warpgroup takes 64
+// positions (step_products). A step's products gather in a partial sum, then
+// join acc with a float32 add: the tensor cores' accumulation does not round
+// to nearest (implicit_gemm.cu).
+template <bool kSplit>
 __global__ void __launch_bounds__(kThreads, 1)
-    implicit_wgmma_kernel(const WgmmaConv c, const float* __restrict__ x, const float* __restrict__ wt,
+    implicit_wgmma_kernel(const WgmmaConv c, const float* __restrict__ xp, const float* __restrict__ wt,
                           const float* __restrict__ bias, float* __restrict__ out, int* __restrict__ redo) {
   extern __shared__ __align__(128) float smem[];
   __shared__ __align__(8) uint64_t bars[2 * kStages];  // full, then empty
   const int af = a_floats(c), stage_floats = af + b_floats(c);
-  const int oh = int(blockIdx.x) / c.m_tiles, ow0 = (int(blockIdx.x) - oh * c.m_tiles) * kWgmmaTileM;
+  const int row = int(blockIdx.x) / c.m_tiles, ow0 = (int(blockIdx.x) - row * c.m_tiles) * kWgmmaTileM;
+  const int oh = c.row0 + row;
   int plane = int(blockIdx.y);
   const int ct = plane % c.co_tiles;
   plane /= c.co_tiles;
@@ -171,78 +195,29 @@ __global__ void __launch_bounds__(kThreads, 1)
   const auto empty_bar = [&](int b) { return bar_base + 8 * (kStages + b); };
   if (tid == 0) {
     for (int b = 0; b < kStages; ++b) {
-      mbar_init(full_bar(b), 128 + 1);  // every producer thread, and the weight copy's expect_tx
+      mbar_init(full_bar(b), 1);
       mbar_init(empty_bar(b), kConsumers * 4);  // each consumer warp releases
     }
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
   }
   __syncthreads();
 
-  if (wg == kConsumers) {  // the producer warpgroup
-    const int pt = tid - kConsumers * 128;
-    // Item u: window column r (consecutive threads, consecutive columns: coalesced
-    // NCHW rows) and channel quad; input column ow0 + r + pad_w - (kw - 1) * dil_w.
-    const int items = c.a_rows * 4, col0 = ow0 + c.pad_w - (c.kw - 1) * c.dil_w;
-    const float* xs = x + int64_t(c.n0 + s) * c.x_sn + int64_t(g) * c.cin_g * c.x_sc;
-    int64_t item_offset[kMaxItems];
-    int item_quad[kMaxItems], item_dst[kMaxItems];
-    bool item_in[kMaxItems];
-#pragma unroll
-    for (int u = 0; u < kMaxItems; ++u) {
-      const int it = pt + u * 128, quad = it / c.a_rows, r = it - quad * c.a_rows, col = col0 + r;
-      item_quad[u] = quad;
-      item_in[u] = it < items && col >= 0 && col < c.in_w;
-      item_offset[u] = int64_t(quad * 4) * c.x_sc + int64_t(col) * c.x_sw;
-      item_dst[u] = it < items ? (quad * c.a_rows + r) * 4 : -1;  // floats into a part's planes
-    }
-    const uint32_t b_bytes = uint32_t(b_floats(c)) * 4;
-    // Step k's window into registers (kLoadDepth steps ahead of its store: one
-    // round trip to memory per step would bound the producer).
-    const auto load_step = [&](int k, float(&v)[kMaxItems][4]) {
-      const int i = i_lo + k / c.blocks, cb = k - (k / c.blocks) * c.blocks;
-      const int64_t step_offset = int64_t(cb * kWgmmaBlockK) * c.x_sc + int64_t(top - i * c.dil_h) * c.x_sh;
-#pragma unroll
-      for (int u = 0; u < kMaxItems; ++u) {
-        const int ci = cb * kWgmmaBlockK + item_quad[u] * 4;
-#pragma unroll
-        for (int e = 0; e < 4; ++e)
-          v[u][e] = item_in[u] && ci + e < c.cin_g ? xs[step_offset + item_offset[u] + e * c.x_sc] : 0.0f;
-      }
-    };
-    // ... then, once its buffer is free, split into the buffer with the weight's bulk copy.
-    const auto store_step = [&](int k, const float(&v)[kMaxItems][4]) {
-      const int b = k % kStages;
-      mbar_wait(empty_bar(b), ((k / kStages) & 1) ^ 1);  // a fresh barrier passes parity 1
-      if (pt == 0) {
-        const int i = i_lo + k / c.blocks, cb = k - (k / c.blocks) * c.blocks;
-        mbar_expect_tx(full_bar(b), b_bytes);
+  if (wg == kConsumers) {  // the producer warp: one thread issues the copies
+    if (tid == kConsumers * 128) {
+      const uint32_t a_bytes = uint32_t(c.a_rows) * 16, b_bytes = uint32_t(b_floats(c)) * 4;
+      for (int k = 0; k < steps; ++k) {
+        const int b = k % kStages;
+        mbar_wait(empty_bar(b), ((k / kStages) & 1) ^ 1);  // a fresh barrier passes parity 1
+        const int i = i_lo + k / c.blocks, cb = k % c.blocks;
+        const int qr = top - i * c.dil_h - c.q0;
+        mbar_expect_tx(full_bar(b), c.parts * 4 * a_bytes + b_bytes);
+        const uint32_t dst = smem_base + uint32_t(b * stage_floats) * 4;
+        const float* a_src = xp + ((((int64_t(s) * c.q_rows + qr) * c.groups + g) * c.blocks + cb) * c.parts * 4 *
+                                       int64_t(c.wp) + ow0) * 4;
+        for (int pq = 0; pq < c.parts * 4; ++pq)
+          bulk_copy(dst + pq * a_bytes, a_src + int64_t(pq) * c.wp * 4, a_bytes, full_bar(b));
         const float* b_src = wt + (((int64_t(g) * c.kh + i) * c.blocks + cb) * c.co_tiles + ct) * b_floats(c);
-        bulk_copy(smem_base + uint32_t(b * stage_floats + af) * 4, b_src, b_bytes, full_bar(b));
-      }
-      float* a = smem + b * stage_floats;
-#pragma unroll
-      for (int u = 0; u < kMaxItems; ++u) {
-        if (item_dst[u] < 0) continue;
-#pragma unroll
-        for (int part = 0; part < (kSplit ? 2 : 1); ++part)
-          *reinterpret_cast<float4*>(a + part * 4 * c.a_rows * 4 + item_dst[u]) =
-              make_float4(tf32_part(v[u][0], kSplit ? 2 : 1, part), tf32_part(v[u][1], kSplit ? 2 : 1, part),
-                          tf32_part(v[u][2], kSplit ? 2 : 1, part), tf32_part(v[u][3], kSplit ? 2 : 1, part));
-      }
-      if (!c.probe_no_fence)
-        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");  // the stores, for wgmma's reads
-      mbar_arrive(full_bar(b));
-    };
-    float v[kLoadDepth][kMaxItems][4];
-#pragma unroll
-    for (int d = 0; d < kLoadDepth; ++d)
-      if (d < steps) load_step(d, v[d]);
-    for (int k0 = 0; k0 < steps; k0 += kLoadDepth) {
-#pragma unroll
-      for (int d = 0; d < kLoadDepth; ++d) {  // slot d holds step k0 + d
-        if (k0 + d >= steps) break;
-        store_step(k0 + d, v[d]);
-        if (k0 + d + kLoadDepth < steps) load_step(k0 + d + kLoadDepth, v[d]);
+        bulk_copy(dst + uint32_t(af) * 4, b_src, b_bytes, full_bar(b));
       }
     }
     return;
@@ -259,7 +234,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     wgmma_fence();
     step_products<kSplit>(part, c, a_base, b_base);
     wgmma_commit();
-    wgmma_wait<0>();
+    wgmma_wait_all();
     settle(part);
     if ((tid & 31) == 0 && k + kStages < steps) mbar_arrive(empty_bar(b));
 #pragma unroll
@@ -284,7 +259,8 @@ __global__ void __launch_bounds__(kThreads, 1)
 }
 #else  // another device pass (the build has none): the same kernels, empty
 __global__ void pack_weight_kernel(const WgmmaConv, const float* __restrict__, float* __restrict__, int64_t) {}
-template <bool kSplit, int kStages>
+__global__ void pack_input_kernel(const WgmmaConv, const float* __restrict__, float* __restrict__, int64_t) {}
+template <bool kSplit>
 __global__ void __launch_bounds__(kThreads, 1)
     implicit_wgmma_kernel(const WgmmaConv, const float* __restrict__, const float* __restrict__,
                           const float* __restrict__, float* __restrict__, int* __restrict__) {}
@@ -300,9 +276,12 @@ bool built_for_sm90a() {
 
 }  // namespace
 
-size_t wgmma_smem_bytes(const WgmmaConv& c) { return size_t(a_floats(c) + b_floats(c)) * 4 * c.stages; }
+size_t wgmma_smem_bytes(const WgmmaConv& c) { return size_t(a_floats(c) + b_floats(c)) * 4 * kStages; }
 int64_t wgmma_packed_weight_floats(const WgmmaConv& c) {
   return int64_t(c.groups) * c.kh * c.blocks * c.co_tiles * b_floats(c);
+}
+int64_t wgmma_packed_input_floats(const WgmmaConv& c) {
+  return int64_t(c.samples) * c.q_rows * c.groups * c.blocks * c.parts * 4 * int64_t(c.wp) * 4;
 }
 
 cudaError_t launch_wgmma_pack_weight(const WgmmaConv& c, const float* weight, float* packed, cudaStream_t stream) {
@@ -313,16 +292,23 @@ cudaError_t launch_wgmma_pack_weight(const WgmmaConv& c, const float* weight, fl
   return cudaGetLastError();
 }
 
-cudaError_t launch_wgmma_conv(const WgmmaConv& c, const float* input, const float* packed_weight,
+cudaError_t launch_wgmma_pack_input(const WgmmaConv& c, const float* input, float* packed, cudaStream_t stream) {
+  if (!built_for_sm90a()) return cudaErrorNotSupported;
+  const int64_t lines = int64_t(c.samples) * c.q_rows * c.groups * c.blocks * 4;
+  const dim3 grid(unsigned((c.wp + 127) / 128), unsigned(std::min<int64_t>(lines, 65535)));
+  pack_input_kernel<<<grid, 128, 0, stream>>>(c, input, packed, lines);
+  return cudaGetLastError();
+}
+
+cudaError_t launch_wgmma_conv(const WgmmaConv& c, const float* packed_input, const float* packed_weight,
                               const float* bias, float* out, int* redo, cudaStream_t stream) {
   if (!built_for_sm90a()) return cudaErrorNotSupported;
-  const auto kernel = c.parts == 2 ? (c.stages == 3 ? implicit_wgmma_kernel<true, 3> : implicit_wgmma_kernel<true, 2>)
-                                   : (c.stages == 3 ? implicit_wgmma_kernel<false, 3> : implicit_wgmma_kernel<false, 2>);
+  const auto kernel = c.parts == 2 ? implicit_wgmma_kernel<true> : implicit_wgmma_kernel<false>;
   const size_t smem = wgmma_smem_bytes(c);
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
   if (e != cudaSuccess) return e;
-  const dim3 grid(unsigned(c.out_h * c.m_tiles), unsigned(c.samples * c.groups * c.co_tiles));
-  kernel<<<grid, kThreads, smem, stream>>>(c, input, packed_weight, bias, out, redo);
+  const dim3 grid(unsigned(c.rows * c.m_tiles), unsigned(c.samples * c.groups * c.co_tiles));
+  kernel<<<grid, kThreads, smem, stream>>>(c, packed_input, packed_weight, bias, out, redo);
   return cudaGetLastError();
 }
 

@@ -419,14 +419,15 @@ def test_implicit_gemm(case, key, layout, monkeypatch):
 
 
 # The implicit GEMM's first launch on Hopper's wgmma (sm_90a: float32, stride 1, >= 48 output
-# channels per group; cuda/implicit_wgmma.h), two and three shared-memory buffers.
+# channels per group; cuda/implicit_wgmma.h): whole samples per chunk, and output-row bands of
+# one sample under a small workspace.
 # (N, Cin, Cout/groups, kernel, input HxW, stride, padding, output_padding, dilation, groups, bias)
 WGMMA = [
     (2, 64, 64, (3, 5), (6, 140), (1, 1), (0, 0), (0, 0), (1, 1), 1, False),  # kb69-like, two position tiles
     (2, 24, 72, (3, 3), (5, 131), (1, 1), (1, 2), (0, 0), (1, 1), 1, True),   # partial channel blocks and tiles
     (1, 32, 64, (3, 7), (5, 300), (1, 1), (1, 3), (0, 0), (1, 1), 2, True),   # groups, 3x7 (kb65/kb78-like)
     (2, 16, 48, (2, 3), (7, 129), (1, 1), (0, 1), (0, 1), (3, 2), 1, True),   # dilation, rows few taps reach
-    (1, 16, 64, (2, 3), (2, 100), (1, 1), (0, 1), (0, 0), (4, 1), 1, True),   # output rows no tap reaches: bias
+    (1, 16, 64, (2, 3), (4, 100), (1, 1), (0, 1), (0, 0), (5, 1), 1, True),   # output rows no tap reaches: bias
 ]
 
 
@@ -434,20 +435,46 @@ def wgmma_available():
     return torch.cuda.get_device_capability() == (9, 0)
 
 
-@pytest.mark.parametrize("stages", ["2", "3"])
+def wgmma_geometry(x, w, kw, key):
+    """(bytes of one packed input row of a sample, input rows, output rows, batch, rows a
+    band's taps reach above it) as implicit_wgmma.cpp counts them."""
+    n, cin, in_h, in_w = x.shape
+    k, p, op, d, groups = w.shape[2:], kw["padding"], kw["output_padding"], kw["dilation"], kw["groups"]
+    out_h, out_w = ((in_h, in_w)[i] - 1 + d[i] * (k[i] - 1) - 2 * p[i] + op[i] + 1 for i in range(2))
+    tiles = -(-out_w // 128)
+    wp = (tiles - 1) * 128 + (128 + (k[1] - 1) * d[1] + 7) // 8 * 8
+    row_bytes = groups * -(-(cin // groups) // 16) * (1 if key == "tf32" else 2) * 16 * wp * 4
+    return row_bytes, in_h, out_h, n, (k[0] - 1) * d[0]
+
+
+def wgmma_launches(geometry, limit):
+    """The chunks under a workspace of `limit` bytes: whole samples where one fits, else
+    bands of output rows of one sample."""
+    row_bytes, in_h, out_h, n, reach = geometry
+    if in_h * row_bytes <= limit:
+        return -(-n // min(n, limit // (in_h * row_bytes)))
+    return n * -(-out_h // max(1, limit // row_bytes - reach))
+
+
+@pytest.mark.parametrize("limit", ["default", "bands"])
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
 @pytest.mark.parametrize("key", ["float32", "tf32"])
 @pytest.mark.parametrize("case", range(len(WGMMA)))
-def test_wgmma_implicit_gemm(case, key, layout, stages, monkeypatch):
+def test_wgmma_implicit_gemm(case, key, layout, limit):
     if not wgmma_available():
         pytest.skip("wgmma needs compute capability 9.0")
-    monkeypatch.setenv("GEMM_CONVT_WGMMA_STAGES", stages)
     x, w, b, kw = table_case(WGMMA, case, 90 + case, key, layout)
     force_path("implicit")
+    limit_bytes = gemm_convt.get_workspace_limit()
+    if limit == "bands":
+        # the split's packed input of 2-row bands: float32 runs in bands where a sample's
+        # rows pass that, TF32 (half the bytes) in one sample per chunk or bands of more rows
+        row_bytes, _, _, _, reach = wgmma_geometry(x, w, kw, "float32")
+        limit_bytes = row_bytes * (2 + reach)
+        gemm_convt.set_workspace_limit(limit_bytes)
     out, names = run_profiled(x, w, b, key, **kw)
-    assert sum("implicit_wgmma_kernel" in name for name in names) == 1, names
-    assert any("implicit_wgmma_kernel<%s, %s>" % ("true" if key == "float32" else "false", stages) in name
-               for name in names), names
+    launches = sum("implicit_wgmma_kernel" in name for name in names)
+    assert launches == wgmma_launches(wgmma_geometry(x, w, kw, key), limit_bytes), names
     # split float32: the guarded rerun's launch on the mma.sync kernel (it returns at once)
     others = [name for name in names if "implicit_gemm_kernel" in name]
     assert len(others) == (1 if key == "float32" else 0), others
