@@ -27,15 +27,17 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
     (2, 4, 3, (4, 4), (6, 15), 2, 1, 1, 1, 1),  # folded: col2im blocks, 31-wide rows (a partial block)
     (2, 40, 5, (2, 9), (4, 16), (1, 2), (0, 3), 0, (1, 7), 1),  # folded: unfold's 16-byte loads, spread ~30
     (2, 36, 5, (1, 65), (4, 16), 1, (0, 32), 0, 1, 1),  # folded: the largest shift spread (64)
+    (2, 24, 72, (3, 3), (5, 131), 1, (1, 2), 0, 1, 1),  # implicit GEMM on wgmma (sm_90a, float32): partial tiles
 ]
 
 # (workspace limit, direct gather, implicit GEMM, width folding, disjoint taps): GEMM + col2im
-# unchunked and chunked, then each direct path, the width folded by phase in chunks, and the
-# disjoint-taps kernel wherever it applies
+# unchunked and chunked, then each direct path (the implicit GEMM also with its wgmma input
+# packed in row bands), the width folded by phase in chunks, and the disjoint-taps kernel
+# wherever it applies
 CONFIGS = ((None, False, False, None, False), (500, False, False, None, False),
            (4000, False, False, None, False), (None, True, False, None, False),
-           (None, False, True, None, False), (4000, False, False, True, False),
-           (None, False, False, None, True))
+           (None, False, True, None, False), (250000, False, True, None, False),
+           (4000, False, False, True, False), (None, False, False, None, True))
 
 
 def picked(items, variable):

@@ -468,9 +468,12 @@ def test_wgmma_implicit_gemm(case, key, layout, limit):
     limit_bytes = gemm_convt.get_workspace_limit()
     if limit == "bands":
         # the split's packed input of 2-row bands: float32 runs in bands where a sample's
-        # rows pass that, TF32 (half the bytes) in one sample per chunk or bands of more rows
+        # rows pass that, TF32 (half the bytes) in one sample per chunk or bands of more rows;
+        # at least the mma.sync kernel's packed weight (its guarded rerun's), which must fit
         row_bytes, _, _, _, reach = wgmma_geometry(x, w, kw, "float32")
-        limit_bytes = row_bytes * (2 + reach)
+        cin_g, cout_g = x.shape[1] // kw["groups"], w.shape[1]
+        rerun_weight = kw["groups"] * w.shape[2] * w.shape[3] * -(-cout_g // 64) * 64 * -(-cin_g // 16) * 16 * 4
+        limit_bytes = max(row_bytes * (2 + reach), rerun_weight)
         gemm_convt.set_workspace_limit(limit_bytes)
     out, names = run_profiled(x, w, b, key, **kw)
     launches = sum("implicit_wgmma_kernel" in name for name in names)
