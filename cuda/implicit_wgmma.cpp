@@ -1,6 +1,7 @@
 // Host side of the wgmma implicit GEMM (implicit_wgmma.h): where it applies,
 // the packed operands, and the chunks (samples, or output-row bands of one
-// sample) that keep the packed input within the workspace cap.
+// sample) that keep the packed input within the workspace cap, on two side
+// streams.
 #include "implicit_wgmma_host.h"
 
 #include <ATen/cuda/CUDAContext.h>
@@ -13,6 +14,7 @@
 
 #include "gemm_convt/implicit.h"
 #include "implicit_wgmma.h"
+#include "side_streams.h"
 
 namespace gemm_convt {
 namespace {
@@ -80,30 +82,56 @@ void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, cons
   c.x_sn = input.stride(0), c.x_sc = input.stride(1), c.x_sh = input.stride(2), c.x_sw = input.stride(3);
   c.w_si = weight.stride(0), c.w_so = weight.stride(1), c.w_sh = weight.stride(2), c.w_sw = weight.stride(3);
   c.o_sn = out.stride(0), c.o_sc = out.stride(1), c.o_sh = out.stride(2), c.o_sw = out.stride(3);
-  const auto stream = at::cuda::getCurrentCUDAStream();
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream().stream();
   const auto floats = input.options().dtype(at::kFloat);
   at::Tensor packed_weight = at::empty({wgmma_packed_weight_floats(c)}, floats);
   C10_CUDA_CHECK(launch_wgmma_pack_weight(c, weight.data_ptr<float>(), packed_weight.data_ptr<float>(), stream));
 
-  // Chunks: as many whole samples as the cap holds (and the grid's y axis), or
-  // bands of one sample's output rows with the input rows they read.
+  // Chunks: as many whole samples as a buffer holds (and the grid's y axis), or
+  // bands of one sample's output rows with the input rows they read. Two
+  // buffers, each half the cap, where more than one chunk runs and a band fits
+  // half: chunk i packs and runs on side stream i % 2, so one chunk's pack
+  // overlaps the other's products (the pack is a pass over the input; the
+  // products run on the tensor cores), and a buffer's reuse waits on its stream.
   const int64_t cap = o.workspace_bytes / 4, per_row = row_floats(c);
   const int64_t per_sample = int64_t(c.in_h) * per_row;
   const int64_t planes = int64_t(c.groups) * c.co_tiles;
-  const bool whole_samples = per_sample <= cap;
-  int64_t samples = 1, band = p.out_h;
-  if (whole_samples)
-    samples = std::min<int64_t>({p.batch, cap / std::max<int64_t>(per_sample, 1), 65535 / planes});
-  else
-    band = std::max<int64_t>(1, cap / per_row - int64_t(c.kh - 1) * c.dil_h);
-  const int64_t input_floats =
-      whole_samples ? samples * per_sample : std::min<int64_t>(band_input_rows(c, band), c.in_h) * per_row;
-  at::Tensor packed_input = at::empty({input_floats}, floats);
-  for (int64_t n0 = 0; n0 < p.batch; n0 += samples) {
-    for (int64_t r0 = 0; r0 < p.out_h; r0 += band) {
-      c.n0 = int(n0), c.samples = int(std::min(samples, p.batch - n0));
-      c.row0 = int(r0), c.rows = int(std::min(band, p.out_h - r0));
-      if (whole_samples) {
+  struct Plan {
+    bool whole_samples;
+    int64_t samples, band, chunks, floats;
+  };
+  const auto plan = [&](int64_t buffer_cap) {
+    Plan q{per_sample <= buffer_cap, 1, p.out_h, 0, 0};
+    if (q.whole_samples) {
+      q.samples = std::min<int64_t>({p.batch, buffer_cap / std::max<int64_t>(per_sample, 1), 65535 / planes});
+      q.chunks = (p.batch + q.samples - 1) / q.samples;
+      q.floats = q.samples * per_sample;
+    } else {
+      q.band = std::max<int64_t>(1, buffer_cap / per_row - int64_t(c.kh - 1) * c.dil_h);
+      q.chunks = p.batch * ((p.out_h + q.band - 1) / q.band);
+      q.floats = std::min<int64_t>(band_input_rows(c, q.band), c.in_h) * per_row;
+    }
+    return q;
+  };
+  Plan q = plan(cap);
+  int64_t buffers = 1;
+  if (q.chunks > 1 && band_input_rows(c, 1) * per_row <= cap / 2) buffers = 2, q = plan(cap / 2);
+  at::Tensor packed_input = at::empty({buffers * q.floats}, floats);
+
+  const SideStreamLock side_lock;  // held until the caller's stream has joined
+  const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
+  const std::vector<c10::cuda::CUDAStream> streams = side_streams(buffers);
+  {
+    at::cuda::CUDAEvent start;  // after the packed weight and the caller's earlier work
+    start.record(origin);
+    for (const auto& side : streams) start.block(side);
+  }
+  int64_t chunk = 0;
+  for (int64_t n0 = 0; n0 < p.batch; n0 += q.samples) {
+    for (int64_t r0 = 0; r0 < p.out_h; r0 += q.band, ++chunk) {
+      c.n0 = int(n0), c.samples = int(std::min(q.samples, p.batch - n0));
+      c.row0 = int(r0), c.rows = int(std::min(q.band, p.out_h - r0));
+      if (q.whole_samples) {
         c.q0 = 0, c.q_rows = c.in_h;
       } else {  // the rows oh + pad_h - i * dil_h that land, clipped to the input
         const int64_t lo = std::max<int64_t>(0, r0 + c.pad_h - int64_t(c.kh - 1) * c.dil_h);
@@ -111,14 +139,20 @@ void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, cons
         c.q0 = int(lo), c.q_rows = int(std::max<int64_t>(0, hi - lo));
       }
       const int64_t need = wgmma_packed_input_floats(c);
-      TORCH_INTERNAL_ASSERT(need <= input_floats, "implicit_wgmma: chunk larger than its buffer");
-      if (need > 0)
-        C10_CUDA_CHECK(launch_wgmma_pack_input(c, input.data_ptr<float>(), packed_input.data_ptr<float>(), stream));
-      C10_CUDA_CHECK(launch_wgmma_conv(c, need > 0 ? packed_input.data_ptr<float>() : nullptr,
-                                       packed_weight.data_ptr<float>(),
+      TORCH_INTERNAL_ASSERT(need <= q.floats, "implicit_wgmma: chunk larger than its buffer");
+      const int64_t b = chunk % buffers;
+      const cudaStream_t side = streams[b].stream();
+      float* buffer = packed_input.data_ptr<float>() + b * q.floats;
+      if (need > 0) C10_CUDA_CHECK(launch_wgmma_pack_input(c, input.data_ptr<float>(), buffer, side));
+      C10_CUDA_CHECK(launch_wgmma_conv(c, need > 0 ? buffer : nullptr, packed_weight.data_ptr<float>(),
                                        bias.defined() ? bias.data_ptr<float>() : nullptr, out.data_ptr<float>(),
-                                       redo, stream));
+                                       redo, side));
     }
+  }
+  for (const auto& side : streams) {  // the caller's stream waits for both
+    at::cuda::CUDAEvent done;
+    done.record(side);
+    done.block(origin);
   }
 }
 

@@ -1,6 +1,6 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Session 27, call 14: the packed wgmma kernel back (two buffers, one partial sum), with its
-# rule; focused tests, memcheck on three wgmma cases, A/B against the mma.sync kernel.
+# Session 27, call 15: the packed wgmma kernel with the chunks on two side streams (pack beside products);
+# focused tests, memcheck on three wgmma cases, A/B against the mma.sync kernel.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
 source scripts/device_build.sh "implicit_wgmma_kernel" "$OUT/build.log" | grep -v C7519 | tail -3

@@ -448,12 +448,20 @@ def wgmma_geometry(x, w, kw, key):
 
 
 def wgmma_launches(geometry, limit):
-    """The chunks under a workspace of `limit` bytes: whole samples where one fits, else
-    bands of output rows of one sample."""
+    """The chunks under a workspace of `limit` bytes: whole samples where one fits a
+    buffer, else bands of output rows of one sample; two buffers of half the cap where
+    more than one chunk runs and a one-row band fits half."""
     row_bytes, in_h, out_h, n, reach = geometry
-    if in_h * row_bytes <= limit:
-        return -(-n // min(n, limit // (in_h * row_bytes)))
-    return n * -(-out_h // max(1, limit // row_bytes - reach))
+
+    def chunks(buffer_bytes):
+        if in_h * row_bytes <= buffer_bytes:
+            return -(-n // min(n, buffer_bytes // (in_h * row_bytes)))
+        return n * -(-out_h // max(1, buffer_bytes // row_bytes - reach))
+
+    cap = limit // 4 * 4
+    if chunks(cap) > 1 and (1 + reach) * row_bytes <= cap // 8 * 4:
+        return chunks(cap // 8 * 4)
+    return chunks(cap)
 
 
 @pytest.mark.parametrize("limit", ["default", "bands"])
