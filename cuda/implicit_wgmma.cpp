@@ -43,6 +43,12 @@ int64_t band_input_rows(const WgmmaConv& c, int64_t out_rows) { return out_rows 
 
 constexpr double kWgmmaMinMacsPerByte = 180;
 
+// The workspace cap less the packed weights (ours, and at most as much for the
+// guarded rerun's): what the packed input may take, in floats.
+int64_t input_cap_floats(const WgmmaConv& c, const ConvTranspose2dOptions& o) {
+  return std::max<int64_t>(0, o.workspace_bytes / 4 - 2 * wgmma_packed_weight_floats(c));
+}
+
 // A/B switch (GEMM_CONVT_WGMMA=0: the mma.sync kernel everywhere), read per call.
 bool wgmma_switched_off() {
   const char* v = std::getenv("GEMM_CONVT_WGMMA");
@@ -72,8 +78,8 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
   if (c.a_rows > kImplicitMaxSpan + 8 || int64_t(c.groups) * c.co_tiles > 65535 ||
       int64_t(wgmma_smem_bytes(c)) + 1024 > int64_t(props->sharedMemPerBlockOptin))
     return false;
-  // One output row's band must fit the cap; the packed weight is small beside it.
-  return band_input_rows(c, 1) * row_floats(c) * 4 <= o.workspace_bytes;
+  // One output row's band must fit the cap beside the packed weights.
+  return band_input_rows(c, 1) * row_floats(c) <= input_cap_floats(c, o);
 }
 
 void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
@@ -93,7 +99,7 @@ void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, cons
   // half: chunk i packs and runs on side stream i % 2, so one chunk's pack
   // overlaps the other's products (the pack is a pass over the input; the
   // products run on the tensor cores), and a buffer's reuse waits on its stream.
-  const int64_t cap = o.workspace_bytes / 4, per_row = row_floats(c);
+  const int64_t cap = input_cap_floats(c, o), per_row = row_floats(c);
   const int64_t per_sample = int64_t(c.in_h) * per_row;
   const int64_t planes = int64_t(c.groups) * c.co_tiles;
   struct Plan {

@@ -437,31 +437,34 @@ def wgmma_available():
 
 def wgmma_geometry(x, w, kw, key):
     """(bytes of one packed input row of a sample, input rows, output rows, batch, rows a
-    band's taps reach above it) as implicit_wgmma.cpp counts them."""
+    band's taps reach above it, floats of the packed weight) as implicit_wgmma.cpp counts them."""
     n, cin, in_h, in_w = x.shape
     k, p, op, d, groups = w.shape[2:], kw["padding"], kw["output_padding"], kw["dilation"], kw["groups"]
     out_h, out_w = ((in_h, in_w)[i] - 1 + d[i] * (k[i] - 1) - 2 * p[i] + op[i] + 1 for i in range(2))
     tiles = -(-out_w // 128)
     wp = (tiles - 1) * 128 + (128 + (k[1] - 1) * d[1] + 7) // 8 * 8
-    row_bytes = groups * -(-(cin // groups) // 16) * (1 if key == "tf32" else 2) * 16 * wp * 4
-    return row_bytes, in_h, out_h, n, (k[0] - 1) * d[0]
+    blocks, parts = -(-(cin // groups) // 16), (1 if key == "tf32" else 2)
+    row_bytes = groups * blocks * parts * 16 * wp * 4
+    weight_floats = groups * k[0] * k[1] * blocks * -(-w.shape[1] // 64) * parts * 64 * 16
+    return row_bytes, in_h, out_h, n, (k[0] - 1) * d[0], weight_floats
 
 
 def wgmma_launches(geometry, limit):
     """The chunks under a workspace of `limit` bytes: whole samples where one fits a
     buffer, else bands of output rows of one sample; two buffers of half the cap where
-    more than one chunk runs and a one-row band fits half."""
-    row_bytes, in_h, out_h, n, reach = geometry
+    more than one chunk runs and a one-row band fits half. The packed weights (ours and the
+    rerun's) come off the cap first."""
+    row_bytes, in_h, out_h, n, reach, weight_floats = geometry
 
     def chunks(buffer_bytes):
         if in_h * row_bytes <= buffer_bytes:
             return -(-n // min(n, buffer_bytes // (in_h * row_bytes)))
         return n * -(-out_h // max(1, buffer_bytes // row_bytes - reach))
 
-    cap = limit // 4 * 4
-    if chunks(cap) > 1 and (1 + reach) * row_bytes <= cap // 8 * 4:
-        return chunks(cap // 8 * 4)
-    return chunks(cap)
+    cap = limit // 4 - 2 * weight_floats  # floats
+    if chunks(cap * 4) > 1 and (1 + reach) * row_bytes <= cap // 2 * 4:
+        return chunks(cap // 2 * 4)
+    return chunks(cap * 4)
 
 
 @pytest.mark.parametrize("limit", ["default", "bands"])
@@ -475,13 +478,11 @@ def test_wgmma_implicit_gemm(case, key, layout, limit):
     force_path("implicit")
     limit_bytes = gemm_convt.get_workspace_limit()
     if limit == "bands":
-        # the split's packed input of 2-row bands: float32 runs in bands where a sample's
-        # rows pass that, TF32 (half the bytes) in one sample per chunk or bands of more rows;
-        # at least the mma.sync kernel's packed weight (its guarded rerun's), which must fit
-        row_bytes, _, _, _, reach = wgmma_geometry(x, w, kw, "float32")
-        cin_g, cout_g = x.shape[1] // kw["groups"], w.shape[1]
-        rerun_weight = kw["groups"] * w.shape[2] * w.shape[3] * -(-cout_g // 64) * 64 * -(-cin_g // 16) * 16 * 4
-        limit_bytes = max(row_bytes * (2 + reach), rerun_weight)
+        # the split's packed input of 2-row bands beside its packed weights: float32 runs in
+        # bands where a sample's rows pass that, TF32 (half the bytes) in one sample per chunk
+        # or bands of more rows
+        row_bytes, _, _, _, reach, weight_floats = wgmma_geometry(x, w, kw, "float32")
+        limit_bytes = row_bytes * (2 + reach) + 2 * weight_floats * 4
         gemm_convt.set_workspace_limit(limit_bytes)
     out, names = run_profiled(x, w, b, key, **kw)
     launches = sum("implicit_wgmma_kernel" in name for name in names)
