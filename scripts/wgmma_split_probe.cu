@@ -9,7 +9,12 @@
 // Each warpgroup loads its A fragments (the input, shifted per tap) with
 // ldmatrix, splits them in registers and issues lo x hi, hi x lo, hi x hi.
 // Checks against float64, then times kb69 (and a TF32 one-product variant).
+// Later forms (calls 3-6): both operands from shared memory, a cp.async ring, and
+// the bulk-staged kernel the library took (cuda/implicit_wgmma*); `unit` checks
+// the descriptor conventions alone. Host side tidied after its runs (calls 1-6
+// ran d1445fa and earlier).
 //   nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a wgmma_split_probe.cu
+//   ./a.out [unit | split | tf32]
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -18,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "../cuda/ptx.cuh"
@@ -187,6 +193,19 @@ __global__ void __launch_bounds__(128 * kWgM) probe_kernel(Geo g, const float* _
   }
 }
 
+// A warpgroup's accumulators (64 positions x 64 channels, the m64n64 layout) plus bias, NCHW.
+__device__ __forceinline__ void store_tile(const Geo& g, const float (&acc)[32], int tid, int n, int oh, int ow0,
+                                           int co0, const float* __restrict__ bias, float* __restrict__ out) {
+  const int lane = tid & 31, wq = (tid >> 5) & 3, wg = tid >> 7;
+#pragma unroll
+  for (int e = 0; e < 32; ++e) {
+    const int m = wg * 64 + wq * 16 + (lane >> 2) + ((e >> 1) & 1) * 8;
+    const int co = co0 + (e >> 2) * 8 + 2 * (lane & 3) + (e & 1);
+    const int ow = ow0 + m;
+    if (ow < g.ow) out[((int64_t(n) * g.cout + co) * g.oh + oh) * g.ow + ow] = acc[e] + bias[co];
+  }
+}
+
 // Both operands from shared memory (SS): the input staged split, as TF32 high
 // and low tiles, each [channel quad][column] of 16-byte rows, so a width tap's
 // shift of the positions is a shift of the descriptor's start (16 bytes a
@@ -301,14 +320,7 @@ __global__ void __launch_bounds__(128 * kWgM) probe_ss_kernel(Geo g, const float
 #pragma unroll
     for (int e = 0; e < 32; ++e) acc[e] += part[e];
   }
-  const int lane = tid & 31, wq = (tid >> 5) & 3;
-#pragma unroll
-  for (int e = 0; e < 32; ++e) {
-    const int m = wg * 64 + wq * 16 + (lane >> 2) + ((e >> 1) & 1) * 8;
-    const int co = co0 + (e >> 2) * 8 + 2 * (lane & 3) + (e & 1);
-    const int ow = ow0 + m;
-    if (ow < g.ow) out[((int64_t(n) * g.cout + co) * g.oh + oh) * g.ow + ow] = acc[e] + bias[co];
-  }
+  store_tile(g, acc, tid, n, oh, ow0, co0, bias, out);
 }
 
 // Bulk-staged (session 27, call 6): the input packed beforehand (per sample,
@@ -429,14 +441,7 @@ __global__ void __launch_bounds__(128 * kWgM + 32) probe_bulk_kernel(Geo g, Pack
 #pragma unroll
     for (int e = 0; e < 32; ++e) acc[e] += part[e];
   }
-  const int lane = tid & 31, wq = (tid >> 5) & 3;
-#pragma unroll
-  for (int e = 0; e < 32; ++e) {
-    const int m = wg * 64 + wq * 16 + (lane >> 2) + ((e >> 1) & 1) * 8;
-    const int co = co0 + (e >> 2) * 8 + 2 * (lane & 3) + (e & 1);
-    const int ow = ow0 + m;
-    if (ow < g.ow) out[((int64_t(n) * g.cout + co) * g.oh + oh) * g.ow + ow] = acc[e] + bias[co];
-  }
+  store_tile(g, acc, tid, n, oh, ow0, co0, bias, out);
 }
 
 // Input NHWC -> [n][h][block][part][quad][wp][4], column c at wp index c + kw - 1, zeros around.
@@ -559,22 +564,98 @@ Run make(int n, int cin, int cout, int kh, int kw, int h, int w, int wg_m, uint3
   return r;
 }
 
-template <int kWgM, bool kSplit, bool kSS = false, int kStages = 2>
-float launch(const Run& r, int reps) {
-  const Geo& g = r.g;
-  const int parts = kSplit ? 2 : 1;
-  const size_t smem = kSS ? size_t(parts * g.a_rows * kChunkK + g.kw * parts * kN * kChunkK) * 4 * 2
-                          : size_t(g.a_rows * kLd + g.kw * parts * kN * kChunkK) * 4 * kStages;
-  auto kernel = kSS ? probe_ss_kernel<kWgM, kSplit> : probe_kernel<kWgM, kSplit, kStages>;
-  CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-  dim3 grid(g.oh * g.m_tiles, g.n * (g.cout / kN));
+// One warpgroup, one m64n64k8 TF32 product: A [64][8] from registers (the
+// ldmatrix fragment layout), B [64 n][8 k] in shared memory as core matrices
+// (offset(n, k) = (n / 8) * sbo_data + (k / 4) * lbo_data + (n % 8) * 16 + (k % 4) * 4).
+// Raw accumulators out: d[thread][32].
+__global__ void unit_kernel(const float* a, const float* b, float* d, int lbo_data, int sbo_data, int lbo_desc,
+                            int sbo_desc) {
+  __shared__ __align__(1024) float sb[64 * 8 * 4];
+  __shared__ __align__(128) float sa[64 * kLd];
+  const int tid = threadIdx.x, lane = tid & 31, wq = tid >> 5;
+  for (int e = tid; e < 64 * 8; e += 128) {
+    const int n = e / 8, k = e % 8;
+    sb[((n / 8) * sbo_data + (k / 4) * lbo_data + (n % 8) * 16 + (k % 4) * 4) / 4] = b[n * 8 + k];
+    sa[n * kLd + k] = a[n * 8 + k];  // a [m][k], same index range
+  }
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+  __syncthreads();
+  const int tile_row = lane >> 3;
+  const int row = wq * 16 + (tile_row & 1) * 8 + (lane & 7), kof = (tile_row >> 1) * 4;
+  uint32_t f[4];
+  ldsm_x4(uint32_t(__cvta_generic_to_shared(sa + row * kLd + kof)), f);
+  float acc[32];
+  for (int e = 0; e < 32; ++e) acc[e] = 0.0f;
+  wg_fence();
+  wgmma_n64(acc, f, smem_desc(uint32_t(__cvta_generic_to_shared(sb)), lbo_desc, sbo_desc));
+  wg_commit();
+  wg_wait<0>();
+  keep(acc);
+  for (int e = 0; e < 32; ++e) d[tid * 32 + e] = acc[e];
+}
+
+// The descriptor conventions (session 27, call 2): four data layouts x descriptors; the
+// right pair puts all 4096 products in place.
+int unit_check() {
+  std::vector<float> a(64 * 8), b(64 * 8), c(64 * 64);
+  std::mt19937 rng(5);
+  for (auto& v : a) v = float(int(rng() % 17) - 8);
+  for (auto& v : b) v = float(int(rng() % 17) - 8) * 16.0f + float(rng() % 3);  // distinct-ish
+  for (int m = 0; m < 64; ++m)
+    for (int n = 0; n < 64; ++n) {
+      double s = 0;
+      for (int k = 0; k < 8; ++k) s += double(a[m * 8 + k]) * b[n * 8 + k];
+      c[m * 64 + n] = float(s);
+    }
+  float *da, *db, *dd;
+  CHECK(cudaMalloc(&da, 64 * 8 * 4));
+  CHECK(cudaMalloc(&db, 64 * 8 * 4));
+  CHECK(cudaMalloc(&dd, 128 * 32 * 4));
+  CHECK(cudaMemcpy(da, a.data(), 64 * 8 * 4, cudaMemcpyHostToDevice));
+  CHECK(cudaMemcpy(db, b.data(), 64 * 8 * 4, cudaMemcpyHostToDevice));
+  const int variants[][4] = {{128, 512, 128, 512}, {128, 512, 512, 128}, {1024, 128, 1024, 128}, {1024, 128, 128, 1024}};
+  for (auto& v : variants) {
+    CHECK(cudaMemset(dd, 0, 128 * 32 * 4));
+    unit_kernel<<<1, 128>>>(da, db, dd, v[0], v[1], v[2], v[3]);
+    CHECK(cudaGetLastError());
+    CHECK(cudaDeviceSynchronize());
+    std::vector<float> d(128 * 32);
+    CHECK(cudaMemcpy(d.data(), dd, d.size() * 4, cudaMemcpyDeviceToHost));
+    int good = 0, found = 0;
+    for (int t = 0; t < 128; ++t)
+      for (int e = 0; e < 32; ++e) {
+        const int lane = t & 31, w = t >> 5;
+        const int m = w * 16 + (lane >> 2) + ((e >> 1) & 1) * 8, n = (e >> 2) * 8 + 2 * (lane & 3) + (e & 1);
+        good += d[t * 32 + e] == c[m * 64 + n];
+        for (int q = 0; q < 64 * 64; ++q)
+          if (d[t * 32 + e] == c[q]) {
+            ++found;
+            break;
+          }
+      }
+    printf("data lbo %4d sbo %4d, desc lbo %4d sbo %4d: %4d / 4096 at the expected place, %4d found anywhere\n", v[0],
+           v[1], v[2], v[3], good, found);
+    if (good < 4096)
+      for (int e = 0; e < 4; ++e) {  // thread 0's first values: where they are in C
+        printf("   thread 0 d[%d] = %g at C:", e, d[e]);
+        for (int q = 0; q < 64 * 64; ++q)
+          if (d[e] == c[q]) printf(" (%d,%d)", q / 64, q % 64);
+        printf("\n");
+      }
+  }
+  return 0;
+}
+
+// Median of reps launches (CUDA events around each).
+template <typename Launch>
+float median_ms(int reps, Launch launch_once) {
   cudaEvent_t e0, e1;
   CHECK(cudaEventCreate(&e0));
   CHECK(cudaEventCreate(&e1));
   std::vector<float> times;
   for (int rep = 0; rep < reps; ++rep) {
     CHECK(cudaEventRecord(e0));
-    kernel<<<grid, 128 * kWgM, smem>>>(g, r.x, r.wp, r.bias, r.out);
+    launch_once();
     CHECK(cudaEventRecord(e1));
     CHECK(cudaEventSynchronize(e1));
     CHECK(cudaGetLastError());
@@ -586,12 +667,13 @@ float launch(const Run& r, int reps) {
   return times[times.size() / 2];
 }
 
-template <int kWgM, bool kSplit, bool kSS = false, int kStages = 2>
-void check(const char* label, const Run& r, int64_t samples) {
+// One run (after NaN poison: unwritten outputs fail) against float64 on samples outputs.
+template <typename Launch>
+void report_error(const char* label, const char* tag, bool split, const Run& r, int64_t samples, Launch run_once) {
   const Geo& g = r.g;
   const int64_t os = int64_t(g.n) * g.cout * g.oh * g.ow;
-  CHECK(cudaMemset(r.out, 0xff, os * 4));  // NaN poison: unwritten outputs fail
-  launch<kWgM, kSplit, kSS, kStages>(r, 1);
+  CHECK(cudaMemset(r.out, 0xff, os * 4));
+  run_once();
   double* err;
   CHECK(cudaMalloc(&err, 3 * sizeof(double)));
   CHECK(cudaMemset(err, 0, 3 * sizeof(double)));
@@ -599,19 +681,46 @@ void check(const char* label, const Run& r, int64_t samples) {
   CHECK(cudaGetLastError());
   double h[3];
   CHECK(cudaMemcpy(h, err, sizeof(h), cudaMemcpyDeviceToHost));
-  printf("check %-28s %s%d wg_m=%d %s: rel err %.2e, non-finite %.0f  (%s)\n", label, kSS ? "SS" : "RS", kStages, kWgM, kSplit ? "split" : "tf32 ",
-         sqrt(h[0] / h[1]), h[2], (h[2] == 0 && sqrt(h[0] / h[1]) < (kSplit ? 1e-5 : 2e-3)) ? "ok" : "FAIL");
+  const double rel = sqrt(h[0] / h[1]);
+  printf("check %-28s %s %s: rel err %.2e, non-finite %.0f  (%s)\n", label, tag, split ? "split" : "tf32 ", rel, h[2],
+         (h[2] == 0 && rel < (split ? 1e-5 : 2e-3)) ? "ok" : "FAIL");
   CHECK(cudaFree(err));
+}
+
+void report_time(const char* label, const char* tag, bool split, const Run& r, float ms, float pack_ms) {
+  const Geo& g = r.g;
+  const double macs = double(g.n) * g.h * g.w * g.cin * g.cout * g.kh * g.kw;
+  printf("time  %-28s %s %s: %.3f ms (+ input pack %.3f), %.1f TFLOP/s useful (%.1f in TF32 products)\n", label, tag,
+         split ? "split" : "tf32 ", ms, pack_ms, 2 * macs / ms / 1e9, 2 * macs * (split ? 3 : 1) / ms / 1e9);
+}
+
+template <int kWgM, bool kSplit, bool kSS = false, int kStages = 2>
+float launch(const Run& r, int reps) {
+  const Geo& g = r.g;
+  const int parts = kSplit ? 2 : 1;
+  const size_t smem = kSS ? size_t(parts * g.a_rows * kChunkK + g.kw * parts * kN * kChunkK) * 4 * 2
+                          : size_t(g.a_rows * kLd + g.kw * parts * kN * kChunkK) * 4 * kStages;
+  auto kernel = kSS ? probe_ss_kernel<kWgM, kSplit> : probe_kernel<kWgM, kSplit, kStages>;
+  CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+  dim3 grid(g.oh * g.m_tiles, g.n * (g.cout / kN));
+  return median_ms(reps, [&] { kernel<<<grid, 128 * kWgM, smem>>>(g, r.x, r.wp, r.bias, r.out); });
+}
+
+template <int kWgM, bool kSS, int kStages>
+std::string tag() {
+  return std::string(kSS ? "SS" : "RS") + std::to_string(kStages) + " wg_m=" + std::to_string(kWgM);
+}
+
+template <int kWgM, bool kSplit, bool kSS = false, int kStages = 2>
+void check(const char* label, const Run& r, int64_t samples) {
+  report_error(label, tag<kWgM, kSS, kStages>().c_str(), kSplit, r, samples,
+               [&] { launch<kWgM, kSplit, kSS, kStages>(r, 1); });
 }
 
 template <int kWgM, bool kSplit, bool kSS = false, int kStages = 2>
 void time_it(const char* label, const Run& r) {
-  const Geo& g = r.g;
   launch<kWgM, kSplit, kSS, kStages>(r, 3);
-  const float ms = launch<kWgM, kSplit, kSS, kStages>(r, 20);
-  const double macs = double(g.n) * g.h * g.w * g.cin * g.cout * g.kh * g.kw;
-  printf("time  %-28s %s%d wg_m=%d %s: %.3f ms, %.1f TFLOP/s useful (%.1f in TF32 products)\n", label, kSS ? "SS" : "RS", kStages, kWgM,
-         kSplit ? "split" : "tf32 ", ms, 2 * macs / ms / 1e9, 2 * macs * (kSplit ? 3 : 1) / ms / 1e9);
+  report_time(label, tag<kWgM, kSS, kStages>().c_str(), kSplit, r, launch<kWgM, kSplit, kSS, kStages>(r, 20), 0.0f);
 }
 
 // The bulk kernel's operands, packed (timed separately: the input pack is a pass over it).
@@ -645,66 +754,32 @@ float launch_bulk(const Run& r, int reps, float* pack_ms = nullptr) {
   if (wt) CHECK(cudaFree(wt));
   CHECK(cudaMalloc(&wt, ht.size() * 4));
   CHECK(cudaMemcpy(wt, ht.data(), ht.size() * 4, cudaMemcpyHostToDevice));
-  cudaEvent_t e0, e1;
-  CHECK(cudaEventCreate(&e0));
-  CHECK(cudaEventCreate(&e1));
-  CHECK(cudaEventRecord(e0));
-  pack_input_kernel<<<2048, 256>>>(g, pk, parts, r.x, xp);
-  CHECK(cudaEventRecord(e1));
-  CHECK(cudaEventSynchronize(e1));
-  CHECK(cudaGetLastError());
-  if (pack_ms) CHECK(cudaEventElapsedTime(pack_ms, e0, e1));
+  const float packed_ms = median_ms(1, [&] { pack_input_kernel<<<2048, 256>>>(g, pk, parts, r.x, xp); });
+  if (pack_ms) *pack_ms = packed_ms;
   const size_t smem = size_t(parts * 4 * g.a_rows * 4 + g.kw * parts * kN * kChunkK) * 4 * kStages;
   auto kernel = probe_bulk_kernel<kWgM, kSplit, kStages>;
   CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   dim3 grid(g.oh * g.m_tiles, g.n * co_tiles);
-  std::vector<float> times;
-  for (int rep = 0; rep < reps; ++rep) {
-    CHECK(cudaEventRecord(e0));
-    kernel<<<grid, 128 * kWgM + 32, smem>>>(g, pk, xp, wt, r.bias, r.out);
-    CHECK(cudaEventRecord(e1));
-    CHECK(cudaEventSynchronize(e1));
-    CHECK(cudaGetLastError());
-    float ms;
-    CHECK(cudaEventElapsedTime(&ms, e0, e1));
-    times.push_back(ms);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+  return median_ms(reps, [&] { kernel<<<grid, 128 * kWgM + 32, smem>>>(g, pk, xp, wt, r.bias, r.out); });
 }
 
 template <int kWgM, bool kSplit, int kStages>
 void check_bulk(const char* label, const Run& r, int64_t samples) {
-  const Geo& g = r.g;
-  const int64_t os = int64_t(g.n) * g.cout * g.oh * g.ow;
-  CHECK(cudaMemset(r.out, 0xff, os * 4));
-  launch_bulk<kWgM, kSplit, kStages>(r, 1);
-  double* err;
-  CHECK(cudaMalloc(&err, 3 * sizeof(double)));
-  CHECK(cudaMemset(err, 0, 3 * sizeof(double)));
-  reference_kernel<<<264, 256>>>(g, r.x, r.w, r.bias, r.out, std::min(samples, os), 12345, err);
-  CHECK(cudaGetLastError());
-  double h[3];
-  CHECK(cudaMemcpy(h, err, sizeof(h), cudaMemcpyDeviceToHost));
-  printf("check %-28s BULK%d wg_m=%d %s: rel err %.2e, non-finite %.0f  (%s)\n", label, kStages, kWgM,
-         kSplit ? "split" : "tf32 ", sqrt(h[0] / h[1]), h[2],
-         (h[2] == 0 && sqrt(h[0] / h[1]) < (kSplit ? 1e-5 : 2e-3)) ? "ok" : "FAIL");
-  CHECK(cudaFree(err));
+  const std::string t = "BULK" + std::to_string(kStages) + " wg_m=" + std::to_string(kWgM);
+  report_error(label, t.c_str(), kSplit, r, samples, [&] { launch_bulk<kWgM, kSplit, kStages>(r, 1); });
 }
 
 template <int kWgM, bool kSplit, int kStages>
 void time_bulk(const char* label, const Run& r) {
-  const Geo& g = r.g;
   float pack_ms = 0;
   launch_bulk<kWgM, kSplit, kStages>(r, 3);
   const float ms = launch_bulk<kWgM, kSplit, kStages>(r, 20, &pack_ms);
-  const double macs = double(g.n) * g.h * g.w * g.cin * g.cout * g.kh * g.kw;
-  printf("time  %-28s BULK%d wg_m=%d %s: %.3f ms (+ input pack %.3f), %.1f TFLOP/s useful (%.1f in TF32 products)\n",
-         label, kStages, kWgM, kSplit ? "split" : "tf32 ", ms, pack_ms, 2 * macs / ms / 1e9,
-         2 * macs * (kSplit ? 3 : 1) / ms / 1e9);
+  const std::string t = "BULK" + std::to_string(kStages) + " wg_m=" + std::to_string(kWgM);
+  report_time(label, t.c_str(), kSplit, r, ms, pack_ms);
 }
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "unit") return unit_check();
   if (argc > 1) {  // one kb69 launch of RS4 wg_m=2 (for ncu): argv[1] = split | tf32
     Run k2 = make(64, 64, 128, 3, 5, 128, 256, 2, 7);
     if (argv[1][0] == 's') launch<2, true, false, 4>(k2, 1);

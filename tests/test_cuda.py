@@ -512,6 +512,19 @@ def test_wgmma_agrees_with_mma_sync_kernel(key, monkeypatch):
     assert_matches(old, ref, key)
 
 
+def forward_in_cuda_graph(x, w, b, kw):
+    """A warm-up call outside capture, then the call captured in a CUDA graph: (the graph,
+    its input, its output)."""
+    static_x = x.clone()
+    with torch.no_grad():
+        gemm_convt.conv_transpose2d(static_x, w, b, **kw)
+        torch.cuda.synchronize()
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            static_out = gemm_convt.conv_transpose2d(static_x, w, b, **kw)
+    return graph, static_x, static_out
+
+
 def test_wgmma_in_cuda_graph():
     """Captured in a CUDA graph (the packs, the kernel and the guarded rerun), then replayed
     on new data."""
@@ -520,13 +533,7 @@ def test_wgmma_in_cuda_graph():
     x, w, b, kw = table_case(WGMMA, 0, 98, "float32")
     force_path("implicit")
     gemm_convt.set_allow_tf32(False)
-    static_x = x.clone()
-    with torch.no_grad():
-        gemm_convt.conv_transpose2d(static_x, w, b, **kw)  # warm-up outside capture
-        torch.cuda.synchronize()
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            static_out = gemm_convt.conv_transpose2d(static_x, w, b, **kw)
+    graph, static_x, static_out = forward_in_cuda_graph(x, w, b, kw)
     x2 = table_case(WGMMA, 0, 97, "float32")[0]
     static_x.copy_(x2)
     graph.replay()
@@ -542,16 +549,7 @@ def test_wgmma_non_finite(where):
     if not wgmma_available():
         pytest.skip("wgmma needs compute capability 9.0")
     x, w, b = make_case(79, 2, 32, 64, (3, 3), (6, 140), 1, True, torch.float32)
-    if where == "input":
-        x[0, 3, 2, 5] = float("inf")
-        x[1, 7, 4, 100] = float("-inf")
-        x[1, 2, 5, 20] = float("nan")
-        x.view(torch.int32)[0, 9, 1, 60] = 0x7F800001  # a NaN with low payload bits only
-    elif where == "weight":
-        w[5, 2, 1, 1] = float("inf")
-    else:
-        x[0, 3, 2, 5] = torch.finfo(torch.float32).max
-        x[1, 7, 4, 100] = -torch.finfo(torch.float32).max
+    plant_non_finite(x, w, where, 120)
     force_path("implicit")
     out, names = run_profiled(x, w, b, "float32", padding=1)
     assert any("implicit_wgmma_kernel" in name for name in names)
@@ -561,6 +559,27 @@ def test_wgmma_non_finite(where):
         assert_matches(out, ref, "float32")
     else:
         assert_non_finite_matches(out, ref, "float32")
+
+
+def plant_non_finite(x, w, where, far_col):
+    """The split products' non-finite cases, in place: in the input an inf, a -inf at column
+    far_col, a NaN and a NaN with low payload bits only (read as inf if truncated to TF32) at
+    far_col // 2; in the weight an inf and a NaN; or ("largest") float32's largest values in
+    the input, whose TF32 rounding overflows, with the weight scaled so that every output
+    stays finite."""
+    if where == "input":
+        x[0, 3, 2, 5] = float("inf")
+        x[1, 7, 4, far_col] = float("-inf")
+        x[1, 2, 5, 20] = float("nan")
+        x.view(torch.int32)[0, 9, 1, far_col // 2] = 0x7F800001
+    elif where == "weight":
+        w[5, 2, 1, 1] = float("inf")
+        w[9, 3, 2, 2] = float("nan")
+    else:
+        big = torch.finfo(torch.float32).max
+        x[0, 3, 2, 5] = big
+        x[1, 7, 4, far_col] = -big
+        w /= 4
 
 
 def _non_finite_case_geometry(path):
@@ -660,19 +679,7 @@ def test_split_products_non_finite(where, fold):
     outputs (truncated instead)."""
     geometry = dict(stride=2, padding=1)
     x, w, b = make_case(79, 2, 16, 8, (4, 4), (6, 70), 1, True, torch.float32)
-    if where == "input":
-        x[0, 3, 2, 5] = float("inf")
-        x[1, 7, 4, 60] = float("-inf")
-        x[1, 2, 5, 20] = float("nan")
-        x.view(torch.int32)[0, 9, 1, 30] = 0x7F800001  # a NaN with low payload bits only
-    elif where == "weight":
-        w[5, 2, 1, 1] = float("inf")
-        w[9, 3, 2, 2] = float("nan")
-    else:
-        big = torch.finfo(torch.float32).max
-        x[0, 3, 2, 5] = big
-        x[1, 7, 4, 60] = -big
-        w /= 4  # every output stays finite
+    plant_non_finite(x, w, where, 60)
     force_path("gemm")
     gemm_convt.set_width_folding(fold)
     out, names = run_profiled(x, w, b, "float32", **geometry)
@@ -741,13 +748,7 @@ def test_side_stream_and_graph_capture():
     torch.cuda.current_stream().wait_stream(stream)
     assert_matches(out, ref, "float32")
 
-    static_x = x.clone()
-    with torch.no_grad():
-        gemm_convt.conv_transpose2d(static_x, w, b, **kw)  # warm-up outside capture
-        torch.cuda.synchronize()
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            static_out = gemm_convt.conv_transpose2d(static_x, w, b, **kw)
+    graph, static_x, static_out = forward_in_cuda_graph(x, w, b, kw)
     x2, _, _ = make_case(18, 2, 8, 4, (3, 3), (16, 16), 1, True, torch.float32)
     static_x.copy_(x2)
     graph.replay()
