@@ -15,8 +15,9 @@ constexpr int kConsumers = kWgmmaTileM / 64;         // warpgroups, 64 positions
 constexpr int kThreads = kConsumers * 128 + 32;      // and one producer warp
 constexpr int kTileFloats = kWgmmaTileN * kWgmmaBlockK;  // one (tap, part) weight tile
 constexpr uint32_t kTileBytes = kTileFloats * 4;
-// Shared-memory buffers. Measured (H100, kb69/kb57/kb65): three ran no faster, and two
-// partial sums in turn (a step's products beside the previous one's join) 15-30% slower.
+// Shared-memory buffers. Measured (H100, session 27): three ran no faster than two (a
+// producer-staged form), and three with two partial sums in turn (a step's products
+// beside the previous one's join) 15-30% slower than this.
 constexpr int kStages = 2;
 
 __host__ __device__ inline int a_floats(const WgmmaConv& c) { return c.parts * 4 * c.a_rows * 4; }
