@@ -60,7 +60,7 @@ bool wgmma_switched_off() {
 bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype) {
   if (dtype != at::kFloat || o.stride[0] != 1 || o.stride[1] != 1 || wgmma_switched_off()) return false;
   const auto* props = at::cuda::getCurrentDeviceProperties();
-  if (props->major != 9 || props->minor != 0) return false;  // wgmma: sm_90a
+  if (props->major != 9 || props->minor != 0 || !wgmma_kernels_built()) return false;  // wgmma: sm_90a
   // 64-channel tiles: narrower groups would leave half the products on padding.
   if (p.out_per_group < 48) return false;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();

@@ -36,6 +36,8 @@ struct WgmmaConv {
   int64_t o_sn, o_sc, o_sh, o_sw;  // output strides
 };
 
+// Whether the kernels hold sm_90a code (CUDA 12 on); else they are empty.
+bool wgmma_kernels_built();
 // Dynamic shared memory of the conv kernel (its buffers).
 size_t wgmma_smem_bytes(const WgmmaConv& c);
 // Floats of the packed weight and of one chunk's packed input.

@@ -1,7 +1,7 @@
 // The wgmma implicit GEMM's kernels (implicit_wgmma.h), built for sm_90a alone
-// (CMakeLists.txt): wgmma exists only there. Elsewhere the launchers report
-// cudaErrorNotSupported; the host code takes this path on compute capability
-// 9.0 only.
+// (CMakeLists.txt): wgmma exists only there. Built empty (a toolkit before CUDA
+// 12), the launchers report cudaErrorNotSupported and wgmma_kernels_built()
+// keeps the host code off this path, as on any device but compute capability 9.0.
 #include "implicit_wgmma.h"
 
 #include <algorithm>
@@ -267,15 +267,15 @@ __global__ void __launch_bounds__(kThreads, 1)
                           const float* __restrict__, float* __restrict__, int* __restrict__) {}
 #endif
 
-bool built_for_sm90a() {
+}  // namespace
+
+bool wgmma_kernels_built() {
 #if defined(GEMM_CONVT_WGMMA_BUILT)
   return true;
 #else
   return false;
 #endif
 }
-
-}  // namespace
 
 size_t wgmma_smem_bytes(const WgmmaConv& c) { return size_t(a_floats(c) + b_floats(c)) * 4 * kStages; }
 int64_t wgmma_packed_weight_floats(const WgmmaConv& c) {
@@ -286,7 +286,7 @@ int64_t wgmma_packed_input_floats(const WgmmaConv& c) {
 }
 
 cudaError_t launch_wgmma_pack_weight(const WgmmaConv& c, const float* weight, float* packed, cudaStream_t stream) {
-  if (!built_for_sm90a()) return cudaErrorNotSupported;
+  if (!wgmma_kernels_built()) return cudaErrorNotSupported;
   const int64_t total = wgmma_packed_weight_floats(c);
   pack_weight_kernel<<<unsigned(std::min<int64_t>((total + 255) / 256, 4096)), 256, 0, stream>>>(c, weight, packed,
                                                                                                   total);
@@ -294,7 +294,7 @@ cudaError_t launch_wgmma_pack_weight(const WgmmaConv& c, const float* weight, fl
 }
 
 cudaError_t launch_wgmma_pack_input(const WgmmaConv& c, const float* input, float* packed, cudaStream_t stream) {
-  if (!built_for_sm90a()) return cudaErrorNotSupported;
+  if (!wgmma_kernels_built()) return cudaErrorNotSupported;
   const int64_t lines = int64_t(c.samples) * c.q_rows * c.groups * c.blocks * 4;
   const dim3 grid(unsigned((c.wp + 127) / 128), unsigned(std::min<int64_t>(lines, 65535)));
   pack_input_kernel<<<grid, 128, 0, stream>>>(c, input, packed, lines);
@@ -303,7 +303,7 @@ cudaError_t launch_wgmma_pack_input(const WgmmaConv& c, const float* input, floa
 
 cudaError_t launch_wgmma_conv(const WgmmaConv& c, const float* packed_input, const float* packed_weight,
                               const float* bias, float* out, int* redo, cudaStream_t stream) {
-  if (!built_for_sm90a()) return cudaErrorNotSupported;
+  if (!wgmma_kernels_built()) return cudaErrorNotSupported;
   const auto kernel = c.parts == 2 ? implicit_wgmma_kernel<true> : implicit_wgmma_kernel<false>;
   const size_t smem = wgmma_smem_bytes(c);
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
