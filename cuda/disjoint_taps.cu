@@ -11,6 +11,7 @@
 
 #include "gemm_convt/divider.h"
 #include "gemm_convt/geometry.h"
+#include "disjoint_wgmma_host.h"
 #include "mma_tf32.cuh"
 #include "ptx.cuh"
 
@@ -553,6 +554,20 @@ __global__ void edge_fill_kernel(int64_t channels, int64_t out_h, int64_t out_w,
   }
 }
 
+// The output no cell reaches (rows from row0, columns from col0 above it): bias.
+template <typename scalar_t>
+void fill_edges(const DisjointTaps& d, const at::Tensor& bias, at::Tensor& out, int64_t row0, int64_t col0) {
+  const int64_t planes = out.size(0) * out.size(1);
+  const int64_t edge = planes * ((d.out_h - row0) * d.out_w + row0 * (d.out_w - col0));
+  if (edge > 0) {
+    const int64_t edge_blocks = std::min<int64_t>((edge + 255) / 256, 4096);
+    edge_fill_kernel<scalar_t><<<static_cast<unsigned>(edge_blocks), 256, 0, at::cuda::getCurrentCUDAStream()>>>(
+        out.size(1), d.out_h, d.out_w, row0, col0, d.o_sn, d.o_sc, d.o_sh, d.o_sw, edge,
+        bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
+}
+
 template <typename scalar_t, bool kSplit = false>
 void launch(const DisjointTaps& d, int load, int64_t blocks, const at::Tensor& input,
             const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out,
@@ -569,15 +584,7 @@ void launch(const DisjointTaps& d, int load, int64_t blocks, const at::Tensor& i
         out.data_ptr<scalar_t>());
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   }
-  const int64_t planes = out.size(0) * out.size(1);
-  const int64_t edge = planes * ((d.out_h - row0) * d.out_w + row0 * (d.out_w - col0));
-  if (edge > 0) {
-    const int64_t edge_blocks = std::min<int64_t>((edge + 255) / 256, 4096);
-    edge_fill_kernel<scalar_t><<<static_cast<unsigned>(edge_blocks), 256, 0, stream>>>(
-        out.size(1), d.out_h, d.out_w, row0, col0, d.o_sn, d.o_sc, d.o_sh, d.o_sw, edge,
-        bias_ptr, out.data_ptr<scalar_t>());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-  }
+  fill_edges<scalar_t>(d, bias, out, row0, col0);
 }
 
 bool aligned16(const void* ptr) { return reinterpret_cast<uintptr_t>(ptr) % 16 == 0; }
@@ -718,6 +725,11 @@ void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   // Output reached by no cell: rows from row0, and columns from col0 above it.
   const int64_t row0 = std::min(p.out_h, std::max<int64_t>(0, cell_origin(p.in_h, d.s_h, d.pad_h)));
   const int64_t col0 = std::min(p.out_w, std::max<int64_t>(0, cell_origin(p.in_w, d.s_w, d.pad_w)));
+  if (load == kRowVectors && disjoint_wgmma_applies(p, o, input, true)) {
+    disjoint_wgmma_cuda(p, o, input, weight, bias, out);
+    fill_edges<float>(d, bias, out, row0, col0);
+    return;
+  }
   const int64_t blocks = block_count(p, d.channels_per_tile);
   switch (input.scalar_type()) {
     case at::kFloat:

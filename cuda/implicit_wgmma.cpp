@@ -49,13 +49,12 @@ int64_t input_cap_floats(const WgmmaConv& c, const ConvTranspose2dOptions& o) {
   return std::max<int64_t>(0, o.workspace_bytes / 4 - 2 * wgmma_packed_weight_floats(c));
 }
 
-// A/B switch (GEMM_CONVT_WGMMA=0: the mma.sync kernel everywhere), read per call.
+}  // namespace
+
 bool wgmma_switched_off() {
   const char* v = std::getenv("GEMM_CONVT_WGMMA");
   return v && std::strcmp(v, "0") == 0;
 }
-
-}  // namespace
 
 bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype) {
   if (dtype != at::kFloat || o.stride[0] != 1 || o.stride[1] != 1 || wgmma_switched_off()) return false;

@@ -8,6 +8,10 @@
 
 namespace gemm_convt {
 
+// A/B switch for every wgmma path (GEMM_CONVT_WGMMA=0: the mma.sync kernels),
+// read per call.
+bool wgmma_switched_off();
+
 // float32, stride 1, compute capability 9.0, at least 48 output channels per
 // group, a window within the staged span, one output row's packed input within
 // the workspace cap and, unless the implicit GEMM is forced, enough

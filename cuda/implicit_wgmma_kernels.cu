@@ -6,7 +6,9 @@
 
 #include <algorithm>
 
+#include "mma_tf32.cuh"
 #include "ptx.cuh"
+#include "wgmma.cuh"
 
 namespace gemm_convt {
 namespace {
@@ -24,59 +26,6 @@ __host__ __device__ inline int a_floats(const WgmmaConv& c) { return c.parts * 4
 __host__ __device__ inline int b_floats(const WgmmaConv& c) { return c.kw * c.parts * kTileFloats; }
 
 #if !defined(__CUDA_ARCH__) || defined(__CUDA_ARCH_FEAT_SM90_ALL)
-// Shared-memory matrix descriptor, no swizzle: core matrices of 8 rows x 16
-// bytes; lbo steps between them along K, sbo along M/N.
-__device__ __forceinline__ uint64_t smem_desc(uint32_t address, uint32_t lbo, uint32_t sbo) {
-  return uint64_t((address & 0x3FFFF) >> 4) | (uint64_t(lbo >> 4) << 16) | (uint64_t(sbo >> 4) << 32);
-}
-__device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wgmma_wait_all() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
-
-// d (64 positions x 64 channels over the warpgroup) += a (64 x 8) . b (8 x 64),
-// TF32, both from shared memory; scale_d 0: d = a . b.
-__device__ __forceinline__ void wgmma_64x64x8(float (&d)[32], uint64_t a, uint64_t b, int scale_d) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, "
-      "%10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, "
-      "%29, %30, %31}, %32, %33, p, 1, 1;\n}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]),
-        "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]),
-        "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]),
-        "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-      : "l"(a), "l"(b), "r"(scale_d));
-}
-// The accumulators as the asynchronous products left them: no read moves above the wait.
-__device__ __forceinline__ void settle(float (&d)[32]) {
-#pragma unroll
-  for (int e = 0; e < 32; ++e) asm volatile("" : "+f"(d[e])::"memory");
-}
-
-__device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count));
-}
-__device__ __forceinline__ void mbar_expect_tx(uint32_t bar, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
-}
-__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
-  asm volatile(
-      "{\n.reg .pred done;\nwait_%=:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra wait_%=;\n}\n" ::"r"(bar),
-      "r"(parity)
-      : "memory");
-}
-__device__ __forceinline__ void bulk_copy(uint32_t dst, const float* src, uint32_t bytes, uint32_t bar) {
-  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(dst),
-               "l"(src), "r"(bytes), "r"(bar)
-               : "memory");
-}
-
 // One step's products into part: per width tap j the input window shifted by
 // (kw - 1 - j) * dil_w columns (16 bytes each: the descriptor's start moves),
 // two k8 steps, one or three products (split: lo x hi, hi x lo, hi x hi, the
@@ -108,8 +57,9 @@ __device__ __forceinline__ void step_products(float (&part)[32], const WgmmaConv
 // unguarded split_tf32 (an infinite or NaN output then reruns guarded).
 __device__ __forceinline__ float tf32_part(float x, int parts, int part) {
   if (parts == 1) return __uint_as_float(tf32_bits(x));
-  const float hi = __uint_as_float((__float_as_uint(x) + 0x1000u) & 0xffffe000u);
-  return part == 0 ? hi : x - hi;
+  uint32_t hi, cross, lo;
+  split_tf32<false>(__float_as_uint(x), hi, cross, lo);
+  return __uint_as_float(part == 0 ? hi : lo);
 }
 
 __global__ void pack_weight_kernel(const WgmmaConv c, const float* __restrict__ w, float* __restrict__ packed,
@@ -199,7 +149,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       mbar_init(full_bar(b), 1);
       mbar_init(empty_bar(b), kConsumers * 4);  // each consumer warp releases
     }
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    mbar_init_fence();
   }
   __syncthreads();
 
@@ -235,7 +185,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     wgmma_fence();
     step_products<kSplit>(part, c, a_base, b_base);
     wgmma_commit();
-    wgmma_wait_all();
+    wgmma_wait<0>();
     settle(part);
     if ((tid & 31) == 0 && k + kStages < steps) mbar_arrive(empty_bar(b));
 #pragma unroll

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "../cuda/ptx.cuh"
+#include "../cuda/wgmma.cuh"
 
 using namespace gemm_convt;
 
@@ -51,29 +52,12 @@ __device__ __forceinline__ void ldsm_x4(uint32_t address, uint32_t (&r)[4]) {
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(address));
 }
-// No-swizzle K-major: core matrices of 8 rows x 16 bytes; lbo steps along K, sbo along N.
-__device__ __forceinline__ uint64_t smem_desc(uint32_t address, uint32_t lbo, uint32_t sbo) {
-  return uint64_t((address & 0x3FFFF) >> 4) | (uint64_t(lbo >> 4) << 16) | (uint64_t(sbo >> 4) << 32);
-}
-__device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-template <int N>
-__device__ __forceinline__ void wg_wait() {
-  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
-}
 __device__ __forceinline__ void wgmma_n64(float (&d)[32], const uint32_t (&a)[4], uint64_t b) {
   asm volatile(
       "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1;\n}\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(1));
-}
-__device__ __forceinline__ void wgmma_n64_ss(float (&d)[32], uint64_t a, uint64_t b, int scale_d = 1) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1;\n}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-      : "l"(a), "l"(b), "r"(scale_d));
 }
 __device__ __forceinline__ void keep(float (&d)[32]) {
   asm volatile("" : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]) :: "memory");
@@ -152,7 +136,7 @@ __global__ void __launch_bounds__(128 * kWgM) probe_kernel(Geo g, const float* _
       for (int kk = 0; kk < 2; ++kk) {
         uint32_t a[4];
         ldsm_x4(a_base + uint32_t((g.kw - 1 - j) * kLd + kk * 8) * 4, a);
-        wg_wait<1>();  // the products that read this set's registers two groups ago are done
+        wgmma_wait<1>();  // the products that read this set's registers two groups ago are done
         keep(hi[kk]);
         keep(xr[kk]);
         keep(lo[kk]);
@@ -165,20 +149,20 @@ __global__ void __launch_bounds__(128 * kWgM) probe_kernel(Geo g, const float* _
             lo[kk][r] = __float_as_uint(__uint_as_float(a[r]) - __uint_as_float(hi[kk][r]));
           }
           const uint32_t bl = bh + uint32_t(kBTile) * 4;
-          wg_fence();
+          wgmma_fence();
           wgmma_n64(part, lo[kk], smem_desc(bh, 128, 512));
           wgmma_n64(part, xr[kk], smem_desc(bl, 128, 512));
           wgmma_n64(part, hi[kk], smem_desc(bh, 128, 512));
         } else {
 #pragma unroll
           for (int r = 0; r < 4; ++r) hi[kk][r] = (a[r] + 0x1000u) & 0xffffe000u;
-          wg_fence();
+          wgmma_fence();
           wgmma_n64(part, hi[kk], smem_desc(bh, 128, 512));
         }
-        wg_commit();
+        wgmma_commit();
       }
     }
-    wg_wait<0>();
+    wgmma_wait<0>();
     keep(part);
 #pragma unroll
     for (int e = 0; e < 32; ++e) acc[e] += part[e], part[e] = 0.0f;
@@ -295,7 +279,7 @@ __global__ void __launch_bounds__(128 * kWgM) probe_ss_kernel(Geo g, const float
     }
     const uint32_t a_base = smem_base + uint32_t(buf * buffer_floats) * 4 + uint32_t(wg * 64) * 16;
     const uint32_t b_base = smem_base + uint32_t(buf * buffer_floats + kParts * a_part) * 4;
-    wg_fence();
+    wgmma_fence();
     for (int j = 0; j < g.kw; ++j) {
       const uint32_t a_hi = a_base + uint32_t(g.kw - 1 - j) * 16;
 #pragma unroll
@@ -305,17 +289,17 @@ __global__ void __launch_bounds__(128 * kWgM) probe_ss_kernel(Geo g, const float
         const int first = j == 0 && kk == 0 ? 0 : 1;  // the stage's first product overwrites part
         if (kSplit) {
           const uint32_t al = ah + uint32_t(a_part) * 4, bl = bh + uint32_t(kBTile) * 4;
-          wgmma_n64_ss(part, smem_desc(al, lbo_a, 128), smem_desc(bh, 128, 512), first);
-          wgmma_n64_ss(part, smem_desc(ah, lbo_a, 128), smem_desc(bl, 128, 512));
-          wgmma_n64_ss(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512));
+          wgmma_64x64x8(part, smem_desc(al, lbo_a, 128), smem_desc(bh, 128, 512), first);
+          wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bl, 128, 512), 1);
+          wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), 1);
         } else {
-          wgmma_n64_ss(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), first);
+          wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), first);
         }
       }
     }
-    wg_commit();
+    wgmma_commit();
     if (s + 1 < steps) store_a(buf ^ 1);
-    wg_wait<0>();
+    wgmma_wait<0>();
     keep(part);
 #pragma unroll
     for (int e = 0; e < 32; ++e) acc[e] += part[e];
@@ -330,29 +314,6 @@ __global__ void __launch_bounds__(128 * kWgM) probe_ss_kernel(Geo g, const float
 // or 8 (split) of the input, issued by one producer thread on an mbarrier;
 // the consumer warpgroups wait on it, issue the stage's wgmma (both operands
 // from shared memory) and release the buffer. No per-thread staging work.
-__device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count));
-}
-__device__ __forceinline__ void mbar_expect_tx(uint32_t bar, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
-}
-__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
-  asm volatile(
-      "{\n.reg .pred done;\nwait_%=:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra wait_%=;\n}\n" ::"r"(bar),
-      "r"(parity)
-      : "memory");
-}
-__device__ __forceinline__ void bulk_copy(uint32_t dst, const void* src, uint32_t bytes, uint32_t bar) {
-  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(dst),
-               "l"(src), "r"(bytes), "r"(bar)
-               : "memory");
-}
-
 struct Packed {
   int wp;  // padded columns per (sample, row, block, part, quad)
 };
@@ -384,7 +345,7 @@ __global__ void __launch_bounds__(128 * kWgM + 32) probe_bulk_kernel(Geo g, Pack
       mbar_init(full_bar(b), 1);
       mbar_init(empty_bar(b), kWgM * 4);
     }
-    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    mbar_init_fence();
   }
   __syncthreads();
 
@@ -416,7 +377,7 @@ __global__ void __launch_bounds__(128 * kWgM + 32) probe_bulk_kernel(Geo g, Pack
     mbar_wait(full_bar(b), (s / kStages) & 1);
     const uint32_t a_base = smem_base + uint32_t(b * stage_floats) * 4 + uint32_t(wg * 64) * 16;
     const uint32_t b_base = smem_base + uint32_t(b * stage_floats + a_floats) * 4;
-    wg_fence();
+    wgmma_fence();
     for (int j = 0; j < g.kw; ++j) {
       const uint32_t a_hi = a_base + uint32_t(g.kw - 1 - j) * 16;
 #pragma unroll
@@ -426,16 +387,16 @@ __global__ void __launch_bounds__(128 * kWgM + 32) probe_bulk_kernel(Geo g, Pack
         const int first = j == 0 && kk == 0 ? 0 : 1;
         if (kSplit) {
           const uint32_t al = ah + 4 * lbo_a, bl = bh + kBTileBytes;
-          wgmma_n64_ss(part, smem_desc(al, lbo_a, 128), smem_desc(bh, 128, 512), first);
-          wgmma_n64_ss(part, smem_desc(ah, lbo_a, 128), smem_desc(bl, 128, 512));
-          wgmma_n64_ss(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512));
+          wgmma_64x64x8(part, smem_desc(al, lbo_a, 128), smem_desc(bh, 128, 512), first);
+          wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bl, 128, 512), 1);
+          wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), 1);
         } else {
-          wgmma_n64_ss(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), first);
+          wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), first);
         }
       }
     }
-    wg_commit();
-    wg_wait<0>();
+    wgmma_commit();
+    wgmma_wait<0>();
     keep(part);
     if ((tid & 31) == 0) mbar_arrive(empty_bar(b));
 #pragma unroll
@@ -586,10 +547,10 @@ __global__ void unit_kernel(const float* a, const float* b, float* d, int lbo_da
   ldsm_x4(uint32_t(__cvta_generic_to_shared(sa + row * kLd + kof)), f);
   float acc[32];
   for (int e = 0; e < 32; ++e) acc[e] = 0.0f;
-  wg_fence();
+  wgmma_fence();
   wgmma_n64(acc, f, smem_desc(uint32_t(__cvta_generic_to_shared(sb)), lbo_desc, sbo_desc));
-  wg_commit();
-  wg_wait<0>();
+  wgmma_commit();
+  wgmma_wait<0>();
   keep(acc);
   for (int e = 0; e < 32; ++e) d[tid * 32 + e] = acc[e];
 }

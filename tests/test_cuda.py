@@ -307,9 +307,10 @@ def table_case(cases, case, seed, key, layout="contiguous"):
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
 @pytest.mark.parametrize("key", ["tf32", "float16", "bfloat16", "ieee"])
 @pytest.mark.parametrize("case", range(len(DISJOINT)))
-def test_disjoint_taps(case, key, layout):
+def test_disjoint_taps(case, key, layout, monkeypatch):
     x, w, b, kw = table_case(DISJOINT, case, 40 + case, key, layout)
     force_path("disjoint")
+    monkeypatch.setenv("GEMM_CONVT_WGMMA", "0")  # the mma.sync kernel (test_wgmma_disjoint_* test the other)
     out, names = run_profiled(x, w, b, key, **kw)
     fused = [name for name in names if "disjoint_taps_kernel" in name]
     assert fused, names
@@ -341,8 +342,9 @@ def test_disjoint_taps(case, key, layout):
     (6, "sliced", False),          # other layouts: not measured, GEMM + col2im
     (2, "channels_last", False),   # 4 channels per group: less than a K step, GEMM + col2im
 ])
-def test_disjoint_taps_default_rule(key, case, layout, fused):
+def test_disjoint_taps_default_rule(key, case, layout, fused, monkeypatch):
     x, w, b, kw = table_case(DISJOINT, case, 60 + case, key, layout)
+    monkeypatch.setenv("GEMM_CONVT_WGMMA", "0")  # the mma.sync kernel's rule
     # The gather's and the implicit GEMM's cost models come first (they take some small
     # problems, this one among them in TF32); the disjoint kernel's own rule is tested.
     gemm_convt.set_direct_gather(False)
@@ -352,16 +354,93 @@ def test_disjoint_taps_default_rule(key, case, layout, fused):
     assert_matches(out, reference(x, w, b, **kw), key)
 
 
+@pytest.mark.parametrize("wgmma", ["1", "0"])
 @pytest.mark.parametrize("cin", [512, 513])
-def test_disjoint_taps_float32_contraction_bound(cin):
+def test_disjoint_taps_float32_contraction_bound(cin, wgmma, monkeypatch):
     """Strict float32 takes the disjoint kernel's three TF32 products for up to 512 input
     channels per group (the tensor cores' accumulation error grows with the contraction),
-    and GEMM + col2im above: float32's 1e-5 holds at the bound."""
+    and GEMM + col2im above: float32's 1e-5 holds at the bound, on the mma.sync kernel and
+    (compute capability 9.0) the wgmma one."""
+    if wgmma == "1" and not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    monkeypatch.setenv("GEMM_CONVT_WGMMA", wgmma)
     x, w, b = make_case(90, 2, cin, 8, (2, 2), (8, 16), 1, True, torch.float32)
     force_path("disjoint")
     out, names = run_profiled(x, w, b, "ieee", stride=2)
-    assert any("disjoint_taps_kernel" in name for name in names) == (cin <= 512), names
+    kernel = "disjoint_wgmma_kernel" if wgmma == "1" else "disjoint_taps_kernel"
+    assert any(kernel in name for name in names) == (cin <= 512), names
     assert_matches(out, reference(x, w, b, stride=2), "ieee")
+
+
+# The disjoint kernel on Hopper's wgmma (cuda/disjoint_wgmma.h: float32, taps tiling each
+# stride cell exactly, NCHW rows copied in 16-byte vectors, compute capability 9.0).
+# (N, Cin, Cout/groups, kernel, input HxW, stride, padding, output_padding, dilation, groups, bias)
+WGMMA_DISJOINT = [
+    (2, 40, 48, (2, 2), (20, 28), (2, 2), (0, 0), (0, 0), (1, 1), 1, True),   # U-Net-like: 5 pixel tiles
+                                                                              # (last partial), 2 column tiles, K tail
+    (2, 64, 24, (2, 2), (12, 16), (2, 2), (0, 0), (0, 0), (1, 1), 2, False),  # groups
+    (2, 16, 8, (3, 3), (10, 12), (3, 3), (1, 2), (2, 1), (1, 1), 1, True),    # odd taps, cropped cells, edges
+    (2, 24, 72, (1, 1), (9, 12), (1, 1), (0, 0), (0, 0), (1, 1), 1, True),    # 1x1: a plain GEMM
+    (1, 16, 16, (2, 4), (6, 8), (2, 4), (1, 2), (0, 0), (1, 1), 1, True),     # even padding: float2 pairs, cropped
+]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+@pytest.mark.parametrize("key", ["ieee", "tf32"])
+@pytest.mark.parametrize("case", range(len(WGMMA_DISJOINT)))
+def test_wgmma_disjoint_taps(case, key, layout):
+    """The default takes the wgmma kernel for contiguous float32 inputs (one launch), and
+    channels_last inputs stay on the mma.sync kernel."""
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b, kw = table_case(WGMMA_DISJOINT, case, 110 + case, key, layout)
+    gemm_convt.set_direct_gather(False)
+    gemm_convt.set_implicit_gemm(False)
+    out, names = run_profiled(x, w, b, key, **kw)
+    launches = sum("disjoint_wgmma_kernel" in name for name in names)
+    assert launches == (1 if layout == "contiguous" else 0), names
+    if launches:
+        split = re.search(r"disjoint_wgmma_kernel<([^>]*)>", next(n for n in names if "disjoint_wgmma" in n))
+        assert split.group(1).strip() == str(key == "ieee").lower(), names
+    assert_matches(out, reference(x, w, b, **kw), key)
+    assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+
+
+@pytest.mark.parametrize("key", ["ieee", "tf32"])
+def test_wgmma_disjoint_agrees_with_mma_sync_kernel(key, monkeypatch):
+    """Both disjoint kernels on the same call: each within the float64 tolerance."""
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b, kw = table_case(WGMMA_DISJOINT, 0, 119, key)
+    force_path("disjoint")
+    out, names = run_profiled(x, w, b, key, **kw)
+    assert any("disjoint_wgmma_kernel" in name for name in names)
+    monkeypatch.setenv("GEMM_CONVT_WGMMA", "0")
+    old, old_names = run_profiled(x, w, b, key, **kw)
+    assert any("disjoint_taps_kernel" in name for name in old_names)
+    ref = reference(x, w, b, **kw)
+    assert_matches(out, ref, key)
+    assert_matches(old, ref, key)
+
+
+@pytest.mark.parametrize("where", ["input", "weight", "largest"])
+def test_wgmma_disjoint_non_finite(where):
+    """Split float32 on the disjoint wgmma kernel: its parts keep an inf or NaN to the
+    high x high product (no rerun), so outputs come out as torch's; float32's largest values
+    give finite outputs."""
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b = make_case(80, 2, 32, 24, (2, 2), (6, 140), 1, True, torch.float32)
+    plant_non_finite(x, w, where, 120)
+    force_path("disjoint")
+    out, names = run_profiled(x, w, b, "ieee", stride=2)
+    assert any("disjoint_wgmma_kernel" in name for name in names), names
+    ref = reference(x, w, b, stride=2)
+    if where == "largest":
+        assert torch.isfinite(out).all()
+        assert_matches(out, ref, "ieee")
+    else:
+        assert_non_finite_matches(out, ref, "ieee")
 
 
 # Implicit GEMM beyond the grid's small shapes: several position tiles per row
@@ -591,7 +670,7 @@ def _non_finite_case_geometry(path):
 @pytest.mark.parametrize("where", ["input", "weight"])
 @pytest.mark.parametrize("key", ["ieee", "tf32", "float16"])
 @pytest.mark.parametrize("path", ["gemm", "gather", "implicit", "disjoint"])
-def test_infinities_and_nans_propagate(path, key, where):
+def test_infinities_and_nans_propagate(path, key, where, monkeypatch):
     """An inf or NaN in the input or the weight reaches the outputs it feeds as torch's do
     (the implicit GEMM's three TF32 products must not add inf - inf or 0 x inf: its guarded
     rerun). "ieee": cuBLAS's IEEE GEMM on the GEMM path, three products on the implicit
@@ -608,6 +687,7 @@ def test_infinities_and_nans_propagate(path, key, where):
     else:
         w[5, 2, 1, 1] = float("inf")
     force_path(path)
+    monkeypatch.setenv("GEMM_CONVT_WGMMA", "0")  # the mma.sync kernels (test_wgmma_*non_finite: the others)
     assert_non_finite_matches(run(x, w, b, key, **kw), reference(x, w, b, **kw), key)
 
 
@@ -625,7 +705,7 @@ def assert_non_finite_matches(out, ref, key):
 
 
 @pytest.mark.parametrize("path", ["gemm", "gather", "implicit", "disjoint"])
-def test_float32_near_its_largest_value(path):
+def test_float32_near_its_largest_value(path, monkeypatch):
     """Inputs whose TF32 rounding overflows (float32's largest values) give finite outputs
     where torch's are finite: the implicit GEMM's three products turn them into NaN, so its
     guarded rerun truncates them instead."""
@@ -636,6 +716,7 @@ def test_float32_near_its_largest_value(path):
     x[1, 7, 4, 100] = -big
     w /= 4  # every output stays finite
     force_path(path)
+    monkeypatch.setenv("GEMM_CONVT_WGMMA", "0")  # the mma.sync kernels (test_wgmma_*non_finite: the others)
     out = run(x, w, b, "ieee", **kw).double().cpu()
     ref = reference(x, w, b, **kw)
     assert torch.isfinite(ref).all()

@@ -1,0 +1,240 @@
+// The disjoint-taps wgmma kernels (disjoint_wgmma.h), built for sm_90a alone
+// beside the implicit GEMM's (CMakeLists.txt); built empty before CUDA 12.
+#include "disjoint_wgmma.h"
+
+#include <algorithm>
+
+#include "implicit_wgmma.h"
+#include "ptx.cuh"
+#include "wgmma.cuh"
+
+namespace gemm_convt {
+namespace {
+
+constexpr int kConsumers = kDwTileM / 64;       // warpgroups, 64 pixels each
+constexpr int kThreads = kConsumers * 128 + 32;  // and one producer warp
+// Floats between a tile's channel rows: the fragment loads' 32 lanes then hit
+// 32 banks (rows 8 words apart mod 32), and each row starts on 16 bytes.
+constexpr int kLdA = kDwTileM + 8;
+constexpr int kATileFloats = kDwBlockK * kLdA;
+constexpr int kBTileFloats = kDwTileN * kDwBlockK;  // one part
+constexpr uint32_t kBTileBytes = kBTileFloats * 4;
+constexpr int kStages = 3;  // two blocks per SM fit beside each other with three
+// Two blocks per SM: 104 registers a thread fit them. __launch_bounds__(kThreads, 2)
+// gives 96 and spills the split's fragments; __maxnreg__ needs CUDA 12.4.
+#if defined(__CUDACC_VER_MAJOR__) && (__CUDACC_VER_MAJOR__ * 100 + __CUDACC_VER_MINOR__ >= 1204)
+#define GEMM_CONVT_DW_BOUNDS __maxnreg__(104)
+#else
+#define GEMM_CONVT_DW_BOUNDS __launch_bounds__(kThreads, 2)
+#endif
+
+__host__ __device__ inline int stage_floats(const DisjointWgmma& d) { return kATileFloats + d.parts * kBTileFloats; }
+
+#if !defined(__CUDA_ARCH__) || defined(__CUDA_ARCH_FEAT_SM90_ALL)
+// Element e of a core-matrix tile (128 columns x 16 channels, K-major, no
+// swizzle): (n / 8) * 128 + (k / 4) * 32 + (n % 8) * 4 + k % 4.
+__global__ void pack_weight_kernel(const DisjointWgmma d, const float* __restrict__ w, float* __restrict__ packed,
+                                   int64_t total) {
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
+    const int within = int(e % kBTileFloats);
+    int64_t tile = e / kBTileFloats;
+    const int part = int(tile % d.parts);
+    tile /= d.parts;
+    const int nt = int(tile % d.n_tiles);
+    tile /= d.n_tiles;
+    const int kb = int(tile % d.blocks), g = int(tile / d.blocks);
+    const int ci = kb * kDwBlockK + (within >> 5 & 3) * 4 + (within & 3);
+    const int col = nt * kDwTileN + (within >> 7) * 8 + (within >> 2 & 7);
+    float v = 0.0f;
+    if (ci < d.cin_g && col < d.cout_g * d.taps) {
+      const int co = col / d.taps, tap = col - co * d.taps, i = tap / d.kw, j = tap - i * d.kw;
+      const float x = w[(int64_t(g) * d.cin_g + ci) * d.w_si + co * d.w_so + i * d.w_sh + j * d.w_sw];
+      if (d.parts == 1) {
+        v = __uint_as_float(tf32_bits(x));
+      } else {
+        const Tf32Parts t = tf32_parts(x);
+        v = part == 0 ? t.hi : part == 1 ? t.cross : t.lo;
+      }
+    }
+    packed[e] = v;
+  }
+}
+
+// Block: kDwTileM pixels of one plane (sample, group) x kDwTileN columns. The
+// producer thread streams each 16-channel block's input rows and weight tile
+// into kStages buffers; each consumer warpgroup loads its 64 pixels' A
+// fragments from shared memory (split in registers) and issues wgmma with B
+// from shared memory. The products accumulate in the tensor cores over the
+// whole contraction (split: at most 512 channels, disjoint_taps_applies).
+template <bool kSplit>
+__global__ void GEMM_CONVT_DW_BOUNDS
+    disjoint_wgmma_kernel(const DisjointWgmma d, const float* __restrict__ x, const float* __restrict__ wp,
+                          const float* __restrict__ bias, float* __restrict__ out) {
+  extern __shared__ __align__(128) float smem[];
+  __shared__ __align__(8) uint64_t bars[2 * kStages];  // full, then empty
+  int rest = int(blockIdx.x);
+  const int nt = rest % d.n_tiles;
+  rest /= d.n_tiles;
+  const int mt = rest % d.m_tiles;
+  rest /= d.m_tiles;
+  const int g = rest % d.groups, n = rest / d.groups;
+  const int m0 = mt * kDwTileM, valid = min(kDwTileM, d.pixels - m0);
+  const int sf = stage_floats(d);
+  const int tid = int(threadIdx.x), wg = tid >> 7;
+  const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
+  const uint32_t bar_base = uint32_t(__cvta_generic_to_shared(bars));
+  const auto full_bar = [&](int b) { return bar_base + 8 * b; };
+  const auto empty_bar = [&](int b) { return bar_base + 8 * (kStages + b); };
+  if (tid == 0) {
+    for (int b = 0; b < kStages; ++b) {
+      mbar_init(full_bar(b), 1);
+      mbar_init(empty_bar(b), kConsumers * 4);  // each consumer warp releases
+    }
+    mbar_init_fence();
+  }
+  __syncthreads();
+
+  if (wg == kConsumers) {  // the producer warp: one thread issues the copies
+    if (tid == kConsumers * 128) {
+      const float* x_plane = x + int64_t(n) * d.x_sn + int64_t(g) * d.cin_g * d.x_sc + m0;
+      const uint32_t row_bytes = uint32_t(valid) * 4, b_bytes = uint32_t(d.parts) * kBTileBytes;
+      for (int k = 0; k < d.blocks; ++k) {
+        const int b = k % kStages;
+        mbar_wait(empty_bar(b), ((k / kStages) & 1) ^ 1);  // a fresh barrier passes parity 1
+        const int rows = min(kDwBlockK, d.cin_g - k * kDwBlockK);
+        mbar_expect_tx(full_bar(b), uint32_t(rows) * row_bytes + b_bytes);
+        const uint32_t dst = smem_base + uint32_t(b * sf) * 4;
+        for (int r = 0; r < rows; ++r)
+          bulk_copy(dst + uint32_t(r * kLdA) * 4, x_plane + int64_t(k * kDwBlockK + r) * d.x_sc, row_bytes,
+                    full_bar(b));
+        bulk_copy(dst + kATileFloats * 4,
+                  wp + ((int64_t(g) * d.blocks + k) * d.n_tiles + nt) * d.parts * kBTileFloats, b_bytes,
+                  full_bar(b));
+      }
+    }
+    return;
+  }
+
+  // A fragment (mma.sync m16n8k8 layout): register q holds pixel row_a + 8 (q % 2),
+  // channel lane % 4 + 4 (q / 2) of the k8 step.
+  const int lane = tid & 31, warp = (tid >> 5) & 3;
+  const int row_a = wg * 64 + warp * 16 + (lane >> 2);
+  float acc[64];
+#pragma unroll
+  for (int e = 0; e < 64; ++e) acc[e] = 0.0f;
+  for (int k = 0; k < d.blocks; ++k) {
+    const int b = k % kStages;
+    mbar_wait(full_bar(b), (k / kStages) & 1);
+    const int rows = min(kDwBlockK, d.cin_g - k * kDwBlockK);  // channels past it are zero
+    const float* a_tile = smem + b * sf;
+    const uint32_t b_base = smem_base + uint32_t(b * sf + kATileFloats) * 4;
+    // One k8 half at a time, its products waited for before the next half's
+    // fragments take the same registers (two blocks per SM keep the tensor
+    // cores fed meanwhile).
+#pragma unroll
+    for (int kk = 0; kk < 2; ++kk) {
+      uint32_t hi[4], cross[4], lo[4];
+#pragma unroll
+      for (int q = 0; q < 4; ++q) {
+        const int ch = kk * 8 + (lane & 3) + (q >> 1) * 4;
+        const float v = ch < rows ? a_tile[ch * kLdA + row_a + (q & 1) * 8] : 0.0f;
+        if (kSplit) {
+          const Tf32Parts t = tf32_parts(v);
+          hi[q] = __float_as_uint(t.hi), cross[q] = __float_as_uint(t.cross), lo[q] = __float_as_uint(t.lo);
+        } else {
+          hi[q] = tf32_bits(v);
+        }
+      }
+      const uint32_t bk = b_base + kk * 256;  // k8: two core matrices along K
+      wgmma_fence();
+      if (kSplit) {  // smallest terms first: lo x cross, cross x lo, hi x hi
+        wgmma_64x128x8(acc, lo, smem_desc(bk + kBTileBytes, 128, 512), 1);
+        wgmma_64x128x8(acc, cross, smem_desc(bk + 2 * kBTileBytes, 128, 512), 1);
+      }
+      wgmma_64x128x8(acc, hi, smem_desc(bk, 128, 512), 1);
+      wgmma_commit();
+      wgmma_wait<0>();
+      settle(acc);
+    }
+    if (lane == 0 && k + kStages < d.blocks) mbar_arrive(empty_bar(b));
+  }
+
+  // acc[4 n8 + 2 h + c]: pixel row_a + 8 h, column 8 n8 + 2 (lane % 4) + c; the
+  // column is (output channel, tap), the tap (i, j) its offset in the pixel's cell.
+  const int cols = d.cout_g * d.taps;
+  float* out_plane = out + int64_t(n) * d.o_sn + int64_t(g) * d.cout_g * d.o_sc;
+  int oh0[2], ow0[2];
+  bool live[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int row = row_a + 8 * h, p = m0 + row, ih = p / d.in_w;
+    live[h] = row < valid;
+    oh0[h] = ih * d.s_h - d.pad_h, ow0[h] = (p - ih * d.in_w) * d.s_w - d.pad_w;
+  }
+#pragma unroll
+  for (int n8 = 0; n8 < 16; ++n8) {
+#pragma unroll
+    for (int c = 0; c < 2; ++c) {
+      if (d.pairs && c == 1) continue;  // stored with c == 0
+      const int col = nt * kDwTileN + n8 * 8 + 2 * (lane & 3) + c;
+      if (col >= cols) continue;
+      const int co = col / d.taps, tap = col - co * d.taps, i = tap / d.kw, j = tap - i * d.kw;
+      const float b = bias ? bias[g * d.cout_g + co] : 0.0f;
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int oh = oh0[h] + i, ow = ow0[h] + j;
+        if (!live[h] || oh < 0 || oh >= d.out_h) continue;
+        float* o = out_plane + co * d.o_sc + oh * d.o_sh + ow * d.o_sw;
+        const float v0 = acc[4 * n8 + 2 * h + c] + b;
+        if (!d.pairs) {
+          if (ow >= 0 && ow < d.out_w) *o = v0;
+        } else {  // width taps j, j + 1 (even j): ow even, 8-byte aligned (host)
+          const float v1 = acc[4 * n8 + 2 * h + 1] + b;
+          if (ow >= 0 && ow + 1 < d.out_w) {
+            *reinterpret_cast<float2*>(o) = make_float2(v0, v1);
+          } else {
+            if (ow >= 0 && ow < d.out_w) o[0] = v0;
+            if (ow + 1 >= 0 && ow + 1 < d.out_w) o[1] = v1;
+          }
+        }
+      }
+    }
+  }
+}
+#else  // another device pass (the build has none): the same kernels, empty
+__global__ void pack_weight_kernel(const DisjointWgmma, const float* __restrict__, float* __restrict__, int64_t) {}
+template <bool kSplit>
+__global__ void GEMM_CONVT_DW_BOUNDS
+    disjoint_wgmma_kernel(const DisjointWgmma, const float* __restrict__, const float* __restrict__,
+                          const float* __restrict__, float* __restrict__) {}
+#endif
+
+}  // namespace
+
+size_t disjoint_wgmma_smem_bytes(const DisjointWgmma& d) { return size_t(stage_floats(d)) * 4 * kStages; }
+int64_t disjoint_wgmma_weight_floats(const DisjointWgmma& d) {
+  return int64_t(d.groups) * d.blocks * d.n_tiles * d.parts * kBTileFloats;
+}
+
+cudaError_t launch_disjoint_wgmma_pack_weight(const DisjointWgmma& d, const float* weight, float* packed,
+                                              cudaStream_t stream) {
+  if (!wgmma_kernels_built()) return cudaErrorNotSupported;
+  const int64_t total = disjoint_wgmma_weight_floats(d);
+  pack_weight_kernel<<<unsigned(std::min<int64_t>((total + 255) / 256, 4096)), 256, 0, stream>>>(d, weight, packed,
+                                                                                                  total);
+  return cudaGetLastError();
+}
+
+cudaError_t launch_disjoint_wgmma(const DisjointWgmma& d, const float* input, const float* packed_weight,
+                                  const float* bias, float* out, cudaStream_t stream) {
+  if (!wgmma_kernels_built()) return cudaErrorNotSupported;
+  const auto kernel = d.parts == 3 ? disjoint_wgmma_kernel<true> : disjoint_wgmma_kernel<false>;
+  const size_t smem = disjoint_wgmma_smem_bytes(d);
+  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+  if (e != cudaSuccess) return e;
+  const int64_t blocks = int64_t(d.samples) * d.groups * d.m_tiles * d.n_tiles;
+  kernel<<<unsigned(blocks), kThreads, smem, stream>>>(d, input, packed_weight, bias, out);
+  return cudaGetLastError();
+}
+
+}  // namespace gemm_convt
