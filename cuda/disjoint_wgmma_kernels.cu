@@ -11,22 +11,19 @@
 namespace gemm_convt {
 namespace {
 
-constexpr int kConsumers = kDwTileM / 64;       // warpgroups, 64 pixels each
-constexpr int kThreads = kConsumers * 128 + 32;  // and one producer warp
+constexpr int kThreads = kDwTileM * 2;  // two warpgroups, 64 pixels each
 // Floats between a tile's channel rows: the fragment loads' 32 lanes then hit
 // 32 banks (rows 8 words apart mod 32), and each row starts on 16 bytes.
 constexpr int kLdA = kDwTileM + 8;
 constexpr int kATileFloats = kDwBlockK * kLdA;
 constexpr int kBTileFloats = kDwTileN * kDwBlockK;  // one part
 constexpr uint32_t kBTileBytes = kBTileFloats * 4;
-constexpr int kStages = 3;  // two blocks per SM fit beside each other with three
-// Two blocks per SM: 104 registers a thread fit them. __launch_bounds__(kThreads, 2)
-// gives 96 and spills the split's fragments; __maxnreg__ needs CUDA 12.4.
-#if defined(__CUDACC_VER_MAJOR__) && (__CUDACC_VER_MAJOR__ * 100 + __CUDACC_VER_MINOR__ >= 1204)
-#define GEMM_CONVT_DW_BOUNDS __maxnreg__(104)
-#else
-#define GEMM_CONVT_DW_BOUNDS __launch_bounds__(kThreads, 2)
-#endif
+// Two blocks per SM (their 16 warps at up to 128 registers each fill the
+// register file; 3 stages of 33 KB each fit twice): while one block waits on
+// its copies or writes its output, the other's products run. A separate
+// producer warp (9 warps a block) left one block per SM: 5 warps on one
+// scheduler's registers would need more than its quarter.
+constexpr int kStages = 3;
 
 __host__ __device__ inline int stage_floats(const DisjointWgmma& d) { return kATileFloats + d.parts * kBTileFloats; }
 
@@ -60,14 +57,14 @@ __global__ void pack_weight_kernel(const DisjointWgmma d, const float* __restric
   }
 }
 
-// Block: kDwTileM pixels of one plane (sample, group) x kDwTileN columns. The
-// producer thread streams each 16-channel block's input rows and weight tile
-// into kStages buffers; each consumer warpgroup loads its 64 pixels' A
+// Block: kDwTileM pixels of one plane (sample, group) x kDwTileN columns.
+// Thread 0 streams each 16-channel block's input rows and weight tile into
+// kStages buffers by bulk copies; each warpgroup loads its 64 pixels' A
 // fragments from shared memory (split in registers) and issues wgmma with B
 // from shared memory. The products accumulate in the tensor cores over the
 // whole contraction (split: at most 512 channels, disjoint_taps_applies).
 template <bool kSplit>
-__global__ void GEMM_CONVT_DW_BOUNDS
+__global__ void __launch_bounds__(kThreads, 2)
     disjoint_wgmma_kernel(const DisjointWgmma d, const float* __restrict__ x, const float* __restrict__ wp,
                           const float* __restrict__ bias, float* __restrict__ out) {
   extern __shared__ __align__(128) float smem[];
@@ -80,7 +77,7 @@ __global__ void GEMM_CONVT_DW_BOUNDS
   const int g = rest % d.groups, n = rest / d.groups;
   const int m0 = mt * kDwTileM, valid = min(kDwTileM, d.pixels - m0);
   const int sf = stage_floats(d);
-  const int tid = int(threadIdx.x), wg = tid >> 7;
+  const int tid = int(threadIdx.x);
   const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
   const uint32_t bar_base = uint32_t(__cvta_generic_to_shared(bars));
   const auto full_bar = [&](int b) { return bar_base + 8 * b; };
@@ -88,42 +85,43 @@ __global__ void GEMM_CONVT_DW_BOUNDS
   if (tid == 0) {
     for (int b = 0; b < kStages; ++b) {
       mbar_init(full_bar(b), 1);
-      mbar_init(empty_bar(b), kConsumers * 4);  // each consumer warp releases
+      mbar_init(empty_bar(b), kThreads / 32);  // each warp releases
     }
     mbar_init_fence();
   }
   __syncthreads();
 
-  if (wg == kConsumers) {  // the producer warp: one thread issues the copies
-    if (tid == kConsumers * 128) {
-      const float* x_plane = x + int64_t(n) * d.x_sn + int64_t(g) * d.cin_g * d.x_sc + m0;
-      const uint32_t row_bytes = uint32_t(valid) * 4, b_bytes = uint32_t(d.parts) * kBTileBytes;
-      for (int k = 0; k < d.blocks; ++k) {
-        const int b = k % kStages;
-        mbar_wait(empty_bar(b), ((k / kStages) & 1) ^ 1);  // a fresh barrier passes parity 1
-        const int rows = min(kDwBlockK, d.cin_g - k * kDwBlockK);
-        mbar_expect_tx(full_bar(b), uint32_t(rows) * row_bytes + b_bytes);
-        const uint32_t dst = smem_base + uint32_t(b * sf) * 4;
-        for (int r = 0; r < rows; ++r)
-          bulk_copy(dst + uint32_t(r * kLdA) * 4, x_plane + int64_t(k * kDwBlockK + r) * d.x_sc, row_bytes,
-                    full_bar(b));
-        bulk_copy(dst + kATileFloats * 4,
-                  wp + ((int64_t(g) * d.blocks + k) * d.n_tiles + nt) * d.parts * kBTileFloats, b_bytes,
-                  full_bar(b));
-      }
-    }
-    return;
-  }
+  // Thread 0 issues the copies: the first kStages steps at once, then step
+  // k - 1 + kStages into step k - 1's buffer once every warp has released it.
+  const float* x_plane = x + int64_t(n) * d.x_sn + int64_t(g) * d.cin_g * d.x_sc + m0;
+  const auto issue = [&](int k) {
+    const int b = k % kStages;
+    const int rows = min(kDwBlockK, d.cin_g - k * kDwBlockK);
+    const uint32_t row_bytes = uint32_t(valid) * 4, b_bytes = uint32_t(d.parts) * kBTileBytes;
+    mbar_expect_tx(full_bar(b), uint32_t(rows) * row_bytes + b_bytes);
+    const uint32_t dst = smem_base + uint32_t(b * sf) * 4;
+    for (int r = 0; r < rows; ++r)
+      bulk_copy(dst + uint32_t(r * kLdA) * 4, x_plane + int64_t(k * kDwBlockK + r) * d.x_sc, row_bytes, full_bar(b));
+    bulk_copy(dst + kATileFloats * 4, wp + ((int64_t(g) * d.blocks + k) * d.n_tiles + nt) * d.parts * kBTileFloats,
+              b_bytes, full_bar(b));
+  };
+  if (tid == 0)
+    for (int k = 0; k < min(kStages, d.blocks); ++k) issue(k);
 
   // A fragment (mma.sync m16n8k8 layout): register q holds pixel row_a + 8 (q % 2),
   // channel lane % 4 + 4 (q / 2) of the k8 step.
-  const int lane = tid & 31, warp = (tid >> 5) & 3;
-  const int row_a = wg * 64 + warp * 16 + (lane >> 2);
+  const int lane = tid & 31, warp = tid >> 5;
+  const int row_a = warp * 16 + (lane >> 2);
   float acc[64];
 #pragma unroll
   for (int e = 0; e < 64; ++e) acc[e] = 0.0f;
   for (int k = 0; k < d.blocks; ++k) {
     const int b = k % kStages;
+    if (tid == 0 && k >= 1 && k - 1 + kStages < d.blocks) {
+      mbar_wait(empty_bar((k - 1) % kStages), ((k - 1) / kStages) & 1);
+      issue(k - 1 + kStages);
+    }
+    __syncwarp();
     mbar_wait(full_bar(b), (k / kStages) & 1);
     const int rows = min(kDwBlockK, d.cin_g - k * kDwBlockK);  // channels past it are zero
     const float* a_tile = smem + b * sf;
@@ -204,7 +202,7 @@ __global__ void GEMM_CONVT_DW_BOUNDS
 #else  // another device pass (the build has none): the same kernels, empty
 __global__ void pack_weight_kernel(const DisjointWgmma, const float* __restrict__, float* __restrict__, int64_t) {}
 template <bool kSplit>
-__global__ void GEMM_CONVT_DW_BOUNDS
+__global__ void __launch_bounds__(kThreads, 2)
     disjoint_wgmma_kernel(const DisjointWgmma, const float* __restrict__, const float* __restrict__,
                           const float* __restrict__, float* __restrict__) {}
 #endif
@@ -231,6 +229,10 @@ cudaError_t launch_disjoint_wgmma(const DisjointWgmma& d, const float* input, co
   const auto kernel = d.parts == 3 ? disjoint_wgmma_kernel<true> : disjoint_wgmma_kernel<false>;
   const size_t smem = disjoint_wgmma_smem_bytes(d);
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+  // The largest shared-memory carveout, so two blocks fit an SM (the driver's
+  // own choice gave 64 KB on the H100: one block).
+  if (e == cudaSuccess)
+    e = cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
   if (e != cudaSuccess) return e;
   const int64_t blocks = int64_t(d.samples) * d.groups * d.m_tiles * d.n_tiles;
   kernel<<<unsigned(blocks), kThreads, smem, stream>>>(d, input, packed_weight, bias, out);

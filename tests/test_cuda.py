@@ -380,7 +380,7 @@ WGMMA_DISJOINT = [
                                                                               # (last partial), 2 column tiles, K tail
     (2, 64, 24, (2, 2), (12, 16), (2, 2), (0, 0), (0, 0), (1, 1), 2, False),  # groups
     (2, 16, 8, (3, 3), (10, 12), (3, 3), (1, 2), (2, 1), (1, 1), 1, True),    # odd taps, cropped cells, edges
-    (2, 24, 72, (1, 1), (9, 12), (1, 1), (0, 0), (0, 0), (1, 1), 1, True),    # 1x1: a plain GEMM
+    (1, 16, 40, (3, 2), (6, 8), (3, 2), (0, 0), (0, 0), (1, 1), 1, True),     # 3x2: 240 columns, 2 tiles
     (1, 16, 16, (2, 4), (6, 8), (2, 4), (1, 2), (0, 0), (1, 1), 1, True),     # even padding: float2 pairs, cropped
 ]
 
