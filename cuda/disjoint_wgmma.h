@@ -31,6 +31,7 @@ struct DisjointWgmma {
   int cin_g, cout_g, groups, kw, taps, s_h, s_w, pad_h, pad_w, out_h, out_w;
   int blocks, n_tiles, m_tiles, parts;  // blocks: 16-channel blocks per group
   int samples;
+  int stages;                      // shared-memory buffers (the launch sets it)
   bool pairs;                      // two adjacent width taps stored as one float2
   int64_t x_sn, x_sc;              // input strides (pixels at stride 1, rows back to back)
   int64_t w_si, w_so, w_sh, w_sw;  // weight strides: input channel, output channel, kh, kw

@@ -1,6 +1,6 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Session 28, call 3: the disjoint-taps wgmma kernel with two blocks per SM (no producer warp,
-# the largest carveout): unet_up A/B against the mma.sync kernel, ncu, the focused tests.
+# Session 28, call 4: the disjoint-taps wgmma kernel looping over tiles (two blocks per SM, 6 or 3 buffers):
+# unet_up A/B against the mma.sync kernel, ncu, the focused tests.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
 source scripts/device_build.sh "disjoint_wgmma_kernel" "$OUT/build.log" | grep -v C7519 | tail -4
