@@ -24,7 +24,6 @@ DisjointWgmma describe(const Problem& p, const ConvTranspose2dOptions& o) {
   d.blocks = (d.cin_g + kDwBlockK - 1) / kDwBlockK;
   d.n_tiles = int((int64_t(d.cout_g) * d.taps + kDwTileN - 1) / kDwTileN);
   d.m_tiles = (d.pixels + kDwTileM - 1) / kDwTileM;
-  d.parts = o.allow_tf32 ? 1 : 3;
   d.samples = int(p.batch);
   return d;
 }
@@ -33,7 +32,7 @@ DisjointWgmma describe(const Problem& p, const ConvTranspose2dOptions& o) {
 
 bool disjoint_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
                             bool row_vectors) {
-  if (input.scalar_type() != at::kFloat || !row_vectors || wgmma_switched_off()) return false;
+  if (input.scalar_type() != at::kFloat || o.allow_tf32 || !row_vectors || wgmma_switched_off()) return false;
   const auto* props = at::cuda::getCurrentDeviceProperties();
   if (props->major != 9 || props->minor != 0 || !wgmma_kernels_built()) return false;  // wgmma: sm_90a
   // Cells tiled exactly by the taps: every product column lands, none on a gap.

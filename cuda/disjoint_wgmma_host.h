@@ -8,7 +8,7 @@
 
 namespace gemm_convt {
 
-// float32 where disjoint_taps_applies took the call with NCHW rows copied in
+// float32 without TF32 where disjoint_taps_applies took the call with NCHW rows copied in
 // 16-byte vectors (row_vectors), taps tiling each stride cell exactly (kernel
 // == stride, dilation 1), compute capability 9.0, the packed weight within the
 // workspace cap (GEMM_CONVT_WGMMA=0 turns it off: A/B runs).

@@ -18,19 +18,15 @@ constexpr int kLdA = kDwTileM + 8;
 constexpr int kATileFloats = kDwBlockK * kLdA;
 constexpr int kBTileFloats = kDwTileN * kDwBlockK;  // one part
 constexpr uint32_t kBTileBytes = kBTileFloats * 4;
+constexpr int kParts = 3;  // the weight's TF32 high, cross and low parts
 // Two blocks per SM (their 16 warps at up to 128 registers each fill the
-// register file), each looping over tiles with as many buffers as ~110 KB
-// hold (TF32 6, split 3): the copies run ahead across tile boundaries, so a
-// tile's epilogue does not drain the pipeline. A separate producer warp (9
-// warps a block) left one block per SM: 5 warps on one scheduler's
-// registers would need more than its quarter.
-constexpr int kMaxStages = 8;
-constexpr int kStageBudgetBytes = 110 * 1024;
+// register file; 3 stages of 33 KB each fit twice): while one block waits on
+// its copies or writes its output, the other's products run. A separate
+// producer warp (9 warps a block) left one block per SM: 5 warps on one
+// scheduler's registers would need more than its quarter.
+constexpr int kStages = 3;
 
-__host__ __device__ inline int stage_floats(const DisjointWgmma& d) { return kATileFloats + d.parts * kBTileFloats; }
-inline int stage_count(const DisjointWgmma& d) {
-  return std::max(2, std::min(kMaxStages, kStageBudgetBytes / (stage_floats(d) * 4)));
-}
+constexpr int kStageFloats = kATileFloats + kParts * kBTileFloats;
 
 #if !defined(__CUDA_ARCH__) || defined(__CUDA_ARCH_FEAT_SM90_ALL)
 // Element e of a core-matrix tile (128 columns x 16 channels, K-major, no
@@ -40,8 +36,8 @@ __global__ void pack_weight_kernel(const DisjointWgmma d, const float* __restric
   for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int within = int(e % kBTileFloats);
     int64_t tile = e / kBTileFloats;
-    const int part = int(tile % d.parts);
-    tile /= d.parts;
+    const int part = int(tile % kParts);
+    tile /= kParts;
     const int nt = int(tile % d.n_tiles);
     tile /= d.n_tiles;
     const int kb = int(tile % d.blocks), g = int(tile / d.blocks);
@@ -51,34 +47,116 @@ __global__ void pack_weight_kernel(const DisjointWgmma d, const float* __restric
     if (ci < d.cin_g && col < d.cout_g * d.taps) {
       const int co = col / d.taps, tap = col - co * d.taps, i = tap / d.kw, j = tap - i * d.kw;
       const float x = w[(int64_t(g) * d.cin_g + ci) * d.w_si + co * d.w_so + i * d.w_sh + j * d.w_sw];
-      if (d.parts == 1) {
-        v = __uint_as_float(tf32_bits(x));
-      } else {
-        const Tf32Parts t = tf32_parts(x);
-        v = part == 0 ? t.hi : part == 1 ? t.cross : t.lo;
-      }
+      const Tf32Parts t = tf32_parts(x);
+      v = part == 0 ? t.hi : part == 1 ? t.cross : t.lo;
     }
     packed[e] = v;
   }
 }
 
-struct Tile {
-  int nt, g, n, m0, valid;  // column tile, group, sample, first pixel, pixels in the plane from m0
-};
+// Block: kDwTileM pixels of one plane (sample, group) x kDwTileN columns.
+// Thread 0 streams each 16-channel block's input rows and weight tile into
+// kStages buffers by bulk copies; each warpgroup loads its 64 pixels' A
+// fragments from shared memory (split in registers) and issues wgmma with B
+// from shared memory. The products accumulate in the tensor cores over the
+// whole contraction (split: at most 512 channels, disjoint_taps_applies).
+__global__ void __launch_bounds__(kThreads, 2)
+    disjoint_wgmma_kernel(const DisjointWgmma d, const float* __restrict__ x, const float* __restrict__ wp,
+                          const float* __restrict__ bias, float* __restrict__ out) {
+  extern __shared__ __align__(128) float smem[];
+  __shared__ __align__(8) uint64_t bars[2 * kStages];  // full, then empty
+  int rest = int(blockIdx.x);
+  const int nt = rest % d.n_tiles;
+  rest /= d.n_tiles;
+  const int mt = rest % d.m_tiles;
+  rest /= d.m_tiles;
+  const int g = rest % d.groups, n = rest / d.groups;
+  const int m0 = mt * kDwTileM, valid = min(kDwTileM, d.pixels - m0);
+    const int tid = int(threadIdx.x);
+  const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
+  const uint32_t bar_base = uint32_t(__cvta_generic_to_shared(bars));
+  const auto full_bar = [&](int b) { return bar_base + 8 * b; };
+  const auto empty_bar = [&](int b) { return bar_base + 8 * (kStages + b); };
+  if (tid == 0) {
+    for (int b = 0; b < kStages; ++b) {
+      mbar_init(full_bar(b), 1);
+      mbar_init(empty_bar(b), kThreads / 32);  // each warp releases
+    }
+    mbar_init_fence();
+  }
+  __syncthreads();
 
-// The tile's products plus bias into the output. acc[4 n8 + 2 h + c]: pixel
-// row_a + 8 h, column 8 n8 + 2 (lane % 4) + c; the column is (output channel,
-// tap), the tap (i, j) its offset in the pixel's cell.
-__device__ __forceinline__ void store_tile(const DisjointWgmma& d, const Tile& t, const float (&acc)[64], int row_a,
-                                           int lane, const float* __restrict__ bias, float* __restrict__ out) {
+  // Thread 0 issues the copies: the first kStages steps at once, then step
+  // k - 1 + kStages into step k - 1's buffer once every warp has released it.
+  const float* x_plane = x + int64_t(n) * d.x_sn + int64_t(g) * d.cin_g * d.x_sc + m0;
+  const auto issue = [&](int k) {
+    const int b = k % kStages;
+    const int rows = min(kDwBlockK, d.cin_g - k * kDwBlockK);
+    const uint32_t row_bytes = uint32_t(valid) * 4, b_bytes = uint32_t(kParts) * kBTileBytes;
+    mbar_expect_tx(full_bar(b), uint32_t(rows) * row_bytes + b_bytes);
+    const uint32_t dst = smem_base + uint32_t(b * kStageFloats) * 4;
+    for (int r = 0; r < rows; ++r)
+      bulk_copy(dst + uint32_t(r * kLdA) * 4, x_plane + int64_t(k * kDwBlockK + r) * d.x_sc, row_bytes, full_bar(b));
+    bulk_copy(dst + kATileFloats * 4, wp + ((int64_t(g) * d.blocks + k) * d.n_tiles + nt) * kParts * kBTileFloats,
+              b_bytes, full_bar(b));
+  };
+  if (tid == 0)
+    for (int k = 0; k < min(kStages, d.blocks); ++k) issue(k);
+
+  // A fragment (mma.sync m16n8k8 layout): register q holds pixel row_a + 8 (q % 2),
+  // channel lane % 4 + 4 (q / 2) of the k8 step.
+  const int lane = tid & 31, warp = tid >> 5;
+  const int row_a = warp * 16 + (lane >> 2);
+  float acc[64];
+#pragma unroll
+  for (int e = 0; e < 64; ++e) acc[e] = 0.0f;
+  for (int k = 0; k < d.blocks; ++k) {
+    const int b = k % kStages;
+    if (tid == 0 && k >= 1 && k - 1 + kStages < d.blocks) {
+      mbar_wait(empty_bar((k - 1) % kStages), ((k - 1) / kStages) & 1);
+      issue(k - 1 + kStages);
+    }
+    __syncwarp();
+    mbar_wait(full_bar(b), (k / kStages) & 1);
+    const int rows = min(kDwBlockK, d.cin_g - k * kDwBlockK);  // channels past it are zero
+    const float* a_tile = smem + b * kStageFloats;
+    const uint32_t b_base = smem_base + uint32_t(b * kStageFloats + kATileFloats) * 4;
+    // One k8 half at a time, its products waited for before the next half's
+    // fragments take the same registers (two blocks per SM keep the tensor
+    // cores fed meanwhile).
+#pragma unroll
+    for (int kk = 0; kk < 2; ++kk) {
+      uint32_t hi[4], cross[4], lo[4];
+#pragma unroll
+      for (int q = 0; q < 4; ++q) {
+        const int ch = kk * 8 + (lane & 3) + (q >> 1) * 4;
+        const float v = ch < rows ? a_tile[ch * kLdA + row_a + (q & 1) * 8] : 0.0f;
+        const Tf32Parts t = tf32_parts(v);
+        hi[q] = __float_as_uint(t.hi), cross[q] = __float_as_uint(t.cross), lo[q] = __float_as_uint(t.lo);
+      }
+      const uint32_t bk = b_base + kk * 256;  // k8: two core matrices along K
+      wgmma_fence();
+      // smallest terms first: lo x cross, cross x lo, hi x hi
+      wgmma_64x128x8(acc, lo, smem_desc(bk + kBTileBytes, 128, 512), 1);
+      wgmma_64x128x8(acc, cross, smem_desc(bk + 2 * kBTileBytes, 128, 512), 1);
+      wgmma_64x128x8(acc, hi, smem_desc(bk, 128, 512), 1);
+      wgmma_commit();
+      wgmma_wait<0>();
+      settle(acc);
+    }
+    if (lane == 0 && k + kStages < d.blocks) mbar_arrive(empty_bar(b));
+  }
+
+  // acc[4 n8 + 2 h + c]: pixel row_a + 8 h, column 8 n8 + 2 (lane % 4) + c; the
+  // column is (output channel, tap), the tap (i, j) its offset in the pixel's cell.
   const int cols = d.cout_g * d.taps;
-  float* out_plane = out + int64_t(t.n) * d.o_sn + int64_t(t.g) * d.cout_g * d.o_sc;
+  float* out_plane = out + int64_t(n) * d.o_sn + int64_t(g) * d.cout_g * d.o_sc;
   int oh0[2], ow0[2];
   bool live[2];
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    const int row = row_a + 8 * h, p = t.m0 + row, ih = p / d.in_w;
-    live[h] = row < t.valid;
+    const int row = row_a + 8 * h, p = m0 + row, ih = p / d.in_w;
+    live[h] = row < valid;
     oh0[h] = ih * d.s_h - d.pad_h, ow0[h] = (p - ih * d.in_w) * d.s_w - d.pad_w;
   }
 #pragma unroll
@@ -86,10 +164,10 @@ __device__ __forceinline__ void store_tile(const DisjointWgmma& d, const Tile& t
 #pragma unroll
     for (int c = 0; c < 2; ++c) {
       if (d.pairs && c == 1) continue;  // stored with c == 0
-      const int col = t.nt * kDwTileN + n8 * 8 + 2 * (lane & 3) + c;
+      const int col = nt * kDwTileN + n8 * 8 + 2 * (lane & 3) + c;
       if (col >= cols) continue;
       const int co = col / d.taps, tap = col - co * d.taps, i = tap / d.kw, j = tap - i * d.kw;
-      const float b = bias ? bias[t.g * d.cout_g + co] : 0.0f;
+      const float b = bias ? bias[g * d.cout_g + co] : 0.0f;
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
         const int oh = oh0[h] + i, ow = ow0[h] + j;
@@ -111,125 +189,8 @@ __device__ __forceinline__ void store_tile(const DisjointWgmma& d, const Tile& t
     }
   }
 }
-
-// A tile: kDwTileM pixels of one plane (sample, group) x kDwTileN columns.
-// Thread 0 streams each 16-channel block's input rows and weight tile into
-// d.stages buffers by bulk copies; each warpgroup loads its 64 pixels' A
-// fragments from shared memory (split in registers) and issues wgmma with B
-// from shared memory. The products accumulate in the tensor cores over the
-// whole contraction (split: at most 512 channels, disjoint_taps_applies).
-template <bool kSplit>
-__global__ void __launch_bounds__(kThreads, 2)
-    disjoint_wgmma_kernel(const DisjointWgmma d, const float* __restrict__ x, const float* __restrict__ wp,
-                          const float* __restrict__ bias, float* __restrict__ out) {
-  extern __shared__ __align__(128) float smem[];
-  __shared__ __align__(8) uint64_t bars[2 * kMaxStages];  // full, then empty
-  const int S = d.stages, sf = stage_floats(d), tid = int(threadIdx.x);
-  // This block's tiles: blockIdx.x, then every gridDim.x-th; its steps run over
-  // them back to back (step s: tile s / blocks, channel block s % blocks).
-  const int tiles = d.samples * d.groups * d.m_tiles * d.n_tiles;
-  const int my_tiles = int(blockIdx.x) < tiles ? (tiles - 1 - int(blockIdx.x)) / int(gridDim.x) + 1 : 0;
-  const int steps = my_tiles * d.blocks;
-  const auto tile_of = [&](int i) {  // this block's i-th tile; columns fastest: A is reread from L2
-    int rest = int(blockIdx.x) + i * int(gridDim.x);
-    Tile t;
-    t.nt = rest % d.n_tiles;
-    rest /= d.n_tiles;
-    const int mt = rest % d.m_tiles;
-    rest /= d.m_tiles;
-    t.g = rest % d.groups, t.n = rest / d.groups;
-    t.m0 = mt * kDwTileM, t.valid = min(kDwTileM, d.pixels - t.m0);
-    return t;
-  };
-  const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
-  const uint32_t bar_base = uint32_t(__cvta_generic_to_shared(bars));
-  const auto full_bar = [&](int b) { return bar_base + 8 * b; };
-  const auto empty_bar = [&](int b) { return bar_base + 8 * (kMaxStages + b); };
-  if (tid == 0) {
-    for (int b = 0; b < S; ++b) {
-      mbar_init(full_bar(b), 1);
-      mbar_init(empty_bar(b), kThreads / 32);  // each warp releases
-    }
-    mbar_init_fence();
-  }
-  __syncthreads();
-
-  // Thread 0 issues the copies: the first S steps at once, then step s - 1 + S
-  // into step s - 1's buffer once every warp has released it.
-  const auto issue = [&](int step) {
-    const Tile t = tile_of(step / d.blocks);
-    const int k = step % d.blocks, b = step % S;
-    const int rows = min(kDwBlockK, d.cin_g - k * kDwBlockK);
-    const uint32_t row_bytes = uint32_t(t.valid) * 4, b_bytes = uint32_t(d.parts) * kBTileBytes;
-    mbar_expect_tx(full_bar(b), uint32_t(rows) * row_bytes + b_bytes);
-    const uint32_t dst = smem_base + uint32_t(b * sf) * 4;
-    const float* src = x + int64_t(t.n) * d.x_sn + (int64_t(t.g) * d.cin_g + k * kDwBlockK) * d.x_sc + t.m0;
-    for (int r = 0; r < rows; ++r) bulk_copy(dst + uint32_t(r * kLdA) * 4, src + r * d.x_sc, row_bytes, full_bar(b));
-    bulk_copy(dst + kATileFloats * 4, wp + ((int64_t(t.g) * d.blocks + k) * d.n_tiles + t.nt) * d.parts * kBTileFloats,
-              b_bytes, full_bar(b));
-  };
-  if (tid == 0)
-    for (int step = 0; step < min(S, steps); ++step) issue(step);
-
-  // A fragment (mma.sync m16n8k8 layout): register q holds pixel row_a + 8 (q % 2),
-  // channel lane % 4 + 4 (q / 2) of the k8 step.
-  const int lane = tid & 31, warp = tid >> 5;
-  const int row_a = warp * 16 + (lane >> 2);
-  float acc[64];
-  int b = 0, k = 0, i = 0;  // the step's buffer, channel block and tile
-  uint32_t phase = 0;       // the parity of buffer b's use
-  for (int step = 0; step < steps; ++step) {
-    if (k == 0) {
-#pragma unroll
-      for (int e = 0; e < 64; ++e) acc[e] = 0.0f;
-    }
-    if (tid == 0 && step >= 1 && step - 1 + S < steps) {  // refill the previous step's buffer
-      mbar_wait(empty_bar(b == 0 ? S - 1 : b - 1), b == 0 ? phase ^ 1 : phase);
-      issue(step - 1 + S);
-    }
-    __syncwarp();
-    mbar_wait(full_bar(b), phase);
-    const int rows = min(kDwBlockK, d.cin_g - k * kDwBlockK);  // channels past it are zero
-    const float* a_tile = smem + b * sf;
-    const uint32_t b_base = smem_base + uint32_t(b * sf + kATileFloats) * 4;
-    // One k8 half at a time, its products waited for before the next half's
-    // fragments take the same registers (two blocks per SM keep the tensor
-    // cores fed meanwhile).
-#pragma unroll
-    for (int kk = 0; kk < 2; ++kk) {
-      uint32_t hi[4], cross[4], lo[4];
-#pragma unroll
-      for (int q = 0; q < 4; ++q) {
-        const int ch = kk * 8 + (lane & 3) + (q >> 1) * 4;
-        const float v = ch < rows ? a_tile[ch * kLdA + row_a + (q & 1) * 8] : 0.0f;
-        if (kSplit) {
-          const Tf32Parts t = tf32_parts(v);
-          hi[q] = __float_as_uint(t.hi), cross[q] = __float_as_uint(t.cross), lo[q] = __float_as_uint(t.lo);
-        } else {
-          hi[q] = tf32_bits(v);
-        }
-      }
-      const uint32_t bk = b_base + kk * 256;  // k8: two core matrices along K
-      wgmma_fence();
-      if (kSplit) {  // smallest terms first: lo x cross, cross x lo, hi x hi
-        wgmma_64x128x8(acc, lo, smem_desc(bk + kBTileBytes, 128, 512), 1);
-        wgmma_64x128x8(acc, cross, smem_desc(bk + 2 * kBTileBytes, 128, 512), 1);
-      }
-      wgmma_64x128x8(acc, hi, smem_desc(bk, 128, 512), 1);
-      wgmma_commit();
-      wgmma_wait<0>();
-      settle(acc);
-    }
-    if (lane == 0 && step + S < steps) mbar_arrive(empty_bar(b));
-    if (++b == S) b = 0, phase ^= 1;
-    if (++k < d.blocks) continue;
-    k = 0;
-    store_tile(d, tile_of(i++), acc, row_a, lane, bias, out);
-  }
-}
 #else  // another device pass (the build has none): the same kernels, empty
 __global__ void pack_weight_kernel(const DisjointWgmma, const float* __restrict__, float* __restrict__, int64_t) {}
-template <bool kSplit>
 __global__ void __launch_bounds__(kThreads, 2)
     disjoint_wgmma_kernel(const DisjointWgmma, const float* __restrict__, const float* __restrict__,
                           const float* __restrict__, float* __restrict__) {}
@@ -237,9 +198,9 @@ __global__ void __launch_bounds__(kThreads, 2)
 
 }  // namespace
 
-size_t disjoint_wgmma_smem_bytes(const DisjointWgmma& d) { return size_t(stage_floats(d)) * 4 * stage_count(d); }
+size_t disjoint_wgmma_smem_bytes(const DisjointWgmma& d) { return size_t(kStageFloats) * 4 * kStages; }
 int64_t disjoint_wgmma_weight_floats(const DisjointWgmma& d) {
-  return int64_t(d.groups) * d.blocks * d.n_tiles * d.parts * kBTileFloats;
+  return int64_t(d.groups) * d.blocks * d.n_tiles * kParts * kBTileFloats;
 }
 
 cudaError_t launch_disjoint_wgmma_pack_weight(const DisjointWgmma& d, const float* weight, float* packed,
@@ -254,7 +215,7 @@ cudaError_t launch_disjoint_wgmma_pack_weight(const DisjointWgmma& d, const floa
 cudaError_t launch_disjoint_wgmma(const DisjointWgmma& d, const float* input, const float* packed_weight,
                                   const float* bias, float* out, cudaStream_t stream) {
   if (!wgmma_kernels_built()) return cudaErrorNotSupported;
-  const auto kernel = d.parts == 3 ? disjoint_wgmma_kernel<true> : disjoint_wgmma_kernel<false>;
+  const auto kernel = disjoint_wgmma_kernel;
   const size_t smem = disjoint_wgmma_smem_bytes(d);
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
   // The largest shared-memory carveout, so two blocks fit an SM (the driver's
@@ -262,15 +223,8 @@ cudaError_t launch_disjoint_wgmma(const DisjointWgmma& d, const float* input, co
   if (e == cudaSuccess)
     e = cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
   if (e != cudaSuccess) return e;
-  DisjointWgmma run = d;
-  run.stages = stage_count(d);
-  int device = 0, sms = 0;
-  e = cudaGetDevice(&device);
-  if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-  if (e != cudaSuccess) return e;
-  const int64_t tiles = int64_t(d.samples) * d.groups * d.m_tiles * d.n_tiles;
-  const int64_t blocks = std::min<int64_t>(tiles, 2 * int64_t(sms));  // two per SM, each looping over tiles
-  kernel<<<unsigned(blocks), kThreads, smem, stream>>>(run, input, packed_weight, bias, out);
+  const int64_t blocks = int64_t(d.samples) * d.groups * d.m_tiles * d.n_tiles;
+  kernel<<<unsigned(blocks), kThreads, smem, stream>>>(d, input, packed_weight, bias, out);
   return cudaGetLastError();
 }
 
