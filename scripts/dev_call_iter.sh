@@ -1,24 +1,25 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Session 28, call 5: the disjoint-taps wgmma kernel for split float32 only (one block a tile,
-# two per SM: call 3's form): unet_up A/B, the focused tests, ncu stalls per source line.
+# Session 28, call 6 (the whole check of the final code, in one call): build; every CUDA test
+# beside compute-sanitizer memcheck of six configs (1, 2, 4, 5, 6, 7: GEMM + col2im under tiny
+# workspaces, the implicit GEMM's two, the fold, the disjoint kernel with its wgmma case); the
+# float32 suite bench; the training memory of kb65 TF32.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
-arch=$(python3 -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
-CMAKE_ARGS="-DCMAKE_CUDA_FLAGS=-lineinfo" GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" CMAKE_BUILD_PARALLEL_LEVEL=16 \
-  python3 -m pip install --no-build-isolation --no-deps --no-index -v . > $OUT/build.log 2>&1 || { tail -30 $OUT/build.log; exit 1; }
+source scripts/device_build.sh "disjoint_wgmma_kernel" "$OUT/build.log" | grep -v C7519 | tail -3
 echo "built at ${SECONDS}s"; nvidia-smi --query-gpu=name --format=csv,noheader
-cd $R/scripts
-for v in 1 0; do
-  GEMM_CONVT_WGMMA=$v timeout 60 python3 probe_speed.py --problems unet_up --dtypes ieee,tf32 --profile \
-    $( [ $v = 1 ] && echo --cudnn ) 2>&1 | grep -v "^ *$\|arn" | sed "s/^/wgmma=$v /"
+pids=()
+for c in 7 4 5 6 1 2; do
+  MEMCHECK_CONFIGS=$c timeout 330 compute-sanitizer --tool memcheck --error-exitcode 99 \
+    python3 scripts/memcheck_cases.py > $OUT/memcheck_$c.log 2>&1 &
+  pids+=($!)
 done
-(cd /tmp && timeout 240 python3 -m pytest -p no:cacheprovider -c $R/pyproject.toml --rootdir $R $R/tests/test_cuda.py -q \
-  -k "wgmma or disjoint or split_products_non_finite or graph or infinities or largest" 2>&1 | tail -4)
-NCU=$(which ncu || ls /opt/nvidia/nsight-compute/*/ncu | head -1)
-cd /tmp && GEMM_CONVT_PROBE_TF32=0 $NCU --kernel-name regex:disjoint_wgmma --launch-count 1 --import-source yes \
-  --section SourceCounters --section WarpStateStats --section SpeedOfLight -o /tmp/src -f \
-  python3 $R/scripts/ncu_col2im.py unet_up float32 > $OUT/ncu_run.log 2>&1
-$NCU --import /tmp/src.ncu-rep --page source --csv --print-source cuda > $OUT/ncu_source.csv 2>&1
-$NCU --import /tmp/src.ncu-rep --page details --print-details all > $OUT/ncu_details.txt 2>&1
-grep -iE "stall|Duration" $OUT/ncu_details.txt | head -30
+(cd /tmp && timeout 300 python3 -m pytest -p no:cacheprovider -c $R/pyproject.toml --rootdir $R $R/tests -q -m cuda \
+  > $OUT/tests.log 2>&1; echo "tests rc=$? at ${SECONDS}s"); tail -3 $OUT/tests.log
+for p in "${pids[@]}"; do wait $p; done
+for c in 7 4 5 6 1 2; do echo "memcheck $c: $(grep -h 'ERROR SUMMARY\|memcheck subset' $OUT/memcheck_$c.log | tr '\n' ' ')"; done
+echo "memcheck done at ${SECONDS}s"
+left=$((580 - SECONDS))
+(cd /tmp && timeout $left python3 -m gemm_convt.bench --suite --warmup 3 --iters 20 --json $OUT/bench_float32.json \
+  > $OUT/bench_float32.log 2>&1; echo "bench rc=$? at ${SECONDS}s")
+left=$((590 - SECONDS)); [ $left -gt 20 ] && (cd scripts && timeout $left python3 probe_speed.py --problems kb65 --dtypes tf32 --train 2>&1 | grep train)
 echo seconds=$SECONDS
