@@ -40,8 +40,8 @@ bool disjoint_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, c
     return false;
   const DisjointWgmma d = describe(p, o);
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
-  // 32-bit tile and step counters: every tile's steps together fit.
-  if (int64_t(d.samples) * d.groups * d.m_tiles * d.n_tiles * d.blocks > int_max || p.out_h * o.stride[0] > int_max / 2 ||
+  // 32-bit block indices (one block a tile) and output offsets within a plane.
+  if (int64_t(d.samples) * d.groups * d.m_tiles * d.n_tiles > int_max || p.out_h * o.stride[0] > int_max / 2 ||
       p.out_w * o.stride[1] > int_max / 2)
     return false;
   return disjoint_wgmma_weight_floats(d) * 4 <= o.workspace_bytes &&

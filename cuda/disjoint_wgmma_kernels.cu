@@ -72,7 +72,7 @@ __global__ void __launch_bounds__(kThreads, 2)
   rest /= d.m_tiles;
   const int g = rest % d.groups, n = rest / d.groups;
   const int m0 = mt * kDwTileM, valid = min(kDwTileM, d.pixels - m0);
-    const int tid = int(threadIdx.x);
+  const int tid = int(threadIdx.x);
   const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
   const uint32_t bar_base = uint32_t(__cvta_generic_to_shared(bars));
   const auto full_bar = [&](int b) { return bar_base + 8 * b; };
@@ -198,7 +198,7 @@ __global__ void __launch_bounds__(kThreads, 2)
 
 }  // namespace
 
-size_t disjoint_wgmma_smem_bytes(const DisjointWgmma& d) { return size_t(kStageFloats) * 4 * kStages; }
+size_t disjoint_wgmma_smem_bytes(const DisjointWgmma&) { return size_t(kStageFloats) * 4 * kStages; }
 int64_t disjoint_wgmma_weight_floats(const DisjointWgmma& d) {
   return int64_t(d.groups) * d.blocks * d.n_tiles * kParts * kBTileFloats;
 }
