@@ -161,6 +161,19 @@ void col2im_cpu(const Problem& p, const ConvTranspose2dOptions& o, const Columns
     col2im_cpu_indexed<scalar_t, col_t, int64_t>(p, o, cs, c, columns, bias, out);
 }
 
+// Plain columns unless width folding is asked for. The fold's unfolded input is
+// zero where a tap misses the input (padding), and a weight that is infinite or
+// NaN there would add 0 x inf = NaN to an output where torch adds nothing: such
+// a weight takes plain columns (a check the CPU can afford; the CUDA fold keeps
+// this limitation, README).
+ColumnsShape cpu_columns_shape(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& weight) {
+  const ColumnsShape asked(p, o, /*fold_by_default=*/false);
+  if (!asked.fold_w || at::isfinite(weight).all().item<bool>()) return asked;
+  ConvTranspose2dOptions plain = o;
+  plain.fold_w = 0;
+  return ColumnsShape(p, plain, /*fold_by_default=*/false);
+}
+
 }  // namespace
 
 void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
@@ -178,7 +191,7 @@ void conv_transpose2d_cpu(const at::Tensor& input, const at::Tensor& weight,
   }
   // Float columns for half inputs on the CPU: at::mm runs in float there anyway.
   const auto col_dtype = column_dtype(input.scalar_type(), /*float_columns=*/true);
-  const ColumnsShape cs(p, options, /*fold_by_default=*/false);
+  const ColumnsShape cs = cpu_columns_shape(p, options, weight);
   const ChunkProblem cp = cs.chunk_problem(p, options);
   const ChunkShape shape = plan_chunks(cp, options.workspace_bytes / c10::elementSize(col_dtype));
   at::Tensor workspace = at::empty({shape.elems(cp)},
