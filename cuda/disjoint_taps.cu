@@ -725,7 +725,7 @@ void disjoint_taps_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   // Output reached by no cell: rows from row0, and columns from col0 above it.
   const int64_t row0 = std::min(p.out_h, std::max<int64_t>(0, cell_origin(p.in_h, d.s_h, d.pad_h)));
   const int64_t col0 = std::min(p.out_w, std::max<int64_t>(0, cell_origin(p.in_w, d.s_w, d.pad_w)));
-  if (load == kRowVectors && disjoint_wgmma_applies(p, o, input, true)) {
+  if (load == kRowVectors && disjoint_wgmma_applies(p, o, input)) {
     disjoint_wgmma_cuda(p, o, input, weight, bias, out);
     fill_edges<float>(d, bias, out, row0, col0);
     return;

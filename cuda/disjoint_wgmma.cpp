@@ -30,9 +30,8 @@ DisjointWgmma describe(const Problem& p, const ConvTranspose2dOptions& o) {
 
 }  // namespace
 
-bool disjoint_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
-                            bool row_vectors) {
-  if (input.scalar_type() != at::kFloat || o.allow_tf32 || !row_vectors || wgmma_switched_off()) return false;
+bool disjoint_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input) {
+  if (input.scalar_type() != at::kFloat || o.allow_tf32 || wgmma_switched_off()) return false;
   const auto* props = at::cuda::getCurrentDeviceProperties();
   if (props->major != 9 || props->minor != 0 || !wgmma_kernels_built()) return false;  // wgmma: sm_90a
   // Cells tiled exactly by the taps: every product column lands, none on a gap.
