@@ -14,8 +14,8 @@ for c in 1 6; do
 done
 SP=$(python3 -c "import site; print(site.getsitepackages()[0])")
 nvcc -O2 -std=c++17 -arch=sm_90 scripts/fp32_emulation_probe.cu -I$SP/nvidia/cu13/include \
-  -L$SP/nvidia/cu13/lib -l:libcublas.so.13 -Xlinker -rpath=$SP/nvidia/cu13/lib -o /tmp/emu 2>&1 | tail -3 \
-  || nvcc -O2 -std=c++17 -arch=sm_90 scripts/fp32_emulation_probe.cu -lcublas -o /tmp/emu
+  -L$SP/nvidia/cu13/lib -l:libcublas.so.13 -Xlinker -rpath=$SP/nvidia/cu13/lib -o /tmp/emu 2>&1 | tail -3
+[ -x /tmp/emu ] || nvcc -O2 -std=c++17 -arch=sm_90 scripts/fp32_emulation_probe.cu -lcublas -o /tmp/emu
 (cd /tmp && python3 $R/scripts/border_probe.py 2>&1)
 echo "border probe done at ${SECONDS}s"
 [ -x /tmp/emu ] && timeout 120 /tmp/emu
