@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../csrc/conv_transpose2d.h"
+#include "border_redo.cuh"
 #include "col2im_kernel.cuh"
 #include "columns_gemm.h"
 #include "direct_gather.cuh"
@@ -115,6 +116,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   if ((options.implicit_gemm > 0 || options.direct_gather <= 0) &&
       implicit_gemm_applies(p, options, input.scalar_type())) {
     implicit_gemm_cuda(p, options, input, weight, bias, out);
+    redo_if_weight_non_finite(p, options, input, weight, bias, out);  // its padding is zeros
     return;
   }
   if (direct_gather_applies(p, options, input.scalar_type())) {  // predicted faster
@@ -272,6 +274,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     done.record(s);
     done.block(origin);
   }
+  if (fold) redo_if_weight_non_finite(p, options, input, weight, bias, out);  // its unfold's zeros
 }
 
 }  // namespace gemm_convt

@@ -123,6 +123,9 @@ __global__ void __launch_bounds__(kThreads, kChannels > 8 ? 2 : 3)
         [&](int i, int q, int j, int p, const bool(&in)[kCols]) {
           const scalar_t* xs = xg + q * d.x_sh + p * d.x_sw;  // read only where in[u]
           const acc_t* ws = weights + (i * d.w.kernel + j) * kChannels;
+          // A column whose input is missing (past the input's edge) skips the
+          // tap: 0 x inf would be NaN where torch adds nothing. The test is the
+          // same for every channel, so its FMAs are just predicated.
           // Unrolled so that several input channels' loads are in flight at once.
 #pragma unroll 4
           for (int ci = 0; ci < d.cin_g; ++ci) {
@@ -134,8 +137,9 @@ __global__ void __launch_bounds__(kThreads, kChannels > 8 ? 2 : 3)
             load_channels(ws + ci * ci_step, wv);
 #pragma unroll
             for (int u = 0; u < kCols; ++u)
+              if (kCols == 1 || in[u])  // one column: the walk calls only where it lands
 #pragma unroll
-              for (int c = 0; c < kChannels; ++c) acc[u][c] += v[u] * wv[c];
+                for (int c = 0; c < kChannels; ++c) acc[u][c] += v[u] * wv[c];
           }
         });
 #pragma unroll

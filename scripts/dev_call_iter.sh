@@ -1,25 +1,24 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Session 29, call 1 (code at f030754): build; memcheck configs 1 and 6 alone (cut beside
-# the tests last session); the CUDA non-finite border probe on every path; the FP32
-# emulation probe (cuBLAS BF16x9 on sm_90?).
+# Session 29, call 2: the border redo (cuda/border_redo.cu) and the gather's edge columns:
+# build; every CUDA test alone; compute-sanitizer memcheck on the new border tests and on
+# config 3 (the direct gather); the float32 suite bench (against session 28's table); the
+# redo's two launches in the profiler on the implicit and folded problems.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
-source scripts/device_build.sh "disjoint_wgmma_kernel" "$OUT/build.log" | grep -v C7519 | tail -3
+source scripts/device_build.sh "border_redo_kernel\|direct_gather_kernel" "$OUT/build.log" | grep -v C7519 | tail -12
 echo "built at ${SECONDS}s"; nvidia-smi --query-gpu=name --format=csv,noheader
-pids=()
-for c in 1 6; do
-  MEMCHECK_CONFIGS=$c timeout 400 compute-sanitizer --tool memcheck --error-exitcode 99 \
-    python3 scripts/memcheck_cases.py > $OUT/memcheck_$c.log 2>&1 &
-  pids+=($!)
-done
-SP=$(python3 -c "import site; print(site.getsitepackages()[0])")
-nvcc -O2 -std=c++17 -arch=sm_90 scripts/fp32_emulation_probe.cu -I$SP/nvidia/cu13/include \
-  -L$SP/nvidia/cu13/lib -l:libcublas.so.13 -Xlinker -rpath=$SP/nvidia/cu13/lib -o /tmp/emu 2>&1 | tail -3
-[ -x /tmp/emu ] || nvcc -O2 -std=c++17 -arch=sm_90 scripts/fp32_emulation_probe.cu -lcublas -o /tmp/emu
-(cd /tmp && python3 $R/scripts/border_probe.py 2>&1)
-echo "border probe done at ${SECONDS}s"
-[ -x /tmp/emu ] && timeout 120 /tmp/emu
-echo "emulation probe done at ${SECONDS}s"
-for p in "${pids[@]}"; do wait $p; done
-for c in 1 6; do echo "memcheck $c: $(grep -h 'ERROR SUMMARY\|memcheck subset' $OUT/memcheck_$c.log | tr '\n' ' ')"; done
+(cd /tmp && timeout 200 python3 -m pytest -p no:cacheprovider -c $R/pyproject.toml --rootdir $R $R/tests -q -m cuda \
+  > $OUT/tests.log 2>&1; echo "tests rc=$? at ${SECONDS}s"); tail -3 $OUT/tests.log; grep -E "^FAILED|Error" $OUT/tests.log | head -20
+(cd /tmp && timeout 170 compute-sanitizer --tool memcheck --error-exitcode 99 python3 -m pytest -p no:cacheprovider \
+  -c $R/pyproject.toml --rootdir $R $R/tests/test_cuda.py -q -k "border" > $OUT/memcheck_border.log 2>&1; echo "memcheck border rc=$?") &
+p1=$!
+MEMCHECK_CONFIGS=3 timeout 170 compute-sanitizer --tool memcheck --error-exitcode 99 \
+  python3 scripts/memcheck_cases.py > $OUT/memcheck_3.log 2>&1; echo "memcheck 3 rc=$?"
+wait $p1
+for f in border 3; do echo "memcheck $f: $(grep -h 'ERROR SUMMARY\|memcheck subset\|passed\|failed' $OUT/memcheck_$f.log | tr '\n' ' ')"; done
+echo "memcheck done at ${SECONDS}s"
+left=$((540 - SECONDS))
+(cd /tmp && timeout $left python3 -m gemm_convt.bench --suite --warmup 3 --iters 20 --json $OUT/bench_float32.json \
+  > $OUT/bench_float32.log 2>&1; echo "bench rc=$? at ${SECONDS}s")
+left=$((590 - SECONDS)); [ $left -gt 20 ] && (cd scripts && timeout $left python3 probe_speed.py --problems dcgan,kb65 --dtypes tf32 --profile 2>&1 | grep -E "border|flag_non|ms" | head -20)
 echo seconds=$SECONDS

@@ -187,6 +187,37 @@ def assert_layout_like_torch(out, x, weight, bias, **geometry):
     assert out.is_contiguous() == expected.is_contiguous(), (out.stride(), expected.stride())
 
 
+# (seed, n, cin, cout, kernel, size, geometry): non_finite_border_case's problems
+NON_FINITE_BORDER_CASES = [
+    (91, 2, 6, 4, 4, (5, 9), dict(stride=2, padding=1)),  # stride 2: the gather's one-column form
+    (92, 2, 32, 16, 3, (6, 140), dict(padding=1)),  # stride 1: the gather's two-column form, wgmma
+]
+
+
+def non_finite_border_case(case, dtype, device):
+    """x, weight, bias, geometry with NaN, +inf and -inf at corner taps, each of which misses
+    the input at one border (padding): torch adds nothing there, so most outputs stay finite."""
+    seed, n, cin, cout, k, size, geometry = NON_FINITE_BORDER_CASES[case]
+    x, w, b = make_inputs(seed, n=n, cin=cin, cout=cout, kernel=k, size=size, dtype=dtype)
+    w[1, 2, 0, 0] = float("nan")
+    w[4, 1, k - 1, k - 1] = float("inf")
+    w[2, 3, 0, k - 1] = float("-inf")
+    return x.to(device), w.to(device), b.to(device), geometry
+
+
+def assert_non_finite_like(out, ref, rel_tol):
+    """NaN, +inf and -inf exactly where the float64 reference has them, and the finite
+    outputs (most of them) within rel_tol of it (relative norm)."""
+    out = out.detach().to(device="cpu", dtype=torch.float64)
+    assert torch.equal(torch.isnan(out), torch.isnan(ref)), (int(out.isnan().sum()), int(ref.isnan().sum()))
+    assert torch.equal(torch.isposinf(out), torch.isposinf(ref))
+    assert torch.equal(torch.isneginf(out), torch.isneginf(ref))
+    finite = torch.isfinite(ref)
+    assert finite.sum() > ref.numel() // 2
+    err = ((out - ref)[finite].norm() / ref[finite].norm()).item()
+    assert err <= rel_tol, err
+
+
 @pytest.fixture(scope="session")
 def helpers():
     return types.SimpleNamespace(
@@ -199,4 +230,6 @@ def helpers():
         assert_close_to_reference=assert_close_to_reference,
         is_channels_last=is_channels_last,
         assert_layout_like_torch=assert_layout_like_torch,
+        non_finite_border_case=non_finite_border_case,
+        assert_non_finite_like=assert_non_finite_like,
     )

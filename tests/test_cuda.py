@@ -403,25 +403,8 @@ def test_wgmma_disjoint_taps(case, key, layout):
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
 
 
-def test_wgmma_disjoint_agrees_with_mma_sync_kernel(monkeypatch):
-    """Both disjoint kernels on the same call: each within the float64 tolerance."""
-    if not wgmma_available():
-        pytest.skip("wgmma needs compute capability 9.0")
-    key = "ieee"
-    x, w, b, kw = table_case(WGMMA_DISJOINT, 0, 119, key)
-    force_path("disjoint")
-    out, names = run_profiled(x, w, b, key, **kw)
-    assert any("disjoint_wgmma_kernel" in name for name in names)
-    monkeypatch.setenv("GEMM_CONVT_WGMMA", "0")
-    old, old_names = run_profiled(x, w, b, key, **kw)
-    assert any("disjoint_taps_kernel" in name for name in old_names)
-    ref = reference(x, w, b, **kw)
-    assert_matches(out, ref, key)
-    assert_matches(old, ref, key)
-
-
 @pytest.mark.parametrize("where", ["input", "weight", "largest"])
-def test_wgmma_disjoint_non_finite(where):
+def test_wgmma_disjoint_non_finite(where, helpers):
     """Split float32 on the disjoint wgmma kernel: its parts keep an inf or NaN to the
     high x high product (no rerun), so outputs come out as torch's; float32's largest values
     give finite outputs."""
@@ -437,7 +420,7 @@ def test_wgmma_disjoint_non_finite(where):
         assert torch.isfinite(out).all()
         assert_matches(out, ref, "ieee")
     else:
-        assert_non_finite_matches(out, ref, "ieee")
+        helpers.assert_non_finite_like(out, ref, TOLERANCE["ieee"][0])
 
 
 # Implicit GEMM beyond the grid's small shapes: several position tiles per row
@@ -570,19 +553,26 @@ def test_wgmma_implicit_gemm(case, key, layout, limit):
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
 
 
-@pytest.mark.parametrize("key", ["float32", "tf32"])
-def test_wgmma_agrees_with_mma_sync_kernel(key, monkeypatch):
+# path: (its table, seed, the wgmma kernel, the mma.sync kernel)
+WGMMA_PATHS = {"implicit": (WGMMA, 99, "implicit_wgmma_kernel", "implicit_gemm_kernel"),
+               "disjoint": (WGMMA_DISJOINT, 119, "disjoint_wgmma_kernel", "disjoint_taps_kernel")}
+
+
+@pytest.mark.parametrize("path, key", [("implicit", "float32"), ("implicit", "tf32"), ("disjoint", "ieee")])
+def test_wgmma_agrees_with_mma_sync_kernel(path, key, monkeypatch):
     """The wgmma kernel and the mma.sync one (GEMM_CONVT_WGMMA=0) on the same call: both
-    within the float64 tolerance, and close to each other."""
+    within the float64 tolerance."""
     if not wgmma_available():
         pytest.skip("wgmma needs compute capability 9.0")
-    x, w, b, kw = table_case(WGMMA, 0, 99, key)
-    force_path("implicit")
+    table, seed, wgmma_kernel, mma_sync_kernel = WGMMA_PATHS[path]
+    x, w, b, kw = table_case(table, 0, seed, key)
+    force_path(path)
     out, names = run_profiled(x, w, b, key, **kw)
-    assert any("implicit_wgmma_kernel" in name for name in names)
+    assert any(wgmma_kernel in name for name in names), names
     monkeypatch.setenv("GEMM_CONVT_WGMMA", "0")
     old, old_names = run_profiled(x, w, b, key, **kw)
-    assert not any("implicit_wgmma_kernel" in name for name in old_names)
+    assert not any(wgmma_kernel in name for name in old_names), old_names
+    assert any(mma_sync_kernel in name for name in old_names), old_names
     ref = reference(x, w, b, **kw)
     assert_matches(out, ref, key)
     assert_matches(old, ref, key)
@@ -618,7 +608,7 @@ def test_wgmma_in_cuda_graph():
 
 
 @pytest.mark.parametrize("where", ["input", "weight", "largest"])
-def test_wgmma_non_finite(where):
+def test_wgmma_non_finite(where, helpers):
     """Split float32 on wgmma: an inf or NaN output flags the guarded rerun (the mma.sync
     kernel), which recomputes every output as torch's would come out; float32's largest
     values (whose TF32 rounding overflows) give finite outputs."""
@@ -634,7 +624,7 @@ def test_wgmma_non_finite(where):
         assert torch.isfinite(out).all()
         assert_matches(out, ref, "float32")
     else:
-        assert_non_finite_matches(out, ref, "float32")
+        helpers.assert_non_finite_like(out, ref, TOLERANCE["float32"][0])
 
 
 def plant_non_finite(x, w, where, far_col):
@@ -658,16 +648,42 @@ def plant_non_finite(x, w, where, far_col):
         w /= 4
 
 
-@pytest.mark.xfail(strict=True, reason="known limitation (NOTES.md, session 28): the implicit GEMM "
-                   "multiplies its zero-filled padding by every tap, so a non-finite weight at a tap that "
-                   "misses the input gives NaN at border outputs where torch's float64 result is finite")
-@pytest.mark.parametrize("wgmma", ["1", "0"])
-def test_implicit_gemm_non_finite_weight_at_border(wgmma, monkeypatch):
-    monkeypatch.setenv("GEMM_CONVT_WGMMA", wgmma)
-    x, w, b = make_case(81, 2, 32, 64, (3, 3), (6, 140), 1, True, torch.float32)
-    w[9, 3, 2, 2] = float("nan")  # corner tap: with padding 1 it misses the input at the border
+@pytest.mark.parametrize("key", ["ieee", "tf32", "float16"])
+@pytest.mark.parametrize("path", ["gemm", "folded", "implicit", "implicit_mma_sync", "gather"])
+@pytest.mark.parametrize("case", [0, 1])
+def test_non_finite_weight_at_border_taps(case, path, key, helpers, monkeypatch):
+    """NaN, +inf and -inf weights at corner taps, which miss the input at a border: torch
+    adds nothing there. The implicit GEMM and the width fold multiply those taps by zeros
+    (0 x inf is NaN), so a flagged redo recomputes their output from the landing taps; the
+    gather's two-column form skips a column whose input is missing."""
+    x, w, b, geometry = helpers.non_finite_border_case(case, DTYPES[key], "cuda")
+    force_path(path.replace("_mma_sync", "").replace("folded", "gemm"))
+    gemm_convt.set_width_folding(path == "folded")
+    monkeypatch.setenv("GEMM_CONVT_WGMMA", "0" if path == "implicit_mma_sync" else "1")
+    out, names = run_profiled(x, w, b, key, **geometry)
+    redone = path in ("folded", "implicit", "implicit_mma_sync")
+    assert any("border_redo_kernel" in name for name in names) == redone, names
+    ref = reference(x, w, b, **geometry)
+    assert torch.isnan(ref).any() and torch.isposinf(ref).any() and torch.isneginf(ref).any()
+    helpers.assert_non_finite_like(out, ref, TOLERANCE[key][0])
+
+
+def test_border_redo_runs_only_when_flagged():
+    """A finite weight leaves the implicit GEMM's TF32 output as its kernels wrote it; a NaN
+    anywhere in the weight has the redo recompute every output in float32 FMAs, so the
+    channels the NaN does not reach come out IEEE-accurate."""
+    x, w, b = make_case(93, 2, 32, 16, (3, 3), (6, 140), 1, True, torch.float32)
     force_path("implicit")
-    assert_non_finite_matches(run(x, w, b, "ieee", padding=1), reference(x, w, b, padding=1), "ieee")
+    ref = reference(x, w, b, padding=1)
+    out = run(x, w, b, "tf32", padding=1)
+    assert_matches(out, ref, "tf32")
+    rel = ((out.double().cpu() - ref).norm() / ref.norm()).item()
+    assert rel > 10 * TOLERANCE["ieee"][0], rel  # TF32's error: not the redo's float32 sums
+    w[1, 2, 0, 0] = float("nan")
+    redone = run(x, w, b, "tf32", padding=1)
+    others = [c for c in range(w.shape[1]) if c != 2]
+    assert torch.isnan(redone[:, 2]).any()
+    assert_matches(redone[:, others], ref[:, others], "ieee")
 
 
 def _non_finite_case_geometry(path):
@@ -679,7 +695,7 @@ def _non_finite_case_geometry(path):
 @pytest.mark.parametrize("where", ["input", "weight"])
 @pytest.mark.parametrize("key", ["ieee", "tf32", "float16"])
 @pytest.mark.parametrize("path", ["gemm", "gather", "implicit", "disjoint"])
-def test_infinities_and_nans_propagate(path, key, where, monkeypatch):
+def test_infinities_and_nans_propagate(path, key, where, helpers, monkeypatch):
     """An inf or NaN in the input or the weight reaches the outputs it feeds as torch's do
     (the implicit GEMM's three TF32 products must not add inf - inf or 0 x inf: its guarded
     rerun). "ieee": cuBLAS's IEEE GEMM on the GEMM path, three products on the implicit
@@ -697,20 +713,7 @@ def test_infinities_and_nans_propagate(path, key, where, monkeypatch):
         w[5, 2, 1, 1] = float("inf")
     force_path(path)
     monkeypatch.setenv("GEMM_CONVT_WGMMA", "0")  # the mma.sync kernels (test_wgmma_*non_finite: the others)
-    assert_non_finite_matches(run(x, w, b, key, **kw), reference(x, w, b, **kw), key)
-
-
-def assert_non_finite_matches(out, ref, key):
-    """NaN, +inf and -inf where the float64 reference has them, and the finite outputs
-    (most of them) within key's relative tolerance."""
-    out = out.double().cpu()
-    assert torch.equal(torch.isnan(out), torch.isnan(ref))
-    assert torch.equal(torch.isposinf(out), torch.isposinf(ref))
-    assert torch.equal(torch.isneginf(out), torch.isneginf(ref))
-    finite = torch.isfinite(ref)
-    assert finite.sum() > ref.numel() // 2
-    err = ((out - ref)[finite].norm() / ref[finite].norm()).item()
-    assert err <= TOLERANCE[key][0], err
+    helpers.assert_non_finite_like(run(x, w, b, key, **kw), reference(x, w, b, **kw), TOLERANCE[key][0])
 
 
 @pytest.mark.parametrize("path", ["gemm", "gather", "implicit", "disjoint"])
@@ -762,7 +765,7 @@ def test_fp32_split_rule(k, geometry, split):
 
 @pytest.mark.parametrize("fold", [True, False], ids=["folded", "plain"])
 @pytest.mark.parametrize("where", ["input", "weight", "largest"])
-def test_split_products_non_finite(where, fold):
+def test_split_products_non_finite(where, fold, helpers):
     """Split TF32 products (set_fp32_split(True)) on folded and plain operands: an inf or
     NaN reaches the outputs it feeds as torch's do (the cross products take 0 for it, not
     inf x 0), and float32's largest values (whose TF32 rounding overflows) give finite
@@ -774,7 +777,7 @@ def test_split_products_non_finite(where, fold):
     gemm_convt.set_width_folding(fold)
     out, names = run_profiled(x, w, b, "float32", **geometry)
     assert any("unfold_phases_kernel" in name for name in names) == fold, names
-    assert_non_finite_matches(out, reference(x, w, b, **geometry), "float32")
+    helpers.assert_non_finite_like(out, reference(x, w, b, **geometry), TOLERANCE["float32"][0])
 
 
 def test_cpu_and_cuda_agree():
