@@ -15,8 +15,8 @@ namespace {
 
 constexpr int kThreads = 256;
 // Each flag block writes its own flag (nothing to zero first); up to 1024 of
-// them, each thread checking ~8 values, so the weight streams at memory speed
-// (64 blocks took dcgan's 8 MiB weight 51 us).
+// them, each thread checking ~8 values, so that the weight streams at memory
+// speed (64 blocks took dcgan's 8 MiB weight 51 us).
 constexpr int kMaxFlagBlocks = 1024, kValuesPerThread = 8;
 
 template <typename scalar_t>
@@ -74,9 +74,24 @@ __global__ void __launch_bounds__(kThreads)
 
 }  // namespace
 
-void redo_if_weight_non_finite(const Problem& p, const ConvTranspose2dOptions& o,
-                               const at::Tensor& input, const at::Tensor& weight,
-                               const at::Tensor& bias, at::Tensor& out) {
+at::Tensor flag_non_finite_weight(const at::Tensor& weight) {
+  TORCH_INTERNAL_ASSERT(weight.is_contiguous());
+  const int64_t count = weight.numel(), per_block = int64_t(kThreads) * kValuesPerThread;
+  const int blocks =
+      int(std::max<int64_t>(1, std::min<int64_t>(kMaxFlagBlocks, (count + per_block - 1) / per_block)));
+  at::Tensor flags = at::empty({blocks}, weight.options().dtype(at::kInt));
+  if (count == 0) return flags;  // never read: redo_if_flagged returns first
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, weight.scalar_type(), "flag_non_finite", [&] {
+    flag_non_finite_kernel<scalar_t><<<blocks, kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+        weight.data_ptr<scalar_t>(), count, flags.data_ptr<int>());
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  });
+  return flags;
+}
+
+void redo_if_flagged(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
+                     const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& flags,
+                     at::Tensor& out) {
   TORCH_INTERNAL_ASSERT(weight.is_contiguous() && (!bias.defined() || bias.is_contiguous()));
   RedoGeometry d;
   d.h = height_axis<int64_t>(p, o), d.w = width_axis<int64_t>(p, o);
@@ -87,20 +102,13 @@ void redo_if_weight_non_finite(const Problem& p, const ConvTranspose2dOptions& o
   d.x_sn = input.stride(0), d.x_sc = input.stride(1), d.x_sh = input.stride(2), d.x_sw = input.stride(3);
   d.o_sn = out.stride(0), d.o_sc = out.stride(1), d.o_sh = out.stride(2), d.o_sw = out.stride(3);
   if (d.outputs == 0 || weight.numel() == 0) return;
-  const int64_t count = weight.numel();
-  const int64_t per_block = int64_t(kThreads) * kValuesPerThread;
-  const int flag_blocks = int(std::min<int64_t>(kMaxFlagBlocks, (count + per_block - 1) / per_block));
-  const at::Tensor flags = at::empty({flag_blocks}, input.options().dtype(at::kInt));
   // Two blocks per SM: when nothing is flagged each returns after reading the flags.
-  const int redo_blocks = 2 * at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-  const auto stream = at::cuda::getCurrentCUDAStream();
+  const int blocks = 2 * at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "border_redo", [&] {
-    flag_non_finite_kernel<scalar_t><<<flag_blocks, kThreads, 0, stream>>>(
-        weight.data_ptr<scalar_t>(), count, flags.data_ptr<int>());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-    border_redo_kernel<scalar_t><<<redo_blocks, kThreads, 0, stream>>>(
-        d, flags.data_ptr<int>(), flag_blocks, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
-        bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
+    border_redo_kernel<scalar_t><<<blocks, kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+        d, flags.data_ptr<int>(), int(flags.numel()), input.data_ptr<scalar_t>(),
+        weight.data_ptr<scalar_t>(), bias.defined() ? bias.data_ptr<scalar_t>() : nullptr,
+        out.data_ptr<scalar_t>());
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
 }

@@ -14,9 +14,14 @@
 
 namespace gemm_convt {
 
-// Call after a forward path that contracts missing taps with zeros has written out.
-void redo_if_weight_non_finite(const Problem& p, const ConvTranspose2dOptions& o,
-                               const at::Tensor& input, const at::Tensor& weight,
-                               const at::Tensor& bias, at::Tensor& out);
+// Launches the weight's check on the current stream: the flags feed
+// redo_if_flagged, and the check may run beside the path's own kernels.
+at::Tensor flag_non_finite_weight(const at::Tensor& weight);
+
+// On the current stream, after the path has written out (and the check ran):
+// returns at once unless the flags are set, else recomputes out.
+void redo_if_flagged(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
+                     const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& flags,
+                     at::Tensor& out);
 
 }  // namespace gemm_convt

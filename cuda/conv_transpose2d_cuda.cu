@@ -115,8 +115,9 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // A forced gather keeps its place before the implicit GEMM's cost model.
   if ((options.implicit_gemm > 0 || options.direct_gather <= 0) &&
       implicit_gemm_applies(p, options, input.scalar_type())) {
+    const at::Tensor weight_flags = flag_non_finite_weight(weight);  // its padding is zeros
     implicit_gemm_cuda(p, options, input, weight, bias, out);
-    redo_if_weight_non_finite(p, options, input, weight, bias, out);  // its padding is zeros
+    redo_if_flagged(p, options, input, weight, bias, weight_flags, out);
     return;
   }
   if (direct_gather_applies(p, options, input.scalar_type())) {  // predicted faster
@@ -220,6 +221,9 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     start.record(origin);
     for (const auto& stream : streams) start.block(stream);
   }
+  // The fold's unfold is zero where a tap misses: its weight check runs on the
+  // caller's stream beside the chunks, its redo after them (border_redo.cuh).
+  const at::Tensor weight_flags = fold ? flag_non_finite_weight(weight) : at::Tensor();
 
   // Each buffer's views made once, not per chunk (a torch view op costs ~3 us
   // of host time, and small problems are bound by it: NOTES.md, session 8).
@@ -274,7 +278,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     done.record(s);
     done.block(origin);
   }
-  if (fold) redo_if_weight_non_finite(p, options, input, weight, bias, out);  // its unfold's zeros
+  if (fold) redo_if_flagged(p, options, input, weight, bias, weight_flags, out);
 }
 
 }  // namespace gemm_convt
