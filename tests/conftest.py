@@ -207,13 +207,13 @@ def non_finite_border_case(case, dtype, device):
 
 def assert_non_finite_like(out, ref, rel_tol):
     """NaN, +inf and -inf exactly where the float64 reference has them, and the finite
-    outputs (most of them) within rel_tol of it (relative norm)."""
+    outputs (at least a quarter of them) within rel_tol of it (relative norm)."""
     out = out.detach().to(device="cpu", dtype=torch.float64)
     assert torch.equal(torch.isnan(out), torch.isnan(ref)), (int(out.isnan().sum()), int(ref.isnan().sum()))
     assert torch.equal(torch.isposinf(out), torch.isposinf(ref))
     assert torch.equal(torch.isneginf(out), torch.isneginf(ref))
     finite = torch.isfinite(ref)
-    assert finite.sum() > ref.numel() // 2
+    assert finite.sum() >= ref.numel() // 4  # enough finite values to compare
     err = ((out - ref)[finite].norm() / ref[finite].norm()).item()
     assert err <= rel_tol, err
 
