@@ -610,8 +610,9 @@ def test_wgmma_in_cuda_graph():
 @pytest.mark.parametrize("where", ["input", "weight", "largest"])
 def test_wgmma_non_finite(where, helpers):
     """Split float32 on wgmma: an inf or NaN output flags the guarded rerun (the mma.sync
-    kernel), which recomputes every output as torch's would come out; float32's largest
-    values (whose TF32 rounding overflows) give finite outputs."""
+    kernel), which recomputes every output as torch's would come out (a non-finite weight
+    also flags the border redo, which recomputes them last); float32's largest values
+    (whose TF32 rounding overflows) give finite outputs."""
     if not wgmma_available():
         pytest.skip("wgmma needs compute capability 9.0")
     x, w, b = make_case(79, 2, 32, 64, (3, 3), (6, 140), 1, True, torch.float32)
@@ -698,7 +699,7 @@ def _non_finite_case_geometry(path):
 def test_infinities_and_nans_propagate(path, key, where, helpers, monkeypatch):
     """An inf or NaN in the input or the weight reaches the outputs it feeds as torch's do
     (the implicit GEMM's three TF32 products must not add inf - inf or 0 x inf: its guarded
-    rerun). "ieee": cuBLAS's IEEE GEMM on the GEMM path, three products on the implicit
+    rerun; a non-finite weight there also has the border redo recompute the output). "ieee": cuBLAS's IEEE GEMM on the GEMM path, three products on the implicit
     one. The split columns GEMM: test_split_products_non_finite."""
     k, kw = _non_finite_case_geometry(path)
     x, w, b = make_case(77, 2, 16, 8, k, (6, 140), 1, True, DTYPES[key])
