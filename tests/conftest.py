@@ -205,6 +205,24 @@ def non_finite_border_case(case, dtype, device):
     return x.to(device), w.to(device), b.to(device), geometry
 
 
+# (kernel, geometry) of non_finite_edge_input_case: the input's edge pixels reach no output
+NON_FINITE_EDGE_INPUT_CASES = [
+    (2, dict(stride=2, padding=3, output_padding=1)),
+    (3, dict(stride=1, padding=3)),
+]
+
+
+def non_finite_edge_input_case(case, dtype, device):
+    """x, weight, bias, geometry with inf, NaN and -inf at input pixels whose taps all miss
+    the output (cropped by the padding): the output is finite in torch."""
+    k, geometry = NON_FINITE_EDGE_INPUT_CASES[case]
+    x, w, b = make_inputs(96 + case, n=2, cin=6, cout=4, kernel=k, size=(7, 9), dtype=dtype)
+    x[0, 1, 0, 0] = float("inf")
+    x[1, 2, 6, 8] = float("nan")
+    x[0, 3, 0, 4] = float("-inf")
+    return x.to(device), w.to(device), b.to(device), geometry
+
+
 def assert_non_finite_like(out, ref, rel_tol):
     """NaN, +inf and -inf exactly where the float64 reference has them, and the finite
     outputs (at least a quarter of them) within rel_tol of it (relative norm)."""
@@ -231,5 +249,6 @@ def helpers():
         is_channels_last=is_channels_last,
         assert_layout_like_torch=assert_layout_like_torch,
         non_finite_border_case=non_finite_border_case,
+        non_finite_edge_input_case=non_finite_edge_input_case,
         assert_non_finite_like=assert_non_finite_like,
     )
