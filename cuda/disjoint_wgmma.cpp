@@ -25,6 +25,7 @@ DisjointWgmma describe(const Problem& p, const ConvTranspose2dOptions& o) {
   d.n_tiles = int((int64_t(d.cout_g) * d.taps + kDwTileN - 1) / kDwTileN);
   d.m_tiles = (d.pixels + kDwTileM - 1) / kDwTileM;
   d.samples = int(p.batch);
+  d.by_taps = Divider<int32_t>(d.taps), d.by_kw = Divider<int32_t>(d.kw), d.by_in_w = Divider<int32_t>(d.in_w);
   return d;
 }
 

@@ -22,6 +22,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "gemm_convt/divider.h"
+
 namespace gemm_convt {
 
 constexpr int kDwTileM = 128;  // input pixels per block: two warpgroups of 64
@@ -37,6 +39,8 @@ struct DisjointWgmma {
   int64_t x_sn, x_sc;              // input strides (pixels at stride 1, rows back to back)
   int64_t w_si, w_so, w_sh, w_sw;  // weight strides: input channel, output channel, kh, kw
   int64_t o_sn, o_sc, o_sh, o_sw;  // output strides
+  // Divisions by multiply-high (a column's channel and tap, a pixel's row).
+  Divider<int32_t> by_taps, by_kw, by_in_w;
 };
 
 // Dynamic shared memory of the kernel, and floats of the packed weight.

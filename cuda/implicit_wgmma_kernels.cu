@@ -141,16 +141,8 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int steps = max(0, i_hi - i_lo + 1) * c.blocks;
   const int tid = int(threadIdx.x), wg = tid >> 7;
   const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
-  const uint32_t bar_base = uint32_t(__cvta_generic_to_shared(bars));
-  const auto full_bar = [&](int b) { return bar_base + 8 * b; };
-  const auto empty_bar = [&](int b) { return bar_base + 8 * (kStages + b); };
-  if (tid == 0) {
-    for (int b = 0; b < kStages; ++b) {
-      mbar_init(full_bar(b), 1);
-      mbar_init(empty_bar(b), kConsumers * 4);  // each consumer warp releases
-    }
-    mbar_init_fence();
-  }
+  const MbarRing<kStages> ring(bars);
+  if (tid == 0) ring.init(kConsumers * 4);  // each consumer warp releases
   __syncthreads();
 
   if (wg == kConsumers) {  // the producer warp: one thread issues the copies
@@ -158,17 +150,17 @@ __global__ void __launch_bounds__(kThreads, 1)
       const uint32_t a_bytes = uint32_t(c.a_rows) * 16, b_bytes = uint32_t(b_floats(c)) * 4;
       for (int k = 0; k < steps; ++k) {
         const int b = k % kStages;
-        mbar_wait(empty_bar(b), ((k / kStages) & 1) ^ 1);  // a fresh barrier passes parity 1
+        mbar_wait(ring.empty(b), ((k / kStages) & 1) ^ 1);  // a fresh barrier passes parity 1
         const int i = i_lo + k / c.blocks, cb = k % c.blocks;
         const int qr = top - i * c.dil_h - c.q0;
-        mbar_expect_tx(full_bar(b), c.parts * 4 * a_bytes + b_bytes);
+        mbar_expect_tx(ring.full(b), c.parts * 4 * a_bytes + b_bytes);
         const uint32_t dst = smem_base + uint32_t(b * stage_floats) * 4;
         const float* a_src = xp + ((((int64_t(s) * c.q_rows + qr) * c.groups + g) * c.blocks + cb) * c.parts * 4 *
                                        int64_t(c.wp) + ow0) * 4;
         for (int pq = 0; pq < c.parts * 4; ++pq)
-          bulk_copy(dst + pq * a_bytes, a_src + int64_t(pq) * c.wp * 4, a_bytes, full_bar(b));
+          bulk_copy(dst + pq * a_bytes, a_src + int64_t(pq) * c.wp * 4, a_bytes, ring.full(b));
         const float* b_src = wt + (((int64_t(g) * c.kh + i) * c.blocks + cb) * c.co_tiles + ct) * b_floats(c);
-        bulk_copy(dst + uint32_t(af) * 4, b_src, b_bytes, full_bar(b));
+        bulk_copy(dst + uint32_t(af) * 4, b_src, b_bytes, ring.full(b));
       }
     }
     return;
@@ -179,7 +171,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   for (int e = 0; e < 32; ++e) acc[e] = 0.0f, part[e] = 0.0f;
   for (int k = 0; k < steps; ++k) {
     const int b = k % kStages;
-    mbar_wait(full_bar(b), (k / kStages) & 1);
+    mbar_wait(ring.full(b), (k / kStages) & 1);
     const uint32_t a_base = smem_base + uint32_t(b * stage_floats) * 4 + uint32_t(wg * 64) * 16;
     const uint32_t b_base = smem_base + uint32_t(b * stage_floats + af) * 4;
     wgmma_fence();
@@ -187,7 +179,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     wgmma_commit();
     wgmma_wait<0>();
     settle(part);
-    if ((tid & 31) == 0 && k + kStages < steps) mbar_arrive(empty_bar(b));
+    if ((tid & 31) == 0 && k + kStages < steps) mbar_arrive(ring.empty(b));
 #pragma unroll
     for (int e = 0; e < 32; ++e) acc[e] += part[e];
   }
@@ -195,6 +187,14 @@ __global__ void __launch_bounds__(kThreads, 1)
   // acc[4 n8 + r]: position wg * 64 + warp * 16 + lane / 4 (+ 8 for r >= 2),
   // channel 8 n8 + 2 (lane % 4) + r % 2.
   const int lane = tid & 31, warp = (tid >> 5) & 3;
+  // The thread's 16 channels' bias, loaded side by side before the stores
+  // (inside the store's test each load waited alone: 32 in a row per thread).
+  float channel_bias[16];
+#pragma unroll
+  for (int q = 0; q < 16; ++q) {
+    const int co = ct * kWgmmaTileN + (q >> 1) * 8 + 2 * (lane & 3) + (q & 1);
+    channel_bias[q] = bias && co < c.cout_g ? bias[g * c.cout_g + co] : 0.0f;
+  }
   uint32_t magnitude = 0;
   float* out_plane = out + int64_t(c.n0 + s) * c.o_sn + int64_t(g) * c.cout_g * c.o_sc + int64_t(oh) * c.o_sh;
 #pragma unroll
@@ -202,7 +202,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     const int ow = ow0 + wg * 64 + warp * 16 + (lane >> 2) + (e >> 1 & 1) * 8;
     const int co = ct * kWgmmaTileN + (e >> 2) * 8 + 2 * (lane & 3) + (e & 1);
     if (ow < c.out_w && co < c.cout_g) {
-      out_plane[int64_t(co) * c.o_sc + int64_t(ow) * c.o_sw] = acc[e] + (bias ? bias[g * c.cout_g + co] : 0.0f);
+      out_plane[int64_t(co) * c.o_sc + int64_t(ow) * c.o_sw] = acc[e] + channel_bias[(e >> 2) * 2 + (e & 1)];
       magnitude = max(magnitude, __float_as_uint(acc[e]) & 0x7fffffffu);
     }
   }

@@ -88,4 +88,23 @@ __device__ __forceinline__ void bulk_copy(uint32_t dst, const void* src, uint32_
                : "memory");
 }
 
+// A ring of kStages buffers filled by bulk copies: buffer b's "full" barrier
+// completes when its bytes have landed, its "empty" one when every releasing
+// warp is done with it. bars: 2 kStages mbarriers in shared memory.
+template <int kStages>
+struct MbarRing {
+  uint32_t base;
+  __device__ explicit MbarRing(uint64_t* bars) : base(uint32_t(__cvta_generic_to_shared(bars))) {}
+  __device__ uint32_t full(int b) const { return base + 8 * b; }
+  __device__ uint32_t empty(int b) const { return base + 8 * (kStages + b); }
+  // One thread sets the barriers up; a __syncthreads() must follow.
+  __device__ void init(int releasers) const {
+    for (int b = 0; b < kStages; ++b) {
+      mbar_init(full(b), 1);
+      mbar_init(empty(b), releasers);
+    }
+    mbar_init_fence();
+  }
+};
+
 }  // namespace gemm_convt

@@ -337,32 +337,24 @@ __global__ void __launch_bounds__(128 * kWgM + 32) probe_bulk_kernel(Geo g, Pack
   const int chunks = g.cin / kChunkK, steps = (i_hi - i_lo + 1) * chunks;
   const int tid = int(threadIdx.x), wg = tid >> 7;
   const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
-  const uint32_t bar_base = uint32_t(__cvta_generic_to_shared(bars));
-  const auto full_bar = [&](int b) { return bar_base + 8 * b; };
-  const auto empty_bar = [&](int b) { return bar_base + 8 * (kStages + b); };
-  if (tid == 0) {
-    for (int b = 0; b < kStages; ++b) {
-      mbar_init(full_bar(b), 1);
-      mbar_init(empty_bar(b), kWgM * 4);
-    }
-    mbar_init_fence();
-  }
+  const MbarRing<kStages> ring(bars);
+  if (tid == 0) ring.init(kWgM * 4);
   __syncthreads();
 
   if (wg == kWgM) {  // producer warp
     if (tid == kWgM * 128) {
       for (int s = 0; s < steps; ++s) {
         const int b = s % kStages;
-        mbar_wait(empty_bar(b), ((s / kStages) & 1) ^ 1);
+        mbar_wait(ring.empty(b), ((s / kStages) & 1) ^ 1);
         const int i = i_lo + s / chunks, cb = s % chunks, q = oh - i;
         const uint32_t a_bytes = uint32_t(g.a_rows) * 16;
-        mbar_expect_tx(full_bar(b), kParts * 4 * a_bytes + uint32_t(b_floats) * 4);
+        mbar_expect_tx(ring.full(b), kParts * 4 * a_bytes + uint32_t(b_floats) * 4);
         const uint32_t dst = smem_base + uint32_t(b * stage_floats) * 4;
         const float* src = xp + (((int64_t(n) * g.h + q) * chunks + cb) * kParts * 4) * int64_t(pk.wp) * 4 + ow0 * 4;
         for (int pq = 0; pq < kParts * 4; ++pq)
-          bulk_copy(dst + pq * a_bytes, src + int64_t(pq) * pk.wp * 4, a_bytes, full_bar(b));
+          bulk_copy(dst + pq * a_bytes, src + int64_t(pq) * pk.wp * 4, a_bytes, ring.full(b));
         const float* wsrc = wt + ((int64_t(i) * chunks + cb) * co_tiles + co_tile) * b_floats;
-        bulk_copy(dst + uint32_t(a_floats) * 4, wsrc, uint32_t(b_floats) * 4, full_bar(b));
+        bulk_copy(dst + uint32_t(a_floats) * 4, wsrc, uint32_t(b_floats) * 4, ring.full(b));
       }
     }
     return;
@@ -374,7 +366,7 @@ __global__ void __launch_bounds__(128 * kWgM + 32) probe_bulk_kernel(Geo g, Pack
   const uint32_t lbo_a = uint32_t(g.a_rows) * 16;
   for (int s = 0; s < steps; ++s) {
     const int b = s % kStages;
-    mbar_wait(full_bar(b), (s / kStages) & 1);
+    mbar_wait(ring.full(b), (s / kStages) & 1);
     const uint32_t a_base = smem_base + uint32_t(b * stage_floats) * 4 + uint32_t(wg * 64) * 16;
     const uint32_t b_base = smem_base + uint32_t(b * stage_floats + a_floats) * 4;
     wgmma_fence();
@@ -398,7 +390,7 @@ __global__ void __launch_bounds__(128 * kWgM + 32) probe_bulk_kernel(Geo g, Pack
     wgmma_commit();
     wgmma_wait<0>();
     keep(part);
-    if ((tid & 31) == 0) mbar_arrive(empty_bar(b));
+    if ((tid & 31) == 0) mbar_arrive(ring.empty(b));
 #pragma unroll
     for (int e = 0; e < 32; ++e) acc[e] += part[e];
   }

@@ -403,26 +403,6 @@ def test_wgmma_disjoint_taps(case, key, layout):
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
 
 
-@pytest.mark.parametrize("where", ["input", "weight", "largest"])
-def test_wgmma_disjoint_non_finite(where, helpers):
-    """Split float32 on the disjoint wgmma kernel: its parts keep an inf or NaN to the
-    high x high product (no rerun), so outputs come out as torch's; float32's largest values
-    give finite outputs."""
-    if not wgmma_available():
-        pytest.skip("wgmma needs compute capability 9.0")
-    x, w, b = make_case(80, 2, 32, 24, (2, 2), (6, 140), 1, True, torch.float32)
-    plant_non_finite(x, w, where, 120)
-    force_path("disjoint")
-    out, names = run_profiled(x, w, b, "ieee", stride=2)
-    assert any("disjoint_wgmma_kernel" in name for name in names), names
-    ref = reference(x, w, b, stride=2)
-    if where == "largest":
-        assert torch.isfinite(out).all()
-        assert_matches(out, ref, "ieee")
-    else:
-        helpers.assert_non_finite_like(out, ref, TOLERANCE["ieee"][0])
-
-
 # Implicit GEMM beyond the grid's small shapes: several position tiles per row
 # (width > 128), channel chunks (Cin/groups > 16) and channel tiles (Cout/groups
 # > 32 or 64), width phases of unequal length, many width taps (shared memory
@@ -607,25 +587,33 @@ def test_wgmma_in_cuda_graph():
     assert_matches(static_out, reference(x2, w, b, **kw), "float32")
 
 
+# path: (make_case's seed, Cout, kernel, its keywords, precision key); the input is 2x32x6x140.
+WGMMA_NON_FINITE = {"implicit": (79, 64, (3, 3), dict(padding=1), "float32"),
+                    "disjoint": (80, 24, (2, 2), dict(stride=2), "ieee")}
+
+
 @pytest.mark.parametrize("where", ["input", "weight", "largest"])
-def test_wgmma_non_finite(where, helpers):
-    """Split float32 on wgmma: an inf or NaN output flags the guarded rerun (the mma.sync
-    kernel), which recomputes every output as torch's would come out (a non-finite weight
-    also flags the border redo, which recomputes them last); float32's largest values
-    (whose TF32 rounding overflows) give finite outputs."""
+@pytest.mark.parametrize("path", ["implicit", "disjoint"])
+def test_wgmma_non_finite(path, where, helpers):
+    """Split float32 on wgmma, outputs as torch's: on the implicit kernel an inf or NaN
+    output flags the guarded rerun (the mma.sync kernel), which recomputes every output (a
+    non-finite weight also flags the border redo, which recomputes them last); the disjoint
+    kernel's parts keep an inf or NaN to the high x high product (no rerun). float32's
+    largest values (whose TF32 rounding overflows) give finite outputs."""
     if not wgmma_available():
         pytest.skip("wgmma needs compute capability 9.0")
-    x, w, b = make_case(79, 2, 32, 64, (3, 3), (6, 140), 1, True, torch.float32)
+    seed, cout, kernel, kw, key = WGMMA_NON_FINITE[path]
+    x, w, b = make_case(seed, 2, 32, cout, kernel, (6, 140), 1, True, torch.float32)
     plant_non_finite(x, w, where, 120)
-    force_path("implicit")
-    out, names = run_profiled(x, w, b, "float32", padding=1)
-    assert any("implicit_wgmma_kernel" in name for name in names)
-    ref = reference(x, w, b, padding=1)
+    force_path(path)
+    out, names = run_profiled(x, w, b, key, **kw)
+    assert any(WGMMA_PATHS[path][2] in name for name in names), names
+    ref = reference(x, w, b, **kw)
     if where == "largest":
         assert torch.isfinite(out).all()
-        assert_matches(out, ref, "float32")
+        assert_matches(out, ref, key)
     else:
-        helpers.assert_non_finite_like(out, ref, TOLERANCE["float32"][0])
+        helpers.assert_non_finite_like(out, ref, TOLERANCE[key][0])
 
 
 def plant_non_finite(x, w, where, far_col):
