@@ -29,17 +29,29 @@ WgmmaConv describe_wgmma(const Problem& p, const ConvTranspose2dOptions& o, bool
   c.blocks = (c.cin_g + kWgmmaBlockK - 1) / kWgmmaBlockK;
   c.co_tiles = (c.cout_g + kWgmmaTileN - 1) / kWgmmaTileN;
   c.parts = split ? 2 : 1;
-  c.m_tiles = (c.out_w + kWgmmaTileM - 1) / kWgmmaTileM;
   // A tile's window: its positions plus the shifts between the width taps, whole 8-row core matrices.
   c.a_rows = (kWgmmaTileM + (c.kw - 1) * c.dil_w + 7) / 8 * 8;
-  c.wp = (c.m_tiles - 1) * kWgmmaTileM + c.a_rows;  // the last tile's window ends the packed row
+  c.wp = c.out_w + (c.kw - 1) * c.dil_w;  // every column an output column's taps read
   return c;
 }
 
-// Packed floats per input row of one sample.
+// Rows the taps reach above a band of output rows (stride 1).
+int64_t reach(const WgmmaConv& c) { return int64_t(c.kh - 1) * c.dil_h; }
+// Packed floats per input row of one sample, and of the planes' tails.
 int64_t row_floats(const WgmmaConv& c) { return int64_t(c.groups) * c.blocks * c.parts * 4 * c.wp * 4; }
-// Input rows a band of output rows reads (stride 1): its rows and the taps' reach above them.
-int64_t band_input_rows(const WgmmaConv& c, int64_t out_rows) { return out_rows + int64_t(c.kh - 1) * c.dil_h; }
+int64_t tail_floats(const WgmmaConv& c) { return int64_t(c.groups) * c.blocks * c.parts * 4 * c.a_rows * 4; }
+// Packed floats of one sample's band of output rows.
+int64_t band_floats(const WgmmaConv& c, int64_t out_rows) {
+  return (out_rows + reach(c)) * row_floats(c) + tail_floats(c);
+}
+
+// The chunk's band: output rows r0 .. r0 + rows - 1 and the input rows they read.
+void set_band(WgmmaConv& c, int64_t r0, int64_t rows) {
+  c.row0 = int(r0), c.rows = int(rows);
+  c.q0 = int(r0 + c.pad_h - reach(c)), c.q_rows = int(rows + reach(c));
+  c.plane = c.q_rows * c.wp + c.a_rows;  // the tail: the last tile's window ends inside the plane
+  c.m_tiles = int((int64_t(c.rows) * c.wp + kWgmmaTileM - 1) / kWgmmaTileM);
+}
 
 constexpr double kWgmmaMinMacsPerByte = 180;
 
@@ -63,10 +75,10 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
   // 64-channel tiles: narrower groups would leave half the products on padding.
   if (p.out_per_group < 48) return false;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
-  if (p.in_h > int_max || p.in_w > int_max || p.out_h > int_max || p.out_w > int_max ||
-      p.out_h * ((p.out_w + kWgmmaTileM - 1) / kWgmmaTileM) > int_max)
-    return false;
+  if (p.in_h > int_max || p.in_w > int_max || p.out_h > int_max || p.out_w > int_max) return false;
   const WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
+  // 32-bit positions and plane columns (a whole sample's band).
+  if ((p.out_h + reach(c)) * (p.out_w + int64_t(c.kw - 1) * c.dil_w) + c.a_rows > int_max) return false;
   // By the rule (implicit GEMM not forced): the pack is a pass over the input, written as
   // its parts; it pays where each packed byte feeds enough multiply-adds. Measured on the
   // H100 (session 27), against the mma.sync kernel: TF32 kb57 at 144 per byte 3% slower,
@@ -78,7 +90,7 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
       int64_t(wgmma_smem_bytes(c)) + 1024 > int64_t(props->sharedMemPerBlockOptin))
     return false;
   // One output row's band must fit the cap beside the packed weights.
-  return band_input_rows(c, 1) * row_floats(c) <= input_cap_floats(c, o);
+  return band_floats(c, 1) <= input_cap_floats(c, o);
 }
 
 void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
@@ -98,8 +110,8 @@ void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, cons
   // half: chunk i packs and runs on side stream i % 2, so one chunk's pack
   // overlaps the other's products (the pack is a pass over the input; the
   // products run on the tensor cores), and a buffer's reuse waits on its stream.
-  const int64_t cap = input_cap_floats(c, o), per_row = row_floats(c);
-  const int64_t per_sample = int64_t(c.in_h) * per_row;
+  const int64_t cap = input_cap_floats(c, o), per_row = row_floats(c), tail = tail_floats(c);
+  const int64_t per_sample = band_floats(c, p.out_h);
   const int64_t planes = int64_t(c.groups) * c.co_tiles;
   struct Plan {
     bool whole_samples;
@@ -112,15 +124,15 @@ void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, cons
       q.chunks = (p.batch + q.samples - 1) / q.samples;
       q.floats = q.samples * per_sample;
     } else {
-      q.band = std::max<int64_t>(1, buffer_cap / per_row - int64_t(c.kh - 1) * c.dil_h);
+      q.band = std::max<int64_t>(1, (buffer_cap - tail) / per_row - reach(c));
       q.chunks = p.batch * ((p.out_h + q.band - 1) / q.band);
-      q.floats = std::min<int64_t>(band_input_rows(c, q.band), c.in_h) * per_row;
+      q.floats = band_floats(c, q.band);
     }
     return q;
   };
   Plan q = plan(cap);
   int64_t buffers = 1;
-  if (q.chunks > 1 && band_input_rows(c, 1) * per_row <= cap / 2) buffers = 2, q = plan(cap / 2);
+  if (q.chunks > 1 && band_floats(c, 1) <= cap / 2) buffers = 2, q = plan(cap / 2);
   at::Tensor packed_input = at::empty({buffers * q.floats}, floats);
 
   const SideStreamLock side_lock;  // held until the caller's stream has joined
@@ -135,21 +147,14 @@ void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, cons
   for (int64_t n0 = 0; n0 < p.batch; n0 += q.samples) {
     for (int64_t r0 = 0; r0 < p.out_h; r0 += q.band, ++chunk) {
       c.n0 = int(n0), c.samples = int(std::min(q.samples, p.batch - n0));
-      c.row0 = int(r0), c.rows = int(std::min(q.band, p.out_h - r0));
-      if (q.whole_samples) {
-        c.q0 = 0, c.q_rows = c.in_h;
-      } else {  // the rows oh + pad_h - i * dil_h that land, clipped to the input
-        const int64_t lo = std::max<int64_t>(0, r0 + c.pad_h - int64_t(c.kh - 1) * c.dil_h);
-        const int64_t hi = std::min<int64_t>(c.in_h, r0 + c.rows + c.pad_h);
-        c.q0 = int(lo), c.q_rows = int(std::max<int64_t>(0, hi - lo));
-      }
+      set_band(c, r0, std::min(q.band, p.out_h - r0));
       const int64_t need = wgmma_packed_input_floats(c);
       TORCH_INTERNAL_ASSERT(need <= q.floats, "implicit_wgmma: chunk larger than its buffer");
       const int64_t b = chunk % buffers;
       const cudaStream_t side = streams[b].stream();
       float* buffer = packed_input.data_ptr<float>() + b * q.floats;
-      if (need > 0) C10_CUDA_CHECK(launch_wgmma_pack_input(c, input.data_ptr<float>(), buffer, side));
-      C10_CUDA_CHECK(launch_wgmma_conv(c, need > 0 ? buffer : nullptr, packed_weight.data_ptr<float>(),
+      C10_CUDA_CHECK(launch_wgmma_pack_input(c, input.data_ptr<float>(), buffer, side));
+      C10_CUDA_CHECK(launch_wgmma_conv(c, buffer, packed_weight.data_ptr<float>(),
                                        bias.defined() ? bias.data_ptr<float>() : nullptr, out.data_ptr<float>(),
                                        redo, side));
     }

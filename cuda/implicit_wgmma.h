@@ -4,9 +4,12 @@
 // TF32 product or as three (split: float32-class accuracy). Stride 1 only.
 // Both operands come packed, so that a step's staging is a few bulk copies
 // issued by one thread:
-// - the input, per chunk (samples x input rows): [sample][row][group][16-channel
-//   block][part][channel quad][padded column][4 channels], columns shifted so that
-//   a tile's window starts at its first output column (implicit_wgmma.cpp);
+// - the input, per chunk (samples x a band of output rows): [sample][group]
+//   [16-channel block][part][channel quad][plane column][4 channels]. A plane is
+//   the band's input rows, from kh - 1 dilated rows above it (zero rows where
+//   they miss the input), each wp columns long, then a zero tail: position f of
+//   the band (row f / wp, column f % wp) reads plane column f + (kh - 1 - i)
+//   dil_h wp + (kw - 1 - j) dil_w for tap (i, j) (implicit_wgmma.cpp);
 // - the weight: [group][i][block][64-channel tile][j][part][core-matrix tile of
 //   64 output x 16 input channels].
 // Parts: TF32 high (rounded to nearest) and, split, the float32 remainder.
@@ -20,16 +23,18 @@
 
 namespace gemm_convt {
 
-constexpr int kWgmmaTileM = 128;  // output positions of one row per block: two warpgroups of 64
+constexpr int kWgmmaTileM = 128;  // output positions per block (rows of wp): two warpgroups of 64
 constexpr int kWgmmaTileN = 64;   // output channels per block
 constexpr int kWgmmaBlockK = 16;  // input channels per step
 
 // One chunk's geometry (stride 1): output rows row0 .. row0 + rows - 1 of
-// samples n0 .. n0 + samples - 1, reading packed input rows q0 .. q0 + q_rows - 1.
+// samples n0 .. n0 + samples - 1, reading input rows q0 .. q0 + q_rows - 1
+// (q0 may be negative: zero rows).
 struct WgmmaConv {
   int in_h, in_w, out_w, kh, kw, pad_h, pad_w, dil_h, dil_w;
   int cin_g, cout_g, groups, blocks, co_tiles, parts;  // blocks: 16-channel blocks per group
-  int m_tiles, a_rows, wp;  // position tiles per row, staged window rows, packed row length
+  int a_rows, wp;      // staged window rows; packed row length (out_w + (kw - 1) dil_w)
+  int m_tiles, plane;  // position tiles per sample band; packed columns per plane
   int row0, rows, q0, q_rows, n0, samples;
   int64_t x_sn, x_sc, x_sh, x_sw;  // input strides (elements), for the pack
   int64_t w_si, w_so, w_sh, w_sw;  // weight strides: input channel, output channel, kh, kw

@@ -85,38 +85,40 @@ __global__ void pack_weight_kernel(const WgmmaConv c, const float* __restrict__ 
   }
 }
 
-// Thread: one packed column pc of a line (sample, row, group, block, channel
-// quad), its four channels read once and written as every part.
+// Thread: one packed column pc of a plane (sample, group, block, channel
+// quad): packed row pc / wp at column pc % wp, its four channels read once and
+// written as every part; rows and columns outside the input, and the plane's
+// tail, are zeros.
 __global__ void pack_input_kernel(const WgmmaConv c, const float* __restrict__ x, float* __restrict__ packed,
                                   int64_t lines) {
   const int pc = int(blockIdx.x) * blockDim.x + int(threadIdx.x);
-  if (pc >= c.wp) return;
-  const int col = pc + c.pad_w - (c.kw - 1) * c.dil_w;
+  if (pc >= c.plane) return;
+  const int q = pc / c.wp, row = c.q0 + q, col = pc - q * c.wp + c.pad_w - (c.kw - 1) * c.dil_w;
+  const bool inside = q < c.q_rows && row >= 0 && row < c.in_h && col >= 0 && col < c.in_w;
   for (int64_t line = blockIdx.y; line < lines; line += gridDim.y) {
     const int quad = int(line & 3);
     int64_t rest = line >> 2;
     const int cb = int(rest % c.blocks);
     rest /= c.blocks;
-    const int g = int(rest % c.groups);
-    rest /= c.groups;
-    const int qr = int(rest % c.q_rows), s = int(rest / c.q_rows);
+    const int g = int(rest % c.groups), s = int(rest / c.groups);
     float v[4];
     const int ci0 = cb * kWgmmaBlockK + quad * 4;
-    const bool inside = col >= 0 && col < c.in_w;
-    const float* src = x + int64_t(c.n0 + s) * c.x_sn + int64_t(c.q0 + qr) * c.x_sh + int64_t(col) * c.x_sw +
+    const float* src = x + int64_t(c.n0 + s) * c.x_sn + int64_t(row) * c.x_sh + int64_t(col) * c.x_sw +
                        (int64_t(g) * c.cin_g + ci0) * c.x_sc;
 #pragma unroll
     for (int e = 0; e < 4; ++e) v[e] = inside && ci0 + e < c.cin_g ? src[e * c.x_sc] : 0.0f;
-    const int64_t base = (((int64_t(s) * c.q_rows + qr) * c.groups + g) * c.blocks + cb) * c.parts;
+    const int64_t base = ((int64_t(s) * c.groups + g) * c.blocks + cb) * c.parts;
     for (int part = 0; part < c.parts; ++part)
-      reinterpret_cast<float4*>(packed)[((base + part) * 4 + quad) * c.wp + pc] =
+      reinterpret_cast<float4*>(packed)[((base + part) * 4 + quad) * c.plane + pc] =
           make_float4(tf32_part(v[0], c.parts, part), tf32_part(v[1], c.parts, part),
                       tf32_part(v[2], c.parts, part), tf32_part(v[3], c.parts, part));
   }
 }
 
-// Block: kWgmmaTileM positions of one output row x kWgmmaTileN channels of one
-// (sample, group). The producer thread streams the steps (landing row tap i x
+// Block: kWgmmaTileM positions of a sample's band, numbered across its rows
+// as packed rows of wp columns (a row's last wp - out_w are not stored: no
+// tile is left mostly empty at a row's end) x kWgmmaTileN channels of one
+// (sample, group). The producer thread streams the steps (row tap i x
 // 16-channel block) into kStages buffers; each consumer warpgroup takes 64
 // positions (step_products). A step's products gather in a partial sum, then
 // join acc with a float32 add: the tensor cores' accumulation does not round
@@ -128,17 +130,13 @@ __global__ void __launch_bounds__(kThreads, 1)
   extern __shared__ __align__(128) float smem[];
   __shared__ __align__(8) uint64_t bars[2 * kStages];  // full, then empty
   const int af = a_floats(c), stage_floats = af + b_floats(c);
-  const int row = int(blockIdx.x) / c.m_tiles, ow0 = (int(blockIdx.x) - row * c.m_tiles) * kWgmmaTileM;
-  const int oh = c.row0 + row;
+  const int f0 = int(blockIdx.x) * kWgmmaTileM;  // the tile's first position
   int plane = int(blockIdx.y);
   const int ct = plane % c.co_tiles;
   plane /= c.co_tiles;
   const int g = plane % c.groups, s = plane / c.groups;
-  // Landing row taps: 0 <= oh + pad_h - i * dil_h < in_h.
-  const int top = oh + c.pad_h;
-  const int i_lo = top >= c.in_h ? (top - c.in_h) / c.dil_h + 1 : 0;
-  const int i_hi = min(c.kh - 1, top / c.dil_h);
-  const int steps = max(0, i_hi - i_lo + 1) * c.blocks;
+  // Every row tap: the packed band holds zero rows where one misses the input.
+  const int steps = c.kh * c.blocks;
   const int tid = int(threadIdx.x), wg = tid >> 7;
   const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
   const MbarRing<kStages> ring(bars);
@@ -151,14 +149,14 @@ __global__ void __launch_bounds__(kThreads, 1)
       for (int k = 0; k < steps; ++k) {
         const int b = k % kStages;
         mbar_wait(ring.empty(b), ((k / kStages) & 1) ^ 1);  // a fresh barrier passes parity 1
-        const int i = i_lo + k / c.blocks, cb = k % c.blocks;
-        const int qr = top - i * c.dil_h - c.q0;
+        const int i = k / c.blocks, cb = k % c.blocks;
         mbar_expect_tx(ring.full(b), c.parts * 4 * a_bytes + b_bytes);
         const uint32_t dst = smem_base + uint32_t(b * stage_floats) * 4;
-        const float* a_src = xp + ((((int64_t(s) * c.q_rows + qr) * c.groups + g) * c.blocks + cb) * c.parts * 4 *
-                                       int64_t(c.wp) + ow0) * 4;
+        // Position f reads packed row (its row) + (kh - 1 - i) dil_h, column (its column) + the tap's shift.
+        const float* a_src = xp + ((((int64_t(s) * c.groups + g) * c.blocks + cb) * c.parts * 4) * c.plane +
+                                   int64_t(c.kh - 1 - i) * c.dil_h * c.wp + f0) * 4;
         for (int pq = 0; pq < c.parts * 4; ++pq)
-          bulk_copy(dst + pq * a_bytes, a_src + int64_t(pq) * c.wp * 4, a_bytes, ring.full(b));
+          bulk_copy(dst + pq * a_bytes, a_src + int64_t(pq) * c.plane * 4, a_bytes, ring.full(b));
         const float* b_src = wt + (((int64_t(g) * c.kh + i) * c.blocks + cb) * c.co_tiles + ct) * b_floats(c);
         bulk_copy(dst + uint32_t(af) * 4, b_src, b_bytes, ring.full(b));
       }
@@ -196,13 +194,19 @@ __global__ void __launch_bounds__(kThreads, 1)
     channel_bias[q] = bias && co < c.cout_g ? bias[g * c.cout_g + co] : 0.0f;
   }
   uint32_t magnitude = 0;
-  float* out_plane = out + int64_t(c.n0 + s) * c.o_sn + int64_t(g) * c.cout_g * c.o_sc + int64_t(oh) * c.o_sh;
+  float* out_plane = out + int64_t(c.n0 + s) * c.o_sn + int64_t(g) * c.cout_g * c.o_sc;
+  int64_t position_offset[2];  // the thread's two positions, -1 where not stored
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int f = f0 + wg * 64 + warp * 16 + (lane >> 2) + 8 * h, r = f / c.wp, ow = f - r * c.wp;
+    position_offset[h] = r < c.rows && ow < c.out_w ? int64_t(c.row0 + r) * c.o_sh + int64_t(ow) * c.o_sw : -1;
+  }
 #pragma unroll
   for (int e = 0; e < 32; ++e) {
-    const int ow = ow0 + wg * 64 + warp * 16 + (lane >> 2) + (e >> 1 & 1) * 8;
+    const int64_t at = position_offset[e >> 1 & 1];
     const int co = ct * kWgmmaTileN + (e >> 2) * 8 + 2 * (lane & 3) + (e & 1);
-    if (ow < c.out_w && co < c.cout_g) {
-      out_plane[int64_t(co) * c.o_sc + int64_t(ow) * c.o_sw] = acc[e] + channel_bias[(e >> 2) * 2 + (e & 1)];
+    if (at >= 0 && co < c.cout_g) {
+      out_plane[int64_t(co) * c.o_sc + at] = acc[e] + channel_bias[(e >> 2) * 2 + (e & 1)];
       magnitude = max(magnitude, __float_as_uint(acc[e]) & 0x7fffffffu);
     }
   }
@@ -232,7 +236,7 @@ int64_t wgmma_packed_weight_floats(const WgmmaConv& c) {
   return int64_t(c.groups) * c.kh * c.blocks * c.co_tiles * b_floats(c);
 }
 int64_t wgmma_packed_input_floats(const WgmmaConv& c) {
-  return int64_t(c.samples) * c.q_rows * c.groups * c.blocks * c.parts * 4 * int64_t(c.wp) * 4;
+  return int64_t(c.samples) * c.groups * c.blocks * c.parts * 4 * int64_t(c.plane) * 4;
 }
 
 cudaError_t launch_wgmma_pack_weight(const WgmmaConv& c, const float* weight, float* packed, cudaStream_t stream) {
@@ -245,8 +249,8 @@ cudaError_t launch_wgmma_pack_weight(const WgmmaConv& c, const float* weight, fl
 
 cudaError_t launch_wgmma_pack_input(const WgmmaConv& c, const float* input, float* packed, cudaStream_t stream) {
   if (!wgmma_kernels_built()) return cudaErrorNotSupported;
-  const int64_t lines = int64_t(c.samples) * c.q_rows * c.groups * c.blocks * 4;
-  const dim3 grid(unsigned((c.wp + 127) / 128), unsigned(std::min<int64_t>(lines, 65535)));
+  const int64_t lines = int64_t(c.samples) * c.groups * c.blocks * 4;
+  const dim3 grid(unsigned((c.plane + 127) / 128), unsigned(std::min<int64_t>(lines, 65535)));
   pack_input_kernel<<<grid, 128, 0, stream>>>(c, input, packed, lines);
   return cudaGetLastError();
 }
@@ -258,7 +262,7 @@ cudaError_t launch_wgmma_conv(const WgmmaConv& c, const float* packed_input, con
   const size_t smem = wgmma_smem_bytes(c);
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
   if (e != cudaSuccess) return e;
-  const dim3 grid(unsigned(c.rows * c.m_tiles), unsigned(c.samples * c.groups * c.co_tiles));
+  const dim3 grid(unsigned(c.m_tiles), unsigned(c.samples * c.groups * c.co_tiles));
   kernel<<<grid, kThreads, smem, stream>>>(c, packed_input, packed_weight, bias, out, redo);
   return cudaGetLastError();
 }

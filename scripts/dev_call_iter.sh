@@ -1,18 +1,16 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Session 30, call 2: the wgmma issue rate by form (wgmma_rate_probe.cu), then a build and
-# ncu (full set) on one kb65 and one kb69 launch of the implicit wgmma kernel (split float32).
+# Session 30, call 3: tiles across rows in the implicit wgmma kernel, against main (build/base):
+# the tile probe on both builds, the A/B, focused tests and memcheck on the new build.
 R=$(pwd)
 exec > >(tee "$OUT/iter.log") 2>&1
-nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a scripts/wgmma_rate_probe.cu -o /tmp/rate && /tmp/rate
-echo "probe done at ${SECONDS}s"
-source scripts/device_build.sh "implicit_wgmma_kernel" "$OUT/build.log" | grep -v C7519 | tail -4
-echo "built at ${SECONDS}s"
-NCU=$(which ncu || ls /opt/nvidia/nsight-compute/*/ncu | head -1)
-for prob in kb65 kb69; do
-  (cd /tmp && GEMM_CONVT_PROBE_IMPLICIT=on GEMM_CONVT_PROBE_TF32=0 timeout 150 $NCU --kernel-name regex:implicit_wgmma_kernel \
-    --launch-skip 2 --launch-count 1 --set full python3 "$R/scripts/ncu_col2im.py" $prob float32 >"$OUT/ncu_$prob.txt" 2>&1)
-  echo "== $prob"
-  grep -E "Duration|Compute \(SM\) Throughput|Registers Per|Achieved Occ|Issued Warp|Shared|Tensor|Pipe|L1/TEX Hit|Mem Busy|Max Bandwidth" "$OUT/ncu_$prob.txt" | head -30
-  grep -iE "stall|est\. speedup" "$OUT/ncu_$prob.txt" | head -10
-done
+timeout 400 bash scripts/ab_probe.sh build/base --problems kb65,kb69,kb57 --dtypes fp32,tf32 --profile 2>&1 \
+  | grep -v "^ *[0-9.]* us .*\(elementwise\|fill\|copy\|Memset\|implicit_gemm_kernel\|pack_weight\)"
+echo "ab done at ${SECONDS}s"
+cp scripts/tile_waste_probe.py /tmp/ab/
+for v in base new; do (cd /tmp/ab && PYTHONPATH=/tmp/ab/$v timeout 60 python3 tile_waste_probe.py 2>&1 | sed "s/^/$v /"); done
+(cd /tmp && PYTHONPATH=/tmp/ab/new timeout 150 python3 -m pytest -p no:cacheprovider -c $R/pyproject.toml --rootdir $R \
+  $R/tests/test_cuda.py -q -x -k "wgmma or implicit or non_finite or border" 2>&1 | tail -15)
+echo "tests done at ${SECONDS}s"
+(cd /tmp && PYTHONPATH=/tmp/ab/new MEMCHECK_CONFIGS=4,5 MEMCHECK_CASES=8,16,18 timeout 150 compute-sanitizer --tool memcheck \
+  --error-exitcode 99 python3 $R/scripts/memcheck_cases.py 2>&1 | tail -6; echo "memcheck rc=${PIPESTATUS[0]}")
 echo seconds=$SECONDS

@@ -467,6 +467,8 @@ WGMMA = [
     (1, 32, 64, (3, 7), (5, 300), (1, 1), (1, 3), (0, 0), (1, 1), 2, True),   # groups, 3x7 (kb65/kb78-like)
     (2, 16, 48, (2, 3), (7, 129), (1, 1), (0, 1), (0, 1), (3, 2), 1, True),   # dilation, rows few taps reach
     (1, 16, 64, (2, 3), (4, 100), (1, 1), (0, 1), (0, 0), (5, 1), 1, True),   # output rows no tap reaches: bias
+    (2, 16, 64, (3, 3), (6, 61), (1, 1), (2, 1), (1, 0), (2, 1), 1, True),    # short rows: a tile spans three,
+                                                                              # padded rows, an output row below
 ]
 
 
@@ -475,33 +477,39 @@ def wgmma_available():
 
 
 def wgmma_geometry(x, w, kw, key):
-    """(bytes of one packed input row of a sample, input rows, output rows, batch, rows a
-    band's taps reach above it, floats of the packed weight) as implicit_wgmma.cpp counts them."""
+    """(bytes of one packed input row of a sample, bytes of a sample's plane tails, output
+    rows, batch, rows a band's taps reach above it, floats of the packed weight) as
+    implicit_wgmma.cpp counts them."""
     n, cin, in_h, in_w = x.shape
     k, p, op, d, groups = w.shape[2:], kw["padding"], kw["output_padding"], kw["dilation"], kw["groups"]
     out_h, out_w = ((in_h, in_w)[i] - 1 + d[i] * (k[i] - 1) - 2 * p[i] + op[i] + 1 for i in range(2))
-    tiles = -(-out_w // 128)
-    wp = (tiles - 1) * 128 + (128 + (k[1] - 1) * d[1] + 7) // 8 * 8
+    wp = out_w + (k[1] - 1) * d[1]
+    a_rows = (128 + (k[1] - 1) * d[1] + 7) // 8 * 8
     blocks, parts = -(-(cin // groups) // 16), (1 if key == "tf32" else 2)
     row_bytes = groups * blocks * parts * 16 * wp * 4
+    tail_bytes = groups * blocks * parts * 16 * a_rows * 4
     weight_floats = groups * k[0] * k[1] * blocks * -(-w.shape[1] // 64) * parts * 64 * 16
-    return row_bytes, in_h, out_h, n, (k[0] - 1) * d[0], weight_floats
+    return row_bytes, tail_bytes, out_h, n, (k[0] - 1) * d[0], weight_floats
 
 
 def wgmma_launches(geometry, limit):
     """The chunks under a workspace of `limit` bytes: whole samples where one fits a
-    buffer, else bands of output rows of one sample; two buffers of half the cap where
-    more than one chunk runs and a one-row band fits half. The packed weights (ours and the
-    rerun's) come off the cap first."""
-    row_bytes, in_h, out_h, n, reach, weight_floats = geometry
+    buffer, else bands of output rows of one sample (a band packs its rows, the rows its
+    taps reach above it and a tail); two buffers of half the cap where more than one chunk
+    runs and a one-row band fits half. The packed weights (ours and the rerun's) come off
+    the cap first."""
+    row_bytes, tail_bytes, out_h, n, reach, weight_floats = geometry
+
+    def band_bytes(rows):
+        return (rows + reach) * row_bytes + tail_bytes
 
     def chunks(buffer_bytes):
-        if in_h * row_bytes <= buffer_bytes:
-            return -(-n // min(n, buffer_bytes // (in_h * row_bytes)))
-        return n * -(-out_h // max(1, buffer_bytes // row_bytes - reach))
+        if band_bytes(out_h) <= buffer_bytes:
+            return -(-n // min(n, buffer_bytes // band_bytes(out_h)))
+        return n * -(-out_h // max(1, (buffer_bytes - tail_bytes) // row_bytes - reach))
 
     cap = limit // 4 - 2 * weight_floats  # floats
-    if chunks(cap * 4) > 1 and (1 + reach) * row_bytes <= cap // 2 * 4:
+    if chunks(cap * 4) > 1 and band_bytes(1) <= cap // 2 * 4:
         return chunks(cap // 2 * 4)
     return chunks(cap * 4)
 
@@ -520,8 +528,8 @@ def test_wgmma_implicit_gemm(case, key, layout, limit):
         # the split's packed input of 2-row bands beside its packed weights: float32 runs in
         # bands where a sample's rows pass that, TF32 (half the bytes) in one sample per chunk
         # or bands of more rows
-        row_bytes, _, _, _, reach, weight_floats = wgmma_geometry(x, w, kw, "float32")
-        limit_bytes = row_bytes * (2 + reach) + 2 * weight_floats * 4
+        row_bytes, tail_bytes, _, _, reach, weight_floats = wgmma_geometry(x, w, kw, "float32")
+        limit_bytes = row_bytes * (2 + reach) + tail_bytes + 2 * weight_floats * 4
         gemm_convt.set_workspace_limit(limit_bytes)
     out, names = run_profiled(x, w, b, key, **kw)
     launches = sum("implicit_wgmma_kernel" in name for name in names)
