@@ -467,7 +467,7 @@ WGMMA = [
     (1, 32, 64, (3, 7), (5, 300), (1, 1), (1, 3), (0, 0), (1, 1), 2, True),   # groups, 3x7 (kb65/kb78-like)
     (2, 16, 48, (2, 3), (7, 129), (1, 1), (0, 1), (0, 1), (3, 2), 1, True),   # dilation, rows few taps reach
     (1, 16, 64, (2, 3), (4, 100), (1, 1), (0, 1), (0, 0), (5, 1), 1, True),   # output rows no tap reaches: bias
-    (2, 16, 64, (3, 3), (6, 61), (1, 1), (2, 1), (1, 0), (2, 1), 1, True),    # short rows: a tile spans three,
+    (2, 16, 64, (3, 3), (6, 70), (1, 1), (2, 1), (1, 0), (2, 1), 1, True),    # short rows: a tile spans three,
                                                                               # padded rows, an output row below
 ]
 
