@@ -77,8 +77,10 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   if (p.in_h > int_max || p.in_w > int_max || p.out_h > int_max || p.out_w > int_max) return false;
   const WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
-  // 32-bit positions and plane columns (a whole sample's band).
-  if ((p.out_h + reach(c)) * (p.out_w + int64_t(c.kw - 1) * c.dil_w) + c.a_rows > int_max) return false;
+  // 32-bit positions and plane columns (a whole sample's band, and the last tile's or pack
+  // block's overhang past it).
+  if ((p.out_h + reach(c)) * (p.out_w + int64_t(c.kw - 1) * c.dil_w) + c.a_rows + kWgmmaTileM > int_max)
+    return false;
   // By the rule (implicit GEMM not forced): the pack is a pass over the input, written as
   // its parts; it pays where each packed byte feeds enough multiply-adds. Measured on the
   // H100 (session 27), against the mma.sync kernel: TF32 kb57 at 144 per byte 3% slower,
