@@ -44,18 +44,26 @@ if [ $status -eq 0 ]; then
   # GPU_CHECK_SKIP_CPU_TESTS=1: the CUDA tests only (CI runs the rest on a CPU machine).
   cpu_tests="&& $pytest_cmd -m 'not cuda'"
   [ -n "${GPU_CHECK_SKIP_CPU_TESTS:-}" ] && cpu_tests=""
-  # memcheck runs beside the tests, one compute-sanitizer process per config (its CPU-side
-  # slowness, not the GPU, bounds it: ~50 s a config, 250-300 s one after another), so the
-  # whole check fits one 600 s device call. Each config's log is memcheck_<i>.log.
+  # memcheck: one compute-sanitizer process per config (its CPU-side slowness, not the GPU,
+  # bounds it: ~50 s a config, 250-300 s one after another), beside the tests so that the
+  # whole check fits one 600 s device call. GPU_CHECK_MEMCHECK_AFTER=1 starts them after the
+  # tests instead (session 30: beside them, the tests ran 5x slower and the call's time ran
+  # out); GPU_CHECK_MEMCHECK_TIMEOUT=S caps each. Each config's log is memcheck_<i>.log.
   memcheck_configs=$($py scripts/memcheck_cases.py --count)
   memcheck_pids=()
-  for ((i = 0; i < memcheck_configs; i++)); do
-    MEMCHECK_CONFIGS=$i compute-sanitizer --tool memcheck --error-exitcode 99 \
-      $py scripts/memcheck_cases.py >"$logs/memcheck_$i.log" 2>&1 &
-    memcheck_pids+=($!)
-  done
-  memcheck_t0=$SECONDS
+  start_memcheck() {
+    local cap=()
+    [ -n "${GPU_CHECK_MEMCHECK_TIMEOUT:-}" ] && cap=(timeout "$GPU_CHECK_MEMCHECK_TIMEOUT")
+    for ((i = 0; i < memcheck_configs; i++)); do
+      MEMCHECK_CONFIGS=$i ${cap[@]+"${cap[@]}"} compute-sanitizer --tool memcheck --error-exitcode 99 \
+        $py scripts/memcheck_cases.py >"$logs/memcheck_$i.log" 2>&1 &
+      memcheck_pids+=($!)
+    done
+    memcheck_t0=$SECONDS
+  }
+  [ -n "${GPU_CHECK_MEMCHECK_AFTER:-}" ] || start_memcheck
   step tests bash -c "$pytest_cmd -m cuda --durations=8 $cpu_tests" || status=1
+  [ -z "${GPU_CHECK_MEMCHECK_AFTER:-}" ] || start_memcheck
   # Two or more GPUs: DDP training of a converted U-Net vs one GPU (NCCL, NVLink multicast off).
   if [ "$(nvidia-smi -L 2>/dev/null | wc -l)" -ge 2 ]; then
     step ddp env NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 $py scripts/ddp_check.py || status=1
