@@ -571,6 +571,14 @@ def test_poisoned_allocations(shape, geometry, limit, dtype, device, helpers):
 
 # --- an inf or NaN weight at taps that miss the input -------------------------
 
+def select_cpu_path(path):
+    """The CPU decomposition the call takes: "plain" columns, "folded" (width folded into
+    the GEMM), "implicit" (the implicit GEMM's walk) or "gather" (the direct gather)."""
+    gemm_convt.set_width_folding(path == "folded")
+    gemm_convt.set_implicit_gemm(path == "implicit")
+    gemm_convt.set_direct_gather(path == "gather")
+
+
 @pytest.mark.parametrize("path", ["plain", "folded", "implicit", "gather"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("case", [0, 1])
@@ -580,9 +588,7 @@ def test_non_finite_weight_at_border_taps(case, path, dtype, helpers):
     every CPU path (the width fold, whose unfolded input is zero there, takes plain columns
     for such a weight). test_cuda.py has the CUDA twin."""
     x, w, b, geometry = helpers.non_finite_border_case(case, dtype, "cpu")
-    gemm_convt.set_width_folding(path == "folded")
-    gemm_convt.set_implicit_gemm(path == "implicit")
-    gemm_convt.set_direct_gather(path == "gather")
+    select_cpu_path(path)
     out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
     ref = helpers.reference(x, w, b, **geometry)
     assert torch.isnan(ref).any() and torch.isposinf(ref).any() and torch.isneginf(ref).any()
@@ -607,9 +613,7 @@ def test_non_finite_at_missing_taps_gradients(planted, case, path, helpers, requ
                                               "GEMM's backward adds no 0 x inf (see above)"))
     make_case = helpers.non_finite_border_case if planted == "weight" else helpers.non_finite_edge_input_case
     x, w, b, geometry = make_case(case, torch.float64, "cpu")
-    gemm_convt.set_width_folding(path == "folded")
-    gemm_convt.set_implicit_gemm(path == "implicit")
-    gemm_convt.set_direct_gather(path == "gather")
+    select_cpu_path(path)
     grad = helpers.randn(torch.nn.functional.conv_transpose2d(x, w, b, **geometry).shape, 95, torch.float64)
 
     def output_and_gradients(conv):
