@@ -137,7 +137,8 @@ def set_disjoint_taps(mode):
     cells with gaps (#81) keep GEMM + col2im, as fast in TF32 and faster in float32 and
     float16 (BENCHMARKS.md). On compute capability 9.0, float32 without TF32 on contiguous
     NCHW inputs with kernel == stride runs the kernel's wgmma form (U-Net's layer 1.09-1.11
-    -> 0.76 ms on the H100; GEMM_CONVT_WGMMA=0 in the environment keeps the mma.sync one).
+    -> 0.62 ms for the kernel on the H100; GEMM_CONVT_WGMMA=0 in the environment keeps the
+    mma.sync one).
     True: wherever it applies; False: never."""
     _C.set_disjoint_taps(_mode_code("set_disjoint_taps", mode))
 
