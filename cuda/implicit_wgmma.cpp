@@ -12,7 +12,6 @@
 #include <cstring>
 #include <limits>
 
-#include "gemm_convt/implicit.h"
 #include "implicit_wgmma.h"
 #include "side_streams.h"
 
@@ -88,7 +87,7 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
   const double macs_per_byte = double(p.out_per_group) * double(p.kernel_taps()) * (c.parts == 2 ? 3 : 1) /
                                (4.0 * c.parts);
   if (o.implicit_gemm < 0 && macs_per_byte < kWgmmaMinMacsPerByte) return false;
-  if (c.a_rows > kImplicitMaxSpan + 8 || int64_t(c.groups) * c.co_tiles > 65535 ||
+  if ((c.kw - 1) * c.dil_w > kWgmmaMaxShift || int64_t(c.groups) * c.co_tiles > 65535 ||
       int64_t(wgmma_smem_bytes(c)) + 1024 > int64_t(props->sharedMemPerBlockOptin))
     return false;
   // One output row's band must fit the cap beside the packed weights.

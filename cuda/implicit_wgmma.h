@@ -23,7 +23,13 @@
 
 namespace gemm_convt {
 
-constexpr int kWgmmaTileM = 128;  // output positions per block (rows of wp): two warpgroups of 64
+// Output positions per block (rows of wp): four warpgroups of 64. A step's
+// weight tile (kw taps x parts, the larger share of its bytes) serves 256
+// positions rather than 128: the kernel's steps were bound by what an SM
+// loads from L2 (~17 bytes a clock, session 30).
+constexpr int kWgmmaTileM = 256;
+// The widest spread of width-tap shifts ((kw - 1) dil_w columns) a window takes.
+constexpr int kWgmmaMaxShift = 40;
 constexpr int kWgmmaTileN = 64;   // output channels per block
 constexpr int kWgmmaBlockK = 16;  // input channels per step
 

@@ -462,7 +462,7 @@ def test_implicit_gemm(case, key, layout, monkeypatch):
 # one sample under a small workspace.
 # (N, Cin, Cout/groups, kernel, input HxW, stride, padding, output_padding, dilation, groups, bias)
 WGMMA = [
-    (2, 64, 64, (3, 5), (6, 140), (1, 1), (0, 0), (0, 0), (1, 1), 1, False),  # kb69-like, two position tiles
+    (2, 64, 64, (3, 5), (6, 140), (1, 1), (0, 0), (0, 0), (1, 1), 1, False),  # kb69-like, several position tiles
     (2, 24, 72, (3, 3), (5, 131), (1, 1), (1, 2), (0, 0), (1, 1), 1, True),   # partial channel blocks and tiles
     (1, 32, 64, (3, 7), (5, 300), (1, 1), (1, 3), (0, 0), (1, 1), 2, True),   # groups, 3x7 (kb65/kb78-like)
     (2, 16, 48, (2, 3), (7, 129), (1, 1), (0, 1), (0, 1), (3, 2), 1, True),   # dilation, rows few taps reach
@@ -470,6 +470,9 @@ WGMMA = [
     (2, 16, 64, (3, 3), (6, 70), (1, 1), (2, 1), (1, 0), (2, 1), 1, True),    # short rows: a tile spans three,
                                                                               # padded rows, an output row below
 ]
+
+
+WGMMA_TILE_M = 256  # positions a block (implicit_wgmma.h's kWgmmaTileM)
 
 
 def wgmma_available():
@@ -484,7 +487,7 @@ def wgmma_geometry(x, w, kw, key):
     k, p, op, d, groups = w.shape[2:], kw["padding"], kw["output_padding"], kw["dilation"], kw["groups"]
     out_h, out_w = ((in_h, in_w)[i] - 1 + d[i] * (k[i] - 1) - 2 * p[i] + op[i] + 1 for i in range(2))
     wp = out_w + (k[1] - 1) * d[1]
-    a_rows = (128 + (k[1] - 1) * d[1] + 7) // 8 * 8
+    a_rows = (WGMMA_TILE_M + (k[1] - 1) * d[1] + 7) // 8 * 8
     blocks, parts = -(-(cin // groups) // 16), (1 if key == "tf32" else 2)
     row_bytes = groups * blocks * parts * 16 * wp * 4
     tail_bytes = groups * blocks * parts * 16 * a_rows * 4
