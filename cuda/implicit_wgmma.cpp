@@ -18,6 +18,13 @@
 namespace gemm_convt {
 namespace {
 
+// A block's positions, and its window: those positions plus the shifts between the width
+// taps, whole 8-row core matrices.
+void set_tile(WgmmaConv& c, int tile_m) {
+  c.tile_m = tile_m;
+  c.a_rows = (tile_m + (c.kw - 1) * c.dil_w + 7) / 8 * 8;
+}
+
 WgmmaConv describe_wgmma(const Problem& p, const ConvTranspose2dOptions& o, bool split) {
   WgmmaConv c{};
   c.in_h = int(p.in_h), c.in_w = int(p.in_w), c.out_w = int(p.out_w);
@@ -28,9 +35,17 @@ WgmmaConv describe_wgmma(const Problem& p, const ConvTranspose2dOptions& o, bool
   c.blocks = (c.cin_g + kWgmmaBlockK - 1) / kWgmmaBlockK;
   c.co_tiles = (c.cout_g + kWgmmaTileN - 1) / kWgmmaTileN;
   c.parts = split ? 2 : 1;
-  // A tile's window: its positions plus the shifts between the width taps, whole 8-row core matrices.
-  c.a_rows = (kWgmmaTileM + (c.kw - 1) * c.dil_w + 7) / 8 * 8;
   c.wp = c.out_w + (c.kw - 1) * c.dil_w;  // every column an output column's taps read
+  // Four consumer warpgroups an SM: two blocks of 128 positions where their shared memory
+  // fits an SM (registers allow two: ~90 a thread), else one of 256 if it fits.
+  const auto* props = at::cuda::getCurrentDeviceProperties();
+  const auto block_smem = [](const WgmmaConv& t) { return int64_t(wgmma_smem_bytes(t)) + kWgmmaStaticSmem; };
+  set_tile(c, kWgmmaTileMSmall);
+  if (2 * (block_smem(c) + int64_t(props->reservedSharedMemPerBlock)) > int64_t(props->sharedMemPerMultiprocessor)) {
+    WgmmaConv wide = c;
+    set_tile(wide, kWgmmaTileMLarge);
+    if (block_smem(wide) <= int64_t(props->sharedMemPerBlockOptin)) c = wide;
+  }
   return c;
 }
 
@@ -49,7 +64,7 @@ void set_band(WgmmaConv& c, int64_t r0, int64_t rows) {
   c.row0 = int(r0), c.rows = int(rows);
   c.q0 = int(r0 + c.pad_h - reach(c)), c.q_rows = int(rows + reach(c));
   c.plane = c.q_rows * c.wp + c.a_rows;  // the tail: the last tile's window ends inside the plane
-  c.m_tiles = int((int64_t(c.rows) * c.wp + kWgmmaTileM - 1) / kWgmmaTileM);
+  c.m_tiles = int((int64_t(c.rows) * c.wp + c.tile_m - 1) / c.tile_m);
 }
 
 constexpr double kWgmmaMinMacsPerByte = 180;
@@ -78,7 +93,7 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
   const WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
   // 32-bit positions and plane columns (a whole sample's band, and the last tile's or pack
   // block's overhang past it).
-  if ((p.out_h + reach(c)) * (p.out_w + int64_t(c.kw - 1) * c.dil_w) + c.a_rows + kWgmmaTileM > int_max)
+  if ((p.out_h + reach(c)) * (p.out_w + int64_t(c.kw - 1) * c.dil_w) + c.a_rows + c.tile_m > int_max)
     return false;
   // By the rule (implicit GEMM not forced): the pack is a pass over the input, written as
   // its parts; it pays where each packed byte feeds enough multiply-adds. Measured on the
@@ -88,7 +103,7 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
                                (4.0 * c.parts);
   if (o.implicit_gemm < 0 && macs_per_byte < kWgmmaMinMacsPerByte) return false;
   if ((c.kw - 1) * c.dil_w > kWgmmaMaxShift || int64_t(c.groups) * c.co_tiles > 65535 ||
-      int64_t(wgmma_smem_bytes(c)) + 1024 > int64_t(props->sharedMemPerBlockOptin))
+      int64_t(wgmma_smem_bytes(c)) + kWgmmaStaticSmem > int64_t(props->sharedMemPerBlockOptin))
     return false;
   // One output row's band must fit the cap beside the packed weights.
   return band_floats(c, 1) <= input_cap_floats(c, o);

@@ -23,11 +23,14 @@
 
 namespace gemm_convt {
 
-// Output positions per block (rows of wp): four warpgroups of 64. A step's
-// weight tile (kw taps x parts, the larger share of its bytes) serves 256
-// positions rather than 128: the kernel's steps were bound by what an SM
-// loads from L2 (~17 bytes a clock, session 30).
-constexpr int kWgmmaTileM = 256;
+// Output positions per block (rows of wp): two or four consumer warpgroups of
+// 64. The host picks 128 where two blocks share an SM's shared memory, else 256
+// (one block an SM): an SM then runs four consumer warpgroups either way.
+// Measured (H100, session 31): 256 against 128 at one block an SM, float32
+// split kb65 / kb69 -11% / -12%; at two blocks (TF32, split kb57) +3-7%.
+constexpr int kWgmmaTileMSmall = 128;
+constexpr int kWgmmaTileMLarge = 256;
+constexpr int kWgmmaStaticSmem = 1024;  // the conv kernel's static shared memory, with margin
 // The widest spread of width-tap shifts ((kw - 1) dil_w columns) a window takes.
 constexpr int kWgmmaMaxShift = 40;
 constexpr int kWgmmaTileN = 64;   // output channels per block
@@ -39,6 +42,7 @@ constexpr int kWgmmaBlockK = 16;  // input channels per step
 struct WgmmaConv {
   int in_h, in_w, out_w, kh, kw, pad_h, pad_w, dil_h, dil_w;
   int cin_g, cout_g, groups, blocks, co_tiles, parts;  // blocks: 16-channel blocks per group
+  int tile_m;          // positions a block: kWgmmaTileMSmall or kWgmmaTileMLarge
   int a_rows, wp;      // staged window rows; packed row length (out_w + (kw - 1) dil_w)
   int m_tiles, plane;  // position tiles per sample band; packed columns per plane
   int row0, rows, q0, q_rows, n0, samples;

@@ -13,8 +13,8 @@
 namespace gemm_convt {
 namespace {
 
-constexpr int kConsumers = kWgmmaTileM / 64;         // warpgroups, 64 positions each
-constexpr int kThreads = kConsumers * 128 + 32;      // and one producer warp
+// Threads of a block of consumer warpgroups (64 positions each) and one producer warp.
+constexpr int threads_of(int consumers) { return consumers * 128 + 32; }
 constexpr int kTileFloats = kWgmmaTileN * kWgmmaBlockK;  // one (tap, part) weight tile
 constexpr uint32_t kTileBytes = kTileFloats * 4;
 // Shared-memory buffers. Measured (H100, session 27): three ran no faster than two (a
@@ -115,7 +115,7 @@ __global__ void pack_input_kernel(const WgmmaConv c, const float* __restrict__ x
   }
 }
 
-// Block: kWgmmaTileM positions of a sample's band, numbered across its rows
+// Block: kConsumers x 64 positions of a sample's band, numbered across its rows
 // as packed rows of wp columns (a row's last wp - out_w are not stored: no
 // tile is left mostly empty at a row's end) x kWgmmaTileN channels of one
 // (sample, group). The producer thread streams the steps (row tap i x
@@ -123,14 +123,14 @@ __global__ void pack_input_kernel(const WgmmaConv c, const float* __restrict__ x
 // positions (step_products). A step's products gather in a partial sum, then
 // join acc with a float32 add: the tensor cores' accumulation does not round
 // to nearest (implicit_gemm.cu).
-template <bool kSplit>
-__global__ void __launch_bounds__(kThreads, 1)
+template <bool kSplit, int kConsumers>
+__global__ void __launch_bounds__(threads_of(kConsumers), 1)
     implicit_wgmma_kernel(const WgmmaConv c, const float* __restrict__ xp, const float* __restrict__ wt,
                           const float* __restrict__ bias, float* __restrict__ out, int* __restrict__ redo) {
   extern __shared__ __align__(128) float smem[];
   __shared__ __align__(8) uint64_t bars[2 * kStages];  // full, then empty
   const int af = a_floats(c), stage_floats = af + b_floats(c);
-  const int f0 = int(blockIdx.x) * kWgmmaTileM;  // the tile's first position
+  const int f0 = int(blockIdx.x) * kConsumers * 64;  // the tile's first position
   int plane = int(blockIdx.y);
   const int ct = plane % c.co_tiles;
   plane /= c.co_tiles;
@@ -215,8 +215,8 @@ __global__ void __launch_bounds__(kThreads, 1)
 #else  // another device pass (the build has none): the same kernels, empty
 __global__ void pack_weight_kernel(const WgmmaConv, const float* __restrict__, float* __restrict__, int64_t) {}
 __global__ void pack_input_kernel(const WgmmaConv, const float* __restrict__, float* __restrict__, int64_t) {}
-template <bool kSplit>
-__global__ void __launch_bounds__(kThreads, 1)
+template <bool kSplit, int kConsumers>
+__global__ void __launch_bounds__(threads_of(kConsumers), 1)
     implicit_wgmma_kernel(const WgmmaConv, const float* __restrict__, const float* __restrict__,
                           const float* __restrict__, float* __restrict__, int* __restrict__) {}
 #endif
@@ -258,12 +258,17 @@ cudaError_t launch_wgmma_pack_input(const WgmmaConv& c, const float* input, floa
 cudaError_t launch_wgmma_conv(const WgmmaConv& c, const float* packed_input, const float* packed_weight,
                               const float* bias, float* out, int* redo, cudaStream_t stream) {
   if (!wgmma_kernels_built()) return cudaErrorNotSupported;
-  const auto kernel = c.parts == 2 ? implicit_wgmma_kernel<true> : implicit_wgmma_kernel<false>;
+  const bool wide = c.tile_m == kWgmmaTileMLarge;
+  const auto kernel = c.parts == 2 ? (wide ? implicit_wgmma_kernel<true, 4> : implicit_wgmma_kernel<true, 2>)
+                                   : (wide ? implicit_wgmma_kernel<false, 4> : implicit_wgmma_kernel<false, 2>);
   const size_t smem = wgmma_smem_bytes(c);
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+  // The whole carveout for shared memory: where two blocks fit an SM (implicit_wgmma.cpp), both run.
+  if (e == cudaSuccess)
+    e = cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
   if (e != cudaSuccess) return e;
   const dim3 grid(unsigned(c.m_tiles), unsigned(c.samples * c.groups * c.co_tiles));
-  kernel<<<grid, kThreads, smem, stream>>>(c, packed_input, packed_weight, bias, out, redo);
+  kernel<<<grid, threads_of(c.tile_m / 64), smem, stream>>>(c, packed_input, packed_weight, bias, out, redo);
   return cudaGetLastError();
 }
 

@@ -472,7 +472,20 @@ WGMMA = [
 ]
 
 
-WGMMA_TILE_M = 256  # positions a block (implicit_wgmma.h's kWgmmaTileM)
+def wgmma_tile_m(w, kw, key):
+    """Positions a block, by implicit_wgmma.cpp's rule: 128 where two blocks' shared memory
+    (two stages of window and weight tiles, 1 KiB of margin and sm_90's reserved 1 KiB)
+    fits an SM, else 256 where one block fits."""
+    k, d, parts = w.shape[2:], kw["dilation"], (1 if key == "tf32" else 2)
+
+    def block_bytes(tile_m):
+        a_rows = (tile_m + (k[1] - 1) * d[1] + 7) // 8 * 8
+        return 2 * (parts * 16 * a_rows + k[1] * parts * 64 * 16) * 4 + 2048
+
+    props = torch.cuda.get_device_properties(torch.cuda.current_device())
+    if 2 * block_bytes(128) <= props.shared_memory_per_multiprocessor:
+        return 128
+    return 256 if block_bytes(256) - 1024 <= props.shared_memory_per_block_optin else 128
 
 
 def wgmma_available():
@@ -487,7 +500,7 @@ def wgmma_geometry(x, w, kw, key):
     k, p, op, d, groups = w.shape[2:], kw["padding"], kw["output_padding"], kw["dilation"], kw["groups"]
     out_h, out_w = ((in_h, in_w)[i] - 1 + d[i] * (k[i] - 1) - 2 * p[i] + op[i] + 1 for i in range(2))
     wp = out_w + (k[1] - 1) * d[1]
-    a_rows = (WGMMA_TILE_M + (k[1] - 1) * d[1] + 7) // 8 * 8
+    a_rows = (wgmma_tile_m(w, kw, key) + (k[1] - 1) * d[1] + 7) // 8 * 8
     blocks, parts = -(-(cin // groups) // 16), (1 if key == "tf32" else 2)
     row_bytes = groups * blocks * parts * 16 * wp * 4
     tail_bytes = groups * blocks * parts * 16 * a_rows * 4
@@ -535,8 +548,11 @@ def test_wgmma_implicit_gemm(case, key, layout, limit):
         limit_bytes = row_bytes * (2 + reach) + tail_bytes + 2 * weight_floats * 4
         gemm_convt.set_workspace_limit(limit_bytes)
     out, names = run_profiled(x, w, b, key, **kw)
-    launches = sum("implicit_wgmma_kernel" in name for name in names)
-    assert launches == wgmma_launches(wgmma_geometry(x, w, kw, key), limit_bytes), names
+    launches = [name for name in names if "implicit_wgmma_kernel" in name]
+    assert len(launches) == wgmma_launches(wgmma_geometry(x, w, kw, key), limit_bytes), names
+    # the template's second argument: consumer warpgroups of 64 positions
+    consumers = re.search(r"implicit_wgmma_kernel<[^,>]*,\s*(\d+)>", launches[0]).group(1)
+    assert int(consumers) * 64 == wgmma_tile_m(w, kw, key), launches[0]
     # split float32: the guarded rerun's launch on the mma.sync kernel (it returns at once)
     others = [name for name in names if "implicit_gemm_kernel" in name]
     assert len(others) == (1 if key == "float32" else 0), others
