@@ -7,9 +7,10 @@ own) or a half type (ours / cuDNN / torch's own), each with its ratio. Markdown 
 import json
 import sys
 
-FLOAT32 = ["gemm_convt tf32", "cuDNN tf32 (default)", "gemm_convt fp32 (default)", "gemm_convt fp32 IEEE",
-           "gemm_convt fp32 (split)", "cuDNN fp32 strict", "torch own (cudnn off)"]
-HALF = ["gemm_convt", "cuDNN", "torch own (cudnn off)"]
+from target_bounds import CUDNN, DEFAULT, IEEE, OWN, SPLIT, STRICT, TF32  # scripts/ is on sys.path
+
+FLOAT32 = [TF32, CUDNN, DEFAULT, IEEE, SPLIT, STRICT, OWN]
+HALF = ["gemm_convt", "cuDNN", OWN]
 
 
 def main(path):
