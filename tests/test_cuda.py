@@ -472,15 +472,20 @@ WGMMA = [
 ]
 
 
+def wgmma_window_rows(tile_m, w, kw):
+    """Rows of a block's staged window: its positions and the width taps' shifts, whole
+    8-row core matrices (implicit_wgmma.cpp's set_tile)."""
+    return (tile_m + (w.shape[3] - 1) * kw["dilation"][1] + 7) // 8 * 8
+
+
 def wgmma_tile_m(w, kw, key):
     """Positions a block, by implicit_wgmma.cpp's rule: 128 where two blocks' shared memory
     (two stages of window and weight tiles, 1 KiB of margin and sm_90's reserved 1 KiB)
     fits an SM, else 256 where one block fits."""
-    k, d, parts = w.shape[2:], kw["dilation"], (1 if key == "tf32" else 2)
+    kernel_w, parts = w.shape[3], (1 if key == "tf32" else 2)
 
     def block_bytes(tile_m):
-        a_rows = (tile_m + (k[1] - 1) * d[1] + 7) // 8 * 8
-        return 2 * (parts * 16 * a_rows + k[1] * parts * 64 * 16) * 4 + 2048
+        return 2 * (parts * 16 * wgmma_window_rows(tile_m, w, kw) + kernel_w * parts * 64 * 16) * 4 + 2048
 
     props = torch.cuda.get_device_properties(torch.cuda.current_device())
     if 2 * block_bytes(128) <= props.shared_memory_per_multiprocessor:
@@ -500,7 +505,7 @@ def wgmma_geometry(x, w, kw, key):
     k, p, op, d, groups = w.shape[2:], kw["padding"], kw["output_padding"], kw["dilation"], kw["groups"]
     out_h, out_w = ((in_h, in_w)[i] - 1 + d[i] * (k[i] - 1) - 2 * p[i] + op[i] + 1 for i in range(2))
     wp = out_w + (k[1] - 1) * d[1]
-    a_rows = (wgmma_tile_m(w, kw, key) + (k[1] - 1) * d[1] + 7) // 8 * 8
+    a_rows = wgmma_window_rows(wgmma_tile_m(w, kw, key), w, kw)
     blocks, parts = -(-(cin // groups) // 16), (1 if key == "tf32" else 2)
     row_bytes = groups * blocks * parts * 16 * wp * 4
     tail_bytes = groups * blocks * parts * 16 * a_rows * 4
