@@ -30,6 +30,7 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
     (2, 24, 72, (3, 3), (5, 131), 1, (1, 2), 0, 1, 1),  # implicit GEMM on wgmma (sm_90a, float32): partial tiles
     (2, 24, 20, (2, 2), (12, 28), 2, 0, 0, 1, 2),  # disjoint taps on wgmma (sm_90a, float32): groups, 3 pixel tiles
     (2, 16, 64, (3, 3), (6, 70), 1, (2, 1), (1, 0), (2, 1), 1),  # implicit wgmma: a tile over 3 short rows, padded rows
+    (2, 16, 64, (3, 5), (4, 80), 1, (1, 2), 0, 1, 1),  # implicit wgmma, split: 256 positions a block (4 warpgroups)
 ]
 
 # (workspace limit, direct gather, implicit GEMM, width folding, disjoint taps): GEMM + col2im
@@ -40,6 +41,12 @@ CONFIGS = ((None, False, False, None, False), (500, False, False, None, False),
            (4000, False, False, None, False), (None, True, False, None, False),
            (None, False, True, None, False), (250000, False, True, None, False),
            (4000, False, False, True, False), (None, False, False, None, True))
+
+
+# Under a workspace of a few KB every few pixels make a chunk, and each chunk a few launches,
+# which memcheck slows most: those configs take the cases of at most this many input pixels
+# (configs 1 and 6 ran out of 330 s over the wide cases, session 31).
+TINY_WORKSPACE, TINY_WORKSPACE_MAX_PIXELS = 4000, 256
 
 
 def picked(items, variable):
@@ -61,6 +68,8 @@ def main():
         gemm_convt.set_disjoint_taps(disjoint)
         for dtype in (torch.float32, torch.float16, torch.bfloat16, torch.float64):
             for n, cin, cout_g, k, hw, s, p, op, d, g in cases_picked:
+                if limit is not None and limit <= TINY_WORKSPACE and n * hw[0] * hw[1] > TINY_WORKSPACE_MAX_PIXELS:
+                    continue
                 for fmt in (torch.contiguous_format, torch.channels_last):
                     x = torch.randn(n, cin, *hw).to("cuda", dtype).contiguous(memory_format=fmt)
                     w = torch.randn(cin, cout_g, *k).to("cuda", dtype)
