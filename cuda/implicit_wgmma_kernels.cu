@@ -29,25 +29,27 @@ __host__ __device__ inline int b_floats(const WgmmaConv& c) { return c.kw * c.pa
 // One step's products into part: per width tap j the input window shifted by
 // (kw - 1 - j) * dil_w columns (16 bytes each: the descriptor's start moves),
 // two k8 steps, one or three products (split: lo x hi, hi x lo, hi x hi, the
-// small terms first); the step's first product overwrites part.
+// small terms first); the step's first product overwrites part. a and b are the
+// step's base descriptors: each product's are those plus offsets (desc_offset),
+// uniform across the warpgroup, not rebuilt from addresses per product (session
+// 32: that rebuilding held ~35% of the consumers' stall samples).
 template <bool kSplit>
-__device__ __forceinline__ void step_products(float (&part)[32], const WgmmaConv& c, uint32_t a_base,
-                                              uint32_t b_base) {
+__device__ __forceinline__ void step_products(float (&part)[32], const WgmmaConv& c, uint64_t a, uint64_t b) {
   const uint32_t lbo_a = uint32_t(c.a_rows) * 16;  // one channel quad's plane
   for (int j = 0; j < c.kw; ++j) {
-    const uint32_t a_tap = a_base + uint32_t((c.kw - 1 - j) * c.dil_w) * 16;
+    const uint64_t a_tap = a + desc_offset(uint32_t((c.kw - 1 - j) * c.dil_w) * 16);
 #pragma unroll
     for (int kk = 0; kk < 2; ++kk) {
-      const uint32_t ah = a_tap + kk * 2 * lbo_a;  // k8 = two channel quads
-      const uint32_t bh = b_base + uint32_t(j * c.parts) * kTileBytes + kk * 256;
+      const uint64_t ah = a_tap + desc_offset(kk * 2 * lbo_a);  // k8 = two channel quads
+      const uint64_t bh = b + desc_offset(uint32_t(j * c.parts) * kTileBytes + kk * 256);
       const int scale_d = j == 0 && kk == 0 ? 0 : 1;
       if (kSplit) {
-        const uint32_t al = ah + 4 * lbo_a, bl = bh + kTileBytes;
-        wgmma_64x64x8(part, smem_desc(al, lbo_a, 128), smem_desc(bh, 128, 512), scale_d);
-        wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bl, 128, 512), 1);
-        wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), 1);
+        const uint64_t al = ah + desc_offset(4 * lbo_a), bl = bh + desc_offset(kTileBytes);
+        wgmma_64x64x8(part, al, bh, scale_d);
+        wgmma_64x64x8(part, ah, bl, 1);
+        wgmma_64x64x8(part, ah, bh, 1);
       } else {
-        wgmma_64x64x8(part, smem_desc(ah, lbo_a, 128), smem_desc(bh, 128, 512), scale_d);
+        wgmma_64x64x8(part, ah, bh, scale_d);
       }
     }
   }
@@ -137,7 +139,9 @@ __global__ void __launch_bounds__(threads_of(kConsumers), 1)
   const int g = plane % c.groups, s = plane / c.groups;
   // Every row tap: the packed band holds zero rows where one misses the input.
   const int steps = c.kh * c.blocks;
-  const int tid = int(threadIdx.x), wg = tid >> 7;
+  // wg from lane 0: the compiler then knows it warp-uniform and keeps the descriptors
+  // built from it in uniform registers.
+  const int tid = int(threadIdx.x), wg = __shfl_sync(0xffffffffu, tid >> 7, 0);
   const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
   const MbarRing<kStages> ring(bars);
   if (tid == 0) ring.init(kConsumers * 4);  // each consumer warp releases
@@ -173,7 +177,7 @@ __global__ void __launch_bounds__(threads_of(kConsumers), 1)
     const uint32_t a_base = smem_base + uint32_t(b * stage_floats) * 4 + uint32_t(wg * 64) * 16;
     const uint32_t b_base = smem_base + uint32_t(b * stage_floats + af) * 4;
     wgmma_fence();
-    step_products<kSplit>(part, c, a_base, b_base);
+    step_products<kSplit>(part, c, smem_desc(a_base, uint32_t(c.a_rows) * 16, 128), smem_desc(b_base, 128, 512));
     wgmma_commit();
     wgmma_wait<0>();
     settle(part);

@@ -13,6 +13,10 @@ namespace gemm_convt {
 __device__ __forceinline__ uint64_t smem_desc(uint32_t address, uint32_t lbo, uint32_t sbo) {
   return uint64_t((address & 0x3FFFF) >> 4) | (uint64_t(lbo >> 4) << 16) | (uint64_t(sbo >> 4) << 32);
 }
+// What adding bytes (a multiple of 16) to a descriptor's address adds to the descriptor:
+// the start field is its low 14 bits (address >> 4), and a shared-memory address plus an
+// offset inside the block's buffers stays below 2^18, so no carry leaves the field.
+__device__ __forceinline__ uint64_t desc_offset(uint32_t bytes) { return bytes >> 4; }
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 // Waits until at most kPending of this warpgroup's committed groups are in flight.
