@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Instructions and stalls per CUDA source line of one kernel launch (ncu source
-# counters, built with -lineinfo), to see which part of a kernel holds the time.
+# Instructions and stalls per SASS instruction of one kernel launch (ncu source
+# counters; -lineinfo builds also name the CUDA files), to see which part of a kernel
+# holds the time.
 #   usage: KERNEL=regex PROBLEM=unet_up [TAG=name] [NO_BUILD=1] [GEMM_CONVT_PROBE_*=...] bash scripts/ncu_source.sh
 # Writes ncu_source${TAG}.csv (CUDA lines) and ncu_sass${TAG}.csv (instructions) into
 # $OUT/ncu_csv${TAG}.tgz (one file back, not two), prints the kernel's warp-state and

@@ -4,7 +4,7 @@ of all samples, largest first, and the samples summed by SASS opcode.
 
     python scripts/ncu_source_top.py $OUT/ncu_sass.csv [how many, default 15]
 
-Session 32: ncu 2025's CUDA-source CSV had no metric columns ("Line No","Source" alone);
+Session 32: the device's ncu wrote its CUDA-source CSV with no metric columns ("Line No","Source" alone);
 the SASS one is what carries the samples.
 """
 import collections
