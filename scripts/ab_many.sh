@@ -4,7 +4,8 @@
 # rounds, in one lease. One call A/Bs several prepared branches against main.
 #   usage: VARIANTS="main:build/base rule:build/rule ..." bash scripts/ab_many.sh "ARGS1" ["ARGS2" ...]
 # Each variant is name:source_dir (e.g. `git archive BRANCH | tar -x -C build/NAME`, carried);
-# each ARGS a quoted probe_speed.py argument string. Builds in /tmp/ab/NAME, logs in $OUT.
+# each ARGS a quoted probe_speed.py argument string. Builds in /tmp/ab/NAME, their logs in
+# $OUT/build_NAME.log.
 set -u
 R=$(pwd); OUT=${OUT:-/tmp/out}; mkdir -p "$OUT" /tmp/ab
 arch=$(python3 -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
@@ -14,7 +15,7 @@ for v in $VARIANTS; do
   [ -d /tmp/ab/$name/gemm_convt ] && continue
   (cd "$src" && GEMM_CONVT_CUDA=ON TORCH_CUDA_ARCH_LIST="$arch" CMAKE_BUILD_PARALLEL_LEVEL=$jobs \
     python3 -m pip install --no-build-isolation --no-deps --no-index --target /tmp/ab/$name . \
-    >"/tmp/ab/build_$name.log" 2>&1 || { echo "build $name failed"; tail -20 "/tmp/ab/build_$name.log"; }) &
+    >"$OUT/build_$name.log" 2>&1 || { echo "build $name failed"; tail -20 "$OUT/build_$name.log"; }) &
 done
 wait
 echo "built at ${SECONDS}s"

@@ -13,6 +13,5 @@ VARIANTS="main:build/main rule:build/tf32-wgmma-rule phases:build/wgmma-phases p
   timeout 540 bash scripts/ab_many.sh \
   "--problems kb57,kb65,kb69 --dtypes tf32,split --profile" \
   "--problems fcn_up,dcgan --dtypes split,tf32 --implicit on"
-cp /tmp/ab/build_*.log "$OUT/" 2>/dev/null
 echo seconds=$SECONDS
 } 2>&1 | tee "$OUT/iter.log"
