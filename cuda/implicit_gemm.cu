@@ -645,9 +645,13 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const int n_tile = tile_n(p);
   const size_t smem = smem_bytes(d);
   const bool split = input.scalar_type() == at::kFloat && !o.allow_tf32;
-  // sm_90a, float32, stride 1: the first launch on wgmma (implicit_wgmma.h); a
-  // guarded rerun, when flagged, on the kernel below.
-  const bool wgmma = d.rows == 1 && implicit_wgmma_applies(p, o, input.scalar_type());
+  // sm_90a, float32: the first launch on wgmma (implicit_wgmma.h), at stride 1 or one
+  // stride-1 call per output phase (wgmma_phases.cpp); a guarded rerun, when flagged, of
+  // the whole call on the kernel below.
+  // Split holds the rerun's packed weight beside the phases' packs: off their cap.
+  const int64_t rerun_weight_bytes = split ? packed_bytes(p, d) : 0;
+  const bool phases = wgmma_phases_apply(p, o, input, weight, out, rerun_weight_bytes);
+  const bool wgmma = phases || (d.rows == 1 && implicit_wgmma_applies(p, o, input.scalar_type()));
   const at::Tensor packed =
       wgmma && !split ? at::Tensor() : pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
   const at::Tensor redo = split ? at::zeros({1}, input.options().dtype(at::kInt)) : at::Tensor();
@@ -667,7 +671,11 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
     for (const bool guard : {false, true}) {
       if (guard && !split) break;
       if (!guard && wgmma) {
-        implicit_wgmma_cuda(p, o, input, weight, bias, out, split ? redo.data_ptr<int>() : nullptr);
+        int* flag = split ? redo.data_ptr<int>() : nullptr;
+        if (phases)
+          wgmma_phases_cuda(p, o, input, weight, bias, out, flag, rerun_weight_bytes);
+        else
+          implicit_wgmma_cuda(p, o, input, weight, bias, out, flag);
         continue;
       }
       const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, guard, d.rows > 1, load);

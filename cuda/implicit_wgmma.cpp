@@ -67,7 +67,7 @@ void set_band(WgmmaConv& c, int64_t r0, int64_t rows) {
   c.m_tiles = int((int64_t(c.rows) * c.wp + c.tile_m - 1) / c.tile_m);
 }
 
-constexpr double kWgmmaMinMacsPerByte = 180;
+constexpr double kWgmmaMinMacsPerByte = 140;
 
 // The workspace cap less the packed weights (ours, and at most as much for the
 // guarded rerun's): what the packed input may take, in floats.
@@ -97,8 +97,9 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
     return false;
   // By the rule (implicit GEMM not forced): the pack is a pass over the input, written as
   // its parts; it pays where each packed byte feeds enough multiply-adds. Measured on the
-  // H100 (session 27), against the mma.sync kernel: TF32 kb57 at 144 per byte 3% slower,
-  // split kb57 at 216 11% faster, kb65/kb69 at 336-720 8-33% faster.
+  // H100 against the mma.sync kernel: session 27, TF32 kb57 at 144 per byte 3% slower, split
+  // kb57 at 216 11% faster, kb65/kb69 at 336-720 8-33% faster; session 32, after the wgmma
+  // kernel's tile rule and uniform descriptors, TF32 kb57 4.95 ms against 7.01 (-29%).
   const double macs_per_byte = double(p.out_per_group) * double(p.kernel_taps()) * (c.parts == 2 ? 3 : 1) /
                                (4.0 * c.parts);
   if (o.implicit_gemm < 0 && macs_per_byte < kWgmmaMinMacsPerByte) return false;
@@ -107,6 +108,11 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
     return false;
   // One output row's band must fit the cap beside the packed weights.
   return band_floats(c, 1) <= input_cap_floats(c, o);
+}
+
+int64_t implicit_wgmma_positions(const Problem& p, const ConvTranspose2dOptions& o) {
+  const WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
+  return (p.out_h * c.wp + c.tile_m - 1) / c.tile_m * c.tile_m;
 }
 
 void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,

@@ -31,16 +31,19 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
     (2, 24, 20, (2, 2), (12, 28), 2, 0, 0, 1, 2),  # disjoint taps on wgmma (sm_90a, float32): groups, 3 pixel tiles
     (2, 16, 64, (3, 3), (6, 70), 1, (2, 1), (1, 0), (2, 1), 1),  # implicit wgmma: a tile over 3 short rows, padded rows
     (2, 16, 64, (3, 5), (4, 80), 1, (1, 2), 0, 1, 1),  # implicit wgmma, split: 256 positions a block (4 warpgroups)
+    (2, 32, 64, (4, 4), (6, 40), 2, 1, 0, 1, 1),  # implicit wgmma by output phase (stride 2: four stride-1 calls)
 ]
 
-# (workspace limit, direct gather, implicit GEMM, width folding, disjoint taps): GEMM + col2im
-# unchunked and chunked, then each direct path (the implicit GEMM also with its wgmma input
-# packed in row bands), the width folded by phase in chunks, and the disjoint-taps kernel
-# wherever it applies
-CONFIGS = ((None, False, False, None, False), (500, False, False, None, False),
-           (4000, False, False, None, False), (None, True, False, None, False),
-           (None, False, True, None, False), (250000, False, True, None, False),
-           (4000, False, False, True, False), (None, False, False, None, True))
+# (workspace limit, direct gather, implicit GEMM, width folding, disjoint taps, TF32): GEMM +
+# col2im unchunked and chunked, then each direct path (the implicit GEMM also with its wgmma
+# input packed in row bands), the width folded by phase in chunks, the disjoint-taps kernel
+# wherever it applies, and the implicit GEMM with TF32 allowed (float32 takes the wgmma
+# kernels' TF32 instantiations there; split elsewhere)
+CONFIGS = ((None, False, False, None, False, False), (500, False, False, None, False, False),
+           (4000, False, False, None, False, False), (None, True, False, None, False, False),
+           (None, False, True, None, False, False), (250000, False, True, None, False, False),
+           (4000, False, False, True, False, False), (None, False, False, None, True, False),
+           (None, False, True, None, False, True))
 
 
 # Under a workspace of a few KB every few pixels make a chunk, and each chunk a few launches,
@@ -60,7 +63,8 @@ def main():
     worst, cases = 0.0, 0
     configs = picked(CONFIGS, "MEMCHECK_CONFIGS")
     cases_picked = picked(CASES, "MEMCHECK_CASES")
-    for limit, direct, implicit, fold, disjoint in configs:
+    for limit, direct, implicit, fold, disjoint, tf32 in configs:
+        gemm_convt.set_allow_tf32(tf32)
         gemm_convt.set_workspace_limit(limit)
         gemm_convt.set_direct_gather(direct)
         gemm_convt.set_implicit_gemm(implicit)

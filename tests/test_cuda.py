@@ -565,6 +565,76 @@ def test_wgmma_implicit_gemm(case, key, layout, limit):
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
 
 
+# Strided calls on the stride-1 wgmma kernel, one call per output phase (cuda/wgmma_phases.cpp:
+# undilated, kernel >= stride, >= 48 output channels per group, phase planes that fill at
+# least 75% of their position tiles: 85-94% here).
+# (N, Cin, Cout/groups, kernel, input HxW, stride, padding, output_padding, dilation, groups, bias)
+WGMMA_PHASES = [
+    (2, 32, 64, (4, 4), (6, 40), (2, 2), (1, 1), (0, 0), (1, 1), 1, True),    # FCN-like: 2x2 taps a phase
+    (2, 16, 64, (3, 3), (5, 48), (2, 2), (1, 1), (1, 1), (1, 1), 1, True),    # 2 or 1 taps a phase, output_padding
+    (1, 32, 48, (4, 5), (5, 48), (2, 3), (2, 1), (1, 2), (1, 1), 2, False),   # 6 phases, groups, padding > taps
+]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
+@pytest.mark.parametrize("key", ["float32", "tf32"])
+@pytest.mark.parametrize("case", range(len(WGMMA_PHASES)))
+def test_wgmma_phases(case, key, layout):
+    """Each output phase a stride-1 wgmma call into a strided view of the output; split
+    float32 keeps the guarded rerun on the mma.sync kernel (one launch, returning at once)."""
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b, kw = table_case(WGMMA_PHASES, case, 130 + case, key, layout)
+    force_path("implicit")
+    out, names = run_profiled(x, w, b, key, **kw)
+    launches = [name for name in names if "implicit_wgmma_kernel" in name]
+    phases = min(kw["stride"][0], out.shape[2]) * min(kw["stride"][1], out.shape[3])
+    assert len(launches) >= phases, names  # one or more chunks a phase
+    others = [name for name in names if "implicit_gemm_kernel" in name]
+    assert len(others) == (1 if key == "float32" else 0), others
+    assert_matches(out, reference(x, w, b, **kw), key)
+    assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+
+
+@pytest.mark.parametrize("key", ["float32", "tf32"])
+def test_wgmma_phases_workspace_cap(key):
+    """Under a small cap (packs in bands) the phases' packs, beside split's rerun weight (the
+    whole kernel's taps, 128 KiB here), stay within it."""
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b, kw = table_case(WGMMA_PHASES, 0, 160, key)
+    force_path("implicit")
+    limit = 400 * 1024
+    gemm_convt.set_workspace_limit(limit)
+    out, names = run_profiled(x, w, b, key, **kw)
+    assert any("implicit_wgmma_kernel" in name for name in names), names
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    again = run(x, w, b, key, **kw)
+    torch.cuda.synchronize()
+    extra = torch.cuda.max_memory_allocated() - before - again.numel() * again.element_size()
+    assert 0 < extra <= limit, (extra, limit)
+    assert torch.equal(out, again), "a rerun differs"
+    assert_matches(out, reference(x, w, b, **kw), key)
+
+
+@pytest.mark.parametrize("dilation, kernel", [((2, 1), (3, 3)), ((1, 1), (2, 1)), ((1, 1), (4, 4))])
+def test_wgmma_phases_refused(dilation, kernel):
+    """Dilated strided calls, kernels narrower than the stride (a phase no tap hits), and
+    small phase planes (4x4 here: 6 x 13 outputs a phase, 61% of a 128-position tile) keep
+    the mma.sync kernel."""
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b = make_case(150, 2, 16, 64, kernel, (5, 12), 1, True, torch.float32)
+    kw = dict(stride=(2, 2), padding=(0, 0), output_padding=(0, 0), dilation=dilation, groups=1)
+    force_path("implicit")
+    out, names = run_profiled(x, w, b, "tf32", **kw)
+    assert not any("implicit_wgmma_kernel" in name for name in names), names
+    assert any("implicit_gemm_kernel" in name for name in names), names
+    assert_matches(out, reference(x, w, b, **kw), "tf32")
+
+
 # path: (its table, seed, the wgmma kernel, the mma.sync kernel)
 WGMMA_PATHS = {"implicit": (WGMMA, 99, "implicit_wgmma_kernel", "implicit_gemm_kernel"),
                "disjoint": (WGMMA_DISJOINT, 119, "disjoint_wgmma_kernel", "disjoint_taps_kernel")}
