@@ -2,7 +2,8 @@
 # check without its benchmarks (build, CUDA tests, memcheck), then the suite benchmarks one by
 # one in the time left under LIMIT seconds (default 560), each writing straight to $OUT so
 # that a call cut short still returns what finished: gc.tgz (the check's logs), bench.log,
-# and one JSON per benchmark.
+# and one JSON per benchmark. EXTRA="command" runs last, from /tmp, if 40 s are left
+# (its output in $OUT/extra.log).
 set -u
 limit=${LIMIT:-560}
 # memcheck after the tests, each config capped (session 30: beside the tests they slowed them 5x).
@@ -21,4 +22,9 @@ for spec in "float32 --suite" "train_float32 --suite --mode train" "float16 --su
     >> "$OUT/bench.log" 2>&1)
   echo "bench $name rc=$? at ${SECONDS}s"
 done
+R=$(pwd)
+if [ -n "${EXTRA:-}" ] && [ $((limit - SECONDS)) -gt 40 ]; then
+  (cd /tmp && R=$R timeout $((limit - SECONDS)) bash -c "$EXTRA" > "$OUT/extra.log" 2>&1)
+  echo "extra rc=$? at ${SECONDS}s"
+fi
 echo rc=$rc seconds=$SECONDS
