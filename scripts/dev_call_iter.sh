@@ -1,17 +1,20 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Prepared in session 32 for session 33's first call: the three unrun branches A/B'd against
-# main in one lease (scripts/ab_many.sh), before any of them lands. Prepare and carry:
-#   for b in main tf32-wgmma-rule wgmma-phases join-pairs; do
-#     rm -rf build/$b && mkdir -p build/$b && git archive $b | tar -x -C build/$b; done
-# carry: ["build/main", "build/tf32-wgmma-rule", "build/wgmma-phases", "build/join-pairs"]
-# (~8 min: four parallel builds ~4, 16 probe runs ~4.) fcn_up / dcgan's defaults are in
-# session 32's suite (BENCHMARKS). Then a second call runs the whole CUDA suite and memcheck
-# on whatever lands.
+# Session 33, call 3: the wgmma tests after the phase cases were re-sized (the fill rule
+# refused the "sliced" layout's cropped inputs), the phases' A/B after the fill rule and the
+# cap fix, and ncu's tensor-pipe use of the implicit wgmma kernel (kb69 split).
 R=$(pwd)
 {
-VARIANTS="main:build/main rule:build/tf32-wgmma-rule phases:build/wgmma-phases pairs:build/join-pairs" \
-  timeout 540 bash scripts/ab_many.sh \
-  "--problems kb57,kb65,kb69 --dtypes tf32,split --profile" \
-  "--problems fcn_up,dcgan --dtypes split,tf32 --implicit on"
+source scripts/device_build.sh implicit_wgmma_kernel "$OUT/build.log"
+echo "built at ${SECONDS}s"
+cd /tmp
+python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" "$R/tests/test_cuda.py" -q -k wgmma 2>&1 | tail -4
+cp "$R/scripts/probe_speed.py" "$R/scripts/cuda_timing.py" /tmp/
+for a in "--implicit on" ""; do python3 probe_speed.py --problems fcn_up,dcgan --dtypes split,tf32 $a 2>&1 | grep ours; done
+NCU=$(which ncu || ls /opt/nvidia/nsight-compute/*/ncu | head -1)
+GEMM_CONVT_PROBE_TF32=0 timeout 150 $NCU --clock-control none --kernel-name regex:implicit_wgmma_kernel --launch-skip 4 \
+  --launch-count 1 --section SpeedOfLight \
+  --metrics sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_tensor_op_gmma.sum \
+  python3 "$R/scripts/ncu_col2im.py" kb69 float32 > "$OUT/ncu_kb69_split.txt" 2>&1
+grep -E "Duration|Throughput|gmma|==ERR|error" "$OUT/ncu_kb69_split.txt" | head -20
 echo seconds=$SECONDS
 } 2>&1 | tee "$OUT/iter.log"
