@@ -647,8 +647,8 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const bool split = input.scalar_type() == at::kFloat && !o.allow_tf32;
   // sm_90a, float32: the first launch on wgmma (implicit_wgmma.h), at stride 1 or one
   // stride-1 call per output phase (wgmma_phases.cpp); a guarded rerun, when flagged, of
-  // the whole call on the kernel below.
-  // Split holds the rerun's packed weight beside the phases' packs: off their cap.
+  // the whole call on the kernel below. Split holds the rerun's packed weight beside the
+  // phases' packs, so it comes off their cap.
   const int64_t rerun_weight_bytes = split ? packed_bytes(p, d) : 0;
   const bool phases = wgmma_phases_apply(p, o, input, weight, out, rerun_weight_bytes);
   const bool wgmma = phases || (d.rows == 1 && implicit_wgmma_applies(p, o, input.scalar_type()));

@@ -100,9 +100,9 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
   // H100 against the mma.sync kernel: session 27, TF32 kb57 at 144 per byte 3% slower, split
   // kb57 at 216 11% faster, kb65/kb69 at 336-720 8-33% faster; session 32, after the wgmma
   // kernel's tile rule and uniform descriptors, TF32 kb57 4.95 ms against 7.01 (-29%). H200,
-  // session 33 (scripts/wgmma_rule_probe.py, 8 x C x 256 x 512 stride-1 layers): wgmma 8-47%
-  // faster at every point from 48 to 432 per byte (48 at 0.90x), so the rule starts at the
-  // lowest point measured.
+  // session 33 (scripts/wgmma_rule_probe.py: an 8 x 64 x 256 x 512 input, 48-128 output
+  // channels, 2x2 to 3x5 kernels): wgmma 8-47% faster at every point from 48 to 432 per byte
+  // (48 at 0.90x), so the rule starts at the lowest point measured.
   const double macs_per_byte = double(p.out_per_group) * double(p.kernel_taps()) * (c.parts == 2 ? 3 : 1) /
                                (4.0 * c.parts);
   if (o.implicit_gemm < 0 && macs_per_byte < kWgmmaMinMacsPerByte) return false;

@@ -58,7 +58,9 @@ std::array<int64_t, 2> phase_counts(const Problem& p, const ConvTranspose2dOptio
 
 bool wgmma_phases_apply(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
                         const at::Tensor& weight, const at::Tensor& out, int64_t reserved_bytes) {
-  if (o.stride[0] == 1 && o.stride[1] == 1) return false;  // implicit_wgmma_cuda itself
+  // Stride 1 is implicit_wgmma_cuda itself; the kernel is float32 alone (checked before
+  // any phase's views are made).
+  if ((o.stride[0] == 1 && o.stride[1] == 1) || input.scalar_type() != at::kFloat) return false;
   // Undilated (a phase's taps then read consecutive input positions) and every phase hit
   // by at least one tap (kernel >= stride), so each phase is a plain stride-1 call.
   if (o.dilation[0] != 1 || o.dilation[1] != 1 || p.kernel_h < o.stride[0] || p.kernel_w < o.stride[1])
