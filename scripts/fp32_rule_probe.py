@@ -1,0 +1,66 @@
+"""Where each float32-accurate path wins on strided upsampling layers (set_fp32_split's default
+rule and the implicit GEMM's cost model were fitted on the H100; session 33 saw fcn_up's default
+take split columns at 2.16 ms where IEEE ran 1.91 and the wgmma phases 1.93 on an H200). Each
+layer is timed in one process: the default rule, split columns (set_fp32_split(True)), IEEE
+columns (False) - both with the implicit GEMM off, the gather and disjoint-taps rules left as
+they are - and the implicit GEMM forced (the wgmma phases where they apply, else the mma.sync
+kernel), with cuDNN strict beside them. TF32 off throughout (the library's default). Not run
+yet (written in session 33 after the device time was spent).
+
+    python scripts/fp32_rule_probe.py [--quick]
+"""
+import argparse
+
+import torch
+import torch.nn.functional as F
+
+import gemm_convt
+from cuda_timing import median_ms  # scripts/ is on sys.path when run as a script
+
+LAYERS = [  # (batch, in channels, out channels, kernel, stride, padding, input size)
+    (16, 256, 256, 4, 2, 1, 64),    # fcn_up
+    (128, 512, 256, 4, 2, 1, 8),    # dcgan
+    (16, 64, 64, 4, 2, 1, 128),
+    (16, 128, 128, 4, 2, 1, 64),
+    (16, 256, 128, 4, 2, 1, 32),
+    (16, 128, 64, 4, 2, 1, 128),
+    (16, 512, 512, 4, 2, 1, 16),
+    (16, 128, 128, 3, 2, 1, 64),
+    (16, 256, 256, 3, 2, 1, 32),
+    (16, 64, 64, 3, 2, 1, 128),
+]
+
+# (name, set_fp32_split, set_implicit_gemm)
+PATHS = [("default", None, None), ("split", True, False), ("ieee", False, False), ("implicit", None, True)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="the first four layers only")
+    args = ap.parse_args()
+    gemm_convt.set_allow_tf32(False)
+    torch.backends.cudnn.allow_tf32 = False
+    for n, cin, cout, k, s, p, size in LAYERS[:4] if args.quick else LAYERS:
+        x = torch.randn(n, cin, size, size, device="cuda")
+        w = torch.randn(cin, cout, k, k, device="cuda")
+        b = torch.randn(cout, device="cuda")
+        kw = dict(stride=s, padding=p)
+        times = {}
+        for name, split, implicit in PATHS:
+            gemm_convt.set_fp32_split(split)
+            gemm_convt.set_implicit_gemm(implicit)
+            times[name] = median_ms(lambda: gemm_convt.conv_transpose2d(x, w, b, **kw))
+        gemm_convt.set_fp32_split(None)
+        gemm_convt.set_implicit_gemm(None)
+        cudnn = median_ms(lambda: F.conv_transpose2d(x, w, b, **kw))
+        best = min(times, key=times.get)
+        print("N%-3d %3d->%-3d k%d s%d %3dx%-3d  " % (n, cin, cout, k, s, size, size) +
+              "  ".join("%s %.3f" % item for item in times.items()) +
+              "  cudnn-strict %.3f ms  best %s (default / best %.2f)" % (cudnn, best, times["default"] / times[best]),
+              flush=True)
+        del x, w, b
+        torch.cuda.empty_cache()
+
+
+if __name__ == "__main__":
+    main()
