@@ -33,11 +33,19 @@ __host__ __device__ inline int b_floats(const WgmmaConv& c) { return c.kw * c.pa
 // step's base descriptors: each product's are those plus offsets (desc_offset),
 // uniform across the warpgroup, not rebuilt from addresses per product (session
 // 32: that rebuilding held ~35% of the consumers' stall samples).
-template <bool kSplit>
+//
+// kKw > 0: the kernel's width, known at compile time, so the tap loop unrolls whole and a
+// step's products issue as one run. With a runtime width ptxas unrolls the loop in pieces and
+// starts each piece after the back edge with an injected warpgroup.arrive (C7519, 5 an
+// instantiation), ends each with a scoreboarded product, and closes the step with an empty
+// HGMMA before its wait (session 33, SASS). kKw = 0: any width (the fallback).
+template <bool kSplit, int kKw>
 __device__ __forceinline__ void step_products(float (&part)[32], const WgmmaConv& c, uint64_t a, uint64_t b) {
   const uint32_t lbo_a = uint32_t(c.a_rows) * 16;  // one channel quad's plane
-  for (int j = 0; j < c.kw; ++j) {
-    const uint64_t a_tap = a + desc_offset(uint32_t((c.kw - 1 - j) * c.dil_w) * 16);
+  const int kw = kKw > 0 ? kKw : c.kw;
+#pragma unroll
+  for (int j = 0; j < (kKw > 0 ? kKw : c.kw); ++j) {
+    const uint64_t a_tap = a + desc_offset(uint32_t((kw - 1 - j) * c.dil_w) * 16);
 #pragma unroll
     for (int kk = 0; kk < 2; ++kk) {
       const uint64_t ah = a_tap + desc_offset(kk * 2 * lbo_a);  // k8 = two channel quads
@@ -125,7 +133,7 @@ __global__ void pack_input_kernel(const WgmmaConv c, const float* __restrict__ x
 // positions (step_products). A step's products gather in a partial sum, then
 // join acc with a float32 add: the tensor cores' accumulation does not round
 // to nearest (implicit_gemm.cu).
-template <bool kSplit, int kConsumers>
+template <bool kSplit, int kConsumers, int kKw>
 __global__ void __launch_bounds__(threads_of(kConsumers), 1)
     implicit_wgmma_kernel(const WgmmaConv c, const float* __restrict__ xp, const float* __restrict__ wt,
                           const float* __restrict__ bias, float* __restrict__ out, int* __restrict__ redo) {
@@ -177,7 +185,7 @@ __global__ void __launch_bounds__(threads_of(kConsumers), 1)
     const uint32_t a_base = smem_base + uint32_t(b * stage_floats) * 4 + uint32_t(wg * 64) * 16;
     const uint32_t b_base = smem_base + uint32_t(b * stage_floats + af) * 4;
     wgmma_fence();
-    step_products<kSplit>(part, c, smem_desc(a_base, uint32_t(c.a_rows) * 16, 128), smem_desc(b_base, 128, 512));
+    step_products<kSplit, kKw>(part, c, smem_desc(a_base, uint32_t(c.a_rows) * 16, 128), smem_desc(b_base, 128, 512));
     wgmma_commit();
     wgmma_wait<0>();
     settle(part);
@@ -219,11 +227,29 @@ __global__ void __launch_bounds__(threads_of(kConsumers), 1)
 #else  // another device pass (the build has none): the same kernels, empty
 __global__ void pack_weight_kernel(const WgmmaConv, const float* __restrict__, float* __restrict__, int64_t) {}
 __global__ void pack_input_kernel(const WgmmaConv, const float* __restrict__, float* __restrict__, int64_t) {}
-template <bool kSplit, int kConsumers>
+template <bool kSplit, int kConsumers, int kKw>
 __global__ void __launch_bounds__(threads_of(kConsumers), 1)
     implicit_wgmma_kernel(const WgmmaConv, const float* __restrict__, const float* __restrict__,
                           const float* __restrict__, float* __restrict__, int* __restrict__) {}
 #endif
+
+using ConvKernel = void (*)(const WgmmaConv, const float*, const float*, const float*, float*, int*);
+
+// The instantiation for a width: 1-7 compiled each (the suite's 2, 3, 5 and 7 among them),
+// any other the runtime-width fallback.
+template <bool kSplit, int kConsumers>
+ConvKernel conv_kernel_for(int kw) {
+  switch (kw) {
+    case 1: return implicit_wgmma_kernel<kSplit, kConsumers, 1>;
+    case 2: return implicit_wgmma_kernel<kSplit, kConsumers, 2>;
+    case 3: return implicit_wgmma_kernel<kSplit, kConsumers, 3>;
+    case 4: return implicit_wgmma_kernel<kSplit, kConsumers, 4>;
+    case 5: return implicit_wgmma_kernel<kSplit, kConsumers, 5>;
+    case 6: return implicit_wgmma_kernel<kSplit, kConsumers, 6>;
+    case 7: return implicit_wgmma_kernel<kSplit, kConsumers, 7>;
+    default: return implicit_wgmma_kernel<kSplit, kConsumers, 0>;
+  }
+}
 
 }  // namespace
 
@@ -263,8 +289,8 @@ cudaError_t launch_wgmma_conv(const WgmmaConv& c, const float* packed_input, con
                               const float* bias, float* out, int* redo, cudaStream_t stream) {
   if (!wgmma_kernels_built()) return cudaErrorNotSupported;
   const bool wide = c.tile_m == kWgmmaTileMLarge;
-  const auto kernel = c.parts == 2 ? (wide ? implicit_wgmma_kernel<true, 4> : implicit_wgmma_kernel<true, 2>)
-                                   : (wide ? implicit_wgmma_kernel<false, 4> : implicit_wgmma_kernel<false, 2>);
+  const ConvKernel kernel = c.parts == 2 ? (wide ? conv_kernel_for<true, 4>(c.kw) : conv_kernel_for<true, 2>(c.kw))
+                                        : (wide ? conv_kernel_for<false, 4>(c.kw) : conv_kernel_for<false, 2>(c.kw));
   const size_t smem = wgmma_smem_bytes(c);
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
   // The whole carveout for shared memory: where two blocks fit an SM (implicit_wgmma.cpp), both run.

@@ -469,6 +469,9 @@ WGMMA = [
     (1, 16, 64, (2, 3), (4, 100), (1, 1), (0, 1), (0, 0), (5, 1), 1, True),   # output rows no tap reaches: bias
     (2, 16, 64, (3, 3), (6, 70), (1, 1), (2, 1), (1, 0), (2, 1), 1, True),    # short rows: a tile spans three,
                                                                               # padded rows, an output row below
+    (1, 32, 64, (1, 4), (5, 70), (1, 1), (0, 1), (0, 0), (1, 1), 1, False),   # one kernel row, an even width
+    (1, 16, 64, (2, 9), (4, 90), (1, 1), (0, 4), (0, 0), (1, 1), 1, True),    # a width over 7: the kernel
+                                                                              # instantiated for any width
 ]
 
 
