@@ -70,9 +70,16 @@ void set_band(WgmmaConv& c, int64_t r0, int64_t rows) {
 constexpr double kWgmmaMinMacsPerByte = 48;
 
 // The workspace cap less the packed weights (ours, and at most as much for the
-// guarded rerun's): what the packed input may take, in floats.
+// guarded rerun's): what the packed input may take, in floats. Above 2 MiB it is
+// whole 2 MiB: torch's caching allocator rounds a large request's segment up to
+// 2 MiB and hands the whole block over when under 1 MiB would be left, so a
+// buffer just under a multiple holds (and counts as) the multiple (kb65 TF32 read
+// 64.3 MiB against its 64 MiB cap: a 63.7 MiB buffer in a 64 MiB block, plus the
+// packed weight).
 int64_t input_cap_floats(const WgmmaConv& c, const ConvTranspose2dOptions& o) {
-  return std::max<int64_t>(0, o.workspace_bytes / 4 - 2 * wgmma_packed_weight_floats(c));
+  constexpr int64_t kSegment = int64_t(2) << 20;
+  const int64_t bytes = std::max<int64_t>(0, o.workspace_bytes - 8 * wgmma_packed_weight_floats(c));
+  return (bytes >= kSegment ? bytes / kSegment * kSegment : bytes) / 4;
 }
 
 }  // namespace

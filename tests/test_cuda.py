@@ -516,12 +516,16 @@ def wgmma_geometry(x, w, kw, key):
     return row_bytes, tail_bytes, out_h, n, (k[0] - 1) * d[0], weight_floats
 
 
+SEGMENT = 2 << 20  # torch's caching allocator rounds large segments to 2 MiB
+
+
 def wgmma_launches(geometry, limit):
     """The chunks under a workspace of `limit` bytes: whole samples where one fits a
     buffer, else bands of output rows of one sample (a band packs its rows, the rows its
     taps reach above it and a tail); two buffers of half the cap where more than one chunk
     runs and a one-row band fits half. The packed weights (ours and the rerun's) come off
-    the cap first."""
+    the cap first, and above 2 MiB what is left is whole 2 MiB (the allocator's large
+    segments)."""
     row_bytes, tail_bytes, out_h, n, reach, weight_floats = geometry
 
     def band_bytes(rows):
@@ -532,7 +536,8 @@ def wgmma_launches(geometry, limit):
             return -(-n // min(n, buffer_bytes // band_bytes(out_h)))
         return n * -(-out_h // max(1, (buffer_bytes - tail_bytes) // row_bytes - reach))
 
-    cap = limit // 4 - 2 * weight_floats  # floats
+    cap_bytes = max(0, limit - 8 * weight_floats)
+    cap = (cap_bytes // SEGMENT * SEGMENT if cap_bytes >= SEGMENT else cap_bytes) // 4  # floats
     if chunks(cap * 4) > 1 and band_bytes(1) <= cap // 2 * 4:
         return chunks(cap // 2 * 4)
     return chunks(cap * 4)
@@ -566,6 +571,36 @@ def test_wgmma_implicit_gemm(case, key, layout, limit):
     assert len(others) == (1 if key == "float32" else 0), others
     assert_matches(out, reference(x, w, b, **kw), key)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+
+
+@pytest.mark.parametrize("key", ["float32", "tf32"])
+def test_wgmma_extra_memory_within_cap(key):
+    """Bands whose two buffers nearly fill a 16 MiB cap: the allocator hands a large request
+    its whole 2 MiB-rounded block when under 1 MiB would be left, so a buffer sized to the cap
+    less the packed weights (~15.5 MiB) held 16 MiB and the call's peak passed the cap by the
+    packed weight (kb65 TF32 read 64.3 MiB against 64). The buffer is now whole 2 MiB."""
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b = make_case(170, 2, 64, 64, (3, 3), (128, 256), 1, False, DTYPES[key])
+    kw = dict(stride=(1, 1), padding=(1, 1), output_padding=(0, 0), dilation=(1, 1), groups=1)
+    force_path("implicit")
+    limit = 16 << 20
+    gemm_convt.set_workspace_limit(limit)
+    geometry = wgmma_geometry(x, w, kw, key)
+    assert geometry[0] * 4 < (1 << 20), geometry  # rows fine enough to fill the buffers
+    out, names = run_profiled(x, w, b, key, **kw)
+    launches = [name for name in names if "implicit_wgmma_kernel" in name]
+    assert len(launches) == wgmma_launches(geometry, limit) > 2, names  # bands, two buffers
+    del out
+    torch.cuda.synchronize()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    out = run(x, w, b, key, **kw)
+    torch.cuda.synchronize()
+    extra = torch.cuda.max_memory_allocated() - before - out.numel() * out.element_size()
+    assert limit - (2 << 20) < extra <= limit, (extra, limit)
+    assert_matches(out, reference(x, w, b, **kw), key)
 
 
 # Strided calls on the stride-1 wgmma kernel, one call per output phase (cuda/wgmma_phases.cpp:
