@@ -34,6 +34,20 @@ LAYERS = [  # (batch, in channels, out channels, kernel, stride, padding, input 
 PATHS = [("default", None, None), ("split", True, False), ("ieee", False, False), ("implicit", None, True)]
 
 
+def kernel_names(fn):
+    """The kernels one call launches, short names, in order of first launch."""
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        fn()
+        torch.cuda.synchronize()
+    names = []
+    for event in prof.events():
+        name = event.name.split("(")[0].split("<")[0].replace("gemm_convt::(anonymous namespace)::", "")
+        name = name.replace("void ", "").replace("gemm_convt::", "")
+        if name not in names:
+            names.append(name[:40])
+    return names
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="the first four layers only")
@@ -45,11 +59,13 @@ def main():
         w = torch.randn(cin, cout, k, k, device="cuda")
         b = torch.randn(cout, device="cuda")
         kw = dict(stride=s, padding=p)
-        times = {}
+        times, paths = {}, {}
         for name, split, implicit in PATHS:
             gemm_convt.set_fp32_split(split)
             gemm_convt.set_implicit_gemm(implicit)
             times[name] = median_ms(lambda: gemm_convt.conv_transpose2d(x, w, b, **kw))
+            if name in ("default", "implicit"):  # which path ran: the data a rule re-fit needs
+                paths[name] = " ".join(kernel_names(lambda: gemm_convt.conv_transpose2d(x, w, b, **kw)))
         gemm_convt.set_fp32_split(None)
         gemm_convt.set_implicit_gemm(None)
         cudnn = median_ms(lambda: F.conv_transpose2d(x, w, b, **kw))
@@ -58,6 +74,8 @@ def main():
               "  ".join("%s %.3f" % item for item in times.items()) +
               "  cudnn-strict %.3f ms  best %s (default / best %.2f)" % (cudnn, best, times["default"] / times[best]),
               flush=True)
+        for name, kernels in paths.items():
+            print("    %-8s %s" % (name, kernels), flush=True)
         del x, w, b
         torch.cuda.empty_cache()
 

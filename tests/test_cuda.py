@@ -564,7 +564,7 @@ def test_wgmma_implicit_gemm(case, key, layout, limit):
     launches = [name for name in names if "implicit_wgmma_kernel" in name]
     assert len(launches) == wgmma_launches(wgmma_geometry(x, w, kw, key), limit_bytes), names
     # the template's second argument: consumer warpgroups of 64 positions
-    consumers = re.search(r"implicit_wgmma_kernel<[^,>]*,\s*(\d+)>", launches[0]).group(1)
+    consumers = re.search(r"implicit_wgmma_kernel<[^,>]*,\s*(\d+)[,>]", launches[0]).group(1)
     assert int(consumers) * 64 == wgmma_tile_m(w, kw, key), launches[0]
     # split float32: the guarded rerun's launch on the mma.sync kernel (it returns at once)
     others = [name for name in names if "implicit_gemm_kernel" in name]
