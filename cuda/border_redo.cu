@@ -72,13 +72,21 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
+int flag_blocks(const at::Tensor& weight) {
+  const int64_t count = weight.numel(), per_block = int64_t(kThreads) * kValuesPerThread;
+  return int(std::max<int64_t>(1, std::min<int64_t>(kMaxFlagBlocks, (count + per_block - 1) / per_block)));
+}
+
 }  // namespace
+
+int64_t non_finite_flag_bytes(const at::Tensor& weight) {
+  return (int64_t(flag_blocks(weight)) * 4 + 511) / 512 * 512;  // the allocator's 512-byte units
+}
 
 at::Tensor flag_non_finite_weight(const at::Tensor& weight) {
   TORCH_INTERNAL_ASSERT(weight.is_contiguous());
-  const int64_t count = weight.numel(), per_block = int64_t(kThreads) * kValuesPerThread;
-  const int blocks =
-      int(std::max<int64_t>(1, std::min<int64_t>(kMaxFlagBlocks, (count + per_block - 1) / per_block)));
+  const int64_t count = weight.numel();
+  const int blocks = flag_blocks(weight);
   at::Tensor flags = at::empty({blocks}, weight.options().dtype(at::kInt));
   if (count == 0) return flags;  // never read: redo_if_flagged returns first
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, weight.scalar_type(), "flag_non_finite", [&] {

@@ -18,6 +18,10 @@ namespace gemm_convt {
 // redo_if_flagged, and the check may run beside the path's own kernels.
 at::Tensor flag_non_finite_weight(const at::Tensor& weight);
 
+// The device bytes flag_non_finite_weight allocates (as the caching allocator
+// rounds them), for paths that plan a workspace cap around it.
+int64_t non_finite_flag_bytes(const at::Tensor& weight);
+
 // On the current stream, after the path has written out (and the check ran):
 // returns at once unless the flags are set, else recomputes out.
 void redo_if_flagged(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,

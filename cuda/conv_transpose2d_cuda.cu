@@ -149,12 +149,13 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // got the same kernels either way (NOTES.md it11).
   const bool k_major_weight = !made && dtype == at::kFloat && options.allow_tf32;
   // Weight-shaped operands made per call (transposed, folded, split: up to 4
-  // copies alive at once) come out of the cap first.
+  // copies alive at once) and the fold's weight flags come out of the cap first.
   const int64_t weight_copy_elems =
       fold ? p.groups * cs.fold.phases * p.out_per_group * cs.taps * a_k
       : split ? 4 * weight.numel()
       : k_major_weight ? weight.numel() : 0;
-  const int64_t cap = std::max<int64_t>(1, options.workspace_bytes - weight_copy_elems * esize);
+  const int64_t flag_bytes = fold ? non_finite_flag_bytes(weight) : 0;
+  const int64_t cap = std::max<int64_t>(1, options.workspace_bytes - weight_copy_elems * esize - flag_bytes);
   // Plain operands: a chunk's samples sit side by side in its columns, one
   // GEMM per group for them all (a dcgan sample has 64 pixels: per-sample
   // GEMMs are mostly tile edges). An NCHW input is then repacked per chunk,
