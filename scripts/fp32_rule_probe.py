@@ -41,10 +41,12 @@ def kernel_names(fn):
         torch.cuda.synchronize()
     names = []
     for event in prof.events():
-        name = event.name.split("(")[0].split("<")[0].replace("gemm_convt::(anonymous namespace)::", "")
-        name = name.replace("void ", "").replace("gemm_convt::", "")
+        if event.device_type != torch.autograd.DeviceType.CUDA:
+            continue  # runtime calls on the host
+        name = event.name.replace("(anonymous namespace)::", "").replace("void ", "")
+        name = name.split("(")[0].split("<")[0].replace("gemm_convt::", "")[:40]
         if name not in names:
-            names.append(name[:40])
+            names.append(name)
     return names
 
 
