@@ -98,6 +98,7 @@ bool split_tf32_takes_for(const std::vector<int64_t>& input_size,
   gemm_convt::ConvTranspose2dOptions o =
       hook_options(stride, padding, output_padding, dilation, groups);
   o.allow_tf32 = allow_tf32, o.split_tf32 = split_mode, o.fold_w = fold_mode;
+  o.workspace_bytes = gemm_convt::workspace_limit();  // the split's folded weight comes off it
   const gemm_convt::Problem p = hook_problem(input_size, weight_size, type, o);
   return gemm_convt::split_tf32_takes(p, o, type);
 }

@@ -96,12 +96,24 @@ inline bool width_fold_applies(const Problem& p, const ConvTranspose2dOptions& o
 // 2.93 for the implicit GEMM), at a relative error of ~1e-6 against float64
 // where the IEEE GEMM gives ~2e-7 (NOTES.md, session 26). Elsewhere the split
 // operands are plain and cuBLAS runs them at about the SIMT GEMM's speed.
+// Nor where the folded split weight (three parts of the folded K, made per
+// call) takes more than half the workspace cap: it comes off the cap before
+// the columns, and the chunks left are thin GEMMs. H200, session 34: N16
+// 512->512 4x4 stride 2 on 16x16 (48 MiB of 64) split 1.47-1.53 ms against
+// IEEE columns 0.89-0.96 and the implicit GEMM 0.81-0.92; dcgan (24 MiB)
+// split 0.58 against IEEE 0.89.
+// Values of the folded weight the columns GEMM reads (parts: 3 split, else 1).
+inline int64_t folded_weight_elems(const Problem& p, const WidthFold<int64_t>& f, int64_t parts) {
+  return p.groups * f.phases * p.out_per_group * p.kernel_h * parts * p.in_per_group * f.taps;
+}
+
 inline bool split_tf32_takes(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype) {
   if (dtype != at::kFloat || o.allow_tf32 || o.split_tf32 == 0) return false;
   if (o.split_tf32 > 0) return true;
   if (o.fold_w == 0 || !width_fold_applies(p, o)) return false;
   const WidthFold<int64_t> f = width_fold(width_axis<int64_t>(p, o));
-  return p.kernel_h * p.kernel_w * p.in_w >= 2 * p.kernel_h * f.phases * f.length;
+  return p.kernel_h * p.kernel_w * p.in_w >= 2 * p.kernel_h * f.phases * f.length &&
+         2 * 4 * folded_weight_elems(p, f, 3) <= o.workspace_bytes;
 }
 
 // Whether col2im takes block items over a fold's columns (col2im_block.h):

@@ -151,7 +151,7 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // Weight-shaped operands made per call (transposed, folded, split: up to 4
   // copies alive at once) and the fold's weight flags come out of the cap first.
   const int64_t weight_copy_elems =
-      fold ? p.groups * cs.fold.phases * p.out_per_group * cs.taps * a_k
+      fold ? folded_weight_elems(p, cs.fold, split ? 3 : 1)
       : split ? 4 * weight.numel()
       : k_major_weight ? weight.numel() : 0;
   const int64_t flag_bytes = fold ? non_finite_flag_bytes(weight) : 0;

@@ -5,6 +5,7 @@ may still take the call (kb71 runs the implicit GEMM); tests/test_cuda.py::test_
 checks on the GPU that the split then runs and matches float64 (BENCHMARKS.md, session 26)."""
 import pytest
 
+import gemm_convt
 from gemm_convt._native import _C
 from gemm_convt._bench.problems import PROBLEMS, problem
 
@@ -32,6 +33,8 @@ CASES = [
     (PROBLEMS["kb75"], False, "5 wide at stride 3: 15 -> 9 column values per input column, less than half"),
     (problem("k3s2", 16, 128, 64, 3, (64, 64), 2, 1, output_padding=1), False, "9 -> 6: less than half"),
     (problem("k3x1", 4, 16, 16, (3, 1), (8, 8), 2), False, "no width to fold"),
+    (problem("k4s2_512", 16, 512, 512, 4, (16, 16), 2, 1), False,
+     "the folded split weight, 48 MiB, passes half the 64 MiB cap (split 1.5 ms, IEEE 0.9)"),
 ]
 
 
@@ -57,6 +60,14 @@ def test_the_settings_override_the_rule():
     assert not takes(DCGAN, fold=False)       # set_width_folding(False): no folded split by default
     assert takes(DCGAN, split=True, fold=False)  # forced: plain split operands
     assert takes(DCGAN, fold=True)
+
+
+@pytest.mark.parametrize("limit_mib, split", [(64, True), (48, True), (47, False), (32, False)])
+def test_the_folded_split_weight_takes_at_most_half_the_cap(limit_mib, split):
+    """dcgan's folded split weight is 24 MiB (2 width phases x 256 outputs x 4 kernel rows x
+    3 parts x 512 inputs x 2 width taps, float32): split while it is at most half the cap."""
+    gemm_convt.set_workspace_limit(limit_mib << 20)
+    assert takes(DCGAN) == split
 
 
 def test_bad_dtype_is_refused():
