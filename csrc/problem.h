@@ -87,6 +87,11 @@ inline bool width_fold_applies(const Problem& p, const ConvTranspose2dOptions& o
   return s.max - s.min <= kMaxFoldShiftSpread;
 }
 
+// Values of the folded weight the columns GEMM reads (parts: 3 split, else 1).
+inline int64_t folded_weight_elems(const Problem& p, const WidthFold<int64_t>& f, int64_t parts) {
+  return p.groups * f.phases * p.out_per_group * p.kernel_h * parts * p.in_per_group * f.taps;
+}
+
 // Whether the float32 columns GEMM without TF32 takes three TF32 products of
 // split operands (operand.cuh) instead of cuBLAS's IEEE (SIMT) GEMM. By
 // default (set_fp32_split(None)) where the width fold applies, is not turned
@@ -102,11 +107,6 @@ inline bool width_fold_applies(const Problem& p, const ConvTranspose2dOptions& o
 // 512->512 4x4 stride 2 on 16x16 (48 MiB of 64) split 1.47-1.53 ms against
 // IEEE columns 0.89-0.96 and the implicit GEMM 0.81-0.92; dcgan (24 MiB)
 // split 0.58 against IEEE 0.89.
-// Values of the folded weight the columns GEMM reads (parts: 3 split, else 1).
-inline int64_t folded_weight_elems(const Problem& p, const WidthFold<int64_t>& f, int64_t parts) {
-  return p.groups * f.phases * p.out_per_group * p.kernel_h * parts * p.in_per_group * f.taps;
-}
-
 inline bool split_tf32_takes(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype) {
   if (dtype != at::kFloat || o.allow_tf32 || o.split_tf32 == 0) return false;
   if (o.split_tf32 > 0) return true;

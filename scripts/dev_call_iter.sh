@@ -1,22 +1,18 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Branch kw-unrolled: the implicit wgmma kernel instantiated per kernel width 1-7, A/B'd in ONE
-# build against its runtime-width fallback (GEMM_CONVT_WGMMA_ANY_WIDTH=1, read per call), two
-# rounds alternating; then the wgmma tests in the time left. ~3.5 min.
+# Prepared in session 34 for session 35's first call, from a checkout of branch alloc-held:
+# main and alloc-held built side by side and A/B'd (scripts/ab_many.sh, two rounds; the extra
+# memory to four decimals), the memory and chunking tests on alloc-held, then the split-weight
+# rule's layer (fp32_rule_probe.py LAYERS[6]) and fcn_up on main's build. Prepare and carry:
+#   for b in main alloc-held; do rm -rf build/$b && mkdir -p build/$b && git archive $b | tar -x -C build/$b; done
+# carry: ["build/main", "build/alloc-held"]   (~5 min)
 R=$(pwd)
 {
-source scripts/device_build.sh implicit_wgmma_kernel "$OUT/build.log" > /dev/null
-echo "built at ${SECONDS}s"
-cd /tmp && cp "$R/scripts/probe_speed.py" "$R/scripts/cuda_timing.py" /tmp/
-for round in 1 2; do
-  for v in fixed any; do
-    if [ $v = any ]; then export GEMM_CONVT_WGMMA_ANY_WIDTH=1; else unset GEMM_CONVT_WGMMA_ANY_WIDTH; fi
-    python3 probe_speed.py --problems ${PROBLEMS:-kb69,kb65} --dtypes split,tf32 --profile 2>&1 |
-      grep -E "ours|implicit_wgmma_kernel" | sed "s/^/$v$round /"
-  done
-done
-unset GEMM_CONVT_WGMMA_ANY_WIDTH
-echo "probed at ${SECONDS}s"
-timeout $(( ${LIMIT:-215} - SECONDS )) python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" \
-  --rootdir "$R" "$R/tests/test_cuda.py" -q -k wgmma 2>&1 | tail -3
+VARIANTS="main:build/main held:build/alloc-held" \
+  timeout 300 bash scripts/ab_many.sh "--problems dcgan,fcn_up,kb65,kb81 --dtypes tf32,split"
+cd /tmp && PYTHONPATH=/tmp/ab/held timeout 120 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" \
+  --rootdir "$R" "$R/tests/test_cuda.py" -q -k "extra_memory or chunked_workspace or several_samples or width_folding" \
+  2>&1 | tail -3
+echo "tested at ${SECONDS}s"
+PYTHONPATH=/tmp/ab/main timeout $(( ${LIMIT:-560} - SECONDS )) python3 "$R/scripts/fp32_rule_probe.py" --layer 6 --layer 0
 echo seconds=$SECONDS
 } 2>&1 | tee "$OUT/iter.log"

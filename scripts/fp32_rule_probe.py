@@ -7,7 +7,7 @@ they are - and the implicit GEMM forced (the wgmma phases where they apply, else
 kernel), with cuDNN strict beside them. TF32 off throughout (the library's default). Not run
 yet (written in session 33 after the device time was spent).
 
-    python scripts/fp32_rule_probe.py [--quick]
+    python scripts/fp32_rule_probe.py [--quick] [--layer I ...]
 """
 import argparse
 
@@ -53,10 +53,12 @@ def kernel_names(fn):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="the first four layers only")
+    ap.add_argument("--layer", type=int, action="append", help="only LAYERS[i] (repeatable)")
     args = ap.parse_args()
     gemm_convt.set_allow_tf32(False)
     torch.backends.cudnn.allow_tf32 = False
-    for n, cin, cout, k, s, p, size in LAYERS[:4] if args.quick else LAYERS:
+    layers = [LAYERS[i] for i in args.layer] if args.layer else LAYERS[:4] if args.quick else LAYERS
+    for n, cin, cout, k, s, p, size in layers:
         x = torch.randn(n, cin, size, size, device="cuda")
         w = torch.randn(cin, cout, k, k, device="cuda")
         b = torch.randn(cout, device="cuda")

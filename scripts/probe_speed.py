@@ -126,7 +126,7 @@ def forward_probe(name, key, tag, xs, w, b, kw, args):
         ours = median_ms(lambda: gemm_convt.conv_transpose2d(xs[0], w, b, **kw))
         out_bytes = gemm_convt.conv_transpose2d(xs[0], w, b, **kw).numel() * xs[0].element_size()
         extra = (torch.cuda.max_memory_allocated() - base - out_bytes) / 2**20
-        line = "%-8s %-8s chunk=%-9s ours %8.3f ms (+%.0f MiB)" % (name, key, tag, ours, extra)
+        line = "%-8s %-8s chunk=%-9s ours %8.3f ms (+%.4f MiB)" % (name, key, tag, ours, extra)
         if args.cudnn:
             cud = median_ms(lambda: F.conv_transpose2d(xs[0], w, b, **kw))
             line += "  cuDNN %8.3f ms  ratio %.2f" % (cud, cud / ours)
