@@ -77,6 +77,18 @@ def run(x, w, b, key, **kw):
         return gemm_convt.conv_transpose2d(x, w, b, **kw)
 
 
+def extra_bytes_of_a_call(x, w, b, key, **kw):
+    """run() from an emptied cache: the output and the peak device bytes the call allocated
+    beyond it (the blocks the allocator held for its buffers, as torch's statistics count them)."""
+    torch.cuda.synchronize()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    out = run(x, w, b, key, **kw)
+    torch.cuda.synchronize()
+    return out, torch.cuda.max_memory_allocated() - before - out.numel() * out.element_size()
+
+
 def run_profiled(x, w, b, key, **kw):
     """run() under the CUDA profiler: the output and the names of the kernels it launched."""
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
@@ -167,13 +179,7 @@ def test_width_folding_extra_memory_within_cap(key, limit):
     out, names = run_profiled(x, w, b, key, **kw)
     assert any("unfold_phases_kernel" in name for name in names), names
     del out
-    torch.cuda.synchronize()
-    torch.cuda.empty_cache()
-    torch.cuda.reset_peak_memory_stats()
-    before = torch.cuda.memory_allocated()
-    out = run(x, w, b, key, **kw)
-    torch.cuda.synchronize()
-    extra = torch.cuda.max_memory_allocated() - before - out.numel() * out.element_size()
+    out, extra = extra_bytes_of_a_call(x, w, b, key, **kw)
     assert limit // 2 < extra <= limit, (extra, limit)
     assert_matches(out, reference(x, w, b, **kw), key)
 
@@ -617,13 +623,7 @@ def test_wgmma_extra_memory_within_cap(key):
     launches = [name for name in names if "implicit_wgmma_kernel" in name]
     assert len(launches) == wgmma_launches(geometry, limit) > 2, names  # bands, two buffers
     del out
-    torch.cuda.synchronize()
-    torch.cuda.empty_cache()
-    torch.cuda.reset_peak_memory_stats()
-    before = torch.cuda.memory_allocated()
-    out = run(x, w, b, key, **kw)
-    torch.cuda.synchronize()
-    extra = torch.cuda.max_memory_allocated() - before - out.numel() * out.element_size()
+    out, extra = extra_bytes_of_a_call(x, w, b, key, **kw)
     assert limit - (2 << 20) < extra <= limit, (extra, limit)
     assert_matches(out, reference(x, w, b, **kw), key)
 
