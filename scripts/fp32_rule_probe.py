@@ -5,8 +5,9 @@ layer is timed in one process: the default rule, split columns (set_fp32_split(T
 columns (False) - both with the implicit GEMM off, the gather and disjoint-taps rules left as
 they are - and the implicit GEMM forced (the wgmma phases where they apply, else the mma.sync
 kernel), with cuDNN strict beside them. TF32 off throughout (the library's default). Run in
-session 34 (NOTES.md: the default split lost 1.7x on the 512 -> 512 16x16 layer, now IEEE by
-the split-weight rule); each layer also lists the kernels the default and the implicit GEMM ran.
+session 34 (NOTES.md): the default's split lost 1.7x on the 512 -> 512 16x16 layer, where the
+split-weight rule no longer splits. Each layer also lists the kernels the default and the
+forced implicit GEMM ran.
 
     python scripts/fp32_rule_probe.py [--quick] [--layer I ...]
 """
