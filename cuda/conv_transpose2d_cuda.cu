@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../csrc/conv_transpose2d.h"
+#include "allocator_blocks.h"
 #include "border_redo.cuh"
 #include "col2im_kernel.cuh"
 #include "columns_gemm.h"
@@ -155,7 +156,8 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
       : split ? 4 * weight.numel()
       : k_major_weight ? weight.numel() : 0;
   const int64_t flag_bytes = fold ? non_finite_flag_bytes(weight) : 0;
-  const int64_t cap = std::max<int64_t>(1, options.workspace_bytes - weight_copy_elems * esize - flag_bytes);
+  const int64_t fixed_bytes = allocator_held_bytes(weight_copy_elems * esize) + flag_bytes;
+  int64_t cap = std::max<int64_t>(1, options.workspace_bytes - fixed_bytes);
   // Plain operands: a chunk's samples sit side by side in its columns, one
   // GEMM per group for them all (a dcgan sample has 64 pixels: per-sample
   // GEMMs are mostly tile edges). An NCHW input is then repacked per chunk,
@@ -184,9 +186,29 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     return planned;
   };
   // One buffer when everything fits the cap in one chunk, else two halves.
-  const int64_t whole = chunk_budget_bytes(cap, total_bytes), half = chunk_budget_bytes(cap, cap + 1);
-  ChunkShape shape = plan_and_list(whole);
-  if (whole > half && chunks.size() > 1) shape = plan_and_list(half);
+  const auto plan_within = [&](int64_t cap_bytes) {
+    const int64_t whole = chunk_budget_bytes(cap_bytes, total_bytes), half = chunk_budget_bytes(cap_bytes, cap_bytes + 1);
+    ChunkShape planned = plan_and_list(whole);
+    if (whole > half && chunks.size() > 1) planned = plan_and_list(half);
+    return planned;
+  };
+  // What the allocator holds for the buffers (allocator_blocks.h): a plan whose buffers sit
+  // just under a 2 MiB multiple holds the multiple, so it is planned again under a smaller
+  // cap until the whole fits the workspace (dcgan: 27 samples a buffer held 64 MiB + 4 KiB).
+  const auto held_bytes = [&](const ChunkShape& s) {
+    const int64_t n = chunks.size() > 1 ? 2 : 1;
+    const bool packs = needs_pack && s.samples > 1;
+    return fixed_bytes + allocator_held_bytes(n * s.elems(cp) * col_esize) +
+           (made ? allocator_held_bytes(n * s.samples * p.groups * a_k * s.max_rows * cs.width * esize) : 0) +
+           (packs ? allocator_held_bytes(n * p.in_channels * s.samples * p.in_pixels() * esize) : 0);
+  };
+  ChunkShape shape = plan_within(cap);
+  for (int again = 0; again < 4 && cap > 1; ++again) {
+    const int64_t over = held_bytes(shape) - options.workspace_bytes;
+    if (over <= 0) break;
+    cap = std::max<int64_t>(1, cap - std::max(over, std::min(kAllocatorSegment, cap / 8)));
+    shape = plan_within(cap);
+  }
   const bool pack = needs_pack && shape.samples > 1;
 
   // Two chunks in flight, each with its own part of the workspace and its own

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 
+#include "allocator_blocks.h"
 #include "implicit_wgmma.h"
 #include "side_streams.h"
 
@@ -71,15 +72,12 @@ constexpr double kWgmmaMinMacsPerByte = 48;
 
 // The workspace cap less the packed weights (ours, and at most as much for the
 // guarded rerun's): what the packed input may take, in floats. Above 2 MiB it is
-// whole 2 MiB: torch's caching allocator rounds a large request's segment up to
-// 2 MiB and hands the whole block over when under 1 MiB would be left, so a
-// buffer just under a multiple holds (and counts as) the multiple (kb65 TF32 read
-// 64.3 MiB against its 64 MiB cap: a 63.7 MiB buffer in a 64 MiB block, plus the
-// packed weight).
+// whole 2 MiB: a buffer just under a multiple holds (and counts as) the multiple
+// (allocator_blocks.h; kb65 TF32 read 64.3 MiB against its 64 MiB cap: a 63.7 MiB
+// buffer in a 64 MiB block, plus the packed weight).
 int64_t input_cap_floats(const WgmmaConv& c, const ConvTranspose2dOptions& o) {
-  constexpr int64_t kSegment = int64_t(2) << 20;
   const int64_t bytes = std::max<int64_t>(0, o.workspace_bytes - 8 * wgmma_packed_weight_floats(c));
-  return (bytes >= kSegment ? bytes / kSegment * kSegment : bytes) / 4;
+  return (bytes >= kAllocatorSegment ? bytes / kAllocatorSegment * kAllocatorSegment : bytes) / 4;
 }
 
 }  // namespace
