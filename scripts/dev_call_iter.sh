@@ -1,18 +1,21 @@
-# This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`).
-# Prepared in session 34 for session 35's first call, from a checkout of branch alloc-held:
-# main and alloc-held built side by side and A/B'd (scripts/ab_many.sh, two rounds; the extra
-# memory to four decimals), the memory and chunking tests on alloc-held, then the split-weight
-# rule's layer (fp32_rule_probe.py LAYERS[6]) and fcn_up on main's build. Prepare and carry:
-#   for b in main alloc-held; do rm -rf build/$b && mkdir -p build/$b && git archive $b | tar -x -C build/$b; done
-# carry: ["build/main", "build/alloc-held"]   (~5 min)
+# This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`, ~5 min).
+# Prepared in session 35 for session 36's first call: what bounds kb81's col2im runs kernel
+# (525-537 us for 1133 MB, 2.2 TB/s, whether it walks rows by cell (main) or by phase
+# (branch phase-runs, 3x fewer instructions a row, yet level)). Both builds side by side,
+# ncu on one launch of each (float32, TF32 off: the IEEE GEMM + runs path), then their times.
+# Prepare and carry:
+#   for b in main phase-runs; do rm -rf build/$b && mkdir -p build/$b && git archive $b | tar -x -C build/$b; done
+# carry: ["build/main", "build/phase-runs"]
 R=$(pwd)
 {
-VARIANTS="main:build/main held:build/alloc-held" \
-  timeout 300 bash scripts/ab_many.sh "--problems dcgan,fcn_up,kb65,kb81 --dtypes tf32,split"
-cd /tmp && PYTHONPATH=/tmp/ab/held timeout 120 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" \
-  --rootdir "$R" "$R/tests/test_cuda.py" -q -k "extra_memory or chunked_workspace or several_samples or width_folding" \
-  2>&1 | tail -3
-echo "tested at ${SECONDS}s"
-PYTHONPATH=/tmp/ab/main timeout $(( ${LIMIT:-560} - SECONDS )) python3 "$R/scripts/fp32_rule_probe.py" --layer 6 --layer 0
+VARIANTS="main:build/main runs:build/phase-runs" timeout 330 bash scripts/ab_many.sh "--problems kb81 --dtypes fp32,float16 --profile"
+NCU=$(which ncu || ls /opt/nvidia/nsight-compute/*/ncu | head -1)
+for v in main runs; do
+  (cd /tmp && GEMM_CONVT_PROBE_TF32=0 PYTHONPATH=/tmp/ab/$v timeout 90 $NCU --profile-from-start off \
+    --kernel-name regex:col2im_runs --launch-count 1 --section SpeedOfLight --section Occupancy \
+    --section WarpStateStats --section MemoryWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
+    --section SchedulerStats python3 "$R/scripts/ncu_col2im.py" kb81 float32 > "$OUT/ncu_$v.txt" 2>&1)
+  echo "== $v"; grep -E "Duration|Throughput|Hit Rate|Registers|Achieved Occ|Issued Warp|Eligible Warps|Sectors/Req" "$OUT/ncu_$v.txt"
+done
 echo seconds=$SECONDS
 } 2>&1 | tee "$OUT/iter.log"
