@@ -1,8 +1,8 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`, ~5 min).
 # Prepared in session 35 for session 36's first call: what bounds kb81's col2im runs kernel
 # (525-537 us for 1133 MB, 2.2 TB/s, whether it walks rows by cell (main) or by phase
-# (branch phase-runs, 3x fewer instructions a row, yet level)). Both builds side by side,
-# ncu on one launch of each (float32, TF32 off: the IEEE GEMM + runs path), then their times.
+# (branch phase-runs, 3x fewer instructions a row, yet level)). Both builds side by side: their
+# times (ab_many, kernel sums), then ncu on one launch of each (float32, TF32 off: IEEE GEMM + runs).
 # Prepare and carry:
 #   for b in main phase-runs; do rm -rf build/$b && mkdir -p build/$b && git archive $b | tar -x -C build/$b; done
 # carry: ["build/main", "build/phase-runs"]
