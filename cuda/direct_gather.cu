@@ -9,6 +9,8 @@
 
 #include "gemm_convt/divider.h"
 #include "gemm_convt/gather.h"
+#include "gather_rows.cuh"
+#include "load_channels.cuh"
 
 namespace gemm_convt {
 namespace {
@@ -52,24 +54,6 @@ struct DirectGather {
   int row_positions;  // per output row: out_w, or groups of columns one stride apart
   int64_t x_sn, x_sc, x_sh, x_sw, o_sn, o_sc, o_sh, o_sw;
 };
-
-// kChannels accumulation-type weights from shared memory, 16 bytes at a time.
-template <int kChannels>
-__device__ __forceinline__ void load_channels(const float* src, float (&dst)[kChannels]) {
-#pragma unroll
-  for (int c = 0; c < kChannels; c += 4) {
-    const float4 v = *reinterpret_cast<const float4*>(src + c);
-    dst[c] = v.x, dst[c + 1] = v.y, dst[c + 2] = v.z, dst[c + 3] = v.w;
-  }
-}
-template <int kChannels>
-__device__ __forceinline__ void load_channels(const double* src, double (&dst)[kChannels]) {
-#pragma unroll
-  for (int c = 0; c < kChannels; c += 2) {
-    const double2 v = *reinterpret_cast<const double2*>(src + c);
-    dst[c] = v.x, dst[c + 1] = v.y;
-  }
-}
 
 // A block works on one plane (sample, group, tile of kChannels output
 // channels; blockIdx.y) and a grid-stride range of its output positions, one
@@ -178,12 +162,15 @@ bool direct_gather_supported(const Problem& p, const ConvTranspose2dOptions& o,
                              at::ScalarType dtype) {
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   // 32-bit in-plane indices, planes on the grid's y axis, a plane's weights in shared memory.
+  if (gather_rows_supported(p, o, dtype)) return true;
   const int channels = channels_per_thread(p, o);
   return p.in_pixels() <= int_max && p.out_h * (p.out_w + 2 * o.stride[1]) <= int_max &&
          plane_count(p, channels) <= 65535 && weight_bytes(p, dtype, channels) <= kMaxWeightBytes;
 }
 
-double direct_gather_seconds(const Problem& p, at::ScalarType dtype) {
+double direct_gather_seconds(const Problem& p, const ConvTranspose2dOptions& o,
+                             at::ScalarType dtype) {
+  if (gather_rows_supported(p, o, dtype)) return gather_rows_seconds(p, dtype);
   const double outputs = double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
   const double macs = double(p.batch) * double(p.out_channels()) * double(p.kernel_taps()) *
                       double(p.in_pixels()) * double(p.in_per_group);
@@ -209,12 +196,16 @@ bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
                            at::ScalarType dtype) {
   if (o.direct_gather == 0 || !direct_gather_supported(p, o, dtype)) return false;
   return o.direct_gather > 0 ||
-         direct_gather_seconds(p, dtype) < kGatherMargin * columns_path_seconds(p, o, dtype);
+         direct_gather_seconds(p, o, dtype) < kGatherMargin * columns_path_seconds(p, o, dtype);
 }
 
 void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,
                         const at::Tensor& input, const at::Tensor& weight,
                         const at::Tensor& bias, at::Tensor& out) {
+  if (gather_rows_supported(p, o, input.scalar_type())) {
+    gather_rows_cuda(p, o, input, weight, bias, out);
+    return;
+  }
   DirectGather d;
   d.h = height_axis<int32_t>(p, o), d.w = width_axis<int32_t>(p, o);
   d.by_stride_h = Divider<int32_t>(int32_t(o.stride[0]));

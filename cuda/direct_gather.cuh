@@ -5,7 +5,8 @@
 // columns dwarf the output, as #71's): each output value gathers its hits and
 // contracts them with the weight on the fly in the accumulation type (float32
 // FMAs for float32, so float32-accurate under any TF32 policy). No workspace;
-// every output element written once by one thread (deterministic).
+// every output element written once by one thread (deterministic). Where the
+// taps are disjoint, its row form runs (gather_rows.cuh).
 
 #include <ATen/ATen.h>
 
@@ -23,7 +24,8 @@ bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
 // the time of GEMM + col2im.
 bool direct_gather_supported(const Problem& p, const ConvTranspose2dOptions& o,
                              at::ScalarType dtype);
-double direct_gather_seconds(const Problem& p, at::ScalarType dtype);
+double direct_gather_seconds(const Problem& p, const ConvTranspose2dOptions& o,
+                             at::ScalarType dtype);
 double columns_path_seconds(const Problem& p, const ConvTranspose2dOptions& o,
                             at::ScalarType dtype);
 

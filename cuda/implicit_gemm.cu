@@ -629,7 +629,7 @@ bool implicit_gemm_applies(const Problem& p, const ConvTranspose2dOptions& o,
   if (o.implicit_gemm > 0) return true;
   double other_s = columns_path_seconds(p, o, dtype);
   if (o.direct_gather != 0 && direct_gather_supported(p, o, dtype))
-    other_s = std::min(other_s, direct_gather_seconds(p, dtype));
+    other_s = std::min(other_s, direct_gather_seconds(p, o, dtype));
   return implicit_gemm_seconds(p, o, d, dtype) < kImplicitMargin * other_s;
 }
 

@@ -32,6 +32,7 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
     (2, 16, 64, (3, 3), (6, 70), 1, (2, 1), (1, 0), (2, 1), 1),  # implicit wgmma: a tile over 3 short rows, padded rows
     (2, 16, 64, (3, 5), (4, 80), 1, (1, 2), 0, 1, 1),  # implicit wgmma, split: 256 positions a block (4 warpgroups)
     (2, 32, 64, (4, 4), (6, 40), 2, 1, 0, 1, 1),  # implicit wgmma by output phase (stride 2: four stride-1 calls)
+    (2, 8, 40, (3, 3), (20, 40), 5, 1, 4, 2, 1),  # the gather's row form: 2 column spans, 3 row runs, 2 channel tiles
 ]
 
 # (workspace limit, direct gather, implicit GEMM, width folding, disjoint taps, TF32): GEMM +

@@ -205,6 +205,18 @@ def non_finite_border_case(case, dtype, device):
     return x.to(device), w.to(device), b.to(device), geometry
 
 
+def non_finite_disjoint_case(dtype, device):
+    """x, weight, bias, geometry with disjoint taps (3x3, dilation 2, stride 5: the gather's
+    row form), NaN, +inf and -inf at three taps, and output_padding 4, so the last output row
+    and column sit at tap 0 of an input row and column past the input (bias only in torch)."""
+    x, w, b = make_inputs(94, n=2, cin=6, cout=4, kernel=3, size=(5, 9), dtype=dtype)
+    w[1, 2, 0, 0] = float("nan")
+    w[4, 1, 2, 2] = float("inf")
+    w[2, 3, 0, 2] = float("-inf")
+    geometry = dict(stride=5, padding=3, output_padding=4, dilation=2)
+    return x.to(device), w.to(device), b.to(device), geometry
+
+
 # (kernel, geometry) of non_finite_edge_input_case: the input's edge pixels reach no output
 NON_FINITE_EDGE_INPUT_CASES = [
     (2, dict(stride=2, padding=3, output_padding=1)),
@@ -250,5 +262,6 @@ def helpers():
         assert_layout_like_torch=assert_layout_like_torch,
         non_finite_border_case=non_finite_border_case,
         non_finite_edge_input_case=non_finite_edge_input_case,
+        non_finite_disjoint_case=non_finite_disjoint_case,
         assert_non_finite_like=assert_non_finite_like,
     )

@@ -112,7 +112,9 @@ GRID = [
 ]
 
 
-PATH_KERNELS = {"gemm": None, "gather": "direct_gather_kernel", "implicit": "implicit_gemm_kernel"}
+# The gather takes its row form (gather_rows_kernel) where the taps are disjoint.
+PATH_KERNELS = {"gemm": None, "gather": ("direct_gather_kernel", "gather_rows_kernel"),
+                "implicit": ("implicit_gemm_kernel",)}
 
 
 def force_path(path):
@@ -136,7 +138,7 @@ def test_grid(case, key, path):
             # float64 has no tensor-core implicit GEMM: it takes GEMM + col2im.
             expected = other == path and not (path == "implicit" and key == "float64")
             if kernel:
-                assert any(kernel in name for name in names) == expected, (other, names)
+                assert any(k in name for k in kernel for name in names) == expected, (other, names)
     assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
     assert out.dtype == x.dtype
     assert_matches(out, reference(x, w, b, **kw), key)
@@ -385,6 +387,55 @@ def test_disjoint_taps_default_rule(key, case, layout, fused, monkeypatch):
     out, names = run_profiled(x, w, b, key, **kw)
     assert any("disjoint_taps_kernel" in name for name in names) == fused, names
     assert_matches(out, reference(x, w, b, **kw), key)
+
+
+# The direct gather's row form (cuda/gather_rows.cuh), forced: DISJOINT's cases and two
+# beyond them: several 128-column spans, several 8-row runs per stride phase, channel tiles
+# of 32 with a partial last one; groups, and edges no tap reaches.
+GATHER_ROWS = DISJOINT + [
+    (2, 8, 40, (3, 3), (30, 60), (5, 5), (1, 1), (0, 0), (2, 2), 1, True),
+    (1, 6, 3, (2, 3), (23, 50), (3, 4), (1, 0), (2, 1), (1, 1), 3, False),
+]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
+@pytest.mark.parametrize("key", ["ieee", "tf32", "float16", "bfloat16", "float64"])
+@pytest.mark.parametrize("case", range(len(GATHER_ROWS)))
+def test_gather_rows(case, key, layout):
+    """Float32 FMAs whatever the TF32 policy (ieee's 1e-5 holds under tf32 too); float64
+    runs the row form where its staged tiles fit (all but case 4), the walk elsewhere."""
+    x, w, b, kw = table_case(GATHER_ROWS, case, 130 + case, key, layout)
+    force_path("gather")
+    out, names = run_profiled(x, w, b, key, **kw)
+    if key != "float64" or case != 4:
+        assert any("gather_rows_kernel" in name for name in names), names
+    assert_matches(out, reference(x, w, b, **kw), "ieee" if key == "tf32" else key)
+    assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+
+
+@pytest.mark.parametrize("key", ["ieee", "tf32", "float16", "bfloat16"])
+def test_gather_rows_default_rule(key):
+    """#81's geometry (3x3, dilation 2, stride 5, 32 -> 64 channels) at a smaller size: the
+    default takes the row form (its cost model against GEMM + col2im, NOTES.md session 36)."""
+    x, w, b = make_case(140, 2, 32, 64, (3, 3), (16, 40), 1, False, DTYPES[key])
+    kw = dict(stride=5, padding=1, dilation=2)
+    out, names = run_profiled(x, w, b, key, **kw)
+    assert any("gather_rows_kernel" in name for name in names), names
+    assert_matches(out, reference(x, w, b, **kw), "ieee" if key == "tf32" else key)
+
+
+@pytest.mark.parametrize("key", ["ieee", "float16"])
+def test_gather_rows_non_finite(key, helpers):
+    """NaN, +inf and -inf weights at taps, and output positions whose tap misses the input
+    (output_padding past the last input row and column): the row form's gap lanes multiply
+    zeros, never a stored value, so the non-finite values land where torch's float64 has them."""
+    x, w, b, geometry = helpers.non_finite_disjoint_case(DTYPES[key], "cuda")
+    force_path("gather")
+    out, names = run_profiled(x, w, b, key, **geometry)
+    assert any("gather_rows_kernel" in name for name in names), names
+    ref = reference(x, w, b, **geometry)
+    assert torch.isnan(ref).any() and torch.isposinf(ref).any() and torch.isneginf(ref).any()
+    helpers.assert_non_finite_like(out, ref, TOLERANCE[key][0])
 
 
 @pytest.mark.parametrize("wgmma", ["1", "0"])

@@ -117,10 +117,22 @@ WIDE = [
 ]
 
 
+# Disjoint taps (the dilated kernel within one stride): the gather's row form, whose row
+# and column taps come from disjoint_hit (gather.h), as on CUDA.
+ROWS = [
+    case("rows_81", cin=8, cout=5, size=(7, 9), stride=5, kernel=3, dilation=2, padding=1),
+    case("rows_op_past_input", cin=6, cout=4, size=(5, 6), stride=5, kernel=3, dilation=2, padding=3,
+         output_padding=4),
+    case("rows_s3x4_g3", cin=6, cout=2, size=(4, 7), stride=(3, 4), kernel=(2, 3), padding=(0, 1),
+         output_padding=(1, 3), groups=3),
+    case("rows_s2_k2", cin=4, cout=3, size=(5, 5), stride=2, kernel=2),
+]
+
+
 # The implicit GEMM likewise: its row taps, width phases and their input columns
 # (include/gemm_convt/implicit.h); on CUDA float64 keeps GEMM + col2im there.
 @pytest.mark.parametrize("path", ["gather", "implicit"])
-@pytest.mark.parametrize("shape, geometry", SINGLE + COMBOS + WIDE)
+@pytest.mark.parametrize("shape, geometry", SINGLE + COMBOS + WIDE + ROWS)
 def test_direct_paths_match_torch(shape, geometry, path, dtype, device, helpers):
     x, w, b = helpers.make_inputs(13, dtype=dtype, device=device, **shape)
     if path == "gather":
@@ -589,6 +601,19 @@ def test_non_finite_weight_at_border_taps(case, path, dtype, helpers):
     for such a weight). test_cuda.py has the CUDA twin."""
     x, w, b, geometry = helpers.non_finite_border_case(case, dtype, "cpu")
     select_cpu_path(path)
+    out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
+    ref = helpers.reference(x, w, b, **geometry)
+    assert torch.isnan(ref).any() and torch.isposinf(ref).any() and torch.isneginf(ref).any()
+    helpers.assert_non_finite_like(out, ref, 1e-12 if dtype == torch.float64 else 1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+def test_non_finite_disjoint_taps_gather_rows(dtype, helpers):
+    """The gather's row form with NaN, +inf and -inf weights and outputs whose tap misses
+    the input: non-finite values where torch's float64 result has them (test_cuda.py has the
+    CUDA twin)."""
+    x, w, b, geometry = helpers.non_finite_disjoint_case(dtype, "cpu")
+    select_cpu_path("gather")
     out = gemm_convt.conv_transpose2d(x, w, b, **geometry)
     ref = helpers.reference(x, w, b, **geometry)
     assert torch.isnan(ref).any() and torch.isposinf(ref).any() and torch.isneginf(ref).any()

@@ -2,7 +2,8 @@
 // land on it (include/gemm_convt/gather.h, the walk the CUDA kernel runs) and
 // contracts them with the weight in the accumulation type. Used on the CPU
 // only when asked (set_direct_gather(True)): torch's BLAS makes GEMM + col2im
-// the faster CPU path; it is here so that CI runs the gather's index math.
+// the faster CPU path; it is here so that CI runs the gather's index math,
+// in its row form too where the taps are disjoint.
 
 #include "../conv_transpose2d.h"
 #include "gemm_convt/divider.h"
@@ -44,6 +45,30 @@ void gather_plane(const Problem& p, const ConvTranspose2dOptions& o,
   }
 }
 
+// The row form (gather.h, gather_takes_rows): each row's tap and each
+// column's tap found once, as the CUDA row kernel finds them.
+template <typename scalar_t>
+void gather_rows_plane(const Problem& p, const ConvTranspose2dOptions& o,
+                       const OutputPlane<scalar_t>& v) {
+  using acc_t = typename OutputPlane<scalar_t>::acc_t;
+  const Axis<int64_t> h = height_axis<int64_t>(p, o), wa = width_axis<int64_t>(p, o);
+  const Divider<int64_t> by_stride_h(o.stride[0]), by_stride_w(o.stride[1]);
+  for (int64_t oh = 0; oh < p.out_h; ++oh) {
+    const AxisHit<int64_t> row = disjoint_hit(h, oh, by_stride_h);
+    for (int64_t ow = 0; ow < p.out_w; ++ow) {
+      acc_t acc = v.bias;
+      const AxisHit<int64_t> col = disjoint_hit(wa, ow, by_stride_w);
+      if (row.k < h.kernel && col.k < wa.kernel) {
+        const scalar_t* xs = v.x + row.q * v.x_sh + col.q * v.x_sw;
+        const scalar_t* ws = v.w + row.k * p.kernel_w + col.k;
+        for (int64_t ci = 0; ci < p.in_per_group; ++ci)
+          acc += static_cast<acc_t>(xs[ci * v.x_sc]) * static_cast<acc_t>(ws[ci * v.w_ci]);
+      }
+      v.out[oh * v.o_sh + ow * v.o_sw] = static_cast<scalar_t>(acc);
+    }
+  }
+}
+
 }  // namespace
 
 void direct_gather_cpu(const Problem& p, const ConvTranspose2dOptions& o,
@@ -51,8 +76,12 @@ void direct_gather_cpu(const Problem& p, const ConvTranspose2dOptions& o,
                        const at::Tensor& bias, at::Tensor& out) {
   // Two columns per position where the CUDA kernel takes two, so both of its walks run here.
   const bool two = gather_is_wide(p.in_per_group, p.kernel_taps(), o.stride[0], o.stride[1]);
+  const bool rows = gather_takes_rows(p.kernel_h, p.kernel_w, o.stride[0], o.stride[1],
+                                      o.dilation[0], o.dilation[1]);
   for_each_output_plane(p, input, weight, bias, out, [&](const auto& v) {
-    if (two)
+    if (rows)
+      gather_rows_plane(p, o, v);
+    else if (two)
       gather_plane<2>(p, o, v);
     else
       gather_plane<1>(p, o, v);

@@ -38,6 +38,28 @@ GEMM_CONVT_HD void for_each_gather_hit(const Axis<index_t>& h, const Axis<index_
   }
 }
 
+// The gather's row form, where the taps are disjoint on both axes
+// (taps_disjoint): at most one tap lands on any output position per axis, so
+// a row's tap (i, q) and a column's (j, p) are found once, and every output of
+// the row contracts one input pixel with one weight tap. The CUDA kernel and
+// the CPU path both take it there.
+inline bool gather_takes_rows(int64_t kernel_h, int64_t kernel_w, int64_t stride_h,
+                              int64_t stride_w, int64_t dilation_h, int64_t dilation_w) {
+  return taps_disjoint(kernel_h, stride_h, dilation_h) &&
+         taps_disjoint(kernel_w, stride_w, dilation_w);
+}
+
+// The one tap landing on output position o of an axis with disjoint taps, and
+// the input position it reads; k == kernel where none lands inside the input
+// (the position takes the bias alone).
+template <typename index_t, typename divide_t>
+GEMM_CONVT_HD AxisHit<index_t> disjoint_hit(const Axis<index_t>& a, index_t o,
+                                            const divide_t& by_stride) {
+  AxisHit<index_t> hit = first_hit(a, o, by_stride);
+  if (hit.k < a.kernel && (hit.q < 0 || hit.q >= a.in_size)) hit.k = a.kernel;
+  return hit;
+}
+
 // The first output column of position k of a row when each position covers
 // kCols columns one stride apart: positions enumerate (block of kCols strides,
 // phase within the stride). May be >= the output width (nothing to do).

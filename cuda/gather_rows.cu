@@ -1,0 +1,207 @@
+#include "gather_rows.cuh"
+
+#include <ATen/AccumulateType.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "gemm_convt/divider.h"
+#include "gemm_convt/gather.h"
+#include "load_channels.cuh"
+
+namespace gemm_convt {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kSpan = 128;           // output columns per block, one per thread
+constexpr int kChannels = 16;        // output channels per thread
+constexpr int kTileChannels = 32;    // per block: two halves of 128 threads
+constexpr int kRowsPerBlock = 8;     // rows one stride apart: the same kernel row
+// Staged weights per (input channel, kernel column): 32 channels and 4 spare,
+// so the 16-byte loads of lanes on different kernel columns start 4 banks
+// apart (no conflicts between the three or four columns a warp meets).
+constexpr int kTapPitch = kTileChannels + 4;
+constexpr int64_t kMaxSmemBytes = 46 * 1024;  // under the 48 KiB a launch gets unasked
+
+struct GatherRows {
+  Axis<int32_t> h, w;
+  Divider<int32_t> by_stride_h, by_stride_w, by_x_cols;
+  int cin_g, cout_g, groups, channel_tiles;
+  int spans, runs;        // blocks along a row; runs of kRowsPerBlock rows per stride phase
+  int x_cols, x_pitch;    // input columns a block stages; its row pitch (a zero column at x_cols)
+  int64_t x_sn, x_sc, x_sh, x_sw, o_sn, o_sc, o_sh, o_sw;
+};
+
+// Input columns a block of kSpan output columns can read (disjoint taps: the
+// dilated kernel spans less than a stride), plus one for floor rounding.
+int staged_columns(const Problem& p, const ConvTranspose2dOptions& o) {
+  return int((kSpan - 1 + (p.kernel_w - 1) * o.dilation[1]) / o.stride[1] + 2);
+}
+
+template <typename acc_t>
+int64_t smem_bytes(const Problem& p, const ConvTranspose2dOptions& o) {
+  const int64_t weights = p.in_per_group * (p.kernel_w + 1) * kTapPitch;
+  const int64_t inputs = p.in_per_group * (staged_columns(p, o) + 1);
+  return (weights + inputs) * int64_t(sizeof(acc_t));
+}
+
+GEMM_CONVT_HD int floor_div(int a, int b) { return a >= 0 ? a / b : -((b - 1 - a) / b); }
+
+// Block (span, stride phase, run of rows; blockIdx.x) x (sample, group, tile of
+// 32 channels; blockIdx.y). Thread: output column span * 128 + threadIdx.x %
+// 128, channels (threadIdx.x / 128) * 16 of the tile. The kernel row i of the
+// phase's rows is staged once as [ci][j][channel], a zero row at j = kernel_w;
+// each tap row's input row is staged as [ci][column], a zero column at x_cols.
+// A column with no tap reads the zero row and column: 0 * 0, never a product
+// with a stored value (0 * inf would be NaN where torch adds nothing).
+template <typename scalar_t>
+__global__ void __launch_bounds__(kThreads, 3)
+    gather_rows_kernel(const GatherRows d, const scalar_t* __restrict__ x,
+                       const scalar_t* __restrict__ w, const scalar_t* __restrict__ bias,
+                       scalar_t* __restrict__ out) {
+  using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
+  extern __shared__ __align__(16) unsigned char smem[];
+  acc_t* ws = reinterpret_cast<acc_t*>(smem);
+  acc_t* xs = ws + d.cin_g * (d.w.kernel + 1) * kTapPitch;
+  const int b = int(blockIdx.x), span = b % d.spans, rest = b / d.spans;
+  const int phase = rest % d.h.stride, run = rest / d.h.stride;
+  const int plane = int(blockIdx.y), tile = plane % d.channel_tiles, ng = plane / d.channel_tiles;
+  const int n = ng / d.groups, g = ng - n * d.groups;
+  const int half = int(threadIdx.x) / kSpan, c0 = tile * kTileChannels + half * kChannels;
+  const int count = min(kChannels, d.cout_g - c0);  // <= 0: this half stores nothing
+
+  // The rows' kernel row: the same for every row of the phase (disjoint taps).
+  const int first_row = phase + run * kRowsPerBlock * d.h.stride;
+  const int i = first_hit(d.h, first_row, d.by_stride_h).k;
+  const int w_ci = d.w.kernel + 1;
+  if (i < d.h.kernel) {
+    const int tap_entries = d.cin_g * w_ci * kTileChannels;
+    for (int e = int(threadIdx.x); e < tap_entries; e += kThreads) {
+      const int c = e % kTileChannels, rest_e = e / kTileChannels;
+      const int j = rest_e % w_ci, ci = rest_e / w_ci, co = tile * kTileChannels + c;
+      acc_t v = acc_t(0);
+      if (j < d.w.kernel && co < d.cout_g)
+        v = static_cast<acc_t>(
+            w[((int64_t(g) * d.cin_g + ci) * d.cout_g + co) * (d.h.kernel * d.w.kernel) +
+              i * d.w.kernel + j]);
+      ws[(ci * w_ci + j) * kTapPitch + c] = v;
+    }
+    for (int ci = int(threadIdx.x); ci < d.cin_g; ci += kThreads)
+      xs[ci * d.x_pitch + d.x_cols] = acc_t(0);
+  }
+
+  // The thread's column: its kernel column j and input column p (the zero row
+  // and column where no tap lands inside the input).
+  const int ow0 = span * kSpan, ow = ow0 + int(threadIdx.x) % kSpan;
+  const int p_base = floor_div(ow0 + d.w.pad - (d.w.kernel - 1) * (d.w.dil_div * d.w.stride + d.w.dil_mod),
+                               d.w.stride);
+  AxisHit<int32_t> col{d.w.kernel, 0};
+  if (ow < d.w.out_size) col = disjoint_hit(d.w, ow, d.by_stride_w);
+  const int x_at = col.k < d.w.kernel ? col.q - p_base : d.x_cols;
+  const acc_t* w_at = ws + (col.k * kTapPitch + half * kChannels);
+  acc_t b_reg[kChannels];
+#pragma unroll
+  for (int c = 0; c < kChannels; ++c)
+    b_reg[c] = bias && c < count ? static_cast<acc_t>(bias[g * d.cout_g + c0 + c]) : acc_t(0);
+
+  const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
+  scalar_t* og = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc + int64_t(ow) * d.o_sw;
+  for (int r = 0; r < kRowsPerBlock; ++r) {
+    const int oh = first_row + r * d.h.stride;
+    if (oh >= d.h.out_size) break;
+    const AxisHit<int32_t> row = disjoint_hit(d.h, oh, d.by_stride_h);  // uniform in the block
+    acc_t acc[kChannels];
+#pragma unroll
+    for (int c = 0; c < kChannels; ++c) acc[c] = b_reg[c];
+    if (row.k < d.h.kernel) {
+      __syncthreads();  // the weights staged; the previous row's inputs read
+      const scalar_t* xr = xg + int64_t(row.q) * d.x_sh;
+      for (int e = int(threadIdx.x); e < d.cin_g * d.x_cols; e += kThreads) {
+        const int ci = d.by_x_cols.div(e), t = e - ci * d.x_cols, pcol = p_base + t;
+        xs[ci * d.x_pitch + t] = pcol >= 0 && pcol < d.w.in_size
+                                     ? static_cast<acc_t>(xr[ci * d.x_sc + int64_t(pcol) * d.x_sw])
+                                     : acc_t(0);
+      }
+      __syncthreads();
+      const acc_t* xc = xs + x_at;
+#pragma unroll 4
+      for (int ci = 0; ci < d.cin_g; ++ci) {
+        const acc_t v = xc[ci * d.x_pitch];
+        acc_t wv[kChannels];
+        load_channels(w_at + ci * w_ci * kTapPitch, wv);
+#pragma unroll
+        for (int c = 0; c < kChannels; ++c) acc[c] += v * wv[c];
+      }
+    }
+    if (ow < d.w.out_size) {
+      scalar_t* dst = og + int64_t(oh) * d.o_sh;
+#pragma unroll
+      for (int c = 0; c < kChannels; ++c)
+        if (c < count) dst[c * d.o_sc] = static_cast<scalar_t>(acc[c]);
+    }
+  }
+}
+
+int64_t channel_tiles(const Problem& p) { return (p.out_per_group + kTileChannels - 1) / kTileChannels; }
+
+}  // namespace
+
+bool gather_rows_supported(const Problem& p, const ConvTranspose2dOptions& o,
+                           at::ScalarType dtype) {
+  constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
+  if (!gather_takes_rows(p.kernel_h, p.kernel_w, o.stride[0], o.stride[1], o.dilation[0],
+                         o.dilation[1]))
+    return false;
+  const int64_t bytes = dtype == at::kDouble ? smem_bytes<double>(p, o) : smem_bytes<float>(p, o);
+  const int64_t spans = (p.out_w + kSpan - 1) / kSpan;
+  const int64_t runs = ((p.out_h + o.stride[0] - 1) / o.stride[0] + kRowsPerBlock - 1) / kRowsPerBlock;
+  return bytes <= kMaxSmemBytes && p.batch * p.groups * channel_tiles(p) <= 65535 &&
+         spans * o.stride[0] * runs <= int_max &&
+         p.out_h + (kRowsPerBlock + 1) * o.stride[0] + o.padding[0] <= int_max &&
+         p.out_w + kSpan + o.padding[1] <= int_max && p.in_h <= int_max && p.in_w <= int_max;
+}
+
+// Rates fitted on the H200 (NOTES.md session 36): output written at ~2.8 TB/s;
+// the multiply-adds of every column of the tap rows (the gap columns run the
+// zero row) at ~22e12 float32 FMAs per second, half that in float64.
+double gather_rows_seconds(const Problem& p, at::ScalarType dtype) {
+  constexpr double kOutputBytesPerSecond = 2.8e12, kMacsPerSecond = 22e12;
+  const double outputs = double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
+  const double tap_rows = double(std::min(p.out_h, p.kernel_h * p.in_h));
+  const double macs = double(p.batch) * double(p.groups) * double(channel_tiles(p) * kTileChannels) *
+                      tap_rows * double((p.out_w + kSpan - 1) / kSpan * kSpan) * double(p.in_per_group);
+  return std::max(outputs * double(c10::elementSize(dtype)) / kOutputBytesPerSecond,
+                  macs / (kMacsPerSecond * (dtype == at::kDouble ? 0.5 : 1.0)));
+}
+
+void gather_rows_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
+                      const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out) {
+  GatherRows d;
+  d.h = height_axis<int32_t>(p, o), d.w = width_axis<int32_t>(p, o);
+  d.by_stride_h = Divider<int32_t>(int32_t(o.stride[0]));
+  d.by_stride_w = Divider<int32_t>(int32_t(o.stride[1]));
+  d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group), d.groups = int(p.groups);
+  d.channel_tiles = int(channel_tiles(p));
+  d.spans = int((p.out_w + kSpan - 1) / kSpan);
+  d.runs = int(((p.out_h + o.stride[0] - 1) / o.stride[0] + kRowsPerBlock - 1) / kRowsPerBlock);
+  d.x_cols = staged_columns(p, o), d.x_pitch = d.x_cols + 1;
+  d.by_x_cols = Divider<int32_t>(d.x_cols);
+  d.x_sn = input.stride(0), d.x_sc = input.stride(1), d.x_sh = input.stride(2),
+  d.x_sw = input.stride(3);
+  d.o_sn = out.stride(0), d.o_sc = out.stride(1), d.o_sh = out.stride(2), d.o_sw = out.stride(3);
+  const int64_t planes = p.batch * p.groups * d.channel_tiles;
+  if (planes == 0 || p.out_h == 0 || p.out_w == 0) return;
+  const dim3 grid(unsigned(int64_t(d.spans) * o.stride[0] * d.runs), unsigned(planes));
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "gather_rows", [&] {
+    using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
+    gather_rows_kernel<scalar_t><<<grid, kThreads, size_t(smem_bytes<acc_t>(p, o)), stream>>>(
+        d, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
+        bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  });
+}
+
+}  // namespace gemm_convt
