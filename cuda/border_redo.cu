@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "allocator_blocks.h"
 #include "gemm_convt/divider.h"
 #include "gemm_convt/gather.h"
 
@@ -80,7 +81,7 @@ int flag_blocks(const at::Tensor& weight) {
 }  // namespace
 
 int64_t non_finite_flag_bytes(const at::Tensor& weight) {
-  return (int64_t(flag_blocks(weight)) * 4 + 511) / 512 * 512;  // the allocator's 512-byte units
+  return allocator_held_bytes(int64_t(flag_blocks(weight)) * 4);
 }
 
 at::Tensor flag_non_finite_weight(const at::Tensor& weight) {

@@ -192,15 +192,22 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     if (whole > half && chunks.size() > 1) planned = plan_and_list(half);
     return planned;
   };
+  // Elements of one buffer of each kind a plan allocates: columns, made A, packed input.
+  struct BufferElems {
+    int64_t columns, a, pack;
+  };
+  const auto buffer_elems_of = [&](const ChunkShape& s) {
+    return BufferElems{s.elems(cp), made ? s.samples * p.groups * a_k * s.max_rows * cs.width : 0,
+                       needs_pack && s.samples > 1 ? p.in_channels * s.samples * p.in_pixels() : 0};
+  };
   // What the allocator holds for the buffers (allocator_blocks.h): a plan whose buffers sit
   // just under a 2 MiB multiple holds the multiple, so it is planned again under a smaller
   // cap until the whole fits the workspace (dcgan: 27 samples a buffer held 64 MiB + 4 KiB).
   const auto held_bytes = [&](const ChunkShape& s) {
     const int64_t n = chunks.size() > 1 ? 2 : 1;
-    const bool packs = needs_pack && s.samples > 1;
-    return fixed_bytes + allocator_held_bytes(n * s.elems(cp) * col_esize) +
-           (made ? allocator_held_bytes(n * s.samples * p.groups * a_k * s.max_rows * cs.width * esize) : 0) +
-           (packs ? allocator_held_bytes(n * p.in_channels * s.samples * p.in_pixels() * esize) : 0);
+    const BufferElems e = buffer_elems_of(s);
+    return fixed_bytes + allocator_held_bytes(n * e.columns * col_esize) +
+           allocator_held_bytes(n * e.a * esize) + allocator_held_bytes(n * e.pack * esize);
   };
   ChunkShape shape = plan_within(cap);
   for (int again = 0; again < 4 && cap > 1; ++again) {
@@ -209,17 +216,16 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
     cap = std::max<int64_t>(1, cap - std::max(over, std::min(kAllocatorSegment, cap / 8)));
     shape = plan_within(cap);
   }
-  const bool pack = needs_pack && shape.samples > 1;
 
   // Two chunks in flight, each with its own part of the workspace and its own
   // stream: the GEMM of one overlaps the col2im of the other. Each stream's
   // order keeps a buffer's GEMM after the col2im that last read it.
   const int64_t buffers = chunks.size() > 1 ? 2 : 1;
-  const int64_t buffer_elems = shape.elems(cp);
-  const int64_t a_elems = made ? shape.samples * p.groups * a_k * shape.max_rows * cs.width : 0;
+  const BufferElems planned_elems = buffer_elems_of(shape);
+  const int64_t buffer_elems = planned_elems.columns, a_elems = planned_elems.a,
+                pack_elems = planned_elems.pack;
   at::Tensor workspace = at::empty({buffers * buffer_elems}, input.options().dtype(col_dtype));
   at::Tensor a_workspace = made ? at::empty({buffers * a_elems}, input.options()) : at::Tensor();
-  const int64_t pack_elems = pack ? p.in_channels * shape.samples * p.in_pixels() : 0;
   at::Tensor pack_workspace = pack_elems ? at::empty({buffers * pack_elems}, input.options()) : at::Tensor();
   // B to pair with a made A: the weight per phase when folded, split when split.
   const Axis<int64_t> w_axis = width_axis<int64_t>(p, options);

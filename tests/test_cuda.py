@@ -627,6 +627,16 @@ def wgmma_launches(geometry, limit):
     return chunks(cap * 4)
 
 
+def assert_wgmma_result(out, names, x, w, b, key, **kw):
+    """A wgmma call's checks beside its own: split float32 launched the guarded rerun on the
+    mma.sync kernel (once; it returns at once), the result matches float64, and a rerun is
+    bitwise the same."""
+    others = [name for name in names if "implicit_gemm_kernel" in name]
+    assert len(others) == (1 if key == "float32" else 0), others
+    assert_matches(out, reference(x, w, b, **kw), key)
+    assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+
+
 @pytest.mark.parametrize("limit", ["default", "bands"])
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
 @pytest.mark.parametrize("key", ["float32", "tf32"])
@@ -650,11 +660,7 @@ def test_wgmma_implicit_gemm(case, key, layout, limit):
     # the template's second argument: consumer warpgroups of 64 positions
     consumers = re.search(r"implicit_wgmma_kernel<[^,>]*,\s*(\d+)[,>]", launches[0]).group(1)
     assert int(consumers) * 64 == wgmma_tile_m(w, kw, key), launches[0]
-    # split float32: the guarded rerun's launch on the mma.sync kernel (it returns at once)
-    others = [name for name in names if "implicit_gemm_kernel" in name]
-    assert len(others) == (1 if key == "float32" else 0), others
-    assert_matches(out, reference(x, w, b, **kw), key)
-    assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+    assert_wgmma_result(out, names, x, w, b, key, **kw)
 
 
 @pytest.mark.parametrize("key", ["float32", "tf32"])
@@ -707,10 +713,7 @@ def test_wgmma_phases(case, key, layout):
     launches = [name for name in names if "implicit_wgmma_kernel" in name]
     phases = min(kw["stride"][0], out.shape[2]) * min(kw["stride"][1], out.shape[3])
     assert len(launches) >= phases, names  # one or more chunks a phase
-    others = [name for name in names if "implicit_gemm_kernel" in name]
-    assert len(others) == (1 if key == "float32" else 0), others
-    assert_matches(out, reference(x, w, b, **kw), key)
-    assert torch.equal(out, run(x, w, b, key, **kw)), "a rerun differs"
+    assert_wgmma_result(out, names, x, w, b, key, **kw)
 
 
 @pytest.mark.parametrize("key", ["float32", "tf32"])
