@@ -36,6 +36,9 @@ struct Problem {
   int64_t batch, in_channels, in_h, in_w;
   int64_t groups, in_per_group, out_per_group;
   int64_t kernel_h, kernel_w, out_h, out_w;
+  // The output's rows contiguous (NCHW-like; set by the CUDA forward from its
+  // output): the gather's row form writes along them, and only there.
+  bool out_rows_contiguous = true;
 
   Problem(const at::Tensor& input, const at::Tensor& weight, const ConvTranspose2dOptions& o)
       : batch(input.size(0)), in_channels(input.size(1)), in_h(input.size(2)),

@@ -102,7 +102,8 @@ int64_t chunk_budget_bytes(int64_t workspace_bytes, int64_t total_bytes) {
 void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
                            const c10::optional<at::Tensor>& bias_in, at::Tensor& out,
                            const ConvTranspose2dOptions& options) {
-  const Problem p(input, weight_in, options);
+  Problem p(input, weight_in, options);
+  p.out_rows_contiguous = out.stride(3) == 1;
   const at::Tensor weight = weight_in.contiguous();
   const at::Tensor bias = (bias_in.has_value() && bias_in->defined()) ? bias_in->contiguous()
                                                                        : at::Tensor();

@@ -18,7 +18,8 @@ constexpr int kThreads = 256;
 constexpr int kSpan = 128;           // output columns per block, one per thread
 constexpr int kChannels = 16;        // output channels per thread
 constexpr int kTileChannels = 32;    // per block: two halves of 128 threads
-constexpr int kRowsPerBlock = 8;     // rows one stride apart: the same kernel row
+constexpr int kRowTile = 4;          // rows per thread, one stride apart: the same taps and weights
+constexpr int kRowsPerBlock = 2 * kRowTile;
 // Staged weights per (input channel, kernel column): 32 channels and 4 spare,
 // so the 16-byte loads of lanes on different kernel columns start 4 banks
 // apart (no conflicts between the three or four columns a warp meets).
@@ -43,7 +44,7 @@ int staged_columns(const Problem& p, const ConvTranspose2dOptions& o) {
 template <typename acc_t>
 int64_t smem_bytes(const Problem& p, const ConvTranspose2dOptions& o) {
   const int64_t weights = p.in_per_group * (p.kernel_w + 1) * kTapPitch;
-  const int64_t inputs = p.in_per_group * (staged_columns(p, o) + 1);
+  const int64_t inputs = kRowTile * p.in_per_group * (staged_columns(p, o) + 1);
   return (weights + inputs) * int64_t(sizeof(acc_t));
 }
 
@@ -51,13 +52,17 @@ GEMM_CONVT_HD int floor_div(int a, int b) { return a >= 0 ? a / b : -((b - 1 - a
 
 // Block (span, stride phase, run of rows; blockIdx.x) x (sample, group, tile of
 // 32 channels; blockIdx.y). Thread: output column span * 128 + threadIdx.x %
-// 128, channels (threadIdx.x / 128) * 16 of the tile. The kernel row i of the
-// phase's rows is staged once as [ci][j][channel], a zero row at j = kernel_w;
-// each tap row's input row is staged as [ci][column], a zero column at x_cols.
-// A column with no tap reads the zero row and column: 0 * 0, never a product
-// with a stored value (0 * inf would be NaN where torch adds nothing).
+// 128, channels (threadIdx.x / 128) * 16 of the tile, kRowTile rows at a time.
+// The kernel row i of the phase's rows is staged once as [ci][j][channel], a
+// zero row at j = kernel_w; the input rows of kRowTile output rows as
+// [row][ci][column], a zero column at x_cols. A column with no tap reads the
+// zero row and column: 0 * 0, never a product with a stored value (0 * inf
+// would be NaN where torch adds nothing). A row whose input row lies outside
+// the input is computed from zeros and its result dropped for the bias.
+// Each weight load serves kRowTile rows: with one row a thread, shared-memory
+// loads bound the kernel (ncu, kb81: L1 85%, 0.70 ms; NOTES.md session 36).
 template <typename scalar_t>
-__global__ void __launch_bounds__(kThreads, 3)
+__global__ void __launch_bounds__(kThreads, 2)
     gather_rows_kernel(const GatherRows d, const scalar_t* __restrict__ x,
                        const scalar_t* __restrict__ w, const scalar_t* __restrict__ bias,
                        scalar_t* __restrict__ out) {
@@ -65,6 +70,7 @@ __global__ void __launch_bounds__(kThreads, 3)
   extern __shared__ __align__(16) unsigned char smem[];
   acc_t* ws = reinterpret_cast<acc_t*>(smem);
   acc_t* xs = ws + d.cin_g * (d.w.kernel + 1) * kTapPitch;
+  const int x_rows = d.cin_g * d.x_pitch;  // one staged row
   const int b = int(blockIdx.x), span = b % d.spans, rest = b / d.spans;
   const int phase = rest % d.h.stride, run = rest / d.h.stride;
   const int plane = int(blockIdx.y), tile = plane % d.channel_tiles, ng = plane / d.channel_tiles;
@@ -88,8 +94,8 @@ __global__ void __launch_bounds__(kThreads, 3)
               i * d.w.kernel + j]);
       ws[(ci * w_ci + j) * kTapPitch + c] = v;
     }
-    for (int ci = int(threadIdx.x); ci < d.cin_g; ci += kThreads)
-      xs[ci * d.x_pitch + d.x_cols] = acc_t(0);
+    for (int e = int(threadIdx.x); e < kRowTile * d.cin_g; e += kThreads)
+      xs[e * d.x_pitch + d.x_cols] = acc_t(0);
   }
 
   // The thread's column: its kernel column j and input column p (the zero row
@@ -99,47 +105,68 @@ __global__ void __launch_bounds__(kThreads, 3)
                                d.w.stride);
   AxisHit<int32_t> col{d.w.kernel, 0};
   if (ow < d.w.out_size) col = disjoint_hit(d.w, ow, d.by_stride_w);
-  const int x_at = col.k < d.w.kernel ? col.q - p_base : d.x_cols;
+  const acc_t* x_at = xs + (col.k < d.w.kernel ? col.q - p_base : d.x_cols);
   const acc_t* w_at = ws + (col.k * kTapPitch + half * kChannels);
-  acc_t b_reg[kChannels];
-#pragma unroll
-  for (int c = 0; c < kChannels; ++c)
-    b_reg[c] = bias && c < count ? static_cast<acc_t>(bias[g * d.cout_g + c0 + c]) : acc_t(0);
-
   const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
   scalar_t* og = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc + int64_t(ow) * d.o_sw;
-  for (int r = 0; r < kRowsPerBlock; ++r) {
-    const int oh = first_row + r * d.h.stride;
-    if (oh >= d.h.out_size) break;
-    const AxisHit<int32_t> row = disjoint_hit(d.h, oh, d.by_stride_h);  // uniform in the block
-    acc_t acc[kChannels];
+  const scalar_t* b_at = bias ? bias + g * d.cout_g + c0 : nullptr;
+
+  for (int r0 = 0; r0 < kRowsPerBlock; r0 += kRowTile) {
+    // Which of the kRowTile rows exist and take the kernel row (uniform in the block).
+    int q[kRowTile];
+    bool any = false;
 #pragma unroll
-    for (int c = 0; c < kChannels; ++c) acc[c] = b_reg[c];
-    if (row.k < d.h.kernel) {
-      __syncthreads();  // the weights staged; the previous row's inputs read
-      const scalar_t* xr = xg + int64_t(row.q) * d.x_sh;
-      for (int e = int(threadIdx.x); e < d.cin_g * d.x_cols; e += kThreads) {
-        const int ci = d.by_x_cols.div(e), t = e - ci * d.x_cols, pcol = p_base + t;
-        xs[ci * d.x_pitch + t] = pcol >= 0 && pcol < d.w.in_size
-                                     ? static_cast<acc_t>(xr[ci * d.x_sc + int64_t(pcol) * d.x_sw])
-                                     : acc_t(0);
+    for (int r = 0; r < kRowTile; ++r) {
+      const int oh = first_row + (r0 + r) * d.h.stride;
+      q[r] = -1;
+      if (i < d.h.kernel && oh < d.h.out_size) {
+        const AxisHit<int32_t> row = disjoint_hit(d.h, oh, d.by_stride_h);
+        if (row.k < d.h.kernel) q[r] = row.q, any = true;
+      }
+    }
+    acc_t acc[kRowTile][kChannels];
+#pragma unroll
+    for (int r = 0; r < kRowTile; ++r)
+#pragma unroll
+      for (int c = 0; c < kChannels; ++c) acc[r][c] = acc_t(0);
+    if (any) {
+      __syncthreads();  // the weights staged; the previous rows' inputs read
+      for (int r = 0; r < kRowTile; ++r) {
+        const scalar_t* xr = xg + int64_t(q[r]) * d.x_sh;
+        for (int e = int(threadIdx.x); e < d.cin_g * d.x_cols; e += kThreads) {
+          const int ci = d.by_x_cols.div(e), t = e - ci * d.x_cols, pcol = p_base + t;
+          xs[r * x_rows + ci * d.x_pitch + t] =
+              q[r] >= 0 && pcol >= 0 && pcol < d.w.in_size
+                  ? static_cast<acc_t>(xr[ci * d.x_sc + int64_t(pcol) * d.x_sw])
+                  : acc_t(0);
+        }
       }
       __syncthreads();
-      const acc_t* xc = xs + x_at;
-#pragma unroll 4
+#pragma unroll 2
       for (int ci = 0; ci < d.cin_g; ++ci) {
-        const acc_t v = xc[ci * d.x_pitch];
+        acc_t v[kRowTile];
+#pragma unroll
+        for (int r = 0; r < kRowTile; ++r) v[r] = x_at[r * x_rows + ci * d.x_pitch];
         acc_t wv[kChannels];
         load_channels(w_at + ci * w_ci * kTapPitch, wv);
 #pragma unroll
-        for (int c = 0; c < kChannels; ++c) acc[c] += v * wv[c];
+        for (int r = 0; r < kRowTile; ++r)
+#pragma unroll
+          for (int c = 0; c < kChannels; ++c) acc[r][c] += v[r] * wv[c];
       }
     }
     if (ow < d.w.out_size) {
-      scalar_t* dst = og + int64_t(oh) * d.o_sh;
 #pragma unroll
-      for (int c = 0; c < kChannels; ++c)
-        if (c < count) dst[c * d.o_sc] = static_cast<scalar_t>(acc[c]);
+      for (int c = 0; c < kChannels; ++c) {
+        if (c >= count) break;
+        const acc_t bc = b_at ? static_cast<acc_t>(b_at[c]) : acc_t(0);
+#pragma unroll
+        for (int r = 0; r < kRowTile; ++r) {
+          const int oh = first_row + (r0 + r) * d.h.stride;
+          if (oh < d.h.out_size)
+            og[c * d.o_sc + int64_t(oh) * d.o_sh] = static_cast<scalar_t>(q[r] >= 0 ? acc[r][c] + bc : bc);
+        }
+      }
     }
   }
 }
@@ -151,8 +178,8 @@ int64_t channel_tiles(const Problem& p) { return (p.out_per_group + kTileChannel
 bool gather_rows_supported(const Problem& p, const ConvTranspose2dOptions& o,
                            at::ScalarType dtype) {
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
-  if (!gather_takes_rows(p.kernel_h, p.kernel_w, o.stride[0], o.stride[1], o.dilation[0],
-                         o.dilation[1]))
+  if (!p.out_rows_contiguous || !gather_takes_rows(p.kernel_h, p.kernel_w, o.stride[0],
+                                                   o.stride[1], o.dilation[0], o.dilation[1]))
     return false;
   const int64_t bytes = dtype == at::kDouble ? smem_bytes<double>(p, o) : smem_bytes<float>(p, o);
   const int64_t spans = (p.out_w + kSpan - 1) / kSpan;
