@@ -28,7 +28,7 @@ constexpr int64_t kMaxSmemBytes = 46 * 1024;  // under the 48 KiB a launch gets 
 
 struct GatherRows {
   Axis<int32_t> h, w;
-  Divider<int32_t> by_stride_h, by_stride_w, by_x_cols;
+  Divider<int32_t> by_stride_h, by_stride_w, by_x_cols, by_cin;
   int cin_g, cout_g, groups, channel_tiles;
   int spans, runs;        // blocks along a row; runs of kRowsPerBlock rows per stride phase
   int x_cols, x_pitch;    // input columns a block stages; its row pitch (a zero column at x_cols)
@@ -80,7 +80,8 @@ __global__ void __launch_bounds__(kThreads, 2)
 
   // The rows' kernel row: the same for every row of the phase (disjoint taps).
   const int first_row = phase + run * kRowsPerBlock * d.h.stride;
-  const int i = first_hit(d.h, first_row, d.by_stride_h).k;
+  const AxisHit<int32_t> row0 = first_hit(d.h, first_row, d.by_stride_h);
+  const int i = row0.k;
   const int w_ci = d.w.kernel + 1;
   if (i < d.h.kernel) {
     const int tap_entries = d.cin_g * w_ci * kTileChannels;
@@ -111,18 +112,19 @@ __global__ void __launch_bounds__(kThreads, 2)
   scalar_t* og = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc + int64_t(ow) * d.o_sw;
   const scalar_t* b_at = bias ? bias + g * d.cout_g + c0 : nullptr;
 
+  // Rows one stride apart read consecutive input rows: row r of the block reads q0 + r.
+  const int q0 = row0.q;
   for (int r0 = 0; r0 < kRowsPerBlock; r0 += kRowTile) {
-    // Which of the kRowTile rows exist and take the kernel row (uniform in the block).
-    int q[kRowTile];
+    // Which of the kRowTile rows exist and read an input row (uniform in the block).
+    bool valid[kRowTile];
+    int64_t row_offset[kRowTile];
     bool any = false;
 #pragma unroll
     for (int r = 0; r < kRowTile; ++r) {
-      const int oh = first_row + (r0 + r) * d.h.stride;
-      q[r] = -1;
-      if (i < d.h.kernel && oh < d.h.out_size) {
-        const AxisHit<int32_t> row = disjoint_hit(d.h, oh, d.by_stride_h);
-        if (row.k < d.h.kernel) q[r] = row.q, any = true;
-      }
+      const int oh = first_row + (r0 + r) * d.h.stride, q = q0 + r0 + r;
+      valid[r] = i < d.h.kernel && oh < d.h.out_size && q >= 0 && q < d.h.in_size;
+      any = any || valid[r];
+      row_offset[r] = oh < d.h.out_size ? int64_t(oh) * d.o_sh : -1;
     }
     acc_t acc[kRowTile][kChannels];
 #pragma unroll
@@ -131,15 +133,16 @@ __global__ void __launch_bounds__(kThreads, 2)
       for (int c = 0; c < kChannels; ++c) acc[r][c] = acc_t(0);
     if (any) {
       __syncthreads();  // the weights staged; the previous rows' inputs read
-      for (int r = 0; r < kRowTile; ++r) {
-        const scalar_t* xr = xg + int64_t(q[r]) * d.x_sh;
-        for (int e = int(threadIdx.x); e < d.cin_g * d.x_cols; e += kThreads) {
-          const int ci = d.by_x_cols.div(e), t = e - ci * d.x_cols, pcol = p_base + t;
-          xs[r * x_rows + ci * d.x_pitch + t] =
-              q[r] >= 0 && pcol >= 0 && pcol < d.w.in_size
-                  ? static_cast<acc_t>(xr[ci * d.x_sc + int64_t(pcol) * d.x_sw])
-                  : acc_t(0);
-        }
+      // [row][ci][column]: input row q0 + r0 + row, zeros outside the input.
+      const int entries = kRowTile * d.cin_g * d.x_cols;
+#pragma unroll 4
+      for (int e = int(threadIdx.x); e < entries; e += kThreads) {
+        const int rc = d.by_x_cols.div(e), t = e - rc * d.x_cols, pcol = p_base + t;
+        const int r = d.by_cin.div(rc), ci = rc - r * d.cin_g, q = q0 + r0 + r;
+        acc_t v = acc_t(0);
+        if (q >= 0 && q < d.h.in_size && pcol >= 0 && pcol < d.w.in_size)
+          v = static_cast<acc_t>(xg[ci * d.x_sc + int64_t(q) * d.x_sh + int64_t(pcol) * d.x_sw]);
+        xs[rc * d.x_pitch + t] = v;
       }
       __syncthreads();
 #pragma unroll 2
@@ -156,16 +159,14 @@ __global__ void __launch_bounds__(kThreads, 2)
       }
     }
     if (ow < d.w.out_size) {
+      scalar_t* dst = og;  // channel c0 + c of the column, row offsets added
 #pragma unroll
-      for (int c = 0; c < kChannels; ++c) {
+      for (int c = 0; c < kChannels; ++c, dst += d.o_sc) {
         if (c >= count) break;
         const acc_t bc = b_at ? static_cast<acc_t>(b_at[c]) : acc_t(0);
 #pragma unroll
-        for (int r = 0; r < kRowTile; ++r) {
-          const int oh = first_row + (r0 + r) * d.h.stride;
-          if (oh < d.h.out_size)
-            og[c * d.o_sc + int64_t(oh) * d.o_sh] = static_cast<scalar_t>(q[r] >= 0 ? acc[r][c] + bc : bc);
-        }
+        for (int r = 0; r < kRowTile; ++r)
+          if (row_offset[r] >= 0) dst[row_offset[r]] = static_cast<scalar_t>(valid[r] ? acc[r][c] + bc : bc);
       }
     }
   }
@@ -215,6 +216,7 @@ void gather_rows_cuda(const Problem& p, const ConvTranspose2dOptions& o, const a
   d.runs = int(((p.out_h + o.stride[0] - 1) / o.stride[0] + kRowsPerBlock - 1) / kRowsPerBlock);
   d.x_cols = staged_columns(p, o), d.x_pitch = d.x_cols + 1;
   d.by_x_cols = Divider<int32_t>(d.x_cols);
+  d.by_cin = Divider<int32_t>(d.cin_g);
   d.x_sn = input.stride(0), d.x_sc = input.stride(1), d.x_sh = input.stride(2),
   d.x_sw = input.stride(3);
   d.o_sn = out.stride(0), d.o_sc = out.stride(1), d.o_sh = out.stride(2), d.o_sw = out.stride(3);
