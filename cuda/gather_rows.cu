@@ -10,6 +10,7 @@
 #include "gemm_convt/divider.h"
 #include "gemm_convt/gather.h"
 #include "load_channels.cuh"
+#include "ptx.cuh"
 
 namespace gemm_convt {
 namespace {
@@ -19,12 +20,14 @@ constexpr int kSpan = 128;           // output columns per block, one per thread
 constexpr int kChannels = 16;        // output channels per thread
 constexpr int kTileChannels = 32;    // per block: two halves of 128 threads
 constexpr int kRowTile = 4;          // rows per thread, one stride apart: the same taps and weights
-constexpr int kRowsPerBlock = 2 * kRowTile;
+constexpr int kRowGroups = 4;        // row tiles a block takes in turn, staged one ahead
+constexpr int kRowsPerBlock = kRowGroups * kRowTile;
 // Staged weights per (input channel, kernel column): 32 channels and 4 spare,
 // so the 16-byte loads of lanes on different kernel columns start 4 banks
 // apart (no conflicts between the three or four columns a warp meets).
 constexpr int kTapPitch = kTileChannels + 4;
-constexpr int64_t kMaxSmemBytes = 46 * 1024;  // under the 48 KiB a launch gets unasked
+// Two blocks of 256 threads an SM (registers); each may take up to 96 KiB.
+constexpr int64_t kMaxSmemBytes = 96 * 1024;
 
 struct GatherRows {
   Axis<int32_t> h, w;
@@ -44,8 +47,24 @@ int staged_columns(const Problem& p, const ConvTranspose2dOptions& o) {
 template <typename acc_t>
 int64_t smem_bytes(const Problem& p, const ConvTranspose2dOptions& o) {
   const int64_t weights = p.in_per_group * (p.kernel_w + 1) * kTapPitch;
-  const int64_t inputs = kRowTile * p.in_per_group * (staged_columns(p, o) + 1);
+  const int64_t inputs = 2 * kRowTile * p.in_per_group * (staged_columns(p, o) + 1);  // two buffers
   return (weights + inputs) * int64_t(sizeof(acc_t));
+}
+
+// One staged input value: converted to the accumulation type; or, where that
+// is the input's type, copied by cp.async (sm80+), which the staging's commit
+// and the tile's wait bracket.
+template <typename scalar_t, typename acc_t>
+__device__ __forceinline__ void stage_element(acc_t* dst, const scalar_t* src, bool inside) {
+  *dst = inside ? static_cast<acc_t>(*src) : acc_t(0);
+}
+template <typename T>
+__device__ __forceinline__ void stage_element(T* dst, const T* src, bool inside) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  copy_async_element(dst, src, inside);
+#else
+  *dst = inside ? *src : T(0);
+#endif
 }
 
 GEMM_CONVT_HD int floor_div(int a, int b) { return a >= 0 ? a / b : -((b - 1 - a) / b); }
@@ -71,6 +90,7 @@ __global__ void __launch_bounds__(kThreads, 2)
   acc_t* ws = reinterpret_cast<acc_t*>(smem);
   acc_t* xs = ws + d.cin_g * (d.w.kernel + 1) * kTapPitch;
   const int x_rows = d.cin_g * d.x_pitch;  // one staged row
+  const int x_tile = kRowTile * x_rows;     // one buffer
   const int b = int(blockIdx.x), span = b % d.spans, rest = b / d.spans;
   const int phase = rest % d.h.stride, run = rest / d.h.stride;
   const int plane = int(blockIdx.y), tile = plane % d.channel_tiles, ng = plane / d.channel_tiles;
@@ -78,12 +98,46 @@ __global__ void __launch_bounds__(kThreads, 2)
   const int half = int(threadIdx.x) / kSpan, c0 = tile * kTileChannels + half * kChannels;
   const int count = min(kChannels, d.cout_g - c0);  // <= 0: this half stores nothing
 
-  // The rows' kernel row: the same for every row of the phase (disjoint taps).
+  // The rows' kernel row: the same for every row of the phase (disjoint taps);
+  // rows one stride apart read consecutive input rows (row r reads q0 + r).
   const int first_row = phase + run * kRowsPerBlock * d.h.stride;
   const AxisHit<int32_t> row0 = first_hit(d.h, first_row, d.by_stride_h);
-  const int i = row0.k;
+  const int i = row0.k, q0 = row0.q;
+  const bool taps = i < d.h.kernel;  // uniform: a phase no kernel row reaches takes the bias
   const int w_ci = d.w.kernel + 1;
-  if (i < d.h.kernel) {
+
+  // The thread's column: its kernel column j and input column p (the zero row
+  // and column where no tap lands inside the input).
+  const int ow0 = span * kSpan, ow = ow0 + int(threadIdx.x) % kSpan;
+  const int p_base = floor_div(ow0 + d.w.pad - (d.w.kernel - 1) * (d.w.dil_div * d.w.stride + d.w.dil_mod),
+                               d.w.stride);
+  AxisHit<int32_t> col{d.w.kernel, 0};
+  if (ow < d.w.out_size) col = disjoint_hit(d.w, ow, d.by_stride_w);
+  const int x_at = col.k < d.w.kernel ? col.q - p_base : d.x_cols;
+  const acc_t* w_at = ws + (col.k * kTapPitch + half * kChannels);
+  const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
+  scalar_t* og = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc + int64_t(ow) * d.o_sw;
+  const scalar_t* b_at = bias ? bias + g * d.cout_g + c0 : nullptr;
+
+  // Row tile k's input rows into buffer k % 2 as [row][ci][column], zeros
+  // outside the input: by cp.async where the staged type is the input's
+  // (float32, float64; sm80+), so the next tile's loads run under this tile's
+  // products (stall samples, v3: 22% on the staging's stores).
+  const int entries = kRowTile * d.cin_g * d.x_cols;
+  const auto stage = [&](int k) {
+    acc_t* buf = xs + (k % 2) * x_tile;
+    for (int e = int(threadIdx.x); e < entries; e += kThreads) {
+      const int rc = d.by_x_cols.div(e), t = e - rc * d.x_cols, pcol = p_base + t;
+      const int r = d.by_cin.div(rc), ci = rc - r * d.cin_g, q = q0 + k * kRowTile + r;
+      const bool inside = q >= 0 && q < d.h.in_size && pcol >= 0 && pcol < d.w.in_size;
+      const scalar_t* src = inside ? xg + ci * d.x_sc + int64_t(q) * d.x_sh + int64_t(pcol) * d.x_sw : xg;
+      stage_element(buf + rc * d.x_pitch + t, src, inside);
+    }
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    copy_async_commit();
+#endif
+  };
+  if (taps) {
     const int tap_entries = d.cin_g * w_ci * kTileChannels;
     for (int e = int(threadIdx.x); e < tap_entries; e += kThreads) {
       const int c = e % kTileChannels, rest_e = e / kTileChannels;
@@ -95,61 +149,43 @@ __global__ void __launch_bounds__(kThreads, 2)
               i * d.w.kernel + j]);
       ws[(ci * w_ci + j) * kTapPitch + c] = v;
     }
-    for (int e = int(threadIdx.x); e < kRowTile * d.cin_g; e += kThreads)
+    for (int e = int(threadIdx.x); e < 2 * kRowTile * d.cin_g; e += kThreads)
       xs[e * d.x_pitch + d.x_cols] = acc_t(0);
+    stage(0);
   }
 
-  // The thread's column: its kernel column j and input column p (the zero row
-  // and column where no tap lands inside the input).
-  const int ow0 = span * kSpan, ow = ow0 + int(threadIdx.x) % kSpan;
-  const int p_base = floor_div(ow0 + d.w.pad - (d.w.kernel - 1) * (d.w.dil_div * d.w.stride + d.w.dil_mod),
-                               d.w.stride);
-  AxisHit<int32_t> col{d.w.kernel, 0};
-  if (ow < d.w.out_size) col = disjoint_hit(d.w, ow, d.by_stride_w);
-  const acc_t* x_at = xs + (col.k < d.w.kernel ? col.q - p_base : d.x_cols);
-  const acc_t* w_at = ws + (col.k * kTapPitch + half * kChannels);
-  const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
-  scalar_t* og = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc + int64_t(ow) * d.o_sw;
-  const scalar_t* b_at = bias ? bias + g * d.cout_g + c0 : nullptr;
-
-  // Rows one stride apart read consecutive input rows: row r of the block reads q0 + r.
-  const int q0 = row0.q;
-  for (int r0 = 0; r0 < kRowsPerBlock; r0 += kRowTile) {
+  for (int k = 0; k < kRowGroups; ++k) {
+    const int r0 = k * kRowTile;
     // Which of the kRowTile rows exist and read an input row (uniform in the block).
     bool valid[kRowTile];
     int64_t row_offset[kRowTile];
-    bool any = false;
 #pragma unroll
     for (int r = 0; r < kRowTile; ++r) {
       const int oh = first_row + (r0 + r) * d.h.stride, q = q0 + r0 + r;
-      valid[r] = i < d.h.kernel && oh < d.h.out_size && q >= 0 && q < d.h.in_size;
-      any = any || valid[r];
+      valid[r] = taps && oh < d.h.out_size && q >= 0 && q < d.h.in_size;
       row_offset[r] = oh < d.h.out_size ? int64_t(oh) * d.o_sh : -1;
     }
+    if (row_offset[0] < 0) break;  // past the output: so are the tiles after
     acc_t acc[kRowTile][kChannels];
 #pragma unroll
     for (int r = 0; r < kRowTile; ++r)
 #pragma unroll
       for (int c = 0; c < kChannels; ++c) acc[r][c] = acc_t(0);
-    if (any) {
-      __syncthreads();  // the weights staged; the previous rows' inputs read
-      // [row][ci][column]: input row q0 + r0 + row, zeros outside the input.
-      const int entries = kRowTile * d.cin_g * d.x_cols;
-#pragma unroll 4
-      for (int e = int(threadIdx.x); e < entries; e += kThreads) {
-        const int rc = d.by_x_cols.div(e), t = e - rc * d.x_cols, pcol = p_base + t;
-        const int r = d.by_cin.div(rc), ci = rc - r * d.cin_g, q = q0 + r0 + r;
-        acc_t v = acc_t(0);
-        if (q >= 0 && q < d.h.in_size && pcol >= 0 && pcol < d.w.in_size)
-          v = static_cast<acc_t>(xg[ci * d.x_sc + int64_t(q) * d.x_sh + int64_t(pcol) * d.x_sw]);
-        xs[rc * d.x_pitch + t] = v;
-      }
-      __syncthreads();
+    if (taps) {
+      if (k + 1 < kRowGroups) stage(k + 1);  // into the buffer tile k - 1 read
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+      if (k + 1 < kRowGroups)
+        copy_async_wait<1>();  // tile k's copies landed (this thread's)
+      else
+        copy_async_wait<0>();
+#endif
+      __syncthreads();  // ... everyone's, and the weights
+      const acc_t* xk = xs + (k % 2) * x_tile + x_at;
 #pragma unroll 2
       for (int ci = 0; ci < d.cin_g; ++ci) {
         acc_t v[kRowTile];
 #pragma unroll
-        for (int r = 0; r < kRowTile; ++r) v[r] = x_at[r * x_rows + ci * d.x_pitch];
+        for (int r = 0; r < kRowTile; ++r) v[r] = xk[r * x_rows + ci * d.x_pitch];
         acc_t wv[kChannels];
         load_channels(w_at + ci * w_ci * kTapPitch, wv);
 #pragma unroll
@@ -157,6 +193,7 @@ __global__ void __launch_bounds__(kThreads, 2)
 #pragma unroll
           for (int c = 0; c < kChannels; ++c) acc[r][c] += v[r] * wv[c];
       }
+      __syncthreads();  // buffer k % 2 read before tile k + 2 is staged into it
     }
     if (ow < d.w.out_size) {
       scalar_t* dst = og;  // channel c0 + c of the column, row offsets added
@@ -170,6 +207,9 @@ __global__ void __launch_bounds__(kThreads, 2)
       }
     }
   }
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  copy_async_wait<0>();  // a tile staged ahead of a break lands before the block exits
+#endif
 }
 
 int64_t channel_tiles(const Problem& p) { return (p.out_per_group + kTileChannels - 1) / kTileChannels; }
@@ -185,7 +225,8 @@ bool gather_rows_supported(const Problem& p, const ConvTranspose2dOptions& o,
   const int64_t bytes = dtype == at::kDouble ? smem_bytes<double>(p, o) : smem_bytes<float>(p, o);
   const int64_t spans = (p.out_w + kSpan - 1) / kSpan;
   const int64_t runs = ((p.out_h + o.stride[0] - 1) / o.stride[0] + kRowsPerBlock - 1) / kRowsPerBlock;
-  return bytes <= kMaxSmemBytes && p.batch * p.groups * channel_tiles(p) <= 65535 &&
+  const int64_t optin = int64_t(at::cuda::getCurrentDeviceProperties()->sharedMemPerBlockOptin);
+  return bytes <= std::min(kMaxSmemBytes, optin) && p.batch * p.groups * channel_tiles(p) <= 65535 &&
          spans * o.stride[0] * runs <= int_max &&
          p.out_h + (kRowsPerBlock + 1) * o.stride[0] + o.padding[0] <= int_max &&
          p.out_w + kSpan + o.padding[1] <= int_max && p.in_h <= int_max && p.in_w <= int_max;
@@ -226,7 +267,11 @@ void gather_rows_cuda(const Problem& p, const ConvTranspose2dOptions& o, const a
   const auto stream = at::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "gather_rows", [&] {
     using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
-    gather_rows_kernel<scalar_t><<<grid, kThreads, size_t(smem_bytes<acc_t>(p, o)), stream>>>(
+    const size_t smem = size_t(smem_bytes<acc_t>(p, o));
+    if (smem > 48 * 1024)
+      C10_CUDA_CHECK(cudaFuncSetAttribute(gather_rows_kernel<scalar_t>,
+                                          cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+    gather_rows_kernel<scalar_t><<<grid, kThreads, smem, stream>>>(
         d, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
         bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
     C10_CUDA_KERNEL_LAUNCH_CHECK();

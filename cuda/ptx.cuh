@@ -46,6 +46,15 @@ __device__ __forceinline__ void copy_async_16(uint32_t smem_address, const void*
 __device__ __forceinline__ void copy_async_16(void* smem, const void* gmem, bool inside) {
   copy_async_16(static_cast<uint32_t>(__cvta_generic_to_shared(smem)), gmem, inside);
 }
+// cp.async of one 4- or 8-byte element (cached in L1), or zeros where !inside
+// (gmem is not read then).
+template <typename T>
+__device__ __forceinline__ void copy_async_element(T* smem, const T* gmem, bool inside) {
+  static_assert(sizeof(T) == 4 || sizeof(T) == 8, "cp.async copies 4, 8 or 16 bytes");
+  asm volatile("cp.async.ca.shared.global [%0], [%1], %2, %3;\n" ::"r"(
+                   static_cast<uint32_t>(__cvta_generic_to_shared(smem))),
+               "l"(gmem), "n"(int(sizeof(T))), "r"(inside ? int(sizeof(T)) : 0));
+}
 __device__ __forceinline__ void copy_async_commit() { asm volatile("cp.async.commit_group;\n"); }
 // Waits until at most kPending of this thread's copy groups are in flight.
 template <int kPending>

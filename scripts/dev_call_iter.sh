@@ -1,5 +1,5 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`, ~5 min, no carry).
-# Session 36, call 4: the row form v3 (stores by pointer steps, one staging loop, no row arrays):
+# Session 36, call 5: the row form v4 (the next row tile staged by cp.async under this one's products):
 # build, focused CUDA tests, memcheck on the forced-gather config, kb81 beside cuDNN and the
 # previous default (--direct off), then ncu's stall samples per SASS instruction of one launch.
 R=$(pwd)
