@@ -1,7 +1,7 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`, ~5 min, no carry).
 # Session 36, call 5: the row form v4 (the next row tile staged by cp.async under this one's products):
 # build, focused CUDA tests, memcheck on the forced-gather config, kb81 beside cuDNN and the
-# previous default (--direct off), then ncu's stall samples per SASS instruction of one launch.
+# previous default (--direct off) in one lease (the ncu line kept, off: device time).
 R=$(pwd)
 {
 source scripts/device_build.sh gather_rows $OUT/build.log
@@ -15,6 +15,6 @@ cd /tmp && cp $R/scripts/probe_speed.py $R/scripts/cuda_timing.py /tmp/
 for args in "" "--direct off"; do
   echo "== probe $args"; timeout 50 python3 probe_speed.py --problems kb81 --dtypes ieee,tf32,float16 --cudnn --profile $args 2>&1 | grep -v "^ *$\|arn" | head -16
 done
-cd $R && NO_BUILD=1 KERNEL=gather_rows PROBLEM=kb81 GEMM_CONVT_PROBE_TF32=0 timeout 90 bash scripts/ncu_source.sh 2>&1 | tail -45
+# cd $R && NO_BUILD=1 KERNEL=gather_rows PROBLEM=kb81 GEMM_CONVT_PROBE_TF32=0 timeout 90 bash scripts/ncu_source.sh 2>&1 | tail -45
 echo seconds=$SECONDS
 } 2>&1 | tee "$OUT/iter.log"
