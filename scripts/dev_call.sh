@@ -7,7 +7,7 @@
 set -u
 limit=${LIMIT:-560}
 # memcheck after the tests, each config capped (session 30: beside the tests they slowed them 5x).
-GPU_CHECK_SKIP_CPU_TESTS=1 GPU_CHECK_SKIP_BENCH=1 GPU_CHECK_MEMCHECK_AFTER=1 GPU_CHECK_MEMCHECK_TIMEOUT=180 \
+GPU_CHECK_SKIP_CPU_TESTS=1 GPU_CHECK_SKIP_BENCH=1 GPU_CHECK_MEMCHECK_AFTER=1 GPU_CHECK_MEMCHECK_TIMEOUT=${MEMCHECK_TIMEOUT:-180} \
   timeout $((limit - 130)) bash scripts/gpu_check.sh /tmp/gc > /tmp/gc_summary.log 2>&1
 rc=$?
 cp /tmp/gc_summary.log /tmp/gc/ && tar czf $OUT/gc.tgz -C /tmp/gc .
