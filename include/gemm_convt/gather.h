@@ -41,8 +41,9 @@ GEMM_CONVT_HD void for_each_gather_hit(const Axis<index_t>& h, const Axis<index_
 // The gather's row form, where the taps are disjoint on both axes
 // (taps_disjoint): at most one tap lands on any output position per axis, so
 // a row's tap (i, q) and a column's (j, p) are found once, and every output of
-// the row contracts one input pixel with one weight tap. The CUDA kernel and
-// the CPU path both take it there.
+// the row contracts one input pixel with one weight tap. The CPU path takes it
+// wherever the taps are disjoint; the CUDA kernel (cuda/gather_rows.cuh) where
+// its tiles also fit and the output's rows are contiguous.
 inline bool gather_takes_rows(int64_t kernel_h, int64_t kernel_w, int64_t stride_h,
                               int64_t stride_w, int64_t dilation_h, int64_t dilation_w) {
   return taps_disjoint(kernel_h, stride_h, dilation_h) &&
