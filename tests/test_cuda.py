@@ -390,7 +390,7 @@ def test_disjoint_taps_default_rule(key, case, layout, fused, monkeypatch):
 
 
 # The direct gather's row form (cuda/gather_rows.cuh), forced: DISJOINT's cases and two
-# beyond them: several 128-column spans, several 8-row runs per stride phase, channel tiles
+# beyond them: several 128-column spans, several 16-row runs per stride phase, channel tiles
 # of 32 with a partial last one; groups, and edges no tap reaches.
 GATHER_ROWS = DISJOINT + [
     (2, 8, 40, (3, 3), (30, 60), (5, 5), (1, 1), (0, 0), (2, 2), 1, True),
