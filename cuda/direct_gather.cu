@@ -160,9 +160,9 @@ int64_t weight_bytes(const Problem& p, at::ScalarType dtype, int channels) {
 
 bool direct_gather_supported(const Problem& p, const ConvTranspose2dOptions& o,
                              at::ScalarType dtype) {
+  if (gather_rows_supported(p, o, dtype)) return true;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   // 32-bit in-plane indices, planes on the grid's y axis, a plane's weights in shared memory.
-  if (gather_rows_supported(p, o, dtype)) return true;
   const int channels = channels_per_thread(p, o);
   return p.in_pixels() <= int_max && p.out_h * (p.out_w + 2 * o.stride[1]) <= int_max &&
          plane_count(p, channels) <= 65535 && weight_bytes(p, dtype, channels) <= kMaxWeightBytes;

@@ -67,8 +67,6 @@ __device__ __forceinline__ void stage_element(T* dst, const T* src, bool inside)
 #endif
 }
 
-GEMM_CONVT_HD int floor_div(int a, int b) { return a >= 0 ? a / b : -((b - 1 - a) / b); }
-
 // Block (span, stride phase, run of rows; blockIdx.x) x (sample, group, tile of
 // 32 channels; blockIdx.y). Thread: output column span * 128 + threadIdx.x %
 // 128, channels (threadIdx.x / 128) * 16 of the tile, kRowTile rows at a time.

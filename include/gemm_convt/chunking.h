@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "gemm_convt/geometry.h"
+
 namespace gemm_convt {
 
 // What the planner needs of the problem (one sample, the h axis).
@@ -40,8 +42,6 @@ struct Chunk {
   int64_t out_row_begin, out_row_end;  // output rows this chunk owns
   int64_t row_begin, rows;             // input rows its columns hold
 };
-
-inline int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 // Input rows whose column values land in output rows [begin, end).
 inline void input_rows_of(const ChunkProblem& p, int64_t begin, int64_t end,

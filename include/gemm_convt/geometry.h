@@ -22,6 +22,12 @@ GEMM_CONVT_HD int64_t transposed_output_size(int64_t in, int64_t kernel, int64_t
   return (in - 1) * stride - 2 * pad + dilation * (kernel - 1) + output_padding + 1;
 }
 
+// a / b rounded toward negative infinity (b > 0).
+template <typename index_t>
+GEMM_CONVT_HD index_t floor_div(index_t a, index_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
 GEMM_CONVT_HD int64_t gcd(int64_t a, int64_t b) {
   while (b != 0) {
     const int64_t t = a % b;
