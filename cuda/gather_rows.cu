@@ -78,7 +78,7 @@ __device__ __forceinline__ void stage_element(T* dst, const T* src, bool inside)
 // the input is computed from zeros and its result dropped for the bias.
 // Each weight load serves kRowTile rows: with one row a thread, shared-memory
 // loads bound the kernel (ncu, kb81: L1 85%, 0.70 ms; NOTES.md session 36).
-template <typename scalar_t>
+template <typename scalar_t, typename index_t>
 __global__ void __launch_bounds__(kThreads, 2)
     gather_rows_kernel(const GatherRows d, const scalar_t* __restrict__ x,
                        const scalar_t* __restrict__ w, const scalar_t* __restrict__ bias,
@@ -115,27 +115,79 @@ __global__ void __launch_bounds__(kThreads, 2)
   const acc_t* w_at = ws + (col.k * kTapPitch + half * kChannels);
   const scalar_t* xg = x + n * d.x_sn + int64_t(g) * d.cin_g * d.x_sc;
   scalar_t* og = out + n * d.o_sn + int64_t(g * d.cout_g + c0) * d.o_sc + int64_t(ow) * d.o_sw;
-  const scalar_t* b_at = bias ? bias + g * d.cout_g + c0 : nullptr;
+  // The tile's bias (zeros without one), read once a tile row by every thread.
+  __shared__ acc_t bias_s[kTileChannels];
+  if (threadIdx.x < kTileChannels) {
+    const int co = tile * kTileChannels + int(threadIdx.x);
+    bias_s[threadIdx.x] = bias && co < d.cout_g ? static_cast<acc_t>(bias[g * d.cout_g + co]) : acc_t(0);
+  }
+  __syncthreads();  // bias_s, for blocks with no taps (no barrier before their stores)
 
   // Row tile k's input rows into buffer k % 2 as [row][ci][column], zeros
   // outside the input: by cp.async where the staged type is the input's
   // (float32, float64; sm80+), so the next tile's loads run under this tile's
-  // products (stall samples, v3: 22% on the staging's stores).
+  // products (stall samples, v3: 22% on the staging's stores). Offsets within
+  // the sample's group in index_t (32 bits wherever they fit: v4's 64-bit
+  // products cost ~30 instructions an element).
+  const index_t x_sc = index_t(d.x_sc), x_sh = index_t(d.x_sh), x_sw = index_t(d.x_sw);
   const int entries = kRowTile * d.cin_g * d.x_cols;
   const auto stage = [&](int k) {
     acc_t* buf = xs + (k % 2) * x_tile;
+    const int q_tile = q0 + k * kRowTile;
     for (int e = int(threadIdx.x); e < entries; e += kThreads) {
       const int rc = d.by_x_cols.div(e), t = e - rc * d.x_cols, pcol = p_base + t;
-      const int r = d.by_cin.div(rc), ci = rc - r * d.cin_g, q = q0 + k * kRowTile + r;
-      const bool inside = q >= 0 && q < d.h.in_size && pcol >= 0 && pcol < d.w.in_size;
-      const scalar_t* src = inside ? xg + ci * d.x_sc + int64_t(q) * d.x_sh + int64_t(pcol) * d.x_sw : xg;
-      stage_element(buf + rc * d.x_pitch + t, src, inside);
+      const int r = d.by_cin.div(rc), ci = rc - r * d.cin_g, q = q_tile + r;
+      const bool inside = unsigned(q) < unsigned(d.h.in_size) && unsigned(pcol) < unsigned(d.w.in_size);
+      const index_t offset = inside ? ci * x_sc + q * x_sh + pcol * x_sw : index_t(0);
+      stage_element(buf + rc * d.x_pitch + t, xg + offset, inside);
     }
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     copy_async_commit();
 #endif
   };
-  if (taps) {
+  // A tile's rows (rows of them inside the output, from oh0): straight-line
+  // stores where the tile is whole (v4's per-store branches and spilled row
+  // offsets held a third of its stall samples).
+  const auto store_tile = [&](const acc_t(&acc)[kRowTile][kChannels], int oh0, int rows) {
+    if (ow >= d.w.out_size) return;
+    scalar_t* dst = og + int64_t(oh0) * d.o_sh;
+    const int64_t row_step = int64_t(d.h.stride) * d.o_sh;
+    if (rows == kRowTile && count == kChannels) {
+#pragma unroll
+      for (int c = 0; c < kChannels; ++c, dst += d.o_sc) {
+        const acc_t bc = bias_s[half * kChannels + c];
+#pragma unroll
+        for (int r = 0; r < kRowTile; ++r) dst[r * row_step] = static_cast<scalar_t>(acc[r][c] + bc);
+      }
+    } else {
+#pragma unroll
+      for (int c = 0; c < kChannels; ++c, dst += d.o_sc) {
+        if (c >= count) break;
+        const acc_t bc = bias_s[half * kChannels + c];
+#pragma unroll
+        for (int r = 0; r < kRowTile; ++r)
+          if (r < rows) dst[r * row_step] = static_cast<scalar_t>(acc[r][c] + bc);
+      }
+    }
+  };
+  // The tile's rows inside the output: a prefix of its kRowTile rows.
+  const auto rows_inside = [&](int oh0) { return min(kRowTile, (d.h.out_size - 1 - oh0) / d.h.stride + 1); };
+
+  if (!taps) {  // a phase no kernel row reaches: the bias alone
+    acc_t zeros[kRowTile][kChannels];
+#pragma unroll
+    for (int r = 0; r < kRowTile; ++r)
+#pragma unroll
+      for (int c = 0; c < kChannels; ++c) zeros[r][c] = acc_t(0);
+    for (int k = 0; k < kRowGroups; ++k) {
+      const int oh0 = first_row + k * kRowTile * d.h.stride;
+      if (oh0 >= d.h.out_size) break;
+      store_tile(zeros, oh0, rows_inside(oh0));
+    }
+    return;
+  }
+
+  {
     const int tap_entries = d.cin_g * w_ci * kTileChannels;
     for (int e = int(threadIdx.x); e < tap_entries; e += kThreads) {
       const int c = e % kTileChannels, rest_e = e / kTileChannels;
@@ -153,57 +205,48 @@ __global__ void __launch_bounds__(kThreads, 2)
   }
 
   for (int k = 0; k < kRowGroups; ++k) {
-    const int r0 = k * kRowTile;
-    // Which of the kRowTile rows exist and read an input row (uniform in the block).
-    bool valid[kRowTile];
-    int64_t row_offset[kRowTile];
-#pragma unroll
-    for (int r = 0; r < kRowTile; ++r) {
-      const int oh = first_row + (r0 + r) * d.h.stride, q = q0 + r0 + r;
-      valid[r] = taps && oh < d.h.out_size && q >= 0 && q < d.h.in_size;
-      row_offset[r] = oh < d.h.out_size ? int64_t(oh) * d.o_sh : -1;
-    }
-    if (row_offset[0] < 0) break;  // past the output: so are the tiles after
+    const int r0 = k * kRowTile, oh0 = first_row + r0 * d.h.stride;
+    if (oh0 >= d.h.out_size) break;  // past the output: so are the tiles after
+    if (k + 1 < kRowGroups) stage(k + 1);  // into the buffer tile k - 1 read
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    if (k + 1 < kRowGroups)
+      copy_async_wait<1>();  // tile k's copies landed (this thread's)
+    else
+      copy_async_wait<0>();
+#endif
+    __syncthreads();  // ... everyone's, and the weights
     acc_t acc[kRowTile][kChannels];
 #pragma unroll
     for (int r = 0; r < kRowTile; ++r)
 #pragma unroll
       for (int c = 0; c < kChannels; ++c) acc[r][c] = acc_t(0);
-    if (taps) {
-      if (k + 1 < kRowGroups) stage(k + 1);  // into the buffer tile k - 1 read
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-      if (k + 1 < kRowGroups)
-        copy_async_wait<1>();  // tile k's copies landed (this thread's)
-      else
-        copy_async_wait<0>();
-#endif
-      __syncthreads();  // ... everyone's, and the weights
-      const acc_t* xk = xs + (k % 2) * x_tile + x_at;
+    const acc_t* xk = xs + (k % 2) * x_tile + x_at;
+    const acc_t* wk = w_at;
 #pragma unroll 2
-      for (int ci = 0; ci < d.cin_g; ++ci) {
-        acc_t v[kRowTile];
+    for (int ci = 0; ci < d.cin_g; ++ci, xk += d.x_pitch, wk += w_ci * kTapPitch) {
+      acc_t v[kRowTile];
 #pragma unroll
-        for (int r = 0; r < kRowTile; ++r) v[r] = xk[r * x_rows + ci * d.x_pitch];
-        acc_t wv[kChannels];
-        load_channels(w_at + ci * w_ci * kTapPitch, wv);
+      for (int r = 0; r < kRowTile; ++r) v[r] = xk[r * x_rows];
+      acc_t wv[kChannels];
+      load_channels(wk, wv);
 #pragma unroll
-        for (int r = 0; r < kRowTile; ++r)
+      for (int r = 0; r < kRowTile; ++r)
 #pragma unroll
-          for (int c = 0; c < kChannels; ++c) acc[r][c] += v[r] * wv[c];
-      }
-      __syncthreads();  // buffer k % 2 read before tile k + 2 is staged into it
+        for (int c = 0; c < kChannels; ++c) acc[r][c] += v[r] * wv[c];
     }
-    if (ow < d.w.out_size) {
-      scalar_t* dst = og;  // channel c0 + c of the column, row offsets added
+    __syncthreads();  // buffer k % 2 read before tile k + 2 is staged into it
+    // Rows with no input row take the bias alone: their products of staged
+    // zeros are dropped (0 * inf would be NaN where torch adds nothing).
+    const int rows = rows_inside(oh0), q_first = q0 + r0;
+    if (q_first < 0 || q_first + rows > d.h.in_size) {
 #pragma unroll
-      for (int c = 0; c < kChannels; ++c, dst += d.o_sc) {
-        if (c >= count) break;
-        const acc_t bc = b_at ? static_cast<acc_t>(b_at[c]) : acc_t(0);
+      for (int r = 0; r < kRowTile; ++r) {
+        if (q_first + r >= 0 && q_first + r < d.h.in_size) continue;
 #pragma unroll
-        for (int r = 0; r < kRowTile; ++r)
-          if (row_offset[r] >= 0) dst[row_offset[r]] = static_cast<scalar_t>(valid[r] ? acc[r][c] + bc : bc);
+        for (int c = 0; c < kChannels; ++c) acc[r][c] = acc_t(0);
       }
     }
+    store_tile(acc, oh0, rows);
   }
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   copy_async_wait<0>();  // a tile staged ahead of a break lands before the block exits
@@ -266,16 +309,25 @@ void gather_rows_cuda(const Problem& p, const ConvTranspose2dOptions& o, const a
   if (planes == 0 || p.out_h == 0 || p.out_w == 0) return;
   const dim3 grid(unsigned(int64_t(d.spans) * o.stride[0] * d.runs), unsigned(planes));
   const auto stream = at::cuda::getCurrentCUDAStream();
+  // The largest offset the staging forms within a sample's group (strides are
+  // not negative): 32-bit arithmetic wherever it fits.
+  const int64_t x_extent = (p.in_per_group - 1) * d.x_sc + (p.in_h - 1) * d.x_sh + (p.in_w - 1) * d.x_sw;
+  const bool offsets32 = x_extent <= int64_t(std::numeric_limits<int32_t>::max());
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, input.scalar_type(), "gather_rows", [&] {
     using acc_t = at::acc_type<scalar_t, /*is_cuda=*/true>;
     const size_t smem = size_t(smem_bytes<acc_t>(p, o));
-    if (smem > 48 * 1024)
-      C10_CUDA_CHECK(cudaFuncSetAttribute(gather_rows_kernel<scalar_t>,
-                                          cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
-    gather_rows_kernel<scalar_t><<<grid, kThreads, smem, stream>>>(
-        d, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
-        bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    const auto launch = [&](auto kernel) {
+      if (smem > 48 * 1024)
+        C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
+      kernel<<<grid, kThreads, smem, stream>>>(d, input.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
+                                               bias.defined() ? bias.data_ptr<scalar_t>() : nullptr,
+                                               out.data_ptr<scalar_t>());
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
+    };
+    if (offsets32)
+      launch(gather_rows_kernel<scalar_t, int32_t>);
+    else
+      launch(gather_rows_kernel<scalar_t, int64_t>);
   });
 }
 

@@ -432,6 +432,26 @@ def test_gather_rows_default_rule(key):
     assert_matches(out, reference(x, w, b, **kw), "ieee" if rows else key)
 
 
+@pytest.mark.slow
+def test_gather_rows_input_offsets_over_2_to_31():
+    """An input view whose channels lie 2^30 elements apart (8 GiB of storage behind a small
+    tensor): the row form's staging offsets pass 2^31 within one sample, so it takes its
+    64-bit instantiation; the result still matches float64."""
+    free, _ = torch.cuda.mem_get_info()
+    if free < 12 * 2 ** 30:
+        pytest.skip("needs 12 GiB of free GPU memory")
+    small, w, b = make_case(141, 1, 3, 5, (3, 3), (6, 20), 1, True, torch.float32)
+    channel_stride = 2 ** 30 + 3
+    storage = torch.empty(2 * channel_stride + small[0, 0].numel(), device="cuda")
+    x = storage.as_strided(small.shape, (3 * channel_stride, channel_stride, 20, 1))
+    x.copy_(small)
+    kw = dict(stride=5, padding=1, dilation=2)
+    force_path("gather")
+    out, names = run_profiled(x, w, b, "ieee", **kw)
+    assert any("gather_rows_kernel" in name for name in names), names
+    assert_matches(out, reference(small, w, b, **kw), "ieee")
+
+
 @pytest.mark.parametrize("key", ["ieee", "float16"])
 def test_gather_rows_non_finite(key, helpers):
     """NaN, +inf and -inf weights at taps, and output positions whose tap misses the input
