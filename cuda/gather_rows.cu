@@ -273,12 +273,13 @@ bool gather_rows_supported(const Problem& p, const ConvTranspose2dOptions& o,
          p.out_w + kSpan + o.padding[1] <= int_max && p.in_h <= int_max && p.in_w <= int_max;
 }
 
-// Rates measured on the H200 (NOTES.md session 36, kb81: 510 us float32, 535
-// float16): the output written at ~2.8 TB/s, or the multiply-adds of every
+// Rates measured on the H200 (NOTES.md session 36, kb81: v4 510 us float32,
+// 535 float16): the output written at ~2.8 TB/s, or the multiply-adds of every
 // column of the tap rows (the gap columns run the zero row) at ~7.5e12 a
-// second (half that in float64), whichever is longer. 16-bit inputs are
-// converted as they are staged, with no cp.async: the rule then keeps #81 on
-// GEMM + col2im (0.49 against 0.58 ms).
+// second (half that in float64), whichever is longer. v5 ran kb81 in 424 us
+// (9.5e12, session 37); the rate is left at v4's, which changes no choice in
+// the suite. 16-bit inputs are converted as they are staged, with no cp.async:
+// the rule keeps #81 on GEMM + col2im (0.49 against 0.58 ms, v4).
 double gather_rows_seconds(const Problem& p, at::ScalarType dtype) {
   constexpr double kOutputBytesPerSecond = 2.8e12, kMacsPerSecond = 7.5e12;
   const double outputs = double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
