@@ -630,6 +630,12 @@ bool implicit_gemm_applies(const Problem& p, const ConvTranspose2dOptions& o,
   double other_s = columns_path_seconds(p, o, dtype);
   if (o.direct_gather != 0 && direct_gather_supported(p, o, dtype))
     other_s = std::min(other_s, direct_gather_seconds(p, o, dtype));
+  // Split float32 on the wgmma phases (what runs there, not the kernel priced above): their
+  // own model, taken wherever it predicts them faster. On fp32_rule_probe's layers (H200,
+  // session 38) that picks each layer where the phases measured faster (fcn_up 1.17x, two
+  // others 1.06-1.09x) and none where they measured slower.
+  if (dtype == at::kFloat && !o.allow_tf32 && wgmma_phases_apply(p, o, dtype, packed_bytes(p, d)))
+    return wgmma_phases_seconds(p, o, packed_bytes(p, d)) < other_s;
   return implicit_gemm_seconds(p, o, d, dtype) < kImplicitMargin * other_s;
 }
 
@@ -650,7 +656,7 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   // the whole call on the kernel below. Split holds the rerun's packed weight beside the
   // phases' packs, so it comes off their cap.
   const int64_t rerun_weight_bytes = split ? packed_bytes(p, d) : 0;
-  const bool phases = wgmma_phases_apply(p, o, input, weight, out, rerun_weight_bytes);
+  const bool phases = wgmma_phases_apply(p, o, input.scalar_type(), rerun_weight_bytes);
   const bool wgmma = phases || (d.rows == 1 && implicit_wgmma_applies(p, o, input.scalar_type()));
   const at::Tensor packed =
       wgmma && !split ? at::Tensor() : pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);

@@ -123,6 +123,12 @@ int64_t implicit_wgmma_positions(const Problem& p, const ConvTranspose2dOptions&
   return (p.out_h * c.wp + c.tile_m - 1) / c.tile_m * c.tile_m;
 }
 
+double implicit_wgmma_macs(const Problem& p, const ConvTranspose2dOptions& o) {
+  const WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
+  return double(p.batch) * double(implicit_wgmma_positions(p, o)) * double(c.groups) *
+         double(c.co_tiles * kWgmmaTileN) * double(c.blocks * kWgmmaBlockK) * double(p.kernel_taps());
+}
+
 void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
                          const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo) {
   WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);

@@ -22,17 +22,22 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
 // kw - 1 extra columns a packed row holds, and the last tile's tail), where it applies.
 int64_t implicit_wgmma_positions(const Problem& p, const ConvTranspose2dOptions& o);
 
+// The multiply-adds its tiles compute (padded channels, every tap, every computed position).
+double implicit_wgmma_macs(const Problem& p, const ConvTranspose2dOptions& o);
+
 // Every output of the call; split (TF32 not allowed) flags an infinite or NaN
 // output in redo for implicit_gemm_cuda's guarded rerun.
 void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
                          const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo);
 
-// A strided call as one stride-1 wgmma call per output phase (wgmma_phases.cpp): undilated,
-// kernel >= stride, implicit_wgmma_applies on every phase's stride-1 call, and phase planes
-// that fill their position tiles. reserved_bytes: workspace the caller already holds (the
-// guarded rerun's packed weight), taken off each phase's cap.
-bool wgmma_phases_apply(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
-                        const at::Tensor& weight, const at::Tensor& out, int64_t reserved_bytes);
+// A strided call as one stride-1 wgmma call per output phase (wgmma_phases.cpp): float32,
+// undilated, kernel >= stride, implicit_wgmma_applies on every phase's stride-1 call, and
+// phase planes that fill their position tiles. reserved_bytes: workspace the caller already
+// holds (the guarded rerun's packed weight), taken off each phase's cap.
+bool wgmma_phases_apply(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
+                        int64_t reserved_bytes);
+// Their time without TF32 (split products), where they apply: implicit_gemm_applies' rule.
+double wgmma_phases_seconds(const Problem& p, const ConvTranspose2dOptions& o, int64_t reserved_bytes);
 void wgmma_phases_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
                        const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo,
                        int64_t reserved_bytes);

@@ -24,29 +24,53 @@ namespace {
 
 constexpr double kMinTileFill = 0.75;
 
-// One output phase as a stride-1 call: its problem, options, weight and output views.
-struct PhaseCall {
+// Float32 without TF32 (split products), fitted on the H200 (session 38,
+// scripts/fp32_rule_probe.py: seven 3x3 and 4x4 stride-2 layers of 16 samples,
+// 64-256 channels, 32^2-128^2 inputs, forced onto the phases; within 6% of six,
+// 12% of the seventh): the tiles' multiply-adds, the packs' and the output's
+// bytes, and a cost a phase (its launches, packs and the ramp and tail of its
+// waves).
+constexpr double kPhasesSplitMacsPerSecond = 82e12, kPhasesBytesPerSecond = 1.37e12;
+constexpr double kPhaseSeconds = 62e-6;
+
+// One output phase as a stride-1 call, sizes only: its taps' first kernel row and column,
+// its problem and options.
+struct PhaseShape {
+  PhaseTaps<int64_t> rows, cols;
   Problem p;
   ConvTranspose2dOptions o;
-  at::Tensor weight, out;
 };
 
-PhaseCall phase_call(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
-                     const at::Tensor& weight, const at::Tensor& out, int64_t ph, int64_t pw,
-                     int64_t reserved_bytes) {
-  const PhaseTaps<int64_t> rows = phase_taps(height_axis<int64_t>(p, o), ph, Divider<int64_t>(o.stride[0]));
-  const PhaseTaps<int64_t> cols = phase_taps(width_axis<int64_t>(p, o), pw, Divider<int64_t>(o.stride[1]));
-  const at::Tensor phase_weight =
-      weight.slice(2, rows.first, p.kernel_h, o.stride[0]).slice(3, cols.first, p.kernel_w, o.stride[1]);
-  const at::Tensor phase_out = out.slice(2, ph, p.out_h, o.stride[0]).slice(3, pw, p.out_w, o.stride[1]);
+PhaseShape phase_shape(const Problem& p, const ConvTranspose2dOptions& o, int64_t ph, int64_t pw,
+                       int64_t reserved_bytes) {
+  const Axis<int64_t> h = height_axis<int64_t>(p, o), w = width_axis<int64_t>(p, o);
+  const PhaseTaps<int64_t> rows = phase_taps(h, ph, Divider<int64_t>(o.stride[0]));
+  const PhaseTaps<int64_t> cols = phase_taps(w, pw, Divider<int64_t>(o.stride[1]));
   ConvTranspose2dOptions po = o;
   po.stride = {1, 1};
   po.padding = {rows.base, cols.base};
   po.output_padding = {0, 0};
   po.workspace_bytes = std::max<int64_t>(0, o.workspace_bytes - reserved_bytes);
-  Problem pp(input, phase_weight, po);
-  pp.out_h = phase_out.size(2), pp.out_w = phase_out.size(3);  // the view's, not the formula's
-  return PhaseCall{pp, po, phase_weight, phase_out};
+  Problem pp = p;  // undilated: a phase's taps are every stride-th kernel row and column
+  pp.kernel_h = rows.hits, pp.kernel_w = cols.hits;
+  pp.out_h = phase_length(h, ph), pp.out_w = phase_length(w, pw);
+  pp.out_rows_contiguous = p.out_rows_contiguous && o.stride[1] == 1;  // the view steps by the stride
+  return PhaseShape{rows, cols, pp, po};
+}
+
+// The same call with its weight and output views.
+struct PhaseCall {
+  PhaseShape s;
+  at::Tensor weight, out;
+};
+
+PhaseCall phase_call(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& weight,
+                     const at::Tensor& out, int64_t ph, int64_t pw, int64_t reserved_bytes) {
+  const PhaseShape s = phase_shape(p, o, ph, pw, reserved_bytes);
+  const at::Tensor phase_weight =
+      weight.slice(2, s.rows.first, p.kernel_h, o.stride[0]).slice(3, s.cols.first, p.kernel_w, o.stride[1]);
+  const at::Tensor phase_out = out.slice(2, ph, p.out_h, o.stride[0]).slice(3, pw, p.out_w, o.stride[1]);
+  return PhaseCall{s, phase_weight, phase_out};
 }
 
 // The phases that hold outputs (an output smaller than the stride has fewer).
@@ -56,11 +80,10 @@ std::array<int64_t, 2> phase_counts(const Problem& p, const ConvTranspose2dOptio
 
 }  // namespace
 
-bool wgmma_phases_apply(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
-                        const at::Tensor& weight, const at::Tensor& out, int64_t reserved_bytes) {
-  // Stride 1 is implicit_wgmma_cuda itself; the kernel is float32 alone (checked before
-  // any phase's views are made).
-  if ((o.stride[0] == 1 && o.stride[1] == 1) || input.scalar_type() != at::kFloat) return false;
+bool wgmma_phases_apply(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
+                        int64_t reserved_bytes) {
+  // Stride 1 is implicit_wgmma_cuda itself; the kernel is float32 alone.
+  if ((o.stride[0] == 1 && o.stride[1] == 1) || dtype != at::kFloat) return false;
   // Undilated (a phase's taps then read consecutive input positions) and every phase hit
   // by at least one tap (kernel >= stride), so each phase is a plain stride-1 call.
   if (o.dilation[0] != 1 || o.dilation[1] != 1 || p.kernel_h < o.stride[0] || p.kernel_w < o.stride[1])
@@ -69,12 +92,27 @@ bool wgmma_phases_apply(const Problem& p, const ConvTranspose2dOptions& o, const
   double outputs = 0, computed = 0;  // one sample's, over the phases
   for (int64_t ph = 0; ph < counts[0]; ++ph)
     for (int64_t pw = 0; pw < counts[1]; ++pw) {
-      const PhaseCall c = phase_call(p, o, input, weight, out, ph, pw, reserved_bytes);
-      if (!implicit_wgmma_applies(c.p, c.o, input.scalar_type())) return false;
-      outputs += double(c.p.out_h * c.p.out_w);
-      computed += double(implicit_wgmma_positions(c.p, c.o));
+      const PhaseShape s = phase_shape(p, o, ph, pw, reserved_bytes);
+      if (!implicit_wgmma_applies(s.p, s.o, dtype)) return false;
+      outputs += double(s.p.out_h * s.p.out_w);
+      computed += double(implicit_wgmma_positions(s.p, s.o));
     }
   return outputs >= kMinTileFill * computed;
+}
+
+double wgmma_phases_seconds(const Problem& p, const ConvTranspose2dOptions& o, int64_t reserved_bytes) {
+  const auto counts = phase_counts(p, o);
+  const double input_bytes = 4.0 * double(p.batch) * double(p.in_channels) * double(p.in_pixels());
+  double macs = 0;
+  double bytes = 4.0 * double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
+  for (int64_t ph = 0; ph < counts[0]; ++ph)
+    for (int64_t pw = 0; pw < counts[1]; ++pw) {
+      const PhaseShape s = phase_shape(p, o, ph, pw, reserved_bytes);
+      macs += implicit_wgmma_macs(s.p, s.o);
+      bytes += 3.0 * input_bytes;  // the pack reads the input and writes its two parts
+    }
+  return macs / kPhasesSplitMacsPerSecond + bytes / kPhasesBytesPerSecond +
+         double(counts[0] * counts[1]) * kPhaseSeconds;
 }
 
 void wgmma_phases_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
@@ -83,8 +121,8 @@ void wgmma_phases_cuda(const Problem& p, const ConvTranspose2dOptions& o, const 
   const auto counts = phase_counts(p, o);
   for (int64_t ph = 0; ph < counts[0]; ++ph)
     for (int64_t pw = 0; pw < counts[1]; ++pw) {
-      PhaseCall c = phase_call(p, o, input, weight, out, ph, pw, reserved_bytes);
-      implicit_wgmma_cuda(c.p, c.o, input, c.weight, bias, c.out, redo);
+      PhaseCall c = phase_call(p, o, weight, out, ph, pw, reserved_bytes);
+      implicit_wgmma_cuda(c.s.p, c.s.o, input, c.weight, bias, c.out, redo);
     }
 }
 

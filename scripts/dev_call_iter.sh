@@ -1,17 +1,19 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`, ~6 min, no carry).
-# Prepared in session 37 for session 38's first call: the two strict-geomean leads session 37
-# saw and left. (1) kb65's default against the split path (split ran 3-9% faster in every
-# call-5 run): which kernels each runs, beside cuDNN strict. (2) The wgmma phases against the
-# default on the stride-2 upsampling layers (fcn_up 8-10% faster on phases), the data a
-# phases cost model would be fitted on (fp32_rule_probe's ten layers, kernels listed).
+# Session 38: the wgmma phases' own cost model (wgmma_phases.cpp) in implicit_gemm_applies' rule.
+# The focused tests (the phases, the default rules), fp32_rule_probe's ten stride-2 layers (does
+# the default now run each at its best path?), then the float32 suite (fcn_up strict).
 R=$(pwd)
 {
-source scripts/device_build.sh gather_rows $OUT/build.log
+source scripts/device_build.sh implicit_wgmma_kernel $OUT/build.log
 echo "built at ${SECONDS}s"
-cd /tmp && cp $R/scripts/probe_speed.py $R/scripts/cuda_timing.py $R/scripts/fp32_rule_probe.py /tmp/
-echo "== kb65 default / split"
-timeout 90 python3 probe_speed.py --problems kb65 --dtypes ieee,split --cudnn --profile 2>&1 | grep -v "^ *$\|arn" | head -24
-echo "== fp32_rule_probe (all layers) at ${SECONDS}s"
-timeout 200 python3 fp32_rule_probe.py 2>&1 | grep -v "arn" | tee $OUT/fp32_rule_probe.log | tail -60
+cd /tmp
+timeout 150 python3 -m pytest -p no:cacheprovider -c $R/pyproject.toml --rootdir $R $R/tests/test_cuda.py -q -x \
+  -k "wgmma_phases or rule" 2>&1 | tail -5
+echo "== fp32_rule_probe at ${SECONDS}s"
+cp $R/scripts/cuda_timing.py $R/scripts/fp32_rule_probe.py /tmp/
+timeout 150 python3 fp32_rule_probe.py 2>&1 | grep -v "arn" | grep "^N" | tee $OUT/fp32_rule_probe.log
+echo "== float32 suite at ${SECONDS}s"
+timeout 200 python3 -m gemm_convt.bench --suite --warmup 3 --iters 20 --json $OUT/bench_float32.json > $OUT/bench.log 2>&1
+grep -E "fcn_up|dcgan|geomean|geometric" $OUT/bench.log | head -20
 echo seconds=$SECONDS
 } 2>&1 | tee "$OUT/iter.log"

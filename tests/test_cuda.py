@@ -786,6 +786,23 @@ def test_wgmma_phases_refused(dilation, kernel):
     assert_matches(out, reference(x, w, b, **kw), "tf32")
 
 
+@pytest.mark.parametrize("cin, cout, size, phases", [(256, 256, 64, True), (256, 128, 32, False)],
+                         ids=["fcn_up", "256-128-32"])
+def test_wgmma_phases_default_rule(cin, cout, size, phases):
+    """Strict float32 (the default policy), 4x4 stride 2, 16 samples: the default takes the
+    wgmma phases where their own model (wgmma_phases.cpp) prices them under the other paths:
+    fcn_up's layer (1.90 against the columns' 2.22 ms on the H200, session 38), not 256 ->
+    128 on 32x32 (0.48 against 0.47)."""
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b = make_case(190, 16, cin, cout, (4, 4), (size, size), 1, True, torch.float32)
+    kw = dict(stride=2, padding=1)
+    out, names = run_profiled(x, w, b, "fp32", **kw)
+    assert any("implicit_wgmma_kernel" in name for name in names) == phases, names
+    ref = F.conv_transpose2d(x.double(), w.double(), b.double(), **kw).cpu()  # float64 on the GPU: 70 G products
+    assert_matches(out, ref, "fp32")
+
+
 # path: (its table, seed, the wgmma kernel, the mma.sync kernel)
 WGMMA_PATHS = {"implicit": (WGMMA, 99, "implicit_wgmma_kernel", "implicit_gemm_kernel"),
                "disjoint": (WGMMA_DISJOINT, 119, "disjoint_wgmma_kernel", "disjoint_taps_kernel")}
