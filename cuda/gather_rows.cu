@@ -33,7 +33,7 @@ struct GatherRows {
   Axis<int32_t> h, w;
   Divider<int32_t> by_stride_h, by_stride_w, by_x_cols, by_cin;
   int cin_g, cout_g, groups, channel_tiles;
-  int spans, runs;        // blocks along a row; runs of kRowsPerBlock rows per stride phase
+  int spans;              // blocks along a row
   int x_cols, x_pitch;    // input columns a block stages; its row pitch (a zero column at x_cols)
   int64_t x_sn, x_sc, x_sh, x_sw, o_sn, o_sc, o_sh, o_sw;
 };
@@ -254,6 +254,11 @@ __global__ void __launch_bounds__(kThreads, 2)
 }
 
 int64_t channel_tiles(const Problem& p) { return (p.out_per_group + kTileChannels - 1) / kTileChannels; }
+// Blocks along an output row; blocks along a stride phase's rows (kRowsPerBlock each).
+int64_t row_spans(const Problem& p) { return (p.out_w + kSpan - 1) / kSpan; }
+int64_t phase_runs(const Problem& p, const ConvTranspose2dOptions& o) {
+  return ((p.out_h + o.stride[0] - 1) / o.stride[0] + kRowsPerBlock - 1) / kRowsPerBlock;
+}
 
 }  // namespace
 
@@ -264,11 +269,9 @@ bool gather_rows_supported(const Problem& p, const ConvTranspose2dOptions& o,
                                                    o.stride[1], o.dilation[0], o.dilation[1]))
     return false;
   const int64_t bytes = dtype == at::kDouble ? smem_bytes<double>(p, o) : smem_bytes<float>(p, o);
-  const int64_t spans = (p.out_w + kSpan - 1) / kSpan;
-  const int64_t runs = ((p.out_h + o.stride[0] - 1) / o.stride[0] + kRowsPerBlock - 1) / kRowsPerBlock;
   const int64_t optin = int64_t(at::cuda::getCurrentDeviceProperties()->sharedMemPerBlockOptin);
   return bytes <= std::min(kMaxSmemBytes, optin) && p.batch * p.groups * channel_tiles(p) <= 65535 &&
-         spans * o.stride[0] * runs <= int_max &&
+         row_spans(p) * o.stride[0] * phase_runs(p, o) <= int_max &&
          p.out_h + (kRowsPerBlock + 1) * o.stride[0] + o.padding[0] <= int_max &&
          p.out_w + kSpan + o.padding[1] <= int_max && p.in_h <= int_max && p.in_w <= int_max;
 }
@@ -285,7 +288,7 @@ double gather_rows_seconds(const Problem& p, at::ScalarType dtype) {
   const double outputs = double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
   const double tap_rows = double(std::min(p.out_h, p.kernel_h * p.in_h));
   const double macs = double(p.batch) * double(p.groups) * double(channel_tiles(p) * kTileChannels) *
-                      tap_rows * double((p.out_w + kSpan - 1) / kSpan * kSpan) * double(p.in_per_group);
+                      tap_rows * double(row_spans(p) * kSpan) * double(p.in_per_group);
   return std::max(outputs * double(c10::elementSize(dtype)) / kOutputBytesPerSecond,
                   macs / (kMacsPerSecond * (dtype == at::kDouble ? 0.5 : 1.0)));
 }
@@ -298,8 +301,7 @@ void gather_rows_cuda(const Problem& p, const ConvTranspose2dOptions& o, const a
   d.by_stride_w = Divider<int32_t>(int32_t(o.stride[1]));
   d.cin_g = int(p.in_per_group), d.cout_g = int(p.out_per_group), d.groups = int(p.groups);
   d.channel_tiles = int(channel_tiles(p));
-  d.spans = int((p.out_w + kSpan - 1) / kSpan);
-  d.runs = int(((p.out_h + o.stride[0] - 1) / o.stride[0] + kRowsPerBlock - 1) / kRowsPerBlock);
+  d.spans = int(row_spans(p));
   d.x_cols = staged_columns(p, o), d.x_pitch = d.x_cols + 1;
   d.by_x_cols = Divider<int32_t>(d.x_cols);
   d.by_cin = Divider<int32_t>(d.cin_g);
@@ -308,7 +310,7 @@ void gather_rows_cuda(const Problem& p, const ConvTranspose2dOptions& o, const a
   d.o_sn = out.stride(0), d.o_sc = out.stride(1), d.o_sh = out.stride(2), d.o_sw = out.stride(3);
   const int64_t planes = p.batch * p.groups * d.channel_tiles;
   if (planes == 0 || p.out_h == 0 || p.out_w == 0) return;
-  const dim3 grid(unsigned(int64_t(d.spans) * o.stride[0] * d.runs), unsigned(planes));
+  const dim3 grid(unsigned(row_spans(p) * o.stride[0] * phase_runs(p, o)), unsigned(planes));
   const auto stream = at::cuda::getCurrentCUDAStream();
   // The largest offset the staging forms within a sample's group (strides are
   // not negative): 32-bit arithmetic wherever it fits.

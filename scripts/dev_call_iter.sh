@@ -1,16 +1,14 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`, ~4 min, no carry).
-# Session 38, call 5: is the 64 MiB workspace cap what holds dcgan's split GEMM at ~180 TFLOP/s
-# (14 chunks of 9 samples, 72 tiles a launch)? The strict-geomean's low problems at caps of
-# 64-1024 MiB, fp32 default, with kernel sums.
+# Session 38, call 6: the row form's host tidy (one formula each for its spans and runs; the
+# struct's unread runs field dropped): its tests and kb81's time, fp32 and TF32, beside cuDNN.
 R=$(pwd)
 {
-source scripts/device_build.sh implicit_wgmma_kernel $OUT/build.log > /dev/null
+source scripts/device_build.sh gather_rows_kernel $OUT/build.log
 echo "built at ${SECONDS}s"
 cd /tmp && cp $R/scripts/probe_speed.py $R/scripts/cuda_timing.py /tmp/
-for ws in 64 128 256 1024; do
-  echo "== workspace $ws MiB at ${SECONDS}s"
-  timeout 60 python3 probe_speed.py --problems dcgan,fcn_up,kb65,kb69 --dtypes fp32 --workspace $ws --profile 2>&1 \
-    | grep -v "arn\|^ *$" | cut -c1-150
-done
+timeout 150 python3 -m pytest -p no:cacheprovider -c $R/pyproject.toml --rootdir $R $R/tests/test_cuda.py -q \
+  -k "gather_rows or gather" 2>&1 | tail -4
+echo "== kb81 at ${SECONDS}s"
+timeout 40 python3 probe_speed.py --problems kb81 --dtypes fp32,tf32 --cudnn 2>&1 | grep -v "arn\|^ *$" | cut -c1-150
 echo seconds=$SECONDS
 } 2>&1 | tee "$OUT/iter.log"
