@@ -9,11 +9,15 @@ a batch), the whole batch of 128 samples chunk by chunk, GEMMs only:
                  halves as sub-views (K = 1024, beta = 1): no part stored twice, so ~16
                  samples a chunk fit where 9 do now
 
-Each line: samples a chunk, chunks, the workspace the chunk's operands and columns take
-(two buffers, plus the weight: 24 MiB three-part, 16 two-part), and the GEMMs' median time
-for all 128 samples. Values are random; only the time is read.
+  one-part S     TF32's single product (K = 1024), for the same sweep of chunk widths
 
-    python scripts/split_two_part_probe.py [--samples 9,16,26]
+Each line: samples a chunk, chunks, the workspace the chunk's operands and columns take
+(two buffers, plus the weight: 24 MiB three-part, 16 two-part, 8 one-part), and the GEMMs'
+median time for all 128 samples. Values are random; only the time is read. Session 38 (H200):
+three-part 9 samples 0.64-0.68 ms, 8 samples 0.471, 16 samples 0.337; two-part 15 samples
+0.528 (NOTES.md, calls 7-9).
+
+    python scripts/split_two_part_probe.py [--samples 9,16,26] [--parts three,two,one]
 """
 import argparse
 
@@ -28,6 +32,20 @@ MIB = 1 << 20
 def run_three_part(samples):
     a = torch.randn(PHASES, samples * POSITIONS, 3 * K0, device="cuda")
     b = torch.randn(PHASES, M, 3 * K0, device="cuda")
+    c = torch.empty(PHASES, samples * POSITIONS, M, device="cuda")
+    chunks = (BATCH + samples - 1) // samples
+
+    def step():
+        for _ in range(chunks):
+            torch.bmm(a, b.transpose(1, 2), out=c)
+    operand_bytes = 4 * (a.numel() + c.numel())
+    return step, chunks, (2 * operand_bytes + 4 * b.numel()) / MIB
+
+
+def run_one_part(samples):
+    """TF32 (one product): the library's dcgan TF32 GEMM, for the same width sweep."""
+    a = torch.randn(PHASES, samples * POSITIONS, K0, device="cuda")
+    b = torch.randn(PHASES, M, K0, device="cuda")
     c = torch.empty(PHASES, samples * POSITIONS, M, device="cuda")
     chunks = (BATCH + samples - 1) // samples
 
@@ -56,12 +74,15 @@ def run_two_part(samples):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", default="9,16,26")
+    ap.add_argument("--parts", default="three,two", help="any of three, two, one (TF32)")
     args = ap.parse_args()
+    runs = {"three": run_three_part, "two": run_two_part, "one": run_one_part}
     torch.backends.cuda.matmul.allow_tf32 = True
     print("dcgan folded split GEMM, %s, torch %s" % (torch.cuda.get_device_name(), torch.__version__))
     for samples in [int(s) for s in args.samples.split(",")]:
-        for name, make in (("three-part", run_three_part), ("two-part", run_two_part)):
-            step, chunks, mib = make(samples)
+        for part in args.parts.split(","):
+            name = part + "-part"
+            step, chunks, mib = runs[part](samples)
             ms = median_ms(step, iters=20, warmup=3)
             print("%-10s %2d samples a chunk  %2d chunks  workspace %5.1f MiB  GEMMs %.3f ms" %
                   (name, samples, chunks, mib, ms))
