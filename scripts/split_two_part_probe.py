@@ -29,23 +29,10 @@ BATCH, POSITIONS, PHASES, K0, M = 128, 64, 2, 1024, 1024  # dcgan: 8x8 inputs, 5
 MIB = 1 << 20
 
 
-def run_three_part(samples):
-    a = torch.randn(PHASES, samples * POSITIONS, 3 * K0, device="cuda")
-    b = torch.randn(PHASES, M, 3 * K0, device="cuda")
-    c = torch.empty(PHASES, samples * POSITIONS, M, device="cuda")
-    chunks = (BATCH + samples - 1) // samples
-
-    def step():
-        for _ in range(chunks):
-            torch.bmm(a, b.transpose(1, 2), out=c)
-    operand_bytes = 4 * (a.numel() + c.numel())
-    return step, chunks, (2 * operand_bytes + 4 * b.numel()) / MIB
-
-
-def run_one_part(samples):
-    """TF32 (one product): the library's dcgan TF32 GEMM, for the same width sweep."""
-    a = torch.randn(PHASES, samples * POSITIONS, K0, device="cuda")
-    b = torch.randn(PHASES, M, K0, device="cuda")
+def run_stacked(samples, parts):
+    """One GEMM a chunk over K = parts x 1024: three the library's split, one its TF32."""
+    a = torch.randn(PHASES, samples * POSITIONS, parts * K0, device="cuda")
+    b = torch.randn(PHASES, M, parts * K0, device="cuda")
     c = torch.empty(PHASES, samples * POSITIONS, M, device="cuda")
     chunks = (BATCH + samples - 1) // samples
 
@@ -76,7 +63,7 @@ def main():
     ap.add_argument("--samples", default="9,16,26")
     ap.add_argument("--parts", default="three,two", help="any of three, two, one (TF32)")
     args = ap.parse_args()
-    runs = {"three": run_three_part, "two": run_two_part, "one": run_one_part}
+    runs = {"three": lambda n: run_stacked(n, 3), "two": run_two_part, "one": lambda n: run_stacked(n, 1)}
     torch.backends.cuda.matmul.allow_tf32 = True
     print("dcgan folded split GEMM, %s, torch %s" % (torch.cuda.get_device_name(), torch.__version__))
     for samples in [int(s) for s in args.samples.split(",")]:
