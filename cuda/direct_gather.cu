@@ -5,6 +5,7 @@
 #include <c10/cuda/CUDAException.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "gemm_convt/divider.h"
@@ -156,21 +157,21 @@ int64_t weight_bytes(const Problem& p, at::ScalarType dtype, int channels) {
   return p.in_per_group * p.kernel_taps() * channels * acc_bytes;
 }
 
-}  // namespace
-
-bool direct_gather_supported(const Problem& p, const ConvTranspose2dOptions& o,
-                             at::ScalarType dtype) {
-  if (gather_rows_supported(p, o, dtype)) return true;
+// The generic kernel's limits: 32-bit in-plane indices, planes on the grid's y axis, a
+// plane's weights in shared memory.
+bool generic_gather_supported(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype) {
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
-  // 32-bit in-plane indices, planes on the grid's y axis, a plane's weights in shared memory.
   const int channels = channels_per_thread(p, o);
   return p.in_pixels() <= int_max && p.out_h * (p.out_w + 2 * o.stride[1]) <= int_max &&
          plane_count(p, channels) <= 65535 && weight_bytes(p, dtype, channels) <= kMaxWeightBytes;
 }
 
+}  // namespace
+
 double direct_gather_seconds(const Problem& p, const ConvTranspose2dOptions& o,
                              at::ScalarType dtype) {
   if (gather_rows_supported(p, o, dtype)) return gather_rows_seconds(p, dtype);
+  if (!generic_gather_supported(p, o, dtype)) return std::numeric_limits<double>::infinity();
   const double outputs = double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
   const double macs = double(p.batch) * double(p.out_channels()) * double(p.kernel_taps()) *
                       double(p.in_pixels()) * double(p.in_per_group);
@@ -194,9 +195,10 @@ double columns_path_seconds(const Problem& p, const ConvTranspose2dOptions& o,
 
 bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
                            at::ScalarType dtype) {
-  if (o.direct_gather == 0 || !direct_gather_supported(p, o, dtype)) return false;
-  return o.direct_gather > 0 ||
-         direct_gather_seconds(p, o, dtype) < kGatherMargin * columns_path_seconds(p, o, dtype);
+  if (o.direct_gather == 0) return false;
+  const double seconds = direct_gather_seconds(p, o, dtype);
+  if (!std::isfinite(seconds)) return false;  // neither form can run it
+  return o.direct_gather > 0 || seconds < kGatherMargin * columns_path_seconds(p, o, dtype);
 }
 
 void direct_gather_cuda(const Problem& p, const ConvTranspose2dOptions& o,

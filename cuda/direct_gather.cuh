@@ -20,10 +20,9 @@ bool direct_gather_applies(const Problem& p, const ConvTranspose2dOptions& o,
                            at::ScalarType dtype);
 
 // The cost model's parts (seconds predicted on the H100), for the implicit
-// GEMM's choice too: whether the gather can run this problem, its time, and
-// the time of GEMM + col2im.
-bool direct_gather_supported(const Problem& p, const ConvTranspose2dOptions& o,
-                             at::ScalarType dtype);
+// GEMM's choice too: the gather's time (infinity where neither of its forms
+// can run this problem, so each asks its support check once), and the time of
+// GEMM + col2im.
 double direct_gather_seconds(const Problem& p, const ConvTranspose2dOptions& o,
                              at::ScalarType dtype);
 double columns_path_seconds(const Problem& p, const ConvTranspose2dOptions& o,

@@ -628,16 +628,14 @@ bool implicit_gemm_applies(const Problem& p, const ConvTranspose2dOptions& o,
     return false;
   if (o.implicit_gemm > 0) return true;
   double other_s = columns_path_seconds(p, o, dtype);
-  if (o.direct_gather != 0 && direct_gather_supported(p, o, dtype))
-    other_s = std::min(other_s, direct_gather_seconds(p, o, dtype));
+  if (o.direct_gather != 0) other_s = std::min(other_s, direct_gather_seconds(p, o, dtype));
   if (implicit_gemm_seconds(p, o, d, dtype) < kImplicitMargin * other_s) return true;
   // Split float32 where the wgmma phases apply (they, not the kernel priced above, run
   // there): also where their own model prices them under the other paths. Both rules' picks,
   // because the columns model errs by up to 25% on these layers: H200, session 38, the
   // phases' model alone moved N16 128->64 4x4 128x128 (phases 1.86 ms) to columns (2.24);
   // together they add fcn_up (2.22 -> 1.91 ms) and 128->128 on 64x64 (0.94 -> 0.85).
-  return dtype == at::kFloat && !o.allow_tf32 && wgmma_phases_apply(p, o, dtype, packed_bytes(p, d)) &&
-         wgmma_phases_seconds(p, o, packed_bytes(p, d)) < other_s;
+  return dtype == at::kFloat && !o.allow_tf32 && wgmma_phases_seconds(p, o, dtype, packed_bytes(p, d)) < other_s;
 }
 
 void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,

@@ -87,7 +87,8 @@ bool wgmma_switched_off() {
   return v && std::strcmp(v, "0") == 0;
 }
 
-bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype) {
+bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
+                            WgmmaTiles* tiles) {
   if (dtype != at::kFloat || o.stride[0] != 1 || o.stride[1] != 1 || wgmma_switched_off()) return false;
   const auto* props = at::cuda::getCurrentDeviceProperties();
   if (props->major != 9 || props->minor != 0 || !wgmma_kernels_built()) return false;  // wgmma: sm_90a
@@ -115,18 +116,13 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
       int64_t(wgmma_smem_bytes(c)) + kWgmmaStaticSmem > int64_t(props->sharedMemPerBlockOptin))
     return false;
   // One output row's band must fit the cap beside the packed weights.
-  return band_floats(c, 1) <= input_cap_floats(c, o);
-}
-
-int64_t implicit_wgmma_positions(const Problem& p, const ConvTranspose2dOptions& o) {
-  const WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
-  return (p.out_h * c.wp + c.tile_m - 1) / c.tile_m * c.tile_m;
-}
-
-double implicit_wgmma_macs(const Problem& p, const ConvTranspose2dOptions& o) {
-  const WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
-  return double(p.batch) * double(implicit_wgmma_positions(p, o)) * double(c.groups) *
-         double(c.co_tiles * kWgmmaTileN) * double(c.blocks * kWgmmaBlockK) * double(p.kernel_taps());
+  if (band_floats(c, 1) > input_cap_floats(c, o)) return false;
+  if (tiles) {
+    tiles->positions = (p.out_h * c.wp + c.tile_m - 1) / c.tile_m * c.tile_m;
+    tiles->macs = double(p.batch) * double(tiles->positions) * double(c.groups) *
+                  double(c.co_tiles * kWgmmaTileN) * double(c.blocks * kWgmmaBlockK) * double(p.kernel_taps());
+  }
+  return true;
 }
 
 void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,

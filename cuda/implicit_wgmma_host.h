@@ -12,18 +12,21 @@ namespace gemm_convt {
 // read per call.
 bool wgmma_switched_off();
 
+// What its tiles compute, where it applies: one sample's positions (its output positions,
+// the kw - 1 extra columns a packed row holds, and the last tile's tail), and the call's
+// multiply-adds (padded channels, every tap, every computed position).
+struct WgmmaTiles {
+  int64_t positions = 0;
+  double macs = 0;
+};
+
 // float32, stride 1, compute capability 9.0, at least 48 output channels per
 // group, a window within the staged span, one output row's packed input within
 // the workspace cap and, unless the implicit GEMM is forced, enough
 // multiply-adds per packed byte (GEMM_CONVT_WGMMA=0 turns it off: A/B runs).
-bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype);
-
-// The positions one sample's whole-sample tiles compute (its output positions, the
-// kw - 1 extra columns a packed row holds, and the last tile's tail), where it applies.
-int64_t implicit_wgmma_positions(const Problem& p, const ConvTranspose2dOptions& o);
-
-// The multiply-adds its tiles compute (padded channels, every tap, every computed position).
-double implicit_wgmma_macs(const Problem& p, const ConvTranspose2dOptions& o);
+// Where it applies and tiles is given, the tiles' work is written there.
+bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
+                            WgmmaTiles* tiles = nullptr);
 
 // Every output of the call; split (TF32 not allowed) flags an infinite or NaN
 // output in redo for implicit_gemm_cuda's guarded rerun.
@@ -36,8 +39,10 @@ void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, cons
 // holds (the guarded rerun's packed weight), taken off each phase's cap.
 bool wgmma_phases_apply(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
                         int64_t reserved_bytes);
-// Their time without TF32 (split products), where they apply: implicit_gemm_applies' rule.
-double wgmma_phases_seconds(const Problem& p, const ConvTranspose2dOptions& o, int64_t reserved_bytes);
+// Their time without TF32 (split products) where they apply, else infinity (one walk over
+// the phases): implicit_gemm_applies' rule.
+double wgmma_phases_seconds(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
+                            int64_t reserved_bytes);
 void wgmma_phases_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
                        const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo,
                        int64_t reserved_bytes);

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 
 #include "gemm_convt/divider.h"
 #include "gemm_convt/geometry.h"
@@ -78,41 +79,54 @@ std::array<int64_t, 2> phase_counts(const Problem& p, const ConvTranspose2dOptio
   return {std::min(o.stride[0], p.out_h), std::min(o.stride[1], p.out_w)};
 }
 
+// One walk over the phases: whether they apply, and their tiles' multiply-adds.
+struct PhasesWork {
+  bool apply = false;
+  double macs = 0;
+};
+
+PhasesWork phases_work(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
+                       int64_t reserved_bytes) {
+  // Stride 1 is implicit_wgmma_cuda itself; the kernel is float32 alone.
+  if ((o.stride[0] == 1 && o.stride[1] == 1) || dtype != at::kFloat) return {};
+  // Undilated (a phase's taps then read consecutive input positions) and every phase hit
+  // by at least one tap (kernel >= stride), so each phase is a plain stride-1 call.
+  if (o.dilation[0] != 1 || o.dilation[1] != 1 || p.kernel_h < o.stride[0] || p.kernel_w < o.stride[1])
+    return {};
+  const auto counts = phase_counts(p, o);
+  double outputs = 0, computed = 0;  // one sample's, over the phases
+  PhasesWork work;
+  for (int64_t ph = 0; ph < counts[0]; ++ph)
+    for (int64_t pw = 0; pw < counts[1]; ++pw) {
+      const PhaseShape s = phase_shape(p, o, ph, pw, reserved_bytes);
+      WgmmaTiles tiles;
+      if (!implicit_wgmma_applies(s.p, s.o, dtype, &tiles)) return {};
+      outputs += double(s.p.out_h * s.p.out_w);
+      computed += double(tiles.positions);
+      work.macs += tiles.macs;
+    }
+  work.apply = outputs >= kMinTileFill * computed;
+  return work;
+}
+
 }  // namespace
 
 bool wgmma_phases_apply(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
                         int64_t reserved_bytes) {
-  // Stride 1 is implicit_wgmma_cuda itself; the kernel is float32 alone.
-  if ((o.stride[0] == 1 && o.stride[1] == 1) || dtype != at::kFloat) return false;
-  // Undilated (a phase's taps then read consecutive input positions) and every phase hit
-  // by at least one tap (kernel >= stride), so each phase is a plain stride-1 call.
-  if (o.dilation[0] != 1 || o.dilation[1] != 1 || p.kernel_h < o.stride[0] || p.kernel_w < o.stride[1])
-    return false;
-  const auto counts = phase_counts(p, o);
-  double outputs = 0, computed = 0;  // one sample's, over the phases
-  for (int64_t ph = 0; ph < counts[0]; ++ph)
-    for (int64_t pw = 0; pw < counts[1]; ++pw) {
-      const PhaseShape s = phase_shape(p, o, ph, pw, reserved_bytes);
-      if (!implicit_wgmma_applies(s.p, s.o, dtype)) return false;
-      outputs += double(s.p.out_h * s.p.out_w);
-      computed += double(implicit_wgmma_positions(s.p, s.o));
-    }
-  return outputs >= kMinTileFill * computed;
+  return phases_work(p, o, dtype, reserved_bytes).apply;
 }
 
-double wgmma_phases_seconds(const Problem& p, const ConvTranspose2dOptions& o, int64_t reserved_bytes) {
+double wgmma_phases_seconds(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
+                            int64_t reserved_bytes) {
+  const PhasesWork work = phases_work(p, o, dtype, reserved_bytes);
+  if (!work.apply) return std::numeric_limits<double>::infinity();
   const auto counts = phase_counts(p, o);
+  const double phases = double(counts[0] * counts[1]);
   const double input_bytes = 4.0 * double(p.batch) * double(p.in_channels) * double(p.in_pixels());
-  double macs = 0;
-  double bytes = 4.0 * double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
-  for (int64_t ph = 0; ph < counts[0]; ++ph)
-    for (int64_t pw = 0; pw < counts[1]; ++pw) {
-      const PhaseShape s = phase_shape(p, o, ph, pw, reserved_bytes);
-      macs += implicit_wgmma_macs(s.p, s.o);
-      bytes += 3.0 * input_bytes;  // the pack reads the input and writes its two parts
-    }
-  return macs / kPhasesSplitMacsPerSecond + bytes / kPhasesBytesPerSecond +
-         double(counts[0] * counts[1]) * kPhaseSeconds;
+  const double output_bytes = 4.0 * double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
+  // Each phase's pack reads the input and writes its two parts.
+  return work.macs / kPhasesSplitMacsPerSecond + (output_bytes + 3.0 * input_bytes * phases) / kPhasesBytesPerSecond +
+         phases * kPhaseSeconds;
 }
 
 void wgmma_phases_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,

@@ -1,22 +1,41 @@
-# This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`, ~4 min, no carry).
-# Prepared in session 38 for session 39's first call: dcgan's columns GEMM is paced by its chunk
-# width, not its workspace as such (stock cuBLAS, session 38 calls 7-9: three-part split at 9
-# samples a chunk 0.64-0.68 ms, at 8 samples 0.471, at 16 0.337). (1) The same sweep for the
-# split and TF32 shapes, no build. (2) The library's dcgan at caps that give 7-10 samples a
-# chunk (the split GEMM's launch count tells the chunks), fp32 and TF32, kernel sums.
+# This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`, ~9 min, no carry).
+# Session 39, call 2: (1) build; (2) ncu on one launch of the wgmma conv kernel for fcn_up
+# (strict: the stride phases) and kb69 (strict: stride 1), to say what bounds the phases;
+# (3) memcheck of configs 1 and 6 (the tiny workspaces, cut at their cap in every whole check
+# since session 28) one process per case, 14 at a time, beside (4) the rule tests the host
+# tidy touches.
 R=$(pwd)
 {
-cd $R/scripts
-echo "== stock cuBLAS, dcgan's folded GEMM by chunk width"
-timeout 60 python3 split_two_part_probe.py --samples 6,7,8,9,10,12,16,24,26,28 --parts three,one 2>&1 | grep -v arn
-cd $R
-source scripts/device_build.sh col2im_block_kernel $OUT/build.log > /dev/null
+source scripts/device_build.sh implicit_wgmma_kernel $OUT/build.log > /dev/null
 echo "built at ${SECONDS}s"
-cd /tmp && cp $R/scripts/probe_speed.py $R/scripts/cuda_timing.py /tmp/
-for ws in 52 56 58 60 62 64; do
-  echo "== workspace $ws MiB at ${SECONDS}s"
-  timeout 40 python3 probe_speed.py --problems dcgan --dtypes fp32,tf32 --workspace $ws --profile 2>&1 \
-    | grep -v "arn\|^ *$" | cut -c1-150 | head -12
+NCU=$(which ncu || ls /opt/nvidia/nsight-compute/*/ncu | head -1)
+cd /tmp
+for prob in fcn_up kb69; do
+  GEMM_CONVT_PROBE_TF32=0 timeout 90 $NCU --kernel-name regex:implicit_wgmma_kernel --launch-count 1 \
+    --section SpeedOfLight --section LaunchStats --section Occupancy --section WarpStateStats \
+    --metrics sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active,sm__inst_executed_pipe_tensor_op_gmma.sum,lts__t_bytes.sum,dram__bytes_read.sum,dram__bytes_write.sum \
+    python3 "$R/scripts/ncu_col2im.py" $prob float32 > "$OUT/ncu_$prob.txt" 2>&1
+  echo "== ncu $prob at ${SECONDS}s"
+  grep -E "Duration|DRAM Throughput|Compute \(SM\) Throughput|Memory Throughput|Grid Size|Block Size|Registers Per|Achieved Occ|Waves Per SM|gmma|lts__t_bytes|dram__bytes|Stall|Warp Cycles Per Issued" "$OUT/ncu_$prob.txt" | head -24
 done
+cd $R
+echo "== memcheck configs 1 and 6, a process per case, at ${SECONDS}s"
+mkdir -p $OUT/mc
+cases=$(python3 -c "
+import sys; sys.path.insert(0, 'scripts')
+import memcheck_cases as m
+print(' '.join(str(i) for i, c in enumerate(m.CASES) if c[0] * c[4][0] * c[4][1] <= m.TINY_WORKSPACE_MAX_PIXELS))")
+for cfg in 1 6; do for c in $cases; do echo "$cfg $c"; done; done | \
+  xargs -P 14 -L 1 bash -c 'MEMCHECK_CONFIGS=$0 MEMCHECK_CASES=$1 timeout 330 compute-sanitizer --tool memcheck \
+    --error-exitcode 99 python3 scripts/memcheck_cases.py > '$OUT'/mc/cfg$0_case$1.log 2>&1; echo "cfg $0 case $1 rc=$? at ${SECONDS}s"' &
+mc_pid=$!
+echo "== rule tests at ${SECONDS}s"
+(cd /tmp && timeout 200 python3 -m pytest -p no:cacheprovider -c "$R/pyproject.toml" --rootdir "$R" -q -x \
+  "$R/tests/test_cuda.py" "$R/tests/test_split_rule.py" "$R/tests/test_fold_rule.py" -k "phases or gather or rule or implicit" \
+  2>&1 | tail -4)
+wait $mc_pid
+echo "== memcheck summary at ${SECONDS}s"
+grep -h "ERROR SUMMARY" $OUT/mc/*.log | sort | uniq -c
+grep -h "memcheck subset" $OUT/mc/*.log | wc -l
 echo seconds=$SECONDS
 } 2>&1 | tee "$OUT/iter.log"
