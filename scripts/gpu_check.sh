@@ -44,21 +44,19 @@ if [ $status -eq 0 ]; then
   # GPU_CHECK_SKIP_CPU_TESTS=1: the CUDA tests only (CI runs the rest on a CPU machine).
   cpu_tests="&& $pytest_cmd -m 'not cuda'"
   [ -n "${GPU_CHECK_SKIP_CPU_TESTS:-}" ] && cpu_tests=""
-  # memcheck: one compute-sanitizer process per config (its CPU-side slowness, not the GPU,
-  # bounds it: ~50 s a config, 250-300 s one after another), beside the tests so that the
-  # whole check fits one 600 s device call. GPU_CHECK_MEMCHECK_AFTER=1 starts them after the
-  # tests instead (session 30: beside them, the tests ran 5x slower and the call's time ran
-  # out); GPU_CHECK_MEMCHECK_TIMEOUT=S caps each. Each config's log is memcheck_<i>.log.
-  memcheck_configs=$($py scripts/memcheck_cases.py --count)
-  memcheck_pids=()
+  # memcheck: one compute-sanitizer process per config, or per case for the tiny-workspace
+  # configs (memcheck_cases.py --jobs), GPU_CHECK_MEMCHECK_JOBS (16) at a time: their CPU-side
+  # slowness, not the GPU, bounds them (~50 s a config). Beside the tests so that the whole
+  # check fits one 600 s device call; GPU_CHECK_MEMCHECK_AFTER=1 starts them after the tests
+  # instead (session 30: beside them, the tests ran 5x slower and the call's time ran out);
+  # GPU_CHECK_MEMCHECK_TIMEOUT=S caps each. Logs: memcheck_<config>[_<case>].log.
   start_memcheck() {
-    local cap=()
-    [ -n "${GPU_CHECK_MEMCHECK_TIMEOUT:-}" ] && cap=(timeout "$GPU_CHECK_MEMCHECK_TIMEOUT")
-    for ((i = 0; i < memcheck_configs; i++)); do
-      MEMCHECK_CONFIGS=$i ${cap[@]+"${cap[@]}"} compute-sanitizer --tool memcheck --error-exitcode 99 \
-        $py scripts/memcheck_cases.py >"$logs/memcheck_$i.log" 2>&1 &
-      memcheck_pids+=($!)
-    done
+    local cap=""
+    [ -n "${GPU_CHECK_MEMCHECK_TIMEOUT:-}" ] && cap="timeout $GPU_CHECK_MEMCHECK_TIMEOUT"
+    $py scripts/memcheck_cases.py --jobs | xargs -P "${GPU_CHECK_MEMCHECK_JOBS:-16}" -L 1 bash -c \
+      'MEMCHECK_CONFIGS=$1 MEMCHECK_CASES=${2:-} '"$cap"' compute-sanitizer --tool memcheck --error-exitcode 99 \
+        "$0" scripts/memcheck_cases.py >"'"$logs"'/memcheck_$1${2:+_$2}.log" 2>&1' "$py" &
+    memcheck_pid=$!
     memcheck_t0=$SECONDS
   }
   [ -n "${GPU_CHECK_MEMCHECK_AFTER:-}" ] || start_memcheck
@@ -70,9 +68,9 @@ if [ $status -eq 0 ]; then
   fi
   step kernels bash -c "cd /tmp && $py '$PWD/scripts/kernel_names.py'" || status=1
   memcheck_rc=0
-  for pid in "${memcheck_pids[@]}"; do wait "$pid" || memcheck_rc=1; done
-  for ((i = 0; i < memcheck_configs; i++)); do
-    tail -n 2 "$logs/memcheck_$i.log"
+  wait "$memcheck_pid" || memcheck_rc=1  # xargs: non-zero if any process failed
+  for log in "$logs"/memcheck_*.log; do
+    echo "== $(basename "$log")"; tail -n 2 "$log"
   done >"$logs/memcheck.log"
   summary+=("$(printf '%-10s rc=%-3s %4ss  %s' memcheck "$memcheck_rc" "$((SECONDS - memcheck_t0))" \
     "$(grep -h 'ERROR SUMMARY' "$logs"/memcheck_*.log | sort | uniq -c | tr -s ' ' | tr '\n' ';')")")

@@ -49,8 +49,25 @@ CONFIGS = ((None, False, False, None, False, False), (500, False, False, None, F
 
 # Under a workspace of a few KB every few pixels make a chunk, and each chunk a few launches,
 # which memcheck slows most: those configs take the cases of at most this many input pixels
-# (configs 1 and 6 ran out of 330 s over the wide cases, session 31).
+# (configs 1 and 6 ran out of 330 s over the wide cases, session 31), and run as a process
+# per case (session 39: 11-83 s each, 14 at a time; one process per config was cut at 110 s
+# in every whole check from session 28 to 38).
 TINY_WORKSPACE, TINY_WORKSPACE_MAX_PIXELS = 4000, 256
+
+
+def tiny(limit):
+    return limit is not None and limit <= TINY_WORKSPACE
+
+
+def jobs():
+    """gpu_check.sh's memcheck processes, a line each: a config, or a config and one case."""
+    for i, config in enumerate(CONFIGS):
+        if not tiny(config[0]):
+            yield "%d" % i
+            continue
+        for j, (n, _, _, _, hw) in enumerate(c[:5] for c in CASES):
+            if n * hw[0] * hw[1] <= TINY_WORKSPACE_MAX_PIXELS:
+                yield "%d %d" % (i, j)
 
 
 def picked(items, variable):
@@ -73,7 +90,7 @@ def main():
         gemm_convt.set_disjoint_taps(disjoint)
         for dtype in (torch.float32, torch.float16, torch.bfloat16, torch.float64):
             for n, cin, cout_g, k, hw, s, p, op, d, g in cases_picked:
-                if limit is not None and limit <= TINY_WORKSPACE and n * hw[0] * hw[1] > TINY_WORKSPACE_MAX_PIXELS:
+                if tiny(limit) and n * hw[0] * hw[1] > TINY_WORKSPACE_MAX_PIXELS:
                     continue
                 for fmt in (torch.contiguous_format, torch.channels_last):
                     x = torch.randn(n, cin, *hw).to("cuda", dtype).contiguous(memory_format=fmt)
@@ -97,7 +114,7 @@ def main():
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--count"]:  # how many configs (gpu_check.sh runs one process each)
-        print(len(CONFIGS))
+    if sys.argv[1:] == ["--jobs"]:
+        print("\n".join(jobs()))
     else:
         main()
