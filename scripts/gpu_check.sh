@@ -53,9 +53,10 @@ if [ $status -eq 0 ]; then
   start_memcheck() {
     local cap=""
     [ -n "${GPU_CHECK_MEMCHECK_TIMEOUT:-}" ] && cap="timeout $GPU_CHECK_MEMCHECK_TIMEOUT"
-    $py scripts/memcheck_cases.py --jobs | xargs -P "${GPU_CHECK_MEMCHECK_JOBS:-16}" -L 1 bash -c \
+    $py scripts/memcheck_cases.py --jobs >"$logs/memcheck_jobs.txt" || : >"$logs/memcheck_jobs.txt"
+    xargs -P "${GPU_CHECK_MEMCHECK_JOBS:-16}" -L 1 bash -c \
       'MEMCHECK_CONFIGS=$1 MEMCHECK_CASES=${2:-} '"$cap"' compute-sanitizer --tool memcheck --error-exitcode 99 \
-        "$0" scripts/memcheck_cases.py >"'"$logs"'/memcheck_$1${2:+_$2}.log" 2>&1' "$py" &
+        "$0" scripts/memcheck_cases.py >"'"$logs"'/memcheck_$1${2:+_$2}.log" 2>&1' "$py" <"$logs/memcheck_jobs.txt" &
     memcheck_pid=$!
     memcheck_t0=$SECONDS
   }
@@ -69,6 +70,7 @@ if [ $status -eq 0 ]; then
   step kernels bash -c "cd /tmp && $py '$PWD/scripts/kernel_names.py'" || status=1
   memcheck_rc=0
   wait "$memcheck_pid" || memcheck_rc=1  # xargs: non-zero if any process failed
+  [ -s "$logs/memcheck_jobs.txt" ] || memcheck_rc=1  # no jobs listed: nothing was checked
   for log in "$logs"/memcheck_*.log; do
     echo "== $(basename "$log")"; tail -n 2 "$log"
   done >"$logs/memcheck.log"
