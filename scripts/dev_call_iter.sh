@@ -1,5 +1,5 @@
 # This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`, ~5 min, no carry).
-# Prepared in session 39 for the next: where the wgmma kernel's cycles go on fcn_up's stride
+# Session 39, call 6 (NOTES.md): where the wgmma kernel's cycles go on fcn_up's stride
 # phases and on kb69 (split float32, TF32 off), instruction by instruction (ncu source
 # counters, -lineinfo build): the kernel runs at 117e12 / 101e12 multiply-adds a second, 57% /
 # 50% of cuBLAS's TF32 rate, with neither the SM (66%) nor L2 (70%) saturated (session 39
