@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 
 #include "../cuda/wgmma.cuh"
 
@@ -26,6 +27,7 @@ using namespace gemm_convt;
   } while (0)
 
 constexpr int kStages = 2;
+int g_steps = 2000;  // steps a block (argv[1]); the grid keeps 2000 a block slot
 constexpr uint32_t kTileBytes = 64 * 16 * 4;  // one (tap, part) weight tile: 64 channels x 16
 
 // A shape as the kernel stages it (split float32: two parts): kw width taps, a window of
@@ -108,7 +110,7 @@ int run(const char* name, Shape sh, const char* src, uint32_t src_bytes, float* 
   auto kernel = fill_kernel<kConsumers, kKw, kFill>;
   const int smem = int(kStages * sh.stage_bytes());
   CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-  const int threads = kConsumers * 128 + 32, blocks = sms * per_sm, steps = 2000;
+  const int threads = kConsumers * 128 + 32, steps = g_steps, blocks = sms * per_sm * (2000 / steps);
   cudaEvent_t t0, t1;
   CHECK(cudaEventCreate(&t0));
   CHECK(cudaEventCreate(&t1));
@@ -135,7 +137,8 @@ int run(const char* name, Shape sh, const char* src, uint32_t src_bytes, float* 
   return 0;
 }
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) g_steps = atoi(argv[1]);
   cudaDeviceProp prop;
   CHECK(cudaGetDeviceProperties(&prop, 0));
   printf("%s, %d SMs\n", prop.name, prop.multiProcessorCount);
