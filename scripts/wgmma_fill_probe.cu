@@ -5,8 +5,10 @@
 // its stage sizes: a producer thread bulk-copies each step's operands (from an L2-resident
 // buffer) into a two-stage ring; consumer warpgroups wait, issue the step's products (SS
 // m64n64k8 with the kernel's descriptor offsets), drain, join a partial sum and release.
-// Each shape runs with the fills and without them (the producer only arrives).
-//   nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I. wgmma_fill_probe.cu && ./a.out
+// Each shape runs with the fills and without them (the producer only arrives). argv[1]:
+// steps a block (default 2000; shorter loops get more blocks, the same work). Results:
+// NOTES.md session 39, calls 7-8 (fills cost 0-10%; the skeleton runs at 85-97% of peak).
+//   nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -I. wgmma_fill_probe.cu && ./a.out [steps]
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -14,17 +16,9 @@
 #include <cstdlib>
 
 #include "../cuda/wgmma.cuh"
+#include "probe_check.cuh"
 
 using namespace gemm_convt;
-
-#define CHECK(x)                                                       \
-  do {                                                                 \
-    cudaError_t e = (x);                                               \
-    if (e != cudaSuccess) {                                            \
-      printf("%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e)); \
-      return 1;                                                        \
-    }                                                                  \
-  } while (0)
 
 constexpr int kStages = 2;
 int g_steps = 2000;  // steps a block (argv[1]); the grid keeps 2000 a block slot

@@ -13,17 +13,9 @@
 #include <cstdio>
 
 #include "../cuda/wgmma.cuh"
+#include "probe_check.cuh"
 
 using namespace gemm_convt;
-
-#define CHECK(x)                                                              \
-  do {                                                                        \
-    cudaError_t e = (x);                                                      \
-    if (e != cudaSuccess) {                                                   \
-      printf("%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e));        \
-      return 1;                                                               \
-    }                                                                         \
-  } while (0)
 
 __device__ __forceinline__ void wgmma_ss_n64(float (&d)[32], uint64_t a, uint64_t b, int scale_d) {
   asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
