@@ -1,13 +1,20 @@
-# This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`, ~5 min, no carry).
-# Session 39, call 6 (NOTES.md): where the wgmma kernel's cycles go on fcn_up's stride
-# phases and on kb69 (split float32, TF32 off), instruction by instruction (ncu source
-# counters, -lineinfo build): the kernel runs at 117e12 / 101e12 multiply-adds a second, 57% /
-# 50% of cuBLAS's TF32 rate, with neither the SM (66%) nor L2 (70%) saturated (session 39
-# call 2). Session 39's call 3 (memcheck by case) is now part of gpu_check.sh.
+# This session's probe / iteration call (device tool: `bash scripts/dev_call_iter.sh`, ~4 min, no carry).
+# Prepared in session 39 for the next session's first call. fcn_up strict runs its four stride phases on
+# the wgmma kernel at 109e12 multiply-adds a second over the whole call (54% of cuBLAS's TF32
+# rate). The kernel's skeleton alone runs at 85-97% of the peak (wgmma_fill_probe.cu), so
+# the question is: are the products slow beside the other stream's packs? fcn_up split float32
+# at the default cap (two buffers, each chunk's pack beside the other's products) against a
+# 1024 MiB cap (one chunk a phase: pack, then products, nothing beside them), kernel sums.
+# Prediction (NOTES.md session 39, "Next"): write it there before the run.
 R=$(pwd)
 {
-GEMM_CONVT_PROBE_TF32=0 KERNEL=implicit_wgmma_kernel PROBLEM=fcn_up TAG=_fcn_up bash scripts/ncu_source.sh
-echo "== fcn_up done at ${SECONDS}s"
-GEMM_CONVT_PROBE_TF32=0 KERNEL=implicit_wgmma_kernel PROBLEM=kb69 TAG=_kb69 NO_BUILD=1 bash scripts/ncu_source.sh
+source scripts/device_build.sh implicit_wgmma_kernel $OUT/build.log > /dev/null
+echo "built at ${SECONDS}s"
+cd /tmp && cp $R/scripts/probe_speed.py $R/scripts/cuda_timing.py /tmp/
+for ws in 64 1024 64 1024; do
+  echo "== fcn_up, workspace $ws MiB at ${SECONDS}s"
+  timeout 60 python3 probe_speed.py --problems fcn_up --dtypes fp32 --implicit on --workspace $ws --profile 2>&1 \
+    | grep -v "arn\|^ *$" | cut -c1-150 | head -8
+done
 echo seconds=$SECONDS
 } 2>&1 | tee "$OUT/iter.log"
