@@ -59,14 +59,20 @@ def tiny(limit):
     return limit is not None and limit <= TINY_WORKSPACE
 
 
+def runs_under(limit, case):
+    """Whether a config with this workspace limit takes the case."""
+    n, hw = case[0], case[4]
+    return not tiny(limit) or n * hw[0] * hw[1] <= TINY_WORKSPACE_MAX_PIXELS
+
+
 def jobs():
     """gpu_check.sh's memcheck processes, a line each: a config, or a config and one case."""
     for i, config in enumerate(CONFIGS):
         if not tiny(config[0]):
             yield "%d" % i
             continue
-        for j, (n, _, _, _, hw) in enumerate(c[:5] for c in CASES):
-            if n * hw[0] * hw[1] <= TINY_WORKSPACE_MAX_PIXELS:
+        for j, case in enumerate(CASES):
+            if runs_under(config[0], case):
                 yield "%d %d" % (i, j)
 
 
@@ -89,9 +95,10 @@ def main():
         gemm_convt.set_width_folding(fold)
         gemm_convt.set_disjoint_taps(disjoint)
         for dtype in (torch.float32, torch.float16, torch.bfloat16, torch.float64):
-            for n, cin, cout_g, k, hw, s, p, op, d, g in cases_picked:
-                if tiny(limit) and n * hw[0] * hw[1] > TINY_WORKSPACE_MAX_PIXELS:
+            for case in cases_picked:
+                if not runs_under(limit, case):
                     continue
+                n, cin, cout_g, k, hw, s, p, op, d, g = case
                 for fmt in (torch.contiguous_format, torch.channels_last):
                     x = torch.randn(n, cin, *hw).to("cuda", dtype).contiguous(memory_format=fmt)
                     w = torch.randn(cin, cout_g, *k).to("cuda", dtype)
