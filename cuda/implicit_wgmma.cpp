@@ -1,7 +1,8 @@
 // Host side of the wgmma implicit GEMM (implicit_wgmma.h): where it applies,
 // the packed operands, and the chunks (samples, or output-row bands of one
 // sample) that keep the packed input within the workspace cap, on two side
-// streams.
+// streams. A call is one or more phases sharing the packed input
+// (implicit_wgmma_host.h's WgmmaCall).
 #include "implicit_wgmma_host.h"
 
 #include <ATen/cuda/CUDAContext.h>
@@ -23,11 +24,15 @@ namespace {
 // taps, whole 8-row core matrices.
 void set_tile(WgmmaConv& c, int tile_m) {
   c.tile_m = tile_m;
-  c.a_rows = (tile_m + (c.kw - 1) * c.dil_w + 7) / 8 * 8;
+  c.a_rows = (tile_m + (c.taps_w - 1) * c.dil_w + 7) / 8 * 8;
 }
 
-WgmmaConv describe_wgmma(const Problem& p, const ConvTranspose2dOptions& o, bool split) {
+WgmmaConv describe_wgmma(const WgmmaCall& call, bool split) {
+  const Problem& p = call.p;
+  const ConvTranspose2dOptions& o = call.o;
   WgmmaConv c{};
+  c.taps_h = int(call.taps_h), c.taps_w = int(call.taps_w);
+  c.phases = int(call.phases.size());
   c.in_h = int(p.in_h), c.in_w = int(p.in_w), c.out_w = int(p.out_w);
   c.kh = int(p.kernel_h), c.kw = int(p.kernel_w);
   c.pad_h = int(o.padding[0]), c.pad_w = int(o.padding[1]);
@@ -52,9 +57,14 @@ WgmmaConv describe_wgmma(const Problem& p, const ConvTranspose2dOptions& o, bool
 
 // Rows the taps reach above a band of output rows (stride 1).
 int64_t reach(const WgmmaConv& c) { return int64_t(c.kh - 1) * c.dil_h; }
+// A plane's tail: the last tile's window, and the columns a phase's start moves it past the
+// plane's last row (its start_w, less the taps it does not take: implicit_wgmma.h's layout).
+int64_t tail_columns(const WgmmaConv& c) { return c.a_rows + std::max(0, c.kw - c.taps_w - 1); }
 // Packed floats per input row of one sample, and of the planes' tails.
 int64_t row_floats(const WgmmaConv& c) { return int64_t(c.groups) * c.blocks * c.parts * 4 * c.wp * 4; }
-int64_t tail_floats(const WgmmaConv& c) { return int64_t(c.groups) * c.blocks * c.parts * 4 * c.a_rows * 4; }
+int64_t tail_floats(const WgmmaConv& c) { return int64_t(c.groups) * c.blocks * c.parts * 4 * tail_columns(c) * 4; }
+// Floats of the packed weights: every phase's.
+int64_t weight_floats(const WgmmaConv& c) { return c.phases * wgmma_packed_weight_floats(c); }
 // Packed floats of one sample's band of output rows.
 int64_t band_floats(const WgmmaConv& c, int64_t out_rows) {
   return (out_rows + reach(c)) * row_floats(c) + tail_floats(c);
@@ -64,7 +74,7 @@ int64_t band_floats(const WgmmaConv& c, int64_t out_rows) {
 void set_band(WgmmaConv& c, int64_t r0, int64_t rows) {
   c.row0 = int(r0), c.rows = int(rows);
   c.q0 = int(r0 + c.pad_h - reach(c)), c.q_rows = int(rows + reach(c));
-  c.plane = c.q_rows * c.wp + c.a_rows;  // the tail: the last tile's window ends inside the plane
+  c.plane = int(c.q_rows * c.wp + tail_columns(c));  // the last tile's windows end inside the plane
   c.m_tiles = int((int64_t(c.rows) * c.wp + c.tile_m - 1) / c.tile_m);
 }
 
@@ -76,7 +86,7 @@ constexpr double kWgmmaMinMacsPerByte = 48;
 // (allocator_blocks.h; kb65 TF32 read 64.3 MiB against its 64 MiB cap: a 63.7 MiB
 // buffer in a 64 MiB block, plus the packed weight).
 int64_t input_cap_floats(const WgmmaConv& c, const ConvTranspose2dOptions& o) {
-  const int64_t bytes = std::max<int64_t>(0, o.workspace_bytes - 8 * wgmma_packed_weight_floats(c));
+  const int64_t bytes = std::max<int64_t>(0, o.workspace_bytes - 8 * weight_floats(c));
   return (bytes >= kAllocatorSegment ? bytes / kAllocatorSegment * kAllocatorSegment : bytes) / 4;
 }
 
@@ -87,54 +97,85 @@ bool wgmma_switched_off() {
   return v && std::strcmp(v, "0") == 0;
 }
 
-bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
-                            WgmmaTiles* tiles) {
+WgmmaCall stride1_wgmma_call(const Problem& p, const ConvTranspose2dOptions& o) {
+  WgmmaCall call{p, o, p.kernel_h, p.kernel_w, {}};
+  call.phases.push_back(WgmmaPhaseShape{0, 0, p.out_h, p.out_w});
+  return call;
+}
+
+bool wgmma_call_applies(const WgmmaCall& call, at::ScalarType dtype, WgmmaTiles* tiles) {
+  const Problem& p = call.p;
+  const ConvTranspose2dOptions& o = call.o;
   if (dtype != at::kFloat || o.stride[0] != 1 || o.stride[1] != 1 || wgmma_switched_off()) return false;
+  if (call.phases.empty() || call.phases.size() > size_t(kWgmmaMaxPhases)) return false;
   const auto* props = at::cuda::getCurrentDeviceProperties();
   if (props->major != 9 || props->minor != 0 || !wgmma_kernels_built()) return false;  // wgmma: sm_90a
   // 64-channel tiles: narrower groups would leave half the products on padding.
   if (p.out_per_group < 48) return false;
   constexpr int64_t int_max = std::numeric_limits<int32_t>::max();
   if (p.in_h > int_max || p.in_w > int_max || p.out_h > int_max || p.out_w > int_max) return false;
-  const WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
+  const WgmmaConv c = describe_wgmma(call, !o.allow_tf32);
   // 32-bit positions and plane columns (a whole sample's band, and the last tile's or pack
   // block's overhang past it).
-  if ((p.out_h + reach(c)) * (p.out_w + int64_t(c.kw - 1) * c.dil_w) + c.a_rows + c.tile_m > int_max)
+  if ((p.out_h + reach(c)) * (p.out_w + int64_t(c.kw - 1) * c.dil_w) + tail_columns(c) + c.tile_m > int_max)
     return false;
   // By the rule (implicit GEMM not forced): the pack is a pass over the input, written as
-  // its parts; it pays where each packed byte feeds enough multiply-adds. Measured on the
-  // H100 against the mma.sync kernel: session 27, TF32 kb57 at 144 per byte 3% slower, split
-  // kb57 at 216 11% faster, kb65/kb69 at 336-720 8-33% faster; session 32, after the wgmma
-  // kernel's tile rule and uniform descriptors, TF32 kb57 4.95 ms against 7.01 (-29%). H200,
-  // session 33 (scripts/wgmma_rule_probe.py: an 8 x 64 x 256 x 512 input, 48-128 output
-  // channels, 2x2 to 3x5 kernels): wgmma 8-47% faster at every point from 48 to 432 per byte
-  // (48 at 0.90x), so the rule starts at the lowest point measured.
-  const double macs_per_byte = double(p.out_per_group) * double(p.kernel_taps()) * (c.parts == 2 ? 3 : 1) /
-                               (4.0 * c.parts);
+  // its parts; it pays where each packed byte feeds enough multiply-adds (every phase's).
+  // Measured on the H100 against the mma.sync kernel: session 27, TF32 kb57 at 144 per byte
+  // 3% slower, split kb57 at 216 11% faster, kb65/kb69 at 336-720 8-33% faster; session 32,
+  // after the wgmma kernel's tile rule and uniform descriptors, TF32 kb57 4.95 ms against
+  // 7.01 (-29%). H200, session 33 (scripts/wgmma_rule_probe.py: an 8 x 64 x 256 x 512 input,
+  // 48-128 output channels, 2x2 to 3x5 kernels): wgmma 8-47% faster at every point from 48
+  // to 432 per byte (48 at 0.90x), so the rule starts at the lowest point measured.
+  const double taps = double(c.taps_h * c.taps_w) * double(c.phases);
+  const double macs_per_byte = double(p.out_per_group) * taps * (c.parts == 2 ? 3 : 1) / (4.0 * c.parts);
   if (o.implicit_gemm < 0 && macs_per_byte < kWgmmaMinMacsPerByte) return false;
-  if ((c.kw - 1) * c.dil_w > kWgmmaMaxShift || int64_t(c.groups) * c.co_tiles > 65535 ||
+  if ((c.taps_w - 1) * c.dil_w > kWgmmaMaxShift || int64_t(c.groups) * c.co_tiles * c.phases > 65535 ||
       int64_t(wgmma_smem_bytes(c)) + kWgmmaStaticSmem > int64_t(props->sharedMemPerBlockOptin))
     return false;
   // One output row's band must fit the cap beside the packed weights.
   if (band_floats(c, 1) > input_cap_floats(c, o)) return false;
   if (tiles) {
-    tiles->positions = (p.out_h * c.wp + c.tile_m - 1) / c.tile_m * c.tile_m;
+    tiles->positions = (p.out_h * c.wp + c.tile_m - 1) / c.tile_m * c.tile_m * c.phases;
     tiles->macs = double(p.batch) * double(tiles->positions) * double(c.groups) *
-                  double(c.co_tiles * kWgmmaTileN) * double(c.blocks * kWgmmaBlockK) * double(p.kernel_taps());
+                  double(c.co_tiles * kWgmmaTileN) * double(c.blocks * kWgmmaBlockK) * double(c.taps_h * c.taps_w);
   }
   return true;
 }
 
-void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
-                         const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo) {
-  WgmmaConv c = describe_wgmma(p, o, !o.allow_tf32);
+bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
+                            WgmmaTiles* tiles) {
+  return wgmma_call_applies(stride1_wgmma_call(p, o), dtype, tiles);
+}
+
+void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const std::vector<at::Tensor>& weights,
+                     const at::Tensor& bias, const std::vector<at::Tensor>& outs, int* redo) {
+  const Problem& p = call.p;
+  const ConvTranspose2dOptions& o = call.o;
+  WgmmaConv c = describe_wgmma(call, !o.allow_tf32);
+  TORCH_INTERNAL_ASSERT(weights.size() == call.phases.size() && outs.size() == call.phases.size());
+  const at::Tensor& weight = weights[0];
+  const at::Tensor& out = outs[0];
   c.x_sn = input.stride(0), c.x_sc = input.stride(1), c.x_sh = input.stride(2), c.x_sw = input.stride(3);
   c.w_si = weight.stride(0), c.w_so = weight.stride(1), c.w_sh = weight.stride(2), c.w_sw = weight.stride(3);
   c.o_sn = out.stride(0), c.o_sc = out.stride(1), c.o_sh = out.stride(2), c.o_sw = out.stride(3);
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream().stream();
   const auto floats = input.options().dtype(at::kFloat);
-  at::Tensor packed_weight = at::empty({wgmma_packed_weight_floats(c)}, floats);
-  C10_CUDA_CHECK(launch_wgmma_pack_weight(c, weight.data_ptr<float>(), packed_weight.data_ptr<float>(), stream));
+  // The phases' packed weights side by side; each phase's outputs as an offset from the first's.
+  const int64_t phase_weight_floats = wgmma_packed_weight_floats(c);
+  at::Tensor packed_weight = at::empty({weight_floats(c)}, floats);
+  for (int k = 0; k < c.phases; ++k) {
+    TORCH_INTERNAL_ASSERT(weights[k].strides() == weight.strides() && outs[k].strides() == out.strides(),
+                          "implicit_wgmma: phases with other strides");
+    const WgmmaPhaseShape& shape = call.phases[size_t(k)];
+    WgmmaPhase& phase = c.phase[k];
+    phase.start = int(shape.start_h * c.wp + shape.start_w);
+    phase.out_h = int(shape.out_h), phase.out_w = int(shape.out_w);
+    phase.out_offset = outs[k].data_ptr<float>() - out.data_ptr<float>();
+    phase.weight_offset = k * phase_weight_floats;
+    C10_CUDA_CHECK(launch_wgmma_pack_weight(c, weights[k].data_ptr<float>(),
+                                            packed_weight.data_ptr<float>() + phase.weight_offset, stream));
+  }
 
   // Chunks: as many whole samples as a buffer holds (and the grid's y axis), or
   // bands of one sample's output rows with the input rows they read. Two
@@ -144,7 +185,7 @@ void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, cons
   // products run on the tensor cores), and a buffer's reuse waits on its stream.
   const int64_t cap = input_cap_floats(c, o), per_row = row_floats(c), tail = tail_floats(c);
   const int64_t per_sample = band_floats(c, p.out_h);
-  const int64_t planes = int64_t(c.groups) * c.co_tiles;
+  const int64_t planes = int64_t(c.groups) * c.co_tiles * c.phases;
   struct Plan {
     bool whole_samples;
     int64_t samples, band, chunks, floats;
@@ -196,6 +237,11 @@ void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, cons
     done.record(side);
     done.block(origin);
   }
+}
+
+void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
+                         const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo) {
+  wgmma_call_cuda(stride1_wgmma_call(p, o), input, {weight}, bias, {out}, redo);
 }
 
 }  // namespace gemm_convt

@@ -4,6 +4,8 @@
 
 #include <ATen/ATen.h>
 
+#include <vector>
+
 #include "../csrc/problem.h"
 
 namespace gemm_convt {
@@ -12,13 +14,38 @@ namespace gemm_convt {
 // read per call.
 bool wgmma_switched_off();
 
-// What its tiles compute, where it applies: one sample's positions (its output positions,
-// the kw - 1 extra columns a packed row holds, and the last tile's tail), and the call's
+// What its tiles compute, where it applies: one sample's positions over the phases (each
+// phase's output rows of wp packed columns, and the last tile's tail), and the call's
 // multiply-adds (padded channels, every tap, every computed position).
 struct WgmmaTiles {
   int64_t positions = 0;
   double macs = 0;
 };
+
+// A wgmma call, sizes only: p and o (stride 1) are the packed input's call, whose output is
+// the largest phase's and whose kernel spans every phase's taps and their starts; each phase
+// takes taps_h x taps_w of those taps from its start (start_h rows, start_w columns) and
+// writes out_h x out_w outputs. A stride-1 call is one phase of all its taps
+// (stride1_wgmma_call); a strided call's phases with the same taps are one
+// (wgmma_phases.cpp), sharing a pack and a launch.
+struct WgmmaPhaseShape {
+  int64_t start_h = 0, start_w = 0, out_h = 0, out_w = 0;
+};
+struct WgmmaCall {
+  Problem p;
+  ConvTranspose2dOptions o;
+  int64_t taps_h = 0, taps_w = 0;
+  std::vector<WgmmaPhaseShape> phases;
+};
+WgmmaCall stride1_wgmma_call(const Problem& p, const ConvTranspose2dOptions& o);
+
+// Whether the kernel takes the call (as implicit_wgmma_applies says for one), and its tiles'
+// work, over the phases, where it does and tiles is given.
+bool wgmma_call_applies(const WgmmaCall& call, at::ScalarType dtype, WgmmaTiles* tiles = nullptr);
+// Every phase's outputs: weights[k] and outs[k] are phase k's taps [Cin, Cout / groups, taps_h,
+// taps_w] and outputs (strided views, the same strides for every phase).
+void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const std::vector<at::Tensor>& weights,
+                     const at::Tensor& bias, const std::vector<at::Tensor>& outs, int* redo);
 
 // float32, stride 1, compute capability 9.0, at least 48 output channels per
 // group, a window within the staged span, one output row's packed input within

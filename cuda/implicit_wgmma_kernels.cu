@@ -25,7 +25,7 @@ constexpr uint32_t kTileBytes = kTileFloats * 4;
 constexpr int kStages = 2;
 
 __host__ __device__ inline int a_floats(const WgmmaConv& c) { return c.parts * 4 * c.a_rows * 4; }
-__host__ __device__ inline int b_floats(const WgmmaConv& c) { return c.kw * c.parts * kTileFloats; }
+__host__ __device__ inline int b_floats(const WgmmaConv& c) { return c.taps_w * c.parts * kTileFloats; }
 
 #if !defined(__CUDA_ARCH__) || defined(__CUDA_ARCH_FEAT_SM90_ALL)
 // One step's products into part: per width tap j the input window shifted by
@@ -44,9 +44,9 @@ __host__ __device__ inline int b_floats(const WgmmaConv& c) { return c.kw * c.pa
 template <bool kSplit, int kKw>
 __device__ __forceinline__ void step_products(float (&part)[32], const WgmmaConv& c, uint64_t a, uint64_t b) {
   const uint32_t lbo_a = uint32_t(c.a_rows) * 16;  // one channel quad's plane
-  const int kw = kKw > 0 ? kKw : c.kw;
+  const int kw = kKw > 0 ? kKw : c.taps_w;
 #pragma unroll
-  for (int j = 0; j < (kKw > 0 ? kKw : c.kw); ++j) {
+  for (int j = 0; j < (kKw > 0 ? kKw : c.taps_w); ++j) {
     const uint64_t a_tap = a + desc_offset(uint32_t((kw - 1 - j) * c.dil_w) * 16);
 #pragma unroll
     for (int kk = 0; kk < 2; ++kk) {
@@ -81,13 +81,13 @@ __global__ void pack_weight_kernel(const WgmmaConv c, const float* __restrict__ 
     int64_t tile = e / kTileFloats;
     const int part = int(tile % c.parts);
     tile /= c.parts;
-    const int j = int(tile % c.kw);
-    tile /= c.kw;
+    const int j = int(tile % c.taps_w);
+    tile /= c.taps_w;
     const int ct = int(tile % c.co_tiles);
     tile /= c.co_tiles;
     const int cb = int(tile % c.blocks);
     tile /= c.blocks;
-    const int i = int(tile % c.kh), g = int(tile / c.kh);
+    const int i = int(tile % c.taps_h), g = int(tile / c.taps_h);
     const int ci = cb * kWgmmaBlockK + (within >> 5 & 3) * 4 + (within & 3);
     const int co = ct * kWgmmaTileN + (within >> 7) * 8 + (within >> 2 & 7);
     float v = 0.0f;
@@ -130,7 +130,7 @@ __global__ void pack_input_kernel(const WgmmaConv c, const float* __restrict__ x
 // Block: kConsumers x 64 positions of a sample's band, numbered across its rows
 // as packed rows of wp columns (a row's last wp - out_w are not stored: no
 // tile is left mostly empty at a row's end) x kWgmmaTileN channels of one
-// (sample, group). The producer thread streams the steps (row tap i x
+// (sample, group, phase). The producer thread streams the steps (row tap i x
 // 16-channel block) into kStages buffers; each consumer warpgroup takes 64
 // positions (step_products). A step's products gather in a partial sum, then
 // join acc with a float32 add: the tensor cores' accumulation does not round
@@ -146,9 +146,12 @@ __global__ void __launch_bounds__(threads_of(kConsumers), 1)
   int plane = int(blockIdx.y);
   const int ct = plane % c.co_tiles;
   plane /= c.co_tiles;
+  const int ph = plane % c.phases;
+  plane /= c.phases;
   const int g = plane % c.groups, s = plane / c.groups;
+  const WgmmaPhase phase = c.phase[ph];
   // Every row tap: the packed band holds zero rows where one misses the input.
-  const int steps = c.kh * c.blocks;
+  const int steps = c.taps_h * c.blocks;
   // wg from lane 0: the compiler then knows it warp-uniform and keeps the descriptors
   // built from it in uniform registers.
   const int tid = int(threadIdx.x), wg = __shfl_sync(0xffffffffu, tid >> 7, 0);
@@ -168,10 +171,11 @@ __global__ void __launch_bounds__(threads_of(kConsumers), 1)
         const uint32_t dst = smem_base + uint32_t(b * stage_floats) * 4;
         // Position f reads packed row (its row) + (kh - 1 - i) dil_h, column (its column) + the tap's shift.
         const float* a_src = xp + ((((int64_t(s) * c.groups + g) * c.blocks + cb) * c.parts * 4) * c.plane +
-                                   int64_t(c.kh - 1 - i) * c.dil_h * c.wp + f0) * 4;
+                                   int64_t(c.taps_h - 1 - i) * c.dil_h * c.wp + phase.start + f0) * 4;
         for (int pq = 0; pq < c.parts * 4; ++pq)
           bulk_copy(dst + pq * a_bytes, a_src + int64_t(pq) * c.plane * 4, a_bytes, ring.full(b));
-        const float* b_src = wt + (((int64_t(g) * c.kh + i) * c.blocks + cb) * c.co_tiles + ct) * b_floats(c);
+        const float* b_src =
+            wt + phase.weight_offset + (((int64_t(g) * c.taps_h + i) * c.blocks + cb) * c.co_tiles + ct) * b_floats(c);
         bulk_copy(dst + uint32_t(af) * 4, b_src, b_bytes, ring.full(b));
       }
     }
@@ -208,12 +212,13 @@ __global__ void __launch_bounds__(threads_of(kConsumers), 1)
     channel_bias[q] = bias && co < c.cout_g ? bias[g * c.cout_g + co] : 0.0f;
   }
   uint32_t magnitude = 0;
-  float* out_plane = out + int64_t(c.n0 + s) * c.o_sn + int64_t(g) * c.cout_g * c.o_sc;
+  float* out_plane = out + phase.out_offset + int64_t(c.n0 + s) * c.o_sn + int64_t(g) * c.cout_g * c.o_sc;
   int64_t position_offset[2];  // the thread's two positions, -1 where not stored
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     const int f = f0 + wg * 64 + warp * 16 + (lane >> 2) + 8 * h, r = f / c.wp, ow = f - r * c.wp;
-    position_offset[h] = r < c.rows && ow < c.out_w ? int64_t(c.row0 + r) * c.o_sh + int64_t(ow) * c.o_sw : -1;
+    const bool stored = r < c.rows && c.row0 + r < phase.out_h && ow < phase.out_w;
+    position_offset[h] = stored ? int64_t(c.row0 + r) * c.o_sh + int64_t(ow) * c.o_sw : -1;
   }
 #pragma unroll
   for (int e = 0; e < 32; ++e) {
@@ -268,7 +273,7 @@ bool wgmma_kernels_built() {
 
 size_t wgmma_smem_bytes(const WgmmaConv& c) { return size_t(a_floats(c) + b_floats(c)) * 4 * kStages; }
 int64_t wgmma_packed_weight_floats(const WgmmaConv& c) {
-  return int64_t(c.groups) * c.kh * c.blocks * c.co_tiles * b_floats(c);
+  return int64_t(c.groups) * c.taps_h * c.blocks * c.co_tiles * b_floats(c);
 }
 int64_t wgmma_packed_input_floats(const WgmmaConv& c) {
   return int64_t(c.samples) * c.groups * c.blocks * c.parts * 4 * int64_t(c.plane) * 4;
@@ -294,15 +299,15 @@ cudaError_t launch_wgmma_conv(const WgmmaConv& c, const float* packed_input, con
                               const float* bias, float* out, int* redo, cudaStream_t stream) {
   if (!wgmma_kernels_built()) return cudaErrorNotSupported;
   const bool wide = c.tile_m == kWgmmaTileMLarge;
-  const ConvKernel kernel = c.parts == 2 ? (wide ? conv_kernel_for<true, 4>(c.kw) : conv_kernel_for<true, 2>(c.kw))
-                                        : (wide ? conv_kernel_for<false, 4>(c.kw) : conv_kernel_for<false, 2>(c.kw));
+  const ConvKernel kernel = c.parts == 2 ? (wide ? conv_kernel_for<true, 4>(c.taps_w) : conv_kernel_for<true, 2>(c.taps_w))
+                                        : (wide ? conv_kernel_for<false, 4>(c.taps_w) : conv_kernel_for<false, 2>(c.taps_w));
   const size_t smem = wgmma_smem_bytes(c);
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
   // The whole carveout for shared memory: where two blocks fit an SM (implicit_wgmma.cpp), both run.
   if (e == cudaSuccess)
     e = cudaFuncSetAttribute(kernel, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared);
   if (e != cudaSuccess) return e;
-  const dim3 grid(unsigned(c.m_tiles), unsigned(c.samples * c.groups * c.co_tiles));
+  const dim3 grid(unsigned(c.m_tiles), unsigned(c.samples * c.groups * c.phases * c.co_tiles));
   kernel<<<grid, threads_of(c.tile_m / 64), smem, stream>>>(c, packed_input, packed_weight, bias, out, redo);
   return cudaGetLastError();
 }

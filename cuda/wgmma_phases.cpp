@@ -1,10 +1,11 @@
 // A strided, undilated call on the stride-1 wgmma implicit GEMM (implicit_wgmma.h),
-// one output phase at a time: phase (ph, pw) holds the outputs ph + stride_h * m,
+// by output phases: phase (ph, pw) holds the outputs ph + stride_h * m,
 // pw + stride_w * n, and the taps landing on them are every stride-th kernel row and
 // column from the first that lands (geometry.h's phase_taps). Tap t of a phase reads
 // input position m + base - t, so the phase is a stride-1 transposed convolution of the
 // whole input with those taps and padding base, written into a strided view of the
-// output. No columns and no col2im; each phase packs the input again.
+// output. No columns and no col2im; phases with the same taps share a packed input and
+// a launch (phase_sets).
 //
 // Small phase planes leave much of the kernel's position tiles empty on top of the repeated
 // pack: H200 (session 33, forced implicit GEMM, against the mma.sync kernel) fcn_up (64 x 64
@@ -15,10 +16,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "gemm_convt/divider.h"
 #include "gemm_convt/geometry.h"
+#include "implicit_wgmma.h"
 
 namespace gemm_convt {
 namespace {
@@ -34,49 +40,96 @@ constexpr double kMinTileFill = 0.75;
 constexpr double kPhasesSplitMacsPerSecond = 82e12, kPhasesBytesPerSecond = 1.37e12;
 constexpr double kPhaseSeconds = 62e-6;
 
-// One output phase as a stride-1 call, sizes only: its taps' first kernel row and column,
-// its problem and options.
-struct PhaseShape {
+// One output phase: its place (ph, pw), its taps (first kernel row and column, how many,
+// the input position tap 0 reads) and its output's size.
+struct Phase {
+  int64_t ph, pw;
   PhaseTaps<int64_t> rows, cols;
-  Problem p;
-  ConvTranspose2dOptions o;
+  int64_t out_h, out_w;
 };
-
-PhaseShape phase_shape(const Problem& p, const ConvTranspose2dOptions& o, int64_t ph, int64_t pw,
-                       int64_t reserved_bytes) {
-  const Axis<int64_t> h = height_axis<int64_t>(p, o), w = width_axis<int64_t>(p, o);
-  const PhaseTaps<int64_t> rows = phase_taps(h, ph, Divider<int64_t>(o.stride[0]));
-  const PhaseTaps<int64_t> cols = phase_taps(w, pw, Divider<int64_t>(o.stride[1]));
-  ConvTranspose2dOptions po = o;
-  po.stride = {1, 1};
-  po.padding = {rows.base, cols.base};
-  po.output_padding = {0, 0};
-  po.workspace_bytes = std::max<int64_t>(0, o.workspace_bytes - reserved_bytes);
-  Problem pp = p;  // undilated: a phase's taps are every stride-th kernel row and column
-  pp.kernel_h = rows.hits, pp.kernel_w = cols.hits;
-  pp.out_h = phase_length(h, ph), pp.out_w = phase_length(w, pw);
-  pp.out_rows_contiguous = p.out_rows_contiguous && o.stride[1] == 1;  // the view steps by the stride
-  return PhaseShape{rows, cols, pp, po};
-}
-
-// The same call with its weight and output views.
-struct PhaseCall {
-  PhaseShape s;
-  at::Tensor weight, out;
-};
-
-PhaseCall phase_call(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& weight,
-                     const at::Tensor& out, int64_t ph, int64_t pw, int64_t reserved_bytes) {
-  const PhaseShape s = phase_shape(p, o, ph, pw, reserved_bytes);
-  const at::Tensor phase_weight =
-      weight.slice(2, s.rows.first, p.kernel_h, o.stride[0]).slice(3, s.cols.first, p.kernel_w, o.stride[1]);
-  const at::Tensor phase_out = out.slice(2, ph, p.out_h, o.stride[0]).slice(3, pw, p.out_w, o.stride[1]);
-  return PhaseCall{s, phase_weight, phase_out};
-}
 
 // The phases that hold outputs (an output smaller than the stride has fewer).
 std::array<int64_t, 2> phase_counts(const Problem& p, const ConvTranspose2dOptions& o) {
   return {std::min(o.stride[0], p.out_h), std::min(o.stride[1], p.out_w)};
+}
+
+// A/B switch: GEMM_CONVT_WGMMA_PHASE_SETS=0 runs each phase as its own call (its own pack
+// and launches), read per call.
+bool phase_sets_switched_off() {
+  const char* v = std::getenv("GEMM_CONVT_WGMMA_PHASE_SETS");
+  return v && std::strcmp(v, "0") == 0;
+}
+
+// Phases with the same taps as one wgmma call (up to kWgmmaMaxPhases): they read the same
+// input rows and columns, shifted by the difference of their paddings, so one packed input
+// serves them all. Its call's kernel spans their taps and those shifts, its padding is their
+// largest, and each phase starts its window its padding less the smallest below and right of
+// the call's (implicit_wgmma_host.h). The phases one pack serves come to the same bytes as
+// one phase's, and their blocks share one launch: H200, session 40, fcn_up split at the 64
+// MiB cap spent 0.58 ms in 24 packs and ran 1.5 waves a launch, one phase a call.
+struct PhaseSet {
+  WgmmaCall call;
+  std::vector<Phase> phases;
+};
+
+// One call of phases with the same taps.
+PhaseSet phase_set(const Problem& p, const ConvTranspose2dOptions& o, std::vector<Phase> phases,
+                   int64_t reserved_bytes) {
+  PhaseSet set{WgmmaCall{p, o, 0, 0, {}}, std::move(phases)};
+  int64_t lo_h = set.phases[0].rows.base, hi_h = lo_h, lo_w = set.phases[0].cols.base, hi_w = lo_w;
+  int64_t out_h = 0, out_w = 0;
+  for (const Phase& f : set.phases) {
+    lo_h = std::min(lo_h, f.rows.base), hi_h = std::max(hi_h, f.rows.base);
+    lo_w = std::min(lo_w, f.cols.base), hi_w = std::max(hi_w, f.cols.base);
+    out_h = std::max(out_h, f.out_h), out_w = std::max(out_w, f.out_w);
+  }
+  WgmmaCall& call = set.call;  // undilated: a phase's taps are every stride-th kernel row and column
+  call.taps_h = set.phases[0].rows.hits, call.taps_w = set.phases[0].cols.hits;
+  call.p.kernel_h = call.taps_h + hi_h - lo_h, call.p.kernel_w = call.taps_w + hi_w - lo_w;
+  call.p.out_h = out_h, call.p.out_w = out_w;
+  call.p.out_rows_contiguous = p.out_rows_contiguous && o.stride[1] == 1;  // the views step by the stride
+  call.o.stride = {1, 1};
+  call.o.padding = {hi_h, hi_w};
+  call.o.output_padding = {0, 0};
+  call.o.workspace_bytes = std::max<int64_t>(0, o.workspace_bytes - reserved_bytes);
+  for (const Phase& f : set.phases)
+    call.phases.push_back(WgmmaPhaseShape{f.rows.base - lo_h, f.cols.base - lo_w, f.out_h, f.out_w});
+  return set;
+}
+
+// The calls: phases grouped by their taps, and a group the kernel does not take (its
+// phases' packed weights beside one packed row pass a small cap) as one call a phase.
+std::vector<PhaseSet> phase_sets(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
+                                 int64_t reserved_bytes) {
+  const Axis<int64_t> h = height_axis<int64_t>(p, o), w = width_axis<int64_t>(p, o);
+  const Divider<int64_t> by_stride_h(o.stride[0]), by_stride_w(o.stride[1]);
+  const auto counts = phase_counts(p, o);
+  const bool share = !phase_sets_switched_off();
+  std::vector<std::vector<Phase>> groups;
+  for (int64_t ph = 0; ph < counts[0]; ++ph)
+    for (int64_t pw = 0; pw < counts[1]; ++pw) {
+      const Phase phase{ph, pw, phase_taps(h, ph, by_stride_h), phase_taps(w, pw, by_stride_w),
+                        phase_length(h, ph), phase_length(w, pw)};
+      const auto joins = [&](const std::vector<Phase>& group) {
+        return share && group[0].rows.hits == phase.rows.hits && group[0].cols.hits == phase.cols.hits &&
+               group.size() < size_t(kWgmmaMaxPhases);
+      };
+      const auto it = std::find_if(groups.begin(), groups.end(), joins);
+      if (it == groups.end())
+        groups.push_back({phase});
+      else
+        it->push_back(phase);
+    }
+  std::vector<PhaseSet> sets;
+  for (const std::vector<Phase>& group : groups) {
+    PhaseSet set = phase_set(p, o, group, reserved_bytes);
+    if (group.size() == 1 || wgmma_call_applies(set.call, dtype)) {
+      sets.push_back(std::move(set));
+      continue;
+    }
+    for (const Phase& f : group) sets.push_back(phase_set(p, o, {f}, reserved_bytes));
+  }
+  return sets;
 }
 
 // One walk over the phases: whether they apply, and their tiles' multiply-adds.
@@ -93,18 +146,15 @@ PhasesWork phases_work(const Problem& p, const ConvTranspose2dOptions& o, at::Sc
   // by at least one tap (kernel >= stride), so each phase is a plain stride-1 call.
   if (o.dilation[0] != 1 || o.dilation[1] != 1 || p.kernel_h < o.stride[0] || p.kernel_w < o.stride[1])
     return {};
-  const auto counts = phase_counts(p, o);
   double outputs = 0, computed = 0;  // one sample's, over the phases
   PhasesWork work;
-  for (int64_t ph = 0; ph < counts[0]; ++ph)
-    for (int64_t pw = 0; pw < counts[1]; ++pw) {
-      const PhaseShape s = phase_shape(p, o, ph, pw, reserved_bytes);
-      WgmmaTiles tiles;
-      if (!implicit_wgmma_applies(s.p, s.o, dtype, &tiles)) return {};
-      outputs += double(s.p.out_h * s.p.out_w);
-      computed += double(tiles.positions);
-      work.macs += tiles.macs;
-    }
+  for (const PhaseSet& set : phase_sets(p, o, dtype, reserved_bytes)) {
+    WgmmaTiles tiles;
+    if (!wgmma_call_applies(set.call, dtype, &tiles)) return {};
+    for (const Phase& f : set.phases) outputs += double(f.out_h * f.out_w);
+    computed += double(tiles.positions);
+    work.macs += tiles.macs;
+  }
   work.apply = outputs >= kMinTileFill * computed;
   return work;
 }
@@ -124,7 +174,8 @@ double wgmma_phases_seconds(const Problem& p, const ConvTranspose2dOptions& o, a
   const double phases = double(counts[0] * counts[1]);
   const double input_bytes = 4.0 * double(p.batch) * double(p.in_channels) * double(p.in_pixels());
   const double output_bytes = 4.0 * double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
-  // Each phase's pack reads the input and writes its two parts.
+  // Each phase's pack reads the input and writes its two parts (fitted before the phases
+  // shared their packs: session 40 prices sets of phases higher than they run).
   return work.macs / kPhasesSplitMacsPerSecond + (output_bytes + 3.0 * input_bytes * phases) / kPhasesBytesPerSecond +
          phases * kPhaseSeconds;
 }
@@ -132,12 +183,15 @@ double wgmma_phases_seconds(const Problem& p, const ConvTranspose2dOptions& o, a
 void wgmma_phases_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
                        const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo,
                        int64_t reserved_bytes) {
-  const auto counts = phase_counts(p, o);
-  for (int64_t ph = 0; ph < counts[0]; ++ph)
-    for (int64_t pw = 0; pw < counts[1]; ++pw) {
-      PhaseCall c = phase_call(p, o, weight, out, ph, pw, reserved_bytes);
-      implicit_wgmma_cuda(c.s.p, c.s.o, input, c.weight, bias, c.out, redo);
+  for (const PhaseSet& set : phase_sets(p, o, input.scalar_type(), reserved_bytes)) {
+    std::vector<at::Tensor> weights, outs;
+    for (const Phase& f : set.phases) {
+      weights.push_back(weight.slice(2, f.rows.first, p.kernel_h, o.stride[0])
+                            .slice(3, f.cols.first, p.kernel_w, o.stride[1]));
+      outs.push_back(out.slice(2, f.ph, p.out_h, o.stride[0]).slice(3, f.pw, p.out_w, o.stride[1]));
     }
+    wgmma_call_cuda(set.call, input, weights, bias, outs, redo);
+  }
 }
 
 }  // namespace gemm_convt

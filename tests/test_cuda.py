@@ -727,21 +727,52 @@ WGMMA_PHASES = [
 ]
 
 
+def wgmma_phase_taps(out, w, kw):
+    """Each output phase's taps (rows, columns landing on it), phases in order."""
+    def hits(axis, phase):
+        k, s, p = w.shape[2 + axis], kw["stride"][axis], kw["padding"][axis]
+        return sum((phase + p - t) % s == 0 for t in range(k))
+
+    return [(hits(0, ph), hits(1, pw)) for ph in range(min(kw["stride"][0], out.shape[2]))
+            for pw in range(min(kw["stride"][1], out.shape[3]))]
+
+
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
 @pytest.mark.parametrize("key", ["float32", "tf32"])
 @pytest.mark.parametrize("case", range(len(WGMMA_PHASES)))
 def test_wgmma_phases(case, key, layout):
-    """Each output phase a stride-1 wgmma call into a strided view of the output; split
-    float32 keeps the guarded rerun on the mma.sync kernel (one launch, returning at once)."""
+    """The output phases with the same taps as one stride-1 wgmma call (one packed input,
+    one launch) into strided views of the output; split float32 keeps the guarded rerun on
+    the mma.sync kernel (one launch, returning at once)."""
     if not wgmma_available():
         pytest.skip("wgmma needs compute capability 9.0")
     x, w, b, kw = table_case(WGMMA_PHASES, case, 130 + case, key, layout)
     force_path("implicit")
     out, names = run_profiled(x, w, b, key, **kw)
     launches = [name for name in names if "implicit_wgmma_kernel" in name]
-    phases = min(kw["stride"][0], out.shape[2]) * min(kw["stride"][1], out.shape[3])
-    assert len(launches) >= phases, names  # one or more chunks a phase
+    packs = [name for name in names if "pack_input_kernel" in name]
+    calls = len(set(wgmma_phase_taps(out, w, kw)))
+    assert len(launches) == len(packs) == calls, names  # one chunk a call at the default cap
     assert_wgmma_result(out, names, x, w, b, key, **kw)
+
+
+@pytest.mark.parametrize("key", ["float32", "tf32"])
+@pytest.mark.parametrize("case", range(len(WGMMA_PHASES)))
+def test_wgmma_phase_sets_match_single_phases(case, key, monkeypatch):
+    """Phases sharing a pack and a launch compute what one call a phase computes, bit for
+    bit (the same packed values, products and order), and the A/B switch
+    (GEMM_CONVT_WGMMA_PHASE_SETS=0) runs one call a phase."""
+    if not wgmma_available():
+        pytest.skip("wgmma needs compute capability 9.0")
+    x, w, b, kw = table_case(WGMMA_PHASES, case, 140 + case, key, "contiguous")
+    force_path("implicit")
+    shared = run(x, w, b, key, **kw)
+    monkeypatch.setenv("GEMM_CONVT_WGMMA_PHASE_SETS", "0")
+    single, names = run_profiled(x, w, b, key, **kw)
+    packs = [name for name in names if "pack_input_kernel" in name]
+    assert len(packs) == len(wgmma_phase_taps(single, w, kw)), names
+    assert torch.equal(shared, single), (shared - single).abs().max()
+    assert_matches(shared, reference(x, w, b, **kw), key)
 
 
 @pytest.mark.parametrize("key", ["float32", "tf32"])
