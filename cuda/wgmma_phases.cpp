@@ -97,8 +97,15 @@ PhaseSet phase_set(const Problem& p, const ConvTranspose2dOptions& o, std::vecto
   return set;
 }
 
-// The calls: phases grouped by their taps, and a group the kernel does not take (its
-// phases' packed weights beside one packed row pass a small cap) as one call a phase.
+// A set's packed rows are a column longer than a phase's alone (the phases' windows start up
+// to a column apart), which on small planes can add a position tile a row band (test_cuda's
+// FCN-like 8 x 31 phases: 3 tiles a phase against 2). Sets are taken where that adds at most
+// this share of the phases' positions (fcn_up: none).
+constexpr double kMaxSetExtraPositions = 1.0 / 16;
+
+// The calls: phases grouped by their taps. A group the kernel does not take (its phases'
+// packed weights beside one packed row pass a small cap), or that would compute more
+// positions than its phases alone by more than kMaxSetExtraPositions, runs one call a phase.
 std::vector<PhaseSet> phase_sets(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
                                  int64_t reserved_bytes) {
   const Axis<int64_t> h = height_axis<int64_t>(p, o), w = width_axis<int64_t>(p, o);
@@ -123,11 +130,25 @@ std::vector<PhaseSet> phase_sets(const Problem& p, const ConvTranspose2dOptions&
   std::vector<PhaseSet> sets;
   for (const std::vector<Phase>& group : groups) {
     PhaseSet set = phase_set(p, o, group, reserved_bytes);
-    if (group.size() == 1 || wgmma_call_applies(set.call, dtype)) {
-      sets.push_back(std::move(set));
-      continue;
+    WgmmaTiles tiles;
+    const bool set_applies = wgmma_call_applies(set.call, dtype, &tiles);
+    std::vector<PhaseSet> singles;
+    bool singles_apply = true;
+    int64_t single_positions = 0;
+    for (size_t k = 0; group.size() > 1 && k < group.size(); ++k) {
+      singles.push_back(phase_set(p, o, {group[k]}, reserved_bytes));
+      WgmmaTiles own;
+      singles_apply = wgmma_call_applies(singles.back().call, dtype, &own) && singles_apply;
+      single_positions += own.positions;
     }
-    for (const Phase& f : group) sets.push_back(phase_set(p, o, {f}, reserved_bytes));
+    const bool take_set =
+        group.size() == 1 ||
+        (set_applies && (!singles_apply || double(tiles.positions) <=
+                                               (1 + kMaxSetExtraPositions) * double(single_positions)));
+    if (take_set)
+      sets.push_back(std::move(set));
+    else
+      for (PhaseSet& single : singles) sets.push_back(std::move(single));
   }
   return sets;
 }

@@ -31,7 +31,9 @@ CASES = [  # N, Cin, Cout/g, kernel, HxW, stride, padding, output_padding, dilat
     (2, 24, 20, (2, 2), (12, 28), 2, 0, 0, 1, 2),  # disjoint taps on wgmma (sm_90a, float32): groups, 3 pixel tiles
     (2, 16, 64, (3, 3), (6, 70), 1, (2, 1), (1, 0), (2, 1), 1),  # implicit wgmma: a tile over 3 short rows, padded rows
     (2, 16, 64, (3, 5), (4, 80), 1, (1, 2), 0, 1, 1),  # implicit wgmma, split: 256 positions a block (4 warpgroups)
-    (2, 32, 64, (4, 4), (6, 40), 2, 1, 0, 1, 1),  # implicit wgmma by output phase (stride 2: four stride-1 calls)
+    (2, 32, 64, (4, 4), (6, 40), 2, 1, 0, 1, 1),  # implicit wgmma by output phase (stride 2: the four as one call)
+    (1, 32, 48, (4, 6), (9, 44), (2, 3), (1, 2), (1, 1), 1, 2),  # six phases as one wgmma call: 10 or 9 rows, starts
+                                                                 # a row and a column apart
     (2, 8, 40, (3, 3), (20, 40), 5, 1, 4, 2, 1),  # the gather's row form: 2 column spans, 3 row runs, 2 channel tiles
 ]
 

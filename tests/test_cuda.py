@@ -587,20 +587,21 @@ WGMMA = [
 ]
 
 
-def wgmma_window_rows(tile_m, w, kw):
-    """Rows of a block's staged window: its positions and the width taps' shifts, whole
-    8-row core matrices (implicit_wgmma.cpp's set_tile)."""
-    return (tile_m + (w.shape[3] - 1) * kw["dilation"][1] + 7) // 8 * 8
+def wgmma_window_rows(tile_m, w, kw, taps_w=None):
+    """Rows of a block's staged window: its positions and the width taps' shifts (taps_w: a
+    phase's, else the kernel's), whole 8-row core matrices (implicit_wgmma.cpp's set_tile)."""
+    taps_w = w.shape[3] if taps_w is None else taps_w
+    return (tile_m + (taps_w - 1) * kw["dilation"][1] + 7) // 8 * 8
 
 
-def wgmma_tile_m(w, kw, key):
+def wgmma_tile_m(w, kw, key, taps_w=None):
     """Positions a block, by implicit_wgmma.cpp's rule: 128 where two blocks' shared memory
     (two stages of window and weight tiles, 1 KiB of margin and sm_90's reserved 1 KiB)
     fits an SM, else 256 where one block fits."""
-    kernel_w, parts = w.shape[3], (1 if key == "tf32" else 2)
+    kernel_w, parts = (w.shape[3] if taps_w is None else taps_w), (1 if key == "tf32" else 2)
 
     def block_bytes(tile_m):
-        return 2 * (parts * 16 * wgmma_window_rows(tile_m, w, kw) + kernel_w * parts * 64 * 16) * 4 + 2048
+        return 2 * (parts * 16 * wgmma_window_rows(tile_m, w, kw, kernel_w) + kernel_w * parts * 64 * 16) * 4 + 2048
 
     props = torch.cuda.get_device_properties(torch.cuda.current_device())
     if 2 * block_bytes(128) <= props.shared_memory_per_multiprocessor:
@@ -715,26 +716,66 @@ def test_wgmma_extra_memory_within_cap(key):
     assert_matches(out, reference(x, w, b, **kw), key)
 
 
-# Strided calls on the stride-1 wgmma kernel, one call per output phase (cuda/wgmma_phases.cpp:
-# undilated, kernel >= stride, >= 48 output channels per group, phase planes that fill at
-# least 75% of their position tiles: 82-97% here, also as the "sliced" layout's cropped input,
-# under either tile size).
+# Strided calls on the stride-1 wgmma kernel by output phases, those with the same taps as one
+# call where that adds few positions (cuda/wgmma_phases.cpp: undilated, kernel >= stride, >= 48
+# output channels per group, phase planes that fill at least 75% of their position tiles:
+# 79-97% here, also as the "sliced" layout's cropped input, under either tile size).
 # (N, Cin, Cout/groups, kernel, input HxW, stride, padding, output_padding, dilation, groups, bias)
 WGMMA_PHASES = [
-    (2, 32, 64, (4, 4), (8, 31), (2, 2), (1, 1), (0, 0), (1, 1), 1, True),    # FCN-like: 2x2 taps a phase
+    (2, 32, 64, (4, 4), (8, 31), (2, 2), (1, 1), (0, 0), (1, 1), 1, True),    # FCN-like: 2x2 taps a phase;
+                                                                              # a call a phase (shared rows: 3
+                                                                              # tiles a phase against 2)
+    (2, 32, 64, (4, 4), (8, 30), (2, 2), (1, 1), (0, 0), (1, 1), 1, True),    # the four phases as one call
     (2, 16, 64, (3, 3), (8, 31), (2, 2), (1, 1), (1, 1), (1, 1), 1, True),    # 2 or 1 taps a phase, output_padding
-    (1, 32, 48, (4, 5), (10, 83), (2, 3), (2, 1), (1, 2), (1, 1), 2, False),  # 6 phases, groups, padding > taps
+    (1, 32, 48, (4, 5), (10, 83), (2, 3), (2, 1), (1, 2), (1, 1), 2, False),  # 6 phases, groups, padding > taps;
+                                                                              # a call a phase (sliced: two calls)
+    (1, 32, 48, (4, 6), (9, 44), (2, 3), (1, 2), (1, 1), (1, 1), 2, False),   # six phases as one call, theirs
+                                                                              # 10 or 9 rows and starting a row
+                                                                              # and a column apart
 ]
 
 
-def wgmma_phase_taps(out, w, kw):
-    """Each output phase's taps (rows, columns landing on it), phases in order."""
-    def hits(axis, phase):
+def wgmma_phases_of(out, w, kw):
+    """Each output phase (in order) as ((row taps, column taps), (its first row tap's input
+    row, its first column tap's input column, each less the phase's output index), its
+    output rows, its output columns): geometry.h's phase_taps, undilated."""
+    def taps(axis, phase):
         k, s, p = w.shape[2 + axis], kw["stride"][axis], kw["padding"][axis]
-        return sum((phase + p - t) % s == 0 for t in range(k))
+        hits = [t for t in range(k) if (phase + p - t) % s == 0]
+        return len(hits), (phase + p - hits[0]) // s
 
-    return [(hits(0, ph), hits(1, pw)) for ph in range(min(kw["stride"][0], out.shape[2]))
-            for pw in range(min(kw["stride"][1], out.shape[3]))]
+    def length(axis, phase):
+        return -(-(out.shape[2 + axis] - phase) // kw["stride"][axis])
+
+    phases = []
+    for ph in range(min(kw["stride"][0], out.shape[2])):
+        for pw in range(min(kw["stride"][1], out.shape[3])):
+            (hits_h, base_h), (hits_w, base_w) = taps(0, ph), taps(1, pw)
+            phases.append(((hits_h, hits_w), (base_h, base_w), length(0, ph), length(1, pw)))
+    return phases
+
+
+def wgmma_phase_calls(out, w, kw, key):
+    """The wgmma calls of a strided call at the default cap (wgmma_phases.cpp's phase_sets):
+    phases grouped by their taps, a group one call where its packed rows (longer by the
+    spread of its phases' first columns) add at most 1/16 to its phases' own positions,
+    else one call a phase."""
+    groups = {}
+    for phase in wgmma_phases_of(out, w, kw):
+        groups.setdefault(phase[0], []).append(phase)
+    calls = 0
+    for (_, taps_w), group in groups.items():
+        tile_m = wgmma_tile_m(w, kw, key, taps_w)
+
+        def positions(rows, wp):
+            return -(-rows * wp // tile_m) * tile_m
+
+        own = sum(positions(rows, cols + taps_w - 1) for _, _, rows, cols in group)
+        bases = [base[1] for _, base, _, _ in group]
+        wp = max(cols for *_, cols in group) + taps_w - 1 + max(bases) - min(bases)
+        shared = len(group) * positions(max(rows for _, _, rows, _ in group), wp)
+        calls += 1 if len(group) == 1 or shared * 16 <= own * 17 else len(group)
+    return calls
 
 
 @pytest.mark.parametrize("layout", ["contiguous", "channels_last", "sliced"])
@@ -751,7 +792,7 @@ def test_wgmma_phases(case, key, layout):
     out, names = run_profiled(x, w, b, key, **kw)
     launches = [name for name in names if "implicit_wgmma_kernel" in name]
     packs = [name for name in names if "pack_input_kernel" in name]
-    calls = len(set(wgmma_phase_taps(out, w, kw)))
+    calls = wgmma_phase_calls(out, w, kw, key)
     assert len(launches) == len(packs) == calls, names  # one chunk a call at the default cap
     assert_wgmma_result(out, names, x, w, b, key, **kw)
 
@@ -766,27 +807,29 @@ def test_wgmma_phase_sets_match_single_phases(case, key, monkeypatch):
         pytest.skip("wgmma needs compute capability 9.0")
     x, w, b, kw = table_case(WGMMA_PHASES, case, 140 + case, key, "contiguous")
     force_path("implicit")
-    shared = run(x, w, b, key, **kw)
+    shared, names = run_profiled(x, w, b, key, **kw)
+    assert any("implicit_wgmma_kernel" in name for name in names), names
     monkeypatch.setenv("GEMM_CONVT_WGMMA_PHASE_SETS", "0")
     single, names = run_profiled(x, w, b, key, **kw)
     packs = [name for name in names if "pack_input_kernel" in name]
-    assert len(packs) == len(wgmma_phase_taps(single, w, kw)), names
+    assert len(packs) == len(wgmma_phases_of(single, w, kw)), names
     assert torch.equal(shared, single), (shared - single).abs().max()
     assert_matches(shared, reference(x, w, b, **kw), key)
 
 
+@pytest.mark.parametrize("limit", [512 * 1024, 2 << 20])
 @pytest.mark.parametrize("key", ["float32", "tf32"])
-def test_wgmma_phases_workspace_cap(key):
+def test_wgmma_phases_workspace_cap(key, limit):
     """Under a cap that packs the input in bands filling both buffers, the phases' packs stay
     within it beside split's rerun weight (the whole kernel's 16 taps, 128 KiB, where a
     phase's wgmma pack holds 4; had the phases counted the rerun's as their own, split's
-    peak would come to ~550 KiB)."""
+    peak would come to ~550 KiB). At 512 KiB the four phases' weights do not fit beside a
+    packed row and each phase runs alone; at 2 MiB they run as one call, in bands."""
     if not wgmma_available():
         pytest.skip("wgmma needs compute capability 9.0")
     x, w, b = make_case(160, 2, 32, 64, (4, 4), (8, 200), 1, True, DTYPES[key])
     kw = dict(stride=(2, 2), padding=(1, 1), output_padding=(0, 0), dilation=(1, 1), groups=1)
     force_path("implicit")
-    limit = 512 * 1024
     gemm_convt.set_workspace_limit(limit)
     out, names = run_profiled(x, w, b, key, **kw)
     assert any("implicit_wgmma_kernel" in name for name in names), names
