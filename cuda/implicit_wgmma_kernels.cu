@@ -169,7 +169,8 @@ __global__ void __launch_bounds__(threads_of(kConsumers), 1)
         const int i = k / c.blocks, cb = k % c.blocks;
         mbar_expect_tx(ring.full(b), c.parts * 4 * a_bytes + b_bytes);
         const uint32_t dst = smem_base + uint32_t(b * stage_floats) * 4;
-        // Position f reads packed row (its row) + (kh - 1 - i) dil_h, column (its column) + the tap's shift.
+        // Position f reads packed row (its row) + (taps_h - 1 - i) dil_h, column (its column) + the
+        // tap's shift, past its phase's start.
         const float* a_src = xp + ((((int64_t(s) * c.groups + g) * c.blocks + cb) * c.parts * 4) * c.plane +
                                    int64_t(c.taps_h - 1 - i) * c.dil_h * c.wp + phase.start + f0) * 4;
         for (int pq = 0; pq < c.parts * 4; ++pq)
