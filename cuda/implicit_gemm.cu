@@ -635,7 +635,8 @@ bool implicit_gemm_applies(const Problem& p, const ConvTranspose2dOptions& o,
   // because the columns model errs by up to 25% on these layers: H200, session 38, the
   // phases' model alone moved N16 128->64 4x4 128x128 (phases 1.86 ms) to columns (2.24);
   // together they add fcn_up (2.22 -> 1.91 ms) and 128->128 on 64x64 (0.94 -> 0.85).
-  return dtype == at::kFloat && !o.allow_tf32 && wgmma_phases_seconds(p, o, dtype, packed_bytes(p, d)) < other_s;
+  return dtype == at::kFloat && !o.allow_tf32 &&
+         wgmma_phases_seconds(p, wgmma_phases(p, o, dtype, packed_bytes(p, d))) < other_s;
 }
 
 void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
@@ -653,10 +654,11 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   // sm_90a, float32: the first launch on wgmma (implicit_wgmma.h), at stride 1 or one
   // stride-1 call per output phase (wgmma_phases.cpp); a guarded rerun, when flagged, of
   // the whole call on the kernel below. Split holds the rerun's packed weight beside the
-  // phases' packs, so it comes off their cap.
+  // wgmma call's packs, so it comes off that call's cap.
   const int64_t rerun_weight_bytes = split ? packed_bytes(p, d) : 0;
-  const bool phases = wgmma_phases_apply(p, o, input.scalar_type(), rerun_weight_bytes);
-  const bool wgmma = phases || (d.rows == 1 && implicit_wgmma_applies(p, o, input.scalar_type()));
+  const WgmmaPhases phases = wgmma_phases(p, o, input.scalar_type(), rerun_weight_bytes);
+  const bool wgmma =
+      phases.apply || (d.rows == 1 && implicit_wgmma_applies(p, o, input.scalar_type(), rerun_weight_bytes));
   const at::Tensor packed =
       wgmma && !split ? at::Tensor() : pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
   const at::Tensor redo = split ? at::zeros({1}, input.options().dtype(at::kInt)) : at::Tensor();
@@ -677,10 +679,10 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
       if (guard && !split) break;
       if (!guard && wgmma) {
         int* flag = split ? redo.data_ptr<int>() : nullptr;
-        if (phases)
-          wgmma_phases_cuda(p, o, input, weight, bias, out, flag, rerun_weight_bytes);
+        if (phases.apply)
+          wgmma_phases_cuda(p, o, phases, input, weight, bias, out, flag);
         else
-          implicit_wgmma_cuda(p, o, input, weight, bias, out, flag);
+          implicit_wgmma_cuda(p, o, input, weight, bias, out, flag, rerun_weight_bytes);
         continue;
       }
       const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, guard, d.rows > 1, load);

@@ -27,6 +27,13 @@ void set_tile(WgmmaConv& c, int tile_m) {
   c.a_rows = (tile_m + (c.taps_w - 1) * c.dil_w + 7) / 8 * 8;
 }
 
+// Buffers asked for: GEMM_CONVT_WGMMA_STAGES (2 .. kWgmmaMaxStages), else 2; read per call.
+int wgmma_stages_asked() {
+  const char* v = std::getenv("GEMM_CONVT_WGMMA_STAGES");
+  const int asked = v ? std::atoi(v) : 2;
+  return std::min(std::max(asked, 2), kWgmmaMaxStages);
+}
+
 WgmmaConv describe_wgmma(const WgmmaCall& call, bool split) {
   const Problem& p = call.p;
   const ConvTranspose2dOptions& o = call.o;
@@ -46,11 +53,25 @@ WgmmaConv describe_wgmma(const WgmmaCall& call, bool split) {
   // fits an SM (registers allow two: ~90 a thread), else one of 256 if it fits.
   const auto* props = at::cuda::getCurrentDeviceProperties();
   const auto block_smem = [](const WgmmaConv& t) { return int64_t(wgmma_smem_bytes(t)) + kWgmmaStaticSmem; };
+  const auto two_fit = [&](const WgmmaConv& t) {
+    return 2 * (block_smem(t) + int64_t(props->reservedSharedMemPerBlock)) <= int64_t(props->sharedMemPerMultiprocessor);
+  };
+  c.stages = 2;
   set_tile(c, kWgmmaTileMSmall);
-  if (2 * (block_smem(c) + int64_t(props->reservedSharedMemPerBlock)) > int64_t(props->sharedMemPerMultiprocessor)) {
+  if (!two_fit(c)) {
     WgmmaConv wide = c;
     set_tile(wide, kWgmmaTileMLarge);
     if (block_smem(wide) <= int64_t(props->sharedMemPerBlockOptin)) c = wide;
+  }
+  // More buffers where they fit beside the same blocks an SM (A/B probe: GEMM_CONVT_WGMMA_STAGES).
+  const bool two_blocks = c.tile_m == kWgmmaTileMSmall && two_fit(c);
+  for (int stages = wgmma_stages_asked(); stages > c.stages; --stages) {
+    WgmmaConv deeper = c;
+    deeper.stages = stages;
+    if (two_blocks ? two_fit(deeper) : block_smem(deeper) <= int64_t(props->sharedMemPerBlockOptin)) {
+      c = deeper;
+      break;
+    }
   }
   return c;
 }
@@ -80,13 +101,13 @@ void set_band(WgmmaConv& c, int64_t r0, int64_t rows) {
 
 constexpr double kWgmmaMinMacsPerByte = 48;
 
-// The workspace cap less the packed weights (ours, and at most as much for the
-// guarded rerun's): what the packed input may take, in floats. Above 2 MiB it is
-// whole 2 MiB: a buffer just under a multiple holds (and counts as) the multiple
-// (allocator_blocks.h; kb65 TF32 read 64.3 MiB against its 64 MiB cap: a 63.7 MiB
-// buffer in a 64 MiB block, plus the packed weight).
+// The call's cap less its packed weights: what the packed input may take, in floats (the
+// guarded rerun's weight is the caller's, already off the call's cap: session 40 took it
+// off twice). Above 2 MiB it is whole 2 MiB: a buffer just under a multiple holds (and
+// counts as) the multiple (allocator_blocks.h; kb65 TF32 read 64.3 MiB against its 64 MiB
+// cap: a 63.7 MiB buffer in a 64 MiB block, plus the packed weight).
 int64_t input_cap_floats(const WgmmaConv& c, const ConvTranspose2dOptions& o) {
-  const int64_t bytes = std::max<int64_t>(0, o.workspace_bytes - 8 * weight_floats(c));
+  const int64_t bytes = std::max<int64_t>(0, o.workspace_bytes - 4 * weight_floats(c));
   return (bytes >= kAllocatorSegment ? bytes / kAllocatorSegment * kAllocatorSegment : bytes) / 4;
 }
 
@@ -97,8 +118,9 @@ bool wgmma_switched_off() {
   return v && std::strcmp(v, "0") == 0;
 }
 
-WgmmaCall stride1_wgmma_call(const Problem& p, const ConvTranspose2dOptions& o) {
+WgmmaCall stride1_wgmma_call(const Problem& p, const ConvTranspose2dOptions& o, int64_t reserved_bytes) {
   WgmmaCall call{p, o, p.kernel_h, p.kernel_w, {}};
+  call.o.workspace_bytes = std::max<int64_t>(0, o.workspace_bytes - reserved_bytes);
   call.phases.push_back(WgmmaPhaseShape{0, 0, p.out_h, p.out_w});
   return call;
 }
@@ -144,8 +166,8 @@ bool wgmma_call_applies(const WgmmaCall& call, at::ScalarType dtype, WgmmaTiles*
 }
 
 bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
-                            WgmmaTiles* tiles) {
-  return wgmma_call_applies(stride1_wgmma_call(p, o), dtype, tiles);
+                            int64_t reserved_bytes, WgmmaTiles* tiles) {
+  return wgmma_call_applies(stride1_wgmma_call(p, o, reserved_bytes), dtype, tiles);
 }
 
 void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const std::vector<at::Tensor>& weights,
@@ -240,8 +262,9 @@ void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const std::
 }
 
 void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
-                         const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo) {
-  wgmma_call_cuda(stride1_wgmma_call(p, o), input, {weight}, bias, {out}, redo);
+                         const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo,
+                         int64_t reserved_bytes) {
+  wgmma_call_cuda(stride1_wgmma_call(p, o, reserved_bytes), input, {weight}, bias, {out}, redo);
 }
 
 }  // namespace gemm_convt

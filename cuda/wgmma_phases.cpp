@@ -15,7 +15,6 @@
 #include "implicit_wgmma_host.h"
 
 #include <algorithm>
-#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -31,14 +30,16 @@ namespace {
 
 constexpr double kMinTileFill = 0.75;
 
-// Float32 without TF32 (split products), fitted on the H200 (session 38,
-// scripts/fp32_rule_probe.py: seven 3x3 and 4x4 stride-2 layers of 16 samples,
-// 64-256 channels, 32^2-128^2 inputs, forced onto the phases; within 6% of six,
-// 12% of the seventh): the tiles' multiply-adds, the packs' and the output's
-// bytes, and a cost a phase (its launches, packs and the ramp and tail of its
-// waves).
-constexpr double kPhasesSplitMacsPerSecond = 82e12, kPhasesBytesPerSecond = 1.37e12;
-constexpr double kPhaseSeconds = 62e-6;
+// Float32 without TF32 (split products), fitted on the H200 (session 41,
+// scripts/fp32_rule_probe.py: eight 3x3 and 4x4 stride-2 layers of 16 samples,
+// 64-256 channels, 32^2-128^2 inputs, forced onto the phases, phase sets on;
+// within 9% on seven, 18% low on 256->128 32^2): the tiles' multiply-adds, each
+// call's pack (a pass over the input, written as its two parts) and the output's
+// bytes, and a cost a call (its launches and the ramp and tail of its waves).
+// Session 38's fit (82e12, 1.37e12, 62 us a phase) was made with one call a
+// phase and priced the sets 14-60% over what they ran.
+constexpr double kPhasesSplitMacsPerSecond = 54e12, kPhasesBytesPerSecond = 1.40e12;
+constexpr double kPhaseCallSeconds = 80e-6;
 
 // One output phase: its place (ph, pw), its taps (first kernel row and column, how many,
 // the input position tap 0 reads) and its output's size.
@@ -47,11 +48,6 @@ struct Phase {
   PhaseTaps<int64_t> rows, cols;
   int64_t out_h, out_w;
 };
-
-// The phases that hold outputs (an output smaller than the stride has fewer).
-std::array<int64_t, 2> phase_counts(const Problem& p, const ConvTranspose2dOptions& o) {
-  return {std::min(o.stride[0], p.out_h), std::min(o.stride[1], p.out_w)};
-}
 
 // A/B switch: GEMM_CONVT_WGMMA_PHASE_SETS=0 runs each phase as its own call (its own pack
 // and launches), read per call.
@@ -67,24 +63,26 @@ bool phase_sets_switched_off() {
 // the call's (implicit_wgmma_host.h). The phases one pack serves come to the same bytes as
 // one phase's, and their blocks share one launch: H200, session 40, fcn_up split at the 64
 // MiB cap spent 0.58 ms in 24 packs and ran 1.5 waves a launch, one phase a call.
+// applies and tiles: wgmma_call_applies' answer for the call.
 struct PhaseSet {
-  WgmmaCall call;
-  std::vector<Phase> phases;
+  WgmmaPhaseCall call;
+  bool applies = false;
+  WgmmaTiles tiles;
 };
 
 // One call of phases with the same taps.
-PhaseSet phase_set(const Problem& p, const ConvTranspose2dOptions& o, std::vector<Phase> phases,
-                   int64_t reserved_bytes) {
-  PhaseSet set{WgmmaCall{p, o, 0, 0, {}}, std::move(phases)};
-  int64_t lo_h = set.phases[0].rows.base, hi_h = lo_h, lo_w = set.phases[0].cols.base, hi_w = lo_w;
+PhaseSet phase_set(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
+                   const std::vector<Phase>& phases, int64_t reserved_bytes) {
+  PhaseSet set{WgmmaPhaseCall{WgmmaCall{p, o, 0, 0, {}}, {}}};
+  int64_t lo_h = phases[0].rows.base, hi_h = lo_h, lo_w = phases[0].cols.base, hi_w = lo_w;
   int64_t out_h = 0, out_w = 0;
-  for (const Phase& f : set.phases) {
+  for (const Phase& f : phases) {
     lo_h = std::min(lo_h, f.rows.base), hi_h = std::max(hi_h, f.rows.base);
     lo_w = std::min(lo_w, f.cols.base), hi_w = std::max(hi_w, f.cols.base);
     out_h = std::max(out_h, f.out_h), out_w = std::max(out_w, f.out_w);
   }
-  WgmmaCall& call = set.call;  // undilated: a phase's taps are every stride-th kernel row and column
-  call.taps_h = set.phases[0].rows.hits, call.taps_w = set.phases[0].cols.hits;
+  WgmmaCall& call = set.call.call;  // undilated: a phase's taps are every stride-th kernel row and column
+  call.taps_h = phases[0].rows.hits, call.taps_w = phases[0].cols.hits;
   call.p.kernel_h = call.taps_h + hi_h - lo_h, call.p.kernel_w = call.taps_w + hi_w - lo_w;
   call.p.out_h = out_h, call.p.out_w = out_w;
   call.p.out_rows_contiguous = p.out_rows_contiguous && o.stride[1] == 1;  // the views step by the stride
@@ -92,8 +90,11 @@ PhaseSet phase_set(const Problem& p, const ConvTranspose2dOptions& o, std::vecto
   call.o.padding = {hi_h, hi_w};
   call.o.output_padding = {0, 0};
   call.o.workspace_bytes = std::max<int64_t>(0, o.workspace_bytes - reserved_bytes);
-  for (const Phase& f : set.phases)
+  for (const Phase& f : phases) {
     call.phases.push_back(WgmmaPhaseShape{f.rows.base - lo_h, f.cols.base - lo_w, f.out_h, f.out_w});
+    set.call.views.push_back(WgmmaPhaseView{f.ph, f.pw, f.rows.first, f.cols.first});
+  }
+  set.applies = wgmma_call_applies(call, dtype, &set.tiles);
   return set;
 }
 
@@ -110,11 +111,12 @@ std::vector<PhaseSet> phase_sets(const Problem& p, const ConvTranspose2dOptions&
                                  int64_t reserved_bytes) {
   const Axis<int64_t> h = height_axis<int64_t>(p, o), w = width_axis<int64_t>(p, o);
   const Divider<int64_t> by_stride_h(o.stride[0]), by_stride_w(o.stride[1]);
-  const auto counts = phase_counts(p, o);
+  // The phases that hold outputs (an output smaller than the stride has fewer).
+  const int64_t phases_h = std::min(o.stride[0], p.out_h), phases_w = std::min(o.stride[1], p.out_w);
   const bool share = !phase_sets_switched_off();
   std::vector<std::vector<Phase>> groups;
-  for (int64_t ph = 0; ph < counts[0]; ++ph)
-    for (int64_t pw = 0; pw < counts[1]; ++pw) {
+  for (int64_t ph = 0; ph < phases_h; ++ph)
+    for (int64_t pw = 0; pw < phases_w; ++pw) {
       const Phase phase{ph, pw, phase_taps(h, ph, by_stride_h), phase_taps(w, pw, by_stride_w),
                         phase_length(h, ph), phase_length(w, pw)};
       const auto joins = [&](const std::vector<Phase>& group) {
@@ -129,22 +131,22 @@ std::vector<PhaseSet> phase_sets(const Problem& p, const ConvTranspose2dOptions&
     }
   std::vector<PhaseSet> sets;
   for (const std::vector<Phase>& group : groups) {
-    PhaseSet set = phase_set(p, o, group, reserved_bytes);
-    WgmmaTiles tiles;
-    const bool set_applies = wgmma_call_applies(set.call, dtype, &tiles);
+    PhaseSet set = phase_set(p, o, dtype, group, reserved_bytes);
+    if (group.size() == 1) {
+      sets.push_back(std::move(set));
+      continue;
+    }
     std::vector<PhaseSet> singles;
     bool singles_apply = true;
     int64_t single_positions = 0;
-    for (size_t k = 0; group.size() > 1 && k < group.size(); ++k) {
-      singles.push_back(phase_set(p, o, {group[k]}, reserved_bytes));
-      WgmmaTiles own;
-      singles_apply = wgmma_call_applies(singles.back().call, dtype, &own) && singles_apply;
-      single_positions += own.positions;
+    for (const Phase& f : group) {
+      singles.push_back(phase_set(p, o, dtype, {f}, reserved_bytes));
+      singles_apply = singles_apply && singles.back().applies;
+      single_positions += singles.back().tiles.positions;
     }
     const bool take_set =
-        group.size() == 1 ||
-        (set_applies && (!singles_apply || double(tiles.positions) <=
-                                               (1 + kMaxSetExtraPositions) * double(single_positions)));
+        set.applies && (!singles_apply || double(set.tiles.positions) <=
+                                              (1 + kMaxSetExtraPositions) * double(single_positions));
     if (take_set)
       sets.push_back(std::move(set));
     else
@@ -153,14 +155,10 @@ std::vector<PhaseSet> phase_sets(const Problem& p, const ConvTranspose2dOptions&
   return sets;
 }
 
-// One walk over the phases: whether they apply, and their tiles' multiply-adds.
-struct PhasesWork {
-  bool apply = false;
-  double macs = 0;
-};
+}  // namespace
 
-PhasesWork phases_work(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
-                       int64_t reserved_bytes) {
+WgmmaPhases wgmma_phases(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
+                         int64_t reserved_bytes) {
   // Stride 1 is implicit_wgmma_cuda itself; the kernel is float32 alone.
   if ((o.stride[0] == 1 && o.stride[1] == 1) || dtype != at::kFloat) return {};
   // Undilated (a phase's taps then read consecutive input positions) and every phase hit
@@ -168,50 +166,39 @@ PhasesWork phases_work(const Problem& p, const ConvTranspose2dOptions& o, at::Sc
   if (o.dilation[0] != 1 || o.dilation[1] != 1 || p.kernel_h < o.stride[0] || p.kernel_w < o.stride[1])
     return {};
   double outputs = 0, computed = 0;  // one sample's, over the phases
-  PhasesWork work;
-  for (const PhaseSet& set : phase_sets(p, o, dtype, reserved_bytes)) {
-    WgmmaTiles tiles;
-    if (!wgmma_call_applies(set.call, dtype, &tiles)) return {};
-    for (const Phase& f : set.phases) outputs += double(f.out_h * f.out_w);
-    computed += double(tiles.positions);
-    work.macs += tiles.macs;
+  WgmmaPhases phases;
+  for (PhaseSet& set : phase_sets(p, o, dtype, reserved_bytes)) {
+    if (!set.applies) return {};
+    for (const WgmmaPhaseShape& f : set.call.call.phases) outputs += double(f.out_h * f.out_w);
+    computed += double(set.tiles.positions);
+    phases.macs += set.tiles.macs;
+    phases.calls.push_back(std::move(set.call));
   }
-  work.apply = outputs >= kMinTileFill * computed;
-  return work;
+  phases.apply = outputs >= kMinTileFill * computed;
+  return phases;
 }
 
-}  // namespace
-
-bool wgmma_phases_apply(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
-                        int64_t reserved_bytes) {
-  return phases_work(p, o, dtype, reserved_bytes).apply;
-}
-
-double wgmma_phases_seconds(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
-                            int64_t reserved_bytes) {
-  const PhasesWork work = phases_work(p, o, dtype, reserved_bytes);
-  if (!work.apply) return std::numeric_limits<double>::infinity();
-  const auto counts = phase_counts(p, o);
-  const double phases = double(counts[0] * counts[1]);
+double wgmma_phases_seconds(const Problem& p, const WgmmaPhases& phases) {
+  if (!phases.apply) return std::numeric_limits<double>::infinity();
+  const double calls = double(phases.calls.size());
   const double input_bytes = 4.0 * double(p.batch) * double(p.in_channels) * double(p.in_pixels());
   const double output_bytes = 4.0 * double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
-  // Each phase's pack reads the input and writes its two parts (fitted before the phases
-  // shared their packs: session 40 prices sets of phases higher than they run).
-  return work.macs / kPhasesSplitMacsPerSecond + (output_bytes + 3.0 * input_bytes * phases) / kPhasesBytesPerSecond +
-         phases * kPhaseSeconds;
+  // Each call's pack reads the input and writes its two parts.
+  return phases.macs / kPhasesSplitMacsPerSecond + (output_bytes + 3.0 * input_bytes * calls) / kPhasesBytesPerSecond +
+         calls * kPhaseCallSeconds;
 }
 
-void wgmma_phases_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
-                       const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo,
-                       int64_t reserved_bytes) {
-  for (const PhaseSet& set : phase_sets(p, o, input.scalar_type(), reserved_bytes)) {
+void wgmma_phases_cuda(const Problem& p, const ConvTranspose2dOptions& o, const WgmmaPhases& phases,
+                       const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out,
+                       int* redo) {
+  TORCH_INTERNAL_ASSERT(phases.apply, "wgmma_phases_cuda: the phases do not apply");
+  for (const WgmmaPhaseCall& call : phases.calls) {
     std::vector<at::Tensor> weights, outs;
-    for (const Phase& f : set.phases) {
-      weights.push_back(weight.slice(2, f.rows.first, p.kernel_h, o.stride[0])
-                            .slice(3, f.cols.first, p.kernel_w, o.stride[1]));
+    for (const WgmmaPhaseView& f : call.views) {
+      weights.push_back(weight.slice(2, f.first_h, p.kernel_h, o.stride[0]).slice(3, f.first_w, p.kernel_w, o.stride[1]));
       outs.push_back(out.slice(2, f.ph, p.out_h, o.stride[0]).slice(3, f.pw, p.out_w, o.stride[1]));
     }
-    wgmma_call_cuda(set.call, input, weights, bias, outs, redo);
+    wgmma_call_cuda(call.call, input, weights, bias, outs, redo);
   }
 }
 
