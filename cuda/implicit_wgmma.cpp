@@ -27,13 +27,6 @@ void set_tile(WgmmaConv& c, int tile_m) {
   c.a_rows = (tile_m + (c.taps_w - 1) * c.dil_w + 7) / 8 * 8;
 }
 
-// Buffers asked for: GEMM_CONVT_WGMMA_STAGES (2 .. kWgmmaMaxStages), else 2; read per call.
-int wgmma_stages_asked() {
-  const char* v = std::getenv("GEMM_CONVT_WGMMA_STAGES");
-  const int asked = v ? std::atoi(v) : 2;
-  return std::min(std::max(asked, 2), kWgmmaMaxStages);
-}
-
 WgmmaConv describe_wgmma(const WgmmaCall& call, bool split) {
   const Problem& p = call.p;
   const ConvTranspose2dOptions& o = call.o;
@@ -53,25 +46,11 @@ WgmmaConv describe_wgmma(const WgmmaCall& call, bool split) {
   // fits an SM (registers allow two: ~90 a thread), else one of 256 if it fits.
   const auto* props = at::cuda::getCurrentDeviceProperties();
   const auto block_smem = [](const WgmmaConv& t) { return int64_t(wgmma_smem_bytes(t)) + kWgmmaStaticSmem; };
-  const auto two_fit = [&](const WgmmaConv& t) {
-    return 2 * (block_smem(t) + int64_t(props->reservedSharedMemPerBlock)) <= int64_t(props->sharedMemPerMultiprocessor);
-  };
-  c.stages = 2;
   set_tile(c, kWgmmaTileMSmall);
-  if (!two_fit(c)) {
+  if (2 * (block_smem(c) + int64_t(props->reservedSharedMemPerBlock)) > int64_t(props->sharedMemPerMultiprocessor)) {
     WgmmaConv wide = c;
     set_tile(wide, kWgmmaTileMLarge);
     if (block_smem(wide) <= int64_t(props->sharedMemPerBlockOptin)) c = wide;
-  }
-  // More buffers where they fit beside the same blocks an SM (A/B probe: GEMM_CONVT_WGMMA_STAGES).
-  const bool two_blocks = c.tile_m == kWgmmaTileMSmall && two_fit(c);
-  for (int stages = wgmma_stages_asked(); stages > c.stages; --stages) {
-    WgmmaConv deeper = c;
-    deeper.stages = stages;
-    if (two_blocks ? two_fit(deeper) : block_smem(deeper) <= int64_t(props->sharedMemPerBlockOptin)) {
-      c = deeper;
-      break;
-    }
   }
   return c;
 }

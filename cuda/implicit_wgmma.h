@@ -34,10 +34,6 @@ constexpr int kWgmmaTileMLarge = 256;
 constexpr int kWgmmaStaticSmem = 1024;  // the conv kernel's static shared memory, with margin
 // The widest spread of width-tap shifts ((kw - 1) dil_w columns) a window takes.
 constexpr int kWgmmaMaxShift = 40;
-// Shared-memory buffers of a step's operands, at most. Measured (H100, session 27): three
-// ran no faster than two (a producer-staged form), and three with two partial sums in turn
-// (a step's products beside the previous one's join) 15-30% slower than two.
-constexpr int kWgmmaMaxStages = 4;
 constexpr int kWgmmaTileN = 64;   // output channels per block
 constexpr int kWgmmaBlockK = 16;  // input channels per step
 
@@ -64,7 +60,6 @@ struct WgmmaConv {
   int taps_h, taps_w;
   int cin_g, cout_g, groups, blocks, co_tiles, parts;  // blocks: 16-channel blocks per group
   int tile_m;          // positions a block: kWgmmaTileMSmall or kWgmmaTileMLarge
-  int stages;          // shared-memory buffers, 2 .. kWgmmaMaxStages
   int a_rows, wp;      // staged window rows; packed row length (out_w + (kw - 1) dil_w)
   int m_tiles, plane;  // position tiles per sample band; packed columns per plane
   int row0, rows, q0, q_rows, n0, samples;

@@ -19,6 +19,10 @@ namespace {
 constexpr int threads_of(int consumers) { return consumers * 128 + 32; }
 constexpr int kTileFloats = kWgmmaTileN * kWgmmaBlockK;  // one (tap, part) weight tile
 constexpr uint32_t kTileBytes = kTileFloats * 4;
+// Shared-memory buffers. Measured (H100, session 27): three ran no faster than two (a
+// producer-staged form), and three with two partial sums in turn (a step's products
+// beside the previous one's join) 15-30% slower than this.
+constexpr int kStages = 2;
 
 __host__ __device__ inline int a_floats(const WgmmaConv& c) { return c.parts * 4 * c.a_rows * 4; }
 __host__ __device__ inline int b_floats(const WgmmaConv& c) { return c.taps_w * c.parts * kTileFloats; }
@@ -59,11 +63,6 @@ __device__ __forceinline__ void step_products(float (&part)[32], const WgmmaConv
       }
     }
   }
-}
-
-// The ring's next buffer, and its round (the parity its barriers are in).
-__device__ __forceinline__ void next_stage(int& b, int& round, int stages) {
-  if (++b == stages) b = 0, ++round;
 }
 
 // x's parts: TF32 alone (nearest, a NaN kept), or split as the implicit GEMM's
@@ -132,7 +131,7 @@ __global__ void pack_input_kernel(const WgmmaConv c, const float* __restrict__ x
 // as packed rows of wp columns (a row's last wp - out_w are not stored: no
 // tile is left mostly empty at a row's end) x kWgmmaTileN channels of one
 // (sample, group, phase). The producer thread streams the steps (row tap i x
-// 16-channel block) into c.stages buffers; each consumer warpgroup takes 64
+// 16-channel block) into kStages buffers; each consumer warpgroup takes 64
 // positions (step_products). A step's products gather in a partial sum, then
 // join acc with a float32 add: the tensor cores' accumulation does not round
 // to nearest (implicit_gemm.cu).
@@ -141,7 +140,7 @@ __global__ void __launch_bounds__(threads_of(kConsumers), 1)
     implicit_wgmma_kernel(const WgmmaConv c, const float* __restrict__ xp, const float* __restrict__ wt,
                           const float* __restrict__ bias, float* __restrict__ out, int* __restrict__ redo) {
   extern __shared__ __align__(128) float smem[];
-  __shared__ __align__(8) uint64_t bars[2 * kWgmmaMaxStages];  // full, then empty
+  __shared__ __align__(8) uint64_t bars[2 * kStages];  // full, then empty
   const int af = a_floats(c), stage_floats = af + b_floats(c);
   const int f0 = int(blockIdx.x) * kConsumers * 64;  // the tile's first position
   int plane = int(blockIdx.y);
@@ -157,15 +156,16 @@ __global__ void __launch_bounds__(threads_of(kConsumers), 1)
   // built from it in uniform registers.
   const int tid = int(threadIdx.x), wg = __shfl_sync(0xffffffffu, tid >> 7, 0);
   const uint32_t smem_base = uint32_t(__cvta_generic_to_shared(smem));
-  const MbarRing<kWgmmaMaxStages> ring(bars);
+  const MbarRing<kStages> ring(bars);
   if (tid == 0) ring.init(kConsumers * 4);  // each consumer warp releases
   __syncthreads();
 
   if (wg == kConsumers) {  // the producer warp: one thread issues the copies
     if (tid == kConsumers * 128) {
       const uint32_t a_bytes = uint32_t(c.a_rows) * 16, b_bytes = uint32_t(b_floats(c)) * 4;
-      for (int k = 0, b = 0, round = 0; k < steps; ++k, next_stage(b, round, c.stages)) {
-        mbar_wait(ring.empty(b), (round & 1) ^ 1);  // a fresh barrier passes parity 1
+      for (int k = 0; k < steps; ++k) {
+        const int b = k % kStages;
+        mbar_wait(ring.empty(b), ((k / kStages) & 1) ^ 1);  // a fresh barrier passes parity 1
         const int i = k / c.blocks, cb = k % c.blocks;
         mbar_expect_tx(ring.full(b), c.parts * 4 * a_bytes + b_bytes);
         const uint32_t dst = smem_base + uint32_t(b * stage_floats) * 4;
@@ -186,8 +186,9 @@ __global__ void __launch_bounds__(threads_of(kConsumers), 1)
   float acc[32], part[32];
 #pragma unroll
   for (int e = 0; e < 32; ++e) acc[e] = 0.0f, part[e] = 0.0f;
-  for (int k = 0, b = 0, round = 0; k < steps; ++k, next_stage(b, round, c.stages)) {
-    mbar_wait(ring.full(b), round & 1);
+  for (int k = 0; k < steps; ++k) {
+    const int b = k % kStages;
+    mbar_wait(ring.full(b), (k / kStages) & 1);
     const uint32_t a_base = smem_base + uint32_t(b * stage_floats) * 4 + uint32_t(wg * 64) * 16;
     const uint32_t b_base = smem_base + uint32_t(b * stage_floats + af) * 4;
     wgmma_fence();
@@ -195,7 +196,7 @@ __global__ void __launch_bounds__(threads_of(kConsumers), 1)
     wgmma_commit();
     wgmma_wait<0>();
     settle(part);
-    if ((tid & 31) == 0 && k + c.stages < steps) mbar_arrive(ring.empty(b));
+    if ((tid & 31) == 0 && k + kStages < steps) mbar_arrive(ring.empty(b));
 #pragma unroll
     for (int e = 0; e < 32; ++e) acc[e] += part[e];
   }
@@ -271,7 +272,7 @@ bool wgmma_kernels_built() {
 #endif
 }
 
-size_t wgmma_smem_bytes(const WgmmaConv& c) { return size_t(a_floats(c) + b_floats(c)) * 4 * c.stages; }
+size_t wgmma_smem_bytes(const WgmmaConv& c) { return size_t(a_floats(c) + b_floats(c)) * 4 * kStages; }
 int64_t wgmma_packed_weight_floats(const WgmmaConv& c) {
   return int64_t(c.groups) * c.taps_h * c.blocks * c.co_tiles * b_floats(c);
 }

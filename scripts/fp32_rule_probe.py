@@ -7,9 +7,11 @@ they are - and the implicit GEMM forced (the wgmma phases where they apply, else
 kernel), with cuDNN strict beside them. TF32 off throughout (the library's default). Run in
 session 34 (NOTES.md): the default's split lost 1.7x on the 512 -> 512 16x16 layer, where the
 split-weight rule no longer splits. Each layer also lists the kernels the default and the
-forced implicit GEMM ran.
+forced implicit GEMM ran. --tf32: the same layers under TF32 (the default rule, the columns
+with the implicit GEMM off, the implicit GEMM forced; cuDNN with TF32 beside them), the data
+for a TF32 form of the phases' model (session 41).
 
-    python scripts/fp32_rule_probe.py [--quick] [--layer I ...]
+    python scripts/fp32_rule_probe.py [--quick] [--tf32] [--layer I ...]
 """
 import argparse
 
@@ -34,6 +36,7 @@ LAYERS = [  # (batch, in channels, out channels, kernel, stride, padding, input 
 
 # (name, set_fp32_split, set_implicit_gemm)
 PATHS = [("default", None, None), ("split", True, False), ("ieee", False, False), ("implicit", None, True)]
+TF32_PATHS = [("default", None, None), ("columns", None, False), ("implicit", None, True)]
 
 
 def kernel_names(fn):
@@ -56,9 +59,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="the first four layers only")
     ap.add_argument("--layer", type=int, action="append", help="only LAYERS[i] (repeatable)")
+    ap.add_argument("--tf32", action="store_true", help="TF32 allowed (ours and cuDNN's)")
     args = ap.parse_args()
-    gemm_convt.set_allow_tf32(False)
-    torch.backends.cudnn.allow_tf32 = False
+    gemm_convt.set_allow_tf32(args.tf32)
+    torch.backends.cudnn.allow_tf32 = args.tf32
     layers = [LAYERS[i] for i in args.layer] if args.layer else LAYERS[:4] if args.quick else LAYERS
     for n, cin, cout, k, s, p, size in layers:
         x = torch.randn(n, cin, size, size, device="cuda")
@@ -66,7 +70,7 @@ def main():
         b = torch.randn(cout, device="cuda")
         kw = dict(stride=s, padding=p)
         times, paths = {}, {}
-        for name, split, implicit in PATHS:
+        for name, split, implicit in TF32_PATHS if args.tf32 else PATHS:
             gemm_convt.set_fp32_split(split)
             gemm_convt.set_implicit_gemm(implicit)
             times[name] = median_ms(lambda: gemm_convt.conv_transpose2d(x, w, b, **kw))
@@ -78,7 +82,7 @@ def main():
         best = min(times, key=times.get)
         print("N%-3d %3d->%-3d k%d s%d %3dx%-3d  " % (n, cin, cout, k, s, size, size) +
               "  ".join("%s %.3f" % item for item in times.items()) +
-              "  cudnn-strict %.3f ms  best %s (default / best %.2f)" % (cudnn, best, times["default"] / times[best]),
+              "  cudnn-%s %.3f ms  best %s (default / best %.2f)" % ("tf32" if args.tf32 else "strict", cudnn, best, times["default"] / times[best]),
               flush=True)
         for name, kernels in paths.items():
             print("    %-8s %s" % (name, kernels), flush=True)
