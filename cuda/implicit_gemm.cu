@@ -560,6 +560,9 @@ constexpr double kBandMacsPerSecond = 45e12, kBandSplitMacsPerSecond = 26e12;
 constexpr double kImplicitSecondsPerOutput = 6.1e-12;
 constexpr double kImplicitMargin = 0.8;
 
+// Float32 without TF32: split products, and a guarded rerun where an output is not finite.
+bool is_split(const ConvTranspose2dOptions& o, at::ScalarType dtype) { return dtype == at::kFloat && !o.allow_tf32; }
+
 double implicit_gemm_seconds(const Problem& p, const ConvTranspose2dOptions& o,
                              const ImplicitGemm& d, at::ScalarType dtype) {
   // Row work: landing row taps over all output rows of every sample, or for
@@ -580,7 +583,7 @@ double implicit_gemm_seconds(const Problem& p, const ConvTranspose2dOptions& o,
                  double(d.rows > 1 ? 1 : (phase_length(d.w, phase) + kTileM - 1) / kTileM);
   const double macs = double(p.groups) * double(d.cout_pad) * kTileM * double(d.cin_pad) *
                       row_taps * tile_taps;
-  const bool split = dtype == at::kFloat && !o.allow_tf32;
+  const bool split = is_split(o, dtype);
   const double outputs = double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
   const double rate = d.rows > 1 ? (split ? kBandSplitMacsPerSecond : kBandMacsPerSecond)
                                   : (split ? kImplicitSplitMacsPerSecond : kImplicitMacsPerSecond);
@@ -589,6 +592,12 @@ double implicit_gemm_seconds(const Problem& p, const ConvTranspose2dOptions& o,
 
 int64_t packed_bytes(const Problem& p, const ImplicitGemm& d) {
   return p.groups * p.kernel_taps() * d.cout_pad * d.cin_pad * int64_t(sizeof(float));
+}
+
+// The guarded rerun's packed weight (split only), held beside a wgmma call's packs.
+int64_t rerun_weight_bytes(const Problem& p, const ConvTranspose2dOptions& o, const ImplicitGemm& d,
+                           at::ScalarType dtype) {
+  return is_split(o, dtype) ? packed_bytes(p, d) : 0;
 }
 
 // The weight as the kernel stages it: float32 (TF32-rounded when one TF32
@@ -630,13 +639,19 @@ bool implicit_gemm_applies(const Problem& p, const ConvTranspose2dOptions& o,
   double other_s = columns_path_seconds(p, o, dtype);
   if (o.direct_gather != 0) other_s = std::min(other_s, direct_gather_seconds(p, o, dtype));
   if (implicit_gemm_seconds(p, o, d, dtype) < kImplicitMargin * other_s) return true;
-  // Split float32 where the wgmma phases apply (they, not the kernel priced above, run
-  // there): also where their own model prices them under the other paths. Both rules' picks,
+  // Float32 where the wgmma phases apply (they, not the kernel priced above, run there):
+  // also where their own model prices them under the other paths. Both rules' picks,
   // because the columns model errs by up to 25% on these layers: H200, session 38, the
   // phases' model alone moved N16 128->64 4x4 128x128 (phases 1.86 ms) to columns (2.24);
   // together they add fcn_up (2.22 -> 1.91 ms) and 128->128 on 64x64 (0.94 -> 0.85).
-  return dtype == at::kFloat && !o.allow_tf32 &&
-         wgmma_phases_seconds(p, wgmma_phases(p, o, dtype, packed_bytes(p, d))) < other_s;
+  // Session 41, TF32: fcn_up 1.16 -> 0.85 ms, 256->128 on 32x32 0.255 -> 0.216. Not where
+  // the taps are disjoint (one tap a phase): the disjoint-taps path, tried after this rule,
+  // is a GEMM straight into the output that the columns model does not price (unet_up TF32
+  // ran it in 0.46-0.57 ms; the phases' model prices unet_up at 0.97, the columns' at 1.05).
+  const bool disjoint = o.disjoint_taps != 0 && taps_disjoint(p.kernel_h, o.stride[0], o.dilation[0]) &&
+                        taps_disjoint(p.kernel_w, o.stride[1], o.dilation[1]);
+  return dtype == at::kFloat && !disjoint &&
+         wgmma_phases_seconds(p, wgmma_phases(p, o, dtype, rerun_weight_bytes(p, o, d, dtype))) < other_s;
 }
 
 void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
@@ -650,15 +665,14 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const dim3 grid(static_cast<unsigned>(d.grid_x), static_cast<unsigned>(d.grid_y));
   const int n_tile = tile_n(p);
   const size_t smem = smem_bytes(d);
-  const bool split = input.scalar_type() == at::kFloat && !o.allow_tf32;
+  const bool split = is_split(o, input.scalar_type());
   // sm_90a, float32: the first launch on wgmma (implicit_wgmma.h), at stride 1 or one
   // stride-1 call per output phase (wgmma_phases.cpp); a guarded rerun, when flagged, of
   // the whole call on the kernel below. Split holds the rerun's packed weight beside the
   // wgmma call's packs, so it comes off that call's cap.
-  const int64_t rerun_weight_bytes = split ? packed_bytes(p, d) : 0;
-  const WgmmaPhases phases = wgmma_phases(p, o, input.scalar_type(), rerun_weight_bytes);
-  const bool wgmma =
-      phases.apply || (d.rows == 1 && implicit_wgmma_applies(p, o, input.scalar_type(), rerun_weight_bytes));
+  const int64_t rerun_bytes = rerun_weight_bytes(p, o, d, input.scalar_type());
+  const WgmmaPhases phases = wgmma_phases(p, o, input.scalar_type(), rerun_bytes);
+  const bool wgmma = phases.apply || (d.rows == 1 && implicit_wgmma_applies(p, o, input.scalar_type(), rerun_bytes));
   const at::Tensor packed =
       wgmma && !split ? at::Tensor() : pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
   const at::Tensor redo = split ? at::zeros({1}, input.options().dtype(at::kInt)) : at::Tensor();
@@ -682,7 +696,7 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
         if (phases.apply)
           wgmma_phases_cuda(p, o, phases, input, weight, bias, out, flag);
         else
-          implicit_wgmma_cuda(p, o, input, weight, bias, out, flag, rerun_weight_bytes);
+          implicit_wgmma_cuda(p, o, input, weight, bias, out, flag, rerun_bytes);
         continue;
       }
       const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, guard, d.rows > 1, load);

@@ -79,12 +79,13 @@ struct WgmmaPhaseCall {
 };
 struct WgmmaPhases {
   bool apply = false;
+  bool split = false;  // float32 without TF32: three products a tile
   double macs = 0;  // the tiles' multiply-adds over every call
   std::vector<WgmmaPhaseCall> calls;
 };
 WgmmaPhases wgmma_phases(const Problem& p, const ConvTranspose2dOptions& o, at::ScalarType dtype,
                          int64_t reserved_bytes);
-// Their time without TF32 (split products) where they apply, else infinity:
+// Their time (split products, or TF32) where they apply, else infinity:
 // implicit_gemm_applies' rule.
 double wgmma_phases_seconds(const Problem& p, const WgmmaPhases& phases);
 void wgmma_phases_cuda(const Problem& p, const ConvTranspose2dOptions& o, const WgmmaPhases& phases,

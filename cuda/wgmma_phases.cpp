@@ -30,16 +30,17 @@ namespace {
 
 constexpr double kMinTileFill = 0.75;
 
-// Float32 without TF32 (split products), fitted on the H200 (session 41,
-// scripts/fp32_rule_probe.py: eight 3x3 and 4x4 stride-2 layers of 16 samples,
-// 64-256 channels, 32^2-128^2 inputs, forced onto the phases, phase sets on;
-// within 9% on seven, 18% low on 256->128 32^2): the tiles' multiply-adds, each
-// call's pack (a pass over the input, written as its two parts) and the output's
-// bytes, and a cost a call (its launches and the ramp and tail of its waves).
-// Session 38's fit (82e12, 1.37e12, 62 us a phase) was made with one call a
-// phase and priced the sets 14-60% over what they ran.
-constexpr double kPhasesSplitMacsPerSecond = 54e12, kPhasesBytesPerSecond = 1.40e12;
-constexpr double kPhaseCallSeconds = 80e-6;
+// Fitted on the H200 (session 41, scripts/fp32_rule_probe.py: eight 3x3 and 4x4 stride-2
+// layers of 16 samples, 64-256 channels, 32^2-128^2 inputs, forced onto the phases, phase
+// sets on): the tiles' multiply-adds, each call's pack (a pass over the input, written as
+// its parts) and the output's bytes, and a cost a call (its launches and the ramp and tail
+// of its waves). Split products (float32 without TF32): within 9% on seven layers, 18% low
+// on 256->128 32^2; session 38's fit (82e12, 1.37e12, 62 us a phase) was made with one call
+// a phase and priced the sets 14-60% over what they ran. TF32 (one product): the split's
+// bytes and call terms, its own rate; within 11% on six, 17% low on 128->128 64^2 and 19%
+// high on 256->256 3x3 32^2.
+constexpr double kPhasesSplitMacsPerSecond = 54e12, kPhasesTf32MacsPerSecond = 136e12;
+constexpr double kPhasesBytesPerSecond = 1.40e12, kPhaseCallSeconds = 80e-6;
 
 // One output phase: its place (ph, pw), its taps (first kernel row and column, how many,
 // the input position tap 0 reads) and its output's size.
@@ -167,6 +168,7 @@ WgmmaPhases wgmma_phases(const Problem& p, const ConvTranspose2dOptions& o, at::
     return {};
   double outputs = 0, computed = 0;  // one sample's, over the phases
   WgmmaPhases phases;
+  phases.split = !o.allow_tf32;
   for (PhaseSet& set : phase_sets(p, o, dtype, reserved_bytes)) {
     if (!set.applies) return {};
     for (const WgmmaPhaseShape& f : set.call.call.phases) outputs += double(f.out_h * f.out_w);
@@ -183,9 +185,10 @@ double wgmma_phases_seconds(const Problem& p, const WgmmaPhases& phases) {
   const double calls = double(phases.calls.size());
   const double input_bytes = 4.0 * double(p.batch) * double(p.in_channels) * double(p.in_pixels());
   const double output_bytes = 4.0 * double(p.batch) * double(p.out_channels()) * double(p.out_h * p.out_w);
-  // Each call's pack reads the input and writes its two parts.
-  return phases.macs / kPhasesSplitMacsPerSecond + (output_bytes + 3.0 * input_bytes * calls) / kPhasesBytesPerSecond +
-         calls * kPhaseCallSeconds;
+  // Each call's pack reads the input and writes its parts (two split, one TF32).
+  const double pack_passes = phases.split ? 3.0 : 2.0;
+  return phases.macs / (phases.split ? kPhasesSplitMacsPerSecond : kPhasesTf32MacsPerSecond) +
+         (output_bytes + pack_passes * input_bytes * calls) / kPhasesBytesPerSecond + calls * kPhaseCallSeconds;
 }
 
 void wgmma_phases_cuda(const Problem& p, const ConvTranspose2dOptions& o, const WgmmaPhases& phases,

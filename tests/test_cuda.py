@@ -863,23 +863,26 @@ def test_wgmma_phases_refused(dilation, kernel):
     assert_matches(out, reference(x, w, b, **kw), "tf32")
 
 
-@pytest.mark.parametrize("cin, cout, size, phases", [(256, 256, 64, True), (128, 64, 128, True),
-                                                     (256, 128, 32, True)],
-                         ids=["fcn_up", "128-64-128", "256-128-32"])
-def test_wgmma_phases_default_rule(cin, cout, size, phases):
-    """Strict float32 (the default policy), 4x4 stride 2, 16 samples: the default takes the
-    wgmma phases where their own model (wgmma_phases.cpp) prices them under the other paths.
-    H200, session 41, phase sets against the split columns: fcn_up's layer 1.45-1.59 ms
-    against 2.30, 128 -> 64 on 128x128 1.13 against 2.26, 256 -> 128 on 32x32 0.39 against
-    0.56 (session 38 kept that one on the columns: one call a phase ran 0.48 against 0.47)."""
+@pytest.mark.parametrize("key, cin, cout, kernel, size, phases", [
+    ("fp32", 256, 256, 4, 64, True), ("fp32", 128, 64, 4, 128, True), ("fp32", 256, 128, 4, 32, True),
+    ("tf32", 256, 256, 4, 64, True), ("tf32", 128, 128, 3, 64, False), ("tf32", 128, 64, 2, 64, False)],
+    ids=["fcn_up", "128-64-128", "256-128-32", "fcn_up-tf32", "k3-128-128-64-tf32", "k2-disjoint-tf32"])
+def test_wgmma_phases_default_rule(key, cin, cout, kernel, size, phases):
+    """Stride 2, 16 samples, the default rule: it takes the wgmma phases where their own model
+    (wgmma_phases.cpp) prices them under the other paths. H200, session 41, phase sets against
+    the columns. Strict float32 (split products): fcn_up's layer 1.45-1.59 ms against 2.30,
+    128 -> 64 on 128x128 1.13 against 2.26, 256 -> 128 on 32x32 0.39 against 0.56 (session 38
+    kept that one on the columns: one call a phase ran 0.48 against 0.47). TF32: fcn_up 0.85
+    against 1.13; not 3x3 128 -> 128 on 64x64 (phases 0.61, columns 0.45), nor a 2x2 kernel,
+    whose disjoint taps take the disjoint-taps path after the rule."""
     if not wgmma_available():
         pytest.skip("wgmma needs compute capability 9.0")
-    x, w, b = make_case(190, 16, cin, cout, (4, 4), (size, size), 1, True, torch.float32)
-    kw = dict(stride=2, padding=1)
-    out, names = run_profiled(x, w, b, "fp32", **kw)
+    x, w, b = make_case(190, 16, cin, cout, (kernel, kernel), (size, size), 1, True, torch.float32)
+    kw = dict(stride=2, padding=kernel // 2 - 1 if kernel % 2 == 0 else 1)
+    out, names = run_profiled(x, w, b, key, **kw)
     assert any("implicit_wgmma_kernel" in name for name in names) == phases, names
     ref = F.conv_transpose2d(x.double(), w.double(), b.double(), **kw).cpu()  # float64 on the GPU: 70 G products
-    assert_matches(out, ref, "fp32")
+    assert_matches(out, ref, key)
 
 
 # path: (its table, seed, the wgmma kernel, the mma.sync kernel)
