@@ -42,8 +42,9 @@ WgmmaConv describe_wgmma(const WgmmaCall& call, bool split) {
   c.co_tiles = (c.cout_g + kWgmmaTileN - 1) / kWgmmaTileN;
   c.parts = split ? 2 : 1;
   c.wp = c.out_w + (c.kw - 1) * c.dil_w;  // every column an output column's taps read
-  // Four consumer warpgroups an SM: two blocks of 128 positions where their shared memory
-  // fits an SM (registers allow two: ~90 a thread), else one of 256 if it fits.
+  // At least four consumer warpgroups an SM: blocks of 128 positions where two blocks'
+  // shared memory fits an SM, else one of 256 if it fits. More run where more fit: ncu
+  // (H200, session 41) had fcn_up's split blocks (67.6 KB, 72 registers) three an SM.
   const auto* props = at::cuda::getCurrentDeviceProperties();
   const auto block_smem = [](const WgmmaConv& t) { return int64_t(wgmma_smem_bytes(t)) + kWgmmaStaticSmem; };
   set_tile(c, kWgmmaTileMSmall);

@@ -26,7 +26,8 @@ namespace gemm_convt {
 
 // Output positions per block (rows of wp): two or four consumer warpgroups of
 // 64. The host picks 128 where two blocks share an SM's shared memory, else 256
-// (one block an SM): an SM then runs four consumer warpgroups either way.
+// (one block an SM): an SM then runs at least four consumer warpgroups either way
+// (three blocks of 128 where they fit: fcn_up's split phases, session 41).
 // Measured (H100, session 31): 256 against 128 at one block an SM, float32
 // split kb65 / kb69 -11% / -12%; at two blocks (TF32, split kb57) +3-7%.
 constexpr int kWgmmaTileMSmall = 128;
