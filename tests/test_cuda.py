@@ -878,7 +878,7 @@ def test_wgmma_phases_default_rule(key, cin, cout, kernel, size, phases):
     if not wgmma_available():
         pytest.skip("wgmma needs compute capability 9.0")
     x, w, b = make_case(190, 16, cin, cout, (kernel, kernel), (size, size), 1, True, torch.float32)
-    kw = dict(stride=2, padding=kernel // 2 - 1 if kernel % 2 == 0 else 1)
+    kw = dict(stride=2, padding=(kernel - 1) // 2)  # 4x4 and 3x3: 1, 2x2: 0
     out, names = run_profiled(x, w, b, key, **kw)
     assert any("implicit_wgmma_kernel" in name for name in names) == phases, names
     ref = F.conv_transpose2d(x.double(), w.double(), b.double(), **kw).cpu()  # float64 on the GPU: 70 G products
