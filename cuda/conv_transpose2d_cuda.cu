@@ -117,8 +117,10 @@ void conv_transpose2d_cuda(const at::Tensor& input, const at::Tensor& weight_in,
   // A forced gather keeps its place before the implicit GEMM's cost model.
   if ((options.implicit_gemm > 0 || options.direct_gather <= 0) &&
       implicit_gemm_applies(p, options, input.scalar_type())) {
-    const at::Tensor weight_flags = flag_non_finite_weight(weight);  // its padding is zeros
     implicit_gemm_cuda(p, options, input, weight, bias, out);
+    // Flagged after the products are queued (only redo_if_flagged reads the flags): on an
+    // idle GPU the host's work before the first products is time the GPU waits.
+    const at::Tensor weight_flags = flag_non_finite_weight(weight);  // its padding is zeros
     redo_if_flagged(p, options, input, weight, bias, weight_flags, out);
     return;
   }

@@ -673,8 +673,12 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
   const int64_t rerun_bytes = rerun_weight_bytes(p, o, d, input.scalar_type());
   const WgmmaPhases phases = wgmma_phases(p, o, input.scalar_type(), rerun_bytes);
   const bool wgmma = phases.apply || (d.rows == 1 && implicit_wgmma_applies(p, o, input.scalar_type(), rerun_bytes));
-  const at::Tensor packed =
-      wgmma && !split ? at::Tensor() : pack_weight(p, d, weight, !split && input.scalar_type() == at::kFloat);
+  // The mma.sync kernel's packed weight: now where that kernel runs first, else (split's
+  // guarded rerun behind a wgmma launch) once the wgmma work is queued, so that its host
+  // time runs beside the products. H200, session 41, fcn_up strict: the GPU sat idle ~0.2 ms
+  // at the op's front while the host prepared this weight, the flags and the wgmma calls.
+  const bool round_tf32 = !split && input.scalar_type() == at::kFloat;
+  at::Tensor packed = wgmma ? at::Tensor() : pack_weight(p, d, weight, round_tf32);
   const at::Tensor redo = split ? at::zeros({1}, input.options().dtype(at::kInt)) : at::Tensor();
   // Four-value loads: rows of unit stride whose every quad is aligned.
   const int64_t quad_bytes = 4 * int64_t(input.element_size());
@@ -699,6 +703,7 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
           implicit_wgmma_cuda(p, o, input, weight, bias, out, flag, rerun_bytes);
         continue;
       }
+      if (!packed.defined()) packed = pack_weight(p, d, weight, round_tf32);
       const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, guard, d.rows > 1, load);
       if (smem > 48 * 1024)
         C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,

@@ -150,32 +150,30 @@ bool implicit_wgmma_applies(const Problem& p, const ConvTranspose2dOptions& o, a
   return wgmma_call_applies(stride1_wgmma_call(p, o, reserved_bytes), dtype, tiles);
 }
 
-void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const std::vector<at::Tensor>& weights,
-                     const at::Tensor& bias, const std::vector<at::Tensor>& outs, int* redo) {
+void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const WgmmaViews& views, const at::Tensor& bias,
+                     int* redo) {
   const Problem& p = call.p;
   const ConvTranspose2dOptions& o = call.o;
   WgmmaConv c = describe_wgmma(call, !o.allow_tf32);
-  TORCH_INTERNAL_ASSERT(weights.size() == call.phases.size() && outs.size() == call.phases.size());
-  const at::Tensor& weight = weights[0];
-  const at::Tensor& out = outs[0];
+  TORCH_INTERNAL_ASSERT(views.weights.size() == call.phases.size() && views.outs.size() == call.phases.size());
+  const int64_t* ws = views.weight_strides;
+  const int64_t* os = views.out_strides;
   c.x_sn = input.stride(0), c.x_sc = input.stride(1), c.x_sh = input.stride(2), c.x_sw = input.stride(3);
-  c.w_si = weight.stride(0), c.w_so = weight.stride(1), c.w_sh = weight.stride(2), c.w_sw = weight.stride(3);
-  c.o_sn = out.stride(0), c.o_sc = out.stride(1), c.o_sh = out.stride(2), c.o_sw = out.stride(3);
+  c.w_si = ws[0], c.w_so = ws[1], c.w_sh = ws[2], c.w_sw = ws[3];
+  c.o_sn = os[0], c.o_sc = os[1], c.o_sh = os[2], c.o_sw = os[3];
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream().stream();
   const auto floats = input.options().dtype(at::kFloat);
   // The phases' packed weights side by side; each phase's outputs as an offset from the first's.
   const int64_t phase_weight_floats = wgmma_packed_weight_floats(c);
   at::Tensor packed_weight = at::empty({weight_floats(c)}, floats);
   for (int k = 0; k < c.phases; ++k) {
-    TORCH_INTERNAL_ASSERT(weights[k].strides() == weight.strides() && outs[k].strides() == out.strides(),
-                          "implicit_wgmma: phases with other strides");
     const WgmmaPhaseShape& shape = call.phases[size_t(k)];
     WgmmaPhase& phase = c.phase[k];
     phase.start = int(shape.start_h * c.wp + shape.start_w);
     phase.out_h = int(shape.out_h), phase.out_w = int(shape.out_w);
-    phase.out_offset = outs[k].data_ptr<float>() - out.data_ptr<float>();
+    phase.out_offset = views.outs[size_t(k)] - views.outs[0];
     phase.weight_offset = k * phase_weight_floats;
-    C10_CUDA_CHECK(launch_wgmma_pack_weight(c, weights[k].data_ptr<float>(),
+    C10_CUDA_CHECK(launch_wgmma_pack_weight(c, views.weights[size_t(k)],
                                             packed_weight.data_ptr<float>() + phase.weight_offset, stream));
   }
 
@@ -230,8 +228,8 @@ void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const std::
       float* buffer = packed_input.data_ptr<float>() + b * q.floats;
       C10_CUDA_CHECK(launch_wgmma_pack_input(c, input.data_ptr<float>(), buffer, side));
       C10_CUDA_CHECK(launch_wgmma_conv(c, buffer, packed_weight.data_ptr<float>(),
-                                       bias.defined() ? bias.data_ptr<float>() : nullptr, out.data_ptr<float>(),
-                                       redo, side));
+                                       bias.defined() ? bias.data_ptr<float>() : nullptr, views.outs[0], redo,
+                                       side));
     }
   }
   for (const auto& side : streams) {  // the caller's stream waits for both
@@ -244,7 +242,9 @@ void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const std::
 void implicit_wgmma_cuda(const Problem& p, const ConvTranspose2dOptions& o, const at::Tensor& input,
                          const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out, int* redo,
                          int64_t reserved_bytes) {
-  wgmma_call_cuda(stride1_wgmma_call(p, o, reserved_bytes), input, {weight}, bias, {out}, redo);
+  WgmmaViews views{{weight.data_ptr<float>()}, {out.data_ptr<float>()}, {}, {}};
+  for (int k = 0; k < 4; ++k) views.weight_strides[k] = weight.stride(k), views.out_strides[k] = out.stride(k);
+  wgmma_call_cuda(stride1_wgmma_call(p, o, reserved_bytes), input, views, bias, redo);
 }
 
 }  // namespace gemm_convt

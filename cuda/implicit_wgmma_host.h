@@ -44,10 +44,18 @@ WgmmaCall stride1_wgmma_call(const Problem& p, const ConvTranspose2dOptions& o, 
 // Whether the kernel takes the call (as implicit_wgmma_applies says for one), and its tiles'
 // work, over the phases, where it does and tiles is given.
 bool wgmma_call_applies(const WgmmaCall& call, at::ScalarType dtype, WgmmaTiles* tiles = nullptr);
-// Every phase's outputs: weights[k] and outs[k] are phase k's taps [Cin, Cout / groups, taps_h,
-// taps_w] and outputs (strided views, the same strides for every phase).
-void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const std::vector<at::Tensor>& weights,
-                     const at::Tensor& bias, const std::vector<at::Tensor>& outs, int* redo);
+// A call's weight and output as strided views, one pair a phase with the same strides:
+// weights[k] phase k's taps [Cin, Cout / groups, taps_h, taps_w], outs[k] its outputs [N,
+// Cout, out_h, out_w]. Pointers and strides rather than tensors: a view a phase as ATen
+// slices cost host time before the first launch (session 41).
+struct WgmmaViews {
+  std::vector<const float*> weights;
+  std::vector<float*> outs;
+  int64_t weight_strides[4], out_strides[4];
+};
+// Every phase's outputs.
+void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const WgmmaViews& views, const at::Tensor& bias,
+                     int* redo);
 
 // float32, stride 1, compute capability 9.0, at least 48 output channels per
 // group, a window within the staged span, one output row's packed input within

@@ -195,13 +195,22 @@ void wgmma_phases_cuda(const Problem& p, const ConvTranspose2dOptions& o, const 
                        const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias, at::Tensor& out,
                        int* redo) {
   TORCH_INTERNAL_ASSERT(phases.apply, "wgmma_phases_cuda: the phases do not apply");
+  // Phase (ph, pw)'s views: the weight from kernel row first_h and column first_w, the output
+  // from row ph and column pw, each stepping by the stride.
+  const float* weight_data = weight.data_ptr<float>();
+  float* out_data = out.data_ptr<float>();
+  WgmmaViews views;
+  for (int k = 0; k < 4; ++k) {
+    const int64_t step = k < 2 ? 1 : o.stride[size_t(k - 2)];
+    views.weight_strides[k] = weight.stride(k) * step, views.out_strides[k] = out.stride(k) * step;
+  }
   for (const WgmmaPhaseCall& call : phases.calls) {
-    std::vector<at::Tensor> weights, outs;
+    views.weights.clear(), views.outs.clear();
     for (const WgmmaPhaseView& f : call.views) {
-      weights.push_back(weight.slice(2, f.first_h, p.kernel_h, o.stride[0]).slice(3, f.first_w, p.kernel_w, o.stride[1]));
-      outs.push_back(out.slice(2, f.ph, p.out_h, o.stride[0]).slice(3, f.pw, p.out_w, o.stride[1]));
+      views.weights.push_back(weight_data + f.first_h * weight.stride(2) + f.first_w * weight.stride(3));
+      views.outs.push_back(out_data + f.ph * out.stride(2) + f.pw * out.stride(3));
     }
-    wgmma_call_cuda(call.call, input, weights, bias, outs, redo);
+    wgmma_call_cuda(call.call, input, views, bias, redo);
   }
 }
 
