@@ -47,6 +47,13 @@ struct ImplicitGemm {
   int64_t x_sn, x_sc, x_sh, x_sw, o_sn, o_sc, o_sh, o_sw;
 };
 
+// The packed weight's extents (pack_weight) and the weight's strides.
+struct PackedWeight {
+  int groups, kh, kw, cin_g, cout_g, cin_pad, cout_pad;
+  int64_t s_in, s_out, s_h, s_w;
+  bool round_tf32;
+};
+
 // Input columns a tile's taps read: kTileM plus the shifts between the taps,
 // plus up to 6 for 4-column alignment, rounded up to the staging loop's 8.
 int max_span(const Axis<int32_t>& w) {
@@ -120,16 +127,12 @@ struct alignas(4 * sizeof(T)) Quad {
 // overflowed): the first launch flags such an output in redo, and a second,
 // guarded launch (kGuard) returns at once unless redo is set, else recomputes
 // every output with guarded splits. Finite outputs come out bitwise the same.
+// One block of the grid (block_x, block_y: the kernel's block index below).
 template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, bool kBanded, int kLoad>
-// 64-channel tiles: two blocks per SM (the split kernel wanted ~170 registers,
-// one block; capped: kb65 8.45 -> 7.28 ms, kb69 15.1 -> 12.5, a few spills).
-// The 32-channel kernels measured slower capped to four blocks (kb78 3.15 -> 3.31);
-// capped to three (170 registers: the three-product ones had 172-186, two blocks).
-__global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 3)
-    implicit_gemm_kernel(const ImplicitGemm d, const scalar_t* __restrict__ x,
-                         const float* __restrict__ packed, int* __restrict__ redo,
-                         const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
-  if (kGuard && !*redo) return;  // nothing to redo: the first launch stands
+__device__ __forceinline__ void implicit_gemm_block(const ImplicitGemm& d, const scalar_t* __restrict__ x,
+                                                    const float* __restrict__ packed, int* __restrict__ redo,
+                                                    const scalar_t* __restrict__ bias,
+                                                    scalar_t* __restrict__ out, int block_x, int block_y) {
   constexpr int kThreads = kWarpsM * kTileN;
   constexpr int kColStep = kThreads / 128 * 8;  // input columns apart of one thread's values
   constexpr bool kVec = kLoad == kColumnQuads;
@@ -144,20 +147,20 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 3)
   // row r) the block's segment s, staged at tile rows s * segment_rows on.
   int oh, phase, m0 = 0, row0 = 0, rows_here = 1;
   if (kBanded) {
-    const int band_block = int(blockIdx.x) / d.w.stride;
-    phase = int(blockIdx.x) - band_block * d.w.stride;
+    const int band_block = block_x / d.w.stride;
+    phase = block_x - band_block * d.w.stride;
     oh = band_block / d.bands;
     row0 = (band_block - oh * d.bands) * d.rows;
     rows_here = min(d.rows, d.phase_rows - row0);
   } else {
     const int row_blocks = d.w.stride * d.m_tiles;
-    oh = int(blockIdx.x) / row_blocks;
-    const int rest = int(blockIdx.x) - oh * row_blocks;
+    oh = block_x / row_blocks;
+    const int rest = block_x - oh * row_blocks;
     phase = rest / d.m_tiles, m0 = (rest - phase * d.m_tiles) * kTileM;
   }
   const int count = phase_length(d.w, phase);
   if (m0 >= count) return;  // the phase is shorter than the widest one
-  const int plane = int(blockIdx.y), n_tile = plane % d.n_tiles, ng = plane / d.n_tiles;
+  const int plane = block_y, n_tile = plane % d.n_tiles, ng = plane / d.n_tiles;
   const int n = kBanded ? 0 : ng / d.groups, g = ng - n * d.groups, co0 = n_tile * kTileN;
   const int row_phase_rows = kBanded ? phase_length(d.h, oh) : 1;
   const int segment_rows = 4 * d.segment_quads;
@@ -466,13 +469,54 @@ __global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 3)
   if (kSplit && !kGuard && magnitude >= 0x7f800000u) *redo = 1;  // the guarded launch redoes all
 }
 
-__global__ void round_tf32_kernel(float* values, int64_t count) {
-  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < count;
-       e += int64_t(gridDim.x) * blockDim.x)
-    values[e] = __uint_as_float(tf32_bits(values[e]));
+template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, bool kBanded, int kLoad>
+// 64-channel tiles: two blocks per SM (the split kernel wanted ~170 registers,
+// one block; capped: kb65 8.45 -> 7.28 ms, kb69 15.1 -> 12.5, a few spills).
+// The 32-channel kernels measured slower capped to four blocks (kb78 3.15 -> 3.31);
+// capped to three (170 registers: the three-product ones had 172-186, two blocks).
+__global__ void __launch_bounds__(kWarpsM * kTileN, kTileN == 64 ? 2 : 3)
+    implicit_gemm_kernel(const ImplicitGemm d, const scalar_t* __restrict__ x,
+                         const float* __restrict__ packed, int* __restrict__ redo,
+                         const scalar_t* __restrict__ bias, scalar_t* __restrict__ out) {
+  if (!kGuard) {
+    implicit_gemm_block<scalar_t, kTileN, kSplit, kGuard, kBanded, kLoad>(d, x, packed, redo, bias, out,
+                                                                         int(blockIdx.x), int(blockIdx.y));
+    return;
+  }
+  if (!*redo) return;  // nothing to redo: the first launch stands
+  // The guarded launch's grid is small (its blocks almost always return at once: a full
+  // grid's cost 9.8 us on fcn_up, H200 session 41); each block walks the full grid's blocks.
+  for (int64_t b = blockIdx.x; b < d.grid_x * d.grid_y; b += gridDim.x) {
+    implicit_gemm_block<scalar_t, kTileN, kSplit, kGuard, kBanded, kLoad>(d, x, packed, redo, bias, out,
+                                                                         int(b % d.grid_x), int(b / d.grid_x));
+    __syncthreads();  // the next block's staging reuses shared memory
+  }
+}
+
+// Thread: packed values e (pack_weight's layout), zeros in the channels' padding. With a gate
+// (the guarded rerun's flag) nothing is written unless it is set: the rerun reads it only then.
+template <typename scalar_t>
+__global__ void pack_weight_kernel(const PackedWeight pw, const scalar_t* __restrict__ w, float* __restrict__ packed,
+                                   const int* __restrict__ gate) {
+  if (gate && !*gate) return;
+  const int64_t total = int64_t(pw.groups) * pw.kh * pw.kw * pw.cout_pad * pw.cin_pad;
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
+    const int ci = int(e % pw.cin_pad);
+    int64_t rest = e / pw.cin_pad;
+    const int co = int(rest % pw.cout_pad);
+    rest /= pw.cout_pad;
+    const int j = int(rest % pw.kw);
+    rest /= pw.kw;
+    const int i = int(rest % pw.kh), g = int(rest / pw.kh);
+    float v = 0.0f;
+    if (ci < pw.cin_g && co < pw.cout_g)
+      v = static_cast<float>(w[(int64_t(g) * pw.cin_g + ci) * pw.s_in + co * pw.s_out + i * pw.s_h + j * pw.s_w]);
+    packed[e] = pw.round_tf32 ? __uint_as_float(tf32_bits(v)) : v;
+  }
 }
 #else
-__global__ void round_tf32_kernel(float*, int64_t) {}
+template <typename scalar_t>
+__global__ void pack_weight_kernel(const PackedWeight, const scalar_t*, float*, const int*) {}
 template <typename scalar_t, int kTileN, bool kSplit, bool kGuard, int kLoad>
 __global__ void implicit_gemm_kernel(const ImplicitGemm, const scalar_t*, const float*, int*,
                                      const scalar_t*, scalar_t*) {}
@@ -602,21 +646,23 @@ int64_t rerun_weight_bytes(const Problem& p, const ConvTranspose2dOptions& o, co
 
 // The weight as the kernel stages it: float32 (TF32-rounded when one TF32
 // product is taken), [group][i][j][output channel][input channel], channels
-// zero-padded to whole tiles and chunks, so a step copies 16-byte rows.
-at::Tensor pack_weight(const Problem& p, const ImplicitGemm& d, const at::Tensor& weight,
-                       bool round_tf32) {
-  at::Tensor packed = at::zeros({p.groups, p.kernel_h, p.kernel_w, d.cout_pad, d.cin_pad},
+// zero-padded to whole tiles and chunks, so a step copies 16-byte rows. One kernel (it was
+// zeros, a permuted copy and a rounding pass: three). gate: pack_weight_kernel's.
+at::Tensor pack_weight(const Problem& p, const ImplicitGemm& d, const at::Tensor& weight, bool round_tf32,
+                       const int* gate = nullptr) {
+  at::Tensor packed = at::empty({p.groups, p.kernel_h, p.kernel_w, d.cout_pad, d.cin_pad},
                                 weight.options().dtype(at::kFloat));
-  packed.narrow(3, 0, p.out_per_group)
-      .narrow(4, 0, p.in_per_group)
-      .copy_(weight.view({p.groups, p.in_per_group, p.out_per_group, p.kernel_h, p.kernel_w})
-                 .permute({0, 3, 4, 2, 1}));
-  if (round_tf32) {
-    const int64_t count = packed.numel();
-    round_tf32_kernel<<<unsigned(std::min<int64_t>((count + 255) / 256, 1024)), 256, 0,
-                        at::cuda::getCurrentCUDAStream()>>>(packed.data_ptr<float>(), count);
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-  }
+  const PackedWeight pw{int(p.groups), int(p.kernel_h), int(p.kernel_w), d.cin_g, d.cout_g, d.cin_pad, d.cout_pad,
+                        weight.stride(0), weight.stride(1), weight.stride(2), weight.stride(3), round_tf32};
+  // Gated: a grid of two blocks an SM, so that a launch with nothing to do is short.
+  const int64_t blocks = gate ? 2 * at::cuda::getCurrentDeviceProperties()->multiProcessorCount
+                              : std::min<int64_t>((packed.numel() + 255) / 256, 4096);
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, weight.scalar_type(), "pack_weight", [&] {
+    pack_weight_kernel<scalar_t><<<unsigned(blocks), 256, 0, stream>>>(pw, weight.data_ptr<scalar_t>(),
+                                                                       packed.data_ptr<float>(), gate);
+  });
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
   return packed;
 }
 
@@ -689,6 +735,7 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
                    : d.x_sc == 1 && d.x_sw % 4 == 0 && d.cin_g % 4 == 0   ? kChannelQuads
                                                                            : kScalarLoad;
   const auto stream = at::cuda::getCurrentCUDAStream();
+  const int64_t sm_count = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
   const auto launch = [&](auto zero) {
     using scalar_t = decltype(zero);
     // Split: a second, guarded launch that returns at once unless the first
@@ -703,12 +750,14 @@ void implicit_gemm_cuda(const Problem& p, const ConvTranspose2dOptions& o,
           implicit_wgmma_cuda(p, o, input, weight, bias, out, flag, rerun_bytes);
         continue;
       }
-      if (!packed.defined()) packed = pack_weight(p, d, weight, round_tf32);
+      if (!packed.defined()) packed = pack_weight(p, d, weight, round_tf32, redo.data_ptr<int>());
       const KernelFn<scalar_t> kernel = pick_kernel<scalar_t>(n_tile, split, guard, d.rows > 1, load);
       if (smem > 48 * 1024)
         C10_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                             int(smem)));
-      kernel<<<grid, kWarpsM * n_tile, smem, stream>>>(
+      // The guarded launch: a wave of blocks (two an SM), each walking the grid's blocks.
+      const int64_t guard_blocks = std::min<int64_t>(d.grid_x * d.grid_y, 2 * sm_count);
+      kernel<<<guard ? dim3(unsigned(guard_blocks)) : grid, kWarpsM * n_tile, smem, stream>>>(
           d, input.data_ptr<scalar_t>(), packed.data_ptr<float>(),
           split ? redo.data_ptr<int>() : nullptr,
           bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>());

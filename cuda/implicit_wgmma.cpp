@@ -161,20 +161,18 @@ void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const Wgmma
   c.x_sn = input.stride(0), c.x_sc = input.stride(1), c.x_sh = input.stride(2), c.x_sw = input.stride(3);
   c.w_si = ws[0], c.w_so = ws[1], c.w_sh = ws[2], c.w_sw = ws[3];
   c.o_sn = os[0], c.o_sc = os[1], c.o_sh = os[2], c.o_sw = os[3];
-  const cudaStream_t stream = at::cuda::getCurrentCUDAStream().stream();
   const auto floats = input.options().dtype(at::kFloat);
-  // The phases' packed weights side by side; each phase's outputs as an offset from the first's.
+  // The phases' packed weights side by side; each phase's taps and outputs as offsets from
+  // the first's.
   const int64_t phase_weight_floats = wgmma_packed_weight_floats(c);
-  at::Tensor packed_weight = at::empty({weight_floats(c)}, floats);
   for (int k = 0; k < c.phases; ++k) {
     const WgmmaPhaseShape& shape = call.phases[size_t(k)];
     WgmmaPhase& phase = c.phase[k];
     phase.start = int(shape.start_h * c.wp + shape.start_w);
     phase.out_h = int(shape.out_h), phase.out_w = int(shape.out_w);
     phase.out_offset = views.outs[size_t(k)] - views.outs[0];
+    phase.weight_source = views.weights[size_t(k)] - views.weights[0];
     phase.weight_offset = k * phase_weight_floats;
-    C10_CUDA_CHECK(launch_wgmma_pack_weight(c, views.weights[size_t(k)],
-                                            packed_weight.data_ptr<float>() + phase.weight_offset, stream));
   }
 
   // Chunks: as many whole samples as a buffer holds (and the grid's y axis), or
@@ -207,15 +205,21 @@ void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const Wgmma
   int64_t buffers = 1;
   if (q.chunks > 1 && band_floats(c, 1) <= cap / 2) buffers = 2, q = plan(cap / 2);
   at::Tensor packed_input = at::empty({buffers * q.floats}, floats);
+  at::Tensor packed_weight = at::empty({weight_floats(c)}, floats);
 
   const SideStreamLock side_lock;  // held until the caller's stream has joined
   const c10::cuda::CUDAStream origin = c10::cuda::getCurrentCUDAStream();
   const std::vector<c10::cuda::CUDAStream> streams = side_streams(buffers);
   {
-    at::cuda::CUDAEvent start;  // after the packed weight and the caller's earlier work
+    at::cuda::CUDAEvent start;  // after the caller's earlier work
     start.record(origin);
     for (const auto& side : streams) start.block(side);
   }
+  // The first chunks' packs need only the input: they run beside the weights' pack, and
+  // each side stream waits for the weights before its first products.
+  C10_CUDA_CHECK(launch_wgmma_pack_weight(c, views.weights[0], packed_weight.data_ptr<float>(), origin.stream()));
+  at::cuda::CUDAEvent weights_packed;
+  weights_packed.record(origin);
   int64_t chunk = 0;
   for (int64_t n0 = 0; n0 < p.batch; n0 += q.samples) {
     for (int64_t r0 = 0; r0 < p.out_h; r0 += q.band, ++chunk) {
@@ -227,6 +231,7 @@ void wgmma_call_cuda(const WgmmaCall& call, const at::Tensor& input, const Wgmma
       const cudaStream_t side = streams[b].stream();
       float* buffer = packed_input.data_ptr<float>() + b * q.floats;
       C10_CUDA_CHECK(launch_wgmma_pack_input(c, input.data_ptr<float>(), buffer, side));
+      if (chunk < buffers) weights_packed.block(streams[b]);
       C10_CUDA_CHECK(launch_wgmma_conv(c, buffer, packed_weight.data_ptr<float>(),
                                        bias.defined() ? bias.data_ptr<float>() : nullptr, views.outs[0], redo,
                                        side));

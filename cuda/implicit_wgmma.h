@@ -44,11 +44,12 @@ constexpr int kWgmmaMaxPhases = 16;
 
 // One output phase of a launch: its taps' window starts `start` plane columns past the
 // call's (start_h rows and start_w columns: the phase's padding less the smallest), its
-// outputs are out_h x out_w at out_offset elements from the launch's output pointer, and its
-// packed weight at weight_offset floats.
+// outputs are out_h x out_w at out_offset elements from the launch's output pointer, its
+// taps at weight_source elements from the call's weight pointer, and its packed weight at
+// weight_offset floats.
 struct WgmmaPhase {
   int start, out_h, out_w;
-  int64_t out_offset, weight_offset;
+  int64_t out_offset, weight_source, weight_offset;
 };
 
 // One chunk's geometry (stride 1): output rows row0 .. row0 + rows - 1 of
@@ -80,7 +81,8 @@ int64_t wgmma_packed_weight_floats(const WgmmaConv& c);
 int64_t wgmma_packed_input_floats(const WgmmaConv& c);
 
 // Each returns the launch's cudaError_t (cudaSuccess, or the configuration error).
-// One phase's weight (taps_h x taps_w taps, c's weight strides), packed at packed.
+// Every phase's weight (taps_h x taps_w taps at its weight_source from weight, c's weight
+// strides), packed at packed (each at its weight_offset), in one launch.
 cudaError_t launch_wgmma_pack_weight(const WgmmaConv& c, const float* weight, float* packed,
                                      cudaStream_t stream);
 cudaError_t launch_wgmma_pack_input(const WgmmaConv& c, const float* input, float* packed,

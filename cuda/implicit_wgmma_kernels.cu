@@ -74,26 +74,28 @@ __device__ __forceinline__ float tf32_part(float x, int parts, int part) {
   return __uint_as_float(part == 0 ? hi : lo);
 }
 
+// Thread: one weight value of phase blockIdx.y, written as each of its parts (one read).
 __global__ void pack_weight_kernel(const WgmmaConv c, const float* __restrict__ w, float* __restrict__ packed,
-                                   int64_t total) {
-  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
+                                   int64_t values) {
+  const WgmmaPhase& phase = c.phase[blockIdx.y];
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < values; e += int64_t(gridDim.x) * blockDim.x) {
     const int within = int(e % kTileFloats);  // (n / 8) * 128 + (k / 4) * 32 + (n % 8) * 4 + k % 4
-    int64_t tile = e / kTileFloats;
-    const int part = int(tile % c.parts);
-    tile /= c.parts;
-    const int j = int(tile % c.taps_w);
-    tile /= c.taps_w;
-    const int ct = int(tile % c.co_tiles);
-    tile /= c.co_tiles;
-    const int cb = int(tile % c.blocks);
-    tile /= c.blocks;
-    const int i = int(tile % c.taps_h), g = int(tile / c.taps_h);
+    const int64_t tile = e / kTileFloats;     // (g, i, cb, ct, j); each part a packed tile of its own
+    int64_t rest = tile;
+    const int j = int(rest % c.taps_w);
+    rest /= c.taps_w;
+    const int ct = int(rest % c.co_tiles);
+    rest /= c.co_tiles;
+    const int cb = int(rest % c.blocks);
+    rest /= c.blocks;
+    const int i = int(rest % c.taps_h), g = int(rest / c.taps_h);
     const int ci = cb * kWgmmaBlockK + (within >> 5 & 3) * 4 + (within & 3);
     const int co = ct * kWgmmaTileN + (within >> 7) * 8 + (within >> 2 & 7);
     float v = 0.0f;
     if (ci < c.cin_g && co < c.cout_g)
-      v = tf32_part(w[(int64_t(g) * c.cin_g + ci) * c.w_si + co * c.w_so + i * c.w_sh + j * c.w_sw], c.parts, part);
-    packed[e] = v;
+      v = w[phase.weight_source + (int64_t(g) * c.cin_g + ci) * c.w_si + co * c.w_so + i * c.w_sh + j * c.w_sw];
+    float* dst = packed + phase.weight_offset + tile * c.parts * kTileFloats + within;
+    for (int part = 0; part < c.parts; ++part) dst[part * kTileFloats] = tf32_part(v, c.parts, part);
   }
 }
 
@@ -282,9 +284,9 @@ int64_t wgmma_packed_input_floats(const WgmmaConv& c) {
 
 cudaError_t launch_wgmma_pack_weight(const WgmmaConv& c, const float* weight, float* packed, cudaStream_t stream) {
   if (!wgmma_kernels_built()) return cudaErrorNotSupported;
-  const int64_t total = wgmma_packed_weight_floats(c);
-  pack_weight_kernel<<<unsigned(std::min<int64_t>((total + 255) / 256, 4096)), 256, 0, stream>>>(c, weight, packed,
-                                                                                                  total);
+  const int64_t values = wgmma_packed_weight_floats(c) / c.parts;  // a phase's
+  const dim3 grid(unsigned(std::min<int64_t>((values + 255) / 256, 4096)), unsigned(c.phases));
+  pack_weight_kernel<<<grid, 256, 0, stream>>>(c, weight, packed, values);
   return cudaGetLastError();
 }
 

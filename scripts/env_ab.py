@@ -1,6 +1,8 @@
 """A/B of an environment switch the library reads per call (GEMM_CONVT_*), in one process:
 the suite's problems timed with each value in turn, alternating over rounds, each run's
 median op time, and whether every value's output is bitwise the first's. Unset = "-".
+--env workspace: the values are workspace caps in MiB (set_workspace_limit), not an
+environment variable's.
 
     python scripts/env_ab.py --env GEMM_CONVT_WGMMA_URGENT_PACKS [--values -,1]
         [--problems fcn_up,kb69,kb65] [--dtypes fp32,tf32] [--rounds 3]
@@ -17,7 +19,9 @@ from cuda_timing import median_ms  # scripts/ is on sys.path when run as a scrip
 
 
 def set_env(name, value):
-    if value == "-":
+    if name == "workspace":
+        gemm_convt.set_workspace_limit((64 if value == "-" else int(value)) << 20)
+    elif value == "-":
         os.environ.pop(name, None)
     else:
         os.environ[name] = value
